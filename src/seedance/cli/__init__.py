@@ -1,0 +1,1 @@
+"""The `seedance` command line: parse, call the core, render. No HTTP here."""

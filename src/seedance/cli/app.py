@@ -1,0 +1,208 @@
+"""The Typer application: global options, command registration, and the one place where errors
+become output and exit codes."""
+
+from __future__ import annotations
+
+import sys
+from contextvars import ContextVar
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from seedance import __version__
+from seedance.cli.environment import Environment
+from seedance.errors import ExitStatus, SeedanceError
+
+GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "-v", "--no-color"})
+GLOBAL_VALUED = frozenset({"--profile", "-p"})
+# Options whose value may be left out: (command, option) -> what stands for "no value"
+OPTIONAL_VALUES: dict[tuple[str, str], str] = {("download", "--last-frame"): ""}
+
+_ENV: ContextVar[Environment | None] = ContextVar("seedance_env", default=None)
+
+
+def current_env() -> Environment:
+    """The environment of the command being run."""
+    env = _ENV.get()
+    if env is None:  # a command called outside `cli.main` (a test calling a function)
+        env = Environment()
+        _ENV.set(env)
+    return env
+
+
+class SeedanceGroup(TyperGroup):
+    """Typer's group, plus: global options anywhere, and error -> exit code mapping."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        env = extra.pop("obj", None) or Environment()
+        argv, path = normalize_args(self, list(sys.argv[1:] if args is None else args))
+        env.json = env.json or "--json" in argv
+        token = _ENV.set(env)
+        try:
+            code = self._run(env, argv, " ".join(["seedance", *path]), complete_var, extra)
+        finally:
+            env.close()
+            _ENV.reset(token)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(
+        self,
+        env: Environment,
+        argv: list[str],
+        command: str,
+        complete_var: str | None,
+        extra: dict[str, Any],
+    ) -> int:
+        try:
+            result = super().main(
+                args=argv, prog_name="seedance", complete_var=complete_var,
+                standalone_mode=False, obj=env, **extra,
+            )  # fmt: skip
+        except SeedanceError as exc:
+            if env.debug:
+                raise
+            env.output.error(exc)
+            return int(exc.exit_status)
+        except typer.TyperException as exc:  # Click's usage errors
+            error = SeedanceError(
+                exc.format_message().rstrip("."),
+                code="usage",
+                hint=f"see `{command} --help`",
+                exit_status=ExitStatus(exc.exit_code) if exc.exit_code in (1, 2) else ExitStatus.USAGE,
+            )
+            env.output.error(error)
+            return int(error.exit_status)
+        except (typer.Abort, KeyboardInterrupt):
+            env.output.error(SeedanceError("interrupted", code="interrupted",
+                                           exit_status=ExitStatus.INTERRUPTED))  # fmt: skip
+            return int(ExitStatus.INTERRUPTED)
+        except BrokenPipeError:
+            return int(ExitStatus.ERROR)
+        except Exception as exc:
+            if env.debug:
+                raise
+            error = SeedanceError(
+                f"internal error: {type(exc).__name__}: {exc}",
+                code="internal",
+                hint="this is a bug; run with SEEDANCE_DEBUG=1 for the traceback and report it",
+            )
+            env.output.error(error)
+            return int(ExitStatus.ERROR)
+        return result if isinstance(result, int) else 0
+
+
+def normalize_args(group: Any, args: list[str]) -> tuple[list[str], list[str]]:
+    """Move global options given after the subcommand to the front; fill optional values.
+
+    Returns the arguments and the command path (e.g. ["tasks", "list"]).
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    command: Any = group
+    path: list[str] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        if token in GLOBAL_FLAGS:
+            front.append(token)
+        elif token in GLOBAL_VALUED and i + 1 < len(args):
+            front += [token, args[i + 1]]
+            i += 1
+        elif token.startswith("--profile="):
+            front.append(token)
+        elif path and (path[-1], token) in OPTIONAL_VALUES and (
+            i + 1 >= len(args) or args[i + 1].startswith("-")
+        ):
+            rest += [token, OPTIONAL_VALUES[(path[-1], token)]]
+        elif command is not None and token in _valued_options(command) and i + 1 < len(args):
+            rest += [token, args[i + 1]]
+            i += 1
+        else:
+            sub = getattr(command, "commands", {}).get(token) if command is not None else None
+            if sub is not None and not token.startswith("-"):
+                command = sub
+                path.append(token)
+            rest.append(token)
+        i += 1
+    return front + rest, path
+
+
+def _valued_options(command: Any) -> frozenset[str]:
+    """The options of a (Click) command that take a value."""
+    names: set[str] = set()
+    for param in getattr(command, "params", []):
+        if param.param_type_name == "option" and not param.is_flag and not param.count:
+            names.update(param.opts)
+    return frozenset(names)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"seedance {__version__}")
+        raise typer.Exit()
+
+
+app = typer.Typer(
+    cls=SeedanceGroup,
+    name="seedance",
+    help="Make AI videos with ByteDance Seedance 2.0: Ark, BytePlus ModelArk and the gateways "
+    "that resell them.\n\nFirst run, offline: seedance -p demo create \"a paper boat at dawn\" "
+    "-o boat.mp4",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def main(
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", "-p", help="Profile to use (env SEEDANCE_PROFILE).",
+                     show_default=False),  # fmt: skip
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the essential value.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log HTTP requests (secrets redacted).")
+    ] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also NO_COLOR).")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Show the version and exit.", is_eager=True,
+                           callback=_version)  # fmt: skip
+    ] = False,
+) -> None:
+    """Global options go before or after the command."""
+    env = current_env()
+    env.profile = profile or env.profile
+    env.json = json_output or env.json
+    env.quiet = quiet or env.quiet
+    env.verbose = verbose or env.verbose
+    env.no_color = no_color or env.no_color
+
+
+def _register() -> None:
+    from seedance.cli import assets, chain, models, profiles, sim, tasks
+
+    for module in (tasks, assets, chain, profiles, models, sim):
+        module.register(app)
+
+
+_register()
+cli: SeedanceGroup = typer.main.get_command(app)  # type: ignore[assignment]

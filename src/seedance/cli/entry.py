@@ -1,0 +1,16 @@
+"""The console-script entry point: `seedance --version` answers before anything heavy loads."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--version"]:
+        from seedance import __version__
+
+        sys.stdout.write(f"seedance {__version__}\n")
+        return
+    from seedance.cli.app import cli
+
+    cli.main(prog_name="seedance")

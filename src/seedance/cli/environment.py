@@ -1,0 +1,181 @@
+"""Everything a command touches of the outside world, in one object tests can swap.
+
+Streams default to whatever `sys.stdout`/`sys.stderr` are when used (so Typer's CliRunner
+captures them); the clock, the environment variables and the HTTP transport can be replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from seedance.core.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    import httpx
+
+    from seedance.cli.output import Output
+    from seedance.core.client import Client
+    from seedance.profiles import Profile, ProfileStore
+
+
+def default_config_dir(environ: Mapping[str, str]) -> Path:
+    if environ.get("SEEDANCE_CONFIG_DIR"):
+        return Path(environ["SEEDANCE_CONFIG_DIR"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("seedance"))
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    if environ.get("SEEDANCE_DATA_DIR"):
+        return Path(environ["SEEDANCE_DATA_DIR"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("seedance"))
+
+
+@dataclass
+class Environment:
+    """The world as a command sees it, plus the global options."""
+
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    clock: Clock = field(default_factory=SystemClock)
+    transport: httpx.BaseTransport | None = None
+    stdout_stream: TextIO | None = None
+    stderr_stream: TextIO | None = None
+    stdin_stream: TextIO | None = None
+    stdout_tty: bool | None = None
+    stderr_tty: bool | None = None
+    cwd: Path | None = None
+    # global options
+    profile: str | None = None
+    json: bool = False
+    quiet: bool = False
+    verbose: bool = False
+    no_color: bool = False
+
+    def __post_init__(self) -> None:
+        self._store: ProfileStore | None = None
+        self._clients: dict[str, Client] = {}
+        self._output: Output | None = None
+
+    # -- streams -----------------------------------------------------------------------------
+
+    @property
+    def stdout(self) -> TextIO:
+        return self.stdout_stream or sys.stdout
+
+    @property
+    def stderr(self) -> TextIO:
+        return self.stderr_stream or sys.stderr
+
+    @property
+    def stdin(self) -> TextIO:
+        return self.stdin_stream or sys.stdin
+
+    def _isatty(self, stream: TextIO, forced: bool | None) -> bool:
+        if forced is not None:
+            return forced
+        try:
+            return stream.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    @property
+    def stdout_isatty(self) -> bool:
+        return self._isatty(self.stdout, self.stdout_tty)
+
+    @property
+    def stderr_isatty(self) -> bool:
+        return self._isatty(self.stderr, self.stderr_tty)
+
+    @property
+    def color(self) -> bool:
+        """Colour on stderr: off with NO_COLOR or --no-color, forced with CLICOLOR_FORCE=1."""
+        if self.no_color or "NO_COLOR" in self.environ:
+            return False
+        if self.environ.get("CLICOLOR_FORCE", "0") not in ("", "0"):
+            return True
+        return self.stderr_isatty and self.environ.get("TERM") != "dumb"
+
+    @property
+    def live(self) -> bool:
+        """Live displays only on a real terminal; plain lines in CI logs."""
+        return self.stderr_isatty and not self.quiet and self.environ.get("TERM") != "dumb"
+
+    @property
+    def debug(self) -> bool:
+        return self.environ.get("SEEDANCE_DEBUG", "") not in ("", "0")
+
+    @property
+    def output(self) -> Output:
+        if self._output is None:
+            from seedance.cli.output import Output
+
+            self._output = Output(self)
+        return self._output
+
+    # -- places ------------------------------------------------------------------------------
+
+    @property
+    def config_dir(self) -> Path:
+        return default_config_dir(self.environ)
+
+    @property
+    def data_dir(self) -> Path:
+        return default_data_dir(self.environ)
+
+    def path(self, given: str | Path) -> Path:
+        """A user-given path, relative to the command's working directory."""
+        path = Path(given).expanduser()
+        return path if path.is_absolute() or self.cwd is None else self.cwd / path
+
+    # -- services ----------------------------------------------------------------------------
+
+    @property
+    def store(self) -> ProfileStore:
+        if self._store is None:
+            from seedance.profiles import ProfileStore
+
+            self._store = ProfileStore(self.config_dir, warn=self.output.warn)
+        return self._store
+
+    def selected_profile(self, name: str | None = None) -> Profile:
+        return self.store.select(name or self.profile, self.environ)
+
+    def client(self, profile_name: str | None = None, *, offline: bool = False) -> Client:
+        """A connected client for the selected (or named) profile, one per profile.
+
+        `offline` (for --dry-run) works without an API key.
+        """
+        profile = self.selected_profile(profile_name)
+        if profile.name not in self._clients:
+            from seedance.core.client import Client
+            from seedance.core.journal import Journal
+            from seedance.providers.registry import connect
+
+            log = self.output.debug_line if self.verbose else None
+            provider = connect(profile, environ=self.environ, clock=self.clock,
+                               data_dir=self.data_dir, transport=self.transport, log=log,
+                               offline=offline)  # fmt: skip
+            self._clients[profile.name] = Client(
+                profile,
+                provider,
+                journal=Journal(self.data_dir, warn=self.output.warn),
+                clock=self.clock,
+                environ=self.environ,
+                data_dir=self.data_dir,
+                store=self.store,
+                notify=self.output.info,
+            )
+        return self._clients[profile.name]
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()

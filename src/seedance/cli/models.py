@@ -1,0 +1,115 @@
+"""`seedance models`: the catalogue, as the selected profile's provider names it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from seedance.core.catalogue import Catalogue, ModelSpec
+
+
+def register(app: typer.Typer) -> None:
+    app.command("models")(models)
+
+
+def complete_model(incomplete: str) -> list[str]:
+    """Model names for shell completion: every provider's names and seedance's aliases."""
+    from seedance.core.catalogue import catalogue
+
+    cat = catalogue()
+    names = {n for v in cat.vocabularies.values() for n in v.models}
+    names |= {a for f in cat.families.values() for a in (f.key, *f.aliases)}
+    return sorted(n for n in names if n.startswith(incomplete))
+
+
+def models(
+    all_: Annotated[bool, typer.Option("--all", help="Every provider's names, not just this profile's.")] = False,
+) -> None:
+    """The model catalogue with capabilities and prices."""
+    from seedance.cli.app import current_env
+    from seedance.core.catalogue import catalogue
+    from seedance.errors import ConfigError
+
+    env = current_env()
+    cat = catalogue()
+    vocabularies: list[str | None]
+    if all_:
+        vocabularies = list(cat.vocabularies)
+    else:
+        try:
+            vocabularies = [env.selected_profile().vocabulary]
+        except ConfigError:
+            vocabularies = list(cat.vocabularies)
+    rows = [
+        model_row(cat, spec)
+        for vocab in vocabularies
+        for spec in _specs(cat, vocab)
+    ]
+    if env.json:
+        env.output.json(rows)
+        return
+    if env.quiet:
+        for row in rows:
+            env.output.data(row["name"])
+        return
+    headers = ["MODEL", "PROVIDER", "TITLE", "RESOLUTIONS", "SECONDS", "REFS i/v/a", "AUDIO", "PRICE /M TOKENS"]
+    env.output.table(headers, [[
+        r["name"], r["provider"], r["title"], ",".join(r["resolutions"]),
+        f"{r['duration'][0]}-{r['duration'][1]}", "/".join(str(n) for n in r["max_references"].values()),
+        "yes" if r["generate_audio"] else "no", r["price_text"],
+    ] for r in rows])  # fmt: skip
+
+
+def _specs(cat: Catalogue, vocabulary: str | None) -> list[ModelSpec]:
+    if vocabulary is None:
+        return [s for f in cat.families if (s := cat.spec_for_family(f, None)) is not None]
+    return [cat.resolve(name, vocabulary) for name in cat.vocabularies[vocabulary].primaries()]
+
+
+def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
+    """One model as data: capabilities, aliases on this provider and prices."""
+    fam = spec.family
+    vocab = cat.vocabularies.get(spec.vocabulary or "")
+    aliases = [n for n, f in vocab.models.items() if f == fam.key and n != spec.name] if vocab else []
+    prices: dict[str, float] = {}
+    currency = None
+    for res in fam.resolutions:
+        for video in (False, True):
+            price, currency = cat.price(spec, resolution=res, video_reference=video,
+                                        generate_audio=fam.generate_audio, flex=False)  # fmt: skip
+            if price is not None:
+                prices[f"{res}{'+video' if video else ''}"] = price
+    return {
+        "name": spec.name,
+        "provider": vocab.title if vocab else "",
+        "family": fam.key,
+        "title": fam.title,
+        "aliases": aliases + list(fam.aliases),
+        "resolutions": list(fam.resolutions),
+        "ratios": list(fam.ratios),
+        "duration": [fam.duration_min, fam.duration_max],
+        "duration_auto": fam.duration_auto,
+        "first_frame": fam.first_frame,
+        "last_frame": fam.last_frame,
+        "max_references": {"images": fam.max_reference_images, "videos": fam.max_reference_videos,
+                           "audios": fam.max_reference_audios},  # fmt: skip
+        "generate_audio": fam.generate_audio,
+        "draft": fam.draft,
+        "flex": fam.flex,
+        "currency": currency if prices else None,
+        "prices_per_million_tokens": prices,
+        "price_text": _price_text(prices, currency),
+    }
+
+
+def _price_text(prices: dict[str, float], currency: str | None) -> str:
+    from seedance.core.catalogue import format_money
+
+    if not prices:
+        return "unknown"
+    low, high = min(prices.values()), max(prices.values())
+    if low == high:
+        return format_money(low, currency)
+    return f"{format_money(low, currency)}-{format_money(high, currency)}"

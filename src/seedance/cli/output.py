@@ -1,0 +1,129 @@
+"""Output discipline: data on stdout (plain, a table, or one JSON document), people on stderr."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from seedance.cli.environment import Environment
+    from seedance.errors import SeedanceError
+
+
+class Output:
+    """Writes for one command run; knows --json, --quiet, colour and whether streams are TTYs."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self._console: Console | None = None
+        self._out_console: Console | None = None
+
+    # -- stdout: data only -------------------------------------------------------------------
+
+    def data(self, text: str) -> None:
+        self.env.stdout.write(text + "\n")
+        self.env.stdout.flush()
+
+    def json(self, document: Any) -> None:
+        self.env.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        self.env.stdout.flush()
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Aligned columns with a header on a terminal; tab-separated rows in a pipe."""
+        cells = [["" if c is None else str(c) for c in row] for row in rows]
+        if not self.env.stdout_isatty:
+            for row in cells:
+                self.data("\t".join(row))
+            return
+        from rich.table import Table
+
+        table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
+        for header in headers:
+            table.add_column(header, overflow="fold")
+        for row in cells:
+            table.add_row(*row, style=None)
+        self.stdout_console.print(table)
+
+    @property
+    def stdout_console(self) -> Console:
+        if self._out_console is None:
+            from rich.console import Console
+
+            tty = self.env.stdout_isatty
+            self._out_console = Console(
+                file=self.env.stdout,
+                force_terminal=tty and self.env.color,
+                no_color=not (tty and self.env.color),
+                highlight=False,
+                soft_wrap=False,
+                width=None if tty else 200,
+            )
+        return self._out_console
+
+    # -- stderr: messages for people ---------------------------------------------------------
+
+    @property
+    def console(self) -> Console:
+        """A rich console on stderr, coloured only where colour is wanted."""
+        if self._console is None:
+            from rich.console import Console
+
+            color = self.env.color
+            self._console = Console(
+                file=self.env.stderr,
+                force_terminal=color,
+                no_color=not color,
+                highlight=False,
+                force_interactive=self.env.live,
+                width=None if self.env.stderr_isatty else 100,
+            )
+        return self._console
+
+    def _say(self, text: str, style: str | None = None) -> None:
+        if self.env.color:
+            self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+        else:
+            self.env.stderr.write(text + "\n")
+            self.env.stderr.flush()
+
+    def info(self, text: str) -> None:
+        if not self.env.quiet:
+            self._say(text, "dim")
+
+    def success(self, text: str) -> None:
+        if not self.env.quiet:
+            self._say(text, "green")
+
+    def warn(self, text: str) -> None:
+        self._say(f"warning: {text}", "yellow")
+
+    def debug_line(self, text: str) -> None:
+        self._say(text, "dim cyan")
+
+    def error(self, exc: SeedanceError) -> None:
+        """One line on stderr; with --json, the error document on stdout."""
+        if self.env.json:
+            self.json(exc.to_json())
+        self._say(f"error: {exc}", "bold red")
+
+
+def human_duration(seconds: float) -> str:
+    seconds = max(int(seconds), 0)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def human_bytes(size: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"

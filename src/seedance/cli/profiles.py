@@ -1,0 +1,231 @@
+"""`profiles list|show|add|use|remove`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from seedance.cli.environment import Environment
+    from seedance.profiles import Profile
+
+profiles_app = typer.Typer(help="Manage connection profiles (profiles.toml).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(profiles_app, name="profiles")
+
+
+def _env() -> Environment:
+    from seedance.cli.app import current_env
+
+    return current_env()
+
+
+def complete_profile(incomplete: str) -> list[str]:
+    """Profile names for shell completion, from the live store."""
+    from seedance.cli.environment import Environment
+
+    try:
+        names = Environment().store.names()
+    except Exception:  # completion must never fail loudly
+        return []
+    return [n for n in names if n.startswith(incomplete)]
+
+
+def complete_preset(incomplete: str) -> list[str]:
+    from seedance.profiles import presets
+
+    return [p for p in presets() if p.startswith(incomplete)]
+
+
+@profiles_app.command("list")
+def list_profiles() -> None:
+    """Profiles in profiles.toml, and presets usable by name."""
+    from seedance.profiles import presets
+
+    env = _env()
+    store = env.store
+    stored = store.stored()
+    default = store.default_name()
+    rows: list[dict[str, Any]] = []
+    for name in store.names():
+        try:
+            profile = store.get(name)
+        except Exception as exc:  # a broken profile is listed, not fatal
+            rows.append({"name": name, "error": str(exc), "default": name == default,
+                         "builtin": name not in stored})  # fmt: skip
+            continue
+        rows.append({
+            "name": name, "preset": profile.preset, "api": profile.api,
+            "base_url": profile.base_url, "default": name == default,
+            "builtin": name not in stored and name in presets(),
+        })  # fmt: skip
+    if env.json:
+        env.output.json(rows)
+        return
+    if env.quiet:
+        for row in rows:
+            env.output.data(row["name"])
+        return
+    env.output.table(
+        ["", "NAME", "PRESET", "API", "BASE URL"],
+        [["*" if r["default"] else "", r["name"] + (" (built-in)" if r["builtin"] else ""),
+          r.get("preset") or "", r.get("api") or "", r.get("base_url") or r.get("error", "")]
+         for r in rows],  # fmt: skip
+    )
+
+
+def profile_document(profile: Profile, env: Environment) -> dict[str, Any]:
+    """A profile for display: every setting, and where its key comes from (never the key)."""
+    data = profile.model_dump(exclude={"api_key"}, exclude_none=True)
+    data["api_key_source"] = profile.key_source(env.environ)
+    from seedance.providers.registry import capabilities
+
+    caps = capabilities(profile)
+    data["capabilities"] = {k: getattr(caps, k) for k in caps.__dataclass_fields__}
+    return data
+
+
+@profiles_app.command("show")
+def show(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="Profile name [default: the selected one].", autocompletion=complete_profile,
+                       show_default=False),  # fmt: skip
+    ] = None,
+) -> None:
+    """One profile's settings and where its key comes from (never the key itself)."""
+    env = _env()
+    profile = env.selected_profile(name)
+    document = profile_document(profile, env)
+    if env.json:
+        env.output.json(document)
+        return
+    lines = []
+    for key, value in document.items():
+        if isinstance(value, dict):
+            if value:
+                inner = ", ".join(f"{k}={v}" for k, v in value.items())
+                lines.append((key, inner))
+        else:
+            lines.append((key, str(value)))
+    width = max(len(k) for k, _ in lines)
+    env.output.data("\n".join(f"{k + ':':<{width + 1}} {v}" for k, v in lines))
+
+
+@profiles_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="A name for the profile.", show_default=False)],
+    preset: Annotated[
+        str | None, typer.Option(help="Start from a preset.", autocompletion=complete_preset)
+    ] = None,
+    api: Annotated[str | None, typer.Option(help="ark, openai or newapi.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="The API's base URL.")] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="Read the key from this variable.")] = None,
+    api_key_cmd: Annotated[str | None, typer.Option(help="Run this command to print the key.")] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="Store the key in profiles.toml (mode 0600).")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Default model.")] = None,
+    upload_cmd: Annotated[
+        str | None, typer.Option(help="Command that publishes {path} and prints its URL last.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Any other setting as KEY=VALUE (defaults.KEY=VALUE too)."),
+    ] = None,
+    default: Annotated[bool, typer.Option("--default", help="Make it the default profile.")] = False,
+) -> None:
+    """Add or replace a profile, from flags or interactively."""
+    from seedance.profiles import presets
+
+    env = _env()
+    values: dict[str, Any] = {}
+    flags = {"preset": preset, "api": api, "base_url": base_url, "api_key_env": api_key_env,
+             "api_key_cmd": api_key_cmd, "api_key": api_key, "model": model,
+             "upload_cmd": upload_cmd}  # fmt: skip
+    values.update({k: v for k, v in flags.items() if v is not None})
+    for item in set_ or []:
+        _apply_setting(values, item)
+    if not values and env.environ.get("SEEDANCE_NONINTERACTIVE") is None and env.stdin.isatty():
+        values = _ask(env, name)
+    if not values and name not in presets():
+        from seedance.errors import UsageError
+
+        raise UsageError(
+            f"nothing to store for profile '{name}'",
+            hint="pass --preset (one of: " + ", ".join(presets()) + ") or --api and --base-url",
+        )
+    if not values:
+        values = {"preset": name}
+    profile = env.store.add(name, values, make_default=default)
+    env.output.success(f"saved profile '{name}' in {env.store.path}")
+    env.output.info(f"key: {profile.key_source(env.environ)}")
+    if env.json:
+        env.output.json(profile_document(profile, env))
+
+
+def _apply_setting(values: dict[str, Any], item: str) -> None:
+    import tomllib
+
+    from seedance.errors import UsageError
+
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise UsageError(f"--set {item!r}: expected KEY=VALUE")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word is a string
+    target = values
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+
+
+def _ask(env: Environment, name: str) -> dict[str, Any]:
+    from seedance.profiles import presets
+
+    names = list(presets())
+    preset = typer.prompt(f"Preset ({', '.join(names)})", default=name if name in names else "byteplus")
+    while preset not in names:
+        preset = typer.prompt(f"Choose one of {', '.join(names)}")
+    values: dict[str, Any] = {"preset": preset}
+    chosen = presets()[preset]
+    if chosen.get("api_key_env"):
+        key_env = typer.prompt("Environment variable holding the API key", default=chosen["api_key_env"])
+        if key_env != chosen["api_key_env"]:
+            values["api_key_env"] = key_env
+    model = typer.prompt("Default model", default=chosen.get("model", ""))
+    if model and model != chosen.get("model"):
+        values["model"] = model
+    return values
+
+
+@profiles_app.command("use")
+def use(
+    name: Annotated[str, typer.Argument(help="Profile name.", autocompletion=complete_profile,
+                                        show_default=False)],  # fmt: skip
+) -> None:
+    """Make a profile the default."""
+    env = _env()
+    env.store.use(name)
+    env.output.success(f"default profile: {name}")
+    if env.json:
+        env.output.json({"default_profile": name})
+
+
+@profiles_app.command("remove")
+def remove(
+    name: Annotated[str, typer.Argument(help="Profile name.", autocompletion=complete_profile,
+                                        show_default=False)],  # fmt: skip
+) -> None:
+    """Delete a profile from profiles.toml."""
+    env = _env()
+    env.store.remove(name)
+    env.output.success(f"removed profile '{name}'")
+    if env.json:
+        env.output.json({"removed": name})

@@ -1,0 +1,1 @@
+"""The domain: models, catalogue, validation, polling, downloads, journal, chain."""

@@ -1,0 +1,411 @@
+"""The seedance client: the domain operations the CLI renders and Python users call.
+
+    from seedance import Client
+    with Client.from_profile("demo") as client:
+        prepared = client.prepare(GenerationParams(prompt="a paper boat at dawn"))
+        task = client.create(prepared)
+        client.wait([task.id])
+        client.download(client.get(task.id), Path("boat.mp4"))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from seedance.core import references
+from seedance.core.catalogue import Estimate, ModelSpec, catalogue
+from seedance.core.clock import Clock, SystemClock
+from seedance.core.downloads import download
+from seedance.core.journal import Entry, Journal
+from seedance.core.models import (
+    DownloadResult,
+    GenerationParams,
+    GenerationRequest,
+    MediaKind,
+    Reference,
+    Task,
+)
+from seedance.core.polling import Listener, Waiter, Watch, typical_duration
+from seedance.core.validation import check_request
+from seedance.errors import (
+    AuthError,
+    OutcomeUnknownError,
+    SeedanceError,
+    ServerError,
+    ValidationError,
+)
+from seedance.profiles import Profile, ProfileStore
+from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskPage
+from seedance.providers.registry import connect
+
+Notify = Callable[[str], None]
+
+
+@dataclass
+class Prepared:
+    """A request ready to send: the exact body, its estimate and how it was derived."""
+
+    request: GenerationRequest
+    body: dict[str, Any]
+    spec: ModelSpec | None
+    estimate: Estimate | None
+    request_hash: str
+    notes: list[str] = field(default_factory=list)
+
+
+def redact_body(value: Any) -> Any:
+    """The body with inline media replaced by their hashes (for the journal and hashing)."""
+    if isinstance(value, dict):
+        return {k: redact_body(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_body(v) for v in value]
+    if isinstance(value, str) and value.startswith("data:"):
+        head = value.split(",", 1)[0]
+        return f"{head},sha256:{hashlib.sha256(value.encode()).hexdigest()}"
+    return value
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    canonical = json.dumps(redact_body(body), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Client:
+    """One profile's provider, journal and clock."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        provider: Provider,
+        *,
+        journal: Journal,
+        clock: Clock,
+        environ: Mapping[str, str],
+        data_dir: Path,
+        store: ProfileStore | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        self.profile = profile
+        self.provider = provider
+        self.journal = journal
+        self.clock = clock
+        self.environ = environ
+        self.data_dir = data_dir
+        self.store = store
+        self.notify = notify or (lambda _text: None)
+        self._assets: Any = None
+        self._expected: dict[str, float | None] = {}
+
+    @classmethod
+    def from_profile(
+        cls,
+        name: str | None = None,
+        *,
+        config_dir: Path | None = None,
+        data_dir: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> Client:
+        """A client for a named profile, with the same lookup rules as the CLI."""
+        from seedance.cli.environment import default_config_dir, default_data_dir
+
+        environ = os.environ if environ is None else environ
+        config_dir = config_dir or default_config_dir(environ)
+        data_dir = data_dir or default_data_dir(environ)
+        clock = clock or SystemClock()
+        store = ProfileStore(config_dir)
+        profile = store.select(name, environ)
+        provider = connect(profile, environ=environ, clock=clock, data_dir=data_dir,
+                           transport=transport)  # fmt: skip
+        return cls(profile, provider, journal=Journal(data_dir), clock=clock, environ=environ,
+                   data_dir=data_dir, store=store)  # fmt: skip
+
+    def close(self) -> None:
+        self.provider.http.close()
+        self.journal.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.provider.capabilities
+
+    # -- preparing ---------------------------------------------------------------------------
+
+    def resolve_model(self, name: str | None, *, validate: bool = True) -> ModelSpec | None:
+        """The model spec for `name` (or the profile's model) on this provider."""
+        chosen = name or self.profile.model
+        if not chosen:
+            raise ValidationError(
+                f"profile '{self.profile.name}' names no model", hint="pass --model"
+            )
+        try:
+            return catalogue().resolve(chosen, self.profile.vocabulary)
+        except ValidationError:
+            if validate:
+                raise
+            return None
+
+    def prepare(
+        self,
+        params: GenerationParams,
+        *,
+        validate: bool = True,
+        dry_run: bool = False,
+        base_dir: Path | None = None,
+    ) -> Prepared:
+        """Apply the profile, choose the model, check everything, resolve media, build the body.
+
+        Raises ValidationError (exit 2) for anything the model or provider cannot serve;
+        nothing has been sent by then (on an assets profile, media may have been uploaded).
+        """
+        defaults = dict(self.profile.defaults)
+        if params.size:  # a size replaces the profile's resolution and ratio
+            defaults.pop("resolution", None)
+            defaults.pop("ratio", None)
+        params = params.with_defaults(defaults)
+        spec = self.resolve_model(params.model, validate=validate)
+        model = spec.name if spec else (params.model or self.profile.model or "")
+        notes = [f"model {spec.requested} is {spec.name} on this profile"] if spec and spec.translated else []
+        specs = references.plan(params, base_dir)
+        needs_assets = self.capabilities.needs_assets
+        # Check what can be checked before any upload: roles and counts, not lengths.
+        draft = [references_stub(s) for s in specs]
+        if validate and spec is not None:
+            self._raise_problems(check_request(params, spec, draft))
+        resolved = references.resolve(
+            specs,
+            needs_assets=needs_assets,
+            assets=self.asset_resolver,
+            check=validate,
+            dry_run=dry_run,
+        )
+        fields_ = params.model_dump(exclude={"model", "images", "first_frame", "last_frame",
+                                             "videos", "audios"})  # fmt: skip
+        request = GenerationRequest(model=model, references=resolved, **fields_)
+        if validate:
+            problems = check_request(params, spec, resolved) if spec is not None else []
+            self._raise_problems(problems + self.provider.problems(request))
+        body = self.provider.build_body(request)
+        estimate = None
+        if spec is not None:
+            estimate = catalogue().estimate(
+                spec,
+                resolution=request.resolution or _size_resolution(request.size),
+                ratio=request.ratio,
+                duration=request.duration,
+                video_reference=bool(request.refs_of(MediaKind.VIDEO)),
+                generate_audio=request.generate_audio,
+                draft=bool(request.draft),
+                flex=request.service_tier == "flex",
+            )
+        return Prepared(request, body, spec, estimate, request_hash(body), notes)
+
+    @staticmethod
+    def _raise_problems(problems: list[str]) -> None:
+        if problems:
+            raise ValidationError("; ".join(dict.fromkeys(problems)))
+
+    def asset_resolver(self) -> references.AssetResolver | None:
+        """The profile's asset library as a resolver, when it has one."""
+        if self._assets is None and self.profile.assets_url:
+            from seedance.core.assets import AssetService
+
+            self._assets = AssetService.for_client(self)
+        return self._assets
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def create(self, prepared: Prepared, *, output_path: str | None = None) -> Task:
+        """Send a create, journaled before and after. Never retried once it may have arrived."""
+        row = self.journal.begin(
+            profile=self.profile.name,
+            dialect=self.provider.dialect,
+            base_url=self.profile.base_url,
+            body=redact_body(prepared.body),
+            request_hash=prepared.request_hash,
+            model=prepared.request.model,
+            resolution=prepared.request.resolution,
+            duration=prepared.request.duration,
+            prompt=prepared.request.prompt,
+            output_path=output_path,
+            at=self.clock.time(),
+        )
+        try:
+            with self.explain_auth():
+                task = self.provider.create(prepared.body)
+        except OutcomeUnknownError as exc:
+            self.journal.unknown(row, exc.message, self.clock.time())
+            raise self._unknown(exc) from None
+        except ServerError as exc:
+            self.journal.unknown(row, exc.message, self.clock.time())
+            raise self._unknown(exc) from None
+        except SeedanceError as exc:
+            self.journal.rejected(row, str(exc), self.clock.time())
+            raise
+        self.journal.created(row, task.id, self.clock.time())
+        return task
+
+    def _unknown(self, exc: SeedanceError) -> OutcomeUnknownError:
+        where = (
+            "`seedance tasks list` shows the tasks the server has"
+            if self.capabilities.can_list
+            else "the provider's console shows whether a task was created"
+        )
+        return OutcomeUnknownError(
+            f"the create may have reached the server, but its answer was lost ({exc.message})",
+            hint=f"it was not sent again, so nothing is billed twice; {where}, and "
+            "`seedance tasks list --local` the journal",
+            exit_status=exc.exit_status,
+        )
+
+    def resumable(self, prepared: Prepared, output_path: str) -> Entry | None:
+        """An earlier, unfinished create of this very request to this very output."""
+        entry = self.journal.latest_for(self.profile.name, prepared.request_hash, output_path)
+        if entry is None or entry.downloaded_at is not None:
+            return None
+        if entry.state == "created":
+            return entry
+        return self._reconcile(entry)
+
+    def _reconcile(self, entry: Entry) -> Entry:
+        """A create whose answer was lost: find its task on the server, or say what to do."""
+        if self.capabilities.can_list:
+            known = {e.task_id for e in self.journal.entries(limit=500) if e.task_id}
+            page = self.provider.list(model=entry.model, page_size=100)
+            window = entry.created_at - 60
+            found = [
+                t for t in page.items
+                if t.id not in known and t.created_at is not None
+                and t.created_at.timestamp() >= window
+            ]  # fmt: skip
+            if len(found) == 1:
+                self.journal.adopt(entry.row, found[0].id, self.clock.time())
+                self.notify(f"found the task of the interrupted create: {found[0].id}")
+                adopted = self.journal.find(found[0].id)
+                assert adopted is not None
+                return adopted
+        raise OutcomeUnknownError(
+            "an identical create to the same output was sent before and its outcome is unknown",
+            hint="check `seedance tasks list` (or the provider's console) and "
+            f"`seedance wait ID -o {entry.output_path}`; or pass --new to create another",
+            exit_status=ServerError.exit_status,
+        )
+
+    def get(self, task_id: str) -> Task:
+        with self.explain_auth():
+            task = self.provider.get(task_id)
+        self._observe(task)
+        return task
+
+    def wait(
+        self,
+        task_ids: list[str],
+        *,
+        timeout: float | None = None,
+        on_update: Listener | None = None,
+        just_created: bool = False,
+    ) -> list[Watch]:
+        def listen(watch: Watch) -> None:
+            if watch.task is not None:
+                self._observe(watch.task)
+            if on_update is not None:
+                on_update(watch)
+
+        waiter = Waiter(self.provider, self.clock, expected=self.expected_run, on_update=listen)
+        with self.explain_auth():
+            return waiter.wait(task_ids, timeout=timeout, just_created=just_created)
+
+    def expected_run(self, task: Task) -> float | None:
+        """How long a task like this one usually takes, learned from the journal."""
+        if task.id not in self._expected:
+            entry = self.journal.find(task.id)
+            samples = (
+                self.journal.run_seconds(base_url=entry.base_url, model=entry.model,
+                                         resolution=entry.resolution, duration=entry.duration)
+                if entry is not None else []
+            )  # fmt: skip
+            self._expected[task.id] = typical_duration(samples)
+        return self._expected[task.id]
+
+    def _observe(self, task: Task) -> None:
+        error = f"{task.error.code}: {task.error.message}" if task.error else None
+        tokens = task.usage.completion_tokens if task.usage else None
+        self.journal.observe(task.id, status=task.status.value, at=self.clock.time(),
+                             tokens=tokens, error=error)  # fmt: skip
+
+    def download(
+        self,
+        task: Task,
+        dest: Path,
+        *,
+        what: Literal["video", "last_frame"] = "video",
+        on_progress: Callable[[int, int | None], None] | None = None,
+    ) -> DownloadResult:
+        """Save a finished task's video (or last frame), refreshing an expired URL as needed."""
+        current = task
+
+        def source(expired: bool):  # type: ignore[no-untyped-def]
+            nonlocal current
+            if expired:
+                self.notify("the result URL expired; asking for a fresh one")
+                current = self.get(current.id)
+            return self.provider.download_source(current, what)
+
+        with self.explain_auth():
+            result = download(self.provider.http, source, dest, identity=f"{task.id}:{what}",
+                              on_progress=on_progress)  # fmt: skip
+        if what == "video":
+            self.journal.downloaded(task.id, path=result.path, sha256=result.sha256,
+                                    size=result.bytes, at=self.clock.time())  # fmt: skip
+        return result
+
+    def cancel(self, task_id: str) -> CancelOutcome:
+        with self.explain_auth():
+            outcome = self.provider.cancel(task_id)
+        if outcome == "cancelled":
+            self.journal.observe(task_id, status="cancelled", at=self.clock.time(), tokens=None,
+                                 error=None)  # fmt: skip
+        return outcome
+
+    def list_tasks(self, **filters: Any) -> TaskPage:
+        with self.explain_auth():
+            return self.provider.list(**filters)
+
+    @contextmanager
+    def explain_auth(self) -> Iterator[None]:
+        """Auth failures say which profile and key source were used (never the key)."""
+        try:
+            yield
+        except AuthError as exc:
+            source = self.profile.key_source(self.environ)
+            exc.hint = (
+                f"profile '{self.profile.name}' used the key from {source}; "
+                f"check it with `seedance profiles show {self.profile.name}`"
+                + (f"; {exc.hint}" if exc.hint else "")
+            )
+            raise
+
+
+def references_stub(spec: references.RefSpec) -> Reference:
+    """A reference placeholder with the right role, to check counts before any upload."""
+    return Reference(role=spec.role, url=spec.source, source=spec.source)
+
+
+def _size_resolution(size: str | None) -> str | None:
+    parsed = catalogue().parse_size(size) if size else None
+    return parsed[0] if parsed else None

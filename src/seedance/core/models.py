@@ -1,0 +1,197 @@
+"""The domain: what a user asks for, and the task a provider answers with (dialect-neutral)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def is_failure(self) -> bool:
+        return self in _FAILURES
+
+
+_TERMINAL = frozenset(
+    {TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.EXPIRED, TaskStatus.CANCELLED}
+)
+_FAILURES = frozenset({TaskStatus.FAILED, TaskStatus.EXPIRED, TaskStatus.CANCELLED})
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+class Role(StrEnum):
+    FIRST_FRAME = "first_frame"
+    LAST_FRAME = "last_frame"
+    REFERENCE_IMAGE = "reference_image"
+    REFERENCE_VIDEO = "reference_video"
+    REFERENCE_AUDIO = "reference_audio"
+
+    @property
+    def kind(self) -> MediaKind:
+        if self is Role.REFERENCE_VIDEO:
+            return MediaKind.VIDEO
+        if self is Role.REFERENCE_AUDIO:
+            return MediaKind.AUDIO
+        return MediaKind.IMAGE
+
+
+class Reference(BaseModel):
+    """One reference medium as it goes on the wire: an https URL, asset:// id or data: URI."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Role
+    url: str
+    source: str | None = None  # what the user wrote (a path, a URL), for messages
+    seconds: float | None = None  # a video's or audio's length, when known
+
+    @property
+    def kind(self) -> MediaKind:
+        return self.role.kind
+
+
+class GenerationParams(BaseModel):
+    """Everything `create` accepts, before the profile's defaults and the model are applied.
+
+    References are still as the user wrote them (URL, asset://, local path).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str | None = None
+    model: str | None = None
+    duration: int | None = None
+    ratio: str | None = None
+    resolution: str | None = None
+    size: str | None = None
+    images: list[str] = Field(default_factory=list)
+    first_frame: str | None = None
+    last_frame: str | None = None
+    videos: list[str] = Field(default_factory=list)
+    audios: list[str] = Field(default_factory=list)
+    generate_audio: bool | None = None
+    watermark: bool | None = None
+    seed: int | None = None
+    camera_fixed: bool | None = None
+    draft: bool | None = None
+    return_last_frame: bool | None = None
+    callback_url: str | None = None
+    service_tier: str | None = None
+    priority: int | None = None
+    expires_after: int | None = None
+    safety_id: str | None = None
+
+    def with_defaults(self, defaults: dict[str, Any]) -> GenerationParams:
+        """Fill every unset field from `defaults` (a profile's or a storyboard's)."""
+        data = self.model_dump()
+        for key, value in defaults.items():
+            if key in data and (data[key] is None or data[key] == []):
+                data[key] = value
+        return GenerationParams.model_validate(data)
+
+
+class GenerationRequest(BaseModel):
+    """A validated request for one provider: model id in its vocabulary, references resolved."""
+
+    model: str
+    prompt: str | None = None
+    references: list[Reference] = Field(default_factory=list)
+    duration: int | None = None
+    ratio: str | None = None
+    resolution: str | None = None
+    size: str | None = None
+    generate_audio: bool | None = None
+    watermark: bool | None = None
+    seed: int | None = None
+    camera_fixed: bool | None = None
+    draft: bool | None = None
+    return_last_frame: bool | None = None
+    callback_url: str | None = None
+    service_tier: str | None = None
+    priority: int | None = None
+    expires_after: int | None = None
+    safety_id: str | None = None
+
+    def refs(self, role: Role) -> list[Reference]:
+        return [r for r in self.references if r.role is role]
+
+    def refs_of(self, kind: MediaKind) -> list[Reference]:
+        return [r for r in self.references if r.kind is kind]
+
+
+class TaskError(BaseModel):
+    code: str
+    message: str
+
+
+class Usage(BaseModel):
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+class Task(BaseModel):
+    """A task normalized from any dialect: the JSON contract of DESIGN "Output"."""
+
+    id: str
+    status: TaskStatus = TaskStatus.UNKNOWN
+    progress: int | None = None
+    model: str | None = None
+    profile: str | None = None
+    video_url: str | None = None
+    last_frame_url: str | None = None
+    error: TaskError | None = None
+    usage: Usage | None = None
+    duration: int | None = None
+    resolution: str | None = None
+    ratio: str | None = None
+    seed: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+    poll_after: float | None = Field(default=None, exclude=True)  # a server's poll hint, seconds
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        if self.usage is not None:
+            data["usage"] = {"completion_tokens": self.usage.completion_tokens}
+        return data
+
+
+class DownloadResult(BaseModel):
+    path: str
+    bytes: int
+    sha256: str
+
+
+def from_unix(value: Any) -> datetime | None:
+    """A unix timestamp (int, float or numeric string) as an aware datetime; None if unusable."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    if seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -1,0 +1,201 @@
+"""Every error seedance reports, each carrying its exit status (DESIGN "Exit codes").
+
+The CLI maps an error to output and exit code in exactly one place (`seedance.cli.app`);
+everything below it raises these.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+
+class ExitStatus(IntEnum):
+    """Process exit codes: the contract scripts rely on."""
+
+    OK = 0
+    ERROR = 1  # an unexpected internal error: a bug
+    USAGE = 2  # bad flag, bad file, a request the model cannot serve; nothing was sent
+    API = 3  # the API refused or failed: auth, 4xx, 5xx after retries
+    NETWORK = 4  # network failure after retries
+    TASK_FAILED = 5  # the task ended failed, expired or cancelled
+    TIMEOUT = 6  # --timeout passed while the task was still queued or running
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class SeedanceError(Exception):
+    """Base of every expected error: a message for people, a code for scripts."""
+
+    exit_status: ExitStatus = ExitStatus.ERROR
+    code: str = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        hint: str | None = None,
+        exit_status: ExitStatus | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if exit_status is not None:
+            self.exit_status = exit_status
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": str(self), "exit_code": int(self.exit_status)}}
+
+
+# -- usage: exit 2, nothing was sent ---------------------------------------------------------
+
+
+class UsageError(SeedanceError):
+    """A bad flag, argument or file."""
+
+    exit_status = ExitStatus.USAGE
+    code = "usage"
+
+
+class ConfigError(UsageError):
+    """A broken or missing profile, key or setting."""
+
+    code = "config"
+
+
+class ValidationError(UsageError):
+    """A request the model or gateway cannot serve, caught before sending."""
+
+    code = "validation"
+
+
+class UnsupportedError(UsageError):
+    """The profile's API has no such capability (list, cancel, last frame...)."""
+
+    code = "unsupported"
+
+
+class StoryboardError(UsageError):
+    """A storyboard file that cannot run: names the file, shot and field."""
+
+    code = "storyboard"
+
+
+# -- the API: exit 3 -------------------------------------------------------------------------
+
+
+class APIError(SeedanceError):
+    """The service answered with an error (after retries where retrying was safe)."""
+
+    exit_status = ExitStatus.API
+    code = "api_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        hint: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, hint=hint)
+        self.status_code = status_code
+        self.request_id = request_id
+
+
+class BadRequestError(APIError):
+    code = "bad_request"
+
+
+class AuthError(APIError):
+    code = "unauthorized"
+
+
+class QuotaError(APIError):
+    code = "insufficient_quota"
+
+
+class NotFoundError(APIError):
+    code = "not_found"
+
+
+class ConflictError(APIError):
+    code = "conflict"
+
+
+class RateLimitError(APIError):
+    code = "rate_limited"
+
+
+class ServerError(APIError):
+    code = "server_error"
+
+
+class BadResponseError(APIError):
+    """The server answered something that is not what its API documents."""
+
+    code = "bad_response"
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthError,
+    402: QuotaError,
+    403: AuthError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+
+def api_error_class(status_code: int) -> type[APIError]:
+    """The typed error for an HTTP status (openai-python style)."""
+    if status_code >= 500:
+        return ServerError
+    return _BY_STATUS.get(status_code, APIError)
+
+
+# -- network: exit 4 -------------------------------------------------------------------------
+
+
+class NetworkError(SeedanceError):
+    exit_status = ExitStatus.NETWORK
+    code = "network_error"
+
+
+class OutcomeUnknownError(NetworkError):
+    """A create request may have reached the server but its answer was lost.
+
+    Never retried automatically: a second create could be a second bill.
+    """
+
+    code = "outcome_unknown"
+
+
+# -- tasks: exit 5 and 6 ---------------------------------------------------------------------
+
+
+class TaskFailedError(SeedanceError):
+    """The task ended failed, expired or cancelled."""
+
+    exit_status = ExitStatus.TASK_FAILED
+    code = "task_failed"
+
+
+class WaitTimeoutError(SeedanceError):
+    exit_status = ExitStatus.TIMEOUT
+    code = "timeout"
+
+
+class InterruptedByUser(SeedanceError):
+    """Ctrl-C: the remote task keeps running; the message says how to resume."""
+
+    exit_status = ExitStatus.INTERRUPTED
+    code = "interrupted"

@@ -1,0 +1,348 @@
+"""The one HTTP layer: timeouts, retries, rate limiting, redaction and where credentials may go.
+
+Rules it enforces for every request any provider or download makes:
+
+- credentials (Authorization, request signatures) reach only the profile's API and asset hosts;
+  a request to any other host (a result URL, a redirect) has them stripped;
+- reads (GET, DELETE, read-only actions) retry on connection errors, timeouts, 408, 429 and 5xx
+  with capped exponential backoff and full jitter, honouring Retry-After / retry-after-ms;
+- a create is retried only when it provably did not arrive (connect error) or was refused
+  unprocessed (429); once it may have reached the server, the outcome is reported as unknown;
+- a JSON answer larger than `max_body` is refused rather than read into memory.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from enum import Enum
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from seedance import __version__
+from seedance.core.clock import Clock, SystemClock
+from seedance.errors import BadResponseError, NetworkError, OutcomeUnknownError
+
+MAX_BODY = 8 * 1024 * 1024
+SECRET_HEADERS = frozenset({"authorization", "x-security-token", "x-api-key", "api-key"})
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class Retry(Enum):
+    """How a request may be retried."""
+
+    SAFE = "safe"  # reads: retry every transient failure
+    UNSENT = "unsent"  # creates: only when it never arrived or was refused unprocessed (429)
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6  # tries in all, the first included
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    budget: float = 120.0  # seconds of waiting in all, across the retries of one request
+    retry_after_cap: float = 60.0
+
+
+class Credentials(Protocol):
+    def apply(self, request: httpx.Request) -> None:
+        """Add authentication to a request bound for an allowed host."""
+
+
+class BearerAuth:
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def apply(self, request: httpx.Request) -> None:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+
+    def __repr__(self) -> str:
+        return "BearerAuth(***)"
+
+
+class RateLimiter:
+    """A token bucket: at most `per_minute` requests a minute, small bursts allowed."""
+
+    def __init__(self, per_minute: int, clock: Clock) -> None:
+        self.rate = max(per_minute, 1) / 60.0
+        self.capacity = max(1.0, min(self.rate, 10.0))
+        self._tokens = self.capacity
+        self._clock = clock
+        self._stamp = clock.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock.monotonic()
+                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self.rate
+            self._clock.sleep(wait)
+
+
+def redact_url(url: str | httpx.URL) -> str:
+    """A URL fit for a log: pre-signed query strings are credentials too."""
+    parts = urlsplit(str(url))
+    query = "?…" if parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}{parts.path}{query}"
+
+
+def redact_headers(headers: httpx.Headers) -> dict[str, str]:
+    out = {}
+    for key, value in headers.items():
+        low = key.lower()
+        if low in SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            out[key] = f"{scheme} ***".strip()
+        elif low == "x-content-sha256":
+            out[key] = value[:12] + "…"
+        else:
+            out[key] = value
+    return out
+
+
+class HttpClient:
+    """An httpx client that knows which hosts may see credentials and how to retry."""
+
+    def __init__(
+        self,
+        *,
+        credentials: Mapping[str, Credentials] | None = None,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: int | None = None,
+        timeout: httpx.Timeout | None = None,
+        log: Callable[[str], None] | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.credentials = dict(credentials or {})
+        self.clock = clock or SystemClock()
+        self.retry = retry or RetryPolicy()
+        self.log = log
+        self._jitter = jitter
+        self._limiter = RateLimiter(rate_limit, self.clock) if rate_limit else None
+        self.requests_sent = 0
+        self._client = httpx.Client(
+            transport=transport,
+            timeout=timeout or httpx.Timeout(60.0, connect=15.0),
+            follow_redirects=False,
+            headers={"User-Agent": f"seedance/{__version__}"},
+            event_hooks={"request": [self._guard]},
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the credential rule -----------------------------------------------------------------
+
+    def allowed(self, url: httpx.URL | str) -> bool:
+        return httpx.URL(str(url)).host in self.credentials
+
+    def _guard(self, request: httpx.Request) -> None:
+        """Runs for every request, redirects included: strip credentials bound elsewhere."""
+        if request.url.host not in self.credentials:
+            for name in list(request.headers):
+                if name.lower() in SECRET_HEADERS or name.lower().startswith("x-tos-"):
+                    del request.headers[name]
+        self.requests_sent += 1
+        if self.log is not None:
+            headers = redact_headers(request.headers)
+            shown = {k: v for k, v in headers.items() if k.lower() not in _BORING}
+            self.log(f"→ {request.method} {redact_url(request.url)} {shown}")
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+        retry: Retry = Retry.SAFE,
+        authenticate: bool = True,
+        max_body: int = MAX_BODY,
+    ) -> httpx.Response:
+        """Send with retries and return the answer, fully read (at most `max_body` bytes)."""
+        with self.stream(
+            method, url, json=json, params=params, headers=headers, retry=retry,
+            authenticate=authenticate,
+        ) as response:  # fmt: skip
+            read_capped(response, max_body)
+        return response
+
+    @contextmanager
+    def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+        retry: Retry = Retry.SAFE,
+        authenticate: bool = True,
+        follow_redirects: bool = False,
+    ) -> Iterator[httpx.Response]:
+        """Like `request`, but the body is left to the caller to stream."""
+        response = self._send_with_retries(
+            method, url, json=json, params=params, headers=headers, retry=retry,
+            authenticate=authenticate, follow_redirects=follow_redirects,
+        )  # fmt: skip
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def _send_with_retries(
+        self,
+        method: str,
+        url: str,
+        *,
+        retry: Retry,
+        authenticate: bool,
+        follow_redirects: bool,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            request = self._client.build_request(method, url, **kwargs)
+            credentials = self.credentials.get(request.url.host)
+            if authenticate and credentials is not None:
+                credentials.apply(request)
+            if self._limiter is not None:
+                self._limiter.acquire()
+            started = time.perf_counter()
+            try:
+                response = self._client.send(
+                    request, stream=True, follow_redirects=follow_redirects
+                )
+            except httpx.HTTPError as exc:
+                sent = not isinstance(exc, _NOT_SENT)
+                if retry is Retry.NEVER or (sent and retry is Retry.UNSENT):
+                    raise self._network_error(request, exc, sent=sent, retry=retry) from None
+                delay = self._backoff(attempt, None)
+                if attempt >= self.retry.attempts or waited + delay > self.retry.budget:
+                    raise self._network_error(request, exc, sent=sent, retry=retry) from None
+                self._note(f"  {type(exc).__name__}; retrying in {delay:.1f}s")
+            else:
+                if self.log is not None:
+                    ms = (time.perf_counter() - started) * 1000
+                    self.log(f"← {response.status_code} {redact_url(request.url)} ({ms:.0f} ms)")
+                if not self._should_retry(response, retry):
+                    return response
+                delay = self._backoff(attempt, response)
+                if attempt >= self.retry.attempts or waited + delay > self.retry.budget:
+                    return response
+                response.close()
+                self._note(f"  HTTP {response.status_code}; retrying in {delay:.1f}s")
+            self.clock.sleep(delay)
+            waited += delay
+
+    def _should_retry(self, response: httpx.Response, retry: Retry) -> bool:
+        status = response.status_code
+        if retry is Retry.NEVER or status not in _RETRY_STATUSES:
+            return False
+        return retry is Retry.SAFE or status == 429
+
+    def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
+        hinted = retry_after(response) if response is not None else None
+        if hinted is not None:
+            return min(hinted, self.retry.retry_after_cap)
+        ceiling = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
+        return ceiling * self._jitter()
+
+    def _network_error(
+        self, request: httpx.Request, exc: httpx.HTTPError, *, sent: bool, retry: Retry
+    ) -> NetworkError:
+        host = request.url.host
+        reason = str(exc) or type(exc).__name__
+        if sent and retry is Retry.UNSENT:
+            return OutcomeUnknownError(
+                f"the request to {host} may have been received, but its answer was lost ({reason})",
+                hint="it was not repeated, so nothing is billed twice",
+            )
+        return NetworkError(
+            f"could not reach {host}: {reason}",
+            hint="check your connection and the profile's base_url",
+        )
+
+    def _note(self, text: str) -> None:
+        if self.log is not None:
+            self.log(text)
+
+
+_BORING = frozenset({"accept", "accept-encoding", "connection", "user-agent", "content-length"})
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the server asks us to wait: retry-after-ms, Retry-After (seconds or a date)."""
+    ms = response.headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(float(ms) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def read_capped(response: httpx.Response, limit: int) -> bytes:
+    """Read a streamed answer, refusing one larger than `limit` bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BadResponseError(
+            f"the server's answer is {int(declared):,} bytes, more than the {limit:,} accepted",
+            status_code=response.status_code,
+        )
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise BadResponseError(
+                    f"the server's answer exceeds {limit:,} bytes", status_code=response.status_code
+                )
+            chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise NetworkError(
+            f"the answer from {response.request.url.host} was cut off: {exc}",
+            hint="try again; nothing was lost",
+        ) from None
+    body = b"".join(chunks)
+    response._content = body  # what Response.read() does: .json() and .text now work
+    return body

@@ -1,0 +1,83 @@
+"""Which class speaks each dialect, and how a profile becomes a connected provider."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from importlib import import_module
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from seedance.core.clock import Clock
+from seedance.errors import ConfigError
+from seedance.profiles import Profile
+from seedance.providers.base import Capabilities, Provider
+from seedance.providers.http import BearerAuth, Credentials, HttpClient, RetryPolicy
+
+DIALECTS: dict[str, str] = {
+    "ark": "seedance.providers.ark:ArkProvider",
+    "openai": "seedance.providers.openai:OpenAIProvider",
+    "newapi": "seedance.providers.newapi:NewAPIProvider",
+}
+
+
+def provider_class(api: str) -> type[Provider]:
+    module, _, name = DIALECTS[api].partition(":")
+    cls: type[Provider] = getattr(import_module(module), name)
+    return cls
+
+
+def capabilities(profile: Profile) -> Capabilities:
+    """A profile's capabilities without connecting (for docs, tables and early checks)."""
+    return provider_class(profile.api)(profile, HttpClient()).capabilities
+
+
+def credentials_for(profile: Profile, environ: Mapping[str, str]) -> dict[str, Credentials]:
+    """Which host gets which credentials: the API key for the API host and for a bearer asset
+    library on the same key. (A signed asset library adds its signer when first used.)"""
+    bearer = BearerAuth(profile.api_key_value(environ))
+    creds: dict[str, Credentials] = {_host(profile.base_url): bearer}
+    if profile.assets_url and profile.assets_auth != "aksk":
+        creds.setdefault(_host(profile.assets_url), bearer)
+    return creds
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+def connect(
+    profile: Profile,
+    *,
+    environ: Mapping[str, str],
+    clock: Clock,
+    data_dir: Path,
+    transport: httpx.BaseTransport | None = None,
+    log: Callable[[str], None] | None = None,
+    retry: RetryPolicy | None = None,
+    offline: bool = False,
+) -> Provider:
+    """A provider for `profile`, with its HTTP client (credentials, retries, rate limit).
+
+    `offline` (for --dry-run) tolerates a missing key: nothing will be sent.
+    """
+    if profile.simulator == "inprocess" and transport is None:
+        from seedance.sim.transport import demo_transport
+
+        transport = demo_transport(data_dir, clock)
+    try:
+        creds = credentials_for(profile, environ)
+    except ConfigError:
+        if not offline:
+            raise
+        creds = {}
+    http = HttpClient(
+        credentials=creds,
+        clock=clock,
+        transport=transport,
+        retry=retry,
+        rate_limit=profile.rate_limit,
+        log=log,
+    )
+    return provider_class(profile.api)(profile, http)

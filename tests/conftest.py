@@ -1,0 +1,98 @@
+"""Shared fixtures: an isolated seedance world (config, data, environment, clock) per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+from typer.testing import CliRunner
+
+from seedance.cli.app import app
+from seedance.cli.environment import Environment
+from seedance.core.clock import FakeClock
+
+KEYS = {
+    "ARK_API_KEY": "ark-test-key-0001",
+    "KAPON_API_KEY": "oh-kapon-test-key",
+    "PHANEDGE_API_KEY": "oh-phanedge-test-key",
+    "OPEAI_API_KEY": "opeai-test-key",
+    "EASYROUTER_API_KEY": "sk-easyrouter-test-key",
+    "VOLC_ACCESSKEY": "AKLTtestaccesskey",
+    "VOLC_SECRETKEY": "testsecretkey==",
+}
+
+
+@dataclass
+class Outcome:
+    """What a command did: exit code, stdout, stderr."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+
+@dataclass
+class World:
+    """One test's seedance world."""
+
+    root: Path
+    environ: dict[str, str]
+    clock: FakeClock
+    transport: Any = None
+
+    @property
+    def config_dir(self) -> Path:
+        return Path(self.environ["SEEDANCE_CONFIG_DIR"])
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.environ["SEEDANCE_DATA_DIR"])
+
+    def write_profiles(self, document: dict[str, Any]) -> Path:
+        path = self.config_dir / "profiles.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(tomli_w.dumps(document).encode())
+        os.chmod(path, 0o600)
+        return path
+
+    def environment(self, **overrides: Any) -> Environment:
+        return Environment(
+            environ=self.environ, clock=self.clock, transport=self.transport, cwd=self.root,
+            stdout_tty=False, stderr_tty=False, **overrides,
+        )  # fmt: skip
+
+    def run(self, *args: str, input: str | None = None, **overrides: Any) -> Outcome:
+        """Run the real CLI (through Typer's CliRunner) in this world."""
+        result = CliRunner().invoke(
+            app, list(args), input=input, obj=self.environment(**overrides),
+            catch_exceptions=True,
+        )  # fmt: skip
+        exc = result.exception if not isinstance(result.exception, SystemExit) else None
+        return Outcome(result.exit_code, result.stdout, result.stderr, exc)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    environ = {
+        "SEEDANCE_CONFIG_DIR": str(tmp_path / "config"),
+        "SEEDANCE_DATA_DIR": str(tmp_path / "data"),
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path / "home"),
+        **KEYS,
+    }
+    return World(tmp_path, environ, FakeClock())
+
+
+@pytest.fixture
+def run(world: World) -> Callable[..., Outcome]:
+    return world.run
