@@ -67,16 +67,24 @@ class World:
 
     def environment(self, **overrides: Any) -> Environment:
         return Environment(
-            environ=self.environ, clock=self.clock, transport=self.transport, cwd=self.root,
-            stdout_tty=False, stderr_tty=False, **overrides,
-        )  # fmt: skip
+            environ=self.environ,
+            clock=self.clock,
+            transport=self.transport,
+            cwd=self.root,
+            stdout_tty=False,
+            stderr_tty=False,
+            **overrides,
+        )
 
     def run(self, *args: str, input: str | None = None, **overrides: Any) -> Outcome:
         """Run the real CLI (through Typer's CliRunner) in this world."""
         result = CliRunner().invoke(
-            app, list(args), input=input, obj=self.environment(**overrides),
+            app,
+            list(args),
+            input=input,
+            obj=self.environment(**overrides),
             catch_exceptions=True,
-        )  # fmt: skip
+        )
         exc = result.exception if not isinstance(result.exception, SystemExit) else None
         return Outcome(result.exit_code, result.stdout, result.stderr, exc)
 
@@ -96,3 +104,31 @@ def world(tmp_path: Path) -> World:
 @pytest.fixture
 def run(world: World) -> Callable[..., Outcome]:
     return world.run
+
+
+def sim_profiles(origin: str, token: str = "sim-token") -> dict[str, Any]:
+    """profiles.toml pointing a `sim-<preset>` profile at the simulator for every preset."""
+    from seedance.cli.sim import SIM_PATHS
+
+    profiles = {
+        f"sim-{preset}": {
+            "preset": preset,
+            "api_key": token,
+            **{key: origin + path for key, path in paths.items()},
+        }
+        for preset, paths in SIM_PATHS.items()
+    }
+    return {"default_profile": "sim-byteplus", "profiles": profiles}
+
+
+@pytest.fixture
+def sim(world: World) -> Any:
+    """An in-process simulator sharing the world's FakeClock, with `sim-<preset>` profiles."""
+    from seedance.sim.app import API_ORIGIN, SimConfig, Simulator
+
+    simulator = Simulator(
+        SimConfig(queue_seconds=2, run_seconds=10, asset_seconds=3), clock=world.clock
+    )
+    world.transport = simulator.transport()
+    world.write_profiles(sim_profiles(API_ORIGIN))
+    return simulator

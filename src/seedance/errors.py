@@ -49,7 +49,9 @@ class SeedanceError(Exception):
         return f"{self.message}; {self.hint}" if self.hint else self.message
 
     def to_json(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": str(self), "exit_code": int(self.exit_status)}}
+        return {
+            "error": {"code": self.code, "message": str(self), "exit_code": int(self.exit_status)}
+        }
 
 
 # -- usage: exit 2, nothing was sent ---------------------------------------------------------

@@ -23,10 +23,22 @@ PROFILES_FILE = "profiles.toml"
 KEY_OVERRIDE_ENV = "SEEDANCE_API_KEY"
 _KEY_SOURCES = ("api_key", "api_key_env", "api_key_cmd")
 DEFAULT_KEYS = (
-    "resolution", "ratio", "duration", "generate_audio", "watermark", "seed", "camera_fixed",
-    "draft", "return_last_frame", "callback_url", "service_tier", "priority", "expires_after",
-    "safety_id", "model",
-)  # fmt: skip
+    "resolution",
+    "ratio",
+    "duration",
+    "generate_audio",
+    "watermark",
+    "seed",
+    "camera_fixed",
+    "draft",
+    "return_last_frame",
+    "callback_url",
+    "service_tier",
+    "priority",
+    "expires_after",
+    "safety_id",
+    "model",
+)
 
 
 class Profile(BaseModel):
@@ -80,7 +92,9 @@ class Profile(BaseModel):
     def _known_defaults(cls, value: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(value) - set(DEFAULT_KEYS))
         if unknown:
-            raise ValueError(f"unknown default {', '.join(unknown)} (allowed: {', '.join(DEFAULT_KEYS)})")
+            raise ValueError(
+                f"unknown default {', '.join(unknown)} (allowed: {', '.join(DEFAULT_KEYS)})"
+            )
         return value
 
     # -- credentials -------------------------------------------------------------------------
@@ -99,7 +113,7 @@ class Profile(BaseModel):
         return "nowhere (no api_key, api_key_env or api_key_cmd)"
 
     def api_key_value(self, environ: Mapping[str, str]) -> str:
-        """The API key, from SEEDANCE_API_KEY, api_key, api_key_cmd or api_key_env, in that order."""
+        """The key: SEEDANCE_API_KEY, else api_key, api_key_cmd or api_key_env, in that order."""
         if environ.get(KEY_OVERRIDE_ENV):
             return environ[KEY_OVERRIDE_ENV]
         if self.api_key is not None:
@@ -125,17 +139,6 @@ class Profile(BaseModel):
                 hint=f"set {ak_env} and {sk_env}",
             )
         return ak, sk
-
-    @property
-    def hosts(self) -> frozenset[str]:
-        """The only hosts that ever receive this profile's credentials."""
-        return frozenset(
-            h for h in (urlsplit(self.base_url).hostname, _host(self.assets_url)) if h is not None
-        )
-
-
-def _host(url: str | None) -> str | None:
-    return urlsplit(url).hostname if url else None
 
 
 def is_loopback(host: str | None) -> bool:
@@ -247,7 +250,9 @@ class ProfileStore:
         except OSError as exc:
             raise ConfigError(f"cannot read {self.path}: {exc.strerror}") from None
         profiles = doc.get("profiles", {})
-        if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
+        if not isinstance(profiles, dict) or not all(
+            isinstance(v, dict) for v in profiles.values()
+        ):
             raise ConfigError(f"{self.path}: [profiles.NAME] must be tables", hint=_fix_hint())
         if not isinstance(doc.get("default_profile", ""), str):
             raise ConfigError(f"{self.path}: default_profile must be a string", hint=_fix_hint())
@@ -295,7 +300,7 @@ class ProfileStore:
         if not chosen:
             raise ConfigError(
                 "no profile selected",
-                hint="try `seedance -p demo create \"a paper boat\"` offline, or add one with "
+                hint='try `seedance -p demo create "a paper boat"` offline, or add one with '
                 "`seedance profiles add NAME --preset byteplus`",
             )
         return self.get(chosen)

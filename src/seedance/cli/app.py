@@ -65,9 +65,13 @@ class SeedanceGroup(TyperGroup):
     ) -> int:
         try:
             result = super().main(
-                args=argv, prog_name="seedance", complete_var=complete_var,
-                standalone_mode=False, obj=env, **extra,
-            )  # fmt: skip
+                args=argv,
+                prog_name="seedance",
+                complete_var=complete_var,
+                standalone_mode=False,
+                obj=env,
+                **extra,
+            )
         except SeedanceError as exc:
             if env.debug:
                 raise
@@ -78,13 +82,16 @@ class SeedanceGroup(TyperGroup):
                 exc.format_message().rstrip("."),
                 code="usage",
                 hint=f"see `{command} --help`",
-                exit_status=ExitStatus(exc.exit_code) if exc.exit_code in (1, 2) else ExitStatus.USAGE,
+                exit_status=ExitStatus(exc.exit_code)
+                if exc.exit_code in (1, 2)
+                else ExitStatus.USAGE,
             )
             env.output.error(error)
             return int(error.exit_status)
         except (typer.Abort, KeyboardInterrupt):
-            env.output.error(SeedanceError("interrupted", code="interrupted",
-                                           exit_status=ExitStatus.INTERRUPTED))  # fmt: skip
+            env.output.error(
+                SeedanceError("interrupted", code="interrupted", exit_status=ExitStatus.INTERRUPTED)
+            )
             return int(ExitStatus.INTERRUPTED)
         except BrokenPipeError:
             return int(ExitStatus.ERROR)
@@ -123,8 +130,10 @@ def normalize_args(group: Any, args: list[str]) -> tuple[list[str], list[str]]:
             i += 1
         elif token.startswith("--profile="):
             front.append(token)
-        elif path and (path[-1], token) in OPTIONAL_VALUES and (
-            i + 1 >= len(args) or args[i + 1].startswith("-")
+        elif (
+            path
+            and (path[-1], token) in OPTIONAL_VALUES
+            and (i + 1 >= len(args) or args[i + 1].startswith("-"))
         ):
             rest += [token, OPTIONAL_VALUES[(path[-1], token)]]
         elif command is not None and token in _valued_options(command) and i + 1 < len(args):
@@ -159,7 +168,7 @@ app = typer.Typer(
     cls=SeedanceGroup,
     name="seedance",
     help="Make AI videos with ByteDance Seedance 2.0: Ark, BytePlus ModelArk and the gateways "
-    "that resell them.\n\nFirst run, offline: seedance -p demo create \"a paper boat at dawn\" "
+    'that resell them.\n\nFirst run, offline: seedance -p demo create "a paper boat at dawn" '
     "-o boat.mp4",
     no_args_is_help=True,
     add_completion=False,
@@ -172,20 +181,27 @@ app = typer.Typer(
 def main(
     profile: Annotated[
         str | None,
-        typer.Option("--profile", "-p", help="Profile to use (env SEEDANCE_PROFILE).",
-                     show_default=False),  # fmt: skip
+        typer.Option(
+            "--profile", "-p", help="Profile to use (env SEEDANCE_PROFILE).", show_default=False
+        ),
     ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON document on stdout.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the essential value.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the essential value.")
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log HTTP requests (secrets redacted).")
     ] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also NO_COLOR).")] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colours (also NO_COLOR).")
+    ] = False,
     version: Annotated[
-        bool, typer.Option("--version", help="Show the version and exit.", is_eager=True,
-                           callback=_version)  # fmt: skip
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", is_eager=True, callback=_version
+        ),
     ] = False,
 ) -> None:
     """Global options go before or after the command."""

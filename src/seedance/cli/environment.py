@@ -49,6 +49,7 @@ class Environment:
     stdout_stream: TextIO | None = None
     stderr_stream: TextIO | None = None
     stdin_stream: TextIO | None = None
+    stdin_tty: bool | None = None
     stdout_tty: bool | None = None
     stderr_tty: bool | None = None
     cwd: Path | None = None
@@ -85,6 +86,10 @@ class Environment:
             return stream.isatty()
         except (AttributeError, ValueError):
             return False
+
+    @property
+    def stdin_isatty(self) -> bool:
+        return self._isatty(self.stdin, self.stdin_tty)
 
     @property
     def stdout_isatty(self) -> bool:
@@ -160,9 +165,15 @@ class Environment:
             from seedance.providers.registry import connect
 
             log = self.output.debug_line if self.verbose else None
-            provider = connect(profile, environ=self.environ, clock=self.clock,
-                               data_dir=self.data_dir, transport=self.transport, log=log,
-                               offline=offline)  # fmt: skip
+            provider = connect(
+                profile,
+                environ=self.environ,
+                clock=self.clock,
+                data_dir=self.data_dir,
+                transport=self.transport,
+                log=log,
+                offline=offline,
+            )
             self._clients[profile.name] = Client(
                 profile,
                 provider,

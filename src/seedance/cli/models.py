@@ -25,7 +25,9 @@ def complete_model(incomplete: str) -> list[str]:
 
 
 def models(
-    all_: Annotated[bool, typer.Option("--all", help="Every provider's names, not just this profile's.")] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every provider's names, not just this profile's.")
+    ] = False,
 ) -> None:
     """The model catalogue with capabilities and prices."""
     from seedance.cli.app import current_env
@@ -42,11 +44,7 @@ def models(
             vocabularies = [env.selected_profile().vocabulary]
         except ConfigError:
             vocabularies = list(cat.vocabularies)
-    rows = [
-        model_row(cat, spec)
-        for vocab in vocabularies
-        for spec in _specs(cat, vocab)
-    ]
+    rows = [model_row(cat, spec) for vocab in vocabularies for spec in _specs(cat, vocab)]
     if env.json:
         env.output.json(rows)
         return
@@ -54,12 +52,32 @@ def models(
         for row in rows:
             env.output.data(row["name"])
         return
-    headers = ["MODEL", "PROVIDER", "TITLE", "RESOLUTIONS", "SECONDS", "REFS i/v/a", "AUDIO", "PRICE /M TOKENS"]
-    env.output.table(headers, [[
-        r["name"], r["provider"], r["title"], ",".join(r["resolutions"]),
-        f"{r['duration'][0]}-{r['duration'][1]}", "/".join(str(n) for n in r["max_references"].values()),
-        "yes" if r["generate_audio"] else "no", r["price_text"],
-    ] for r in rows])  # fmt: skip
+    headers = [
+        "MODEL",
+        "PROVIDER",
+        "TITLE",
+        "RESOLUTIONS",
+        "SECONDS",
+        "REFS i/v/a",
+        "AUDIO",
+        "PRICE /M TOKENS",
+    ]
+    env.output.table(
+        headers,
+        [
+            [
+                r["name"],
+                r["provider"],
+                r["title"],
+                ",".join(r["resolutions"]),
+                f"{r['duration'][0]}-{r['duration'][1]}",
+                "/".join(str(n) for n in r["max_references"].values()),
+                "yes" if r["generate_audio"] else "no",
+                r["price_text"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 def _specs(cat: Catalogue, vocabulary: str | None) -> list[ModelSpec]:
@@ -72,13 +90,20 @@ def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
     """One model as data: capabilities, aliases on this provider and prices."""
     fam = spec.family
     vocab = cat.vocabularies.get(spec.vocabulary or "")
-    aliases = [n for n, f in vocab.models.items() if f == fam.key and n != spec.name] if vocab else []
+    aliases = (
+        [n for n, f in vocab.models.items() if f == fam.key and n != spec.name] if vocab else []
+    )
     prices: dict[str, float] = {}
     currency = None
     for res in fam.resolutions:
         for video in (False, True):
-            price, currency = cat.price(spec, resolution=res, video_reference=video,
-                                        generate_audio=fam.generate_audio, flex=False)  # fmt: skip
+            price, currency = cat.price(
+                spec,
+                resolution=res,
+                video_reference=video,
+                generate_audio=fam.generate_audio,
+                flex=False,
+            )
             if price is not None:
                 prices[f"{res}{'+video' if video else ''}"] = price
     return {
@@ -93,8 +118,11 @@ def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
         "duration_auto": fam.duration_auto,
         "first_frame": fam.first_frame,
         "last_frame": fam.last_frame,
-        "max_references": {"images": fam.max_reference_images, "videos": fam.max_reference_videos,
-                           "audios": fam.max_reference_audios},  # fmt: skip
+        "max_references": {
+            "images": fam.max_reference_images,
+            "videos": fam.max_reference_videos,
+            "audios": fam.max_reference_audios,
+        },
         "generate_audio": fam.generate_audio,
         "draft": fam.draft,
         "flex": fam.flex,

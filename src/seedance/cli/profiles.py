@@ -54,14 +54,25 @@ def list_profiles() -> None:
         try:
             profile = store.get(name)
         except Exception as exc:  # a broken profile is listed, not fatal
-            rows.append({"name": name, "error": str(exc), "default": name == default,
-                         "builtin": name not in stored})  # fmt: skip
+            rows.append(
+                {
+                    "name": name,
+                    "error": str(exc),
+                    "default": name == default,
+                    "builtin": name not in stored,
+                }
+            )
             continue
-        rows.append({
-            "name": name, "preset": profile.preset, "api": profile.api,
-            "base_url": profile.base_url, "default": name == default,
-            "builtin": name not in stored and name in presets(),
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": name,
+                "preset": profile.preset,
+                "api": profile.api,
+                "base_url": profile.base_url,
+                "default": name == default,
+                "builtin": name not in stored and name in presets(),
+            }
+        )
     if env.json:
         env.output.json(rows)
         return
@@ -71,9 +82,16 @@ def list_profiles() -> None:
         return
     env.output.table(
         ["", "NAME", "PRESET", "API", "BASE URL"],
-        [["*" if r["default"] else "", r["name"] + (" (built-in)" if r["builtin"] else ""),
-          r.get("preset") or "", r.get("api") or "", r.get("base_url") or r.get("error", "")]
-         for r in rows],  # fmt: skip
+        [
+            [
+                "*" if r["default"] else "",
+                r["name"] + (" (built-in)" if r["builtin"] else ""),
+                r.get("preset") or "",
+                r.get("api") or "",
+                r.get("base_url") or r.get("error", ""),
+            ]
+            for r in rows
+        ],
     )
 
 
@@ -92,8 +110,11 @@ def profile_document(profile: Profile, env: Environment) -> dict[str, Any]:
 def show(
     name: Annotated[
         str | None,
-        typer.Argument(help="Profile name [default: the selected one].", autocompletion=complete_profile,
-                       show_default=False),  # fmt: skip
+        typer.Argument(
+            help="Profile name [default: the selected one].",
+            autocompletion=complete_profile,
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """One profile's settings and where its key comes from (never the key itself)."""
@@ -123,8 +144,12 @@ def add(
     ] = None,
     api: Annotated[str | None, typer.Option(help="ark, openai or newapi.")] = None,
     base_url: Annotated[str | None, typer.Option(help="The API's base URL.")] = None,
-    api_key_env: Annotated[str | None, typer.Option(help="Read the key from this variable.")] = None,
-    api_key_cmd: Annotated[str | None, typer.Option(help="Run this command to print the key.")] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="Read the key from this variable.")
+    ] = None,
+    api_key_cmd: Annotated[
+        str | None, typer.Option(help="Run this command to print the key.")
+    ] = None,
     api_key: Annotated[
         str | None, typer.Option(help="Store the key in profiles.toml (mode 0600).")
     ] = None,
@@ -136,20 +161,29 @@ def add(
         list[str] | None,
         typer.Option("--set", help="Any other setting as KEY=VALUE (defaults.KEY=VALUE too)."),
     ] = None,
-    default: Annotated[bool, typer.Option("--default", help="Make it the default profile.")] = False,
+    default: Annotated[
+        bool, typer.Option("--default", help="Make it the default profile.")
+    ] = False,
 ) -> None:
     """Add or replace a profile, from flags or interactively."""
     from seedance.profiles import presets
 
     env = _env()
     values: dict[str, Any] = {}
-    flags = {"preset": preset, "api": api, "base_url": base_url, "api_key_env": api_key_env,
-             "api_key_cmd": api_key_cmd, "api_key": api_key, "model": model,
-             "upload_cmd": upload_cmd}  # fmt: skip
+    flags = {
+        "preset": preset,
+        "api": api,
+        "base_url": base_url,
+        "api_key_env": api_key_env,
+        "api_key_cmd": api_key_cmd,
+        "api_key": api_key,
+        "model": model,
+        "upload_cmd": upload_cmd,
+    }
     values.update({k: v for k, v in flags.items() if v is not None})
     for item in set_ or []:
         _apply_setting(values, item)
-    if not values and env.environ.get("SEEDANCE_NONINTERACTIVE") is None and env.stdin.isatty():
+    if not values and env.stdin_isatty:
         values = _ask(env, name)
     if not values and name not in presets():
         from seedance.errors import UsageError
@@ -190,13 +224,17 @@ def _ask(env: Environment, name: str) -> dict[str, Any]:
     from seedance.profiles import presets
 
     names = list(presets())
-    preset = typer.prompt(f"Preset ({', '.join(names)})", default=name if name in names else "byteplus")
+    preset = typer.prompt(
+        f"Preset ({', '.join(names)})", default=name if name in names else "byteplus"
+    )
     while preset not in names:
         preset = typer.prompt(f"Choose one of {', '.join(names)}")
     values: dict[str, Any] = {"preset": preset}
     chosen = presets()[preset]
     if chosen.get("api_key_env"):
-        key_env = typer.prompt("Environment variable holding the API key", default=chosen["api_key_env"])
+        key_env = typer.prompt(
+            "Environment variable holding the API key", default=chosen["api_key_env"]
+        )
         if key_env != chosen["api_key_env"]:
             values["api_key_env"] = key_env
     model = typer.prompt("Default model", default=chosen.get("model", ""))
@@ -207,8 +245,10 @@ def _ask(env: Environment, name: str) -> dict[str, Any]:
 
 @profiles_app.command("use")
 def use(
-    name: Annotated[str, typer.Argument(help="Profile name.", autocompletion=complete_profile,
-                                        show_default=False)],  # fmt: skip
+    name: Annotated[
+        str,
+        typer.Argument(help="Profile name.", autocompletion=complete_profile, show_default=False),
+    ],
 ) -> None:
     """Make a profile the default."""
     env = _env()
@@ -220,8 +260,10 @@ def use(
 
 @profiles_app.command("remove")
 def remove(
-    name: Annotated[str, typer.Argument(help="Profile name.", autocompletion=complete_profile,
-                                        show_default=False)],  # fmt: skip
+    name: Annotated[
+        str,
+        typer.Argument(help="Profile name.", autocompletion=complete_profile, show_default=False),
+    ],
 ) -> None:
     """Delete a profile from profiles.toml."""
     env = _env()

@@ -1,9 +1,107 @@
-"""`seedance sim` (being built)."""
+"""`seedance sim`: the local simulator server for trying seedance and for users' own CI."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+if TYPE_CHECKING:
+    from seedance.sim.server import SimServer
+
+# Where each preset's paths live on the simulator (it serves every dialect on one port).
+SIM_PATHS: dict[str, dict[str, str]] = {
+    "byteplus": {"base_url": "/api/v3", "assets_url": "/"},
+    "volcengine": {"base_url": "/api/v3", "assets_url": "/"},
+    "phanedge": {"base_url": "/volcark/api/v3", "assets_url": "/volcark/"},
+    "kapon-native": {"base_url": "/volcark/api/v3", "assets_url": "/volcark/"},
+    "kapon": {"base_url": "", "assets_url": "/volcark/"},
+    "opeai": {"base_url": ""},
+    "easyrouter": {"base_url": ""},
+}
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing registered yet."""
+    app.command("sim")(sim)
+
+
+def profile_snippet(origin: str, token: str) -> str:
+    """profiles.toml entries pointing every preset at a simulator running at `origin`."""
+    lines = ["# Paste into profiles.toml, then: seedance -p sim-byteplus create ..."]
+    for preset, paths in SIM_PATHS.items():
+        lines += ["", f'[profiles."sim-{preset}"]', f'preset = "{preset}"', f'api_key = "{token}"']
+        lines += [f'{key} = "{origin}{path}"' for key, path in paths.items()]
+    return "\n".join(lines)
+
+
+def sim(
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="API port (0 picks a free one).")] = 8787,
+    store_port: Annotated[int, typer.Option(help="Object-store port (0 picks a free one).")] = 0,
+    token: Annotated[
+        str | None, typer.Option(help="Accept only this Bearer token (default: any).")
+    ] = None,
+    queue_seconds: Annotated[float, typer.Option(help="How long tasks stay queued.")] = 2.0,
+    run_seconds: Annotated[float, typer.Option(help="How long tasks run.")] = 8.0,
+    asset_seconds: Annotated[float, typer.Option(help="How long assets stay Processing.")] = 3.0,
+    url_ttl: Annotated[float, typer.Option(help="Seconds before result URLs expire.")] = 86400.0,
+    rate_429: Annotated[float, typer.Option(help="Share of API requests answered 429.")] = 0.0,
+    rate_5xx: Annotated[float, typer.Option(help="Share of reads answered 500/502/503.")] = 0.0,
+    cut_download: Annotated[
+        bool, typer.Option(help="Cut the first download of each result halfway.")
+    ] = False,
+    slow: Annotated[float, typer.Option(help="Delay every API answer by SECONDS.")] = 0.0,
+    poll_after_ms: Annotated[
+        int | None, typer.Option(help="Send openai-poll-after-ms on OpenAI-style reads.")
+    ] = None,
+    video_bytes: Annotated[
+        int | None, typer.Option(help="Serve synthetic results of this size (benchmarks).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for ids and injected faults.")] = 0,
+) -> None:
+    """Run the local simulator of every Seedance API (loopback; any token unless --token)."""
+    from seedance.cli.app import current_env
+    from seedance.errors import UsageError
+    from seedance.profiles import is_loopback
+    from seedance.sim.app import SimConfig
+    from seedance.sim.server import SimServer
+
+    env = current_env()
+    for name, share in (("--rate-429", rate_429), ("--rate-5xx", rate_5xx)):
+        if not 0.0 <= share <= 1.0:
+            raise UsageError(f"{name} is a share between 0 and 1")
+    if not is_loopback(host):
+        env.output.warn(f"binding {host}: the simulator is reachable from other machines")
+    config = SimConfig(
+        queue_seconds=queue_seconds,
+        run_seconds=run_seconds,
+        asset_seconds=asset_seconds,
+        url_ttl=url_ttl,
+        token=token,
+        rate_429=rate_429,
+        rate_5xx=rate_5xx,
+        cut_download_once=cut_download,
+        slow_seconds=slow,
+        poll_after_ms=poll_after_ms,
+        video_bytes=video_bytes,
+        seed=seed,
+    )
+    log = env.output.debug_line if env.verbose else None
+    try:
+        server: SimServer = SimServer(config, host=host, port=port, store_port=store_port, log=log)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}", hint="try --port 0") from None
+    with server:
+        env.output.data(profile_snippet(server.api_url, token or "sim"))
+        env.output.info(f"simulator listening on {server.api_url} (results on {server.store_url})")
+        env.output.info("press Ctrl-C to stop")
+        try:
+            _block()
+        except KeyboardInterrupt:
+            env.output.info("stopped")
+
+
+def _block() -> None:
+    import threading
+
+    threading.Event().wait()

@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
     app.command("wait")(wait)
     app.command("download")(download)
     app.command("cancel")(cancel)
-    tasks_app = typer.Typer(help="Server-side task list, or the local journal.", no_args_is_help=True)
+    tasks_app = typer.Typer(
+        help="Server-side task list, or the local journal.", no_args_is_help=True
+    )
     tasks_app.command("list")(tasks_list)
     app.add_typer(tasks_app, name="tasks")
 
@@ -46,7 +48,9 @@ def create(
     duration: Annotated[
         int | None, typer.Option("--duration", "-d", help="Seconds (-1: the model chooses).")
     ] = None,
-    ratio: Annotated[str | None, typer.Option(help="16:9, 9:16, 1:1, 4:3, 3:4, 21:9, adaptive.")] = None,
+    ratio: Annotated[
+        str | None, typer.Option(help="16:9, 9:16, 1:1, 4:3, 3:4, 21:9, adaptive.")
+    ] = None,
     resolution: Annotated[
         str | None, typer.Option("--resolution", "-r", help="480p, 720p, 1080p (4k where offered).")
     ] = None,
@@ -67,13 +71,21 @@ def create(
     ] = None,
     watermark: Annotated[bool | None, typer.Option("--watermark/--no-watermark")] = None,
     seed: Annotated[int | None, typer.Option(help="-1 for random.")] = None,
-    camera_fixed: Annotated[bool, typer.Option("--camera-fixed", help="Keep the camera still.")] = False,
-    draft: Annotated[bool, typer.Option("--draft", help="A cheaper low-resolution preview.")] = False,
+    camera_fixed: Annotated[
+        bool, typer.Option("--camera-fixed", help="Keep the camera still.")
+    ] = False,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="A cheaper low-resolution preview.")
+    ] = False,
     return_last_frame: Annotated[
         bool, typer.Option("--return-last-frame", help="Also make the last frame (a PNG).")
     ] = False,
-    callback_url: Annotated[str | None, typer.Option(help="https URL told of status changes.")] = None,
-    service_tier: Annotated[str | None, typer.Option(help="default or flex (cheaper, slower).")] = None,
+    callback_url: Annotated[
+        str | None, typer.Option(help="https URL told of status changes.")
+    ] = None,
+    service_tier: Annotated[
+        str | None, typer.Option(help="default or flex (cheaper, slower).")
+    ] = None,
     priority: Annotated[int | None, typer.Option(help="Queue priority 0-9.")] = None,
     expires_after: Annotated[
         int | None, typer.Option(help="Give up after SECONDS in the queue (3600-259200).")
@@ -86,8 +98,12 @@ def create(
     last_frame_output: Annotated[
         str | None, typer.Option(help="Save the last frame here (implies --return-last-frame).")
     ] = None,
-    timeout: Annotated[float | None, typer.Option(help="Stop waiting after SECONDS (exit 6).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the request body; send nothing.")] = False,
+    timeout: Annotated[
+        float | None, typer.Option(help="Stop waiting after SECONDS (exit 6).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the request body; send nothing.")
+    ] = False,
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Skip client-side capability checks.")
     ] = False,
@@ -103,14 +119,29 @@ def create(
     out = env.output
     text = _read_prompt(env, prompt, prompt_file)
     params = GenerationParams(
-        prompt=text, model=model, duration=duration, ratio=ratio, resolution=resolution,
-        size=size, images=image or [], first_frame=first_frame, last_frame=last_frame,
-        videos=video or [], audios=audio or [], generate_audio=generate_audio,
-        watermark=watermark, seed=seed, camera_fixed=camera_fixed or None, draft=draft or None,
+        prompt=text,
+        model=model,
+        duration=duration,
+        ratio=ratio,
+        resolution=resolution,
+        size=size,
+        images=image or [],
+        first_frame=first_frame,
+        last_frame=last_frame,
+        videos=video or [],
+        audios=audio or [],
+        generate_audio=generate_audio,
+        watermark=watermark,
+        seed=seed,
+        camera_fixed=camera_fixed or None,
+        draft=draft or None,
         return_last_frame=(return_last_frame or last_frame_output is not None) or None,
-        callback_url=callback_url, service_tier=service_tier, priority=priority,
-        expires_after=expires_after, safety_id=safety_id,
-    )  # fmt: skip
+        callback_url=callback_url,
+        service_tier=service_tier,
+        priority=priority,
+        expires_after=expires_after,
+        safety_id=safety_id,
+    )
     if timeout is not None and timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
     client = env.client(offline=dry_run)
@@ -130,8 +161,10 @@ def create(
     resumed = None if new or dest is None else client.resumable(prepared, str(dest))
     if resumed is not None and resumed.task_id:
         task_id = resumed.task_id
-        out.info(f"resuming {task_id}, created earlier for this request and output "
-                 "(--new creates another)")  # fmt: skip
+        out.info(
+            f"resuming {task_id}, created earlier for this request and output "
+            "(--new creates another)"
+        )
     else:
         task = client.create(prepared, output_path=str(dest) if dest else None)
         task_id = task.id
@@ -144,7 +177,9 @@ def create(
         out.info(f"follow it with: {_cmd(client, 'wait', task_id)}")
         return
 
-    final = _wait_one(env, client, task_id, timeout=timeout, dest=dest, just_created=resumed is None)
+    final = _wait_one(
+        env, client, task_id, timeout=timeout, dest=dest, just_created=resumed is None
+    )
     document = final.to_json()
     if dest is not None:
         result = _save(env, client, final, _named(dest, final), "video")
@@ -220,8 +255,9 @@ def _wait_one(
     dest: Path | None,
     just_created: bool,
 ) -> Task:
-    watches = _wait_many(env, client, [task_id], timeout=timeout, output=dest,
-                         just_created=just_created)  # fmt: skip
+    watches = _wait_many(
+        env, client, [task_id], timeout=timeout, output=dest, just_created=just_created
+    )
     watch = watches[0]
     _raise_for_watch(client, watch, dest)
     assert watch.task is not None
@@ -243,8 +279,9 @@ def _wait_many(
     board = TaskBoard(env, client, task_ids)
     try:
         with board:
-            return client.wait(task_ids, timeout=timeout, on_update=board.update,
-                               just_created=just_created)  # fmt: skip
+            return client.wait(
+                task_ids, timeout=timeout, on_update=board.update, just_created=just_created
+            )
     except KeyboardInterrupt:
         words = ["wait", *task_ids] + (["-o", str(output)] if output else [])
         raise InterruptedByUser(
@@ -277,9 +314,7 @@ def _failure_text(task: Task) -> str:
     return f"task {task.id} {task.status.value}"
 
 
-def _save(
-    env: Environment, client: Client, task: Task, dest: Path, what: str
-) -> DownloadResult:
+def _save(env: Environment, client: Client, task: Task, dest: Path, what: str) -> DownloadResult:
     from seedance.cli.progress import download_progress
     from seedance.errors import InterruptedByUser
 
@@ -287,8 +322,11 @@ def _save(
         with download_progress(env, dest.name) as progress:
             result = client.download(task, dest, what=what, on_progress=progress)  # type: ignore[arg-type]
     except KeyboardInterrupt:
-        words = ["download", task.id, "-o", str(dest)] if what == "video" else [
-            "download", task.id, "--last-frame", str(dest)]  # fmt: skip
+        words = (
+            ["download", task.id, "-o", str(dest)]
+            if what == "video"
+            else ["download", task.id, "--last-frame", str(dest)]
+        )
         raise InterruptedByUser(
             "stopped the download; the part saved so far is kept",
             hint=f"resume with: {_cmd(client, *words)}",
@@ -319,10 +357,14 @@ def _client_for_tasks(env: Environment, task_ids: list[str]) -> Client:
 
 def wait(
     task_ids: Annotated[list[str], typer.Argument(help="Task ids.", show_default=False)],
-    timeout: Annotated[float | None, typer.Option(help="Stop waiting after SECONDS (exit 6).")] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Stop waiting after SECONDS (exit 6).")
+    ] = None,
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="Save each finished video: a file (one task) or a directory."),
+        typer.Option(
+            "--output", "-o", help="Save each finished video: a file (one task) or a directory."
+        ),
     ] = None,
 ) -> None:
     """Block with progress until every task ends."""
@@ -333,7 +375,9 @@ def wait(
     client = _client_for_tasks(env, ids)
     dest = env.path(output) if output else None
     if dest is not None and len(ids) > 1 and not dest.is_dir():
-        raise UsageError(f"{dest} is not a directory", hint="with several tasks, -o names a directory")
+        raise UsageError(
+            f"{dest} is not a directory", hint="with several tasks, -o names a directory"
+        )
     if dest is not None and not dest.is_dir():
         dest = _video_destination(env, output or "")
     if timeout is not None and timeout <= 0:
@@ -387,15 +431,18 @@ def _quiet_copy(err: Exception) -> Exception:
     from seedance.errors import SeedanceError
 
     assert isinstance(err, SeedanceError)
-    summary = SeedanceError("not every task succeeded (see above)", code=err.code,
-                            exit_status=err.exit_status)  # fmt: skip
+    summary = SeedanceError(
+        "not every task succeeded (see above)", code=err.code, exit_status=err.exit_status
+    )
     return summary
 
 
 # -- status, download, cancel, list ----------------------------------------------------------
 
 
-def status(task_id: Annotated[str, typer.Argument(help="The task id.", show_default=False)]) -> None:
+def status(
+    task_id: Annotated[str, typer.Argument(help="The task id.", show_default=False)],
+) -> None:
     """One task, normalized."""
     from seedance.errors import NotFoundError
 
@@ -422,8 +469,18 @@ def status(task_id: Annotated[str, typer.Argument(help="The task id.", show_defa
 
 
 def _describe(task: Task, client: Client) -> str:
-    rows = [("id", task.id), ("status", task.status.value + (f" ({task.progress}%)"
-            if task.progress is not None and not task.status.is_terminal else ""))]  # fmt: skip
+    rows = [
+        ("id", task.id),
+        (
+            "status",
+            task.status.value
+            + (
+                f" ({task.progress}%)"
+                if task.progress is not None and not task.status.is_terminal
+                else ""
+            ),
+        ),
+    ]
     for key in ("model", "profile", "resolution", "ratio", "duration", "seed"):
         value = getattr(task, key)
         if value is not None:
@@ -448,12 +505,16 @@ def _describe(task: Task, client: Client) -> str:
 def download(
     task_id: Annotated[str, typer.Argument(help="The task id.", show_default=False)],
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Where to save the video [default: ID.mp4].")
+        str | None,
+        typer.Option("--output", "-o", help="Where to save the video [default: ID.mp4]."),
     ] = None,
     last_frame: Annotated[
         str | None,
-        typer.Option("--last-frame", help="Also save the last frame [PATH; default NAME.last.png].",
-                     show_default=False),  # fmt: skip
+        typer.Option(
+            "--last-frame",
+            help="Also save the last frame [PATH; default NAME.last.png].",
+            show_default=False,
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
 ) -> None:
@@ -479,6 +540,8 @@ def download(
         )
     if task.status.is_failure:
         raise TaskFailedError(_failure_text(task), code=task.error.code if task.error else None)
+    if frame_dest is not None:
+        client.provider.download_source(task, "last_frame")  # refuses now if there is none
     document = task.to_json()
     result = _save(env, client, task, dest, "video")
     document["download"] = result.model_dump()
@@ -525,7 +588,10 @@ def cancel(
 
 
 def tasks_list(
-    status_: Annotated[str | None, typer.Option("--status", help="queued, running, succeeded, failed, expired, cancelled.")] = None,
+    status_: Annotated[
+        str | None,
+        typer.Option("--status", help="queued, running, succeeded, failed, expired, cancelled."),
+    ] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Only this model.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most N tasks.")] = None,
     page: Annotated[int, typer.Option(help="Page number (from 1).")] = 1,
@@ -538,8 +604,10 @@ def tasks_list(
 
     env = _env()
     if status_ is not None and status_ not in {s.value for s in TaskStatus} - {"unknown"}:
-        raise UsageError(f"unknown status '{status_}'",
-                         hint="one of queued, running, succeeded, failed, expired, cancelled")  # fmt: skip
+        raise UsageError(
+            f"unknown status '{status_}'",
+            hint="one of queued, running, succeeded, failed, expired, cancelled",
+        )
     if not 1 <= page_size <= 500 or page < 1 or (limit is not None and limit < 1):
         raise UsageError("--page must be 1 or more and --page-size 1-500")
     if local:
@@ -554,18 +622,25 @@ def tasks_list(
         return
     env.output.table(
         ["ID", "STATUS", "MODEL", "CREATED", "RES", "SECONDS"],
-        [[t.id, t.status.value, t.model, _when(t.created_at), t.resolution, t.duration] for t in items],
+        [
+            [t.id, t.status.value, t.model, _when(t.created_at), t.resolution, t.duration]
+            for t in items
+        ],
     )
     if result.total is not None and result.total > len(items):
         env.output.info(f"{len(items)} of {result.total}; see more with --page {page + 1}")
 
 
-def _list_local(env: Environment, status_: str | None, model: str | None, limit: int | None) -> None:
+def _list_local(
+    env: Environment, status_: str | None, model: str | None, limit: int | None
+) -> None:
     from seedance.core.journal import Journal
 
     journal = Journal(env.data_dir, warn=env.output.warn)
     try:
-        entries = journal.entries(profile=env.profile, status=status_, model=model, limit=limit or 50)
+        entries = journal.entries(
+            profile=env.profile, status=status_, model=model, limit=limit or 50
+        )
     finally:
         journal.close()
     if env.json:
@@ -573,8 +648,17 @@ def _list_local(env: Environment, status_: str | None, model: str | None, limit:
         return
     env.output.table(
         ["TASK", "STATUS", "PROFILE", "MODEL", "CREATED", "OUTPUT"],
-        [[e.task_id or f"({e.state})", e.status or e.state, e.profile, e.model,
-          _when_unix(e.created_at), e.output_path] for e in entries],  # fmt: skip
+        [
+            [
+                e.task_id or f"({e.state})",
+                e.status or e.state,
+                e.profile,
+                e.model,
+                _when_unix(e.created_at),
+                e.output_path,
+            ]
+            for e in entries
+        ],
     )
 
 

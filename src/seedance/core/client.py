@@ -1,11 +1,11 @@
 """The seedance client: the domain operations the CLI renders and Python users call.
 
-    from seedance import Client
-    with Client.from_profile("demo") as client:
-        prepared = client.prepare(GenerationParams(prompt="a paper boat at dawn"))
-        task = client.create(prepared)
-        client.wait([task.id])
-        client.download(client.get(task.id), Path("boat.mp4"))
+from seedance import Client
+with Client.from_profile("demo") as client:
+    prepared = client.prepare(GenerationParams(prompt="a paper boat at dawn"))
+    task = client.create(prepared)
+    client.wait([task.id])
+    client.download(client.get(task.id), Path("boat.mp4"))
 """
 
 from __future__ import annotations
@@ -125,10 +125,18 @@ class Client:
         clock = clock or SystemClock()
         store = ProfileStore(config_dir)
         profile = store.select(name, environ)
-        provider = connect(profile, environ=environ, clock=clock, data_dir=data_dir,
-                           transport=transport)  # fmt: skip
-        return cls(profile, provider, journal=Journal(data_dir), clock=clock, environ=environ,
-                   data_dir=data_dir, store=store)  # fmt: skip
+        provider = connect(
+            profile, environ=environ, clock=clock, data_dir=data_dir, transport=transport
+        )
+        return cls(
+            profile,
+            provider,
+            journal=Journal(data_dir),
+            clock=clock,
+            environ=environ,
+            data_dir=data_dir,
+            store=store,
+        )
 
     def close(self) -> None:
         self.provider.http.close()
@@ -180,7 +188,11 @@ class Client:
         params = params.with_defaults(defaults)
         spec = self.resolve_model(params.model, validate=validate)
         model = spec.name if spec else (params.model or self.profile.model or "")
-        notes = [f"model {spec.requested} is {spec.name} on this profile"] if spec and spec.translated else []
+        notes = (
+            [f"model {spec.requested} is {spec.name} on this profile"]
+            if spec and spec.translated
+            else []
+        )
         specs = references.plan(params, base_dir)
         needs_assets = self.capabilities.needs_assets
         # Check what can be checked before any upload: roles and counts, not lengths.
@@ -194,8 +206,9 @@ class Client:
             check=validate,
             dry_run=dry_run,
         )
-        fields_ = params.model_dump(exclude={"model", "images", "first_frame", "last_frame",
-                                             "videos", "audios"})  # fmt: skip
+        fields_ = params.model_dump(
+            exclude={"model", "images", "first_frame", "last_frame", "videos", "audios"}
+        )
         request = GenerationRequest(model=model, references=resolved, **fields_)
         if validate:
             problems = check_request(params, spec, resolved) if spec is not None else []
@@ -289,10 +302,12 @@ class Client:
             page = self.provider.list(model=entry.model, page_size=100)
             window = entry.created_at - 60
             found = [
-                t for t in page.items
-                if t.id not in known and t.created_at is not None
+                t
+                for t in page.items
+                if t.id not in known
+                and t.created_at is not None
                 and t.created_at.timestamp() >= window
-            ]  # fmt: skip
+            ]
             if len(found) == 1:
                 self.journal.adopt(entry.row, found[0].id, self.clock.time())
                 self.notify(f"found the task of the interrupted create: {found[0].id}")
@@ -335,18 +350,24 @@ class Client:
         if task.id not in self._expected:
             entry = self.journal.find(task.id)
             samples = (
-                self.journal.run_seconds(base_url=entry.base_url, model=entry.model,
-                                         resolution=entry.resolution, duration=entry.duration)
-                if entry is not None else []
-            )  # fmt: skip
+                self.journal.run_seconds(
+                    base_url=entry.base_url,
+                    model=entry.model,
+                    resolution=entry.resolution,
+                    duration=entry.duration,
+                )
+                if entry is not None
+                else []
+            )
             self._expected[task.id] = typical_duration(samples)
         return self._expected[task.id]
 
     def _observe(self, task: Task) -> None:
         error = f"{task.error.code}: {task.error.message}" if task.error else None
         tokens = task.usage.completion_tokens if task.usage else None
-        self.journal.observe(task.id, status=task.status.value, at=self.clock.time(),
-                             tokens=tokens, error=error)  # fmt: skip
+        self.journal.observe(
+            task.id, status=task.status.value, at=self.clock.time(), tokens=tokens, error=error
+        )
 
     def download(
         self,
@@ -367,19 +388,32 @@ class Client:
             return self.provider.download_source(current, what)
 
         with self.explain_auth():
-            result = download(self.provider.http, source, dest, identity=f"{task.id}:{what}",
-                              on_progress=on_progress)  # fmt: skip
+            result = download(
+                self.provider.http,
+                source,
+                dest,
+                identity=f"{task.id}:{what}",
+                on_progress=on_progress,
+            )
         if what == "video":
-            self.journal.downloaded(task.id, path=result.path, sha256=result.sha256,
-                                    size=result.bytes, at=self.clock.time())  # fmt: skip
+            self.journal.downloaded(
+                task.id,
+                path=result.path,
+                sha256=result.sha256,
+                size=result.bytes,
+                at=self.clock.time(),
+            )
         return result
 
     def cancel(self, task_id: str) -> CancelOutcome:
+        """Cancel a queued task, delete a finished one; the journal keeps its last state."""
+        task = self.get(task_id)
         with self.explain_auth():
-            outcome = self.provider.cancel(task_id)
+            outcome = self.provider.cancel(task)
         if outcome == "cancelled":
-            self.journal.observe(task_id, status="cancelled", at=self.clock.time(), tokens=None,
-                                 error=None)  # fmt: skip
+            self.journal.observe(
+                task_id, status="cancelled", at=self.clock.time(), tokens=None, error=None
+            )
         return outcome
 
     def list_tasks(self, **filters: Any) -> TaskPage:

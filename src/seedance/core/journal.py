@@ -50,10 +50,29 @@ CREATE INDEX IF NOT EXISTS creates_hash ON creates(request_hash);
 """
 
 _COLUMNS = (
-    "row", "state", "task_id", "profile", "dialect", "base_url", "model", "resolution",
-    "duration", "request_hash", "request", "prompt", "output_path", "created_at", "answered_at",
-    "status", "finished_at", "tokens", "error", "sha256", "bytes", "downloaded_at",
-)  # fmt: skip
+    "row",
+    "state",
+    "task_id",
+    "profile",
+    "dialect",
+    "base_url",
+    "model",
+    "resolution",
+    "duration",
+    "request_hash",
+    "request",
+    "prompt",
+    "output_path",
+    "created_at",
+    "answered_at",
+    "status",
+    "finished_at",
+    "tokens",
+    "error",
+    "sha256",
+    "bytes",
+    "downloaded_at",
+)
 
 
 @dataclass(frozen=True)
@@ -150,10 +169,19 @@ class Journal:
                 "duration, request_hash, request, prompt, output_path, created_at) "
                 "VALUES ('sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    profile, dialect, base_url, model, resolution, duration, request_hash,
-                    json.dumps(body, sort_keys=True), prompt, output_path, at,
+                    profile,
+                    dialect,
+                    base_url,
+                    model,
+                    resolution,
+                    duration,
+                    request_hash,
+                    json.dumps(body, sort_keys=True),
+                    prompt,
+                    output_path,
+                    at,
                 ),
-            )  # fmt: skip
+            )
             return int(cur.lastrowid or 0)
 
     def created(self, row: int, task_id: str, at: float) -> None:
@@ -171,7 +199,9 @@ class Journal:
 
     def set_output(self, task_id: str, output_path: str) -> None:
         with self._tx() as db:
-            db.execute("UPDATE creates SET output_path = ? WHERE task_id = ?", (output_path, task_id))
+            db.execute(
+                "UPDATE creates SET output_path = ? WHERE task_id = ?", (output_path, task_id)
+            )
 
     def observe(
         self, task_id: str, *, status: str, at: float, tokens: int | None, error: str | None
@@ -240,8 +270,15 @@ class Journal:
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return self._rows(where, tuple(args), limit)
 
-    def run_seconds(self, *, base_url: str, model: str | None, resolution: str | None,
-                    duration: int | None, limit: int = 20) -> list[float]:  # fmt: skip
+    def run_seconds(
+        self,
+        *,
+        base_url: str,
+        model: str | None,
+        resolution: str | None,
+        duration: int | None,
+        limit: int = 20,
+    ) -> list[float]:
         """How long recent successful tasks of this kind took, created to finished."""
         rows = self._rows(
             "WHERE base_url = ? AND model IS ? AND resolution IS ? AND duration IS ? "
@@ -250,4 +287,3 @@ class Journal:
             limit,
         )
         return [r.finished_at - r.answered_at for r in rows if r.finished_at and r.answered_at]
-

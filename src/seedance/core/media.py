@@ -95,7 +95,9 @@ def _webp_size(data: bytes) -> tuple[int | None, int | None]:
 def image_problems(path: Path, info: ImageInfo | None, size: int) -> list[str]:
     """What makes a local image unacceptable to the API (seeds/003 "图片 URL 要求")."""
     if info is None:
-        return [f"{path} is not an image seedance recognizes (JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC)"]
+        return [
+            f"{path} is not an image seedance recognizes (JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC)"
+        ]
     problems = []
     if size >= MAX_IMAGE_BYTES:
         problems.append(f"{path} is {size / 2**20:.1f} MB; images must be under 30 MB")
@@ -103,9 +105,13 @@ def image_problems(path: Path, info: ImageInfo | None, size: int) -> list[str]:
         short, long_ = sorted((info.width, info.height))
         ratio = info.width / info.height
         if short <= MIN_SHORT_SIDE:
-            problems.append(f"{path} is {info.width}x{info.height}; the short side must be over 300 px")
+            problems.append(
+                f"{path} is {info.width}x{info.height}; the short side must be over 300 px"
+            )
         if long_ >= MAX_LONG_SIDE:
-            problems.append(f"{path} is {info.width}x{info.height}; the long side must be under 6000 px")
+            problems.append(
+                f"{path} is {info.width}x{info.height}; the long side must be under 6000 px"
+            )
         if not IMAGE_RATIO[0] <= ratio <= IMAGE_RATIO[1]:
             problems.append(f"{path} has aspect ratio {ratio:.2f}; it must be between 0.4 and 2.5")
     return problems

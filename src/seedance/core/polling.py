@@ -23,7 +23,9 @@ MAX_INTERVAL = 60.0
 FIRST_LOOK_AFTER_CREATE = 2.0
 
 
-def poll_delay(age: float, *, expected_total: float | None = None, hint: float | None = None) -> float:
+def poll_delay(
+    age: float, *, expected_total: float | None = None, hint: float | None = None
+) -> float:
     """Seconds until the next look at a task that is `age` seconds old."""
     if hint is not None:
         return min(max(hint, MIN_INTERVAL), MAX_INTERVAL)

@@ -77,7 +77,11 @@ def classify(source: str, role: Role, base_dir: Path | None = None) -> RefSpec:
 def _check_kind(name: str, role: Role) -> None:
     found = media.kind_of(name)
     if found is not None and found is not role.kind:
-        option = {MediaKind.IMAGE: "--image", MediaKind.VIDEO: "--video", MediaKind.AUDIO: "--audio"}
+        option = {
+            MediaKind.IMAGE: "--image",
+            MediaKind.VIDEO: "--video",
+            MediaKind.AUDIO: "--audio",
+        }
         raise UsageError(
             f"{name} looks like {'an' if found is MediaKind.AUDIO else 'a'} {found}, "
             f"not {'an' if role.kind is MediaKind.IMAGE else 'a'} {role.kind}",
@@ -126,9 +130,14 @@ def resolve(
     """
     out = []
     for spec in specs:
-        url = _resolve_one(spec, needs_assets=needs_assets, assets=assets, check=check,
-                           dry_run=dry_run)  # fmt: skip
-        seconds = media.media_seconds(spec.path) if spec.path and spec.kind is not MediaKind.IMAGE else None
+        url = _resolve_one(
+            spec, needs_assets=needs_assets, assets=assets, check=check, dry_run=dry_run
+        )
+        seconds = (
+            media.media_seconds(spec.path)
+            if spec.path and spec.kind is not MediaKind.IMAGE
+            else None
+        )
         out.append(Reference(role=spec.role, url=url, source=spec.source, seconds=seconds))
     return out
 

@@ -17,7 +17,9 @@ SEED_RANGE = (-1, 2**32 - 1)
 PRIORITY_RANGE = (0, 9)
 EXPIRES_RANGE = (3600, 259200)
 SERVICE_TIERS = ("default", "flex")
-_CJK = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]")
+_CJK = re.compile(
+    r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]"
+)
 
 
 def check_request(
@@ -73,9 +75,7 @@ def check_request(
     return problems
 
 
-def _range(
-    what: str, value: int | None, bounds: tuple[int, int], unit: str = ""
-) -> list[str]:
+def _range(what: str, value: int | None, bounds: tuple[int, int], unit: str = "") -> list[str]:
     low, high = bounds
     if value is not None and not low <= value <= high:
         return [f"{what} {value} is out of range: {low}-{high}{unit}"]
@@ -91,8 +91,10 @@ def _size_problems(params: GenerationParams, spec: ModelSpec) -> list[str]:
         return [f"size {params.size} is not a size {spec.name} makes (one of: {sizes})"]
     resolution, _ = parsed
     if resolution not in spec.family.resolutions:
-        return [f"size {params.size} is {resolution}; {spec.name} supports "
-                f"{', '.join(spec.family.resolutions)}"]  # fmt: skip
+        return [
+            f"size {params.size} is {resolution}; {spec.name} supports "
+            f"{', '.join(spec.family.resolutions)}"
+        ]
     return []
 
 
@@ -164,8 +166,10 @@ def _prompt_problems(prompt: str, spec: ModelSpec) -> list[str]:
     fam = spec.family
     cjk = len(_CJK.findall(prompt))
     if fam.prompt_max_cjk_chars and cjk > fam.prompt_max_cjk_chars:
-        return [f"the prompt has {cjk} Chinese characters; {spec.name} takes at most "
-                f"{fam.prompt_max_cjk_chars}"]  # fmt: skip
+        return [
+            f"the prompt has {cjk} Chinese characters; {spec.name} takes at most "
+            f"{fam.prompt_max_cjk_chars}"
+        ]
     words = len(_CJK.sub(" ", prompt).split())
     if fam.prompt_max_words and words > fam.prompt_max_words:
         return [f"the prompt has {words} words; {spec.name} takes at most {fam.prompt_max_words}"]

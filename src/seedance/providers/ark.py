@@ -16,7 +16,7 @@ from seedance.core.models import (
     Usage,
     from_unix,
 )
-from seedance.errors import BadResponseError, NotFoundError
+from seedance.errors import BadResponseError, UnsupportedError
 from seedance.providers.base import (
     CancelOutcome,
     Capabilities,
@@ -184,18 +184,18 @@ class ArkProvider(Provider):
         tasks = [parse_ark_task(item, self) for item in items if isinstance(item, dict)]
         return TaskPage(tasks, as_int(data.get("total")))
 
-    def cancel(self, task_id: str) -> CancelOutcome:
-        before = self.get(task_id)
-        response = self.http.request("DELETE", self.url(f"{TASKS}/{task_id}"))
+    def cancel(self, task: Task) -> CancelOutcome:
+        """DELETE: a queued task becomes cancelled, a finished one is deleted (running: 409)."""
+        response = self.http.request("DELETE", self.url(f"{TASKS}/{task.id}"))
         if response.status_code >= 400:
             raise self.error_for(response)
-        return "cancelled" if before.status is TaskStatus.QUEUED else "deleted"
+        return "cancelled" if task.status is TaskStatus.QUEUED else "deleted"
 
     def download_source(self, task: Task, what: Literal["video", "last_frame"]) -> DownloadSource:
         url = task.video_url if what == "video" else task.last_frame_url
         if not url:
             if what == "last_frame":
-                raise NotFoundError(
+                raise UnsupportedError(
                     f"task {task.id} has no last frame",
                     hint="ask for one at creation with --return-last-frame",
                 )

@@ -119,7 +119,8 @@ class Provider(ABC):
             hint="`seedance tasks list --local` lists the tasks this machine created",
         )
 
-    def cancel(self, task_id: str) -> CancelOutcome:
+    def cancel(self, task: Task) -> CancelOutcome:
+        """Cancel a queued task or delete a finished one (`task` is its current state)."""
         raise UnsupportedError(
             f"profile '{self.profile.name}' ({self.dialect} API) has no cancel endpoint",
             hint="the task runs to its end; nothing more is billed for waiting",
@@ -166,7 +167,11 @@ class Provider(ABC):
 def make_api_error(response: httpx.Response, code: str | None, message: str) -> APIError:
     cls = api_error_class(response.status_code)
     hint = ERROR_HINTS.get(code or "") or ERROR_HINTS.get(message)
-    shown = f"{response.status_code} {code}: {message}" if code else f"{response.status_code}: {message}"
+    shown = (
+        f"{response.status_code} {code}: {message}"
+        if code
+        else f"{response.status_code}: {message}"
+    )
     return cls(
         f"the API answered {shown}",
         status_code=response.status_code,

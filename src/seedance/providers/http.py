@@ -2,8 +2,9 @@
 
 Rules it enforces for every request any provider or download makes:
 
-- credentials (Authorization, request signatures) reach only the profile's API and asset hosts;
-  a request to any other host (a result URL, a redirect) has them stripped;
+- credentials (Authorization, request signatures) reach only the profile's API and asset
+  origins (scheme, host and port); a request anywhere else (a result URL, a redirect) has them
+  stripped;
 - reads (GET, DELETE, read-only actions) retry on connection errors, timeouts, 408, 429 and 5xx
   with capped exponential backoff and full jitter, honouring Retry-After / retry-after-ms;
 - a create is retried only when it provably did not arrive (connect error) or was refused
@@ -93,6 +94,16 @@ class RateLimiter:
             self._clock.sleep(wait)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str | httpx.URL) -> str:
+    """scheme://host:port — what decides whether a request may carry credentials."""
+    parsed = httpx.URL(str(url))
+    port = parsed.port or _DEFAULT_PORTS.get(parsed.scheme, 0)
+    return f"{parsed.scheme}://{parsed.host}:{port}"
+
+
 def redact_url(url: str | httpx.URL) -> str:
     """A URL fit for a log: pre-signed query strings are credentials too."""
     parts = urlsplit(str(url))
@@ -157,11 +168,11 @@ class HttpClient:
     # -- the credential rule -----------------------------------------------------------------
 
     def allowed(self, url: httpx.URL | str) -> bool:
-        return httpx.URL(str(url)).host in self.credentials
+        return origin_of(url) in self.credentials
 
     def _guard(self, request: httpx.Request) -> None:
         """Runs for every request, redirects included: strip credentials bound elsewhere."""
-        if request.url.host not in self.credentials:
+        if origin_of(request.url) not in self.credentials:
             for name in list(request.headers):
                 if name.lower() in SECRET_HEADERS or name.lower().startswith("x-tos-"):
                     del request.headers[name]
@@ -187,9 +198,14 @@ class HttpClient:
     ) -> httpx.Response:
         """Send with retries and return the answer, fully read (at most `max_body` bytes)."""
         with self.stream(
-            method, url, json=json, params=params, headers=headers, retry=retry,
+            method,
+            url,
+            json=json,
+            params=params,
+            headers=headers,
+            retry=retry,
             authenticate=authenticate,
-        ) as response:  # fmt: skip
+        ) as response:
             read_capped(response, max_body)
         return response
 
@@ -208,9 +224,15 @@ class HttpClient:
     ) -> Iterator[httpx.Response]:
         """Like `request`, but the body is left to the caller to stream."""
         response = self._send_with_retries(
-            method, url, json=json, params=params, headers=headers, retry=retry,
-            authenticate=authenticate, follow_redirects=follow_redirects,
-        )  # fmt: skip
+            method,
+            url,
+            json=json,
+            params=params,
+            headers=headers,
+            retry=retry,
+            authenticate=authenticate,
+            follow_redirects=follow_redirects,
+        )
         try:
             yield response
         finally:
@@ -231,7 +253,7 @@ class HttpClient:
         while True:
             attempt += 1
             request = self._client.build_request(method, url, **kwargs)
-            credentials = self.credentials.get(request.url.host)
+            credentials = self.credentials.get(origin_of(request.url))
             if authenticate and credentials is not None:
                 credentials.apply(request)
             if self._limiter is not None:

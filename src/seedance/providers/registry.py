@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from importlib import import_module
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -13,7 +12,7 @@ from seedance.core.clock import Clock
 from seedance.errors import ConfigError
 from seedance.profiles import Profile
 from seedance.providers.base import Capabilities, Provider
-from seedance.providers.http import BearerAuth, Credentials, HttpClient, RetryPolicy
+from seedance.providers.http import BearerAuth, Credentials, HttpClient, RetryPolicy, origin_of
 
 DIALECTS: dict[str, str] = {
     "ark": "seedance.providers.ark:ArkProvider",
@@ -37,14 +36,10 @@ def credentials_for(profile: Profile, environ: Mapping[str, str]) -> dict[str, C
     """Which host gets which credentials: the API key for the API host and for a bearer asset
     library on the same key. (A signed asset library adds its signer when first used.)"""
     bearer = BearerAuth(profile.api_key_value(environ))
-    creds: dict[str, Credentials] = {_host(profile.base_url): bearer}
+    creds: dict[str, Credentials] = {origin_of(profile.base_url): bearer}
     if profile.assets_url and profile.assets_auth != "aksk":
-        creds.setdefault(_host(profile.assets_url), bearer)
+        creds.setdefault(origin_of(profile.assets_url), bearer)
     return creds
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).hostname or ""
 
 
 def connect(
