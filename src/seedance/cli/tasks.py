@@ -72,8 +72,9 @@ def create(
     watermark: Annotated[bool | None, typer.Option("--watermark/--no-watermark")] = None,
     seed: Annotated[int | None, typer.Option(help="-1 for random.")] = None,
     camera_fixed: Annotated[
-        bool, typer.Option("--camera-fixed", help="Keep the camera still.")
-    ] = False,
+        bool | None,
+        typer.Option("--camera-fixed/--no-camera-fixed", help="Keep the camera still."),
+    ] = None,
     draft: Annotated[
         bool, typer.Option("--draft", help="A cheaper low-resolution preview.")
     ] = False,
@@ -133,7 +134,7 @@ def create(
         generate_audio=generate_audio,
         watermark=watermark,
         seed=seed,
-        camera_fixed=camera_fixed or None,
+        camera_fixed=camera_fixed,
         draft=draft or None,
         return_last_frame=(return_last_frame or last_frame_output is not None) or None,
         callback_url=callback_url,

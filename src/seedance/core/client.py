@@ -407,6 +407,8 @@ class Client:
 
     def cancel(self, task_id: str) -> CancelOutcome:
         """Cancel a queued task, delete a finished one; the journal keeps its last state."""
+        if not self.capabilities.can_cancel:  # refuse without a request
+            return self.provider.cancel(Task(id=task_id, profile=self.profile.name))
         task = self.get(task_id)
         with self.explain_auth():
             outcome = self.provider.cancel(task)
