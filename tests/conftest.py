@@ -127,8 +127,41 @@ def sim(world: World) -> Any:
     from seedance.sim.app import API_ORIGIN, SimConfig, Simulator
 
     simulator = Simulator(
-        SimConfig(queue_seconds=2, run_seconds=10, asset_seconds=3), clock=world.clock
+        SimConfig(queue_seconds=2, run_seconds=10, asset_seconds=3, generate_media=False),
+        clock=world.clock,
     )
     world.transport = simulator.transport()
     world.write_profiles(sim_profiles(API_ORIGIN))
     return simulator
+
+
+@pytest.fixture
+def sim_server(world: World) -> Any:
+    """`seedance sim`'s loopback server (instant tasks), with `sim-<preset>` profiles."""
+    from seedance.sim.app import SimConfig
+    from seedance.sim.server import SimServer
+
+    server = SimServer(SimConfig(queue_seconds=0, run_seconds=0, asset_seconds=0))
+    with server:
+        world.write_profiles(sim_profiles(server.api_url))
+        yield server
+
+
+def run_process(world: World, *args: str, crash_at: str | None = None) -> Outcome:
+    """The real `seedance` in a child process (its sleeps take no time; see SEEDANCE_CLOCK)."""
+    import subprocess
+    import sys
+
+    environ = {**world.environ, "SEEDANCE_CLOCK": "fake", "NO_COLOR": "1"}
+    if crash_at:
+        environ["SEEDANCE_CRASH_AT"] = crash_at
+    done = subprocess.run(
+        [sys.executable, "-m", "seedance", *args],
+        cwd=world.root,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return Outcome(done.returncode, done.stdout, done.stderr)

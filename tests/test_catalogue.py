@@ -94,12 +94,18 @@ def test_the_token_formula_matches_the_seeds():
     assert estimate.tokens == 108_900  # seeds/003 and seeds/004 sample responses
     assert estimate.cost == pytest.approx(108_900 / 1e6 * 7.0)
     assert estimate.describe() == "108,900 tokens ≈ $0.76"
-    with_video = cat.estimate(spec, resolution="1080p", ratio="9:16", duration=5, video_reference=True)
+    with_video = cat.estimate(
+        spec, resolution="1080p", ratio="9:16", duration=5, video_reference=True
+    )
     assert with_video.price_per_million == 4.7
     cn = cat.resolve("doubao-seedance-1-5-pro-251215", "volcengine")
-    silent = cat.estimate(cn, resolution="1080p", ratio="9:16", duration=5, generate_audio=False, flex=True)
+    silent = cat.estimate(
+        cn, resolution="1080p", ratio="9:16", duration=5, generate_audio=False, flex=True
+    )
     assert silent.price_per_million == 4.0 and silent.currency == "CNY"
-    unknown = cat.estimate(cat.resolve("seedance-2-0", "kapon"), resolution=None, ratio=None, duration=None)
+    unknown = cat.estimate(
+        cat.resolve("seedance-2-0", "kapon"), resolution=None, ratio=None, duration=None
+    )
     assert unknown.cost is None and unknown.describe() == "108,900 tokens"
 
 
@@ -114,9 +120,12 @@ def test_models_command_lists_the_profiles_names_with_prices(run):
     rows = json.loads(run("-p", "phanedge", "models", "--json").stdout)
     names = [r["name"] for r in rows]
     assert names == [
-        "dreamina-seedance-2-0", "dreamina-seedance-2-0-fast", "dreamina-seedance-2-0-mini",
-        "dreamina-seedance-2-0-filter-off", "dreamina-seedance-2-0-fast-filter-off",
-    ]  # fmt: skip
+        "dreamina-seedance-2-0",
+        "dreamina-seedance-2-0-fast",
+        "dreamina-seedance-2-0-mini",
+        "dreamina-seedance-2-0-filter-off",
+        "dreamina-seedance-2-0-fast-filter-off",
+    ]
     standard = rows[0]
     assert "dreamina-seedance-2-0-260128" in standard["aliases"]
     assert standard["prices_per_million_tokens"]["4k"] == 4.0

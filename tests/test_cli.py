@@ -75,7 +75,11 @@ def test_an_internal_error_is_one_line_exit_1(run, sim, monkeypatch):
     monkeypatch.setattr(client.Client, "prepare", broken)
     result = run("create", "a boat")
     assert result.exit_code == 1
-    assert one_line(result.stderr) and "internal error" in result.stderr and "SEEDANCE_DEBUG" in result.stderr
+    assert (
+        one_line(result.stderr)
+        and "internal error" in result.stderr
+        and "SEEDANCE_DEBUG" in result.stderr
+    )
 
 
 def test_seedance_debug_shows_the_traceback(run, sim, monkeypatch, world):
@@ -95,9 +99,22 @@ def test_seedance_debug_shows_the_traceback(run, sim, monkeypatch, world):
     [
         (["create", "x", "-m", "seedance-9000"], "unknown model 'seedance-9000'"),
         (["create", "x", "-d", "20"], "duration 20 is out of range"),
-        (["create", "x", "-m", "fast", "-r", "1080p"], "models that can: dreamina-seedance-2-0-260128"),
-        (["create", "x", "--video", "https://a/1.mp4"] * 1 + ["--video", "https://a/2.mp4",
-          "--video", "https://a/3.mp4", "--video", "https://a/4.mp4"], "4 reference videos given"),
+        (
+            ["create", "x", "-m", "fast", "-r", "1080p"],
+            "models that can: dreamina-seedance-2-0-260128",
+        ),
+        (
+            ["create", "x", "--video", "https://a/1.mp4"] * 1
+            + [
+                "--video",
+                "https://a/2.mp4",
+                "--video",
+                "https://a/3.mp4",
+                "--video",
+                "https://a/4.mp4",
+            ],
+            "4 reference videos given",
+        ),
         (["create", "x", "--audio", "https://a/a.mp3"], "visual anchor"),
         (["create", "x", "--callback-url", "http://example.com/cb"], "must be an https:// URL"),
         (["create", "x", "--image", "missing.png"], "does not exist"),
@@ -159,16 +176,23 @@ def test_output_that_exists_is_refused_before_creating(run, sim, world):
 
 
 def test_api_error_exit_3_with_code(run, sim):
-    sim.inject(FaultRule("POST", "/tasks$", 400, {"error": {"code": "InvalidParameter",
-                                                            "message": "bad thing"}}))  # fmt: skip
+    sim.inject(
+        FaultRule(
+            "POST", "/tasks$", 400, {"error": {"code": "InvalidParameter", "message": "bad thing"}}
+        )
+    )
     result = run("create", "a boat")
     assert result.exit_code == 3
     assert one_line(result.stderr) and "InvalidParameter: bad thing" in result.stderr
 
 
 def test_auth_error_names_profile_and_key_source_never_the_key(run, httpx_mock):
-    httpx_mock.add_response(method="POST", url=ARK, status_code=401, json={"error": {
-        "code": "AuthenticationError", "message": "the API key is invalid"}})  # fmt: skip
+    httpx_mock.add_response(
+        method="POST",
+        url=ARK,
+        status_code=401,
+        json={"error": {"code": "AuthenticationError", "message": "the API key is invalid"}},
+    )
     result = run("-p", "byteplus", "create", "a boat", "--json")
     assert result.exit_code == 3
     assert "profile 'byteplus'" in result.stderr and "ARK_API_KEY" in result.stderr

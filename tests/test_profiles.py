@@ -16,12 +16,21 @@ from seedance.profiles import ProfileStore, build_profile, presets
 
 def test_every_design_preset_exists():
     assert set(presets()) == {
-        "byteplus", "volcengine", "phanedge", "kapon", "kapon-native", "opeai", "easyrouter", "demo",
-    }  # fmt: skip
+        "byteplus",
+        "volcengine",
+        "phanedge",
+        "kapon",
+        "kapon-native",
+        "opeai",
+        "easyrouter",
+        "demo",
+    }
 
 
 def test_a_profile_overrides_its_preset():
-    profile = build_profile("intl", {"preset": "byteplus", "model": "fast", "defaults": {"duration": 8}})
+    profile = build_profile(
+        "intl", {"preset": "byteplus", "model": "fast", "defaults": {"duration": 8}}
+    )
     assert profile.api == "ark" and profile.base_url.startswith("https://ark.ap-southeast")
     assert profile.model == "fast" and profile.defaults == {"duration": 8}
 
@@ -74,8 +83,20 @@ def test_loopback_http_is_allowed():
 
 
 def test_add_with_flags_writes_0600_and_show_never_prints_the_key(run, world):
-    result = run("profiles", "add", "intl", "--preset", "byteplus", "--api-key", "sk-secret-123",
-                 "--set", "defaults.resolution=720p", "--set", "defaults.duration=8", "--default")  # fmt: skip
+    result = run(
+        "profiles",
+        "add",
+        "intl",
+        "--preset",
+        "byteplus",
+        "--api-key",
+        "sk-secret-123",
+        "--set",
+        "defaults.resolution=720p",
+        "--set",
+        "defaults.duration=8",
+        "--default",
+    )
     assert result.exit_code == 0, result.stderr
     path = world.config_dir / "profiles.toml"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -15,11 +15,18 @@ from seedance.sim.media import make_clip
 
 def png(width: int = 320, height: int = 320) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     raw = b"".join(b"\x00" + b"\x80\x40\x20" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def create(run, *args: str) -> str:
@@ -34,7 +41,7 @@ def test_create_wait_download(run, sim, world):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"{out}\n"  # stdout is exactly the path
     task = next(iter(sim.state.tasks.values()))
-    assert out.read_bytes() == make_clip(task.seed, 5).mp4
+    assert out.read_bytes() == make_clip(task.seed, 5, sim.config.generate_media).mp4
     assert not list(world.root.glob("*.part*"))
     assert len(sim.creates()) == 1
     store = sim.requests_to(STORE_ORIGIN)
@@ -66,7 +73,9 @@ def test_first_frame_image_becomes_a_data_uri(run, sim, world):
     item = body["content"][1]
     assert item["role"] == "first_frame" and item["type"] == "image_url"
     assert item["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(png()).decode()
-    result = run("create", "x", "-o", "c.mp4", "--last-frame-output", "c.png", "--first-frame", str(image))
+    result = run(
+        "create", "x", "-o", "c.mp4", "--last-frame-output", "c.png", "--first-frame", str(image)
+    )
     assert result.exit_code == 0, result.stderr
     assert (world.root / "c.png").read_bytes().startswith(b"\x89PNG")
     assert task_id in sim.state.tasks
@@ -159,7 +168,7 @@ def test_urls_that_keep_expiring_end_with_a_clear_error(run, sim, world):
 
 def test_readme_quick_start_runs_offline(world):
     readme = (Path(__file__).parents[1] / "README.md").read_text()
-    line = next(l for l in readme.splitlines() if "seedance -p demo create" in l)
+    line = next(x for x in readme.splitlines() if "seedance -p demo create" in x)
     command = line[line.index("seedance -p demo create") :].split("&&")[0]
     import shlex
 

@@ -31,9 +31,13 @@ def text(prompt: str) -> list[dict[str, str]]:
 
 def test_create_and_get(ark: Ark, server: SimServer):
     created = ark.content_generation.tasks.create(
-        model=MODEL, content=text("a paper boat"), duration=5, resolution="720p",
-        ratio="16:9", return_last_frame=True,
-    )  # fmt: skip
+        model=MODEL,
+        content=text("a paper boat"),
+        duration=5,
+        resolution="720p",
+        ratio="16:9",
+        return_last_frame=True,
+    )
     assert created.id.startswith("cgt-")
     task = ark.content_generation.tasks.get(task_id=created.id)
     assert task.status == "succeeded"

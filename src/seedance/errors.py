@@ -44,14 +44,14 @@ class SeedanceError(Exception):
         if exit_status is not None:
             self.exit_status = exit_status
         self.hint = hint
+        self.details: dict[str, Any] = {}  # the command's results, shown beside the error
 
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "error": {"code": self.code, "message": str(self), "exit_code": int(self.exit_status)}
-        }
+        error = {"code": self.code, "message": str(self), "exit_code": int(self.exit_status)}
+        return {"error": error, **self.details}
 
 
 # -- usage: exit 2, nothing was sent ---------------------------------------------------------

@@ -39,12 +39,24 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_data_dir("seedance"))
 
 
+def default_clock() -> Clock:
+    """The real clock; `SEEDANCE_CLOCK=fake` (a seam for crash tests that run seedance in a
+    subprocess) gives a clock whose sleeps take no time."""
+    if os.environ.get("SEEDANCE_CLOCK") == "fake":
+        import time
+
+        from seedance.core.clock import FakeClock
+
+        return FakeClock(start=time.time())
+    return SystemClock()
+
+
 @dataclass
 class Environment:
     """The world as a command sees it, plus the global options."""
 
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    clock: Clock = field(default_factory=SystemClock)
+    clock: Clock = field(default_factory=default_clock)
     transport: httpx.BaseTransport | None = None
     stdout_stream: TextIO | None = None
     stderr_stream: TextIO | None = None

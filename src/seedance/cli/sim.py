@@ -35,7 +35,7 @@ def profile_snippet(origin: str, token: str) -> str:
 
 
 def sim(
-    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="API port (0 picks a free one).")] = 8787,
     store_port: Annotated[int, typer.Option(help="Object-store port (0 picks a free one).")] = 0,
     token: Annotated[
@@ -90,7 +90,9 @@ def sim(
     try:
         server: SimServer = SimServer(config, host=host, port=port, store_port=store_port, log=log)
     except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}", hint="try --port 0") from None
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror}", hint="try --port 0"
+        ) from None
     with server:
         env.output.data(profile_snippet(server.api_url, token or "sim"))
         env.output.info(f"simulator listening on {server.api_url} (results on {server.store_url})")

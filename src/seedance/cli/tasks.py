@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from seedance.core.client import Client
     from seedance.core.models import DownloadResult, Task
     from seedance.core.polling import Watch
+    from seedance.errors import SeedanceError
 
 REF_HELP = "an https:// URL, asset://ID or a local file"
 
@@ -404,16 +405,18 @@ def wait(
                 env.output.warn(str(exc))
         documents.append(doc)
         lines.append("\t".join(line))
-    if env.json:
-        env.output.json(documents[0] if len(ids) == 1 else documents)
-    else:
+    if not env.json:
         for line in lines:
             env.output.data(line)
+    elif first_error is None:
+        env.output.json(documents[0] if len(ids) == 1 else documents)
     if first_error is not None:
-        raise _worst(watches, first_error)
+        error = _worst(watches, first_error)
+        error.details = {"tasks": documents}
+        raise error
 
 
-def _worst(watches: list[Watch], fallback: Exception) -> Exception:
+def _worst(watches: list[Watch], fallback: Exception) -> SeedanceError:
     """Several tasks, one exit code: an API error, then a timeout, then a failed task."""
     from seedance.errors import ExitStatus, SeedanceError
 
@@ -424,18 +427,18 @@ def _worst(watches: list[Watch], fallback: Exception) -> Exception:
         for err in candidates:
             if err.exit_status is status:
                 return _quiet_copy(err) if len(watches) > 1 else err
-    return fallback
+    if isinstance(fallback, SeedanceError):
+        return fallback
+    raise fallback
 
 
-def _quiet_copy(err: Exception) -> Exception:
+def _quiet_copy(err: SeedanceError) -> SeedanceError:
     """The error for the exit code; its message was already shown per task."""
     from seedance.errors import SeedanceError
 
-    assert isinstance(err, SeedanceError)
-    summary = SeedanceError(
+    return SeedanceError(
         "not every task succeeded (see above)", code=err.code, exit_status=err.exit_status
     )
-    return summary
 
 
 # -- status, download, cancel, list ----------------------------------------------------------
@@ -582,10 +585,12 @@ def cancel(
         results.append({"id": task_id, "result": outcome})
         if not env.json:
             env.output.data(f"{task_id}\t{outcome}")
+    if first_error is not None:
+        error = _quiet_copy(first_error)
+        error.details = {"results": results}
+        raise error
     if env.json:
         env.output.json(results[0] if len(ids) == 1 else results)
-    if first_error is not None:
-        raise _quiet_copy(first_error)
 
 
 def tasks_list(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -175,9 +176,11 @@ class Client:
         validate: bool = True,
         dry_run: bool = False,
         base_dir: Path | None = None,
+        frame: Reference | None = None,
     ) -> Prepared:
         """Apply the profile, choose the model, check everything, resolve media, build the body.
 
+        `frame` is a first frame already in wire form (a storyboard's continuity).
         Raises ValidationError (exit 2) for anything the model or provider cannot serve;
         nothing has been sent by then (on an assets profile, media may have been uploaded).
         """
@@ -195,11 +198,12 @@ class Client:
         )
         specs = references.plan(params, base_dir)
         needs_assets = self.capabilities.needs_assets
+        given = [frame] if frame is not None else []
         # Check what can be checked before any upload: roles and counts, not lengths.
-        draft = [references_stub(s) for s in specs]
+        draft = given + [references_stub(s) for s in specs]
         if validate and spec is not None:
             self._raise_problems(check_request(params, spec, draft))
-        resolved = references.resolve(
+        resolved = given + references.resolve(
             specs,
             needs_assets=needs_assets,
             assets=self.asset_resolver,
@@ -334,6 +338,7 @@ class Client:
         timeout: float | None = None,
         on_update: Listener | None = None,
         just_created: bool = False,
+        stop: threading.Event | None = None,
     ) -> list[Watch]:
         def listen(watch: Watch) -> None:
             if watch.task is not None:
@@ -343,7 +348,7 @@ class Client:
 
         waiter = Waiter(self.provider, self.clock, expected=self.expected_run, on_update=listen)
         with self.explain_auth():
-            return waiter.wait(task_ids, timeout=timeout, just_created=just_created)
+            return waiter.wait(task_ids, timeout=timeout, just_created=just_created, stop=stop)
 
     def expected_run(self, task: Task) -> float | None:
         """How long a task like this one usually takes, learned from the journal."""

@@ -17,6 +17,9 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None:
         """Block for `seconds`."""
 
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        """Block for `seconds` or until `event` is set; True if it was set."""
+
 
 class SystemClock:
     """The real clock."""
@@ -30,6 +33,9 @@ class SystemClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        return event.wait(max(seconds, 0.0))
 
 
 class FakeClock:
@@ -55,6 +61,11 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.advance(max(seconds, 0.0))
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        if not event.is_set():
+            self.sleep(seconds)
+        return event.is_set()
 
     def advance(self, seconds: float) -> None:
         with self._lock:

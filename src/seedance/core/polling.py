@@ -10,6 +10,7 @@ A server's poll hint always wins.
 from __future__ import annotations
 
 import statistics
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,6 +18,11 @@ from seedance.core.clock import Clock
 from seedance.core.models import Task
 from seedance.errors import SeedanceError
 from seedance.providers.base import Provider
+
+
+class Stopped(Exception):
+    """The wait was asked to stop (the tasks keep running on the server)."""
+
 
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 60.0
@@ -92,7 +98,9 @@ class Waiter:
         *,
         timeout: float | None = None,
         just_created: bool = False,
+        stop: threading.Event | None = None,
     ) -> list[Watch]:
+        """Poll until every task ends or `timeout` passes; raises Stopped when `stop` is set."""
         start = self.clock.monotonic()
         first = start + (FIRST_LOOK_AFTER_CREATE if just_created else 0.0)
         watches = {tid: Watch(tid, start, first) for tid in dict.fromkeys(task_ids)}
@@ -111,7 +119,10 @@ class Waiter:
             wake = min(w.next_at for w in pending)
             if deadline is not None:
                 wake = min(wake, deadline)
-            self.clock.sleep(max(wake - now, 0.0))
+            if stop is None:
+                self.clock.sleep(max(wake - now, 0.0))
+            elif self.clock.wait(stop, max(wake - now, 0.0)):
+                raise Stopped
         return list(watches.values())
 
     def _poll(self, due: list[Watch]) -> None:

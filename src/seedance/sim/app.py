@@ -44,6 +44,7 @@ class SimConfig:
     poll_after_ms: int | None = None  # openai-poll-after-ms hint on OpenAI-style task reads
     platform_ids: bool = False  # kapon-native: add platform_id to /volcark create answers
     video_bytes: int | None = None  # serve synthetic results of this size (benchmarks)
+    generate_media: bool = True  # a clip per task with PyAV (False: the shipped sample, faster)
     retention_days: float = 7.0
     seed: int = 0
 
@@ -264,7 +265,7 @@ class Simulator:
             return None
         if match.group(1) == "videos" and self.config.video_bytes:
             return StoredObject("video/mp4", size=self.config.video_bytes, etag_seed=task.id)
-        clip = media.make_clip(task.seed, task.duration)
+        clip = media.make_clip(task.seed, task.duration, self.config.generate_media)
         if match.group(1) == "videos":
             return StoredObject("video/mp4", data=clip.mp4)
         return StoredObject("image/png", data=clip.last_frame_png)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-WIDTH, HEIGHT, FPS = 160, 96, 24
-MAX_SECONDS = 2  # short clips keep the simulator fast; the task still reports its duration
+WIDTH, HEIGHT, FPS = 512, 304, 24
+MAX_SECONDS = 1  # short clips keep the simulator fast; the task still reports its duration
 
 
 @dataclass(frozen=True)
@@ -56,17 +56,19 @@ def frame_rgb(seed: int, index: int) -> bytes:
 
 
 @lru_cache(maxsize=64)
-def make_clip(seed: int, seconds: int) -> Clip:
-    """The clip for a task: generated with PyAV when installed, else the shipped sample."""
+def make_clip(seed: int, seconds: int, generate: bool = True) -> Clip:
+    """The clip for a task: generated with PyAV (when installed and wanted), else the sample."""
     try:
         import av  # type: ignore[import-not-found]
     except ImportError:
+        return shipped_clip()
+    if not generate:
         return shipped_clip()
     frames = max(1, min(seconds, MAX_SECONDS)) * FPS
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="mp4") as container:
         stream = container.add_stream(
-            "libx264", rate=FPS, options={"preset": "ultrafast", "crf": "32"}
+            "libx264", rate=FPS, options={"preset": "ultrafast", "crf": "36"}
         )
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         for index in range(frames):

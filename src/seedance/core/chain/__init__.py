@@ -1,0 +1,1 @@
+"""Storyboards: the file format, the plan, the manifest and the runner."""
