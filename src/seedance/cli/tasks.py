@@ -156,7 +156,22 @@ def create(
         out.json(prepared.body)
         return
 
-    dest = _video_destination(env, output) if output else None
+    dest = _video_destination(env, output, check=False) if output else None
+    if dest is not None and not new and (done := client.finished(prepared, dest)) is not None:
+        out.info(f"{dest} was already made by task {done.task_id} for this request")
+        if env.json:
+            document = client.get(done.task_id or "").to_json()
+            document["download"] = {
+                "path": done.output_path,
+                "bytes": done.bytes,
+                "sha256": done.sha256,
+            }
+            out.json(document)
+        else:
+            out.data(str(dest))
+        return
+    if dest is not None and not dest.is_dir():
+        _check_free(dest)
     frame_dest = env.path(last_frame_output) if last_frame_output else None
     if frame_dest is not None:
         _check_free(frame_dest)
@@ -218,16 +233,15 @@ def _read_prompt(env: Environment, prompt: str | None, prompt_file: str | None) 
         raise UsageError(f"cannot read prompt file {path}: {exc}") from None
 
 
-def _video_destination(env: Environment, output: str) -> Path:
+def _video_destination(env: Environment, output: str, *, check: bool = True) -> Path:
     """A file path for the video; a directory means `<task id>.mp4` inside it (decided later)."""
-    from seedance.core.downloads import check_destination
-
     dest = env.path(output)
     if dest.is_dir():
         return dest
     if dest.suffix == "":
         dest = dest.with_suffix(".mp4")
-    check_destination(dest, force=False)
+    if check:
+        _check_free(dest)
     return dest
 
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import httpx
 
-from seedance.core import references
+from seedance.core import crashpoints, references
 from seedance.core.catalogue import Estimate, ModelSpec, catalogue
 from seedance.core.clock import Clock, SystemClock
 from seedance.core.downloads import download
@@ -262,6 +262,7 @@ class Client:
             output_path=output_path,
             at=self.clock.time(),
         )
+        crashpoints.reached("create-sending")
         try:
             with self.explain_auth():
                 task = self.provider.create(prepared.body)
@@ -274,7 +275,9 @@ class Client:
         except SeedanceError as exc:
             self.journal.rejected(row, str(exc), self.clock.time())
             raise
+        crashpoints.reached("create-sent")
         self.journal.created(row, task.id, self.clock.time())
+        crashpoints.reached("create-created")
         return task
 
     def _unknown(self, exc: SeedanceError) -> OutcomeUnknownError:
@@ -299,8 +302,31 @@ class Client:
             return entry
         return self._reconcile(entry)
 
-    def _reconcile(self, entry: Entry) -> Entry:
-        """A create whose answer was lost: find its task on the server, or say what to do."""
+    def finished(self, prepared: Prepared, output_path: Path) -> Entry | None:
+        """This very request already saved its video at `output_path` (say, just before a
+        crash): the journal knows the task and the file is there (it appears only whole)."""
+        entry = self.journal.latest_for(
+            self.profile.name, prepared.request_hash, str(output_path), states=("created",)
+        )
+        if entry is None or entry.task_id is None or not output_path.is_file():
+            return None
+        if entry.downloaded_at is None:
+            digest = hashlib.sha256(output_path.read_bytes()).hexdigest()
+            self.journal.downloaded(
+                entry.task_id,
+                path=str(output_path),
+                sha256=digest,
+                size=output_path.stat().st_size,
+                at=self.clock.time(),
+            )
+        return self.journal.find(entry.task_id)
+
+    def _reconcile(self, entry: Entry) -> Entry | None:
+        """A create whose answer was lost: find its task on the server, or say what to do.
+
+        Returns the entry with its task adopted, or None when the server provably never got
+        the create (it lists no such task), so creating it now bills nothing twice.
+        """
         if self.capabilities.can_list:
             known = {e.task_id for e in self.journal.entries(limit=500) if e.task_id}
             page = self.provider.list(model=entry.model, page_size=100)
@@ -315,9 +341,11 @@ class Client:
             if len(found) == 1:
                 self.journal.adopt(entry.row, found[0].id, self.clock.time())
                 self.notify(f"found the task of the interrupted create: {found[0].id}")
-                adopted = self.journal.find(found[0].id)
-                assert adopted is not None
-                return adopted
+                return self.journal.find(found[0].id)
+            if not found:
+                self.journal.rejected(entry.row, "never reached the server", self.clock.time())
+                self.notify("the interrupted create never reached the server; sending it now")
+                return None
         raise OutcomeUnknownError(
             "an identical create to the same output was sent before and its outcome is unknown",
             hint="check `seedance tasks list` (or the provider's console) and "

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 
 
-def reached(name: str) -> None:
+def reached(name: str, before: Callable[[], object] | None = None) -> None:
+    """Die here if asked to; `before` runs first (e.g. flushing what a real crash keeps)."""
     if os.environ.get("SEEDANCE_CRASH_AT") == name:
+        if before is not None:
+            before()
         os.kill(os.getpid(), signal.SIGKILL)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from seedance.core import crashpoints
 from seedance.core.models import DownloadResult
 from seedance.errors import APIError, ExitStatus, NetworkError, SeedanceError, UsageError
 from seedance.providers.base import DownloadSource
@@ -105,15 +106,18 @@ def download(
             continue
         if outcome == "done":
             break
+        http.clock.sleep(min(2.0**attempts, 30.0))
         if attempts >= MAX_ATTEMPTS:
             raise NetworkError(
                 f"the download of {dest.name} was cut off {attempts} times",
                 hint="run the same command again: it resumes where it stopped",
             )
+    crashpoints.reached("download-complete")
     digest = _sha256(part)
     size = part.stat().st_size
     os.replace(part, dest)
     meta_path.unlink(missing_ok=True)
+    crashpoints.reached("download-renamed")
     return DownloadResult(path=str(dest), bytes=size, sha256=digest)
 
 
@@ -145,6 +149,8 @@ def _attempt(
                 return "done"
             part.unlink(missing_ok=True)
             return "again"
+        if status == 429 or status >= 500:
+            return "again"  # the HTTP layer's retries ran out; this loop backs off and resumes
         if status >= 400:
             raise APIError(
                 f"the download answered HTTP {status}",
@@ -163,11 +169,12 @@ def _attempt(
         _check_space(part, (total or 0) - offset)
         received = offset
         with open(part, mode) as fh:
-            for chunk in response.iter_raw(CHUNK):
+            for chunk in response.iter_raw():  # as received: a cut loses nothing buffered
                 fh.write(chunk)
                 received += len(chunk)
                 if on_progress is not None:
                     on_progress(received, total)
+                crashpoints.reached("download-partial", fh.flush)
             fh.flush()
             os.fsync(fh.fileno())
     if total is not None and received < total:

@@ -244,12 +244,18 @@ class Journal:
         rows = self._rows("WHERE task_id = ?", (task_id,), 1)
         return rows[0] if rows else None
 
-    def latest_for(self, profile: str, request_hash: str, output_path: str | None) -> Entry | None:
-        """The newest create of the same request to the same output, if it may be resumed."""
+    def latest_for(
+        self,
+        profile: str,
+        request_hash: str,
+        output_path: str | None,
+        states: tuple[str, ...] = ("sending", "created", "unknown"),
+    ) -> Entry | None:
+        """The newest create of the same request to the same output in one of `states`."""
+        marks = ", ".join("?" for _ in states)
         rows = self._rows(
-            "WHERE profile = ? AND request_hash = ? AND output_path IS ? "
-            "AND state IN ('sending', 'created', 'unknown')",
-            (profile, request_hash, output_path),
+            f"WHERE profile = ? AND request_hash = ? AND output_path IS ? AND state IN ({marks})",
+            (profile, request_hash, output_path, *states),
             1,
         )
         return rows[0] if rows else None

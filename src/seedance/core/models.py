@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from seedance.errors import UsageError
+
+T = TypeVar("T")
 
 
 class TaskStatus(StrEnum):
@@ -195,3 +200,68 @@ def from_unix(value: Any) -> datetime | None:
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+# -- the asset library -----------------------------------------------------------------------
+
+
+class AssetStatus(StrEnum):
+    PROCESSING = "Processing"
+    ACTIVE = "Active"
+    FAILED = "Failed"
+    UNKNOWN = "Unknown"
+
+    @classmethod
+    def parse(cls, word: Any) -> AssetStatus:
+        text = word.strip().lower() if isinstance(word, str) else ""
+        return next((s for s in cls if s.value.lower() == text), cls.UNKNOWN)
+
+
+class Asset(BaseModel):
+    """One medium in the asset library."""
+
+    id: str
+    group_id: str | None = None
+    type: str | None = None  # Image | Video | Audio
+    name: str | None = None
+    status: AssetStatus = AssetStatus.UNKNOWN
+    url: str | None = None
+    error: str | None = None  # why it Failed
+    created_at: str | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        return f"asset://{self.id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ref": self.ref, **self.model_dump(mode="json")}
+
+
+class AssetGroup(BaseModel):
+    id: str
+    name: str | None = None
+    type: str | None = None
+    description: str | None = None
+    created_at: str | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    total: int | None
+    page: int
+    page_size: int
+
+
+def asset_id(text: str) -> str:
+    """`asset://ID`, `Asset://ID` or a bare `ID` as the bare id."""
+    text = text.strip()
+    bare = text[len("asset://") :] if text.lower().startswith("asset://") else text
+    if not bare:
+        raise UsageError(f"{text!r} names no asset", hint="write asset://ID or the id alone")
+    return bare

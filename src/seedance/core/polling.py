@@ -16,13 +16,24 @@ from dataclasses import dataclass, field
 
 from seedance.core.clock import Clock
 from seedance.core.models import Task
-from seedance.errors import SeedanceError
+from seedance.errors import (
+    BadResponseError,
+    NetworkError,
+    RateLimitError,
+    SeedanceError,
+    ServerError,
+)
 from seedance.providers.base import Provider
 
 
 class Stopped(Exception):
     """The wait was asked to stop (the tasks keep running on the server)."""
 
+
+# A poll that fails this way (after the HTTP layer's own retries) is tried again later: the
+# task is paid for and keeps running, so a flaky minute must not end the wait.
+TRANSIENT = (NetworkError, ServerError, RateLimitError, BadResponseError)
+MAX_TRANSIENT_FAILURES = 8  # about five minutes of trouble in a row
 
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 60.0
@@ -55,6 +66,8 @@ class Watch:
     polls: int = 0
     samples: list[tuple[float, int]] = field(default_factory=list)  # (monotonic, progress)
     finished_seen_at: float | None = None
+    failures: int = 0  # polls in a row that failed with a trouble that may pass
+    trouble: str | None = None
 
     @property
     def done(self) -> bool:
@@ -133,15 +146,18 @@ class Waiter:
                 for watch in due:
                     self._poll([watch])
                 return
-            due[0].error = exc
-            self._notify(due[0])
+            self._trouble(due[0], exc)
             return
         now = self.clock.monotonic()
         for watch in due:
             watch.polls += 1
             task = tasks.get(watch.task_id)
             if task is None:
+                self._trouble(
+                    watch, BadResponseError(f"the answer did not include {watch.task_id}")
+                )
                 continue
+            watch.failures = 0
             watch.task = task
             if task.progress is not None:
                 watch.samples.append((now, task.progress))
@@ -150,6 +166,16 @@ class Waiter:
             else:
                 watch.next_at = now + self._delay(watch, task, now)
             self._notify(watch)
+
+    def _trouble(self, watch: Watch, exc: SeedanceError) -> None:
+        """A poll failed: look again later if the trouble may pass, else give up on the task."""
+        if isinstance(exc, TRANSIENT) and watch.failures < MAX_TRANSIENT_FAILURES:
+            watch.failures += 1
+            watch.next_at = self.clock.monotonic() + min(5.0 * 2 ** (watch.failures - 1), 60.0)
+            watch.trouble = str(exc)
+        else:
+            watch.error = exc
+        self._notify(watch)
 
     def _delay(self, watch: Watch, task: Task, now: float) -> float:
         age = self._age(watch, task, now)

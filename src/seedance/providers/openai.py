@@ -88,10 +88,20 @@ _UNDOCUMENTED: dict[str, tuple[str, ...]] = {
     "kapon": tuple(k for k in _FLAGS if k != "watermark"),
     "opeai": tuple(k for k in _FLAGS if k != "seed"),
 }
-_ARK_EXTRAS = frozenset({
-    "watermark", "seed", "camera_fixed", "draft", "return_last_frame", "callback_url",
-    "service_tier", "priority", "execution_expires_after", "safety_identifier",
-})  # fmt: skip
+_ARK_EXTRAS = frozenset(
+    {
+        "watermark",
+        "seed",
+        "camera_fixed",
+        "draft",
+        "return_last_frame",
+        "callback_url",
+        "service_tier",
+        "priority",
+        "execution_expires_after",
+        "safety_identifier",
+    }
+)
 _TITLES = {"kapon": "kapon's /v1/videos", "opeai": "ope.ai's /v1/videos"}
 _NATIVE = "-p kapon-native (the Ark API on the same gateway) accepts all of these"
 
