@@ -165,3 +165,47 @@ def run_process(world: World, *args: str, crash_at: str | None = None) -> Outcom
         check=False,
     )
     return Outcome(done.returncode, done.stdout, done.stderr)
+
+
+# -- no credential ever reaches a result host (checked after every test) --------------------
+
+SECRET_HEADERS = ("authorization", "x-api-key", "api-key", "x-security-token")
+MEDIA_SUFFIXES = (".mp4", ".png", ".jpg", ".jpeg", ".webp", ".mov")
+
+
+def credential_leaks(requests: list[tuple[str, str, dict[str, str]]]) -> list[str]:
+    """(url, path, headers) of requests to result hosts -> those that carried a credential."""
+    return [url for url, _path, headers in requests if any(h in headers for h in SECRET_HEADERS)]
+
+
+def _result_requests(sims: list[Any], mock: Any) -> list[tuple[str, str, dict[str, str]]]:
+    found = []
+    for simulator in sims:
+        for r in simulator.requests:
+            if r.origin == simulator.store.origin:
+                found.append((r.url, r.path, r.headers))
+    if mock is not None:
+        for r in mock.get_requests():
+            path = r.url.path
+            if path.lower().endswith(MEDIA_SUFFIXES) and "/v1/" not in path:
+                headers = {k.lower(): v for k, v in r.headers.items()}
+                found.append((str(r.url), path, headers))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_credentials_to_result_hosts(request: pytest.FixtureRequest, monkeypatch: Any) -> Any:
+    from seedance.sim.app import Simulator
+
+    sims: list[Any] = []
+    original = Simulator.__init__
+
+    def tracked(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        sims.append(self)
+
+    monkeypatch.setattr(Simulator, "__init__", tracked)
+    mock = request.getfixturevalue("httpx_mock") if "httpx_mock" in request.fixturenames else None
+    yield
+    leaks = credential_leaks(_result_requests(sims, mock))
+    assert not leaks, f"a credential was sent to a result host: {leaks}"

@@ -90,7 +90,16 @@ class Profile(BaseModel):
     @field_validator("defaults")
     @classmethod
     def _known_defaults(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from seedance.core.models import GenerationParams
+
         unknown = sorted(set(value) - set(DEFAULT_KEYS))
+        if not unknown:
+            try:
+                GenerationParams.model_validate(value)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise ValueError(f"{where}: {err['msg']}") from None
         if unknown:
             raise ValueError(
                 f"unknown default {', '.join(unknown)} (allowed: {', '.join(DEFAULT_KEYS)})"

@@ -60,6 +60,12 @@ def classify(source: str, role: Role, base_dir: Path | None = None) -> RefSpec:
     if low.startswith("data:"):
         if role.kind is not MediaKind.IMAGE:
             raise UsageError(f"a data: URI can only carry an image, not a {role.kind}")
+        if not low.startswith("data:image/"):
+            media_type = low[5:].split(";", 1)[0] or "no media type"
+            raise UsageError(
+                f"this data: URI holds {media_type}, which does not look like an image",
+                hint="give data:image/png;base64,... or a file path",
+            )
         return RefSpec(role, text, "data")
     path = Path(text).expanduser()
     if base_dir is not None and not path.is_absolute():

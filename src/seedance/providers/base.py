@@ -139,6 +139,14 @@ class Provider(ABC):
         """The JSON of a successful answer, or a typed error for anything else."""
         if response.status_code >= 400:
             raise self.error_for(response)
+        if 300 <= response.status_code < 400:
+            where = response.headers.get("location", "another address")
+            raise BadResponseError(
+                f"the API answered {response.status_code}, a redirect to {where}",
+                status_code=response.status_code,
+                hint="seedance does not follow API redirects with your key; if the service "
+                "moved, set the profile's base_url to its new address",
+            )
         return parse_json(response)
 
     def error_for(self, response: httpx.Response) -> APIError:
