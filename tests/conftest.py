@@ -66,15 +66,16 @@ class World:
         return path
 
     def environment(self, **overrides: Any) -> Environment:
-        return Environment(
-            environ=self.environ,
-            clock=self.clock,
-            transport=self.transport,
-            cwd=self.root,
-            stdout_tty=False,
-            stderr_tty=False,
+        settings = {
+            "environ": self.environ,
+            "clock": self.clock,
+            "transport": self.transport,
+            "cwd": self.root,
+            "stdout_tty": False,
+            "stderr_tty": False,
             **overrides,
-        )
+        }
+        return Environment(**settings)
 
     def run(self, *args: str, input: str | None = None, **overrides: Any) -> Outcome:
         """Run the real CLI (through Typer's CliRunner) in this world."""
@@ -108,17 +109,9 @@ def run(world: World) -> Callable[..., Outcome]:
 
 def sim_profiles(origin: str, token: str = "sim-token") -> dict[str, Any]:
     """profiles.toml pointing a `sim-<preset>` profile at the simulator for every preset."""
-    from seedance.cli.sim import SIM_PATHS
+    from seedance.cli.sim import profile_document
 
-    profiles = {
-        f"sim-{preset}": {
-            "preset": preset,
-            "api_key": token,
-            **{key: origin + path for key, path in paths.items()},
-        }
-        for preset, paths in SIM_PATHS.items()
-    }
-    return {"default_profile": "sim-byteplus", "profiles": profiles}
+    return {"default_profile": "sim-byteplus", "profiles": profile_document(origin, token)}
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ import stat
 import subprocess
 import tomllib
 from collections.abc import Callable, Mapping
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
+from seedance import data
 from seedance.errors import ConfigError
 
 PROFILES_FILE = "profiles.toml"
@@ -190,11 +189,9 @@ def run_key_command(command: str) -> str:
     return lines[0].strip()
 
 
-@cache
 def presets() -> dict[str, dict[str, Any]]:
     """The built-in presets, by name."""
-    text = resources.files("seedance.data").joinpath("presets.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return data.load("presets.toml")
 
 
 def build_profile(name: str, values: Mapping[str, Any]) -> Profile:

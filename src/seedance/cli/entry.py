@@ -11,6 +11,11 @@ def main() -> None:
 
         sys.stdout.write(f"seedance {__version__}\n")
         return
+    if sys.argv[1:2] == ["__complete"]:  # shell completion: fast, no Typer
+        from seedance.cli.complete import main as complete
+
+        complete(sys.argv[2:])
+        return
     from seedance.cli.app import cli
 
     cli.main(prog_name="seedance")

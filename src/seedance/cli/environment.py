@@ -122,8 +122,9 @@ class Environment:
 
     @property
     def live(self) -> bool:
-        """Live displays only on a real terminal; plain lines in CI logs."""
-        return self.stderr_isatty and not self.quiet and self.environ.get("TERM") != "dumb"
+        """Live displays only on a real terminal that takes escape codes; plain lines in CI
+        logs and with NO_COLOR (a live display moves the cursor with escape codes)."""
+        return self.stderr_isatty and self.color and not self.quiet
 
     @property
     def debug(self) -> bool:

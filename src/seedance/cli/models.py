@@ -14,16 +14,6 @@ def register(app: typer.Typer) -> None:
     app.command("models")(models)
 
 
-def complete_model(incomplete: str) -> list[str]:
-    """Model names for shell completion: every provider's names and seedance's aliases."""
-    from seedance.core.catalogue import catalogue
-
-    cat = catalogue()
-    names = {n for v in cat.vocabularies.values() for n in v.models}
-    names |= {a for f in cat.families.values() for a in (f.key, *f.aliases)}
-    return sorted(n for n in names if n.startswith(incomplete))
-
-
 def models(
     all_: Annotated[
         bool, typer.Option("--all", help="Every provider's names, not just this profile's.")
@@ -37,12 +27,15 @@ def models(
     env = current_env()
     cat = catalogue()
     vocabularies: list[str | None]
+    chosen = env.profile or env.environ.get("SEEDANCE_PROFILE")
     if all_:
         vocabularies = list(cat.vocabularies)
+    elif chosen:  # a profile asked for by name must exist
+        vocabularies = [env.selected_profile().vocabulary]
     else:
         try:
             vocabularies = [env.selected_profile().vocabulary]
-        except ConfigError:
+        except ConfigError:  # no profile yet: the whole catalogue
             vocabularies = list(cat.vocabularies)
     rows = [model_row(cat, spec) for vocab in vocabularies for spec in _specs(cat, vocab)]
     if env.json:

@@ -23,23 +23,6 @@ def _env() -> Environment:
     return current_env()
 
 
-def complete_profile(incomplete: str) -> list[str]:
-    """Profile names for shell completion, from the live store."""
-    from seedance.cli.environment import Environment
-
-    try:
-        names = Environment().store.names()
-    except Exception:  # completion must never fail loudly
-        return []
-    return [n for n in names if n.startswith(incomplete)]
-
-
-def complete_preset(incomplete: str) -> list[str]:
-    from seedance.profiles import presets
-
-    return [p for p in presets() if p.startswith(incomplete)]
-
-
 @profiles_app.command("list")
 def list_profiles() -> None:
     """Profiles in profiles.toml, and presets usable by name."""
@@ -112,7 +95,6 @@ def show(
         str | None,
         typer.Argument(
             help="Profile name [default: the selected one].",
-            autocompletion=complete_profile,
             show_default=False,
         ),
     ] = None,
@@ -139,9 +121,7 @@ def show(
 @profiles_app.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="A name for the profile.", show_default=False)],
-    preset: Annotated[
-        str | None, typer.Option(help="Start from a preset.", autocompletion=complete_preset)
-    ] = None,
+    preset: Annotated[str | None, typer.Option(help="Start from a preset.")] = None,
     api: Annotated[str | None, typer.Option(help="ark, openai or newapi.")] = None,
     base_url: Annotated[str | None, typer.Option(help="The API's base URL.")] = None,
     api_key_env: Annotated[
@@ -247,7 +227,7 @@ def _ask(env: Environment, name: str) -> dict[str, Any]:
 def use(
     name: Annotated[
         str,
-        typer.Argument(help="Profile name.", autocompletion=complete_profile, show_default=False),
+        typer.Argument(help="Profile name.", show_default=False),
     ],
 ) -> None:
     """Make a profile the default."""
@@ -262,7 +242,7 @@ def use(
 def remove(
     name: Annotated[
         str,
-        typer.Argument(help="Profile name.", autocompletion=complete_profile, show_default=False),
+        typer.Argument(help="Profile name.", show_default=False),
     ],
 ) -> None:
     """Delete a profile from profiles.toml."""

@@ -25,13 +25,24 @@ def register(app: typer.Typer) -> None:
     app.command("sim")(sim)
 
 
+def profile_document(origin: str, token: str) -> dict[str, dict[str, str]]:
+    """A `sim-<preset>` profile for every preset, pointing at a simulator at `origin`."""
+    return {
+        f"sim-{preset}": {
+            "preset": preset,
+            "api_key": token,
+            **{key: origin + path for key, path in paths.items()},
+        }
+        for preset, paths in SIM_PATHS.items()
+    }
+
+
 def profile_snippet(origin: str, token: str) -> str:
-    """profiles.toml entries pointing every preset at a simulator running at `origin`."""
-    lines = ["# Paste into profiles.toml, then: seedance -p sim-byteplus create ..."]
-    for preset, paths in SIM_PATHS.items():
-        lines += ["", f'[profiles."sim-{preset}"]', f'preset = "{preset}"', f'api_key = "{token}"']
-        lines += [f'{key} = "{origin}{path}"' for key, path in paths.items()]
-    return "\n".join(lines)
+    """The profiles as profiles.toml text, ready to paste."""
+    import tomli_w
+
+    head = "# Paste into profiles.toml, then: seedance -p sim-byteplus create ...\n"
+    return head + tomli_w.dumps({"profiles": profile_document(origin, token)}).rstrip()
 
 
 def sim(
@@ -94,7 +105,16 @@ def sim(
             f"cannot listen on {host}:{port}: {exc.strerror}", hint="try --port 0"
         ) from None
     with server:
-        env.output.data(profile_snippet(server.api_url, token or "sim"))
+        if env.json:
+            env.output.json(
+                {
+                    "api_url": server.api_url,
+                    "store_url": server.store_url,
+                    "profiles": profile_document(server.api_url, token or "sim"),
+                }
+            )
+        else:
+            env.output.data(profile_snippet(server.api_url, token or "sim"))
         env.output.info(f"simulator listening on {server.api_url} (results on {server.store_url})")
         env.output.info("press Ctrl-C to stop")
         try:

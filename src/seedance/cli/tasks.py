@@ -70,7 +70,9 @@ def create(
     generate_audio: Annotated[
         bool | None, typer.Option("--generate-audio/--no-generate-audio", help="Make sound.")
     ] = None,
-    watermark: Annotated[bool | None, typer.Option("--watermark/--no-watermark")] = None,
+    watermark: Annotated[
+        bool | None, typer.Option("--watermark/--no-watermark", help="Keep the provider's mark.")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="-1 for random.")] = None,
     camera_fixed: Annotated[
         bool | None,

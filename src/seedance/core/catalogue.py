@@ -7,12 +7,11 @@ estimate reads from here; nothing about a model is written in an `if`.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from seedance import data
 from seedance.errors import ValidationError
 
 DEFAULT_RESOLUTION = "720p"
@@ -343,5 +342,4 @@ def _load_families(raw: dict[str, dict[str, Any]]) -> dict[str, Family]:
 @cache
 def catalogue() -> Catalogue:
     """The catalogue shipped in the package (read once)."""
-    text = resources.files("seedance.data").joinpath("catalogue.toml").read_text("utf-8")
-    return Catalogue(tomllib.loads(text))
+    return Catalogue(data.load("catalogue.toml"))

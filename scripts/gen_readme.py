@@ -1,0 +1,151 @@
+"""Generate the README's command reference and preset table from the app itself.
+
+    python scripts/gen_readme.py          rewrite the generated sections of README.md
+    python scripts/gen_readme.py --check  exit 1 if they are out of date
+
+Sections sit between `<!-- NAME:start -->` and `<!-- NAME:end -->` markers.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from seedance.cli.app import app
+from seedance.core.catalogue import catalogue
+from seedance.profiles import build_profile, presets
+from seedance.providers.registry import capabilities
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+
+
+def _option_row(param: Any) -> str:
+    names = ", ".join(f"`{n}`" for n in [*param.opts, *param.secondary_opts])
+    if param.param_type_name == "argument":
+        names = f"`{(param.name or '').upper()}`"
+    value = (
+        "" if getattr(param, "is_flag", False) or param.param_type_name == "argument" else " VALUE"
+    )
+    help_text = " ".join((param.help or "").split()).replace("|", "\\|")
+    default = param.default
+    shown = (
+        f" (default: `{default}`)"
+        if default not in (None, False, [], (), "") and not callable(default) and param.show_default
+        else ""
+    )
+    return f"| {names}{value} | {help_text}{shown} |"
+
+
+def reference() -> str:
+    """Every command: what it does, how to call it, every option."""
+    root = typer.main.get_command(app)
+    out: list[str] = []
+    globals_ = [p for p in root.params if not p.hidden]
+    out += [
+        "Global options (before or after the command):",
+        "",
+        "| option | meaning |",
+        "|---|---|",
+    ]
+    out += [_option_row(p) for p in globals_]
+
+    def walk(cmd: Any, path: list[str]) -> None:
+        for name, sub in getattr(cmd, "commands", {}).items():
+            if sub.hidden:
+                continue
+            full = [*path, name]
+            params = [p for p in sub.params if not p.hidden]
+            usage = " ".join(
+                [
+                    "seedance",
+                    *full,
+                    *(
+                        f"{(p.name or '').upper()}"
+                        for p in params
+                        if p.param_type_name == "argument"
+                    ),
+                ]
+            )
+            out.extend(
+                ["", f"### `seedance {' '.join(full)}`", "", " ".join((sub.help or "").split())]
+            )
+            if not getattr(sub, "commands", None):
+                out.extend(["", "```", f"{usage} [OPTIONS]", "```"])
+                if params:
+                    out.extend(["", "| argument / option | meaning |", "|---|---|"])
+                    out.extend(_option_row(p) for p in params)
+            walk(sub, full)
+
+    walk(root, [])
+    return "\n".join(out)
+
+
+def preset_table() -> str:
+    """What works on each preset, read from the providers' capability flags and the catalogue."""
+    header = "| preset | API | create & status | task list | cancel | assets | last frame | 4k |"
+    rows = [header, "|---|---|---|---|---|---|---|---|"]
+    for name in presets():
+        profile = build_profile(name, {})
+        caps = capabilities(profile)
+        vocab = catalogue().vocabularies.get(profile.vocabulary or "")
+        four_k = bool(vocab) and any(
+            "4k" in catalogue().resolve(m, vocab.key).family.resolutions for m in vocab.primaries()
+        )
+        assets = (
+            "bearer"
+            if profile.assets_url and profile.assets_auth == "bearer"
+            else ("signed (AK/SK)" if profile.assets_url else "—")
+        )
+        if caps.needs_assets:
+            assets += ", required"
+        last_frame = "✓" if caps.returns_last_frame else "via PyAV"
+        api = profile.api + (f" ({profile.flavor})" if profile.flavor else "")
+        cells = [
+            f"`{name}`",
+            api,
+            "✓",
+            _tick(caps.can_list),
+            _tick(caps.can_cancel),
+            assets,
+            last_frame,
+            _tick(four_k),
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _tick(value: bool) -> str:
+    return "✓" if value else "—"
+
+
+SECTIONS = {"reference": reference, "presets": preset_table}
+
+
+def render(text: str) -> str:
+    for name, make in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"README.md has no {name} markers")
+        text = pattern.sub(lambda m, body=make(): m.group(1) + body + "\n" + m.group(2), text)
+    return text
+
+
+def main(argv: list[str]) -> int:
+    current = README.read_text()
+    fresh = render(current)
+    if "--check" in argv:
+        if fresh != current:
+            print("README.md is out of date: run python scripts/gen_readme.py")
+            return 1
+        return 0
+    README.write_text(fresh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
