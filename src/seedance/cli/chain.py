@@ -272,8 +272,11 @@ class ShotBoard:
         from rich.table import Table
 
         table = Table(box=None, header_style="bold", pad_edge=False)
-        for name in ("", "SHOT", "STATE", "", "TASK"):
-            table.add_column(name, no_wrap=True)
+        widths = {"STATE": 11, "DETAIL": 12}  # fixed, so columns do not jump as states change
+        for name in ("", "SHOT", "STATE", "DETAIL", "TASK"):
+            table.add_column(
+                "" if name == "DETAIL" else name, no_wrap=True, min_width=widths.get(name)
+            )
         with self._lock:
             rows = dict(self.rows)
         for shot in self.plan.storyboard.shots:

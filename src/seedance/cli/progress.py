@@ -85,8 +85,9 @@ class TaskBoard:
         from rich.table import Table
 
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        widths = {"STATUS": 9, "PROGRESS": 25, "ELAPSED": 7}  # fixed: no jumping columns
         for name in ("TASK", "STATUS", "PROGRESS", "ELAPSED", "ETA"):
-            table.add_column(name, no_wrap=True)
+            table.add_column(name, no_wrap=True, min_width=widths.get(name))
         for task_id, watch in self.rows.items():
             status, progress, elapsed, left = self._fields(task_id, watch)
             bar = _bar(watch.task.progress if watch and watch.task else None) if progress else ""

@@ -212,8 +212,6 @@ def create(
         out.data(document["download"]["path"])
     else:
         out.data(final.id)
-        if final.video_url:
-            out.info(f"video: {final.video_url}")
         out.info(f"save it with: {_cmd(client, 'download', final.id)}")
 
 

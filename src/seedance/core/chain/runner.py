@@ -68,7 +68,8 @@ class ChainRunner:
                 self.outcomes[shot_id] = Outcome("done")
                 self.on_event(shot_id, "done", "kept from an earlier run")
             else:
-                self.on_event(shot_id, "waiting", plan.shot.parent or "")
+                parent = plan.shot.parent
+                self.on_event(shot_id, "waiting", f"after {parent}" if parent else "")
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="shot") as pool:
             futures: dict[Future[Outcome], str] = {}
 
