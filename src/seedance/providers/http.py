@@ -71,27 +71,31 @@ class BearerAuth:
 
 
 class RateLimiter:
-    """A token bucket: at most `per_minute` requests a minute, small bursts allowed."""
+    """A token bucket: at most `per_minute` requests a minute, small bursts allowed.
+
+    A caller takes its token at once, going into debt if there is none, and sleeps the debt
+    off: no loop, so no float rounding can make it spin, and threads queue up fairly.
+    """
 
     def __init__(self, per_minute: int, clock: Clock) -> None:
-        self.rate = max(per_minute, 1) / 60.0
-        self.capacity = max(1.0, min(self.rate, 10.0))
+        per_minute = max(per_minute, 1)
+        self.capacity = max(1.0, min(per_minute / 60.0, 10.0))  # a burst of up to 10
+        # the sustained rate leaves room for the burst: never more than per_minute in any minute
+        self.rate = (per_minute - (self.capacity - 1)) / 60.0
         self._tokens = self.capacity
         self._clock = clock
         self._stamp = clock.monotonic()
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        while True:
-            with self._lock:
-                now = self._clock.monotonic()
-                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-                self._stamp = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                wait = (1 - self._tokens) / self.rate
-            self._clock.sleep(wait)
+        with self._lock:
+            now = self._clock.monotonic()
+            self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1
+            debt = -self._tokens
+        if debt > 0:
+            self._clock.sleep(debt / self.rate)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
