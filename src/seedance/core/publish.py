@@ -28,7 +28,7 @@ def publish(
             hint=f"set upload_cmd in [profiles.{profile.name}] of profiles.toml to a "
             "command that publishes {path} and prints its public https:// URL last, e.g. "
             '"rclone copyto {path} remote:bucket/{name}" plus a URL printer; '
-            "or pass a public https:// URL instead",
+            "or pass a public https:// URL or an asset://ID instead",
         )
     argv = upload_argv(command, path)
     notify(f"publishing {path.name} with upload_cmd")

@@ -112,7 +112,8 @@ def redact_url(url: str | httpx.URL) -> str:
     """A URL fit for a log: pre-signed query strings are credentials too."""
     parts = urlsplit(str(url))
     query = "?…" if parts.query else ""
-    return f"{parts.scheme}://{parts.netloc}{parts.path}{query}"
+    host = parts.netloc.rpartition("@")[2]  # user:password@ is a credential too
+    return f"{parts.scheme}://{host}{parts.path}{query}"
 
 
 def redact_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -200,18 +201,40 @@ class HttpClient:
         authenticate: bool = True,
         max_body: int = MAX_BODY,
     ) -> httpx.Response:
-        """Send with retries and return the answer, fully read (at most `max_body` bytes)."""
-        with self.stream(
-            method,
-            url,
-            json=json,
-            params=params,
-            headers=headers,
-            retry=retry,
-            authenticate=authenticate,
-        ) as response:
-            read_capped(response, max_body)
-        return response
+        """Send with retries and return the answer, fully read (at most `max_body` bytes).
+
+        An answer cut off mid-body is retried like any transient failure of a read; for a
+        create it means the server got the request, so the outcome is unknown and it is not
+        sent again.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            with self.stream(
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=headers,
+                retry=retry,
+                authenticate=authenticate,
+            ) as response:
+                try:
+                    read_capped(response, max_body)
+                except NetworkError as exc:
+                    if retry is Retry.UNSENT:
+                        raise OutcomeUnknownError(
+                            f"the request to {response.request.url.host} was received, but its "
+                            f"answer was cut off ({exc.message})",
+                            hint="it was not repeated, so nothing is billed twice",
+                        ) from None
+                    if retry is Retry.NEVER or attempt >= self.retry.attempts:
+                        raise
+                    delay = self._backoff(attempt, None)
+                    self._note(f"  answer cut off; retrying in {delay:.1f}s")
+                else:
+                    return response
+            self.clock.sleep(delay)
 
     @contextmanager
     def stream(
@@ -296,7 +319,7 @@ class HttpClient:
         return retry is Retry.SAFE or status == 429
 
     def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
-        hinted = retry_after(response) if response is not None else None
+        hinted = retry_after(response, now=self.clock.time()) if response is not None else None
         if hinted is not None:
             return min(hinted, self.retry.retry_after_cap)
         ceiling = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
@@ -325,7 +348,7 @@ class HttpClient:
 _BORING = frozenset({"accept", "accept-encoding", "connection", "user-agent", "content-length"})
 
 
-def retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: httpx.Response, now: float | None = None) -> float | None:
     """Seconds the server asks us to wait: retry-after-ms, Retry-After (seconds or a date)."""
     ms = response.headers.get("retry-after-ms")
     if ms:
@@ -344,7 +367,7 @@ def retry_after(response: httpx.Response) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(when.timestamp() - time.time(), 0.0)
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
 def read_capped(response: httpx.Response, limit: int) -> bytes:
