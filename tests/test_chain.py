@@ -264,3 +264,16 @@ def test_ctrl_c_stops_and_says_how_to_resume(run, sim, world, monkeypatch):
     result = run("chain", "linear.toml")
     assert result.exit_code == 130
     assert "resume with: seedance -p sim-byteplus chain" in result.stderr
+
+
+def test_the_callback_alias_is_checked_like_callback_url(run, sim, world):
+    storyboard(
+        world, "cb", '[[shots]]\nid = "a"\nprompt = "x"\nCallbackURL = "http://example.com/cb"'
+    )
+    result = run("chain", "cb.toml")
+    assert result.exit_code == 2 and "must be an https:// URL" in result.stderr
+    storyboard(
+        world, "cb", '[[shots]]\nid = "a"\nprompt = "x"\nCallbackURL = "https://example.com/cb"'
+    )
+    assert run("chain", "cb.toml").exit_code == 0
+    assert sim.creates()[0].json()["callback_url"] == "https://example.com/cb"

@@ -155,3 +155,12 @@ def test_defaults_apply_to_create(run, sim, world):
     assert body["resolution"] == "480p" and body["duration"] == 4
     assert run("create", "a boat", "--size", "1280x720").exit_code == 0
     assert sim.creates()[1].json()["resolution"] == "720p"  # a size replaces the defaults
+
+
+def test_the_callback_alias_in_profile_defaults(run, sim, world):
+    document = tomllib.loads((world.config_dir / "profiles.toml").read_text())
+    document["profiles"]["sim-byteplus"]["defaults"] = {"CallbackURL": "http://example.com/cb"}
+    world.write_profiles(document)
+    result = run("create", "a boat")
+    assert result.exit_code == 2 and "must be an https:// URL" in result.stderr
+    assert sim.requests == []

@@ -209,8 +209,8 @@ def build_profile(name: str, values: Mapping[str, Any]) -> Profile:
     merged.update({k: v for k, v in values.items() if k != "defaults"})
     merged["defaults"] = {**merged.get("defaults", {}), **values.get("defaults", {})}
     merged["name"], merged["preset"] = name, preset_name
-    if "callback_url" not in merged["defaults"] and "CallbackURL" in merged["defaults"]:
-        merged["defaults"]["callback_url"] = merged["defaults"].pop("CallbackURL")
+    if "CallbackURL" in merged["defaults"]:  # seeds/001's alias
+        merged["defaults"].setdefault("callback_url", merged["defaults"].pop("CallbackURL"))
     try:
         return Profile.model_validate(merged)
     except ValidationError as exc:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from seedance.cli.output import human_duration
+from seedance.cli.progress import LiveBoard
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -231,39 +231,24 @@ def _spent(manifest: Manifest) -> tuple[float | None, str | None]:
     return (sum(known), currency) if known else (None, currency)
 
 
-class ShotBoard:
+class ShotBoard(LiveBoard):
     """One row per shot, with overall progress, elapsed time and spend so far."""
 
     def __init__(self, env: Environment, plan: Plan, manifest: Manifest) -> None:
-        self.env = env
+        super().__init__(env)
         self.plan = plan
         self.manifest = manifest
-        self.started = env.clock.monotonic()
         self.rows: dict[str, tuple[str, str]] = {
             s.id: ("waiting", "") for s in plan.storyboard.shots
         }
         self._lock = threading.Lock()
-        self._live: Any = None
-
-    def __enter__(self) -> ShotBoard:
-        if self.env.live:
-            from rich.live import Live
-
-            self._live = Live(self, console=self.env.output.console, refresh_per_second=4)
-            self._live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.refresh()
-            self._live.__exit__(*exc)
 
     def event(self, shot_id: str, state: str, detail: str) -> None:
         with self._lock:
             if self.rows.get(shot_id) == (state, detail):
                 return
             self.rows[shot_id] = (state, detail)
-        if self._live is None and not self.env.quiet:
+        if self.live is None and not self.env.quiet:
             shot = self.plan.storyboard.by_id[shot_id]
             self.env.output.info(f"{shot.index:02d} {shot_id}  {state}  {detail}".rstrip())
 
@@ -292,8 +277,7 @@ class ShotBoard:
             )
         done = sum(1 for state, _ in rows.values() if state == "done")
         spent, currency = _spent(self.manifest)
-        elapsed = human_duration(self.env.clock.monotonic() - self.started)
-        footer = f"{done}/{len(rows)} done · {elapsed}"
+        footer = f"{done}/{len(rows)} done · {self.elapsed()}"
         if spent is not None:
             from seedance.core.catalogue import format_money
 

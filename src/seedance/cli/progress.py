@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from seedance.cli.output import human_duration
 
@@ -26,35 +26,47 @@ STATUS_STYLES = {
 }
 
 
-class TaskBoard:
-    """One row per task: status, progress, elapsed time and, when known, time left."""
+class LiveBoard:
+    """A display redrawn in place on a terminal (rich Live); subclasses render `__rich__`
+    and, when there is no terminal, print plain lines themselves (`self.live` is None)."""
 
-    def __init__(self, env: Environment, client: Client, task_ids: list[str]) -> None:
+    def __init__(self, env: Environment) -> None:
         self.env = env
-        self.client = client
         self.started = env.clock.monotonic()
-        self.rows: dict[str, Watch | None] = dict.fromkeys(task_ids)
-        self._last_line: dict[str, str] = {}
-        self._live: Any = None
+        self.live: Any = None
 
-    def __enter__(self) -> TaskBoard:
+    def __enter__(self) -> Self:
         if self.env.live:
             from rich.live import Live
 
-            self._live = Live(
-                self, console=self.env.output.console, refresh_per_second=4, transient=False
-            )
-            self._live.__enter__()
+            self.live = Live(self, console=self.env.output.console, refresh_per_second=4)
+            self.live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.refresh()
-            self._live.__exit__(*exc)
+        if self.live is not None:
+            self.live.refresh()
+            self.live.__exit__(*exc)
+
+    def elapsed(self) -> str:
+        return human_duration(self.env.clock.monotonic() - self.started)
+
+    def __rich__(self) -> RenderableType:
+        raise NotImplementedError
+
+
+class TaskBoard(LiveBoard):
+    """One row per task: status, progress, elapsed time and, when known, time left."""
+
+    def __init__(self, env: Environment, client: Client, task_ids: list[str]) -> None:
+        super().__init__(env)
+        self.client = client
+        self.rows: dict[str, Watch | None] = dict.fromkeys(task_ids)
+        self._last_line: dict[str, str] = {}
 
     def update(self, watch: Watch) -> None:
         self.rows[watch.task_id] = watch
-        if self._live is None and not self.env.quiet:
+        if self.live is None and not self.env.quiet:
             line = self._plain(watch)
             if self._last_line.get(watch.task_id) != line:
                 self._last_line[watch.task_id] = line
@@ -66,7 +78,7 @@ class TaskBoard:
         task = watch.task if watch else None
         status = "error" if watch and watch.error else (task.status.value if task else "waiting")
         progress = f"{task.progress}%" if task and task.progress is not None else ""
-        elapsed = human_duration(self.env.clock.monotonic() - self.started)
+        elapsed = self.elapsed()
         left = ""
         if task is not None and not task.status.is_terminal:
             expected = self.client.expected_run(task)

@@ -210,10 +210,9 @@ class Client:
             check=validate,
             dry_run=dry_run,
         )
-        fields_ = params.model_dump(
-            exclude={"model", "images", "first_frame", "last_frame", "videos", "audios"}
+        request = GenerationRequest(
+            model=model, prompt=params.prompt, references=resolved, **params.settings()
         )
-        request = GenerationRequest(model=model, references=resolved, **fields_)
         if validate:
             problems = check_request(params, spec, resolved) if spec is not None else []
             self._raise_problems(problems + self.provider.problems(request))

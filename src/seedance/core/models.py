@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from seedance.errors import UsageError
 
@@ -75,7 +75,29 @@ class Reference(BaseModel):
         return self.role.kind
 
 
-class GenerationParams(BaseModel):
+class CreateSettings(BaseModel):
+    """The create parameters every form of a request shares (DESIGN `create` options)."""
+
+    duration: int | None = None
+    ratio: str | None = None
+    resolution: str | None = None
+    size: str | None = None
+    generate_audio: bool | None = None
+    watermark: bool | None = None
+    seed: int | None = None
+    camera_fixed: bool | None = None
+    draft: bool | None = None
+    return_last_frame: bool | None = None
+    callback_url: str | None = Field(
+        None, validation_alias=AliasChoices("callback_url", "CallbackURL")
+    )  # seeds/001: CallbackURL is an alias
+    service_tier: str | None = None
+    priority: int | None = None
+    expires_after: int | None = None
+    safety_id: str | None = None
+
+
+class GenerationParams(CreateSettings):
     """Everything `create` accepts, before the profile's defaults and the model are applied.
 
     References are still as the user wrote them (URL, asset://, local path).
@@ -85,26 +107,11 @@ class GenerationParams(BaseModel):
 
     prompt: str | None = None
     model: str | None = None
-    duration: int | None = None
-    ratio: str | None = None
-    resolution: str | None = None
-    size: str | None = None
     images: list[str] = Field(default_factory=list)
     first_frame: str | None = None
     last_frame: str | None = None
     videos: list[str] = Field(default_factory=list)
     audios: list[str] = Field(default_factory=list)
-    generate_audio: bool | None = None
-    watermark: bool | None = None
-    seed: int | None = None
-    camera_fixed: bool | None = None
-    draft: bool | None = None
-    return_last_frame: bool | None = None
-    callback_url: str | None = None
-    service_tier: str | None = None
-    priority: int | None = None
-    expires_after: int | None = None
-    safety_id: str | None = None
 
     def with_defaults(self, defaults: dict[str, Any]) -> GenerationParams:
         """Fill every unset field from `defaults` (a profile's or a storyboard's)."""
@@ -114,28 +121,17 @@ class GenerationParams(BaseModel):
                 data[key] = value
         return GenerationParams.model_validate(data)
 
+    def settings(self) -> dict[str, Any]:
+        """The shared create parameters, without the model, prompt and references."""
+        return self.model_dump(include=set(CreateSettings.model_fields))
 
-class GenerationRequest(BaseModel):
+
+class GenerationRequest(CreateSettings):
     """A validated request for one provider: model id in its vocabulary, references resolved."""
 
     model: str
     prompt: str | None = None
     references: list[Reference] = Field(default_factory=list)
-    duration: int | None = None
-    ratio: str | None = None
-    resolution: str | None = None
-    size: str | None = None
-    generate_audio: bool | None = None
-    watermark: bool | None = None
-    seed: int | None = None
-    camera_fixed: bool | None = None
-    draft: bool | None = None
-    return_last_frame: bool | None = None
-    callback_url: str | None = None
-    service_tier: str | None = None
-    priority: int | None = None
-    expires_after: int | None = None
-    safety_id: str | None = None
 
     def refs(self, role: Role) -> list[Reference]:
         return [r for r in self.references if r.role is role]

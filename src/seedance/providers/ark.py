@@ -19,7 +19,6 @@ from seedance.core.models import (
 from seedance.errors import BadResponseError, UnsupportedError
 from seedance.providers.base import (
     CancelOutcome,
-    Capabilities,
     DownloadSource,
     Provider,
     TaskPage,
@@ -112,16 +111,9 @@ class ArkProvider(Provider):
 
     dialect = "ark"
 
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities(
-            can_list=True,
-            can_cancel=True,
-            returns_last_frame=True,
-            needs_assets=self.profile.references == "assets",
-            content_endpoint=False,
-            reports_progress=False,
-        )
+    can_list = True
+    can_cancel = True
+    returns_last_frame = True
 
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
         content: list[dict[str, Any]] = []

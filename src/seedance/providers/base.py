@@ -72,14 +72,32 @@ class Provider(ABC):
     """Turns domain requests into one dialect's HTTP and its answers into domain tasks."""
 
     dialect: ClassVar[str]
+    # What the dialect can do (needs_assets comes from the profile's `references`).
+    can_list: ClassVar[bool] = False
+    can_cancel: ClassVar[bool] = False
+    returns_last_frame: ClassVar[bool] = False
+    content_endpoint: ClassVar[bool] = False
+    reports_progress: ClassVar[bool] = False
 
     def __init__(self, profile: Profile, http: HttpClient) -> None:
         self.profile = profile
         self.http = http
 
+    @classmethod
+    def capabilities_for(cls, profile: Profile) -> Capabilities:
+        """What this dialect can do for `profile` (no connection needed)."""
+        return Capabilities(
+            can_list=cls.can_list,
+            can_cancel=cls.can_cancel,
+            returns_last_frame=cls.returns_last_frame,
+            needs_assets=profile.references == "assets",
+            content_endpoint=cls.content_endpoint,
+            reports_progress=cls.reports_progress,
+        )
+
     @property
-    @abstractmethod
-    def capabilities(self) -> Capabilities: ...
+    def capabilities(self) -> Capabilities:
+        return self.capabilities_for(self.profile)
 
     def url(self, path: str) -> str:
         return self.profile.base_url.rstrip("/") + path

@@ -37,7 +37,6 @@ from seedance.errors import (
 from seedance.providers.ark import ark_parameters, content_item
 from seedance.providers.base import (
     ERROR_HINTS,
-    Capabilities,
     DownloadSource,
     Provider,
     as_dict,
@@ -70,16 +69,9 @@ class NewAPIProvider(Provider):
 
     dialect = "newapi"
 
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities(
-            can_list=False,
-            can_cancel=False,
-            returns_last_frame=True,
-            needs_assets=self.profile.references == "assets",
-            content_endpoint=True,
-            reports_progress=True,
-        )
+    returns_last_frame = True
+    content_endpoint = True
+    reports_progress = True
 
     # -- create ------------------------------------------------------------------------------
 

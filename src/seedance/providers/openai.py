@@ -34,7 +34,6 @@ from seedance.core.models import (
 from seedance.errors import BadResponseError, ConfigError, UnsupportedError
 from seedance.providers.ark import ark_parameters, content_item
 from seedance.providers.base import (
-    Capabilities,
     DownloadSource,
     Provider,
     as_dict,
@@ -111,16 +110,8 @@ class OpenAIProvider(Provider):
 
     dialect = "openai"
 
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities(
-            can_list=False,
-            can_cancel=False,
-            returns_last_frame=False,
-            needs_assets=self.profile.references == "assets",
-            content_endpoint=True,
-            reports_progress=True,
-        )
+    content_endpoint = True
+    reports_progress = True
 
     @property
     def flavor(self) -> Literal["kapon", "opeai"]:

@@ -29,7 +29,7 @@ def provider_class(api: str) -> type[Provider]:
 
 def capabilities(profile: Profile) -> Capabilities:
     """A profile's capabilities without connecting (for docs, tables and early checks)."""
-    return provider_class(profile.api)(profile, HttpClient()).capabilities
+    return provider_class(profile.api).capabilities_for(profile)
 
 
 def credentials_for(profile: Profile, environ: Mapping[str, str]) -> dict[str, Credentials]:

@@ -15,37 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from seedance.core.models import GenerationParams
+from seedance.core.models import CreateSettings, GenerationParams
 from seedance.errors import StoryboardError
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
-class ShotSettings(BaseModel):
+class ShotSettings(CreateSettings):
     """Every create parameter a storyboard may set, for all shots or one."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     model: str | None = None
-    duration: int | None = None
-    ratio: str | None = None
-    resolution: str | None = None
-    size: str | None = None
-    generate_audio: bool | None = None
-    watermark: bool | None = None
-    seed: int | None = None
-    camera_fixed: bool | None = None
-    draft: bool | None = None
-    return_last_frame: bool | None = None
-    callback_url: str | None = Field(
-        None, validation_alias=AliasChoices("callback_url", "CallbackURL")
-    )
-    service_tier: str | None = None
-    priority: int | None = None
-    expires_after: int | None = None
-    safety_id: str | None = None
     images: list[str] | None = None
     videos: list[str] | None = None
     audios: list[str] | None = None
