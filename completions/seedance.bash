@@ -10,12 +10,12 @@ _seedance() {
             "/wait") path="wait" ;;
             "/download") path="download" ;;
             "/cancel") path="cancel" ;;
-            "/chain") path="chain" ;;
-            "/models") path="models" ;;
-            "/sim") path="sim" ;;
             "/tasks") path="tasks" ;;
+            "/chain") path="chain" ;;
             "/assets") path="assets" ;;
+            "/models") path="models" ;;
             "/profiles") path="profiles" ;;
+            "/sim") path="sim" ;;
             "tasks/list") path="tasks list" ;;
             "assets/upload") path="assets upload" ;;
             "assets/get") path="assets get" ;;
@@ -36,7 +36,7 @@ _seedance() {
         "")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "create status wait download cancel chain models sim tasks assets profiles" -- "$cur"))
+            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain assets models profiles sim" -- "$cur"))
             fi
             ;;
         "create")
@@ -98,44 +98,6 @@ _seedance() {
             else COMPREPLY=($(compgen -W "$(seedance __complete tasks 2>/dev/null)" -- "$cur"));
             fi
             ;;
-        "chain")
-            case "$prev" in
-                --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-                --rerun) COMPREPLY=(); return ;;
-                --concurrency) COMPREPLY=(); return ;;
-                --max-cost) COMPREPLY=(); return ;;
-            esac
-            if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -f -- "$cur"));
-            fi
-            ;;
-        "models")
-            if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --all --help -h" -- "$cur"))
-            fi
-            ;;
-        "sim")
-            case "$prev" in
-                --host) COMPREPLY=(); return ;;
-                --port) COMPREPLY=(); return ;;
-                --store-port) COMPREPLY=(); return ;;
-                --token) COMPREPLY=(); return ;;
-                --queue-seconds) COMPREPLY=(); return ;;
-                --run-seconds) COMPREPLY=(); return ;;
-                --asset-seconds) COMPREPLY=(); return ;;
-                --url-ttl) COMPREPLY=(); return ;;
-                --rate-429) COMPREPLY=(); return ;;
-                --rate-5xx) COMPREPLY=(); return ;;
-                --slow) COMPREPLY=(); return ;;
-                --poll-after-ms) COMPREPLY=(); return ;;
-                --video-bytes) COMPREPLY=(); return ;;
-                --seed) COMPREPLY=(); return ;;
-            esac
-            if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --help -h" -- "$cur"))
-            fi
-            ;;
         "tasks")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
@@ -152,6 +114,18 @@ _seedance() {
             esac
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --status --model -m --limit --page --page-size --local --help -h" -- "$cur"))
+            fi
+            ;;
+        "chain")
+            case "$prev" in
+                --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --rerun) COMPREPLY=(); return ;;
+                --concurrency) COMPREPLY=(); return ;;
+                --max-cost) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --help -h" -- "$cur"))
+            else COMPREPLY=($(compgen -f -- "$cur"));
             fi
             ;;
         "assets")
@@ -206,6 +180,11 @@ _seedance() {
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --description --help -h" -- "$cur"))
             fi
             ;;
+        "models")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --all --help -h" -- "$cur"))
+            fi
+            ;;
         "profiles")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
@@ -249,6 +228,27 @@ _seedance() {
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(seedance __complete profiles 2>/dev/null)" -- "$cur"));
+            fi
+            ;;
+        "sim")
+            case "$prev" in
+                --host) COMPREPLY=(); return ;;
+                --port) COMPREPLY=(); return ;;
+                --store-port) COMPREPLY=(); return ;;
+                --token) COMPREPLY=(); return ;;
+                --queue-seconds) COMPREPLY=(); return ;;
+                --run-seconds) COMPREPLY=(); return ;;
+                --asset-seconds) COMPREPLY=(); return ;;
+                --url-ttl) COMPREPLY=(); return ;;
+                --rate-429) COMPREPLY=(); return ;;
+                --rate-5xx) COMPREPLY=(); return ;;
+                --slow) COMPREPLY=(); return ;;
+                --poll-after-ms) COMPREPLY=(); return ;;
+                --video-bytes) COMPREPLY=(); return ;;
+                --seed) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --help -h" -- "$cur"))
             fi
             ;;
     esac

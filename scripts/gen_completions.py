@@ -78,7 +78,7 @@ def _value_kind(path: str, name: str) -> str | None:
 
 def commands() -> list[Command]:
     """Every command of the app, walked through Click's stable attributes."""
-    root = typer.main.get_command(app)
+    root = typer.main.get_command(app).load_all()  # type: ignore[attr-defined]
     found: list[Command] = []
 
     def walk(cmd: typer.core.TyperGroup, path: str) -> None:

@@ -43,7 +43,7 @@ def _option_row(param: Any) -> str:
 
 def reference() -> str:
     """Every command: what it does, how to call it, every option."""
-    root = typer.main.get_command(app)
+    root = typer.main.get_command(app).load_all()  # type: ignore[attr-defined]
     out: list[str] = []
     globals_ = [p for p in root.params if not p.hidden]
     out += [

@@ -26,8 +26,9 @@ NEVER = 10**9
 
 
 def tight(age: float) -> float:
-    """The longest the end of a task `age` seconds old may go unnoticed."""
-    return max(3.0, 0.05 * age)
+    """The longest the end of a task `age` seconds old may go unnoticed (the target), less
+    the margin the poller keeps for the read itself."""
+    return 0.9 * max(3.0, 0.05 * age)
 
 
 # -- poll_delay ------------------------------------------------------------------------------
@@ -50,7 +51,7 @@ def test_towards_an_expected_end_each_look_halves_the_remaining_time() -> None:
             assert delay == min((expected - age) / 2, MAX_INTERVAL)
         age += delay
 
-    assert looks == [0.0, 60.0, 90.0, 105.0, 112.5, 118.125]
+    assert looks == [0.0, 60.0, 90.0, 105.0, 112.5, 117.5625]
     assert age - expected <= tight(expected)
 
 

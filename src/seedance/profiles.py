@@ -43,7 +43,7 @@ DEFAULT_KEYS = (
 class Profile(BaseModel):
     """A profile with its preset applied: everything needed to talk to one provider."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str
     preset: str | None = None

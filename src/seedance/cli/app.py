@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from contextvars import ContextVar
+from importlib import import_module
 from typing import Annotated, Any
 
 import typer
@@ -31,8 +32,70 @@ def current_env() -> Environment:
     return env
 
 
+# Every command: the module that defines it, and its one-line help (a test keeps these equal
+# to the commands' own). Only the module of the command being run is loaded and converted.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "create": (
+        "tasks",
+        "Create a task from a prompt and reference media; --wait / -o to block and download.",
+    ),
+    "status": ("tasks", "One task, normalized."),
+    "wait": ("tasks", "Block with progress until every task ends."),
+    "download": ("tasks", "Save a finished task's video (and optionally its last frame)."),
+    "cancel": ("tasks", "Cancel queued tasks; delete finished ones."),
+    "tasks": ("tasks", "Server-side task list, or the local journal."),
+    "chain": (
+        "chain",
+        "Run a multi-shot storyboard; every shot starts from the previous shot's last frame.",
+    ),
+    "assets": ("assets", "The profile's asset library (media referenced as asset://ID)."),
+    "models": ("models", "The model catalogue with capabilities and prices."),
+    "profiles": ("profiles", "Manage connection profiles (profiles.toml)."),
+    "sim": (
+        "sim",
+        "Run the local simulator of every Seedance API (loopback; any token unless --token).",
+    ),
+}
+
+
+def sub_app(help: str, **settings: Any) -> typer.Typer:
+    """A command group, with the same plain help as the top level."""
+    return typer.Typer(
+        **{"help": help, "rich_markup_mode": None, "no_args_is_help": True, **settings}
+    )
+
+
 class SeedanceGroup(TyperGroup):
-    """Typer's group, plus: global options anywhere, and error -> exit code mapping."""
+    """Typer's group, plus: commands loaded on first use, global options anywhere, and the
+    error -> exit code mapping."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self._load(COMMANDS[cmd_name][0])
+        return self.commands.get(cmd_name)
+
+    def _load(self, module_name: str) -> None:
+        module = import_module(f"seedance.cli.{module_name}")
+        holder = typer.Typer(rich_markup_mode=None, add_completion=False)
+        holder.callback()(_no_options)  # a callback makes even one command a group
+        module.register(holder)
+        self.commands.update(typer.main.get_command(holder).commands)  # type: ignore[attr-defined]
+
+    def load_all(self) -> SeedanceGroup:
+        """Every command converted (for tools that walk the whole tree)."""
+        for name in COMMANDS:
+            self.get_command(None, name)
+        return self
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list from the table: `--help` loads no command module."""
+        width = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, _shorten(text, width)) for name, (_module, text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(  # type: ignore[override]
         self,
@@ -140,8 +203,9 @@ def normalize_args(group: Any, args: list[str]) -> tuple[list[str], list[str]]:
             rest += [token, args[i + 1]]
             i += 1
         else:
-            sub = getattr(command, "commands", {}).get(token) if command is not None else None
-            if sub is not None and not token.startswith("-"):
+            lookup = getattr(command, "get_command", None)
+            sub = lookup(None, token) if lookup is not None and not token.startswith("-") else None
+            if sub is not None:
                 command = sub
                 path.append(token)
             rest.append(token)
@@ -173,6 +237,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -213,12 +278,12 @@ def main(
     env.no_color = no_color or env.no_color
 
 
-def _register() -> None:
-    from seedance.cli import assets, chain, models, profiles, sim, tasks
-
-    for module in (tasks, assets, chain, profiles, models, sim):
-        module.register(app)
+def _no_options() -> None:
+    """(the holder's callback: commands are invoked through SeedanceGroup)"""
 
 
-_register()
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 3, 10)].rsplit(" ", 1)[0] + "..."
+
+
 cli: SeedanceGroup = typer.main.get_command(app)  # type: ignore[assignment]

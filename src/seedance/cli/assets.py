@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
+from seedance.cli.app import sub_app
+
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
     from seedance.core.assets import AssetService
@@ -17,10 +19,8 @@ STATUSES = ("Processing", "Active", "Failed")
 
 
 def register(app: typer.Typer) -> None:
-    assets_app = typer.Typer(
-        help="The profile's asset library (media referenced as asset://ID).", no_args_is_help=True
-    )
-    groups_app = typer.Typer(help="Asset groups: list them, or create one.")
+    assets_app = sub_app("The profile's asset library (media referenced as asset://ID).")
+    groups_app = sub_app("Asset groups: list them, or create one.", no_args_is_help=False)
     assets_app.command("upload")(upload)
     assets_app.command("get")(get)
     assets_app.command("list")(list_assets)
@@ -63,23 +63,31 @@ def _positive(value: float | None, flag: str) -> None:
 
 def upload(
     source: Annotated[
-        str, typer.Argument(help="An https:// URL, a local file or asset://ID.", show_default=False)
+        str,
+        typer.Argument(
+            metavar="SOURCE",
+            help="An https:// URL, a local file or asset://ID.",
+            show_default=False,
+        ),
     ],
     type_: Annotated[
         str | None,
-        typer.Option("--type", help="image, video or audio [default: from the extension]."),
+        typer.Option(
+            "--type", metavar="TYPE", help="image, video or audio [default: from the extension]."
+        ),
     ] = None,
     group: Annotated[
-        str | None, typer.Option(help="Asset group id [default: the profile's].")
+        str | None, typer.Option(metavar="ID", help="Asset group id [default: the profile's].")
     ] = None,
     name: Annotated[
-        str | None, typer.Option(help="Name the asset [default: the file name].")
+        str | None, typer.Option(metavar="NAME", help="Name the asset [default: the file name].")
     ] = None,
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Print the id at once; do not wait for Active.")
     ] = False,
     timeout: Annotated[
-        float | None, typer.Option(help="Stop waiting after SECONDS (exit 6) [default: 600].")
+        float | None,
+        typer.Option(metavar="SECONDS", help="Stop waiting after SECONDS (exit 6) [default: 600]."),
     ] = None,
 ) -> None:
     """Make a URL or local file an Active asset; prints asset://ID."""
@@ -144,7 +152,9 @@ def _progress(env: Environment) -> AbstractContextManager[Any]:
 
 
 def get(
-    asset_id: Annotated[str, typer.Argument(help="asset://ID or the id.", show_default=False)],
+    asset_id: Annotated[
+        str, typer.Argument(metavar="ASSET_ID", help="asset://ID or the id.", show_default=False)
+    ],
 ) -> None:
     """One asset and its status."""
     env = _env()
@@ -174,10 +184,12 @@ def _check_page(page: int, page_size: int) -> None:
 
 
 def list_assets(
-    group: Annotated[str | None, typer.Option(help="Only this group.")] = None,
-    status: Annotated[str | None, typer.Option(help="Processing, Active or Failed.")] = None,
-    page: Annotated[int, typer.Option(help="Page number (from 1).")] = 1,
-    page_size: Annotated[int, typer.Option(help="Assets per page (1-100).")] = 20,
+    group: Annotated[str | None, typer.Option(metavar="ID", help="Only this group.")] = None,
+    status: Annotated[
+        str | None, typer.Option(metavar="STATUS", help="Processing, Active or Failed.")
+    ] = None,
+    page: Annotated[int, typer.Option(metavar="N", help="Page number (from 1).")] = 1,
+    page_size: Annotated[int, typer.Option(metavar="N", help="Assets per page (1-100).")] = 20,
 ) -> None:
     """Assets in the library (this account's)."""
     from seedance.errors import UsageError
@@ -212,8 +224,8 @@ def _more(env: Environment, shown: int, total: int | None, page: int, page_size:
 
 def groups(
     ctx: typer.Context,
-    page: Annotated[int, typer.Option(help="Page number (from 1).")] = 1,
-    page_size: Annotated[int, typer.Option(help="Groups per page (1-100).")] = 20,
+    page: Annotated[int, typer.Option(metavar="N", help="Page number (from 1).")] = 1,
+    page_size: Annotated[int, typer.Option(metavar="N", help="Groups per page (1-100).")] = 20,
 ) -> None:
     """Asset groups (this account's); `assets groups create NAME` makes one."""
     if ctx.invoked_subcommand is not None:
@@ -244,8 +256,12 @@ def groups(
 
 
 def create_group(
-    name: Annotated[str, typer.Argument(help="The group's name.", show_default=False)],
-    description: Annotated[str | None, typer.Option(help="What the group holds.")] = None,
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The group's name.", show_default=False)
+    ],
+    description: Annotated[
+        str | None, typer.Option(metavar="NAME", help="What the group holds.")
+    ] = None,
 ) -> None:
     """Create an asset group; prints its id (use it with `assets upload --group ID`)."""
     env = _env()

@@ -36,10 +36,17 @@ def register(app: typer.Typer) -> None:
 
 
 def chain(
-    file: Annotated[Path, typer.Argument(help="The storyboard (TOML).", show_default=False)],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE.toml", help="The storyboard (TOML).", show_default=False)
+    ],
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="Output directory [default: FILE's name, beside it]."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="Output directory [default: FILE's name, beside it].",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan and every request; send nothing.")
@@ -48,14 +55,16 @@ def chain(
         bool, typer.Option("--restart", help="Ignore chain.json; start over.")
     ] = False,
     rerun: Annotated[
-        list[str] | None, typer.Option("--rerun", help="Make this shot (and what follows) again.")
+        list[str] | None,
+        typer.Option("--rerun", metavar="SHOT", help="Make this shot (and what follows) again."),
     ] = None,
-    concurrency: Annotated[int, typer.Option(help="Shots made at the same time.")] = 2,
+    concurrency: Annotated[int, typer.Option(metavar="N", help="Shots made at the same time.")] = 2,
     concat: Annotated[
         bool, typer.Option("--concat", help="Also join the clips into film.mp4.")
     ] = False,
     max_cost: Annotated[
-        float | None, typer.Option(help="Refuse to start if the estimate is above AMOUNT.")
+        float | None,
+        typer.Option(metavar="AMOUNT", help="Refuse to start if the estimate is above AMOUNT."),
     ] = None,
 ) -> None:
     """Run a multi-shot storyboard; every shot starts from the previous shot's last frame."""

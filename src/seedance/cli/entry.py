@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -16,6 +17,10 @@ def main() -> None:
 
         complete(sys.argv[2:])
         return
+    # Start-up: httpx imports its own command line (click, rich, pygments) when click is
+    # installed, and pydantic scans every distribution for plugins; seedance needs neither.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from seedance.cli.app import cli
 
     cli.main(prog_name="seedance")

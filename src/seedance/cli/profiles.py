@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from seedance.cli.app import sub_app
+
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
     from seedance.profiles import Profile
 
-profiles_app = typer.Typer(help="Manage connection profiles (profiles.toml).", no_args_is_help=True)
+profiles_app = sub_app("Manage connection profiles (profiles.toml).")
 
 
 def register(app: typer.Typer) -> None:
@@ -94,6 +96,7 @@ def show(
     name: Annotated[
         str | None,
         typer.Argument(
+            metavar="NAME",
             help="Profile name [default: the selected one].",
             show_default=False,
         ),
@@ -120,26 +123,35 @@ def show(
 
 @profiles_app.command("add")
 def add(
-    name: Annotated[str, typer.Argument(help="A name for the profile.", show_default=False)],
-    preset: Annotated[str | None, typer.Option(help="Start from a preset.")] = None,
-    api: Annotated[str | None, typer.Option(help="ark, openai or newapi.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="The API's base URL.")] = None,
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="A name for the profile.", show_default=False)
+    ],
+    preset: Annotated[str | None, typer.Option(metavar="NAME", help="Start from a preset.")] = None,
+    api: Annotated[str | None, typer.Option(metavar="API", help="ark, openai or newapi.")] = None,
+    base_url: Annotated[str | None, typer.Option(metavar="URL", help="The API's base URL.")] = None,
     api_key_env: Annotated[
-        str | None, typer.Option(help="Read the key from this variable.")
+        str | None, typer.Option(metavar="VAR", help="Read the key from this variable.")
     ] = None,
     api_key_cmd: Annotated[
-        str | None, typer.Option(help="Run this command to print the key.")
+        str | None, typer.Option(metavar="CMD", help="Run this command to print the key.")
     ] = None,
     api_key: Annotated[
-        str | None, typer.Option(help="Store the key in profiles.toml (mode 0600).")
+        str | None, typer.Option(metavar="KEY", help="Store the key in profiles.toml (mode 0600).")
     ] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Default model.")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", metavar="NAME", help="Default model.")
+    ] = None,
     upload_cmd: Annotated[
-        str | None, typer.Option(help="Command that publishes {path} and prints its URL last.")
+        str | None,
+        typer.Option(metavar="CMD", help="Command that publishes {path} and prints its URL last."),
     ] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Any other setting as KEY=VALUE (defaults.KEY=VALUE too)."),
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Any other setting as KEY=VALUE (defaults.KEY=VALUE too).",
+        ),
     ] = None,
     default: Annotated[
         bool, typer.Option("--default", help="Make it the default profile.")
@@ -227,7 +239,7 @@ def _ask(env: Environment, name: str) -> dict[str, Any]:
 def use(
     name: Annotated[
         str,
-        typer.Argument(help="Profile name.", show_default=False),
+        typer.Argument(metavar="NAME", help="Profile name.", show_default=False),
     ],
 ) -> None:
     """Make a profile the default."""
@@ -242,7 +254,7 @@ def use(
 def remove(
     name: Annotated[
         str,
-        typer.Argument(help="Profile name.", show_default=False),
+        typer.Argument(metavar="NAME", help="Profile name.", show_default=False),
     ],
 ) -> None:
     """Delete a profile from profiles.toml."""

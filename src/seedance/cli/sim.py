@@ -46,29 +46,52 @@ def profile_snippet(origin: str, token: str) -> str:
 
 
 def sim(
-    host: Annotated[str, typer.Option(help="Interface to bind (loopback).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="API port (0 picks a free one).")] = 8787,
-    store_port: Annotated[int, typer.Option(help="Object-store port (0 picks a free one).")] = 0,
+    host: Annotated[
+        str, typer.Option(metavar="HOST", help="Interface to bind (loopback).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(metavar="PORT", help="API port (0 picks a free one).")
+    ] = 8787,
+    store_port: Annotated[
+        int, typer.Option(metavar="PORT", help="Object-store port (0 picks a free one).")
+    ] = 0,
     token: Annotated[
-        str | None, typer.Option(help="Accept only this Bearer token (default: any).")
+        str | None,
+        typer.Option(metavar="TOKEN", help="Accept only this Bearer token (default: any)."),
     ] = None,
-    queue_seconds: Annotated[float, typer.Option(help="How long tasks stay queued.")] = 2.0,
-    run_seconds: Annotated[float, typer.Option(help="How long tasks run.")] = 8.0,
-    asset_seconds: Annotated[float, typer.Option(help="How long assets stay Processing.")] = 3.0,
-    url_ttl: Annotated[float, typer.Option(help="Seconds before result URLs expire.")] = 86400.0,
-    rate_429: Annotated[float, typer.Option(help="Share of API requests answered 429.")] = 0.0,
-    rate_5xx: Annotated[float, typer.Option(help="Share of reads answered 500/502/503.")] = 0.0,
+    queue_seconds: Annotated[
+        float, typer.Option(metavar="SECONDS", help="How long tasks stay queued.")
+    ] = 2.0,
+    run_seconds: Annotated[
+        float, typer.Option(metavar="SECONDS", help="How long tasks run.")
+    ] = 8.0,
+    asset_seconds: Annotated[
+        float, typer.Option(metavar="SECONDS", help="How long assets stay Processing.")
+    ] = 3.0,
+    url_ttl: Annotated[
+        float, typer.Option(metavar="SECONDS", help="Seconds before result URLs expire.")
+    ] = 86400.0,
+    rate_429: Annotated[
+        float, typer.Option(metavar="SHARE", help="Share of API requests answered 429.")
+    ] = 0.0,
+    rate_5xx: Annotated[
+        float, typer.Option(metavar="SHARE", help="Share of reads answered 500/502/503.")
+    ] = 0.0,
     cut_download: Annotated[
         bool, typer.Option(help="Cut the first download of each result halfway.")
     ] = False,
-    slow: Annotated[float, typer.Option(help="Delay every API answer by SECONDS.")] = 0.0,
+    slow: Annotated[
+        float, typer.Option(metavar="SECONDS", help="Delay every API answer by SECONDS.")
+    ] = 0.0,
     poll_after_ms: Annotated[
-        int | None, typer.Option(help="Send openai-poll-after-ms on OpenAI-style reads.")
+        int | None,
+        typer.Option(metavar="MS", help="Send openai-poll-after-ms on OpenAI-style reads."),
     ] = None,
     video_bytes: Annotated[
-        int | None, typer.Option(help="Serve synthetic results of this size (benchmarks).")
+        int | None,
+        typer.Option(metavar="BYTES", help="Serve synthetic results of this size (benchmarks)."),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for ids and injected faults.")] = 0,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed for ids and injected faults.")] = 0,
 ) -> None:
     """Run the local simulator of every Seedance API (loopback; any token unless --token)."""
     from seedance.cli.app import current_env

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from seedance.cli.app import sub_app
+
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
     from seedance.core.client import Client
@@ -24,9 +26,7 @@ def register(app: typer.Typer) -> None:
     app.command("wait")(wait)
     app.command("download")(download)
     app.command("cancel")(cancel)
-    tasks_app = typer.Typer(
-        help="Server-side task list, or the local journal.", no_args_is_help=True
-    )
+    tasks_app = sub_app("Server-side task list, or the local journal.")
     tasks_app.command("list")(tasks_list)
     app.add_typer(tasks_app, name="tasks")
 
@@ -41,31 +41,53 @@ def _env() -> Environment:
 
 
 def create(
-    prompt: Annotated[str | None, typer.Argument(help="What to make.", show_default=False)] = None,
-    prompt_file: Annotated[
-        str | None, typer.Option("--prompt-file", help="Read the prompt from FILE (- = stdin).")
+    prompt: Annotated[
+        str | None, typer.Argument(metavar="PROMPT", help="What to make.", show_default=False)
     ] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Model name or alias.")] = None,
+    prompt_file: Annotated[
+        str | None,
+        typer.Option(
+            "--prompt-file", metavar="FILE", help="Read the prompt from FILE (- = stdin)."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", metavar="NAME", help="Model name or alias.")
+    ] = None,
     duration: Annotated[
-        int | None, typer.Option("--duration", "-d", help="Seconds (-1: the model chooses).")
+        int | None,
+        typer.Option(
+            "--duration", "-d", metavar="SECONDS", help="Seconds (-1: the model chooses)."
+        ),
     ] = None,
     ratio: Annotated[
-        str | None, typer.Option(help="16:9, 9:16, 1:1, 4:3, 3:4, 21:9, adaptive.")
+        str | None, typer.Option(metavar="W:H", help="16:9, 9:16, 1:1, 4:3, 3:4, 21:9, adaptive.")
     ] = None,
     resolution: Annotated[
-        str | None, typer.Option("--resolution", "-r", help="480p, 720p, 1080p (4k where offered).")
+        str | None,
+        typer.Option(
+            "--resolution", "-r", metavar="RES", help="480p, 720p, 1080p (4k where offered)."
+        ),
     ] = None,
-    size: Annotated[str | None, typer.Option(help="WxH instead of --resolution/--ratio.")] = None,
+    size: Annotated[
+        str | None, typer.Option(metavar="WxH", help="WxH instead of --resolution/--ratio.")
+    ] = None,
     image: Annotated[
-        list[str] | None, typer.Option("--image", help=f"Reference image: {REF_HELP}. Repeatable.")
+        list[str] | None,
+        typer.Option("--image", metavar="REF", help=f"Reference image: {REF_HELP}. Repeatable."),
     ] = None,
-    first_frame: Annotated[str | None, typer.Option(help=f"First frame: {REF_HELP}.")] = None,
-    last_frame: Annotated[str | None, typer.Option(help=f"Last frame: {REF_HELP}.")] = None,
+    first_frame: Annotated[
+        str | None, typer.Option(metavar="REF", help=f"First frame: {REF_HELP}.")
+    ] = None,
+    last_frame: Annotated[
+        str | None, typer.Option(metavar="REF", help=f"Last frame: {REF_HELP}.")
+    ] = None,
     video: Annotated[
-        list[str] | None, typer.Option("--video", help=f"Reference video: {REF_HELP}. Repeatable.")
+        list[str] | None,
+        typer.Option("--video", metavar="REF", help=f"Reference video: {REF_HELP}. Repeatable."),
     ] = None,
     audio: Annotated[
-        list[str] | None, typer.Option("--audio", help=f"Reference audio: {REF_HELP}. Repeatable.")
+        list[str] | None,
+        typer.Option("--audio", metavar="REF", help=f"Reference audio: {REF_HELP}. Repeatable."),
     ] = None,
     generate_audio: Annotated[
         bool | None, typer.Option("--generate-audio/--no-generate-audio", help="Make sound.")
@@ -73,7 +95,7 @@ def create(
     watermark: Annotated[
         bool | None, typer.Option("--watermark/--no-watermark", help="Keep the provider's mark.")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="-1 for random.")] = None,
+    seed: Annotated[int | None, typer.Option(metavar="N", help="-1 for random.")] = None,
     camera_fixed: Annotated[
         bool | None,
         typer.Option("--camera-fixed/--no-camera-fixed", help="Keep the camera still."),
@@ -85,25 +107,34 @@ def create(
         bool, typer.Option("--return-last-frame", help="Also make the last frame (a PNG).")
     ] = False,
     callback_url: Annotated[
-        str | None, typer.Option(help="https URL told of status changes.")
+        str | None, typer.Option(metavar="URL", help="https URL told of status changes.")
     ] = None,
     service_tier: Annotated[
-        str | None, typer.Option(help="default or flex (cheaper, slower).")
+        str | None, typer.Option(metavar="TIER", help="default or flex (cheaper, slower).")
     ] = None,
-    priority: Annotated[int | None, typer.Option(help="Queue priority 0-9.")] = None,
+    priority: Annotated[int | None, typer.Option(metavar="0-9", help="Queue priority 0-9.")] = None,
     expires_after: Annotated[
-        int | None, typer.Option(help="Give up after SECONDS in the queue (3600-259200).")
+        int | None,
+        typer.Option(metavar="SECONDS", help="Give up after SECONDS in the queue (3600-259200)."),
     ] = None,
-    safety_id: Annotated[str | None, typer.Option(help="A stable hashed end-user id.")] = None,
+    safety_id: Annotated[
+        str | None, typer.Option(metavar="ID", help="A stable hashed end-user id.")
+    ] = None,
     wait_: Annotated[bool, typer.Option("--wait", help="Wait until the task ends.")] = False,
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Save the video here (implies --wait).")
+        str | None,
+        typer.Option(
+            "--output", "-o", metavar="PATH", help="Save the video here (implies --wait)."
+        ),
     ] = None,
     last_frame_output: Annotated[
-        str | None, typer.Option(help="Save the last frame here (implies --return-last-frame).")
+        str | None,
+        typer.Option(
+            metavar="PATH", help="Save the last frame here (implies --return-last-frame)."
+        ),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option(help="Stop waiting after SECONDS (exit 6).")
+        float | None, typer.Option(metavar="SECONDS", help="Stop waiting after SECONDS (exit 6).")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the request body; send nothing.")
@@ -374,7 +405,7 @@ def _client_for_tasks(env: Environment, task_ids: list[str]) -> Client:
 def wait(
     task_ids: Annotated[list[str], typer.Argument(help="Task ids.", show_default=False)],
     timeout: Annotated[
-        float | None, typer.Option(help="Stop waiting after SECONDS (exit 6).")
+        float | None, typer.Option(metavar="SECONDS", help="Stop waiting after SECONDS (exit 6).")
     ] = None,
     output: Annotated[
         str | None,
@@ -459,7 +490,9 @@ def _quiet_copy(err: SeedanceError) -> SeedanceError:
 
 
 def status(
-    task_id: Annotated[str, typer.Argument(help="The task id.", show_default=False)],
+    task_id: Annotated[
+        str, typer.Argument(metavar="TASK_ID", help="The task id.", show_default=False)
+    ],
 ) -> None:
     """One task, normalized."""
     from seedance.errors import NotFoundError
@@ -521,16 +554,21 @@ def _describe(task: Task, client: Client) -> str:
 
 
 def download(
-    task_id: Annotated[str, typer.Argument(help="The task id.", show_default=False)],
+    task_id: Annotated[
+        str, typer.Argument(metavar="TASK_ID", help="The task id.", show_default=False)
+    ],
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="Where to save the video [default: ID.mp4]."),
+        typer.Option(
+            "--output", "-o", metavar="PATH", help="Where to save the video [default: ID.mp4]."
+        ),
     ] = None,
     last_frame: Annotated[
         str | None,
         typer.Option(
             "--last-frame",
-            help="Also save the last frame [PATH; default NAME.last.png].",
+            metavar="[PATH]",
+            help="Also save the last frame [default: NAME.last.png].",
             show_default=False,
         ),
     ] = None,
@@ -610,12 +648,18 @@ def cancel(
 def tasks_list(
     status_: Annotated[
         str | None,
-        typer.Option("--status", help="queued, running, succeeded, failed, expired, cancelled."),
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            help="queued, running, succeeded, failed, expired, cancelled.",
+        ),
     ] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Only this model.")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most N tasks.")] = None,
-    page: Annotated[int, typer.Option(help="Page number (from 1).")] = 1,
-    page_size: Annotated[int, typer.Option(help="Tasks per page (1-500).")] = 20,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", metavar="NAME", help="Only this model.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(metavar="N", help="At most N tasks.")] = None,
+    page: Annotated[int, typer.Option(metavar="N", help="Page number (from 1).")] = 1,
+    page_size: Annotated[int, typer.Option(metavar="N", help="Tasks per page (1-500).")] = 20,
     local: Annotated[bool, typer.Option("--local", help="List the local journal instead.")] = False,
 ) -> None:
     """Tasks on the server (Ark dialect), or in the local journal with --local."""

@@ -3,8 +3,8 @@
 - `NAME.part` holds the bytes so far and `NAME.part.json` the validator (ETag / Last-Modified),
   the expected length and what is being downloaded, so even another process resumes safely
   with `Range` + `If-Range`; a server that ignores Range (200) restarts the file cleanly.
-- The length is checked against Content-Length / Content-Range; the SHA-256 of the complete
-  file is reported with the result.
+- The length is checked against Content-Length / Content-Range; the SHA-256 is computed as
+  the bytes arrive and reported with the result.
 - A pre-signed URL that expired (401/403) is replaced by asking the provider again.
 - Free disk space is checked before writing; the result appears only by an atomic rename, so a
   `.part` file is never mistaken for a result.
@@ -16,10 +16,13 @@ import contextlib
 import hashlib
 import json
 import os
+import queue
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -81,11 +84,12 @@ def download(
         part.unlink()  # a leftover from something else: never resume a stranger's bytes
     info = info or PartInfo(identity)
     src = source(False)
+    digest = StreamingDigest()
     refreshes = attempts = 0
     while True:
         attempts += 1
         try:
-            outcome = _attempt(http, src, part, meta_path, info, on_progress)
+            outcome = _attempt(http, src, part, meta_path, info, digest, on_progress)
         except (httpx.HTTPError, NetworkError) as exc:
             if attempts >= MAX_ATTEMPTS:
                 raise NetworkError(
@@ -113,12 +117,13 @@ def download(
                 hint="run the same command again: it resumes where it stopped",
             )
     crashpoints.reached("download-complete")
-    digest = _sha256(part)
     size = part.stat().st_size
+    digest.cover(part, size)  # a part finished by an earlier process is hashed from disk
+    sha256 = digest.hexdigest()
     os.replace(part, dest)
     meta_path.unlink(missing_ok=True)
     crashpoints.reached("download-renamed")
-    return DownloadResult(path=str(dest), bytes=size, sha256=digest)
+    return DownloadResult(path=str(dest), bytes=size, sha256=sha256)
 
 
 def _attempt(
@@ -127,6 +132,7 @@ def _attempt(
     part: Path,
     meta_path: Path,
     info: PartInfo,
+    digest: StreamingDigest,
     on_progress: ProgressFn | None,
 ) -> str:
     """One request; returns "done", "again" (cut short) or "expired"."""
@@ -168,15 +174,21 @@ def _attempt(
         _write_info(meta_path, info)
         _check_space(part, (total or 0) - offset)
         received = offset
+        digest.cover(part, offset)
         with open(part, mode) as fh:
-            for chunk in response.iter_raw():  # as received: a cut loses nothing buffered
-                fh.write(chunk)
-                received += len(chunk)
-                if on_progress is not None:
-                    on_progress(received, total)
-                crashpoints.reached("download-partial", fh.flush)
-            fh.flush()
-            os.fsync(fh.fileno())
+            flusher = WriteBehind(fh.fileno())
+            try:
+                for chunk in response.iter_raw():  # as received: a cut loses nothing buffered
+                    fh.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    flusher.wrote(len(chunk), fh)
+                    if on_progress is not None:
+                        on_progress(received, total)
+                    crashpoints.reached("download-partial", fh.flush)
+            finally:
+                fh.flush()
+                flusher.finish()  # on disk before anything may rename it
     if total is not None and received < total:
         return "again"
     if total is not None and received > total:
@@ -217,12 +229,82 @@ def _check_space(part: Path, needed: int) -> None:
         )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+class StreamingDigest:
+    """The SHA-256 of a file as it is written, computed in a helper thread (hashlib releases
+    the GIL on large buffers, so hashing overlaps the network wait instead of re-reading the
+    file at the end)."""
+
+    def __init__(self) -> None:
+        self._start()
+
+    def _start(self) -> None:
+        self._sha = hashlib.sha256()
+        self.count = 0
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        self._thread: threading.Thread | None = None
+
+    def cover(self, path: Path, size: int) -> None:
+        """Make the digest cover exactly the first `size` bytes of `path`."""
+        if self.count == size:
+            return
+        self._stop()
+        self._start()
+        if size == 0:
+            return
+        with open(path, "rb") as fh:
+            while self.count < size and (chunk := fh.read(min(CHUNK, size - self.count))):
+                self._sha.update(chunk)
+                self.count += len(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        self._queue.put(chunk)
+        self.count += len(chunk)
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            self._sha.update(chunk)
+
+    def _stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def hexdigest(self) -> str:
+        self._stop()
+        return self._sha.hexdigest()
+
+
+class WriteBehind:
+    """Starts writing a large download to disk while it arrives (a background `fdatasync`
+    every `every` bytes), so the fsync that must precede the rename has little left to do."""
+
+    def __init__(self, fd: int, every: int = 64 * 1024 * 1024) -> None:
+        self.fd = fd
+        self.every = every
+        self._pending = 0
+        self._thread: threading.Thread | None = None
+
+    def wrote(self, size: int, fh: Any) -> None:
+        self._pending += size
+        if self._pending >= self.every and (self._thread is None or not self._thread.is_alive()):
+            fh.flush()
+            self._pending = 0
+            self._thread = threading.Thread(target=_datasync, args=(self.fd,), daemon=True)
+            self._thread.start()
+
+    def finish(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        os.fsync(self.fd)
+
+
+def _datasync(fd: int) -> None:
+    with contextlib.suppress(OSError):  # best effort: the final fsync is the one that counts
+        getattr(os, "fdatasync", os.fsync)(fd)
 
 
 def _read_info(meta_path: Path, identity: str) -> PartInfo | None:

@@ -63,7 +63,7 @@ class Role(StrEnum):
 class Reference(BaseModel):
     """One reference medium as it goes on the wire: an https URL, asset:// id or data: URI."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     role: Role
     url: str
@@ -77,6 +77,8 @@ class Reference(BaseModel):
 
 class CreateSettings(BaseModel):
     """The create parameters every form of a request shares (DESIGN `create` options)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     duration: int | None = None
     ratio: str | None = None
@@ -103,7 +105,7 @@ class GenerationParams(CreateSettings):
     References are still as the user wrote them (URL, asset://, local path).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     prompt: str | None = None
     model: str | None = None
@@ -141,17 +143,23 @@ class GenerationRequest(CreateSettings):
 
 
 class TaskError(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str
     message: str
 
 
 class Usage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     completion_tokens: int | None = None
     total_tokens: int | None = None
 
 
 class Task(BaseModel):
     """A task normalized from any dialect: the JSON contract of DESIGN "Output"."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     status: TaskStatus = TaskStatus.UNKNOWN
@@ -179,6 +187,8 @@ class Task(BaseModel):
 
 
 class DownloadResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     path: str
     bytes: int
     sha256: str
@@ -216,6 +226,8 @@ class AssetStatus(StrEnum):
 class Asset(BaseModel):
     """One medium in the asset library."""
 
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     group_id: str | None = None
     type: str | None = None  # Image | Video | Audio
@@ -235,6 +247,8 @@ class Asset(BaseModel):
 
 
 class AssetGroup(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     name: str | None = None
     type: str | None = None

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from seedance.core.clock import Clock
-from seedance.core.models import Task
+from seedance.core.models import Task, TaskStatus
 from seedance.errors import (
     BadResponseError,
     NetworkError,
@@ -35,6 +35,7 @@ class Stopped(Exception):
 TRANSIENT = (NetworkError, ServerError, RateLimitError, BadResponseError)
 MAX_TRANSIENT_FAILURES = 8  # about five minutes of trouble in a row
 
+MIN_PROGRESS_STEP = 5  # percentage points of progress before its pace is trusted
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 60.0
 FIRST_LOOK_AFTER_CREATE = 2.0
@@ -46,7 +47,7 @@ def poll_delay(
     """Seconds until the next look at a task that is `age` seconds old."""
     if hint is not None:
         return min(max(hint, MIN_INTERVAL), MAX_INTERVAL)
-    tight = max(3.0, 0.05 * age)  # the longest we may be late in noticing the end
+    tight = 0.9 * max(3.0, 0.05 * age)  # the longest we may be late, less a margin for the read
     if expected_total is not None:
         remaining = expected_total - age
         if remaining > tight:
@@ -74,11 +75,12 @@ class Watch:
         return self.error is not None or (self.task is not None and self.task.status.is_terminal)
 
     def expected_from_progress(self, now: float, age: float) -> float | None:
-        """The task's expected age at its end, from the pace its progress has moved at."""
+        """The task's expected age at its end, from the pace its progress moved at while
+        running (queued time is not slow progress); only once it moved a few points."""
         if len(self.samples) < 2:
             return None
         (t0, p0), (t1, p1) = self.samples[0], self.samples[-1]
-        if p1 <= p0 or t1 <= t0 or p1 >= 100:
+        if p1 - p0 < MIN_PROGRESS_STEP or t1 <= t0 or p1 >= 100:
             return None
         rate = (p1 - p0) / (t1 - t0)
         return age + (100 - p1) / rate - (now - t1)
@@ -159,7 +161,7 @@ class Waiter:
                 continue
             watch.failures = 0
             watch.task = task
-            if task.progress is not None:
+            if task.progress is not None and task.status is TaskStatus.RUNNING:
                 watch.samples.append((now, task.progress))
             if task.status.is_terminal:
                 watch.finished_seen_at = now

@@ -72,6 +72,15 @@ def ark_parameters(request: GenerationRequest) -> dict[str, Any]:
     return {wire: values[name] for name, wire in _PARAMS if values.get(name) is not None}
 
 
+def _complete(task: Task) -> bool:
+    """Whether a listed task says all a read would: a finished one its video or its error."""
+    if task.status is TaskStatus.SUCCEEDED:
+        return bool(task.video_url) and task.usage is not None
+    if task.status.is_failure:
+        return task.error is not None or task.status is TaskStatus.CANCELLED
+    return True
+
+
 def parse_ark_task(data: Any, provider: Provider) -> Task:
     """An Ark task object, read leniently: any field may be missing or of the wrong type."""
     if not isinstance(data, dict) or not as_str(data.get("id")):
@@ -139,8 +148,9 @@ class ArkProvider(Provider):
     def get_many(self, task_ids: Iterable[str]) -> dict[str, Task]:
         """Read many tasks with few requests: the list endpoint filtered by id.
 
-        The list shows only recent tasks and gateways may trim its items, so a task it does
-        not show, or shows finished, is read again on its own for the full answer.
+        The list shows only recent tasks and gateways may trim its items (seeds/001 shows a
+        reduced item), so a task it does not show, or shows finished without what a finished
+        task must carry, is read again on its own.
         """
         wanted = list(task_ids)
         found: dict[str, Task] = {}
@@ -150,7 +160,7 @@ class ArkProvider(Provider):
             found.update({t.id: t for t in page.items if t.id in batch})
         for task_id in wanted:
             seen = found.get(task_id)
-            if seen is None or seen.status.is_terminal:
+            if seen is None or not _complete(seen):
                 found[task_id] = self.get(task_id)
         return found
 

@@ -37,6 +37,35 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
+class LazyTLSTransport(httpx.BaseTransport):
+    """httpx's transport, with the TLS context (certifi's CA bundle, ~15 ms) built only when
+    the first https request comes: a loopback simulator over http:// never needs it."""
+
+    def __init__(self) -> None:
+        self._limits = httpx.Limits(max_connections=20, max_keepalive_connections=20)
+        self._plain: httpx.HTTPTransport | None = None
+        self._tls: httpx.HTTPTransport | None = None
+        self._lock = threading.Lock()
+
+    def _for(self, scheme: str) -> httpx.HTTPTransport:
+        with self._lock:
+            if scheme == "https":
+                if self._tls is None:
+                    self._tls = httpx.HTTPTransport(limits=self._limits)
+                return self._tls
+            if self._plain is None:  # no TLS ever happens on it, so nothing to verify
+                self._plain = httpx.HTTPTransport(limits=self._limits, verify=False)
+            return self._plain
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._for(request.url.scheme).handle_request(request)
+
+    def close(self) -> None:
+        for transport in (self._plain, self._tls):
+            if transport is not None:
+                transport.close()
+
+
 class Retry(Enum):
     """How a request may be retried."""
 
@@ -153,12 +182,11 @@ class HttpClient:
         self._limiter = RateLimiter(rate_limit, self.clock) if rate_limit else None
         self.requests_sent = 0
         self._client = httpx.Client(
-            transport=transport,
+            transport=transport or LazyTLSTransport(),
             timeout=timeout or httpx.Timeout(60.0, connect=15.0),
             follow_redirects=False,
             headers={"User-Agent": f"seedance/{__version__}"},
             event_hooks={"request": [self._guard]},
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
         )
 
     def close(self) -> None:
