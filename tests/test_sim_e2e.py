@@ -9,6 +9,8 @@ import struct
 import zlib
 from pathlib import Path
 
+import pytest
+
 from seedance.sim.app import STORE_ORIGIN
 from seedance.sim.media import make_clip
 
@@ -185,3 +187,35 @@ def test_demo_state_survives_between_commands(world):
     result = world.run("-p", "demo", "status", task_id, "--json")
     assert json.loads(result.stdout)["status"] == "succeeded"
     assert (world.data_dir / "demo-sim.json").exists()
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        "sim-byteplus",
+        "sim-volcengine",
+        "sim-phanedge",
+        "sim-kapon",
+        "sim-kapon-native",
+        "sim-opeai",
+        "sim-easyrouter",
+    ],
+)
+def test_create_wait_download_on_every_preset(run, sim, world, profile):
+    result = run("-p", profile, "create", "a paper boat", "-d", "5", "-o", "v.mp4", "--json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["status"] == "succeeded" and document["profile"] == profile
+    video = (world.root / "v.mp4").read_bytes()
+    assert video[4:8] == b"ftyp"
+    assert document["download"]["sha256"] == hashlib.sha256(video).hexdigest()
+    assert len(sim.creates()) == 1
+
+
+def test_the_demo_profile_needs_no_key(world):
+    world.environ.clear()
+    world.environ.update(
+        {"SEEDANCE_CONFIG_DIR": str(world.root / "c"), "SEEDANCE_DATA_DIR": str(world.root / "d")}
+    )
+    result = world.run("-p", "demo", "create", "a paper boat", "-o", "boat.mp4")
+    assert result.exit_code == 0, result.stderr
