@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import cast
 
 import pytest
@@ -263,3 +264,46 @@ def test_duplicate_ids_are_waited_on_once() -> None:
     assert [w.task_id for w in watches] == ["t"]
     assert seen and set(seen) == {"t"}
     assert len(seen) == len(server.polls_of("t"))
+
+
+class ShapedProgress:
+    """A fake provider: one task queued for 10 % of its length, then running with progress
+    following `shape` (0..1 -> 0..1), in whole percent as gateways report it."""
+
+    def __init__(self, clock: FakeClock, length: float, shape) -> None:
+        self.clock, self.length, self.shape = clock, length, shape
+        self.start, self.reads = clock.time(), 0
+
+    def get_many(self, ids):
+        self.reads += 1
+        age = self.clock.time() - self.start
+        queue = 0.1 * self.length
+        if age < queue:
+            status, progress = TaskStatus.QUEUED, 0
+        elif age < self.length:
+            status = TaskStatus.RUNNING
+            progress = int(self.shape((age - queue) / (self.length - queue)) * 100)
+        else:
+            status, progress = TaskStatus.SUCCEEDED, 100
+        created = datetime.fromtimestamp(self.start, tz=UTC)
+        return {i: Task(id=i, status=status, progress=progress, created_at=created) for i in ids}
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [lambda f: f, lambda f: f * f, lambda f: f**0.5, lambda f: min(0.99, 1.3 * f)],
+    ids=["steady", "slow-start", "fast-start", "stuck-at-99"],
+)
+@pytest.mark.parametrize("length", [20, 60, 180])
+def test_progress_of_any_shape_never_makes_the_end_noticed_late(shape, length) -> None:
+    clock = FakeClock()
+    provider = ShapedProgress(clock, length, shape)
+    Waiter(provider, clock).wait(["t"], just_created=True)
+    assert clock.time() - provider.start - length <= max(3.0, 0.05 * length)
+
+
+def test_a_steady_pace_saves_requests_on_a_long_task() -> None:
+    clock = FakeClock()
+    provider = ShapedProgress(clock, 180, lambda f: f)
+    Waiter(provider, clock).wait(["t"], just_created=True)
+    assert provider.reads <= 15

@@ -35,23 +35,31 @@ class Stopped(Exception):
 TRANSIENT = (NetworkError, ServerError, RateLimitError, BadResponseError)
 MAX_TRANSIENT_FAILURES = 8  # about five minutes of trouble in a row
 
-MIN_PROGRESS_STEP = 5  # percentage points of progress before its pace is trusted
+MIN_PROGRESS_STEP = 2  # percentage points of progress before its pace is used
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 60.0
 FIRST_LOOK_AFTER_CREATE = 2.0
 
 
 def poll_delay(
-    age: float, *, expected_total: float | None = None, hint: float | None = None
+    age: float,
+    *,
+    expected_total: float | None = None,
+    hint: float | None = None,
+    confident: bool = False,
 ) -> float:
-    """Seconds until the next look at a task that is `age` seconds old."""
+    """Seconds until the next look at a task that is `age` seconds old.
+
+    Towards an expected end it sleeps half the remaining time, or three quarters when the
+    expectation is `confident` (a steady pace of progress measured several times)."""
     if hint is not None:
         return min(max(hint, MIN_INTERVAL), MAX_INTERVAL)
     tight = 0.9 * max(3.0, 0.05 * age)  # the longest we may be late, less a margin for the read
     if expected_total is not None:
         remaining = expected_total - age
         if remaining > tight:
-            return min(max(remaining / 2, tight), MAX_INTERVAL)
+            share = 0.75 if confident else 0.5
+            return min(max(remaining * share, tight), MAX_INTERVAL)
     return min(tight, MAX_INTERVAL)
 
 
@@ -84,6 +92,20 @@ class Watch:
             return None
         rate = (p1 - p0) / (t1 - t0)
         return age + (100 - p1) / rate - (now - t1)
+
+    def steady(self) -> bool:
+        """Progress has kept one pace over three samples or more (its fit can be trusted)."""
+        if len(self.samples) < 3:
+            return False
+        (t0, p0), (tm, pm), (t1, p1) = (
+            self.samples[0],
+            self.samples[len(self.samples) // 2],
+            self.samples[-1],
+        )
+        if tm <= t0 or t1 <= tm or pm <= p0 or p1 <= pm:
+            return False
+        early, late = (pm - p0) / (tm - t0), (p1 - pm) / (t1 - tm)
+        return abs(early - late) <= 0.2 * max(early, late)
 
 
 Expectation = Callable[[Task], float | None]
@@ -181,10 +203,13 @@ class Waiter:
 
     def _delay(self, watch: Watch, task: Task, now: float) -> float:
         age = self._age(watch, task, now)
-        expected = watch.expected_from_progress(now, age)
+        # A pace is trusted only once it held steady: progress that speeds up later would
+        # otherwise predict an end far too late, and the end would be noticed late.
+        steady = watch.steady()
+        expected = watch.expected_from_progress(now, age) if steady else None
         if expected is None and self.expected is not None:
             expected = self.expected(task)
-        return poll_delay(age, expected_total=expected, hint=task.poll_after)
+        return poll_delay(age, expected_total=expected, hint=task.poll_after, confident=steady)
 
     def _age(self, watch: Watch, task: Task, now: float) -> float:
         if task.created_at is not None:
