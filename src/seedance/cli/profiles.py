@@ -217,7 +217,7 @@ def _ask(env: Environment, name: str) -> dict[str, Any]:
 
     names = list(presets())
     preset = typer.prompt(
-        f"Preset ({', '.join(names)})", default=name if name in names else "byteplus"
+        f"Preset ({', '.join(names)})", default=name if name in names else names[0]
     )
     while preset not in names:
         preset = typer.prompt(f"Choose one of {', '.join(names)}")

@@ -9,32 +9,28 @@ import typer
 if TYPE_CHECKING:
     from seedance.sim.server import SimServer
 
-# Where each preset's paths live on the simulator (it serves every dialect on one port).
-SIM_PATHS: dict[str, dict[str, str]] = {
-    "byteplus": {"base_url": "/api/v3", "assets_url": "/"},
-    "volcengine": {"base_url": "/api/v3", "assets_url": "/"},
-    "phanedge": {"base_url": "/volcark/api/v3", "assets_url": "/volcark/"},
-    "kapon-native": {"base_url": "/volcark/api/v3", "assets_url": "/volcark/"},
-    "kapon": {"base_url": "", "assets_url": "/volcark/"},
-    "opeai": {"base_url": ""},
-    "easyrouter": {"base_url": ""},
-}
-
 
 def register(app: typer.Typer) -> None:
     app.command("sim")(sim)
 
 
 def profile_document(origin: str, token: str) -> dict[str, dict[str, str]]:
-    """A `sim-<preset>` profile for every preset, pointing at a simulator at `origin`."""
-    return {
-        f"sim-{preset}": {
-            "preset": preset,
-            "api_key": token,
-            **{key: origin + path for key, path in paths.items()},
-        }
-        for preset, paths in SIM_PATHS.items()
-    }
+    """A `sim-<preset>` profile for every preset, pointing at a simulator at `origin`: the
+    simulator serves each service at the same paths as the real one."""
+    from urllib.parse import urlsplit
+
+    from seedance.profiles import presets
+
+    profiles = {}
+    for name, preset in presets().items():
+        if preset.get("simulator"):
+            continue
+        entry = {"preset": name, "api_key": token}
+        for key in ("base_url", "assets_url"):
+            if preset.get(key):
+                entry[key] = origin + urlsplit(preset[key]).path
+        profiles[f"sim-{name}"] = entry
+    return profiles
 
 
 def profile_snippet(origin: str, token: str) -> str:

@@ -35,7 +35,7 @@ class Stopped(Exception):
 TRANSIENT = (NetworkError, ServerError, RateLimitError, BadResponseError)
 MAX_TRANSIENT_FAILURES = 8  # about five minutes of trouble in a row
 
-MIN_PROGRESS_STEP = 2  # percentage points of progress before its pace is used
+MIN_PROGRESS_STEP = 6  # points of progress before its pace is used: fewer let a slow start mislead
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 60.0
 FIRST_LOOK_AFTER_CREATE = 2.0
@@ -94,7 +94,8 @@ class Watch:
         return age + (100 - p1) / rate - (now - t1)
 
     def steady(self) -> bool:
-        """Progress has kept one pace over three samples or more (its fit can be trusted)."""
+        """Progress has kept one pace over three samples or more, allowing each sample the
+        rounding of a whole percent (its fit can then be trusted)."""
         if len(self.samples) < 3:
             return False
         (t0, p0), (tm, pm), (t1, p1) = (
@@ -102,10 +103,11 @@ class Watch:
             self.samples[len(self.samples) // 2],
             self.samples[-1],
         )
-        if tm <= t0 or t1 <= tm or pm <= p0 or p1 <= pm:
+        if tm <= t0 or t1 <= tm or p1 - p0 < MIN_PROGRESS_STEP:
             return False
-        early, late = (pm - p0) / (tm - t0), (p1 - pm) / (t1 - tm)
-        return abs(early - late) <= 0.2 * max(early, late)
+        early = ((pm - p0 - 1) / (tm - t0), (pm - p0 + 1) / (tm - t0))
+        late = ((p1 - pm - 1) / (t1 - tm), (p1 - pm + 1) / (t1 - tm))
+        return early[0] <= late[1] and late[0] <= early[1]
 
 
 Expectation = Callable[[Task], float | None]
