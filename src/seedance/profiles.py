@@ -16,28 +16,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
 from seedance import data
+from seedance.core.models import CreateSettings, GenerationParams
 from seedance.errors import ConfigError
 
 PROFILES_FILE = "profiles.toml"
 KEY_OVERRIDE_ENV = "SEEDANCE_API_KEY"
 _KEY_SOURCES = ("api_key", "api_key_env", "api_key_cmd")
-DEFAULT_KEYS = (
-    "resolution",
-    "ratio",
-    "duration",
-    "generate_audio",
-    "watermark",
-    "seed",
-    "camera_fixed",
-    "draft",
-    "return_last_frame",
-    "callback_url",
-    "service_tier",
-    "priority",
-    "expires_after",
-    "safety_id",
-    "model",
-)
+DEFAULT_KEYS = (*CreateSettings.model_fields, "model")  # what [profiles.NAME.defaults] takes
 
 
 class Profile(BaseModel):
@@ -89,8 +74,6 @@ class Profile(BaseModel):
     @field_validator("defaults")
     @classmethod
     def _known_defaults(cls, value: dict[str, Any]) -> dict[str, Any]:
-        from seedance.core.models import GenerationParams
-
         unknown = sorted(set(value) - set(DEFAULT_KEYS))
         if not unknown:
             try:
