@@ -89,6 +89,9 @@ def main() -> int:
     return 0
 
 
+DECISIONS = BENCH / "DECISIONS.md"
+
+
 def render(sections: list[Section], started: datetime, elapsed: float) -> str:
     info = machine()
     checks = [c for s in sections for c in s.checks]
@@ -120,6 +123,7 @@ def render(sections: list[Section], started: datetime, elapsed: float) -> str:
         lines += ["## Misses: by how much, and why", ""]
         for c in missed:
             lines += [f"### {c.area}: {c.target}", "", f"Missed by {c.miss}.", "", c.why, ""]
+        lines += [DECISIONS.read_text().rstrip(), ""]
     for section in sections:
         lines += [f"## {section.title}", "", *section.body, ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -22,7 +22,7 @@ from typing import Any
 
 import tomli_w
 
-from seedance.cli.sim import SIM_PATHS
+from seedance.cli.sim import profile_document
 from seedance.sim.app import SimConfig, Simulator
 from seedance.sim.server import SimServer, _Handler
 from seedance.sim.state import SimTask
@@ -211,14 +211,7 @@ class World:
         shutil.rmtree(self.root, ignore_errors=True)
         (self.root / "config").mkdir(parents=True)
         (self.root / "data").mkdir()
-        profiles = {
-            f"sim-{preset}": {
-                "preset": preset,
-                "api_key": token,
-                **{key: origin + path for key, path in paths.items()},
-            }
-            for preset, paths in SIM_PATHS.items()
-        }
+        profiles = profile_document(origin, token)
         path = self.root / "config" / "profiles.toml"
         path.write_bytes(
             tomli_w.dumps({"default_profile": "sim-byteplus", "profiles": profiles}).encode()

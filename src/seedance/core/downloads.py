@@ -16,13 +16,10 @@ import contextlib
 import hashlib
 import json
 import os
-import queue
 import shutil
-import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -176,19 +173,17 @@ def _attempt(
         received = offset
         digest.cover(part, offset)
         with open(part, mode) as fh:
-            flusher = WriteBehind(fh.fileno())
             try:
                 for chunk in response.iter_raw():  # as received: a cut loses nothing buffered
                     fh.write(chunk)
                     digest.update(chunk)
                     received += len(chunk)
-                    flusher.wrote(len(chunk), fh)
                     if on_progress is not None:
                         on_progress(received, total)
                     crashpoints.reached("download-partial", fh.flush)
             finally:
                 fh.flush()
-                flusher.finish()  # on disk before anything may rename it
+                os.fsync(fh.fileno())  # on disk before anything may rename it
     if total is not None and received < total:
         return "again"
     if total is not None and received > total:
@@ -230,81 +225,29 @@ def _check_space(part: Path, needed: int) -> None:
 
 
 class StreamingDigest:
-    """The SHA-256 of a file as it is written, computed in a helper thread (hashlib releases
-    the GIL on large buffers, so hashing overlaps the network wait instead of re-reading the
-    file at the end)."""
+    """The SHA-256 of a file as it is written (no second pass over the file at the end)."""
 
     def __init__(self) -> None:
-        self._start()
-
-    def _start(self) -> None:
         self._sha = hashlib.sha256()
         self.count = 0
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
-        self._thread: threading.Thread | None = None
 
     def cover(self, path: Path, size: int) -> None:
         """Make the digest cover exactly the first `size` bytes of `path`."""
         if self.count == size:
             return
-        self._stop()
-        self._start()
+        self._sha, self.count = hashlib.sha256(), 0
         if size == 0:
             return
         with open(path, "rb") as fh:
             while self.count < size and (chunk := fh.read(min(CHUNK, size - self.count))):
-                self._sha.update(chunk)
-                self.count += len(chunk)
+                self.update(chunk)
 
     def update(self, chunk: bytes) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, daemon=True)
-            self._thread.start()
-        self._queue.put(chunk)
+        self._sha.update(chunk)
         self.count += len(chunk)
 
-    def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            self._sha.update(chunk)
-
-    def _stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
-
     def hexdigest(self) -> str:
-        self._stop()
         return self._sha.hexdigest()
-
-
-class WriteBehind:
-    """Starts writing a large download to disk while it arrives (a background `fdatasync`
-    every `every` bytes), so the fsync that must precede the rename has little left to do."""
-
-    def __init__(self, fd: int, every: int = 64 * 1024 * 1024) -> None:
-        self.fd = fd
-        self.every = every
-        self._pending = 0
-        self._thread: threading.Thread | None = None
-
-    def wrote(self, size: int, fh: Any) -> None:
-        self._pending += size
-        if self._pending >= self.every and (self._thread is None or not self._thread.is_alive()):
-            fh.flush()
-            self._pending = 0
-            self._thread = threading.Thread(target=_datasync, args=(self.fd,), daemon=True)
-            self._thread.start()
-
-    def finish(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-        os.fsync(self.fd)
-
-
-def _datasync(fd: int) -> None:
-    with contextlib.suppress(OSError):  # best effort: the final fsync is the one that counts
-        getattr(os, "fdatasync", os.fsync)(fd)
 
 
 def _read_info(meta_path: Path, identity: str) -> PartInfo | None:
