@@ -14,8 +14,8 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from conftest import World
-from seedance.core.client import request_hash
 from seedance.core.journal import JOURNAL_FILE, Entry, Journal
+from seedance.core.prepare import request_hash
 
 BASE = "https://ark.ap-southeast.bytepluses.com/api/v3"
 TASKS = f"{BASE}/contents/generations/tasks"

@@ -36,7 +36,7 @@ def current_env() -> Environment:
 # to the commands' own). Only the module of the command being run is loaded and converted.
 COMMANDS: dict[str, tuple[str, str]] = {
     "create": (
-        "tasks",
+        "create",
         "Create a task from a prompt and reference media; --wait / -o to block and download.",
     ),
     "status": ("tasks", "One task, normalized."),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from seedance.cli.app import sub_app
+from seedance.cli.app import current_env, sub_app
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
@@ -28,12 +28,6 @@ def register(app: typer.Typer) -> None:
     groups_app.command("create")(create_group)
     assets_app.add_typer(groups_app, name="groups")
     app.add_typer(assets_app, name="assets")
-
-
-def _env() -> Environment:
-    from seedance.cli.app import current_env
-
-    return current_env()
 
 
 def _service(env: Environment) -> AssetService:
@@ -94,7 +88,7 @@ def upload(
     from seedance.core.models import MediaKind
     from seedance.errors import UsageError
 
-    env = _env()
+    env = current_env()
     if type_ is not None and type_.lower() not in KINDS:
         raise UsageError(f"unknown --type '{type_}'", hint="one of image, video, audio")
     _positive(timeout, "--timeout")
@@ -157,7 +151,7 @@ def get(
     ],
 ) -> None:
     """One asset and its status."""
-    env = _env()
+    env = current_env()
     asset = _service(env).get(asset_id)
     if env.json:
         env.output.json(asset.to_json())
@@ -194,7 +188,7 @@ def list_assets(
     """Assets in the library (this account's)."""
     from seedance.errors import UsageError
 
-    env = _env()
+    env = current_env()
     _check_page(page, page_size)
     wanted = next((s for s in STATUSES if status and s.lower() == status.lower()), None)
     if status is not None and wanted is None:
@@ -230,7 +224,7 @@ def groups(
     """Asset groups (this account's); `assets groups create NAME` makes one."""
     if ctx.invoked_subcommand is not None:
         return
-    env = _env()
+    env = current_env()
     _check_page(page, page_size)
     service = _service(env)
     result = service.groups(page=page, page_size=page_size)
@@ -264,7 +258,7 @@ def create_group(
     ] = None,
 ) -> None:
     """Create an asset group; prints its id (use it with `assets upload --group ID`)."""
-    env = _env()
+    env = current_env()
     group_id = _service(env).create_group(name, description)
     if env.json:
         env.output.json({"id": group_id, "name": name, "description": description})

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from seedance.cli.app import current_env
 from seedance.cli.progress import LiveBoard
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def chain(
     from seedance.core.chain.storyboard import load
     from seedance.errors import UsageError
 
-    env = _env()
+    env = current_env()
     if concurrency < 1:
         raise UsageError("--concurrency must be 1 or more")
     if concurrency > MAX_CONCURRENCY:
@@ -102,12 +103,6 @@ def chain(
     env.output.info(f"{plan.describe_total()} on profile {client.profile.name}, into {out_dir}")
     outcomes = _run(env, client, plan, manifest, out_dir, concurrency, path, output)
     _finish(env, plan, manifest, outcomes, out_dir, concat)
-
-
-def _env() -> Environment:
-    from seedance.cli.app import current_env
-
-    return current_env()
 
 
 def _check_cost(plan: Plan, max_cost: float | None) -> None:

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from seedance.cli.app import current_env
+
 if TYPE_CHECKING:
     from seedance.core.catalogue import Catalogue, ModelSpec
 
@@ -20,7 +22,6 @@ def models(
     ] = False,
 ) -> None:
     """The model catalogue with capabilities and prices."""
-    from seedance.cli.app import current_env
     from seedance.core.catalogue import catalogue
     from seedance.errors import ConfigError
 

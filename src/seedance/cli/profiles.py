@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from seedance.cli.app import sub_app
+from seedance.cli.app import current_env, sub_app
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
@@ -19,18 +19,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(profiles_app, name="profiles")
 
 
-def _env() -> Environment:
-    from seedance.cli.app import current_env
-
-    return current_env()
-
-
 @profiles_app.command("list")
 def list_profiles() -> None:
     """Profiles in profiles.toml, and presets usable by name."""
     from seedance.profiles import presets
 
-    env = _env()
+    env = current_env()
     store = env.store
     stored = store.stored()
     default = store.default_name()
@@ -103,7 +97,7 @@ def show(
     ] = None,
 ) -> None:
     """One profile's settings and where its key comes from (never the key itself)."""
-    env = _env()
+    env = current_env()
     profile = env.selected_profile(name)
     document = profile_document(profile, env)
     if env.json:
@@ -160,7 +154,7 @@ def add(
     """Add or replace a profile, from flags or interactively."""
     from seedance.profiles import presets
 
-    env = _env()
+    env = current_env()
     values: dict[str, Any] = {}
     flags = {
         "preset": preset,
@@ -243,7 +237,7 @@ def use(
     ],
 ) -> None:
     """Make a profile the default."""
-    env = _env()
+    env = current_env()
     env.store.use(name)
     env.output.success(f"default profile: {name}")
     if env.json:
@@ -258,7 +252,7 @@ def remove(
     ],
 ) -> None:
     """Delete a profile from profiles.toml."""
-    env = _env()
+    env = current_env()
     env.store.remove(name)
     env.output.success(f"removed profile '{name}'")
     if env.json:

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from seedance.cli.app import current_env
+
 if TYPE_CHECKING:
     from seedance.sim.server import SimServer
 
@@ -90,7 +92,6 @@ def sim(
     seed: Annotated[int, typer.Option(metavar="N", help="Seed for ids and injected faults.")] = 0,
 ) -> None:
     """Run the local simulator of every Seedance API (loopback; any token unless --token)."""
-    from seedance.cli.app import current_env
     from seedance.errors import UsageError
     from seedance.profiles import is_loopback
     from seedance.sim.app import SimConfig

@@ -11,73 +11,39 @@ with Client.from_profile("demo") as client:
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
 
 from seedance.core import crashpoints, references
-from seedance.core.catalogue import Estimate, ModelSpec, catalogue
+from seedance.core.catalogue import ModelSpec
 from seedance.core.clock import Clock, SystemClock
 from seedance.core.downloads import download
 from seedance.core.journal import Entry, Journal
 from seedance.core.models import (
     DownloadResult,
     GenerationParams,
-    GenerationRequest,
-    MediaKind,
     Reference,
     Task,
 )
 from seedance.core.polling import Listener, Waiter, Watch, typical_duration
-from seedance.core.validation import check_request
+from seedance.core.prepare import Prepared, prepare, redact_body, resolve_model
 from seedance.errors import (
     AuthError,
     OutcomeUnknownError,
     SeedanceError,
     ServerError,
-    ValidationError,
 )
 from seedance.profiles import Profile, ProfileStore
 from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskPage
 from seedance.providers.registry import connect
 
 Notify = Callable[[str], None]
-
-
-@dataclass
-class Prepared:
-    """A request ready to send: the exact body, its estimate and how it was derived."""
-
-    request: GenerationRequest
-    body: dict[str, Any]
-    spec: ModelSpec | None
-    estimate: Estimate | None
-    request_hash: str
-    notes: list[str] = field(default_factory=list)
-
-
-def redact_body(value: Any) -> Any:
-    """The body with inline media replaced by their hashes (for the journal and hashing)."""
-    if isinstance(value, dict):
-        return {k: redact_body(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_body(v) for v in value]
-    if isinstance(value, str) and value.startswith("data:"):
-        head = value.split(",", 1)[0]
-        return f"{head},sha256:{hashlib.sha256(value.encode()).hexdigest()}"
-    return value
-
-
-def request_hash(body: dict[str, Any]) -> str:
-    canonical = json.dumps(redact_body(body), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class Client:
@@ -157,17 +123,7 @@ class Client:
 
     def resolve_model(self, name: str | None, *, validate: bool = True) -> ModelSpec | None:
         """The model spec for `name` (or the profile's model) on this provider."""
-        chosen = name or self.profile.model
-        if not chosen:
-            raise ValidationError(
-                f"profile '{self.profile.name}' names no model", hint="pass --model"
-            )
-        try:
-            return catalogue().resolve(chosen, self.profile.vocabulary)
-        except ValidationError:
-            if validate:
-                raise
-            return None
+        return resolve_model(self.profile, name, validate=validate)
 
     def prepare(
         self,
@@ -178,63 +134,18 @@ class Client:
         base_dir: Path | None = None,
         frame: Reference | None = None,
     ) -> Prepared:
-        """Apply the profile, choose the model, check everything, resolve media, build the body.
-
-        `frame` is a first frame already in wire form (a storyboard's continuity).
-        Raises ValidationError (exit 2) for anything the model or provider cannot serve;
-        nothing has been sent by then (on an assets profile, media may have been uploaded).
-        """
-        defaults = dict(self.profile.defaults)
-        if params.size:  # a size replaces the profile's resolution and ratio
-            defaults.pop("resolution", None)
-            defaults.pop("ratio", None)
-        params = params.with_defaults(defaults)
-        spec = self.resolve_model(params.model, validate=validate)
-        model = spec.name if spec else (params.model or self.profile.model or "")
-        notes = (
-            [f"model {spec.requested} is {spec.name} on this profile"]
-            if spec and spec.translated
-            else []
-        )
-        specs = references.plan(params, base_dir)
-        needs_assets = self.capabilities.needs_assets
-        given = [frame] if frame is not None else []
-        # Check what can be checked before any upload: roles and counts, not lengths.
-        draft = given + [references_stub(s) for s in specs]
-        if validate and spec is not None:
-            self._raise_problems(check_request(params, spec, draft))
-        resolved = given + references.resolve(
-            specs,
-            needs_assets=needs_assets,
-            assets=self.asset_resolver,
-            check=validate,
+        """Apply the profile, choose the model, check everything, resolve media, build the
+        body (see core/prepare.py); nothing is sent."""
+        return prepare(
+            self.profile,
+            self.provider,
+            self.asset_resolver,
+            params,
+            validate=validate,
             dry_run=dry_run,
+            base_dir=base_dir,
+            frame=frame,
         )
-        request = GenerationRequest(
-            model=model, prompt=params.prompt, references=resolved, **params.settings()
-        )
-        if validate:
-            problems = check_request(params, spec, resolved) if spec is not None else []
-            self._raise_problems(problems + self.provider.problems(request))
-        body = self.provider.build_body(request)
-        estimate = None
-        if spec is not None:
-            estimate = catalogue().estimate(
-                spec,
-                resolution=request.resolution or _size_resolution(request.size),
-                ratio=request.ratio,
-                duration=request.duration,
-                video_reference=bool(request.refs_of(MediaKind.VIDEO)),
-                generate_audio=request.generate_audio,
-                draft=bool(request.draft),
-                flex=request.service_tier == "flex",
-            )
-        return Prepared(request, body, spec, estimate, request_hash(body), notes)
-
-    @staticmethod
-    def _raise_problems(problems: list[str]) -> None:
-        if problems:
-            raise ValidationError("; ".join(dict.fromkeys(problems)))
 
     def asset_resolver(self) -> references.AssetResolver | None:
         """The profile's asset library as a resolver, when it has one."""
@@ -467,13 +378,3 @@ class Client:
                 + (f"; {exc.hint}" if exc.hint else "")
             )
             raise
-
-
-def references_stub(spec: references.RefSpec) -> Reference:
-    """A reference placeholder with the right role, to check counts before any upload."""
-    return Reference(role=spec.role, url=spec.source, source=spec.source)
-
-
-def _size_resolution(size: str | None) -> str | None:
-    parsed = catalogue().parse_size(size) if size else None
-    return parsed[0] if parsed else None

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -263,10 +262,3 @@ def _write_info(meta_path: Path, info: PartInfo) -> None:
     tmp = meta_path.with_name(meta_path.name + ".tmp")
     tmp.write_text(json.dumps(asdict(info)), "utf-8")
     os.replace(tmp, meta_path)
-
-
-def discard_partial(dest: Path) -> None:
-    """Remove what an abandoned download left behind."""
-    for path in part_paths(dest):
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()

@@ -197,12 +197,6 @@ class Journal:
         """An unknown create found on the server after all."""
         self._set(row, state="created", task_id=task_id, answered_at=at)
 
-    def set_output(self, task_id: str, output_path: str) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE creates SET output_path = ? WHERE task_id = ?", (output_path, task_id)
-            )
-
     def observe(
         self, task_id: str, *, status: str, at: float, tokens: int | None, error: str | None
     ) -> None:

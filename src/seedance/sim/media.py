@@ -87,9 +87,3 @@ def shipped_clip() -> Clip:
     return Clip(
         data.joinpath("sample.mp4").read_bytes(), data.joinpath("sample-last.png").read_bytes()
     )
-
-
-def synthetic(size: int, chunk: int = 1 << 20) -> tuple[bytes, int]:
-    """A repeating block for large synthetic objects (benchmarks): (block, size)."""
-    block = bytes(range(256)) * (chunk // 256)
-    return block, size

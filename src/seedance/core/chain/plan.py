@@ -13,8 +13,9 @@ from seedance.core import video
 from seedance.core.catalogue import Estimate, format_money
 from seedance.core.chain.manifest import Manifest
 from seedance.core.chain.storyboard import Shot, Storyboard
-from seedance.core.client import Client, Prepared
+from seedance.core.client import Client
 from seedance.core.models import Reference, Role
+from seedance.core.prepare import Prepared
 from seedance.errors import StoryboardError, UsageError
 
 Action = Literal["run", "poll", "skip"]

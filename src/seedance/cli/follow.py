@@ -1,0 +1,148 @@
+"""Following tasks: wait with live progress, save results, and say how to resume."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from seedance.cli.environment import Environment
+    from seedance.core.client import Client
+    from seedance.core.models import DownloadResult, Task
+    from seedance.core.polling import Watch
+
+
+def video_destination(env: Environment, output: str, *, check: bool = True) -> Path:
+    """A file path for the video; a directory means `<task id>.mp4` inside it (decided later)."""
+    dest = env.path(output)
+    if dest.is_dir():
+        return dest
+    if dest.suffix == "":
+        dest = dest.with_suffix(".mp4")
+    if check:
+        check_free(dest)
+    return dest
+
+
+def check_free(dest: Path) -> None:
+    from seedance.core.downloads import check_destination
+
+    check_destination(dest, force=False)
+
+
+def named(dest: Path, task: Task) -> Path:
+    return dest / f"{task.id}.mp4" if dest.is_dir() else dest
+
+
+def command_line(client: Client, *words: str) -> str:
+    return " ".join(["seedance", "-p", shlex.quote(client.profile.name), *map(shlex.quote, words)])
+
+
+def wait_one(
+    env: Environment,
+    client: Client,
+    task_id: str,
+    *,
+    timeout: float | None,
+    dest: Path | None,
+    just_created: bool,
+) -> Task:
+    watches = wait_many(
+        env, client, [task_id], timeout=timeout, output=dest, just_created=just_created
+    )
+    watch = watches[0]
+    raise_for_watch(client, watch, dest)
+    assert watch.task is not None
+    return watch.task
+
+
+def wait_many(
+    env: Environment,
+    client: Client,
+    task_ids: list[str],
+    *,
+    timeout: float | None,
+    output: Path | None,
+    just_created: bool = False,
+) -> list[Watch]:
+    from seedance.cli.progress import TaskBoard
+    from seedance.errors import InterruptedByUser
+
+    board = TaskBoard(env, client, task_ids)
+    try:
+        with board:
+            return client.wait(
+                task_ids, timeout=timeout, on_update=board.update, just_created=just_created
+            )
+    except KeyboardInterrupt:
+        words = ["wait", *task_ids] + (["-o", str(output)] if output else [])
+        raise InterruptedByUser(
+            f"stopped waiting; {'the task keeps' if len(task_ids) == 1 else 'the tasks keep'} "
+            "running on the server",
+            hint=f"resume with: {command_line(client, *words)}",
+        ) from None
+
+
+def raise_for_watch(client: Client, watch: Watch, dest: Path | None) -> None:
+    from seedance.errors import TaskFailedError, WaitTimeoutError
+
+    if watch.error is not None:
+        raise watch.error
+    task = watch.task
+    if task is None or not task.status.is_terminal:
+        words = ["wait", watch.task_id] + (["-o", str(dest)] if dest else [])
+        state = task.status.value if task else "not seen yet"
+        raise WaitTimeoutError(
+            f"task {watch.task_id} is still {state}",
+            hint=f"it keeps running; continue with: {command_line(client, *words)}",
+        )
+    if task.status.is_failure:
+        raise TaskFailedError(failure_text(task), code=task.error.code if task.error else None)
+
+
+def failure_text(task: Task) -> str:
+    if task.error is not None:
+        return f"task {task.id} {task.status.value}: {task.error.code}: {task.error.message}"
+    return f"task {task.id} {task.status.value}"
+
+
+def save(env: Environment, client: Client, task: Task, dest: Path, what: str) -> DownloadResult:
+    from seedance.cli.progress import download_progress
+    from seedance.errors import InterruptedByUser
+
+    try:
+        with download_progress(env, dest.name) as progress:
+            result = client.download(task, dest, what=what, on_progress=progress)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        words = (
+            ["download", task.id, "-o", str(dest)]
+            if what == "video"
+            else ["download", task.id, "--last-frame", str(dest)]
+        )
+        raise InterruptedByUser(
+            "stopped the download; the part saved so far is kept",
+            hint=f"resume with: {command_line(client, *words)}",
+        ) from None
+    env.output.info(f"saved {result.path} ({result.bytes:,} bytes, sha256 {result.sha256[:12]}…)")
+    return result
+
+
+def client_for_tasks(env: Environment, task_ids: list[str]) -> Client:
+    """The profile the tasks were created with (the journal knows), unless -p says otherwise."""
+    from seedance.core.journal import Journal
+    from seedance.errors import UsageError
+
+    if env.profile:
+        return env.client()
+    journal = Journal(env.data_dir)
+    try:
+        profiles = {e.profile for t in task_ids if (e := journal.find(t)) is not None}
+    finally:
+        journal.close()
+    if len(profiles) > 1:
+        raise UsageError(
+            f"these tasks belong to different profiles ({', '.join(sorted(profiles))})",
+            hint="wait on each profile's tasks separately, with -p",
+        )
+    return env.client(profiles.pop() if profiles else None)
