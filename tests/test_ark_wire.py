@@ -172,6 +172,10 @@ SEED001_EDIT = (
     "Edit Video 1: replace the red mug with a glass teapot while preserving the original camera "
     "movement. Use Image 1 as the style reference."
 )
+SEED001_EXTEND = (
+    "Extend Video 1 backward with the same character, lighting, and handheld camera motion, "
+    "then end with Video 1."
+)
 VIDEO_ASSET = "asset://asset-20260611210200-video1"
 IMAGE_ASSET = "asset://asset-20260611210100-image1"
 AUDIO_ASSET = "asset://asset-20260611210300-audio1"
@@ -304,6 +308,17 @@ CREATE_CASES = [
             **EDIT_TOP,
         },
         id="seed001-video-edit",
+    ),
+    pytest.param(
+        "phanedge",
+        cli(f"{shlex.quote(SEED001_EXTEND)} --video {VIDEO_ASSET} {EDIT_FLAGS}"),
+        # seeds/001 "视频延展示例": text + one reference_video, exactly
+        {
+            "model": "dreamina-seedance-2-0",
+            "content": [text(SEED001_EXTEND), media("video_url", VIDEO_ASSET, "reference_video")],
+            **EDIT_TOP,
+        },
+        id="seed001-video-extend",
     ),
     pytest.param(
         "phanedge",
