@@ -94,7 +94,7 @@ _seedance() {
             ;;
         "cancel")
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --force --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(seedance __complete tasks 2>/dev/null)" -- "$cur"));
             fi
             ;;

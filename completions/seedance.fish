@@ -115,6 +115,7 @@ complete -c seedance -n "test (__seedance_path) = 'download'" -l last-frame -r -
 complete -c seedance -n "test (__seedance_path) = 'download'" -l force -d 'Overwrite existing files'
 complete -c seedance -n "test (__seedance_path) = 'download'" -l help -s h -d 'Show help'
 complete -c seedance -n "test (__seedance_path) = 'cancel'" -r -a '(seedance __complete tasks 2>/dev/null)'
+complete -c seedance -n "test (__seedance_path) = 'cancel'" -l force -d 'Also delete finished tasks whose video was not saved'
 complete -c seedance -n "test (__seedance_path) = 'cancel'" -l help -s h -d 'Show help'
 complete -c seedance -n "test (__seedance_path) = 'tasks'" -a list -d 'Tasks on the server (Ark dialect), or in the local journal with --local.'
 complete -c seedance -n "test (__seedance_path) = 'tasks'" -l help -s h -d 'Show help'

@@ -116,7 +116,7 @@ def test_a_failed_middle_shot_stops_its_followers_only(run, sim, world):
     assert shots["bridge"]["state"] == "failed"
     assert shots["bridge"]["error"]["code"] == "OutputVideoSensitiveContentDetected"
     assert {shots[s]["state"] for s in ("dawn", "city", "harbor")} == {"done"}
-    assert "need attention: bridge" in result.stderr
+    assert "1 shot needs attention: bridge" in result.stderr
     path.write_text(path.read_text().replace(" #fail", ""))
     before = len(sim.creates())
     again = run("chain", "branching.toml")

@@ -106,7 +106,9 @@ def test_cancel_a_running_task_is_refused_with_409(run, sim, world):
 def test_deleting_a_finished_task_then_404(run, sim, world):
     task_id = create(run)
     world.clock.advance(30)
-    assert run("cancel", task_id).stdout.strip() == f"{task_id}\tdeleted"
+    refused = run("cancel", task_id)  # a paid video never saved is not deleted by accident
+    assert refused.exit_code == 2 and "--force" in refused.stderr
+    assert run("cancel", task_id, "--force").stdout.strip() == f"{task_id}\tdeleted"
     assert run("wait", task_id).exit_code == 3  # the server answers 404 now
     result = run("status", task_id)  # the journal still knows it
     assert result.exit_code == 0

@@ -96,8 +96,9 @@ class Profile(BaseModel):
             return f"environment variable {KEY_OVERRIDE_ENV}"
         if self.api_key is not None:
             return "api_key in profiles.toml" if self.preset != "demo" else "built in (demo)"
-        if self.api_key_cmd:
-            return f"command `{self.api_key_cmd}`"
+        if self.api_key_cmd:  # its program only: the arguments might hold a secret
+            program = self.api_key_cmd.split()[0] if self.api_key_cmd.split() else ""
+            return f"api_key_cmd (`{program} …`)"
         if self.api_key_env:
             state = "set" if environ.get(self.api_key_env) else "not set"
             return f"environment variable {self.api_key_env} ({state})"
@@ -179,6 +180,10 @@ def presets() -> dict[str, dict[str, Any]]:
 
 def build_profile(name: str, values: Mapping[str, Any]) -> Profile:
     """Apply the preset a profile names (or its own name, if that is a preset) and validate."""
+    if not isinstance(values.get("preset", ""), str):
+        raise ConfigError(f"profile '{name}': preset must be a name", hint=_fix_hint())
+    if not isinstance(values.get("defaults", {}), dict):
+        raise ConfigError(f"profile '{name}': defaults must be a table", hint=_fix_hint())
     preset_name = values.get("preset") or (name if name in presets() else None)
     if preset_name is not None and preset_name not in presets():
         raise ConfigError(

@@ -158,6 +158,18 @@ class SeedanceGroup(TyperGroup):
             return int(ExitStatus.INTERRUPTED)
         except BrokenPipeError:
             return int(ExitStatus.ERROR)
+        except OSError as exc:  # the file system said no: a path to fix, not a bug
+            if env.debug:
+                raise
+            where = f": {exc.filename}" if exc.filename else ""
+            error = SeedanceError(
+                f"{exc.strerror or exc}{where}",
+                code="os_error",
+                hint="check the path, its permissions, SEEDANCE_CONFIG_DIR and SEEDANCE_DATA_DIR",
+                exit_status=ExitStatus.USAGE,
+            )
+            env.output.error(error)
+            return int(error.exit_status)
         except Exception as exc:
             if env.debug:
                 raise
@@ -188,10 +200,10 @@ def normalize_args(group: Any, args: list[str]) -> tuple[list[str], list[str]]:
             break
         if token in GLOBAL_FLAGS:
             front.append(token)
-        elif token in GLOBAL_VALUED and i + 1 < len(args):
-            front += [token, args[i + 1]]
+        elif token in GLOBAL_VALUED:
+            front += args[i : i + 2]  # without a value, Click says the option needs one
             i += 1
-        elif token.startswith("--profile="):
+        elif token.startswith("--profile=") or (token.startswith("-p") and len(token) > 2):
             front.append(token)
         elif (
             path

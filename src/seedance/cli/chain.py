@@ -90,12 +90,20 @@ def chain(
     path = env.path(file)
     board = load(path)
     out_dir = env.path(output) if output else path.with_suffix("")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir} is a file", hint="give -o a directory for the clips")
+    clashes = [out_dir / f"{s.stem}{end}" for s in board.shots for end in (".mp4", ".last.png")]
+    if any(c.is_dir() for c in clashes):
+        taken = next(c for c in clashes if c.is_dir())
+        raise UsageError(f"{taken} is a directory, where a shot's file goes", hint="move it away")
     client = env.client(offline=dry_run)
     plan = make_plan(client, board)
     manifest = Manifest.open(
         out_dir, storyboard=path, profile=client.profile.name, now=env.clock.time(), restart=restart
     )
-    apply_manifest(plan, manifest, set(rerun or []), out_dir)
+    if restart:
+        _warn_abandoned(env, out_dir)
+    apply_manifest(plan, manifest, set(rerun or []), out_dir, restart=restart)
     _check_cost(plan, max_cost)
     if dry_run:
         _print_plan(env, plan)
@@ -103,6 +111,22 @@ def chain(
     env.output.info(f"{plan.describe_total()} on profile {client.profile.name}, into {out_dir}")
     outcomes = _run(env, client, plan, manifest, out_dir, concurrency, path, output)
     _finish(env, plan, manifest, outcomes, out_dir, concat)
+
+
+def _warn_abandoned(env: Environment, out_dir: Path) -> None:
+    """--restart leaves the earlier run's unfinished tasks running (and billed): say so."""
+    from seedance.core.chain.manifest import MANIFEST, ManifestData
+
+    try:
+        earlier = ManifestData.model_validate_json((out_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return
+    running = [r.id for r in earlier.shots.values() if r.state == "submitted" and r.task_id]
+    if running:
+        env.output.warn(
+            f"--restart leaves {', '.join(running)} of the earlier run running on the server "
+            "(they are billed); `seedance cancel ID` stops the ones still queued"
+        )
 
 
 def _check_cost(plan: Plan, max_cost: float | None) -> None:
@@ -218,7 +242,7 @@ def _finish(
         ):
             status = outcome.error.exit_status
     error = SeedanceError(
-        f"{len(attention)} shot{'s' if len(attention) > 1 else ''} need attention: "
+        f"{len(attention)} shot{'s need' if len(attention) > 1 else ' needs'} attention: "
         + ", ".join(attention),
         code="chain_incomplete",
         hint="run the same command again to retry them (finished shots are kept)",

@@ -127,7 +127,7 @@ def create(
 ) -> None:
     """Create a task from a prompt and reference media; --wait / -o to block and download."""
     from seedance.core.models import GenerationParams
-    from seedance.errors import UsageError
+    from seedance.errors import NotFoundError, UsageError
 
     env = current_env()
     out = env.output
@@ -156,7 +156,7 @@ def create(
         expires_after=expires_after,
         safety_id=safety_id,
     )
-    if timeout is not None and timeout <= 0:
+    if timeout is not None and not (0 < timeout < float("inf")):  # also refuses nan
         raise UsageError("--timeout must be a positive number of seconds")
     client = env.client(offline=dry_run)
     prepared = client.prepare(params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd)
@@ -169,25 +169,26 @@ def create(
         return
 
     dest = video_destination(env, output, check=False) if output else None
-    if dest is not None and not new and (done := client.finished(prepared, dest)) is not None:
-        out.info(f"{dest} was already made by task {done.task_id} for this request")
+    key = str(dest.resolve()) if dest is not None else None  # the journal's name for the output
+    done = client.finished(prepared, dest.resolve()) if dest is not None and not new else None
+    if done is not None:
+        saved = done.saved_path or key or ""
+        out.info(f"{saved} was already made by task {done.task_id} for this request")
         if env.json:
             document = client.get(done.task_id or "").to_json()
-            document["download"] = {
-                "path": done.output_path,
-                "bytes": done.bytes,
-                "sha256": done.sha256,
-            }
+            document["download"] = {"path": saved, "bytes": done.bytes, "sha256": done.sha256}
             out.json(document)
         else:
-            out.data(str(dest))
+            out.data(saved if dest is not None and dest.is_dir() else str(dest))
         return
     if dest is not None and not dest.is_dir():
         check_free(dest)
     frame_dest = env.path(last_frame_output) if last_frame_output else None
     if frame_dest is not None:
         check_free(frame_dest)
-    resumed = None if new or dest is None else client.resumable(prepared, str(dest))
+    resumed = None
+    if key is not None and not new:
+        resumed = client.resumable(prepared, key, again="pass --new to create another")
     if resumed is not None and resumed.task_id:
         task_id = resumed.task_id
         out.info(
@@ -195,7 +196,7 @@ def create(
             "(--new creates another)"
         )
     else:
-        task = client.create(prepared, output_path=str(dest) if dest else None)
+        task = client.create(prepared, output_path=key)
         task_id = task.id
         out.info(f"created {task_id} on profile {client.profile.name}")
     if not (wait_ or dest or frame_dest):
@@ -206,7 +207,15 @@ def create(
         out.info(f"follow it with: {command_line(client, 'wait', task_id)}")
         return
 
-    final = wait_one(env, client, task_id, timeout=timeout, dest=dest, just_created=resumed is None)
+    try:
+        final = wait_one(
+            env, client, task_id, timeout=timeout, dest=dest, just_created=resumed is None
+        )
+    except NotFoundError as exc:
+        if resumed is None:
+            raise
+        exc.hint = "the server no longer has the task this create made earlier; pass --new"
+        raise
     document = final.to_json()
     if dest is not None:
         result = save(env, client, final, named(dest, final), "video")

@@ -76,8 +76,9 @@ def list_profiles() -> None:
 
 def profile_document(profile: Profile, env: Environment) -> dict[str, Any]:
     """A profile for display: every setting, and where its key comes from (never the key)."""
-    data = profile.model_dump(exclude={"api_key"}, exclude_none=True)
+    data = profile.model_dump(exclude={"api_key", "api_key_cmd"}, exclude_none=True)
     data["api_key_source"] = profile.key_source(env.environ)
+    data["file"] = str(env.store.path)
     from seedance.providers.registry import capabilities
 
     caps = capabilities(profile)
@@ -203,6 +204,10 @@ def _apply_setting(values: dict[str, Any], item: str) -> None:
     parts = key.strip().split(".")
     for part in parts[:-1]:
         target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise UsageError(f"--set {item!r}: {part} is a value, not a table")
+    if isinstance(target.get(parts[-1]), dict) or (parts[-1] == "defaults" and len(parts) == 1):
+        raise UsageError(f"--set {item!r}: {parts[-1]} is a table", hint="set defaults.KEY=VALUE")
     target[parts[-1]] = value
 
 

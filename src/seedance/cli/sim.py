@@ -98,6 +98,9 @@ def sim(
     from seedance.sim.server import SimServer
 
     env = current_env()
+    for name, number in (("--port", port), ("--store-port", store_port)):
+        if not 0 <= number <= 65535:
+            raise UsageError(f"{name} {number} is not a port", hint="0-65535; 0 picks a free one")
     for name, share in (("--rate-429", rate_429), ("--rate-5xx", rate_5xx)):
         if not 0.0 <= share <= 1.0:
             raise UsageError(f"{name} is a share between 0 and 1")

@@ -37,7 +37,9 @@ def register(app: typer.Typer) -> None:
 
 
 def wait(
-    task_ids: Annotated[list[str], typer.Argument(help="Task ids.", show_default=False)],
+    task_ids: Annotated[
+        list[str], typer.Argument(metavar="TASK_ID...", help="Task ids.", show_default=False)
+    ],
     timeout: Annotated[
         float | None, typer.Option(metavar="SECONDS", help="Stop waiting after SECONDS (exit 6).")
     ] = None,
@@ -61,7 +63,7 @@ def wait(
         )
     if dest is not None and not dest.is_dir():
         dest = video_destination(env, output or "")
-    if timeout is not None and timeout <= 0:
+    if timeout is not None and not (0 < timeout < float("inf")):  # also refuses nan
         raise UsageError("--timeout must be a positive number of seconds")
     watches = wait_many(env, client, ids, timeout=timeout, output=dest)
     documents: list[dict[str, Any]] = []
@@ -248,7 +250,12 @@ def download(
 
 
 def cancel(
-    task_ids: Annotated[list[str], typer.Argument(help="Task ids.", show_default=False)],
+    task_ids: Annotated[
+        list[str], typer.Argument(metavar="TASK_ID...", help="Task ids.", show_default=False)
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Also delete finished tasks whose video was not saved.")
+    ] = False,
 ) -> None:
     """Cancel queued tasks; delete finished ones."""
     from seedance.errors import SeedanceError
@@ -260,7 +267,7 @@ def cancel(
     first_error: SeedanceError | None = None
     for task_id in ids:
         try:
-            outcome = client.cancel(task_id)
+            outcome = client.cancel(task_id, force=force)
         except SeedanceError as exc:
             if len(ids) == 1:
                 raise
@@ -337,7 +344,10 @@ def _list_local(
     journal = Journal(env.data_dir, warn=env.output.warn)
     try:
         entries = journal.entries(
-            profile=env.profile, status=status_, model=model, limit=limit or 50
+            profile=env.profile or env.environ.get("SEEDANCE_PROFILE"),
+            status=status_,
+            model=model,
+            limit=limit or 50,
         )
     finally:
         journal.close()

@@ -10,7 +10,6 @@ with Client.from_profile("demo") as client:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +20,7 @@ from typing import Any, Literal
 import httpx
 
 from seedance.core import crashpoints, references
+from seedance.core.asset_cache import file_sha256
 from seedance.core.catalogue import ModelSpec
 from seedance.core.clock import Clock, SystemClock
 from seedance.core.downloads import download
@@ -30,14 +30,18 @@ from seedance.core.models import (
     GenerationParams,
     Reference,
     Task,
+    TaskStatus,
 )
 from seedance.core.polling import Listener, Waiter, Watch, typical_duration
 from seedance.core.prepare import Prepared, prepare, redact_body, resolve_model
+from seedance.core.resume import lost_task
 from seedance.errors import (
     AuthError,
+    BadResponseError,
     OutcomeUnknownError,
     SeedanceError,
     ServerError,
+    UsageError,
 )
 from seedance.profiles import Profile, ProfileStore
 from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskPage
@@ -176,10 +180,9 @@ class Client:
         try:
             with self.explain_auth():
                 task = self.provider.create(prepared.body)
-        except OutcomeUnknownError as exc:
-            self.journal.unknown(row, exc.message, self.clock.time())
-            raise self._unknown(exc) from None
-        except ServerError as exc:
+        except (OutcomeUnknownError, ServerError, BadResponseError) as exc:
+            # it may have arrived: a lost answer, a 5xx, or an answer we cannot read (even a
+            # 200 without a task id may have made one)
             self.journal.unknown(row, exc.message, self.clock.time())
             raise self._unknown(exc) from None
         except SeedanceError as exc:
@@ -203,65 +206,47 @@ class Client:
             exit_status=exc.exit_status,
         )
 
-    def resumable(self, prepared: Prepared, output_path: str) -> Entry | None:
-        """An earlier, unfinished create of this very request to this very output."""
+    def resumable(self, prepared: Prepared, output_path: str, again: str) -> Entry | None:
+        """An earlier, unfinished create of this very request to this very output: its entry
+        (with the task, found on the server if its answer was lost), or None to create now.
+
+        `again` says how the user forces a new create when seedance cannot tell."""
         entry = self.journal.latest_for(self.profile.name, prepared.request_hash, output_path)
         if entry is None or entry.downloaded_at is not None:
             return None
         if entry.state == "created":
             return entry
-        return self._reconcile(entry)
+        with self.explain_auth():
+            task = lost_task(self.provider, self.journal, entry, again)
+        if task is None:
+            self.journal.rejected(entry.row, "never reached the server", self.clock.time())
+            self.notify("the interrupted create never reached the server; sending it now")
+            return None
+        self.journal.adopt(entry.row, task.id, self.clock.time())
+        self.notify(f"found the task of the interrupted create: {task.id}")
+        return self.journal.find(task.id)
 
     def finished(self, prepared: Prepared, output_path: Path) -> Entry | None:
-        """This very request already saved its video at `output_path` (say, just before a
-        crash): the journal knows the task and the file is there (it appears only whole)."""
+        """This very request already saved its video at `output_path` (a file, or a directory
+        it was saved in), say just before a crash. Only the file seedance wrote counts: its
+        SHA-256 was journaled before the rename that put it there."""
         entry = self.journal.latest_for(
             self.profile.name, prepared.request_hash, str(output_path), states=("created",)
         )
-        if entry is None or entry.task_id is None or not output_path.is_file():
+        if entry is None or entry.task_id is None or entry.sha256 is None:
+            return None
+        saved = Path(entry.saved_path or output_path)
+        if not saved.is_file() or file_sha256(saved) != entry.sha256:
             return None
         if entry.downloaded_at is None:
-            digest = hashlib.sha256(output_path.read_bytes()).hexdigest()
             self.journal.downloaded(
                 entry.task_id,
-                path=str(output_path),
-                sha256=digest,
-                size=output_path.stat().st_size,
+                path=str(saved),
+                sha256=entry.sha256,
+                size=saved.stat().st_size,
                 at=self.clock.time(),
             )
         return self.journal.find(entry.task_id)
-
-    def _reconcile(self, entry: Entry) -> Entry | None:
-        """A create whose answer was lost: find its task on the server, or say what to do.
-
-        Returns the entry with its task adopted, or None when the server provably never got
-        the create (it lists no such task), so creating it now bills nothing twice.
-        """
-        if self.capabilities.can_list:
-            known = {e.task_id for e in self.journal.entries(limit=500) if e.task_id}
-            page = self.provider.list(model=entry.model, page_size=100)
-            window = entry.created_at - 60
-            found = [
-                t
-                for t in page.items
-                if t.id not in known
-                and t.created_at is not None
-                and t.created_at.timestamp() >= window
-            ]
-            if len(found) == 1:
-                self.journal.adopt(entry.row, found[0].id, self.clock.time())
-                self.notify(f"found the task of the interrupted create: {found[0].id}")
-                return self.journal.find(found[0].id)
-            if not found:
-                self.journal.rejected(entry.row, "never reached the server", self.clock.time())
-                self.notify("the interrupted create never reached the server; sending it now")
-                return None
-        raise OutcomeUnknownError(
-            "an identical create to the same output was sent before and its outcome is unknown",
-            hint="check `seedance tasks list` (or the provider's console) and "
-            f"`seedance wait ID -o {entry.output_path}`; or pass --new to create another",
-            exit_status=ServerError.exit_status,
-        )
 
     def get(self, task_id: str) -> Task:
         with self.explain_auth():
@@ -330,6 +315,15 @@ class Client:
                 current = self.get(current.id)
             return self.provider.download_source(current, what)
 
+        def saving(result: DownloadResult) -> None:
+            if what == "video":
+                self.journal.saving(
+                    task.id,
+                    path=str(Path(result.path).resolve()),
+                    sha256=result.sha256,
+                    size=result.bytes,
+                )
+
         with self.explain_auth():
             result = download(
                 self.provider.http,
@@ -337,22 +331,33 @@ class Client:
                 dest,
                 identity=f"{task.id}:{what}",
                 on_progress=on_progress,
+                before_rename=saving,
             )
         if what == "video":
             self.journal.downloaded(
                 task.id,
-                path=result.path,
+                path=str(Path(result.path).resolve()),
                 sha256=result.sha256,
                 size=result.bytes,
                 at=self.clock.time(),
             )
         return result
 
-    def cancel(self, task_id: str) -> CancelOutcome:
-        """Cancel a queued task, delete a finished one; the journal keeps its last state."""
+    def cancel(self, task_id: str, *, force: bool = False) -> CancelOutcome:
+        """Cancel a queued task, delete a finished one; the journal keeps its last state.
+
+        A finished task whose video this machine made but never saved is not deleted unless
+        `force`: it is a paid video, and deleting it loses it."""
         if not self.capabilities.can_cancel:  # refuse without a request
             return self.provider.cancel(Task(id=task_id, profile=self.profile.name))
         task = self.get(task_id)
+        entry = self.journal.find(task_id)
+        unsaved = entry is not None and entry.downloaded_at is None
+        if task.status is TaskStatus.SUCCEEDED and unsaved and not force:
+            raise UsageError(
+                f"task {task_id} finished but its video was never saved; deleting it loses it",
+                hint=f"save it first with `seedance download {task_id}`, or pass --force",
+            )
         with self.explain_auth():
             outcome = self.provider.cancel(task)
         if outcome == "cancelled":

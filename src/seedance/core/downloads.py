@@ -72,8 +72,13 @@ def download(
     *,
     identity: str,
     on_progress: ProgressFn | None = None,
+    before_rename: Callable[[DownloadResult], object] | None = None,
 ) -> DownloadResult:
-    """Fetch `source` into `dest`, resuming any `.part` left for the same `identity`."""
+    """Fetch `source` into `dest`, resuming any `.part` left for the same `identity`.
+
+    `before_rename` hears of the complete file (its SHA-256) before it takes its final name:
+    what is then found at `dest` can be told apart from a stranger's file.
+    """
     part, meta_path = part_paths(dest)
     info = _read_info(meta_path, identity)
     if part.exists() and info is None:
@@ -115,11 +120,13 @@ def download(
     crashpoints.reached("download-complete")
     size = part.stat().st_size
     digest.cover(part, size)  # a part finished by an earlier process is hashed from disk
-    sha256 = digest.hexdigest()
+    result = DownloadResult(path=str(dest), bytes=size, sha256=digest.hexdigest())
+    if before_rename is not None:
+        before_rename(result)
     os.replace(part, dest)
     meta_path.unlink(missing_ok=True)
     crashpoints.reached("download-renamed")
-    return DownloadResult(path=str(dest), bytes=size, sha256=sha256)
+    return result
 
 
 def _attempt(

@@ -41,9 +41,10 @@ CREATE TABLE IF NOT EXISTS creates (
     finished_at REAL,
     tokens INTEGER,
     error TEXT,
-    sha256 TEXT,
+    sha256 TEXT,                  -- of the saved video, recorded before it is renamed into place
     bytes INTEGER,
-    downloaded_at REAL
+    downloaded_at REAL,
+    saved_path TEXT               -- where the video was saved (output_path may be a directory)
 );
 CREATE INDEX IF NOT EXISTS creates_task ON creates(task_id);
 CREATE INDEX IF NOT EXISTS creates_hash ON creates(request_hash);
@@ -72,6 +73,7 @@ _COLUMNS = (
     "sha256",
     "bytes",
     "downloaded_at",
+    "saved_path",
 )
 
 
@@ -101,6 +103,7 @@ class Entry:
     sha256: str | None
     bytes: int | None
     downloaded_at: float | None
+    saved_path: str | None
 
     @property
     def body(self) -> dict[str, Any]:
@@ -129,6 +132,9 @@ class Journal:
                 )
             db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(creates)")}
+            if "saved_path" not in columns:  # a journal from before this column
+                db.execute("ALTER TABLE creates ADD COLUMN saved_path TEXT")
             self._db = db
         return self._db
 
@@ -210,10 +216,18 @@ class Journal:
                 (status, tokens, error, terminal, at, task_id),
             )
 
+    def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:
+        """The video is complete on disk and about to be renamed to `path`."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE creates SET saved_path = ?, sha256 = ?, bytes = ? WHERE task_id = ?",
+                (path, sha256, size, task_id),
+            )
+
     def downloaded(self, task_id: str, *, path: str, sha256: str, size: int, at: float) -> None:
         with self._tx() as db:
             db.execute(
-                "UPDATE creates SET output_path = ?, sha256 = ?, bytes = ?, downloaded_at = ? "
+                "UPDATE creates SET saved_path = ?, sha256 = ?, bytes = ?, downloaded_at = ? "
                 "WHERE task_id = ?",
                 (path, sha256, size, at, task_id),
             )

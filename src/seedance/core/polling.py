@@ -141,7 +141,8 @@ class Waiter:
     ) -> list[Watch]:
         """Poll until every task ends or `timeout` passes; raises Stopped when `stop` is set."""
         start = self.clock.monotonic()
-        first = start + (FIRST_LOOK_AFTER_CREATE if just_created else 0.0)
+        delay = FIRST_LOOK_AFTER_CREATE if just_created else 0.0
+        first = start + (min(delay, timeout) if timeout is not None else delay)
         watches = {tid: Watch(tid, start, first) for tid in dict.fromkeys(task_ids)}
         deadline = start + timeout if timeout is not None else None
         while True:

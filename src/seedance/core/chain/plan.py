@@ -28,6 +28,7 @@ class ShotPlan:
     definition_hash: str
     action: Action = "run"
     wants_frame: bool = False
+    fresh: bool = False  # made anew on purpose (--rerun, --restart): earlier creates not reused
 
     @property
     def estimate(self) -> Estimate | None:
@@ -45,8 +46,9 @@ class Plan:
         return [p for p in self.shots.values() if p.action != "skip"]
 
     def total(self) -> tuple[int, float | None, str | None]:
-        """Tokens and cost of the shots still to make (cost None when a price is unknown)."""
-        plans = self.to_run()
+        """Tokens and cost of the shots still to pay for (not those already submitted), the
+        cost None when a price is unknown."""
+        plans = [p for p in self.shots.values() if p.action == "run"]
         known = [p.estimate for p in plans if p.estimate is not None]
         tokens = sum(e.tokens for e in known)
         priced = len(known) == len(plans) and all(e.cost is not None for e in known)
@@ -56,8 +58,8 @@ class Plan:
 
     def describe_total(self) -> str:
         tokens, cost, currency = self.total()
-        count = len(self.to_run())
-        if not count:
+        count = len([p for p in self.shots.values() if p.action == "run"])
+        if not self.to_run():
             return "nothing to make: every shot is done"
         money = f" ≈ {format_money(cost, currency)}" if cost is not None else " (price unknown)"
         return f"{count} shot{'s' if count != 1 else ''} to make: {tokens:,} tokens{money}"
@@ -146,8 +148,12 @@ def make_plan(client: Client, board: Storyboard) -> Plan:
     return Plan(board, client.profile.name, shots, caps.returns_last_frame)
 
 
-def apply_manifest(plan: Plan, manifest: Manifest, rerun: set[str], out_dir: Path) -> None:
-    """Decide each shot's action from what an earlier run did; refuse silent re-runs."""
+def apply_manifest(
+    plan: Plan, manifest: Manifest, rerun: set[str], out_dir: Path, *, restart: bool = False
+) -> None:
+    """Decide each shot's action from what an earlier run did; refuse silent re-runs.
+
+    A shot whose task is known is read, never created again, unless that task failed."""
     board = plan.storyboard
     unknown = rerun - set(plan.shots)
     if unknown:
@@ -160,15 +166,21 @@ def apply_manifest(plan: Plan, manifest: Manifest, rerun: set[str], out_dir: Pat
         record = manifest.data.shots.get(shot_id)
         if record is None or shot_id in again:
             shot_plan.action = "run"
+            shot_plan.fresh = restart or shot_id in again
             continue
-        if record.state in ("done", "submitted") and record.request_hash not in (
-            None,
-            shot_plan.definition_hash,
+        if (
+            record.task_id
+            and record.state != "failed"
+            and record.request_hash
+            not in (
+                None,
+                shot_plan.definition_hash,
+            )
         ):
             changed.append(shot_id)
         if record.state == "done" and record.clip and (out_dir / record.clip).exists():
             shot_plan.action = "skip"
-        elif record.state in ("done", "submitted") and record.task_id:
+        elif record.task_id and record.state != "failed":
             shot_plan.action = "poll"  # a known task: read it, never create it again
         else:
             shot_plan.action = "run"

@@ -120,18 +120,28 @@ class ChainRunner:
             return self._make(plan)
         except Stopped:
             return Outcome("error")
-        except SeedanceError as exc:
-            self.manifest.update(
-                plan.shot.id,
-                self.client.clock.time(),
-                state="error",
-                error={"code": exc.code, "message": str(exc)},
+        except OSError as exc:  # the disk, not the service: say which file
+            error = SeedanceError(
+                f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+                code="os_error",
+                hint="fix the path, then run the same command again",
             )
-            self.on_event(plan.shot.id, "error", str(exc))
-            return Outcome("error", exc)
+            return self._failed_with(plan, error)
+        except SeedanceError as exc:
+            return self._failed_with(plan, exc)
         finally:
             with self._lock:
                 self.active -= 1
+
+    def _failed_with(self, plan: ShotPlan, exc: SeedanceError) -> Outcome:
+        self.manifest.update(
+            plan.shot.id,
+            self.client.clock.time(),
+            state="error",
+            error={"code": exc.code, "message": str(exc)},
+        )
+        self.on_event(plan.shot.id, "error", str(exc))
+        return Outcome("error", exc)
 
     def _make(self, plan: ShotPlan) -> Outcome:
         shot_id = plan.shot.id
@@ -145,13 +155,22 @@ class ChainRunner:
             prepared = self.client.prepare(
                 plan.shot.params, base_dir=self.plan.storyboard.path.parent, frame=frame
             )
-            task = self.client.create(prepared, output_path=str(self.clip_path(plan)))
+            prepared.request_hash = plan.definition_hash  # frame URLs change from run to run
+            clip = str(self.clip_path(plan).resolve())
+            earlier = None
+            if not plan.fresh:  # a create of this shot that a crash or lost answer interrupted
+                earlier = self.client.resumable(prepared, clip, again=f"pass --rerun {shot_id}")
+            if earlier is not None and earlier.task_id:
+                task_id, just_created = earlier.task_id, False
+            else:
+                task_id = self.client.create(prepared, output_path=clip).id
+                just_created = True
             estimate = plan.estimate
             self.manifest.update(
                 shot_id,
                 clock.time(),
                 state="submitted",
-                task_id=task.id,
+                task_id=task_id,
                 request_hash=plan.definition_hash,
                 model=prepared.request.model,
                 estimated_tokens=estimate.tokens if estimate else None,
@@ -161,7 +180,6 @@ class ChainRunner:
                 error=None,
             )
             crashpoints.reached("chain-submitted")
-            task_id, just_created = task.id, True
 
         def listen(watch: Watch) -> None:
             if watch.task is not None:
@@ -172,6 +190,11 @@ class ChainRunner:
         watch = self.client.wait(
             [task_id], on_update=listen, just_created=just_created, stop=self.stop
         )[0]
+        if isinstance(watch.error, NotFoundError) and not just_created:
+            raise StoryboardError(
+                f"the task {task_id} of shot '{shot_id}' is gone from the server",
+                hint=f"make the shot again with --rerun {shot_id}",
+            )
         if watch.error is not None:
             raise watch.error
         task = watch.task
