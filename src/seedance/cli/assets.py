@@ -195,14 +195,7 @@ def list_assets(
         raise UsageError(f"unknown --status '{status}'", hint="one of Processing, Active, Failed")
     result = _service(env).list(group=group, status=wanted, page=page, page_size=page_size)
     if env.json:
-        env.output.json(
-            {
-                "items": [a.to_json() for a in result.items],
-                "total": result.total,
-                "page": result.page,
-                "page_size": result.page_size,
-            }
-        )
+        env.output.json(result.to_json())
         return
     env.output.table(
         ["ASSET", "STATUS", "TYPE", "NAME", "GROUP", "CREATED"],
@@ -229,14 +222,7 @@ def groups(
     service = _service(env)
     result = service.groups(page=page, page_size=page_size)
     if env.json:
-        env.output.json(
-            {
-                "items": [g.to_json() for g in result.items],
-                "total": result.total,
-                "page": result.page,
-                "page_size": result.page_size,
-            }
-        )
+        env.output.json(result.to_json())
         return
     default = service.profile.asset_group
     env.output.table(

@@ -39,37 +39,27 @@ def models(
         except ConfigError:  # no profile yet: the whole catalogue
             vocabularies = list(cat.vocabularies)
     rows = [model_row(cat, spec) for vocab in vocabularies for spec in _specs(cat, vocab)]
-    if env.json:
-        env.output.json(rows)
-        return
-    if env.quiet:
-        for row in rows:
-            env.output.data(row["name"])
-        return
-    headers = [
-        "MODEL",
-        "PROVIDER",
-        "TITLE",
-        "RESOLUTIONS",
-        "SECONDS",
-        "REFS i/v/a",
-        "AUDIO",
-        "PRICE /M TOKENS",
-    ]
-    env.output.table(
-        headers,
+    env.output.listing(
+        rows,
         [
-            [
-                r["name"],
-                r["provider"],
-                r["title"],
-                ",".join(r["resolutions"]),
-                f"{r['duration'][0]}-{r['duration'][1]}",
-                "/".join(str(n) for n in r["max_references"].values()),
-                "yes" if r["generate_audio"] else "no",
-                r["price_text"],
-            ]
-            for r in rows
+            "MODEL",
+            "PROVIDER",
+            "TITLE",
+            "RESOLUTIONS",
+            "SECONDS",
+            "REFS i/v/a",
+            "AUDIO",
+            "PRICE /M TOKENS",
+        ],
+        lambda r: [
+            r["name"],
+            r["provider"],
+            r["title"],
+            ",".join(r["resolutions"]),
+            f"{r['duration'][0]}-{r['duration'][1]}",
+            "/".join(str(n) for n in r["max_references"].values()),
+            "yes" if r["generate_audio"] else "no",
+            r["price_text"],
         ],
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -46,6 +46,21 @@ class Output:
         for row in cells:
             table.add_row(*row, style=None)
         self.stdout_console.print(table)
+
+    def listing(
+        self,
+        rows: Sequence[dict[str, Any]],
+        headers: Sequence[str],
+        cells: Callable[[dict[str, Any]], Sequence[Any]],
+    ) -> None:
+        """Named records: the JSON array, their names alone with --quiet, or a table."""
+        if self.env.json:
+            self.json(list(rows))
+        elif self.env.quiet:
+            for row in rows:
+                self.data(row["name"])
+        else:
+            self.table(headers, [cells(row) for row in rows])
 
     @property
     def stdout_console(self) -> Console:

@@ -52,24 +52,15 @@ def list_profiles() -> None:
                 "builtin": name not in stored and name in presets(),
             }
         )
-    if env.json:
-        env.output.json(rows)
-        return
-    if env.quiet:
-        for row in rows:
-            env.output.data(row["name"])
-        return
-    env.output.table(
+    env.output.listing(
+        rows,
         ["", "NAME", "PRESET", "API", "BASE URL"],
-        [
-            [
-                "*" if r["default"] else "",
-                r["name"] + (" (built-in)" if r["builtin"] else ""),
-                r.get("preset") or "",
-                r.get("api") or "",
-                r.get("base_url") or r.get("error", ""),
-            ]
-            for r in rows
+        lambda r: [
+            "*" if r["default"] else "",
+            r["name"] + (" (built-in)" if r["builtin"] else ""),
+            r.get("preset") or "",
+            r.get("api") or "",
+            r.get("base_url") or r.get("error", ""),
         ],
     )
 

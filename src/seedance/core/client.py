@@ -317,12 +317,7 @@ class Client:
 
         def saving(result: DownloadResult) -> None:
             if what == "video":
-                self.journal.saving(
-                    task.id,
-                    path=str(Path(result.path).resolve()),
-                    sha256=result.sha256,
-                    size=result.bytes,
-                )
+                self.journal.saving(task.id, **_saved_file(result))
 
         with self.explain_auth():
             result = download(
@@ -334,13 +329,7 @@ class Client:
                 before_rename=saving,
             )
         if what == "video":
-            self.journal.downloaded(
-                task.id,
-                path=str(Path(result.path).resolve()),
-                sha256=result.sha256,
-                size=result.bytes,
-                at=self.clock.time(),
-            )
+            self.journal.downloaded(task.id, **_saved_file(result), at=self.clock.time())
         return result
 
     def cancel(self, task_id: str, *, force: bool = False) -> CancelOutcome:
@@ -383,3 +372,8 @@ class Client:
                 + (f"; {exc.hint}" if exc.hint else "")
             )
             raise
+
+
+def _saved_file(result: DownloadResult) -> dict[str, Any]:
+    """What the journal records of a saved file: where it is, its SHA-256 and its size."""
+    return {"path": str(Path(result.path).resolve()), "sha256": result.sha256, "size": result.bytes}

@@ -5,13 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from seedance.errors import UsageError
 
-T = TypeVar("T")
+
+class Listed(Protocol):
+    """What a page holds: anything that renders itself as JSON."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+T = TypeVar("T", bound=Listed)
 
 
 class TaskStatus(StrEnum):
@@ -266,6 +273,14 @@ class Page(Generic[T]):
     total: int | None
     page: int
     page_size: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "items": [item.to_json() for item in self.items],
+            "total": self.total,
+            "page": self.page,
+            "page_size": self.page_size,
+        }
 
 
 def asset_id(text: str) -> str:
