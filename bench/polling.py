@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from harness import Check, Section, Sim, World, median, reads_of, table
 
-from seedance.core.journal import Journal
+from seedance.services.journal import Journal
 from seedance.sim.app import SimConfig
 
 LENGTHS = (20.0, 60.0, 180.0)
@@ -200,7 +200,7 @@ def benchmark() -> Section:
         section.body += [
             "Close to the limit: "
             + ", ".join(f"{o.case.name} {o.delay:.2f} s of {o.case.budget:.1f} s" for o in close)
-            + ". Without an expectation, `poll_delay` (src/seedance/core/polling.py) looks "
+            + ". Without an expectation, `poll_delay` (src/seedance/services/polling.py) looks "
             "every max(3 s, 5 % of the age) — exactly the allowed delay, with no room for the "
             "time a read takes or a late wake-up, so such a case can miss by milliseconds. "
             "Proposed: aim 10 % under it (`tight = 0.9 * max(3.0, 0.05 * age)`), costing ~10 % "
@@ -292,7 +292,7 @@ def _why_late(o: Outcome) -> str:
         rate = (last_p - first_p) / (last_age - first_age) if last_p > first_p else 0.0
         guess = last_age + (100 - last_p) / rate if rate else float("inf")
         text += (
-            "`Watch.expected_from_progress` (src/seedance/core/polling.py) fits a rate through "
+            "`Watch.expected_from_progress` (src/seedance/services/polling.py) fits a rate through "
             f"its first and last samples: the first at {first_age:.1f} s ({first_status}, "
             f"{first_p} %), the last at {last_age:.1f} s ({last_p} %), so it expected the end "
             f"at age {guess:.0f} s instead of {o.length:.0f} s — the queued time counted as "
@@ -319,7 +319,7 @@ def _why_many(o: Outcome) -> str:
         f"Ark's final single read — about 45 requests (here {o.requests}). "
         "Both targets together are met only "
         "with an expectation (the warm journal above, or the new-api progress). Proposed "
-        "change in src/seedance/core/polling.py + core/catalogue.py: a cold-start prior — the "
+        "change in src/seedance/services/polling.py + domain/catalogue.py: a cold-start prior — the "
         "catalogue ships a typical generation time per model/resolution/duration (e.g. the "
         "median of the provider's published figures), used by `Client.expected_run` when the "
         "journal has fewer than 3 samples, with the same halving schedule; when the task "
@@ -340,7 +340,7 @@ def _why_many_progress(o: Outcome) -> str:
         f"{seen}, then {o.requests - queued - len(running)} for the end. Each read before the "
         "poller trusts the pace of the progress costs one at the fallback cadence, and from "
         "then on `poll_delay` halves the remaining time at each look. Options in "
-        "src/seedance/core/polling.py, each worth a read or two: trust the pace after fewer "
+        "src/seedance/services/polling.py, each worth a read or two: trust the pace after fewer "
         "points of progress (integer percentages make 2-3 points noisy, though), and once "
         "three or more running samples agree on the pace, sleep to ~80 % of the remaining time "
         "instead of half of it."

@@ -63,7 +63,7 @@ import atexit, json, os, sys
 OUT = sys.argv.pop()
 sys.argv = ["seedance", *sys.argv[1:]]
 def probe():
-    models, flags = sys.modules.get("seedance.core.models"), []
+    models, flags = sys.modules.get("seedance.domain.models"), []
     if models is not None:
         from pydantic import BaseModel
         for value in vars(models).values():
@@ -114,11 +114,11 @@ def mark(label):
     marks.append((label, time.perf_counter()))
 import typer; mark("import typer")
 from pydantic import BaseModel; mark("import pydantic (BaseModel)")
-import seedance.core.models; mark("import seedance.core.models (the pydantic models)")
+import seedance.domain.models; mark("import seedance.domain.models (the pydantic models)")
 import httpx; mark("import httpx")
 import sqlite3; mark("import sqlite3")
 import seedance.cli.app; mark("import seedance.cli.app (the Typer app)")
-import seedance.core.client; mark("import seedance.core.client (providers, catalogue, ...)")
+import seedance.services.client; mark("import seedance.services.client (providers, catalogue, ...)")
 import ssl
 loads = []
 original = ssl.SSLContext.load_verify_locations
@@ -339,7 +339,7 @@ def _why_status(
     loads = next((int(k.rsplit(" ", 1)[1]) for k in stages if k.startswith("CA bundles")), 0)
     ssl_ms = step["httpx.Client()"] - step["httpx.Client(verify=False)"]
     app = step["import seedance.cli.app"]
-    models = step["import seedance.core.models"]
+    models = step["import seedance.domain.models"]
     plugins = _cumulative_ms(profiles["seedance status ID"], "pydantic.plugin._loader")
     floor = ms["seedance --version"] + step["import typer"] + step["import pydantic"]
     floor += step["import httpx"]
@@ -347,8 +347,8 @@ def _why_status(
         f"Of the {status:.0f} ms (steps in the table below): the interpreter "
         f"~{ms['seedance --version']:.0f} ms, Typer {step['import typer']:.0f} ms, pydantic "
         f"{step['import pydantic']:.0f} ms, seedance's models {models:.0f} ms, httpx "
-        f"{step['import httpx']:.0f} ms, `seedance.cli.app` {app:.0f} ms, `seedance.core.client` "
-        f"{step['import seedance.core.client']:.0f} ms, running the command "
+        f"{step['import httpx']:.0f} ms, `seedance.cli.app` {app:.0f} ms, `seedance.services.client` "
+        f"{step['import seedance.services.client']:.0f} ms, running the command "
         f"{step['run `status ID`']:.0f} ms. "
     )
     fixes: list[tuple[str, float]] = []
@@ -372,7 +372,7 @@ def _why_status(
     if probe.get("deferred", 0) < probe.get("models", 0):
         fixes.append(
             (
-                "src/seedance/core/models.py — `ConfigDict(defer_build=True)` on the models, so a "
+                "src/seedance/domain/models.py — `ConfigDict(defer_build=True)` on the models, so a "
                 f"command builds only the schemas it uses ({probe.get('deferred')} of "
                 f"{probe.get('models')} defer now)",
                 0.5 * models,

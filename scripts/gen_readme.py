@@ -16,8 +16,8 @@ from typing import Any
 import typer
 
 from seedance.cli.app import app
-from seedance.core.catalogue import catalogue
-from seedance.profiles import build_profile, presets
+from seedance.domain.catalogue import catalogue
+from seedance.domain.profiles import build_profile, presets
 from seedance.providers.registry import capabilities
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from seedance.core.client import Client
+    from seedance.services.client import Client
 
 __all__ = ["Client", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "Client":
-        from seedance.core.client import Client
+        from seedance.services.client import Client
 
         return Client
     raise AttributeError(name)

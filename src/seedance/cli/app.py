@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 
 from seedance import __version__
 from seedance.cli.environment import Environment
-from seedance.errors import ExitStatus, SeedanceError
+from seedance.domain.errors import ExitStatus, SeedanceError
 
 GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "-v", "--no-color"})
 GLOBAL_VALUED = frozenset({"--profile", "-p"})

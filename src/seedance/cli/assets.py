@@ -11,8 +11,8 @@ from seedance.cli.app import current_env, sub_app
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
-    from seedance.core.assets import AssetService
-    from seedance.core.models import Asset
+    from seedance.domain.models import Asset
+    from seedance.services.assets import AssetService
 
 KINDS = ("image", "video", "audio")
 STATUSES = ("Processing", "Active", "Failed")
@@ -35,8 +35,8 @@ def _service(env: Environment) -> AssetService:
 
     A signed library needs only its access key pair, not the API key.
     """
-    from seedance.core.assets import AssetService
-    from seedance.errors import UnsupportedError
+    from seedance.domain.errors import UnsupportedError
+    from seedance.services.assets import AssetService
 
     profile = env.selected_profile()
     if not profile.assets_url:
@@ -46,7 +46,7 @@ def _service(env: Environment) -> AssetService:
 
 
 def _positive(value: float | None, flag: str) -> None:
-    from seedance.errors import UsageError
+    from seedance.domain.errors import UsageError
 
     if value is not None and value <= 0:
         raise UsageError(f"{flag} must be a positive number")
@@ -85,8 +85,8 @@ def upload(
     ] = None,
 ) -> None:
     """Make a URL or local file an Active asset; prints asset://ID."""
-    from seedance.core.models import MediaKind
-    from seedance.errors import UsageError
+    from seedance.domain.errors import UsageError
+    from seedance.domain.models import MediaKind
 
     env = current_env()
     if type_ is not None and type_.lower() not in KINDS:
@@ -171,7 +171,7 @@ def get(
 
 
 def _check_page(page: int, page_size: int) -> None:
-    from seedance.errors import UsageError
+    from seedance.domain.errors import UsageError
 
     if page < 1 or not 1 <= page_size <= 100:
         raise UsageError("--page must be 1 or more and --page-size 1-100")
@@ -186,7 +186,7 @@ def list_assets(
     page_size: Annotated[int, typer.Option(metavar="N", help="Assets per page (1-100).")] = 20,
 ) -> None:
     """Assets in the library (this account's)."""
-    from seedance.errors import UsageError
+    from seedance.domain.errors import UsageError
 
     env = current_env()
     _check_page(page, page_size)

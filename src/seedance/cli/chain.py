@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from seedance.cli.environment import Environment
-    from seedance.core.chain.manifest import Manifest
-    from seedance.core.chain.plan import Plan
+    from seedance.services.chain.manifest import Manifest
+    from seedance.services.chain.plan import Plan
 
 MAX_CONCURRENCY = 10  # seeds/003: the provider's concurrency limit per model
 STATE_STYLES = {
@@ -69,11 +69,11 @@ def chain(
     ] = None,
 ) -> None:
     """Run a multi-shot storyboard; every shot starts from the previous shot's last frame."""
-    from seedance.core import video
-    from seedance.core.chain.manifest import Manifest
-    from seedance.core.chain.plan import apply_manifest, make_plan
-    from seedance.core.chain.storyboard import load
-    from seedance.errors import UsageError
+    from seedance.domain.errors import UsageError
+    from seedance.services import video
+    from seedance.services.chain.manifest import Manifest
+    from seedance.services.chain.plan import apply_manifest, make_plan
+    from seedance.services.chain.storyboard import load
 
     env = current_env()
     if concurrency < 1:
@@ -115,7 +115,7 @@ def chain(
 
 def _warn_abandoned(env: Environment, out_dir: Path) -> None:
     """--restart leaves the earlier run's unfinished tasks running (and billed): say so."""
-    from seedance.core.chain.manifest import MANIFEST, ManifestData
+    from seedance.services.chain.manifest import MANIFEST, ManifestData
 
     try:
         earlier = ManifestData.model_validate_json((out_dir / MANIFEST).read_text("utf-8"))
@@ -130,8 +130,8 @@ def _warn_abandoned(env: Environment, out_dir: Path) -> None:
 
 
 def _check_cost(plan: Plan, max_cost: float | None) -> None:
-    from seedance.core.catalogue import format_money
-    from seedance.errors import UsageError
+    from seedance.domain.catalogue import format_money
+    from seedance.domain.errors import UsageError
 
     if max_cost is None:
         return
@@ -175,8 +175,8 @@ def _run(
     path: Path,
     output: str | None,
 ) -> dict[str, Any]:
-    from seedance.core.chain.runner import ChainRunner
-    from seedance.errors import InterruptedByUser
+    from seedance.domain.errors import InterruptedByUser
+    from seedance.services.chain.runner import ChainRunner
 
     board = ShotBoard(env, plan, manifest)
     runner = ChainRunner(
@@ -204,8 +204,8 @@ def _finish(
     out_dir: Path,
     concat: bool,
 ) -> None:
-    from seedance.core import video
-    from seedance.errors import ExitStatus, SeedanceError
+    from seedance.domain.errors import ExitStatus, SeedanceError
+    from seedance.services import video
 
     attention = {k: v for k, v in outcomes.items() if v.state != "done"}
     film = None
@@ -217,7 +217,7 @@ def _finish(
     spent, currency = _spent(manifest)
     summary = f"{len(outcomes) - len(attention)}/{len(outcomes)} shots done"
     if spent is not None:
-        from seedance.core.catalogue import format_money
+        from seedance.domain.catalogue import format_money
 
         summary += f", spent {format_money(spent, currency)}"
     env.output.info(summary)
@@ -307,7 +307,7 @@ class ShotBoard(LiveBoard):
         spent, currency = _spent(self.manifest)
         footer = f"{done}/{len(rows)} done · {self.elapsed()}"
         if spent is not None:
-            from seedance.core.catalogue import format_money
+            from seedance.domain.catalogue import format_money
 
             footer += f" · spent {format_money(spent, currency)}"
         return Group(table, footer)

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 
 from seedance import data
-from seedance.cli.environment import default_config_dir, default_data_dir
+from seedance.domain.paths import default_config_dir, default_data_dir
 
 STATIC: dict[str, list[str]] = {
     "statuses": ["queued", "running", "succeeded", "failed", "expired", "cancelled"],
@@ -35,7 +35,7 @@ def profiles(environ: Mapping[str, str]) -> list[str]:
 
 
 def models(environ: Mapping[str, str]) -> list[str]:
-    from seedance.core.catalogue import catalogue
+    from seedance.domain.catalogue import catalogue
 
     cat = catalogue()
     names = {n for v in cat.vocabularies.values() for n in v.models}

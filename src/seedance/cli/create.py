@@ -126,8 +126,8 @@ def create(
     ] = False,
 ) -> None:
     """Create a task from a prompt and reference media; --wait / -o to block and download."""
-    from seedance.core.models import GenerationParams
-    from seedance.errors import NotFoundError, UsageError
+    from seedance.domain.errors import NotFoundError, UsageError
+    from seedance.domain.models import GenerationParams
 
     env = current_env()
     out = env.output
@@ -233,7 +233,7 @@ def create(
 
 
 def _read_prompt(env: Environment, prompt: str | None, prompt_file: str | None) -> str | None:
-    from seedance.errors import UsageError
+    from seedance.domain.errors import UsageError
 
     if prompt is not None and prompt_file is not None:
         raise UsageError("give the prompt as an argument or with --prompt-file, not both")

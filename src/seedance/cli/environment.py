@@ -13,30 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from seedance.core.clock import Clock, SystemClock
+from seedance.domain.clock import Clock, SystemClock
+from seedance.domain.paths import default_config_dir, default_data_dir
 
 if TYPE_CHECKING:
     import httpx
 
     from seedance.cli.output import Output
-    from seedance.core.client import Client
-    from seedance.profiles import Profile, ProfileStore
-
-
-def default_config_dir(environ: Mapping[str, str]) -> Path:
-    if environ.get("SEEDANCE_CONFIG_DIR"):
-        return Path(environ["SEEDANCE_CONFIG_DIR"]).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("seedance"))
-
-
-def default_data_dir(environ: Mapping[str, str]) -> Path:
-    if environ.get("SEEDANCE_DATA_DIR"):
-        return Path(environ["SEEDANCE_DATA_DIR"]).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("seedance"))
+    from seedance.domain.profiles import Profile, ProfileStore
+    from seedance.services.client import Client
 
 
 def default_clock() -> Clock:
@@ -45,7 +30,7 @@ def default_clock() -> Clock:
     if os.environ.get("SEEDANCE_CLOCK") == "fake":
         import time
 
-        from seedance.core.clock import FakeClock
+        from seedance.domain.clock import FakeClock
 
         return FakeClock(start=time.time())
     return SystemClock()
@@ -158,7 +143,7 @@ class Environment:
     @property
     def store(self) -> ProfileStore:
         if self._store is None:
-            from seedance.profiles import ProfileStore
+            from seedance.domain.profiles import ProfileStore
 
             self._store = ProfileStore(self.config_dir, warn=self.output.warn)
         return self._store
@@ -173,9 +158,9 @@ class Environment:
         """
         profile = self.selected_profile(profile_name)
         if profile.name not in self._clients:
-            from seedance.core.client import Client
-            from seedance.core.journal import Journal
             from seedance.providers.registry import connect
+            from seedance.services.client import Client
+            from seedance.services.journal import Journal
 
             log = self.output.debug_line if self.verbose else None
             provider = connect(

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
-    from seedance.core.client import Client
-    from seedance.core.models import DownloadResult, Task
-    from seedance.core.polling import Watch
+    from seedance.domain.models import DownloadResult, Task
+    from seedance.services.client import Client
+    from seedance.services.polling import Watch
 
 
 def video_destination(env: Environment, output: str, *, check: bool = True) -> Path:
@@ -26,7 +26,7 @@ def video_destination(env: Environment, output: str, *, check: bool = True) -> P
 
 
 def check_free(dest: Path) -> None:
-    from seedance.core.downloads import check_destination
+    from seedance.services.downloads import check_destination
 
     check_destination(dest, force=False)
 
@@ -67,7 +67,7 @@ def wait_many(
     just_created: bool = False,
 ) -> list[Watch]:
     from seedance.cli.progress import TaskBoard
-    from seedance.errors import InterruptedByUser
+    from seedance.domain.errors import InterruptedByUser
 
     board = TaskBoard(env, client, task_ids)
     try:
@@ -85,7 +85,7 @@ def wait_many(
 
 
 def raise_for_watch(client: Client, watch: Watch, dest: Path | None) -> None:
-    from seedance.errors import TaskFailedError, WaitTimeoutError
+    from seedance.domain.errors import TaskFailedError, WaitTimeoutError
 
     if watch.error is not None:
         raise watch.error
@@ -109,7 +109,7 @@ def failure_text(task: Task) -> str:
 
 def save(env: Environment, client: Client, task: Task, dest: Path, what: str) -> DownloadResult:
     from seedance.cli.progress import download_progress
-    from seedance.errors import InterruptedByUser
+    from seedance.domain.errors import InterruptedByUser
 
     try:
         with download_progress(env, dest.name) as progress:
@@ -130,8 +130,8 @@ def save(env: Environment, client: Client, task: Task, dest: Path, what: str) ->
 
 def client_for_tasks(env: Environment, task_ids: list[str]) -> Client:
     """The profile the tasks were created with (the journal knows), unless -p says otherwise."""
-    from seedance.core.journal import Journal
-    from seedance.errors import UsageError
+    from seedance.domain.errors import UsageError
+    from seedance.services.journal import Journal
 
     if env.profile:
         return env.client()

@@ -9,7 +9,7 @@ import typer
 from seedance.cli.app import current_env
 
 if TYPE_CHECKING:
-    from seedance.core.catalogue import Catalogue, ModelSpec
+    from seedance.domain.catalogue import Catalogue, ModelSpec
 
 
 def register(app: typer.Typer) -> None:
@@ -22,8 +22,8 @@ def models(
     ] = False,
 ) -> None:
     """The model catalogue with capabilities and prices."""
-    from seedance.core.catalogue import catalogue
-    from seedance.errors import ConfigError
+    from seedance.domain.catalogue import catalogue
+    from seedance.domain.errors import ConfigError
 
     env = current_env()
     cat = catalogue()
@@ -117,7 +117,7 @@ def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
 
 
 def _price_text(prices: dict[str, float], currency: str | None) -> str:
-    from seedance.core.catalogue import format_money
+    from seedance.domain.catalogue import format_money
 
     if not prices:
         return "unknown"

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from seedance.cli.environment import Environment
-    from seedance.errors import SeedanceError
+    from seedance.domain.errors import SeedanceError
 
 
 class Output:

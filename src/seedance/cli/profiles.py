@@ -10,7 +10,7 @@ from seedance.cli.app import current_env, sub_app
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
-    from seedance.profiles import Profile
+    from seedance.domain.profiles import Profile
 
 profiles_app = sub_app("Manage connection profiles (profiles.toml).")
 
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 @profiles_app.command("list")
 def list_profiles() -> None:
     """Profiles in profiles.toml, and presets usable by name."""
-    from seedance.profiles import presets
+    from seedance.domain.profiles import presets
 
     env = current_env()
     store = env.store
@@ -144,7 +144,7 @@ def add(
     ] = False,
 ) -> None:
     """Add or replace a profile, from flags or interactively."""
-    from seedance.profiles import presets
+    from seedance.domain.profiles import presets
 
     env = current_env()
     values: dict[str, Any] = {}
@@ -164,7 +164,7 @@ def add(
     if not values and env.stdin_isatty:
         values = _ask(env, name)
     if not values and name not in presets():
-        from seedance.errors import UsageError
+        from seedance.domain.errors import UsageError
 
         raise UsageError(
             f"nothing to store for profile '{name}'",
@@ -182,7 +182,7 @@ def add(
 def _apply_setting(values: dict[str, Any], item: str) -> None:
     import tomllib
 
-    from seedance.errors import UsageError
+    from seedance.domain.errors import UsageError
 
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
@@ -203,7 +203,7 @@ def _apply_setting(values: dict[str, Any], item: str) -> None:
 
 
 def _ask(env: Environment, name: str) -> dict[str, Any]:
-    from seedance.profiles import presets
+    from seedance.domain.profiles import presets
 
     names = list(presets())
     preset = typer.prompt(

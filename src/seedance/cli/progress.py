@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from seedance.cli.environment import Environment
-    from seedance.core.client import Client
-    from seedance.core.polling import Watch
+    from seedance.services.client import Client
+    from seedance.services.polling import Watch
 
 STATUS_STYLES = {
     "queued": "yellow",

@@ -21,7 +21,7 @@ def profile_document(origin: str, token: str) -> dict[str, dict[str, str]]:
     simulator serves each service at the same paths as the real one."""
     from urllib.parse import urlsplit
 
-    from seedance.profiles import presets
+    from seedance.domain.profiles import presets
 
     profiles = {}
     for name, preset in presets().items():
@@ -92,8 +92,8 @@ def sim(
     seed: Annotated[int, typer.Option(metavar="N", help="Seed for ids and injected faults.")] = 0,
 ) -> None:
     """Run the local simulator of every Seedance API (loopback; any token unless --token)."""
-    from seedance.errors import UsageError
-    from seedance.profiles import is_loopback
+    from seedance.domain.errors import UsageError
+    from seedance.domain.profiles import is_loopback
     from seedance.sim.app import SimConfig
     from seedance.sim.server import SimServer
 

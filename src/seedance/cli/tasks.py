@@ -20,10 +20,10 @@ from seedance.cli.follow import (
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
-    from seedance.core.client import Client
-    from seedance.core.models import Task
-    from seedance.core.polling import Watch
-    from seedance.errors import SeedanceError
+    from seedance.domain.errors import SeedanceError
+    from seedance.domain.models import Task
+    from seedance.services.client import Client
+    from seedance.services.polling import Watch
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +51,7 @@ def wait(
     ] = None,
 ) -> None:
     """Block with progress until every task ends."""
-    from seedance.errors import UsageError
+    from seedance.domain.errors import UsageError
 
     env = current_env()
     ids = list(dict.fromkeys(task_ids))
@@ -99,7 +99,7 @@ def wait(
 
 def _worst(watches: list[Watch], fallback: Exception) -> SeedanceError:
     """Several tasks, one exit code: an API error, then a timeout, then a failed task."""
-    from seedance.errors import ExitStatus, SeedanceError
+    from seedance.domain.errors import ExitStatus, SeedanceError
 
     order = [ExitStatus.API, ExitStatus.NETWORK, ExitStatus.TIMEOUT, ExitStatus.TASK_FAILED]
     errors = [w.error for w in watches if w.error is not None]
@@ -115,7 +115,7 @@ def _worst(watches: list[Watch], fallback: Exception) -> SeedanceError:
 
 def _quiet_copy(err: SeedanceError) -> SeedanceError:
     """The error for the exit code; its message was already shown per task."""
-    from seedance.errors import SeedanceError
+    from seedance.domain.errors import SeedanceError
 
     return SeedanceError(
         "not every task succeeded (see above)", code=err.code, exit_status=err.exit_status
@@ -131,7 +131,7 @@ def status(
     ],
 ) -> None:
     """One task, normalized."""
-    from seedance.errors import NotFoundError
+    from seedance.domain.errors import NotFoundError
 
     env = current_env()
     client = client_for_tasks(env, [task_id])
@@ -211,8 +211,8 @@ def download(
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
 ) -> None:
     """Save a finished task's video (and optionally its last frame)."""
-    from seedance.core.downloads import check_destination
-    from seedance.errors import TaskFailedError, WaitTimeoutError
+    from seedance.domain.errors import TaskFailedError, WaitTimeoutError
+    from seedance.services.downloads import check_destination
 
     env = current_env()
     client = client_for_tasks(env, [task_id])
@@ -258,7 +258,7 @@ def cancel(
     ] = False,
 ) -> None:
     """Cancel queued tasks; delete finished ones."""
-    from seedance.errors import SeedanceError
+    from seedance.domain.errors import SeedanceError
 
     env = current_env()
     ids = list(dict.fromkeys(task_ids))
@@ -304,8 +304,8 @@ def tasks_list(
     local: Annotated[bool, typer.Option("--local", help="List the local journal instead.")] = False,
 ) -> None:
     """Tasks on the server (Ark dialect), or in the local journal with --local."""
-    from seedance.core.models import TaskStatus
-    from seedance.errors import UsageError
+    from seedance.domain.errors import UsageError
+    from seedance.domain.models import TaskStatus
 
     env = current_env()
     if status_ is not None and status_ not in {s.value for s in TaskStatus} - {"unknown"}:
@@ -339,7 +339,7 @@ def tasks_list(
 def _list_local(
     env: Environment, status_: str | None, model: str | None, limit: int | None
 ) -> None:
-    from seedance.core.journal import Journal
+    from seedance.services.journal import Journal
 
     journal = Journal(env.data_dir, warn=env.output.warn)
     try:
@@ -383,6 +383,6 @@ def _when(value: Any) -> str:
 
 
 def _when_unix(seconds: float | None) -> str:
-    from seedance.core.models import from_unix
+    from seedance.domain.models import from_unix
 
     return _when(from_unix(seconds))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from seedance.core.catalogue import catalogue
-from seedance.core.models import (
+from seedance.domain.catalogue import catalogue
+from seedance.domain.errors import BadResponseError, UnsupportedError
+from seedance.domain.models import (
     GenerationRequest,
     MediaKind,
     Reference,
@@ -16,7 +17,6 @@ from seedance.core.models import (
     Usage,
     from_unix,
 )
-from seedance.errors import BadResponseError, UnsupportedError
 from seedance.providers.base import (
     CancelOutcome,
     DownloadSource,

@@ -17,16 +17,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from seedance.core.clock import Clock
-from seedance.core.models import Asset, AssetGroup, AssetStatus, Page
-from seedance.errors import (
+from seedance.domain.clock import Clock
+from seedance.domain.errors import (
     APIError,
     BadResponseError,
     ConfigError,
     ValidationError,
     api_error_class,
 )
-from seedance.profiles import Profile
+from seedance.domain.models import Asset, AssetGroup, AssetStatus, Page
+from seedance.domain.profiles import Profile
 from seedance.providers.base import ERROR_HINTS, as_dict, as_int, as_str, describe_non_json
 from seedance.providers.http import HttpClient, Retry, origin_of
 from seedance.providers.signing import CredentialsByPath, SignerV4

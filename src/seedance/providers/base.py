@@ -10,9 +10,9 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
-from seedance.core.models import GenerationRequest, Task, TaskStatus
-from seedance.errors import APIError, BadResponseError, UnsupportedError, api_error_class
-from seedance.profiles import Profile
+from seedance.domain.errors import APIError, BadResponseError, UnsupportedError, api_error_class
+from seedance.domain.models import GenerationRequest, Task, TaskStatus
+from seedance.domain.profiles import Profile
 from seedance.providers.http import HttpClient
 
 

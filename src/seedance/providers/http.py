@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from seedance import __version__
-from seedance.core.clock import Clock, SystemClock
-from seedance.errors import BadResponseError, NetworkError, OutcomeUnknownError
+from seedance.domain.clock import Clock, SystemClock
+from seedance.domain.errors import BadResponseError, NetworkError, OutcomeUnknownError
 
 MAX_BODY = 8 * 1024 * 1024
 SECRET_HEADERS = frozenset({"authorization", "x-security-token", "x-api-key", "api-key"})

@@ -18,7 +18,14 @@ from urllib.parse import quote
 
 import httpx
 
-from seedance.core.models import (
+from seedance.domain.errors import (
+    APIError,
+    BadResponseError,
+    NotFoundError,
+    UnsupportedError,
+    api_error_class,
+)
+from seedance.domain.models import (
     GenerationRequest,
     Role,
     Task,
@@ -26,13 +33,6 @@ from seedance.core.models import (
     TaskStatus,
     Usage,
     from_unix,
-)
-from seedance.errors import (
-    APIError,
-    BadResponseError,
-    NotFoundError,
-    UnsupportedError,
-    api_error_class,
 )
 from seedance.providers.ark import ark_parameters, content_item
 from seedance.providers.base import (

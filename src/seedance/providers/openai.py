@@ -20,8 +20,9 @@ from urllib.parse import quote
 
 import httpx
 
-from seedance.core.catalogue import DEFAULT_RATIO, DEFAULT_RESOLUTION, catalogue
-from seedance.core.models import (
+from seedance.domain.catalogue import DEFAULT_RATIO, DEFAULT_RESOLUTION, catalogue
+from seedance.domain.errors import BadResponseError, ConfigError, UnsupportedError
+from seedance.domain.models import (
     GenerationRequest,
     MediaKind,
     Role,
@@ -31,7 +32,6 @@ from seedance.core.models import (
     Usage,
     from_unix,
 )
-from seedance.errors import BadResponseError, ConfigError, UnsupportedError
 from seedance.providers.ark import ark_parameters, content_item
 from seedance.providers.base import (
     DownloadSource,

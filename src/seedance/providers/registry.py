@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from seedance.core.clock import Clock
-from seedance.errors import ConfigError
-from seedance.profiles import Profile
+from seedance.domain.clock import Clock
+from seedance.domain.errors import ConfigError
+from seedance.domain.profiles import Profile
 from seedance.providers.base import Capabilities, Provider
 from seedance.providers.http import BearerAuth, Credentials, HttpClient, RetryPolicy, origin_of
 

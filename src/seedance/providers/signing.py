@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, quote
 
 import httpx
 
-from seedance.core.clock import Clock, SystemClock
+from seedance.domain.clock import Clock, SystemClock
 from seedance.providers.http import Credentials
 
 ALGORITHM = "HMAC-SHA256"

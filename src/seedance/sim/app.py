@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from seedance.core.clock import Clock, SystemClock
+from seedance.domain.clock import Clock, SystemClock
 from seedance.sim import ark, assets, media, newapi, openai
 from seedance.sim.objectstore import ObjectStore, StoredObject
 from seedance.sim.state import FileState, Ids, SimState, SimTask

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from seedance.core.clock import Clock
+from seedance.domain.clock import Clock
 from seedance.sim.wire import SimRequest, SimResponse
 
 CHUNK = 1 << 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from seedance.core.catalogue import catalogue
+from seedance.domain.catalogue import catalogue
 from seedance.sim import rules
 from seedance.sim.state import SimTask
 from seedance.sim.wire import SimRequest, SimResponse, json_response, openai_error

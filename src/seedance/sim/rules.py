@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from seedance.core.catalogue import Family, catalogue
+from seedance.domain.catalogue import Family, catalogue
 
 if TYPE_CHECKING:
     from seedance.sim.app import Simulator

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seedance.core.catalogue import catalogue
+from seedance.domain.catalogue import catalogue
 
 
 @dataclass

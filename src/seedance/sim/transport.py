@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from seedance.core.clock import Clock
+from seedance.domain.clock import Clock
 from seedance.sim.app import SimConfig, Simulator
 from seedance.sim.state import FileState
 from seedance.sim.wire import SimRequest, SimResponse

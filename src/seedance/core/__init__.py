@@ -1,1 +1,0 @@
-"""The domain: models, catalogue, validation, polling, downloads, journal, chain."""

@@ -1,0 +1,1 @@
+"""The domain: models, catalogue, profiles, errors, clock and paths; imports nothing above it."""

@@ -1,0 +1,341 @@
+"""The profile store (`profiles.toml`) and the built-in presets (DESIGN "Profiles")."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shlex
+import stat
+import subprocess
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+
+from seedance import data
+from seedance.domain.errors import ConfigError
+from seedance.domain.models import CreateSettings, GenerationParams
+
+PROFILES_FILE = "profiles.toml"
+KEY_OVERRIDE_ENV = "SEEDANCE_API_KEY"
+_KEY_SOURCES = ("api_key", "api_key_env", "api_key_cmd")
+DEFAULT_KEYS = (*CreateSettings.model_fields, "model")  # what [profiles.NAME.defaults] takes
+
+
+class Profile(BaseModel):
+    """A profile with its preset applied: everything needed to talk to one provider."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    name: str
+    preset: str | None = None
+    title: str | None = None
+    api: Literal["ark", "openai", "newapi"]
+    flavor: str | None = None
+    base_url: str
+    api_key: SecretStr | None = None
+    api_key_env: str | None = None
+    api_key_cmd: str | None = None
+    model: str | None = None
+    vocabulary: str | None = None
+    assets_url: str | None = None
+    assets_auth: Literal["bearer", "aksk"] | None = None
+    assets_region: str | None = None
+    access_key_env: str | None = None
+    secret_key_env: str | None = None
+    references: Literal["any", "assets"] = "any"
+    upload_cmd: str | None = None
+    asset_group: str | None = None
+    simulator: Literal["inprocess"] | None = None
+    rate_limit: int = 600
+    defaults: dict[str, Any] = {}
+
+    @field_validator("base_url", "assets_url")
+    @classmethod
+    def _safe_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        check_url_scheme(value)
+        return value
+
+    @field_validator("vocabulary")
+    @classmethod
+    def _known_vocabulary(cls, value: str | None) -> str | None:
+        from seedance.domain.catalogue import catalogue
+
+        if value is not None and value not in catalogue().vocabularies:
+            names = ", ".join(catalogue().vocabularies)
+            raise ValueError(f"unknown vocabulary '{value}' (one of: {names})")
+        return value
+
+    @field_validator("defaults")
+    @classmethod
+    def _known_defaults(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(DEFAULT_KEYS))
+        if not unknown:
+            try:
+                GenerationParams.model_validate(value)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise ValueError(f"{where}: {err['msg']}") from None
+        if unknown:
+            raise ValueError(
+                f"unknown default {', '.join(unknown)} (allowed: {', '.join(DEFAULT_KEYS)})"
+            )
+        return value
+
+    # -- credentials -------------------------------------------------------------------------
+
+    def key_source(self, environ: Mapping[str, str]) -> str:
+        """Where the API key comes from, for people: never the key itself."""
+        if environ.get(KEY_OVERRIDE_ENV):
+            return f"environment variable {KEY_OVERRIDE_ENV}"
+        if self.api_key is not None:
+            return "api_key in profiles.toml" if self.preset != "demo" else "built in (demo)"
+        if self.api_key_cmd:  # its program only: the arguments might hold a secret
+            program = self.api_key_cmd.split()[0] if self.api_key_cmd.split() else ""
+            return f"api_key_cmd (`{program} …`)"
+        if self.api_key_env:
+            state = "set" if environ.get(self.api_key_env) else "not set"
+            return f"environment variable {self.api_key_env} ({state})"
+        return "nowhere (no api_key, api_key_env or api_key_cmd)"
+
+    def api_key_value(self, environ: Mapping[str, str]) -> str:
+        """The key: SEEDANCE_API_KEY, else api_key, api_key_cmd or api_key_env, in that order."""
+        if environ.get(KEY_OVERRIDE_ENV):
+            return environ[KEY_OVERRIDE_ENV]
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        if self.api_key_cmd:
+            return run_key_command(self.api_key_cmd)
+        if self.api_key_env and environ.get(self.api_key_env):
+            return environ[self.api_key_env]
+        where = f"set {self.api_key_env}" if self.api_key_env else "add api_key_env to the profile"
+        raise ConfigError(
+            f"no API key for profile '{self.name}'",
+            hint=f"{where}, or set {KEY_OVERRIDE_ENV} (see `seedance profiles show {self.name}`)",
+        )
+
+    def access_keys(self, environ: Mapping[str, str]) -> tuple[str, str]:
+        """The access key pair for a signed (aksk) asset library."""
+        ak_env = self.access_key_env or "VOLC_ACCESSKEY"
+        sk_env = self.secret_key_env or "VOLC_SECRETKEY"
+        ak, sk = environ.get(ak_env), environ.get(sk_env)
+        if not ak or not sk:
+            raise ConfigError(
+                f"the asset library of profile '{self.name}' signs requests with an access key",
+                hint=f"set {ak_env} and {sk_env}",
+            )
+        return ak, sk
+
+
+def is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url_scheme(url: str) -> None:
+    """https everywhere; http only for a loopback host (a local simulator)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and is_loopback(parts.hostname):
+        return
+    if parts.scheme == "http":
+        raise ValueError(f"{url}: http:// is only allowed for loopback hosts; use https://")
+    raise ValueError(f"{url}: not an https:// URL")
+
+
+def run_key_command(command: str) -> str:
+    """Run `api_key_cmd` (no shell) and return its first output line."""
+    try:
+        done = subprocess.run(
+            shlex.split(command), capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        raise ConfigError(f"api_key_cmd `{command}` could not run: {exc}") from None
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        raise ConfigError(
+            f"api_key_cmd `{command}` gave no key (exit {done.returncode})",
+            hint="run it yourself to see why",
+        )
+    return lines[0].strip()
+
+
+def presets() -> dict[str, dict[str, Any]]:
+    """The built-in presets, by name."""
+    return data.load("presets.toml")
+
+
+def build_profile(name: str, values: Mapping[str, Any]) -> Profile:
+    """Apply the preset a profile names (or its own name, if that is a preset) and validate."""
+    if not isinstance(values.get("preset", ""), str):
+        raise ConfigError(f"profile '{name}': preset must be a name", hint=_fix_hint())
+    if not isinstance(values.get("defaults", {}), dict):
+        raise ConfigError(f"profile '{name}': defaults must be a table", hint=_fix_hint())
+    preset_name = values.get("preset") or (name if name in presets() else None)
+    if preset_name is not None and preset_name not in presets():
+        raise ConfigError(
+            f"profile '{name}': unknown preset '{preset_name}'",
+            hint=f"one of: {', '.join(presets())}",
+        )
+    merged: dict[str, Any] = dict(presets().get(preset_name, {})) if preset_name else {}
+    if any(values.get(k) for k in _KEY_SOURCES):  # the profile's own key source wins
+        for key in _KEY_SOURCES:
+            merged.pop(key, None)
+    merged.update({k: v for k, v in values.items() if k != "defaults"})
+    merged["defaults"] = {**merged.get("defaults", {}), **values.get("defaults", {})}
+    merged["name"], merged["preset"] = name, preset_name
+    if "CallbackURL" in merged["defaults"]:  # seeds/001's alias
+        merged["defaults"].setdefault("callback_url", merged["defaults"].pop("CallbackURL"))
+    try:
+        return Profile.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "profile"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"profile '{name}': {where}: {msg}", hint=_fix_hint()) from None
+
+
+def _fix_hint() -> str:
+    return "fix it with `seedance profiles add NAME ...` or edit profiles.toml"
+
+
+class ProfileStore:
+    """`profiles.toml` in the config directory, written atomically at mode 0600."""
+
+    def __init__(self, config_dir: Path, warn: Callable[[str], None] | None = None) -> None:
+        self.path = config_dir / PROFILES_FILE
+        self._warn = warn
+        self._doc: dict[str, Any] | None = None
+
+    def read(self) -> dict[str, Any]:
+        if self._doc is None:
+            self._doc = self._load()
+        return self._doc
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read {self.path}: {exc.strerror}") from None
+        if info.st_mode & 0o077 and self._warn is not None:
+            mode = stat.filemode(info.st_mode)
+            self._warn(f"{self.path} is readable by others ({mode}); run: chmod 600 {self.path}")
+        try:
+            doc = tomllib.loads(self.path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"{self.path} is not valid TOML: {exc}", hint="fix the file or move it away"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read {self.path}: {exc.strerror}") from None
+        profiles = doc.get("profiles", {})
+        if not isinstance(profiles, dict) or not all(
+            isinstance(v, dict) for v in profiles.values()
+        ):
+            raise ConfigError(f"{self.path}: [profiles.NAME] must be tables", hint=_fix_hint())
+        if not isinstance(doc.get("default_profile", ""), str):
+            raise ConfigError(f"{self.path}: default_profile must be a string", hint=_fix_hint())
+        return doc
+
+    def write(self, doc: dict[str, Any]) -> None:
+        import tomli_w
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            tomli_w.dump(doc, fh)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+        self._doc = doc
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def stored(self) -> dict[str, dict[str, Any]]:
+        return dict(self.read().get("profiles", {}))
+
+    def names(self) -> list[str]:
+        """Profiles in the file, then built-in presets usable by name."""
+        stored = list(self.stored())
+        return stored + [p for p in presets() if p not in stored]
+
+    def default_name(self) -> str | None:
+        return self.read().get("default_profile") or None
+
+    def get(self, name: str) -> Profile:
+        stored = self.stored()
+        if name in stored:
+            return build_profile(name, stored[name])
+        if name in presets():
+            return build_profile(name, {})
+        hint = "see `seedance profiles list`, or create it with `seedance profiles add`"
+        raise ConfigError(f"no profile named '{name}'", hint=hint)
+
+    def select(self, name: str | None, environ: Mapping[str, str]) -> Profile:
+        """The profile to use: --profile, $SEEDANCE_PROFILE, default_profile, the only one."""
+        chosen = name or environ.get("SEEDANCE_PROFILE") or self.default_name()
+        if not chosen and len(self.stored()) == 1:
+            chosen = next(iter(self.stored()))
+        if not chosen:
+            raise ConfigError(
+                "no profile selected",
+                hint='try `seedance -p demo create "a paper boat"` offline, or add one with '
+                "`seedance profiles add NAME --preset byteplus`",
+            )
+        return self.get(chosen)
+
+    # -- changes -----------------------------------------------------------------------------
+
+    def add(self, name: str, values: dict[str, Any], *, make_default: bool = False) -> Profile:
+        profile = build_profile(name, values)  # validate before writing anything
+        doc = dict(self.read())
+        doc.setdefault("profiles", {})[name] = values
+        if make_default or not doc.get("default_profile"):
+            doc["default_profile"] = name
+        self.write(_ordered(doc))
+        return profile
+
+    def remove(self, name: str) -> None:
+        doc = dict(self.read())
+        if name not in doc.get("profiles", {}):
+            raise ConfigError(f"no profile named '{name}' in {self.path}")
+        del doc["profiles"][name]
+        if doc.get("default_profile") == name:
+            doc.pop("default_profile")
+        self.write(_ordered(doc))
+
+    def use(self, name: str) -> None:
+        self.get(name)
+        doc = dict(self.read())
+        doc["default_profile"] = name
+        self.write(_ordered(doc))
+
+    def remember(self, name: str, key: str, value: Any) -> None:
+        """Store one setting in a profile (e.g. the asset group it created)."""
+        doc = dict(self.read())
+        doc.setdefault("profiles", {}).setdefault(name, {})[key] = value
+        self.write(_ordered(doc))
+
+
+def _ordered(doc: dict[str, Any]) -> dict[str, Any]:
+    """default_profile first, then the profiles: how people expect to read the file."""
+    out: dict[str, Any] = {}
+    if doc.get("default_profile"):
+        out["default_profile"] = doc["default_profile"]
+    out.update({k: v for k, v in doc.items() if k != "default_profile"})
+    return out

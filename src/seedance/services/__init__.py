@@ -1,0 +1,1 @@
+"""The services: the library users import (client, polling, downloads, journal, assets, chain)."""

@@ -1,0 +1,218 @@
+"""The storyboard file (`shots.toml`): its format, and the graph of shots it describes.
+
+[defaults]            any create parameter, for every shot
+[[shots]]
+id = "dawn"           unique; used in file names
+prompt = "..."        or prompt_file = "dawn.txt" (relative to the storyboard)
+continue = false      start fresh instead of from the previous shot's last frame
+after = "dawn"        start from the last frame of that shot instead
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from seedance.domain.errors import StoryboardError
+from seedance.domain.models import CreateSettings, GenerationParams
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class ShotSettings(CreateSettings):
+    """Every create parameter a storyboard may set, for all shots or one."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    model: str | None = None
+    images: list[str] | None = None
+    videos: list[str] | None = None
+    audios: list[str] | None = None
+
+
+class ShotEntry(ShotSettings):
+    """One `[[shots]]` table."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    prompt: str | None = None
+    prompt_file: str | None = None
+    first_frame: str | None = None
+    last_frame: str | None = None
+    continue_: bool | None = Field(None, alias="continue")
+    after: str | None = None
+
+
+class StoryboardFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    defaults: ShotSettings = Field(default_factory=ShotSettings)
+    shots: list[ShotEntry] = Field(min_length=1)
+
+
+@dataclass
+class Shot:
+    """A shot ready to plan: its parameters merged with the defaults, its place in the graph."""
+
+    index: int  # 1-based, in file order
+    id: str
+    params: GenerationParams
+    parent: str | None
+    children: list[str] = field(default_factory=list)
+
+    @property
+    def stem(self) -> str:
+        """`NN-<id>`: how the shot's files are named."""
+        return f"{self.index:02d}-{self.id}"
+
+
+@dataclass
+class Storyboard:
+    path: Path
+    shots: list[Shot]
+
+    @property
+    def by_id(self) -> dict[str, Shot]:
+        return {shot.id: shot for shot in self.shots}
+
+    def descendants(self, shot_id: str) -> list[str]:
+        found: list[str] = []
+        stack = list(self.by_id[shot_id].children)
+        while stack:
+            child = stack.pop(0)
+            found.append(child)
+            stack.extend(self.by_id[child].children)
+        return found
+
+    def roots(self) -> list[Shot]:
+        return [shot for shot in self.shots if shot.parent is None]
+
+
+def load(path: Path) -> Storyboard:
+    """Read and check a storyboard; every problem names the file, the shot and the field."""
+    try:
+        raw = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise StoryboardError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoryboardError(f"{path}: cannot read it: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise StoryboardError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        document = StoryboardFile.model_validate(raw)
+    except ValidationError as exc:
+        raise StoryboardError(_describe(path, raw, exc)) from None
+    return _build(path, document)
+
+
+def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    where = str(path)
+    if loc[:1] == ["shots"] and len(loc) > 1 and isinstance(loc[1], int):
+        shots = raw.get("shots") or []
+        entry = shots[loc[1]] if loc[1] < len(shots) and isinstance(shots[loc[1]], dict) else {}
+        where += f": shot '{entry.get('id', loc[1] + 1)}'"
+        loc = loc[2:]
+    elif loc[:1] == ["defaults"]:
+        where += ": [defaults]"
+        loc = loc[1:]
+    name = ".".join(str(p) for p in loc) or "storyboard"
+    if err["type"] == "extra_forbidden":
+        return f"{where}: unknown field '{name}'"
+    if err["type"] == "missing":
+        return f"{where}: '{name}' is required"
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "string_pattern_mismatch":
+        message = "ids use letters, digits, '-', '_' and '.' (at most 64)"
+    return f"{where}: field '{name}': {message}"
+
+
+def _build(path: Path, document: StoryboardFile) -> Storyboard:
+    base = path.parent
+    defaults = document.defaults.model_dump(exclude_none=True)
+    seen: set[str] = set()
+    shots: list[Shot] = []
+    for number, entry in enumerate(document.shots, start=1):
+        where = f"{path}: shot '{entry.id}'"
+        if entry.id in seen:
+            raise StoryboardError(f"{where}: the id is used twice")
+        seen.add(entry.id)
+        prompt = _prompt(entry, base, where)
+        values = {
+            **defaults,
+            **entry.model_dump(include=set(ShotSettings.model_fields), exclude_none=True),
+        }
+        params = GenerationParams(
+            prompt=prompt, first_frame=entry.first_frame, last_frame=entry.last_frame, **values
+        )
+        parent = _parent(entry, shots, where)
+        shots.append(Shot(number, entry.id, params, parent))
+    board = Storyboard(path, shots)
+    by_id = board.by_id
+    for shot in shots:
+        if shot.parent is not None:
+            if shot.parent not in by_id:
+                raise StoryboardError(
+                    f"{path}: shot '{shot.id}': after = '{shot.parent}' names no shot"
+                )
+            if shot.parent == shot.id:
+                raise StoryboardError(f"{path}: shot '{shot.id}': a shot cannot come after itself")
+            by_id[shot.parent].children.append(shot.id)
+    _check_cycles(board)
+    return board
+
+
+def _prompt(entry: ShotEntry, base: Path, where: str) -> str | None:
+    if entry.prompt is not None and entry.prompt_file is not None:
+        raise StoryboardError(f"{where}: give prompt or prompt_file, not both")
+    if entry.prompt_file is None:
+        return entry.prompt
+    file = base / entry.prompt_file
+    try:
+        return file.read_text("utf-8").strip() or None
+    except FileNotFoundError:
+        raise StoryboardError(f"{where}: field 'prompt_file': {file} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoryboardError(f"{where}: field 'prompt_file': cannot read {file}: {exc}") from None
+
+
+def _parent(entry: ShotEntry, earlier: list[Shot], where: str) -> str | None:
+    if entry.after is not None:
+        if entry.continue_ is False:
+            raise StoryboardError(f"{where}: 'after' and 'continue = false' contradict each other")
+        if entry.first_frame is not None:
+            raise StoryboardError(
+                f"{where}: a shot with 'after' starts from that shot's last "
+                "frame; remove 'first_frame'"
+            )
+        return entry.after
+    if entry.continue_ is False or not earlier:
+        return None
+    if entry.first_frame is not None:
+        if entry.continue_ is True:
+            raise StoryboardError(
+                f"{where}: 'continue = true' starts from the previous shot's "
+                "last frame; remove 'first_frame'"
+            )
+        raise StoryboardError(
+            f"{where}: has its own 'first_frame' but would start from the previous shot's last "
+            "frame; add 'continue = false' to use your own"
+        )
+    return earlier[-1].id
+
+
+def _check_cycles(board: Storyboard) -> None:
+    by_id = board.by_id
+    for shot in board.shots:
+        seen = [shot.id]
+        current = shot.parent
+        while current is not None:
+            if current in seen:
+                loop = " -> ".join([*reversed(seen), current])
+                raise StoryboardError(f"{board.path}: shots depend on each other in a loop: {loop}")
+            seen.append(current)
+            current = by_id[current].parent

@@ -1,0 +1,379 @@
+"""The seedance client: the domain operations the CLI renders and Python users call.
+
+from seedance import Client
+with Client.from_profile("demo") as client:
+    prepared = client.prepare(GenerationParams(prompt="a paper boat at dawn"))
+    task = client.create(prepared)
+    client.wait([task.id])
+    client.download(client.get(task.id), Path("boat.mp4"))
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from seedance.domain.catalogue import ModelSpec
+from seedance.domain.clock import Clock, SystemClock
+from seedance.domain.errors import (
+    AuthError,
+    BadResponseError,
+    OutcomeUnknownError,
+    SeedanceError,
+    ServerError,
+    UsageError,
+)
+from seedance.domain.models import (
+    DownloadResult,
+    GenerationParams,
+    Reference,
+    Task,
+    TaskStatus,
+)
+from seedance.domain.profiles import Profile, ProfileStore
+from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskPage
+from seedance.providers.registry import connect
+from seedance.services import crashpoints, references
+from seedance.services.asset_cache import file_sha256
+from seedance.services.downloads import download
+from seedance.services.journal import Entry, Journal
+from seedance.services.polling import Listener, Waiter, Watch, typical_duration
+from seedance.services.prepare import Prepared, prepare, redact_body, resolve_model
+from seedance.services.resume import lost_task
+
+Notify = Callable[[str], None]
+
+
+class Client:
+    """One profile's provider, journal and clock."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        provider: Provider,
+        *,
+        journal: Journal,
+        clock: Clock,
+        environ: Mapping[str, str],
+        data_dir: Path,
+        store: ProfileStore | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        self.profile = profile
+        self.provider = provider
+        self.journal = journal
+        self.clock = clock
+        self.environ = environ
+        self.data_dir = data_dir
+        self.store = store
+        self.notify = notify or (lambda _text: None)
+        self._assets: Any = None
+        self._expected: dict[str, float | None] = {}
+
+    @classmethod
+    def from_profile(
+        cls,
+        name: str | None = None,
+        *,
+        config_dir: Path | None = None,
+        data_dir: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> Client:
+        """A client for a named profile, with the same lookup rules as the CLI."""
+        from seedance.domain.paths import default_config_dir, default_data_dir
+
+        environ = os.environ if environ is None else environ
+        config_dir = config_dir or default_config_dir(environ)
+        data_dir = data_dir or default_data_dir(environ)
+        clock = clock or SystemClock()
+        store = ProfileStore(config_dir)
+        profile = store.select(name, environ)
+        provider = connect(
+            profile, environ=environ, clock=clock, data_dir=data_dir, transport=transport
+        )
+        return cls(
+            profile,
+            provider,
+            journal=Journal(data_dir),
+            clock=clock,
+            environ=environ,
+            data_dir=data_dir,
+            store=store,
+        )
+
+    def close(self) -> None:
+        self.provider.http.close()
+        self.journal.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.provider.capabilities
+
+    # -- preparing ---------------------------------------------------------------------------
+
+    def resolve_model(self, name: str | None, *, validate: bool = True) -> ModelSpec | None:
+        """The model spec for `name` (or the profile's model) on this provider."""
+        return resolve_model(self.profile, name, validate=validate)
+
+    def prepare(
+        self,
+        params: GenerationParams,
+        *,
+        validate: bool = True,
+        dry_run: bool = False,
+        base_dir: Path | None = None,
+        frame: Reference | None = None,
+    ) -> Prepared:
+        """Apply the profile, choose the model, check everything, resolve media, build the
+        body (see core/prepare.py); nothing is sent."""
+        return prepare(
+            self.profile,
+            self.provider,
+            self.asset_resolver,
+            params,
+            validate=validate,
+            dry_run=dry_run,
+            base_dir=base_dir,
+            frame=frame,
+        )
+
+    def asset_resolver(self) -> references.AssetResolver | None:
+        """The profile's asset library as a resolver, when it has one."""
+        if self._assets is None and self.profile.assets_url:
+            from seedance.services.assets import AssetService
+
+            self._assets = AssetService.for_client(self)
+        return self._assets
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def create(self, prepared: Prepared, *, output_path: str | None = None) -> Task:
+        """Send a create, journaled before and after. Never retried once it may have arrived."""
+        row = self.journal.begin(
+            profile=self.profile.name,
+            dialect=self.provider.dialect,
+            base_url=self.profile.base_url,
+            body=redact_body(prepared.body),
+            request_hash=prepared.request_hash,
+            model=prepared.request.model,
+            resolution=prepared.request.resolution,
+            duration=prepared.request.duration,
+            prompt=prepared.request.prompt,
+            output_path=output_path,
+            at=self.clock.time(),
+        )
+        crashpoints.reached("create-sending")
+        try:
+            with self.explain_auth():
+                task = self.provider.create(prepared.body)
+        except (OutcomeUnknownError, ServerError, BadResponseError) as exc:
+            # it may have arrived: a lost answer, a 5xx, or an answer we cannot read (even a
+            # 200 without a task id may have made one)
+            self.journal.unknown(row, exc.message, self.clock.time())
+            raise self._unknown(exc) from None
+        except SeedanceError as exc:
+            self.journal.rejected(row, str(exc), self.clock.time())
+            raise
+        crashpoints.reached("create-sent")
+        self.journal.created(row, task.id, self.clock.time())
+        crashpoints.reached("create-created")
+        return task
+
+    def _unknown(self, exc: SeedanceError) -> OutcomeUnknownError:
+        where = (
+            "`seedance tasks list` shows the tasks the server has"
+            if self.capabilities.can_list
+            else "the provider's console shows whether a task was created"
+        )
+        return OutcomeUnknownError(
+            f"the create may have reached the server, but its answer was lost ({exc.message})",
+            hint=f"it was not sent again, so nothing is billed twice; {where}, and "
+            "`seedance tasks list --local` the journal",
+            exit_status=exc.exit_status,
+        )
+
+    def resumable(self, prepared: Prepared, output_path: str, again: str) -> Entry | None:
+        """An earlier, unfinished create of this very request to this very output: its entry
+        (with the task, found on the server if its answer was lost), or None to create now.
+
+        `again` says how the user forces a new create when seedance cannot tell."""
+        entry = self.journal.latest_for(self.profile.name, prepared.request_hash, output_path)
+        if entry is None or entry.downloaded_at is not None:
+            return None
+        if entry.state == "created":
+            return entry
+        with self.explain_auth():
+            task = lost_task(self.provider, self.journal, entry, again)
+        if task is None:
+            self.journal.rejected(entry.row, "never reached the server", self.clock.time())
+            self.notify("the interrupted create never reached the server; sending it now")
+            return None
+        self.journal.adopt(entry.row, task.id, self.clock.time())
+        self.notify(f"found the task of the interrupted create: {task.id}")
+        return self.journal.find(task.id)
+
+    def finished(self, prepared: Prepared, output_path: Path) -> Entry | None:
+        """This very request already saved its video at `output_path` (a file, or a directory
+        it was saved in), say just before a crash. Only the file seedance wrote counts: its
+        SHA-256 was journaled before the rename that put it there."""
+        entry = self.journal.latest_for(
+            self.profile.name, prepared.request_hash, str(output_path), states=("created",)
+        )
+        if entry is None or entry.task_id is None or entry.sha256 is None:
+            return None
+        saved = Path(entry.saved_path or output_path)
+        if not saved.is_file() or file_sha256(saved) != entry.sha256:
+            return None
+        if entry.downloaded_at is None:
+            self.journal.downloaded(
+                entry.task_id,
+                path=str(saved),
+                sha256=entry.sha256,
+                size=saved.stat().st_size,
+                at=self.clock.time(),
+            )
+        return self.journal.find(entry.task_id)
+
+    def get(self, task_id: str) -> Task:
+        with self.explain_auth():
+            task = self.provider.get(task_id)
+        self._observe(task)
+        return task
+
+    def wait(
+        self,
+        task_ids: list[str],
+        *,
+        timeout: float | None = None,
+        on_update: Listener | None = None,
+        just_created: bool = False,
+        stop: threading.Event | None = None,
+    ) -> list[Watch]:
+        def listen(watch: Watch) -> None:
+            if watch.task is not None:
+                self._observe(watch.task)
+            if on_update is not None:
+                on_update(watch)
+
+        waiter = Waiter(self.provider, self.clock, expected=self.expected_run, on_update=listen)
+        with self.explain_auth():
+            return waiter.wait(task_ids, timeout=timeout, just_created=just_created, stop=stop)
+
+    def expected_run(self, task: Task) -> float | None:
+        """How long a task like this one usually takes, learned from the journal."""
+        if task.id not in self._expected:
+            entry = self.journal.find(task.id)
+            samples = (
+                self.journal.run_seconds(
+                    base_url=entry.base_url,
+                    model=entry.model,
+                    resolution=entry.resolution,
+                    duration=entry.duration,
+                )
+                if entry is not None
+                else []
+            )
+            self._expected[task.id] = typical_duration(samples)
+        return self._expected[task.id]
+
+    def _observe(self, task: Task) -> None:
+        error = f"{task.error.code}: {task.error.message}" if task.error else None
+        tokens = task.usage.completion_tokens if task.usage else None
+        self.journal.observe(
+            task.id, status=task.status.value, at=self.clock.time(), tokens=tokens, error=error
+        )
+
+    def download(
+        self,
+        task: Task,
+        dest: Path,
+        *,
+        what: Literal["video", "last_frame"] = "video",
+        on_progress: Callable[[int, int | None], None] | None = None,
+    ) -> DownloadResult:
+        """Save a finished task's video (or last frame), refreshing an expired URL as needed."""
+        current = task
+
+        def source(expired: bool):  # type: ignore[no-untyped-def]
+            nonlocal current
+            if expired:
+                self.notify("the result URL expired; asking for a fresh one")
+                current = self.get(current.id)
+            return self.provider.download_source(current, what)
+
+        def saving(result: DownloadResult) -> None:
+            if what == "video":
+                self.journal.saving(task.id, **_saved_file(result))
+
+        with self.explain_auth():
+            result = download(
+                self.provider.http,
+                source,
+                dest,
+                identity=f"{task.id}:{what}",
+                on_progress=on_progress,
+                before_rename=saving,
+            )
+        if what == "video":
+            self.journal.downloaded(task.id, **_saved_file(result), at=self.clock.time())
+        return result
+
+    def cancel(self, task_id: str, *, force: bool = False) -> CancelOutcome:
+        """Cancel a queued task, delete a finished one; the journal keeps its last state.
+
+        A finished task whose video this machine made but never saved is not deleted unless
+        `force`: it is a paid video, and deleting it loses it."""
+        if not self.capabilities.can_cancel:  # refuse without a request
+            return self.provider.cancel(Task(id=task_id, profile=self.profile.name))
+        task = self.get(task_id)
+        entry = self.journal.find(task_id)
+        unsaved = entry is not None and entry.downloaded_at is None
+        if task.status is TaskStatus.SUCCEEDED and unsaved and not force:
+            raise UsageError(
+                f"task {task_id} finished but its video was never saved; deleting it loses it",
+                hint=f"save it first with `seedance download {task_id}`, or pass --force",
+            )
+        with self.explain_auth():
+            outcome = self.provider.cancel(task)
+        if outcome == "cancelled":
+            self.journal.observe(
+                task_id, status="cancelled", at=self.clock.time(), tokens=None, error=None
+            )
+        return outcome
+
+    def list_tasks(self, **filters: Any) -> TaskPage:
+        with self.explain_auth():
+            return self.provider.list(**filters)
+
+    @contextmanager
+    def explain_auth(self) -> Iterator[None]:
+        """Auth failures say which profile and key source were used (never the key)."""
+        try:
+            yield
+        except AuthError as exc:
+            source = self.profile.key_source(self.environ)
+            exc.hint = (
+                f"profile '{self.profile.name}' used the key from {source}; "
+                f"check it with `seedance profiles show {self.profile.name}`"
+                + (f"; {exc.hint}" if exc.hint else "")
+            )
+            raise
+
+
+def _saved_file(result: DownloadResult) -> dict[str, Any]:
+    """What the journal records of a saved file: where it is, its SHA-256 and its size."""
+    return {"path": str(Path(result.path).resolve()), "sha256": result.sha256, "size": result.bytes}

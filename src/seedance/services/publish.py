@@ -1,0 +1,81 @@
+"""Publishing a local file with the profile's `upload_cmd`, so the asset library can fetch it."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from seedance.domain.errors import ConfigError
+from seedance.services.asset_cache import file_sha256
+
+if TYPE_CHECKING:
+    from seedance.domain.profiles import Profile
+
+UPLOAD_CMD_TIMEOUT = 900.0
+
+
+def publish(
+    profile: Profile, path: Path, environ: Mapping[str, str], notify: Callable[[str], None]
+) -> str:
+    """Run the profile's upload_cmd for a local file; its last output line is the URL."""
+    command = profile.upload_cmd
+    if not command:
+        raise ConfigError(
+            f"profile '{profile.name}' cannot upload local files: it has no upload_cmd",
+            hint=f"set upload_cmd in [profiles.{profile.name}] of profiles.toml to a "
+            "command that publishes {path} and prints its public https:// URL last, e.g. "
+            '"rclone copyto {path} remote:bucket/{name}" plus a URL printer; '
+            "or pass a public https:// URL or an asset://ID instead",
+        )
+    argv = upload_argv(command, path)
+    notify(f"publishing {path.name} with upload_cmd")
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=UPLOAD_CMD_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(environ),
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ConfigError(f"upload_cmd `{command}` could not run: {exc}") from None
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or [""])[-1]
+        raise ConfigError(
+            f"upload_cmd failed (exit {done.returncode}) for {path}"
+            + (f": {tail}" if tail else ""),
+            hint="run the command yourself to see why",
+        )
+    lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    url = lines[-1] if lines else ""
+    if not url.lower().startswith("https://"):
+        raise ConfigError(
+            f"upload_cmd printed no https:// URL last for {path}"
+            + (f" (it printed {url[:80]!r})" if url else ""),
+            hint="make the command print the file's public https:// URL as its last line",
+        )
+    return url
+
+
+def upload_argv(command: str, path: Path) -> list[str]:
+    """The upload_cmd split like a shell would, then {path}, {name}, {sha256} put in each word."""
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(f"upload_cmd `{command}` cannot be parsed: {exc}") from None
+    if not words:
+        raise ConfigError("upload_cmd is empty")
+    values = {"{path}": str(path.resolve()), "{name}": path.name}
+    if any("{sha256}" in word for word in words):
+        values["{sha256}"] = file_sha256(path)
+    out = []
+    for word in words:
+        for placeholder, value in values.items():
+            word = word.replace(placeholder, value)
+        out.append(word)
+    return out

@@ -1,0 +1,279 @@
+"""Storyboards end to end against the simulator."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from support import run_process
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def storyboard(world, name: str, text: str | None = None) -> Path:
+    """A storyboard in the world's directory: an example by name, or the text given."""
+    path = world.root / f"{name}.toml"
+    if text is None:
+        shutil.copy(EXAMPLES / f"{name}.toml", path)
+        if (EXAMPLES / "media").exists() and not (world.root / "media").exists():
+            shutil.copytree(EXAMPLES / "media", world.root / "media")
+    else:
+        path.write_text(text)
+    return path
+
+
+def manifest(world, name: str) -> dict:
+    return json.loads((world.root / name / "chain.json").read_text())
+
+
+def frame_of(body: dict) -> str | None:
+    for item in body["content"]:
+        if item.get("role") == "first_frame":
+            return item["image_url"]["url"]
+    return None
+
+
+def test_three_shots_each_starting_from_the_previous_last_frame(run, sim, world):
+    storyboard(world, "linear")
+    result = run("chain", "linear.toml")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == str(world.root / "linear")
+    creates = [r.json() for r in sim.creates()]
+    ids = [
+        m["shots"][s]["task_id"]
+        for m in [manifest(world, "linear")]
+        for s in ("dawn", "bridge", "sea")
+    ]
+    assert frame_of(creates[0]) is None
+    assert f"/frames/{ids[0]}.png?" in frame_of(creates[1])
+    assert f"/frames/{ids[1]}.png?" in frame_of(creates[2])
+    assert [c.get("return_last_frame") for c in creates] == [True, True, None]
+    done = manifest(world, "linear")["shots"]
+    for shot_id, stem in (("dawn", "01-dawn"), ("bridge", "02-bridge"), ("sea", "03-sea")):
+        clip = world.root / "linear" / f"{stem}.mp4"
+        assert done[shot_id]["state"] == "done"
+        assert done[shot_id]["sha256"] == hashlib.sha256(clip.read_bytes()).hexdigest()
+        assert done[shot_id]["tokens"] and done[shot_id]["cost"] > 0
+    assert (world.root / "linear" / "01-dawn.last.png").exists()
+
+
+def test_branches_run_concurrently_and_concat(run, sim, world):
+    storyboard(world, "branching")
+    result = run("chain", "branching.toml", "--concat", "--concurrency", "2")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip().endswith("film.mp4")
+
+    def task(word: str):
+        return next(t for t in sim.state.tasks.values() if word in (t.prompt or ""))
+
+    dawn, city, bridge, harbor = task("dawn"), task("skyline"), task("bridge"), task("harbor")
+
+    def overlap(a, b) -> bool:
+        return a.created_at < b.finished_at() and b.created_at < a.finished_at()
+
+    assert overlap(dawn, city)  # the two roots run together
+    assert overlap(bridge, harbor)  # so do the two branches from "dawn"
+    assert min(bridge.created_at, harbor.created_at) >= dawn.finished_at()
+    assert (world.root / "branching" / "film.mp4").stat().st_size > 0
+    assert "(remux)" in result.stderr
+
+
+def test_concurrency_one_runs_shots_one_at_a_time(run, sim, world):
+    storyboard(world, "branching")
+    assert run("chain", "branching.toml", "--concurrency", "1").exit_code == 0
+    tasks = sorted(sim.state.tasks.values(), key=lambda t: t.created_at)
+    for earlier, later in itertools.pairwise(tasks):
+        assert later.created_at >= earlier.finished_at()
+
+
+def test_interrupted_run_resumes_without_a_second_create(world, sim_server):
+    storyboard(world, "linear")
+    killed = run_process(
+        world, "-p", "sim-byteplus", "chain", "linear.toml", crash_at="chain-submitted"
+    )
+    assert killed.exit_code == -9  # killed right after shot 1 was submitted
+    first = manifest(world, "linear")["shots"]["dawn"]
+    assert first["state"] == "submitted" and first["task_id"]
+    assert len(sim_server.sim.creates()) == 1
+    resumed = run_process(world, "-p", "sim-byteplus", "chain", "linear.toml")
+    assert resumed.exit_code == 0, resumed.stderr
+    creates = sim_server.sim.creates()
+    assert len(creates) == 3  # shot 1 was polled, not created again
+    assert manifest(world, "linear")["shots"]["dawn"]["task_id"] == first["task_id"]
+
+
+def test_a_failed_middle_shot_stops_its_followers_only(run, sim, world):
+    path = storyboard(world, "branching")
+    path.write_text(path.read_text().replace("old stone bridge", "old stone bridge #fail"))
+    result = run("chain", "branching.toml")
+    assert result.exit_code == 5
+    shots = manifest(world, "branching")["shots"]
+    assert shots["bridge"]["state"] == "failed"
+    assert shots["bridge"]["error"]["code"] == "OutputVideoSensitiveContentDetected"
+    assert {shots[s]["state"] for s in ("dawn", "city", "harbor")} == {"done"}
+    assert "1 shot needs attention: bridge" in result.stderr
+    path.write_text(path.read_text().replace(" #fail", ""))
+    before = len(sim.creates())
+    again = run("chain", "branching.toml")
+    assert again.exit_code == 0, again.stderr
+    assert len(sim.creates()) == before + 1  # only the failed shot is made again
+
+
+def test_a_failed_shot_blocks_its_descendants(run, sim, world):
+    path = storyboard(world, "linear")
+    path.write_text(path.read_text().replace("at dawn", "at dawn #fail"))
+    result = run("chain", "linear.toml", "--json")
+    assert result.exit_code == 5
+    states = {k: v["state"] for k, v in json.loads(result.stdout)["shots"].items()}
+    assert states == {"dawn": "failed", "bridge": "blocked", "sea": "blocked"}
+    assert len(sim.creates()) == 1
+
+
+def test_frames_become_assets_on_an_assets_profile(run, sim, world):
+    storyboard(world, "linear")
+    result = run("-p", "sim-phanedge", "chain", "linear.toml")
+    assert result.exit_code == 0, result.stderr
+    creates = [r.json() for r in sim.creates()]
+    frame = frame_of(creates[1])
+    assert frame.startswith("asset://")
+    asset = sim.state.assets[frame.removeprefix("asset://")]
+    first_task = manifest(world, "linear")["shots"]["dawn"]["task_id"]
+    assert f"/frames/{first_task}.png" in asset.url
+
+
+def test_dry_run_sends_nothing_and_max_cost_refuses(run, sim, world):
+    storyboard(world, "branching")
+    plan = run("chain", "branching.toml", "--dry-run", "--json")
+    assert plan.exit_code == 0
+    document = json.loads(plan.stdout)
+    assert [s["id"] for s in document["shots"]] == ["dawn", "bridge", "city", "harbor"]
+    assert document["shots"][1]["after"] == "dawn"
+    assert frame_of(document["shots"][1]["request"]) == "<last frame of 'dawn'>"
+    assert document["total"]["tokens"] == 3 * 108_900 + 173_700
+    assert sim.requests == []
+    text = run("chain", "branching.toml", "--dry-run")
+    assert "02 bridge" in text.stdout and "after dawn" in text.stdout and "total:" in text.stdout
+    refused = run("chain", "branching.toml", "--max-cost", "1")
+    assert refused.exit_code == 2 and "above --max-cost 1" in refused.stderr
+    assert sim.requests == []
+    assert run("chain", "branching.toml", "--max-cost", "10", "--dry-run").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        "sim-byteplus",
+        "sim-volcengine",
+        "sim-phanedge",
+        "sim-kapon-native",
+        "sim-easyrouter",
+        "sim-opeai",
+    ],
+)
+def test_the_same_storyboard_runs_on_every_preset_that_can_chain(run, sim, world, profile):
+    storyboard(world, "linear")
+    result = run("-p", profile, "chain", "linear.toml")
+    assert result.exit_code == 0, result.stderr
+    assert len(sim.creates()) == 3
+    assert all(
+        (world.root / "linear" / f"{s}.mp4").exists() for s in ("01-dawn", "02-bridge", "03-sea")
+    )
+
+
+def test_a_profile_that_cannot_chain_says_so_before_sending(run, sim, world):
+    storyboard(world, "linear")
+    result = run("-p", "sim-kapon", "chain", "linear.toml")
+    assert result.exit_code == 2
+    assert "shot 'bridge'" in result.stderr and "kapon-native" in result.stderr
+    assert sim.requests == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[[shots]]\nid = "a"\nprompt = "x"\n[[shots]]\nid = "a"\nprompt = "y"',
+            "shot 'a': the id is used twice",
+        ),
+        ('[[shots]]\nid = "a"\nprompt = "x"\nafter = "zz"', "after = 'zz' names no shot"),
+        (
+            '[[shots]]\nid = "a"\nprompt = "x"\nafter = "b"\n'
+            '[[shots]]\nid = "b"\nprompt = "y"\nafter = "a"',
+            "loop",
+        ),
+        (
+            '[[shots]]\nid = "a"\nprompt = "x"\nduration = 20',
+            "shot 'a': duration 20 is out of range",
+        ),
+        ('[[shots]]\nid = "a"\nprompt = "x"\nimages = ["nope.png"]', "shot 'a': image file"),
+        ('[[shots]]\nid = "a"\nprompt = "x"\ncolour = "red"', "shot 'a': unknown field 'colour'"),
+        ('[[shots]]\nid = "a"\nprompt = "x"\nduration = "long"', "shot 'a': field 'duration'"),
+        (
+            '[[shots]]\nid = "a"\nprompt = "x"\n'
+            '[[shots]]\nid = "b"\nprompt = "y"\nfirst_frame = "f.png"',
+            "continue = false",
+        ),
+        ('[[shots]]\nid = "a b"\nprompt = "x"', "ids use letters"),
+        (
+            '[defaults]\nmodel = "nope-model"\n[[shots]]\nid = "a"\nprompt = "x"',
+            "unknown model 'nope-model'",
+        ),
+        ("[[shots]\nid = 1", "not valid TOML"),
+        ("shots = []", "shots"),
+        ('[[shots]]\nid = "a"\nprompt_file = "missing.txt"', "field 'prompt_file'"),
+    ],
+)
+def test_storyboard_errors_name_file_shot_and_field(run, sim, world, text, message):
+    storyboard(world, "bad", text)
+    result = run("chain", "bad.toml")
+    assert result.exit_code == 2, result
+    assert message in result.stderr and "bad.toml" in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.startswith("error:")]) == 1
+    assert sim.requests == []
+
+
+def test_a_changed_shot_is_remade_on_purpose_only(run, sim, world):
+    path = storyboard(world, "linear")
+    assert run("chain", "linear.toml").exit_code == 0
+    assert run("chain", "linear.toml").exit_code == 0
+    assert len(sim.creates()) == 3  # nothing to do the second time
+    path.write_text(path.read_text().replace("duration = 8", "duration = 6"))
+    refused = run("chain", "linear.toml")
+    assert refused.exit_code == 2 and "--rerun sea" in refused.stderr
+    assert len(sim.creates()) == 3
+    assert run("chain", "linear.toml", "--rerun", "bridge").exit_code == 0
+    assert len(sim.creates()) == 5  # bridge and what follows it
+    assert run("chain", "linear.toml", "--restart").exit_code == 0
+    assert len(sim.creates()) == 8
+
+
+def test_ctrl_c_stops_and_says_how_to_resume(run, sim, world, monkeypatch):
+    from seedance.services.chain import runner
+
+    storyboard(world, "linear")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "wait", interrupted)
+    result = run("chain", "linear.toml")
+    assert result.exit_code == 130
+    assert "resume with: seedance -p sim-byteplus chain" in result.stderr
+
+
+def test_the_callback_alias_is_checked_like_callback_url(run, sim, world):
+    storyboard(
+        world, "cb", '[[shots]]\nid = "a"\nprompt = "x"\nCallbackURL = "http://example.com/cb"'
+    )
+    result = run("chain", "cb.toml")
+    assert result.exit_code == 2 and "must be an https:// URL" in result.stderr
+    storyboard(
+        world, "cb", '[[shots]]\nid = "a"\nprompt = "x"\nCallbackURL = "https://example.com/cb"'
+    )
+    assert run("chain", "cb.toml").exit_code == 0
+    assert sim.creates()[0].json()["callback_url"] == "https://example.com/cb"

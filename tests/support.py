@@ -1,0 +1,139 @@
+"""Helpers shared by every test: an isolated seedance world, the real CLI in it, keys."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from typer.testing import CliRunner
+
+from seedance.cli.app import app
+from seedance.cli.environment import Environment
+from seedance.domain.clock import FakeClock
+
+KEYS = {
+    "ARK_API_KEY": "ark-test-key-0001",
+    "KAPON_API_KEY": "oh-kapon-test-key",
+    "PHANEDGE_API_KEY": "oh-phanedge-test-key",
+    "OPEAI_API_KEY": "opeai-test-key",
+    "EASYROUTER_API_KEY": "sk-easyrouter-test-key",
+    "VOLC_ACCESSKEY": "AKLTtestaccesskey",
+    "VOLC_SECRETKEY": "testsecretkey==",
+}
+
+
+@dataclass
+class Outcome:
+    """What a command did: exit code, stdout, stderr."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+
+@dataclass
+class World:
+    """One test's seedance world."""
+
+    root: Path
+    environ: dict[str, str]
+    clock: FakeClock
+    transport: Any = None
+
+    @property
+    def config_dir(self) -> Path:
+        return Path(self.environ["SEEDANCE_CONFIG_DIR"])
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.environ["SEEDANCE_DATA_DIR"])
+
+    def write_profiles(self, document: dict[str, Any]) -> Path:
+        path = self.config_dir / "profiles.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(tomli_w.dumps(document).encode())
+        os.chmod(path, 0o600)
+        return path
+
+    def environment(self, **overrides: Any) -> Environment:
+        settings = {
+            "environ": self.environ,
+            "clock": self.clock,
+            "transport": self.transport,
+            "cwd": self.root,
+            "stdout_tty": False,
+            "stderr_tty": False,
+            **overrides,
+        }
+        return Environment(**settings)
+
+    def run(self, *args: str, input: str | None = None, **overrides: Any) -> Outcome:
+        """Run the real CLI (through Typer's CliRunner) in this world."""
+        result = CliRunner().invoke(
+            app,
+            list(args),
+            input=input,
+            obj=self.environment(**overrides),
+            catch_exceptions=True,
+        )
+        exc = result.exception if not isinstance(result.exception, SystemExit) else None
+        return Outcome(result.exit_code, result.stdout, result.stderr, exc)
+
+
+def sim_profiles(origin: str, token: str = "sim-token") -> dict[str, Any]:
+    """profiles.toml pointing a `sim-<preset>` profile at the simulator for every preset."""
+    from seedance.cli.sim import profile_document
+
+    return {"default_profile": "sim-byteplus", "profiles": profile_document(origin, token)}
+
+
+def run_process(world: World, *args: str, crash_at: str | None = None) -> Outcome:
+    """The real `seedance` in a child process (its sleeps take no time; see SEEDANCE_CLOCK)."""
+    import subprocess
+    import sys
+
+    environ = {**world.environ, "SEEDANCE_CLOCK": "fake", "NO_COLOR": "1"}
+    if crash_at:
+        environ["SEEDANCE_CRASH_AT"] = crash_at
+    done = subprocess.run(
+        [sys.executable, "-m", "seedance", *args],
+        cwd=world.root,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return Outcome(done.returncode, done.stdout, done.stderr)
+
+
+SECRET_HEADERS = ("authorization", "x-api-key", "api-key", "x-security-token")
+MEDIA_SUFFIXES = (".mp4", ".png", ".jpg", ".jpeg", ".webp", ".mov")
+
+
+def credential_leaks(requests: list[tuple[str, str, dict[str, str]]]) -> list[str]:
+    """(url, path, headers) of requests to result hosts -> those that carried a credential."""
+    return [url for url, _path, headers in requests if any(h in headers for h in SECRET_HEADERS)]
+
+
+def result_requests(sims: list[Any], mock: Any) -> list[tuple[str, str, dict[str, str]]]:
+    found = []
+    for simulator in sims:
+        for r in simulator.requests:
+            if r.origin == simulator.store.origin:
+                found.append((r.url, r.path, r.headers))
+    if mock is not None:
+        for r in mock.get_requests():
+            path = r.url.path
+            if path.lower().endswith(MEDIA_SUFFIXES) and "/v1/" not in path:
+                headers = {k.lower(): v for k, v in r.headers.items()}
+                found.append((str(r.url), path, headers))
+    return found
