@@ -345,7 +345,8 @@ def _why_slow(
     fixes = []
     if after > 0.5 * sha_pass:
         text += (
-            f"After the last byte seedance spends {after:.2f} s: src/seedance/services/downloads.py "
+            f"After the last byte seedance spends {after:.2f} s: "
+            "src/seedance/services/downloads.py "
             "fsyncs the `.part`, then `_sha256` reads the whole file back to hash it "
             f"({sha_pass:.2f} s per GiB here). "
         )

@@ -347,7 +347,8 @@ def _why_status(
         f"Of the {status:.0f} ms (steps in the table below): the interpreter "
         f"~{ms['seedance --version']:.0f} ms, Typer {step['import typer']:.0f} ms, pydantic "
         f"{step['import pydantic']:.0f} ms, seedance's models {models:.0f} ms, httpx "
-        f"{step['import httpx']:.0f} ms, `seedance.cli.app` {app:.0f} ms, `seedance.services.client` "
+        f"{step['import httpx']:.0f} ms, `seedance.cli.app` {app:.0f} ms, "
+        "`seedance.services.client` "
         f"{step['import seedance.services.client']:.0f} ms, running the command "
         f"{step['run `status ID`']:.0f} ms. "
     )
@@ -372,7 +373,8 @@ def _why_status(
     if probe.get("deferred", 0) < probe.get("models", 0):
         fixes.append(
             (
-                "src/seedance/domain/models.py — `ConfigDict(defer_build=True)` on the models, so a "
+                "src/seedance/domain/models.py — `ConfigDict(defer_build=True)` on the models, "
+                "so a "
                 f"command builds only the schemas it uses ({probe.get('deferred')} of "
                 f"{probe.get('models')} defer now)",
                 0.5 * models,
