@@ -1,11 +1,15 @@
-"""Every error seedance reports, each carrying its exit status (DESIGN "Exit codes").
+"""Every error seedance reports, each carrying its exit status (the README's exit-code table).
 
-The CLI maps an error to output and exit code in exactly one place (`seedance.cli.app`);
-everything below it raises these.
+Errors carry structured facts: the parameter at fault (`field`, in library names), the values
+it allows (`allowed`) and a next step (`suggestion`: an operation and its arguments). Nothing
+here or below the CLI words a command line or a flag: the CLI (`seedance.cli.app`) turns a
+suggestion into a command to type, the MCP server into a tool call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
@@ -19,8 +23,32 @@ class ExitStatus(IntEnum):
     API = 3  # the API refused or failed: auth, 4xx, 5xx after retries
     NETWORK = 4  # network failure after retries
     TASK_FAILED = 5  # the task ended failed, expired or cancelled
-    TIMEOUT = 6  # --timeout passed while the task was still queued or running
-    INTERRUPTED = 130  # Ctrl-C
+    TIMEOUT = 6  # the wait's timeout passed while the task was still queued or running
+    LOCAL = 7  # a local failure after the task exists (disk, permission); running again resumes
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A next step in library terms: an operation and its arguments.
+
+    `action` names an operation the way the library and the command line share it ("wait",
+    "download", "create", "chain", "status", "models", "tasks.list", "profiles.show", ...);
+    `args` are its positional values (task ids, paths); `options` its named parameters, by
+    their library names (`output`, `new`, `rerun`, ...).
+    """
+
+    action: str
+    args: tuple[str, ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, action: str, *args: str, **options: Any) -> Suggestion:
+        """`Suggestion.of("wait", task_id, output="clip.mp4")`; options left None are dropped."""
+        return cls(action, args, tuple((k, v) for k, v in options.items() if v is not None))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "args": list(self.args), "options": dict(self.options)}
 
 
 class SeedanceError(Exception):
@@ -36,6 +64,9 @@ class SeedanceError(Exception):
         code: str | None = None,
         hint: str | None = None,
         exit_status: ExitStatus | None = None,
+        field: str | None = None,
+        allowed: Iterable[Any] | None = None,
+        suggestion: Suggestion | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -43,14 +74,33 @@ class SeedanceError(Exception):
             self.code = code
         if exit_status is not None:
             self.exit_status = exit_status
-        self.hint = hint
+        self.hint = hint  # plain words for people; no command line, no flag
+        self.field = field  # the parameter at fault, by its library name
+        self.allowed = tuple(allowed) if allowed is not None else None
+        self.suggestion = suggestion  # the next step; front ends word it
         self.details: dict[str, Any] = {}  # the command's results, shown beside the error
 
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message
 
+    def facts(self) -> dict[str, Any]:
+        """The structured facts, for JSON documents (only those that are set)."""
+        facts: dict[str, Any] = {}
+        if self.field is not None:
+            facts["field"] = self.field
+        if self.allowed is not None:
+            facts["allowed"] = list(self.allowed)
+        if self.suggestion is not None:
+            facts["suggestion"] = self.suggestion.to_json()
+        return facts
+
     def to_json(self) -> dict[str, Any]:
-        error = {"code": self.code, "message": str(self), "exit_code": int(self.exit_status)}
+        error = {
+            "code": self.code,
+            "message": str(self),
+            "exit_code": int(self.exit_status),
+            **self.facts(),
+        }
         return {"error": error, **self.details}
 
 
@@ -196,8 +246,16 @@ class WaitTimeoutError(SeedanceError):
     code = "timeout"
 
 
+class LocalError(SeedanceError):
+    """A local failure (disk full, permission) after the task exists: nothing is lost, and
+    running the same command again resumes where it stopped."""
+
+    exit_status = ExitStatus.LOCAL
+    code = "local_error"
+
+
 class InterruptedByUser(SeedanceError):
-    """Ctrl-C: the remote task keeps running; the message says how to resume."""
+    """Ctrl-C or SIGTERM: the remote task keeps running; the message says how to resume."""
 
     exit_status = ExitStatus.INTERRUPTED
     code = "interrupted"
