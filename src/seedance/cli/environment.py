@@ -61,6 +61,7 @@ class Environment:
         self._store: ProfileStore | None = None
         self._clients: dict[str, Client] = {}
         self._output: Output | None = None
+        self.active_profile: str | None = None  # the profile of the last client made, for hints
 
     # -- streams -----------------------------------------------------------------------------
 
@@ -157,30 +158,21 @@ class Environment:
         `offline` (for --dry-run) works without an API key.
         """
         profile = self.selected_profile(profile_name)
+        self.active_profile = profile.name
         if profile.name not in self._clients:
-            from seedance.providers.registry import connect
             from seedance.services.client import Client
-            from seedance.services.journal import Journal
 
-            log = self.output.debug_line if self.verbose else None
-            provider = connect(
+            self._clients[profile.name] = Client.for_profile(
                 profile,
                 environ=self.environ,
-                clock=self.clock,
                 data_dir=self.data_dir,
+                clock=self.clock,
                 transport=self.transport,
-                log=log,
-                offline=offline,
-            )
-            self._clients[profile.name] = Client(
-                profile,
-                provider,
-                journal=Journal(self.data_dir, warn=self.output.warn),
-                clock=self.clock,
-                environ=self.environ,
-                data_dir=self.data_dir,
                 store=self.store,
                 notify=self.output.info,
+                warn=self.output.warn,
+                log=self.output.debug_line if self.verbose else None,
+                offline=offline,
             )
         return self._clients[profile.name]
 

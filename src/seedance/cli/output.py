@@ -120,9 +120,14 @@ class Output:
 
     def error(self, exc: SeedanceError) -> None:
         """One line on stderr; with --json, the error document on stdout."""
+        from seedance.cli.wording import describe
+
+        text = describe(exc, self.env.active_profile)
         if self.env.json:
-            self.json(exc.to_json())
-        self._say(f"error: {exc}", "bold red")
+            document = exc.to_json()
+            document["error"]["message"] = text
+            self.json(document)
+        self._say(f"error: {text}", "bold red")
 
 
 def human_duration(seconds: float) -> str:

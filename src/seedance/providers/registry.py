@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from importlib import import_module
-from pathlib import Path
 
 import httpx
 
@@ -47,7 +46,6 @@ def connect(
     *,
     environ: Mapping[str, str],
     clock: Clock,
-    data_dir: Path,
     transport: httpx.BaseTransport | None = None,
     log: Callable[[str], None] | None = None,
     retry: RetryPolicy | None = None,
@@ -57,10 +55,6 @@ def connect(
 
     `offline` (for --dry-run) tolerates a missing key: nothing will be sent.
     """
-    if profile.simulator == "inprocess" and transport is None:
-        from seedance.sim.transport import demo_transport
-
-        transport = demo_transport(data_dir, clock)
     try:
         creds = credentials_for(profile, environ)
     except ConfigError:

@@ -36,6 +36,7 @@ from seedance.domain.models import (
     Task,
     TaskStatus,
 )
+from seedance.domain.paths import default_config_dir, default_data_dir
 from seedance.domain.profiles import Profile, ProfileStore
 from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskPage
 from seedance.providers.registry import connect
@@ -87,26 +88,64 @@ class Client:
         clock: Clock | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> Client:
-        """A client for a named profile, with the same lookup rules as the CLI."""
-        from seedance.domain.paths import default_config_dir, default_data_dir
-
+        """A client for a named profile, with the same lookup rules as the CLI: the name, else
+        `$SEEDANCE_PROFILE`, else the default profile (a preset's name works too)."""
         environ = os.environ if environ is None else environ
-        config_dir = config_dir or default_config_dir(environ)
+        store = ProfileStore(config_dir or default_config_dir(environ))
+        return cls.for_profile(
+            store.select(name, environ),
+            environ=environ,
+            data_dir=data_dir,
+            clock=clock,
+            transport=transport,
+            store=store,
+        )
+
+    @classmethod
+    def for_profile(
+        cls,
+        profile: Profile,
+        *,
+        environ: Mapping[str, str] | None = None,
+        data_dir: Path | None = None,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+        store: ProfileStore | None = None,
+        notify: Notify | None = None,
+        warn: Notify | None = None,
+        log: Notify | None = None,
+        offline: bool = False,
+    ) -> Client:
+        """The one wiring of a profile into a client: its provider (with the HTTP layer's
+        credentials, retries and rate limit), the journal and the clock.
+
+        `offline` (a dry run) works without an API key: nothing will be sent. The `demo`
+        profile gets the in-process simulator as its transport.
+        """
+        environ = os.environ if environ is None else environ
         data_dir = data_dir or default_data_dir(environ)
         clock = clock or SystemClock()
-        store = ProfileStore(config_dir)
-        profile = store.select(name, environ)
+        if profile.simulator == "inprocess" and transport is None:
+            from seedance.sim.transport import demo_transport
+
+            transport = demo_transport(data_dir, clock)
         provider = connect(
-            profile, environ=environ, clock=clock, data_dir=data_dir, transport=transport
+            profile,
+            environ=environ,
+            clock=clock,
+            transport=transport,
+            log=log,
+            offline=offline,
         )
         return cls(
             profile,
             provider,
-            journal=Journal(data_dir),
+            journal=Journal(data_dir, warn=warn),
             clock=clock,
             environ=environ,
             data_dir=data_dir,
             store=store,
+            notify=notify,
         )
 
     def close(self) -> None:

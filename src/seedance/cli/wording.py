@@ -1,0 +1,68 @@
+"""How the command line words what the library says in structure: a `Suggestion` becomes a
+command to type, a parameter name becomes its flag, an error becomes one line."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from typing import Any
+
+from seedance.domain.errors import SeedanceError, Suggestion
+
+# Parameters whose flag is not simply `--` + the name with dashes.
+FLAGS: dict[str, str] = {
+    "images": "--image",
+    "videos": "--video",
+    "audios": "--audio",
+    "task_ids": "",  # positional
+}
+# Operations whose command is not simply the action's words ("tasks.list" -> tasks list).
+COMMANDS: dict[str, tuple[str, ...]] = {}
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a library parameter: `expires_after` -> `--expires-after`."""
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def flags(names: Iterable[str]) -> str:
+    return ", ".join(flag(name) for name in names)
+
+
+def command_words(suggestion: Suggestion, profile: str | None = None) -> list[str]:
+    """`seedance [-p PROFILE] <command> <args> <options>` as a list of words."""
+    words = ["seedance"]
+    if profile:
+        words += ["-p", profile]
+    words += COMMANDS.get(suggestion.action, tuple(suggestion.action.split(".")))
+    words += suggestion.args
+    for name, value in suggestion.options:
+        words += _option_words(name, value)
+    return words
+
+
+def _option_words(name: str, value: Any) -> list[str]:
+    option = flag(name)
+    if value is True:
+        return [option]
+    if value is False or value is None:
+        return []
+    values = value if isinstance(value, list | tuple) else [value]
+    out: list[str] = []
+    for item in values:
+        out += [option, str(item)] if option else [str(item)]
+    return out
+
+
+def command_line(suggestion: Suggestion, profile: str | None = None) -> str:
+    """The suggestion as a command to type (shell-quoted)."""
+    return shlex.join(command_words(suggestion, profile))
+
+
+def describe(exc: SeedanceError, profile: str | None = None) -> str:
+    """One line: the message, the hint and, when there is one, the command to run next."""
+    text = str(exc)
+    if exc.suggestion is not None:
+        lead = ": " if exc.hint else "; run: "
+        text += lead + command_line(exc.suggestion, profile)
+    return text

@@ -1,0 +1,179 @@
+"""The layers of DESIGN Part 2, enforced: imports go only downward, and no module below the
+command line words a flag or a `seedance ...` command (the CLI words the structured facts)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "seedance"
+
+# Each layer, and the layers it may import. `seedance` itself (the package's __init__, which
+# re-exports the public API lazily) and `seedance.data` (packaged files) sit outside them.
+LAYERS: dict[str, set[str]] = {
+    "domain": {"domain"},
+    "providers": {"providers", "domain"},
+    "sim": {"sim", "domain"},  # beside the stack: its own rules, the domain's plain types
+    "services": {"services", "providers", "domain", "sim"},  # sim: the demo profile's transport
+    "cli": {"cli", "services", "providers", "domain", "sim"},
+    "mcp": {"mcp", "services", "providers", "domain"},
+}
+BELOW_CLI = ("domain", "providers", "services")
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+COMMAND = re.compile(r"\bseedance ")
+
+
+def layer_of(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "seedance" or len(parts) < 2:
+        return None
+    return parts[1] if parts[1] in LAYERS else None
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(tree: ast.AST, module: str) -> Iterator[tuple[int, str]]:
+    """Every module an import statement names, anywhere in the file (functions included)."""
+    package = module.rsplit(".", 1)[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            yield node.lineno, base
+            for alias in node.names:  # `from seedance import cli` imports a layer too
+                yield node.lineno, f"{base}.{alias.name}"
+
+
+def docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+def strings(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """Every string constant but docstrings (f-string parts included)."""
+    skip = docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            yield node.lineno, node.value
+
+
+def import_violations(source: str, module: str) -> list[str]:
+    layer = layer_of(module)
+    if layer is None:
+        return []
+    found = []
+    for line, target in imported_modules(ast.parse(source), module):
+        other = layer_of(target)
+        if other is not None and other not in LAYERS[layer]:
+            found.append(f"{module}:{line} imports {target} ({layer} may not import {other})")
+    return found
+
+
+def wording_violations(source: str, module: str) -> list[str]:
+    if layer_of(module) not in BELOW_CLI:
+        return []
+    found = []
+    for line, text in strings(ast.parse(source)):
+        for pattern in (FLAG, COMMAND):
+            match = pattern.search(text)
+            if match:
+                found.append(f"{module}:{line} words the command line: {match.group(0)!r}")
+    return found
+
+
+def all_modules() -> list[tuple[str, str]]:
+    return [(module_name(p), p.read_text("utf-8")) for p in sorted(SRC.rglob("*.py"))]
+
+
+def test_imports_go_only_downward() -> None:
+    problems = [v for module, source in all_modules() for v in import_violations(source, module)]
+    assert not problems, "\n".join(problems)
+
+
+# Modules that still word the command line below the CLI, to be emptied by issue 12's work.
+# The test fails if a module not listed does it, and if a listed one no longer does.
+STILL_WORDING: set[str] = {
+    "seedance.domain.catalogue",
+    "seedance.domain.media",
+    "seedance.domain.profiles",
+    "seedance.domain.validation",
+    "seedance.providers.ark",
+    "seedance.providers.assets",
+    "seedance.providers.base",
+    "seedance.providers.newapi",
+    "seedance.providers.openai",
+    "seedance.services.assets",
+    "seedance.services.chain.manifest",
+    "seedance.services.chain.plan",
+    "seedance.services.chain.runner",
+    "seedance.services.client",
+    "seedance.services.downloads",
+    "seedance.services.journal",
+    "seedance.services.prepare",
+    "seedance.services.references",
+    "seedance.services.resume",
+}
+
+
+def test_no_command_line_wording_below_the_cli() -> None:
+    offenders: dict[str, list[str]] = {}
+    for module, source in all_modules():
+        found = wording_violations(source, module)
+        if found:
+            offenders[module] = found
+    new = {m: v for m, v in offenders.items() if m not in STILL_WORDING}
+    assert not new, "\n".join(v for vs in new.values() for v in vs)
+    cleaned = STILL_WORDING - set(offenders)
+    assert not cleaned, f"remove from STILL_WORDING: {sorted(cleaned)}"
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "expected"),
+    [
+        ("seedance.domain.x", "from seedance.services import client\n", "domain may not import"),
+        ("seedance.providers.x", "def f():\n    import seedance.cli.app\n", "may not import cli"),
+        ("seedance.services.x", "from seedance.cli import app\n", "may not import cli"),
+        ("seedance.providers.x", "from seedance.sim.transport import t\n", "may not import sim"),
+        ("seedance.mcp.x", "from seedance.cli.app import cli\n", "may not import cli"),
+        ("seedance.domain.x", "from ..services import client\n", "may not import services"),
+    ],
+)
+def test_the_import_check_catches_upward_imports(module: str, source: str, expected: str) -> None:
+    assert any(expected in v for v in import_violations(source, module))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'raise X("pass --force to overwrite")\n',
+        'hint = f"run `seedance models` for {name}"\n',
+        'x = "--new"\n',
+    ],
+)
+def test_the_wording_check_catches_flags_and_commands(source: str) -> None:
+    assert wording_violations(source, "seedance.services.x")
+
+
+def test_the_wording_check_ignores_docstrings_and_words() -> None:
+    source = '"""Run `seedance chain --dry-run`."""\nx = "a well-known value -- like this"\n'
+    assert not wording_violations(source, "seedance.services.x")
