@@ -10,7 +10,7 @@ from seedance.domain.catalogue import catalogue
 from seedance.domain.errors import ValidationError
 
 SEED_MODEL_IDS = [
-    # seeds/003 (Ark official)
+    # docs/sources/ark.txt (Ark official)
     ("volcengine", "doubao-seedance-1-5-pro-251215"),
     ("volcengine", "doubao-seedance-1-0-pro-250528"),
     ("volcengine", "doubao-seedance-1-0-pro-fast-251015"),
@@ -21,7 +21,7 @@ SEED_MODEL_IDS = [
     ("byteplus", "seedance-pro-fast"),
     ("byteplus", "seedance-1-0-lite-t2v"),
     ("byteplus", "seedance-1-0-lite-i2v"),
-    # seeds/001 (PhanEdge, and the official BytePlus versions it names)
+    # docs/sources/phanedge.txt (PhanEdge, and the official BytePlus versions it names)
     ("phanedge", "dreamina-seedance-2-0"),
     ("phanedge", "dreamina-seedance-2-0-fast"),
     ("phanedge", "dreamina-seedance-2-0-mini"),
@@ -30,7 +30,7 @@ SEED_MODEL_IDS = [
     ("byteplus", "dreamina-seedance-2-0-260128"),
     ("byteplus", "dreamina-seedance-2-0-fast-260128"),
     ("byteplus", "dreamina-seedance-2-0-mini-260615"),
-    # seeds/000, 002, 004
+    # docs/sources/kapon.txt, opeai.txt, easyrouter.txt
     ("kapon", "seedance-2-0"),
     ("kapon", "seedance-2-0-fast"),
     ("opeai", "seedance-2-0-nsfw"),
@@ -91,7 +91,9 @@ def test_the_token_formula_matches_the_seeds():
     cat = catalogue()
     spec = cat.resolve("dreamina-seedance-2-0-260128", "byteplus")
     estimate = cat.estimate(spec, resolution="720p", ratio="16:9", duration=5)
-    assert estimate.tokens == 108_900  # seeds/003 and seeds/004 sample responses
+    assert (
+        estimate.tokens == 108_900
+    )  # docs/sources/ark.txt and docs/sources/easyrouter.txt sample responses
     assert estimate.cost == pytest.approx(108_900 / 1e6 * 7.0)
     assert estimate.describe() == "108,900 tokens ≈ $0.76"
     with_video = cat.estimate(

@@ -1,4 +1,5 @@
-"""The asset library: the Action API on the wire (seeds/001 §9, §12), the CLI, waiting,
+"""The asset library: the Action API on the wire (docs/sources/phanedge.txt §9, §12), the CLI,
+waiting,
 the cache, upload_cmd, signed and bearer libraries, and `create` turning URLs into assets."""
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def url(action: str, base: str = ASSETS) -> str:
 
 
 def answer(action: str, result: dict[str, Any]) -> dict[str, Any]:
-    """A successful answer as seeds/001 §9 shows them."""
+    """A successful answer as docs/sources/phanedge.txt §9 shows them."""
     meta = {"Action": action, "Region": "ap-southeast-1", "Service": "ark", "Version": "2024-01-01"}
     return {"ResponseMetadata": meta, "Result": result}
 
@@ -268,7 +269,8 @@ def test_moderation_skip_is_never_sent(httpx_mock: HTTPXMock) -> None:
     assert httpx_mock.get_requests() == []
 
 
-# -- errors (seeds/001 §12) ------------------------------------------------------------------
+# -- errors (docs/sources/phanedge.txt §12)
+# ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

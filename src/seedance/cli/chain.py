@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from seedance.services.chain.manifest import Manifest
     from seedance.services.chain.plan import Plan
 
-MAX_CONCURRENCY = 10  # seeds/003: the provider's concurrency limit per model
+MAX_CONCURRENCY = 10  # docs/sources/ark.txt: the provider's concurrency limit per model
 STATE_STYLES = {
     "done": "green",
     "failed": "red",

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from seedance.domain.models import MediaKind
 
-MAX_IMAGE_BYTES = 30 * 1024 * 1024  # seeds/003: an image is under 30 MB
-IMAGE_RATIO = (0.4, 2.5)  # seeds/003: width/height between 0.4 and 2.5
-MIN_SHORT_SIDE = 300  # seeds/003: the short side is more than 300 px
-MAX_LONG_SIDE = 6000  # seeds/003: the long side is under 6000 px
+MAX_IMAGE_BYTES = 30 * 1024 * 1024  # docs/sources/ark.txt: an image is under 30 MB
+IMAGE_RATIO = (0.4, 2.5)  # docs/sources/ark.txt: width/height between 0.4 and 2.5
+MIN_SHORT_SIDE = 300  # docs/sources/ark.txt: the short side is more than 300 px
+MAX_LONG_SIDE = 6000  # docs/sources/ark.txt: the long side is under 6000 px
 
 EXTENSIONS: dict[str, MediaKind] = {
     **dict.fromkeys(
@@ -93,7 +93,7 @@ def _webp_size(data: bytes) -> tuple[int | None, int | None]:
 
 
 def image_problems(path: Path, info: ImageInfo | None, size: int) -> list[str]:
-    """What makes a local image unacceptable to the API (seeds/003 "图片 URL 要求")."""
+    """What makes a local image unacceptable to the API (docs/sources/ark.txt "图片 URL 要求")."""
     if info is None:
         return [
             f"{path} is not an image seedance recognizes (JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC)"

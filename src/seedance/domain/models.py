@@ -83,7 +83,7 @@ class Reference(BaseModel):
 
 
 class CreateSettings(BaseModel):
-    """The create parameters every form of a request shares (DESIGN `create` options)."""
+    """The create parameters every form of a request shares (the `create` options)."""
 
     model_config = ConfigDict(defer_build=True)
 
@@ -99,7 +99,7 @@ class CreateSettings(BaseModel):
     return_last_frame: bool | None = None
     callback_url: str | None = Field(
         None, validation_alias=AliasChoices("callback_url", "CallbackURL")
-    )  # seeds/001: CallbackURL is an alias
+    )  # docs/sources/phanedge.txt: CallbackURL is an alias
     service_tier: str | None = None
     priority: int | None = None
     expires_after: int | None = None
@@ -164,7 +164,7 @@ class Usage(BaseModel):
 
 
 class Task(BaseModel):
-    """A task normalized from any dialect: the JSON contract of DESIGN "Output"."""
+    """A task normalized from any dialect: the JSON contract of the README's "JSON output"."""
 
     model_config = ConfigDict(defer_build=True)
 

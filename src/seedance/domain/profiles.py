@@ -1,4 +1,4 @@
-"""The profile store (`profiles.toml`) and the built-in presets (DESIGN "Profiles")."""
+"""The profile store (`profiles.toml`) and the built-in presets (README "Configure a profile")."""
 
 from __future__ import annotations
 
@@ -197,7 +197,7 @@ def build_profile(name: str, values: Mapping[str, Any]) -> Profile:
     merged.update({k: v for k, v in values.items() if k != "defaults"})
     merged["defaults"] = {**merged.get("defaults", {}), **values.get("defaults", {})}
     merged["name"], merged["preset"] = name, preset_name
-    if "CallbackURL" in merged["defaults"]:  # seeds/001's alias
+    if "CallbackURL" in merged["defaults"]:  # docs/sources/phanedge.txt's alias
         merged["defaults"].setdefault("callback_url", merged["defaults"].pop("CallbackURL"))
     try:
         return Profile.model_validate(merged)

@@ -146,7 +146,8 @@ def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[st
 
 
 def callback_problems(url: str) -> list[str]:
-    """callback_url: a non-empty https URL of a public host (seeds/001 "原生回调")."""
+    """callback_url: a non-empty https URL of a public host (docs/sources/phanedge.txt
+    "原生回调")."""
     parts = urlsplit(url.strip())
     if not url.strip() or parts.scheme != "https" or not parts.hostname:
         return [f"callback URL {url!r} must be an https:// URL"]

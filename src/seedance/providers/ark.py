@@ -1,4 +1,5 @@
-"""The Ark native task API (seeds/003, seeds/001 §4-8): official endpoints and /volcark gateways."""
+"""The Ark native task API (docs/sources/ark.txt, docs/sources/phanedge.txt §4-8): official
+endpoints and /volcark gateways."""
 
 from __future__ import annotations
 
@@ -148,9 +149,9 @@ class ArkProvider(Provider):
     def get_many(self, task_ids: Iterable[str]) -> dict[str, Task]:
         """Read many tasks with few requests: the list endpoint filtered by id.
 
-        The list shows only recent tasks and gateways may trim its items (seeds/001 shows a
-        reduced item), so a task it does not show, or shows finished without what a finished
-        task must carry, is read again on its own.
+        The list shows only recent tasks and gateways may trim its items
+        (docs/sources/phanedge.txt shows a reduced item), so a task it does not show, or shows
+        finished without what a finished task must carry, is read again on its own.
         """
         wanted = list(task_ids)
         found: dict[str, Task] = {}

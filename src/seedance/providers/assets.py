@@ -1,4 +1,5 @@
-"""The asset library's Action API (seeds/001 §9, reference/wire.md "Asset library").
+"""The asset library's Action API (docs/sources/phanedge.txt §9, docs/sources/wire.md "Asset
+library").
 
     POST {assets_url}?Action=<Name>&Version=2024-01-01     JSON body
     → {"ResponseMetadata": {RequestId, Action, …, "Error"?: {Code, Message}}, "Result": {…}}

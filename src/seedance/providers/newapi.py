@@ -1,4 +1,5 @@
-"""new-api gateways such as EasyRouter (seeds/004; wire.md "new-api gateways").
+"""new-api gateways such as EasyRouter (docs/sources/easyrouter.txt; docs/sources/wire.md "new-api
+gateways").
 
 - Create `POST {base}/v1/video/generations`: `model`, `prompt` (required by the gateway),
   `seconds` as a string, and every Seedance parameter inside `metadata` (the Ark names).
@@ -49,10 +50,11 @@ from seedance.providers.openai import GATEWAY_STATUSES, VIDEOS, parse_created, v
 
 GENERATIONS = "/v1/video/generations"
 NOT_FOUND_CODES = frozenset({"task_not_exist", "task_not_found"})
-# The upstream states the gateway reports as IN_PROGRESS until a 24 h sweep (wire.md).
+# The upstream states the gateway reports as IN_PROGRESS until a 24 h sweep (docs/sources/wire.md).
 _UPSTREAM_FINAL = {"cancelled": TaskStatus.CANCELLED, "expired": TaskStatus.EXPIRED}
 
-# Error messages the gateway sends without a code, as codes with a hint (seeds/004 §5).
+# Error messages the gateway sends without a code, as codes with a hint
+# (docs/sources/easyrouter.txt §5).
 _MESSAGE_CODES = {
     "insufficient user quota": "insufficient_user_quota",
     "model not allowed": "model_not_allowed",
@@ -90,7 +92,7 @@ class NewAPIProvider(Provider):
         refs = request.references
         if len(refs) == 1 and refs[0].role is Role.FIRST_FRAME:
             body["image"] = refs[0].url
-        # A top-level `duration` is not forwarded upstream (wire.md): `seconds` and
+        # A top-level `duration` is not forwarded upstream (docs/sources/wire.md): `seconds` and
         # `metadata.duration` carry it. `seconds` must be plain digits, so not for -1.
         if request.duration is not None and request.duration > 0:
             body["seconds"] = str(request.duration)

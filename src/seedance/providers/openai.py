@@ -1,4 +1,5 @@
-"""OpenAI-style `/v1/videos` gateways: kapon (seeds/000 §3.1, §4) and ope.ai (seeds/002).
+"""OpenAI-style `/v1/videos` gateways: kapon (docs/sources/kapon.txt §3.1, §4) and ope.ai
+(docs/sources/opeai.txt).
 
 Both take `POST /v1/videos`, answer `GET /v1/videos/{id}` and stream the video from
 `GET /v1/videos/{id}/content` with the API key; neither lists, cancels or returns a last frame.
@@ -47,7 +48,8 @@ from seedance.providers.http import Retry
 VIDEOS = "/v1/videos"
 POLL_AFTER_HEADER = "openai-poll-after-ms"
 FLAVORS = ("kapon", "opeai")
-OPEAI_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9")  # seeds/002 §2: no "adaptive"
+# docs/sources/opeai.txt §2: no "adaptive"
+OPEAI_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9")
 
 # Status words of OpenAI's video API, of ope.ai and of new-api (whose own words these are),
 # plus Ark's, for gateways that pass the upstream word through.
@@ -191,7 +193,8 @@ class OpenAIProvider(Provider):
 
 
 def _kapon_fields(request: GenerationRequest) -> dict[str, Any]:
-    """kapon (seeds/000 §4, §4.1, §4.2): flat image list, references by kind, int duration."""
+    """kapon (docs/sources/kapon.txt §4, §4.1, §4.2): flat image list, references by kind, int
+    duration."""
     fields: dict[str, Any] = {}
     images = [r.url for r in request.refs_of(MediaKind.IMAGE)]  # frames only with --no-validate
     if images:
@@ -210,7 +213,8 @@ def _kapon_fields(request: GenerationRequest) -> dict[str, Any]:
 
 
 def _opeai_fields(request: GenerationRequest) -> dict[str, Any]:
-    """ope.ai (seeds/002 §1-4): `size` or `resolution` + `ratio`, `seconds` as a string."""
+    """ope.ai (docs/sources/opeai.txt §1-4): `size` or `resolution` + `ratio`, `seconds` as a
+    string."""
     fields: dict[str, Any] = {}
     if request.size:
         fields["size"] = request.size

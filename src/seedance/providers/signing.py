@@ -1,6 +1,6 @@
 """Volcengine V4 request signing (HMAC-SHA256), for the official asset library endpoints.
 
-The whole protocol (reference/wire.md "Asset library"), written with hashlib and hmac:
+The whole protocol (docs/sources/wire.md "Asset library"), written with hashlib and hmac:
 
     canonical request = METHOD \\n PATH \\n sorted-encoded-query \\n canonical-headers \\n
                         signed-headers \\n hex(sha256(body))

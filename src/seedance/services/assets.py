@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from seedance.services.client import Client
 
 DEFAULT_GROUP = "seedance"
-BACKOFF = (2.0, 5.0, 10.0, 20.0)  # seeds/001 §9.3: poll GetAsset after 2, 5, 10, 20 s (then 20 s)
+# docs/sources/phanedge.txt §9.3: poll GetAsset after 2, 5, 10, 20 s (then 20 s)
+BACKOFF = (2.0, 5.0, 10.0, 20.0)
 DEFAULT_TIMEOUT = 600.0  # seconds to wait for Active when no timeout is given
 ASSET_TYPES = {MediaKind.IMAGE: "Image", MediaKind.VIDEO: "Video", MediaKind.AUDIO: "Audio"}
 

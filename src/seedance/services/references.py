@@ -43,7 +43,7 @@ class AssetResolver(Protocol):
 
 
 def normalize_asset(ref: str) -> str:
-    """`Asset://x` and `ASSET://x` are `asset://x` (seeds/001 §10)."""
+    """`Asset://x` and `ASSET://x` are `asset://x` (docs/sources/phanedge.txt §10)."""
     return "asset://" + ref[len("asset://") :]
 
 

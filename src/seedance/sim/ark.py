@@ -60,7 +60,7 @@ def create(sim: Simulator, request: SimRequest, service: str) -> SimResponse:
         return ark_error(400, "invalid_request", "the request body is not valid JSON")
     if not isinstance(body, dict):
         return ark_error(400, "invalid_request", "the request body must be a JSON object")
-    if "callback_url" not in body and "CallbackURL" in body:  # seeds/001: the alias
+    if "callback_url" not in body and "CallbackURL" in body:  # docs/sources/phanedge.txt: the alias
         body["callback_url"] = body.pop("CallbackURL")
     params = rules.clean({k: body.get(k) for k in PARAMS})
     content = body.get("content")
@@ -91,7 +91,7 @@ def create(sim: Simulator, request: SimRequest, service: str) -> SimResponse:
 
 
 def task_json(sim: Simulator, task: SimTask) -> dict[str, Any]:
-    """A task as the Ark API shows it (seeds/003 "返回（成功时）")."""
+    """A task as the Ark API shows it (docs/sources/ark.txt "返回（成功时）")."""
     now = sim.clock.time()
     status = task.status(now)
     data: dict[str, Any] = {

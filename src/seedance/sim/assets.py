@@ -1,4 +1,5 @@
-"""The asset library Action API (seeds/001 §9, wire.md): `POST {root}?Action=…&Version=2024-01-01`.
+"""The asset library Action API (docs/sources/phanedge.txt §9, docs/sources/wire.md):
+`POST {root}?Action=…&Version=2024-01-01`.
 
 `/volcark/` takes the Bearer token (gateways); `/` takes a Volcengine V4 signature (official).
 """

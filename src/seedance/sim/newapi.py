@@ -1,5 +1,6 @@
-"""The new-api gateway shape (seeds/004, wire.md): `/v1/video/generations` with `metadata`,
-answers wrapped in `{code, message, data}`, upper-case statuses and "NN%" progress."""
+"""The new-api gateway shape (docs/sources/easyrouter.txt, docs/sources/wire.md):
+`/v1/video/generations` with `metadata`, answers wrapped in `{code, message, data}`,
+upper-case statuses and "NN%" progress."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ STATUS = {
     "expired": "IN_PROGRESS",
     "cancelled": "IN_PROGRESS",
 }
-# wire.md: upstream cancelled/expired stay IN_PROGRESS until a 24 h sweep marks them FAILURE
+# docs/sources/wire.md: upstream cancelled/expired stay IN_PROGRESS until a 24 h sweep marks them
+# FAILURE
 
 
 def _error(status: int, message: str, code: str = "invalid_request") -> SimResponse:

@@ -1,5 +1,5 @@
-"""OpenAI-style `/v1/videos`, in its two gateway shapes (seeds/000 kapon, seeds/002 ope.ai),
-and `/v1/videos/{id}/content` (also the new-api download)."""
+"""OpenAI-style `/v1/videos`, in its two gateway shapes (kapon: docs/sources/kapon.txt,
+ope.ai: docs/sources/opeai.txt), and `/v1/videos/{id}/content` (also the new-api download)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The Ark native task API on the wire: exact create bodies, parsed answers, list and cancel.
 
-Bodies and answers are the seed documents' own examples (seeds/003, seeds/001 §4-8), sent and
+Bodies and answers are the seed documents' own examples (docs/sources/ark.txt,
+docs/sources/phanedge.txt §4-8), sent and
 read through the real CLI with pytest-httpx standing in for BytePlus, Volcengine and PhanEdge.
 """
 
@@ -33,7 +34,7 @@ TOKENS = {
 }
 TASK_ID = "cgt-20260611204121-462cw"
 
-# seeds/003 "返回（成功时）", with the comments taken out.
+# docs/sources/ark.txt "返回（成功时）", with the comments taken out.
 SEED003_SUCCESS: dict[str, Any] = {
     "id": "cgt-20250331175019-68d9t",
     "model": "seedance-1-5-pro-251215",
@@ -58,7 +59,7 @@ SEED003_SUCCESS: dict[str, Any] = {
     "execution_expires_after": 172800,
 }
 
-# seeds/001 §6 "成功响应示例".
+# docs/sources/phanedge.txt §6 "成功响应示例".
 SEED001_SUCCESS: dict[str, Any] = {
     "id": TASK_ID,
     "model": "dreamina-seedance-2-0",
@@ -83,7 +84,7 @@ SEED001_SUCCESS: dict[str, Any] = {
     "priority": 0,
 }
 
-# seeds/001 §8: what a gateway answers to DELETE of a running task.
+# docs/sources/phanedge.txt §8: what a gateway answers to DELETE of a running task.
 RUNNING_TASK_DELETION = {
     "error": {
         "code": "InvalidAction.RunningTaskDeletion",
@@ -202,7 +203,8 @@ CREATE_CASES = [
     pytest.param(
         "volcengine",
         cli(f"{shlex.quote(SEED003_PROMPT)} {SEED003_FLAGS}"),
-        # seeds/003 Step 1 without the image; camera_fixed/draft false are the defaults and,
+        # docs/sources/ark.txt Step 1 without the image; camera_fixed/draft false are the defaults
+        # and,
         # like every unset parameter, are left out rather than sent.
         {
             "model": "doubao-seedance-1-5-pro-251215",
@@ -297,7 +299,7 @@ CREATE_CASES = [
         cli(
             f"{shlex.quote(SEED001_EDIT)} --video {VIDEO_ASSET} --image {IMAGE_ASSET} {EDIT_FLAGS}"
         ),
-        # seeds/001 "视频编辑示例": the same items; ours lists images before videos.
+        # docs/sources/phanedge.txt "视频编辑示例": the same items; ours lists images before videos.
         {
             "model": "dreamina-seedance-2-0",
             "content": [
@@ -312,7 +314,7 @@ CREATE_CASES = [
     pytest.param(
         "phanedge",
         cli(f"{shlex.quote(SEED001_EXTEND)} --video {VIDEO_ASSET} {EDIT_FLAGS}"),
-        # seeds/001 "视频延展示例": text + one reference_video, exactly
+        # docs/sources/phanedge.txt "视频延展示例": text + one reference_video, exactly
         {
             "model": "dreamina-seedance-2-0",
             "content": [text(SEED001_EXTEND), media("video_url", VIDEO_ASSET, "reference_video")],
@@ -345,7 +347,7 @@ CREATE_CASES = [
             "--image Asset://asset-20260611210100-efgh2 -d 4 --ratio 16:9 -r 480p "
             "--no-generate-audio"
         ),
-        # seeds/001 §10; `Asset://` is normalized to `asset://`.
+        # docs/sources/phanedge.txt §10; `Asset://` is normalized to `asset://`.
         {
             "model": "dreamina-seedance-2-0-fast",
             "content": [
@@ -366,7 +368,7 @@ CREATE_CASES = [
             "--return-last-frame --expires-after 3600 --priority 0 --safety-id user-hash-001 "
             "--callback-url https://example.com/volcark/callback"
         ),
-        # seeds/001 §5: 4k on the standard model, with every optional parameter.
+        # docs/sources/phanedge.txt §5: 4k on the standard model, with every optional parameter.
         {
             "model": "dreamina-seedance-2-0",
             "content": [text(BOAT)],
@@ -656,7 +658,7 @@ def test_missing_or_odd_fields_are_tolerated(
 
 # -- list and cancel -------------------------------------------------------------------------
 
-LIST_SAMPLE = {  # seeds/001 §7
+LIST_SAMPLE = {  # docs/sources/phanedge.txt §7
     "items": [
         {
             "id": TASK_ID,

@@ -1,10 +1,12 @@
-"""The new-api dialect: EasyRouter (seeds/004) and wire.md "new-api gateways".
+"""The new-api dialect: EasyRouter (docs/sources/easyrouter.txt) and docs/sources/wire.md "new-api
+gateways".
 
 Every curl example of the seed is reproduced as a seedance command with the exact JSON body it
 must send, and every sample response is parsed.
 
 Deviation from the seed, on purpose: the seed's examples send a top-level `"duration": 5`, but
-new-api does not forward a top-level duration upstream (wire.md). seedance sends the duration as
+new-api does not forward a top-level duration upstream (docs/sources/wire.md). seedance sends the
+duration as
 `"seconds": "5"` (a string: a JSON number fails to decode) and as `metadata.duration`.
 Likewise references in `metadata.content` always carry an explicit Ark `role`.
 """
@@ -444,7 +446,8 @@ def test_query_statuses(world: World, httpx_mock: HTTPXMock, word: str, status: 
 def test_upstream_cancelled_or_expired_wins(
     world: World, httpx_mock: HTTPXMock, upstream: str
 ) -> None:
-    """wire.md: the gateway shows IN_PROGRESS for these until a 24 h sweep; the task has ended."""
+    """docs/sources/wire.md: the gateway shows IN_PROGRESS for these until a 24 h sweep; the task
+    has ended."""
     httpx_mock.add_response(url=f"{CREATE}/{TASK_ID}", json=queried("IN_PROGRESS", status=upstream))
     out = world.run("-p", "easyrouter", "--json", "status", TASK_ID)
     assert json.loads(out.stdout)["status"] == upstream
@@ -485,7 +488,7 @@ def test_failure_reason_without_upstream_error(world: World, httpx_mock: HTTPXMo
 
 
 def test_task_not_exist_is_not_found(world: World, httpx_mock: HTTPXMock) -> None:
-    """wire.md: an unknown id answers HTTP 400 `task_not_exist`: not found (exit 3)."""
+    """docs/sources/wire.md: an unknown id answers HTTP 400 `task_not_exist`: not found (exit 3)."""
     httpx_mock.add_response(
         url=f"{CREATE}/task_nope",
         status_code=400,

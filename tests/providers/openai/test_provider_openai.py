@@ -1,4 +1,5 @@
-"""The OpenAI-style `/v1/videos` dialect: kapon (seeds/000) and ope.ai (seeds/002).
+"""The OpenAI-style `/v1/videos` dialect: kapon (docs/sources/kapon.txt) and ope.ai
+(docs/sources/opeai.txt).
 
 Every curl example of both documents is reproduced as a seedance command, with the exact JSON
 body it must send, and every sample response is parsed.
@@ -22,7 +23,8 @@ OPEAI = "https://api-platform.ope.ai"
 OPEAI_AUTH = {"Authorization": "Bearer opeai-test-key"}
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
 
-# -- seeds/000 (kapon) -----------------------------------------------------------------------
+# -- docs/sources/kapon.txt (kapon)
+# -----------------------------------------------------------------------
 
 KAPON_ID = "video_01HWXK7B9Y8N6V5J3M2Q4R8S0T"
 KAPON_PROMPT = (
@@ -48,7 +50,7 @@ def kapon_video(status: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_kapon_openai_style_create(world: World, httpx_mock: HTTPXMock) -> None:
-    """seeds/000 §4: the OpenAI-style create, and its typical response."""
+    """docs/sources/kapon.txt §4: the OpenAI-style create, and its typical response."""
     httpx_mock.add_response(
         method="POST",
         url=f"{KAPON}/v1/videos",
@@ -96,7 +98,8 @@ def test_kapon_create_response_is_parsed(world: World, httpx_mock: HTTPXMock) ->
 
 
 def test_kapon_multimodal_references(world: World, httpx_mock: HTTPXMock) -> None:
-    """seeds/000 §4.2: images as a flat `input_reference`, videos and audios in `references`."""
+    """docs/sources/kapon.txt §4.2: images as a flat `input_reference`, videos and audios in
+    `references`."""
     httpx_mock.add_response(
         method="POST",
         url=f"{KAPON}/v1/videos",
@@ -154,7 +157,8 @@ def test_kapon_references_only_lists_kinds_it_has(world: World) -> None:
 
 
 def test_kapon_size_is_sent_as_size(world: World) -> None:
-    """seeds/000 §4.1: `size` is an extension field the platform turns into ratio+resolution."""
+    """docs/sources/kapon.txt §4.1: `size` is an extension field the platform turns into
+    ratio+resolution."""
     out = world.run("-p", "kapon", "create", "a boat", "--size", "720x1280", "-d", "5", "--dry-run")
     assert out.exit_code == 0, out.stderr
     assert json.loads(out.stdout) == {
@@ -166,7 +170,8 @@ def test_kapon_size_is_sent_as_size(world: World) -> None:
 
 
 def test_kapon_native_create_with_platform_id(world: World, httpx_mock: HTTPXMock) -> None:
-    """seeds/000 §5: the VolcArk-native create on the same gateway; the answer adds platform_id."""
+    """docs/sources/kapon.txt §5: the VolcArk-native create on the same gateway; the answer adds
+    platform_id."""
     prompt = "Use Image 1 as the opening frame and Audio 1 as background music."
     httpx_mock.add_response(
         method="POST",
@@ -233,7 +238,8 @@ def test_kapon_native_create_with_platform_id(world: World, httpx_mock: HTTPXMoc
     ],
 )
 def test_kapon_query_statuses(world: World, httpx_mock: HTTPXMock, word: str, status: str) -> None:
-    """seeds/000 §7: the OpenAI-style query; OpenAI's status words (wire.md)."""
+    """docs/sources/kapon.txt §7: the OpenAI-style query; OpenAI's status words
+    (docs/sources/wire.md)."""
     httpx_mock.add_response(
         method="GET",
         url=f"{KAPON}/v1/videos/{KAPON_ID}",
@@ -271,7 +277,8 @@ def test_kapon_query_lenient_fields(world: World, httpx_mock: HTTPXMock) -> None
 
 
 def test_kapon_native_query_accepts_platform_id(world: World, httpx_mock: HTTPXMock) -> None:
-    """seeds/000 §7: the native query takes the platform id and adds platform_id to the task."""
+    """docs/sources/kapon.txt §7: the native query takes the platform id and adds platform_id to
+    the task."""
     answer = {
         "id": "cgt-xxxx",
         "platform_id": KAPON_ID,
@@ -295,7 +302,7 @@ def test_kapon_native_query_accepts_platform_id(world: World, httpx_mock: HTTPXM
 
 
 def test_kapon_raw_url_not_allowed(world: World, httpx_mock: HTTPXMock) -> None:
-    """seeds/000 §6: a bare public URL is refused with raw_url_not_allowed (exit 3)."""
+    """docs/sources/kapon.txt §6: a bare public URL is refused with raw_url_not_allowed (exit 3)."""
     world.write_profiles({"profiles": {"k": {"preset": "kapon", "references": "any"}}})
     error = {
         "error": {
@@ -469,7 +476,8 @@ def test_local_task_list_still_works(world: World, httpx_mock: HTTPXMock) -> Non
     assert KAPON_ID in out.stdout
 
 
-# -- seeds/002 (ope.ai) ----------------------------------------------------------------------
+# -- docs/sources/opeai.txt (ope.ai)
+# ----------------------------------------------------------------------
 
 OPEAI_ID = "cgt-20260529102017-sjqj9"
 CAT_PROMPT = "一只橘猫站在雨后的东京街头，霓虹倒影，电影感镜头运动。"
@@ -638,7 +646,7 @@ OPEAI_EXAMPLES = {
 
 @pytest.mark.parametrize("example", list(OPEAI_EXAMPLES))
 def test_opeai_create_examples(world: World, httpx_mock: HTTPXMock, example: str) -> None:
-    """seeds/002 §4.1-4.6, each with the exact body and the typical response."""
+    """docs/sources/opeai.txt §4.1-4.6, each with the exact body and the typical response."""
     args, body = OPEAI_EXAMPLES[example]
     httpx_mock.add_response(
         method="POST",
@@ -670,7 +678,7 @@ def test_opeai_create_response_is_parsed(world: World, httpx_mock: HTTPXMock) ->
 
 
 def test_opeai_query(world: World, httpx_mock: HTTPXMock) -> None:
-    """seeds/002 §5: the query and its sample answer (upper-case SUCCESS, a size)."""
+    """docs/sources/opeai.txt §5: the query and its sample answer (upper-case SUCCESS, a size)."""
     httpx_mock.add_response(
         method="GET",
         url=f"{OPEAI}/v1/videos/{OPEAI_ID}",
@@ -701,7 +709,7 @@ def test_opeai_query(world: World, httpx_mock: HTTPXMock) -> None:
     ],
 )
 def test_opeai_statuses(world: World, httpx_mock: HTTPXMock, word: str | None, status: str) -> None:
-    """seeds/002 §5 常见任务状态."""
+    """docs/sources/opeai.txt §5 常见任务状态."""
     httpx_mock.add_response(
         url=f"{OPEAI}/v1/videos/{OPEAI_ID}", json={**OPEAI_QUERIED, "status": word}
     )
@@ -711,7 +719,8 @@ def test_opeai_statuses(world: World, httpx_mock: HTTPXMock, word: str | None, s
 
 
 def test_opeai_download_through_content(world: World, httpx_mock: HTTPXMock) -> None:
-    """seeds/002 §6: the video streams from /content, with the key (it is the API host)."""
+    """docs/sources/opeai.txt §6: the video streams from /content, with the key (it is the API
+    host)."""
     httpx_mock.add_response(url=f"{OPEAI}/v1/videos/{OPEAI_ID}", json=OPEAI_QUERIED)
     httpx_mock.add_response(
         url=f"{OPEAI}/v1/videos/{OPEAI_ID}/content",
@@ -748,7 +757,8 @@ def test_opeai_failure_exits_5(world: World, httpx_mock: HTTPXMock) -> None:
 def test_opeai_size_or_resolution_and_ratio(
     world: World, args: list[str], expected: dict[str, str]
 ) -> None:
-    """seeds/002 §1-2: `size` or `resolution` + `ratio`, never both, always a complete pair."""
+    """docs/sources/opeai.txt §1-2: `size` or `resolution` + `ratio`, never both, always a complete
+    pair."""
     out = world.run("-p", "opeai", "create", "a boat", "-d", "4", *args, "--dry-run")
     assert out.exit_code == 0, out.stderr
     assert json.loads(out.stdout) == {
