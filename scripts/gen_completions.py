@@ -41,11 +41,11 @@ VALUES: dict[tuple[str, str], str] = {
 FILES = frozenset(
     {
         "prompt_file",
-        "image",
+        "images",
         "first_frame",
         "last_frame",
-        "video",
-        "audio",
+        "videos",
+        "audios",
         "output",
         "last_frame_output",
         "file",

@@ -122,16 +122,10 @@ STILL_WORDING: set[str] = {
     "seedance.providers.base",
     "seedance.providers.newapi",
     "seedance.providers.openai",
-    "seedance.services.assets",
     "seedance.services.chain.manifest",
     "seedance.services.chain.plan",
     "seedance.services.chain.runner",
-    "seedance.services.client",
-    "seedance.services.downloads",
     "seedance.services.journal",
-    "seedance.services.prepare",
-    "seedance.services.references",
-    "seedance.services.resume",
 }
 
 

@@ -118,7 +118,7 @@ def test_seedance_debug_shows_the_traceback(run, sim, monkeypatch, world):
         (["create", "x", "--audio", "https://a/a.mp3"], "visual anchor"),
         (["create", "x", "--callback-url", "http://example.com/cb"], "must be an https:// URL"),
         (["create", "x", "--image", "missing.png"], "does not exist"),
-        (["create", "x", "--image", "https://a/clip.mp4"], "pass it with --video"),
+        (["create", "x", "--image", "https://a/clip.mp4"], "reference video (--video)"),
         (["create", "x", "--size", "1280x720", "-r", "720p"], "not both"),
         (["create", "x", "--priority", "12"], "priority 12 is out of range"),
         (["create"], "nothing to generate"),

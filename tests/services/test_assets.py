@@ -104,7 +104,7 @@ def expect_new_group(httpx_mock: HTTPXMock) -> None:
         "model": MODEL,
         "Name": "seedance",
         "GroupType": "AIGC",
-        "Description": "Media uploaded by the seedance CLI",
+        "Description": "Media uploaded by seedance",
     }
     expect(httpx_mock, "CreateAssetGroup", body, {"Id": GROUP})
 
@@ -407,7 +407,7 @@ def test_waiting_honours_the_timeout(world: Any, httpx_mock: HTTPXMock) -> None:
     out = world.run("-p", "pe", "assets", "upload", IMAGE_URL, "--timeout", "10")
     assert out.exit_code == 6
     assert world.clock.sleeps == [2, 5, 3]
-    assert f"seedance assets get {ASSET}" in out.stderr
+    assert f"assets get {ASSET}" in out.stderr
 
 
 def test_backoff_reaches_20_seconds_and_stays(world: Any, httpx_mock: HTTPXMock) -> None:
@@ -619,7 +619,7 @@ def test_a_lost_create_answer_is_not_repeated(world: Any, httpx_mock: HTTPXMock)
     httpx_mock.add_exception(httpx.ReadTimeout("timed out"), url=url("CreateAsset"))
     out = world.run("-p", "pe", "assets", "upload", IMAGE_URL)
     assert out.exit_code == 4
-    assert "seedance assets list" in out.stderr
+    assert "assets list" in out.stderr
     assert len(httpx_mock.get_requests()) == 1
 
 

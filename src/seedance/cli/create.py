@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -12,121 +12,53 @@ from seedance.cli.follow import check_free, command_line, named, save, video_des
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
 
-REF_HELP = "an https:// URL, asset://ID or a local file"
-
 
 def register(app: typer.Typer) -> None:
-    app.command("create", no_args_is_help=False)(create)
+    from seedance.cli.options import command
+    from seedance.domain import params
+
+    app.command("create", no_args_is_help=False)(
+        command(params.CREATE, create, name="create", doc=CREATE_HELP)
+    )
+
+
+CREATE_HELP = "Create a task from a prompt and reference media; --wait / -o to block and download."
 
 
 def create(
-    prompt: Annotated[
-        str | None, typer.Argument(metavar="PROMPT", help="What to make.", show_default=False)
-    ] = None,
-    prompt_file: Annotated[
-        str | None,
-        typer.Option(
-            "--prompt-file", metavar="FILE", help="Read the prompt from FILE (- = stdin)."
-        ),
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", metavar="NAME", help="Model name or alias.")
-    ] = None,
-    duration: Annotated[
-        int | None,
-        typer.Option(
-            "--duration", "-d", metavar="SECONDS", help="Seconds (-1: the model chooses)."
-        ),
-    ] = None,
-    ratio: Annotated[
-        str | None, typer.Option(metavar="W:H", help="16:9, 9:16, 1:1, 4:3, 3:4, 21:9, adaptive.")
-    ] = None,
-    resolution: Annotated[
-        str | None,
-        typer.Option(
-            "--resolution", "-r", metavar="RES", help="480p, 720p, 1080p (4k where offered)."
-        ),
-    ] = None,
-    size: Annotated[
-        str | None, typer.Option(metavar="WxH", help="WxH instead of --resolution/--ratio.")
-    ] = None,
-    image: Annotated[
-        list[str] | None,
-        typer.Option("--image", metavar="REF", help=f"Reference image: {REF_HELP}. Repeatable."),
-    ] = None,
-    first_frame: Annotated[
-        str | None, typer.Option(metavar="REF", help=f"First frame: {REF_HELP}.")
-    ] = None,
-    last_frame: Annotated[
-        str | None, typer.Option(metavar="REF", help=f"Last frame: {REF_HELP}.")
-    ] = None,
-    video: Annotated[
-        list[str] | None,
-        typer.Option("--video", metavar="REF", help=f"Reference video: {REF_HELP}. Repeatable."),
-    ] = None,
-    audio: Annotated[
-        list[str] | None,
-        typer.Option("--audio", metavar="REF", help=f"Reference audio: {REF_HELP}. Repeatable."),
-    ] = None,
-    generate_audio: Annotated[
-        bool | None, typer.Option("--generate-audio/--no-generate-audio", help="Make sound.")
-    ] = None,
-    watermark: Annotated[
-        bool | None, typer.Option("--watermark/--no-watermark", help="Keep the provider's mark.")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(metavar="N", help="-1 for random.")] = None,
-    camera_fixed: Annotated[
-        bool | None,
-        typer.Option("--camera-fixed/--no-camera-fixed", help="Keep the camera still."),
-    ] = None,
-    draft: Annotated[
-        bool, typer.Option("--draft", help="A cheaper low-resolution preview.")
-    ] = False,
-    return_last_frame: Annotated[
-        bool, typer.Option("--return-last-frame", help="Also make the last frame (a PNG).")
-    ] = False,
-    callback_url: Annotated[
-        str | None, typer.Option(metavar="URL", help="https URL told of status changes.")
-    ] = None,
-    service_tier: Annotated[
-        str | None, typer.Option(metavar="TIER", help="default or flex (cheaper, slower).")
-    ] = None,
-    priority: Annotated[int | None, typer.Option(metavar="0-9", help="Queue priority 0-9.")] = None,
-    expires_after: Annotated[
-        int | None,
-        typer.Option(metavar="SECONDS", help="Give up after SECONDS in the queue (3600-259200)."),
-    ] = None,
-    safety_id: Annotated[
-        str | None, typer.Option(metavar="ID", help="A stable hashed end-user id.")
-    ] = None,
-    wait_: Annotated[bool, typer.Option("--wait", help="Wait until the task ends.")] = False,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output", "-o", metavar="PATH", help="Save the video here (implies --wait)."
-        ),
-    ] = None,
-    last_frame_output: Annotated[
-        str | None,
-        typer.Option(
-            metavar="PATH", help="Save the last frame here (implies --return-last-frame)."
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None, typer.Option(metavar="SECONDS", help="Stop waiting after SECONDS (exit 6).")
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the request body; send nothing.")
-    ] = False,
-    no_validate: Annotated[
-        bool, typer.Option("--no-validate", help="Skip client-side capability checks.")
-    ] = False,
-    new: Annotated[
-        bool, typer.Option("--new", help="Create a new task even if this one was started before.")
-    ] = False,
+    prompt: str | None,
+    prompt_file: str | None,
+    model: str | None,
+    duration: int | None,
+    ratio: str | None,
+    resolution: str | None,
+    size: str | None,
+    images: list[str] | None,
+    first_frame: str | None,
+    last_frame: str | None,
+    videos: list[str] | None,
+    audios: list[str] | None,
+    generate_audio: bool | None,
+    watermark: bool | None,
+    seed: int | None,
+    camera_fixed: bool | None,
+    draft: bool,
+    return_last_frame: bool,
+    callback_url: str | None,
+    service_tier: str | None,
+    priority: int | None,
+    expires_after: int | None,
+    safety_id: str | None,
+    wait: bool,
+    output: str | None,
+    last_frame_output: str | None,
+    timeout: float | None,
+    dry_run: bool,
+    no_validate: bool,
+    new: bool,
 ) -> None:
     """Create a task from a prompt and reference media; --wait / -o to block and download."""
-    from seedance.domain.errors import NotFoundError, UsageError
+    from seedance.domain.errors import NotFoundError, Suggestion, UsageError
     from seedance.domain.models import GenerationParams
 
     env = current_env()
@@ -139,11 +71,11 @@ def create(
         ratio=ratio,
         resolution=resolution,
         size=size,
-        images=image or [],
+        images=images or [],
         first_frame=first_frame,
         last_frame=last_frame,
-        videos=video or [],
-        audios=audio or [],
+        videos=videos or [],
+        audios=audios or [],
         generate_audio=generate_audio,
         watermark=watermark,
         seed=seed,
@@ -187,8 +119,9 @@ def create(
     if frame_dest is not None:
         check_free(frame_dest)
     resumed = None
+    created = None
     if key is not None and not new:
-        resumed = client.resumable(prepared, key, again="pass --new to create another")
+        resumed = client.resumable(prepared, key, again=Suggestion.again(new=True))
     if resumed is not None and resumed.task_id:
         task_id = resumed.task_id
         out.info(
@@ -196,12 +129,12 @@ def create(
             "(--new creates another)"
         )
     else:
-        task = client.create(prepared, output_path=key)
-        task_id = task.id
+        created = client.create(prepared, output_path=key)
+        task_id = created.id
         out.info(f"created {task_id} on profile {client.profile.name}")
-    if not (wait_ or dest or frame_dest):
+    if not (wait or dest or frame_dest):
         if env.json:
-            out.json(task.to_json())
+            out.json((created or client.get(task_id)).to_json())
         else:
             out.data(task_id)
         out.info(f"follow it with: {command_line(client, 'wait', task_id)}")

@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Iterable
 from typing import Any
 
-from seedance.domain.errors import SeedanceError, Suggestion
+from seedance.domain.errors import SeedanceError, StoryboardError, Suggestion
 
 # Parameters whose flag is not simply `--` + the name with dashes.
 FLAGS: dict[str, str] = {
@@ -55,14 +55,21 @@ def _option_words(name: str, value: Any) -> list[str]:
 
 
 def command_line(suggestion: Suggestion, profile: str | None = None) -> str:
-    """The suggestion as a command to type (shell-quoted)."""
+    """The suggestion as a command to type (shell-quoted); "again" as the same command with
+    other options."""
+    if suggestion.is_again:
+        words = [w for name, value in suggestion.options for w in _option_words(name, value)]
+        return "the same command with " + shlex.join(words)
     return shlex.join(command_words(suggestion, profile))
 
 
 def describe(exc: SeedanceError, profile: str | None = None) -> str:
-    """One line: the message, the hint and, when there is one, the command to run next."""
+    """One line: the message, the hint and, when there are any, the commands to run next."""
     text = str(exc)
-    if exc.suggestion is not None:
-        lead = ": " if exc.hint else "; run: "
-        text += lead + command_line(exc.suggestion, profile)
+    if exc.field is not None and not isinstance(exc, StoryboardError) and flag(exc.field):
+        choices = f" {'|'.join(map(str, exc.allowed))}" if exc.allowed else ""
+        text += f" ({flag(exc.field)}{choices})"
+    for number, suggestion in enumerate(exc.suggestions):
+        lead = "; or " if number else (": " if exc.hint else "; run: ")
+        text += lead + command_line(suggestion, profile)
     return text

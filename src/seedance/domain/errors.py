@@ -28,6 +28,9 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130  # Ctrl-C or SIGTERM
 
 
+AGAIN = "again"  # the action of `Suggestion.again`
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """A next step in library terms: an operation and its arguments.
@@ -46,6 +49,15 @@ class Suggestion:
     def of(cls, action: str, *args: str, **options: Any) -> Suggestion:
         """`Suggestion.of("wait", task_id, output="clip.mp4")`; options left None are dropped."""
         return cls(action, args, tuple((k, v) for k, v in options.items() if v is not None))
+
+    @classmethod
+    def again(cls, **options: Any) -> Suggestion:
+        """The operation the user just ran, again, with these options (`new=True`)."""
+        return cls.of(AGAIN, **options)
+
+    @property
+    def is_again(self) -> bool:
+        return self.action == AGAIN
 
     def to_json(self) -> dict[str, Any]:
         return {"action": self.action, "args": list(self.args), "options": dict(self.options)}
@@ -66,7 +78,7 @@ class SeedanceError(Exception):
         exit_status: ExitStatus | None = None,
         field: str | None = None,
         allowed: Iterable[Any] | None = None,
-        suggestion: Suggestion | None = None,
+        suggestion: Suggestion | Iterable[Suggestion] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -77,8 +89,15 @@ class SeedanceError(Exception):
         self.hint = hint  # plain words for people; no command line, no flag
         self.field = field  # the parameter at fault, by its library name
         self.allowed = tuple(allowed) if allowed is not None else None
-        self.suggestion = suggestion  # the next step; front ends word it
+        # the next steps, the first the one to take; front ends word them
+        self.suggestions: tuple[Suggestion, ...] = (
+            (suggestion,) if isinstance(suggestion, Suggestion) else tuple(suggestion or ())
+        )
         self.details: dict[str, Any] = {}  # the command's results, shown beside the error
+
+    @property
+    def suggestion(self) -> Suggestion | None:
+        return self.suggestions[0] if self.suggestions else None
 
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message
@@ -90,8 +109,8 @@ class SeedanceError(Exception):
             facts["field"] = self.field
         if self.allowed is not None:
             facts["allowed"] = list(self.allowed)
-        if self.suggestion is not None:
-            facts["suggestion"] = self.suggestion.to_json()
+        if self.suggestions:
+            facts["suggestions"] = [s.to_json() for s in self.suggestions]
         return facts
 
     def to_json(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from seedance.domain.clock import Clock
 from seedance.domain.errors import (
     AuthError,
     OutcomeUnknownError,
+    Suggestion,
     TaskFailedError,
     UnsupportedError,
     UsageError,
@@ -50,7 +51,9 @@ def kind_for(source: str, kind: MediaKind | None) -> MediaKind:
     if found is None:
         raise UsageError(
             f"cannot tell whether {source} is an image, a video or audio",
-            hint="pass --type image|video|audio",
+            hint="say which it is",
+            field="type",
+            allowed=("image", "video", "audio"),
         )
     return found
 
@@ -245,8 +248,8 @@ class AssetService:
             if left <= 0:
                 raise WaitTimeoutError(
                     f"asset {current.ref} is still {current.status.value} after {elapsed:.0f}s",
-                    hint=f"check it later with `seedance assets get {current.id}`; "
-                    "it can be used once Active",
+                    hint="it can be used once Active; check it later with",
+                    suggestion=Suggestion.of("assets.get", current.id),
                 )
             self.clock.sleep(min(BACKOFF[min(polls, len(BACKOFF) - 1)], left))
             polls += 1
@@ -295,7 +298,7 @@ class AssetService:
             return self._group
 
     def _new_group(self) -> str:
-        created = self.create_group(DEFAULT_GROUP, "Media uploaded by the seedance CLI")
+        created = self.create_group(DEFAULT_GROUP, "Media uploaded by seedance")
         self.notify(f"created asset group {created} ('{DEFAULT_GROUP}')")
         if self.store is not None:
             self.store.remember(self.profile.name, "asset_group", created)
@@ -313,8 +316,9 @@ class AssetService:
             raise
         except OutcomeUnknownError as exc:
             if action.startswith("Create"):
-                more = "check `seedance assets list` before uploading again"
+                more = "check the library before uploading again"
                 exc.hint = f"{exc.hint}; {more}" if exc.hint else more
+                exc.suggestions = (Suggestion.of("assets.list"),)
             raise
 
     def _credentials(self) -> str:

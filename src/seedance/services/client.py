@@ -27,6 +27,7 @@ from seedance.domain.errors import (
     OutcomeUnknownError,
     SeedanceError,
     ServerError,
+    Suggestion,
     UsageError,
 )
 from seedance.domain.models import (
@@ -234,22 +235,24 @@ class Client:
 
     def _unknown(self, exc: SeedanceError) -> OutcomeUnknownError:
         where = (
-            "`seedance tasks list` shows the tasks the server has"
+            "the server's task list shows whether it made one"
             if self.capabilities.can_list
             else "the provider's console shows whether a task was created"
         )
+        look = [Suggestion.of("tasks.list")] if self.capabilities.can_list else []
         return OutcomeUnknownError(
             f"the create may have reached the server, but its answer was lost ({exc.message})",
-            hint=f"it was not sent again, so nothing is billed twice; {where}, and "
-            "`seedance tasks list --local` the journal",
+            hint=f"it was not sent again, so nothing is billed twice; {where}, and the journal "
+            "what was sent",
+            suggestion=[*look, Suggestion.of("tasks.list", local=True)],
             exit_status=exc.exit_status,
         )
 
-    def resumable(self, prepared: Prepared, output_path: str, again: str) -> Entry | None:
+    def resumable(self, prepared: Prepared, output_path: str, again: Suggestion) -> Entry | None:
         """An earlier, unfinished create of this very request to this very output: its entry
         (with the task, found on the server if its answer was lost), or None to create now.
 
-        `again` says how the user forces a new create when seedance cannot tell."""
+        `again` is how the user forces a new create when seedance cannot tell."""
         entry = self.journal.latest_for(self.profile.name, prepared.request_hash, output_path)
         if entry is None or entry.downloaded_at is not None:
             return None
@@ -384,7 +387,8 @@ class Client:
         if task.status is TaskStatus.SUCCEEDED and unsaved and not force:
             raise UsageError(
                 f"task {task_id} finished but its video was never saved; deleting it loses it",
-                hint=f"save it first with `seedance download {task_id}`, or pass --force",
+                hint="save it first with",
+                suggestion=[Suggestion.of("download", task_id), Suggestion.again(force=True)],
             )
         with self.explain_auth():
             outcome = self.provider.cancel(task)
@@ -406,10 +410,9 @@ class Client:
         except AuthError as exc:
             source = self.profile.key_source(self.environ)
             exc.hint = (
-                f"profile '{self.profile.name}' used the key from {source}; "
-                f"check it with `seedance profiles show {self.profile.name}`"
-                + (f"; {exc.hint}" if exc.hint else "")
-            )
+                f"{exc.hint}; " if exc.hint else ""
+            ) + f"profile '{self.profile.name}' used the key from {source}; check it with"
+            exc.suggestions = (Suggestion.of("profiles.show", self.profile.name),)
             raise
 
 

@@ -22,7 +22,14 @@ from pathlib import Path
 
 import httpx
 
-from seedance.domain.errors import APIError, ExitStatus, NetworkError, SeedanceError, UsageError
+from seedance.domain.errors import (
+    APIError,
+    ExitStatus,
+    NetworkError,
+    SeedanceError,
+    Suggestion,
+    UsageError,
+)
 from seedance.domain.models import DownloadResult
 from seedance.providers.base import DownloadSource
 from seedance.providers.http import HttpClient
@@ -58,7 +65,11 @@ def check_destination(dest: Path, *, force: bool) -> None:
     if dest.is_dir():
         raise UsageError(f"{dest} is a directory", hint="give a file name, e.g. -o clip.mp4")
     if dest.exists() and not force:
-        raise UsageError(f"{dest} already exists", hint="choose another name or pass --force")
+        raise UsageError(
+            f"{dest} already exists",
+            hint="choose another name, or overwrite it with",
+            suggestion=Suggestion.again(force=True),
+        )
     if not dest.parent.exists():
         raise UsageError(f"directory {dest.parent} does not exist", hint="create it first")
     if not os.access(dest.parent, os.W_OK):
@@ -165,7 +176,8 @@ def _attempt(
                 f"the download answered HTTP {status}",
                 status_code=status,
                 code="download_failed",
-                hint="check `seedance status ID`; results are kept about 24 hours",
+                hint="results are kept about 24 hours; check the task with",
+                suggestion=Suggestion.of("status", "ID"),
             )
         if status == 206 and _range_start(response) == offset:
             mode, total = "ab", _range_total(response)

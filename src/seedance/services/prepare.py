@@ -54,7 +54,9 @@ def resolve_model(profile: Profile, name: str | None, *, validate: bool = True) 
     """The model spec for `name` (or the profile's model) on the profile's provider."""
     chosen = name or profile.model
     if not chosen:
-        raise ValidationError(f"profile '{profile.name}' names no model", hint="pass --model")
+        raise ValidationError(
+            f"profile '{profile.name}' names no model", hint="name one", field="model"
+        )
     try:
         return catalogue().resolve(chosen, profile.vocabulary)
     except ValidationError:

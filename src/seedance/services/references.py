@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from seedance.domain import media
-from seedance.domain.errors import UsageError, ValidationError
+from seedance.domain.errors import Suggestion, UsageError, ValidationError
 from seedance.domain.models import GenerationParams, MediaKind, Reference, Role
 
 Form = Literal["url", "asset", "data", "file"]
@@ -83,15 +83,12 @@ def classify(source: str, role: Role, base_dir: Path | None = None) -> RefSpec:
 def _check_kind(name: str, role: Role) -> None:
     found = media.kind_of(name)
     if found is not None and found is not role.kind:
-        option = {
-            MediaKind.IMAGE: "--image",
-            MediaKind.VIDEO: "--video",
-            MediaKind.AUDIO: "--audio",
-        }
+        field = {MediaKind.IMAGE: "images", MediaKind.VIDEO: "videos", MediaKind.AUDIO: "audios"}
         raise UsageError(
             f"{name} looks like {'an' if found is MediaKind.AUDIO else 'a'} {found}, "
             f"not {'an' if role.kind is MediaKind.IMAGE else 'a'} {role.kind}",
-            hint=f"pass it with {option[found]}",
+            hint=f"give it as a reference {found}",
+            field=field[found],
         )
 
 
@@ -164,7 +161,8 @@ def _resolve_one(
         if assets() is None:
             raise UsageError(
                 f"local {spec.kind} files cannot be sent inline: {spec.source}",
-                hint=f"use an https:// URL or an asset (`seedance assets upload {spec.source}`)",
+                hint="use an https:// URL, or make it an asset with",
+                suggestion=Suggestion.of("assets.upload", spec.source),
             )
     if spec.form == "data":
         raise UsageError(

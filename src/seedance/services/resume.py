@@ -9,7 +9,7 @@ task list, means seedance cannot tell, and says so instead of guessing.
 
 from __future__ import annotations
 
-from seedance.domain.errors import OutcomeUnknownError, ServerError
+from seedance.domain.errors import OutcomeUnknownError, ServerError, Suggestion
 from seedance.domain.models import Task
 from seedance.providers.base import Provider
 from seedance.services.journal import Entry, Journal
@@ -19,18 +19,19 @@ PAGE_SIZE = 100
 MAX_PAGES = 10
 
 
-def lost_task(provider: Provider, journal: Journal, entry: Entry, again: str) -> Task | None:
+def lost_task(provider: Provider, journal: Journal, entry: Entry, again: Suggestion) -> Task | None:
     """The task the lost create of `entry` made, or None when the server provably has none.
 
     Raises OutcomeUnknownError when it cannot tell; `again` is how the user creates anew
-    (e.g. "pass --new").
+    (e.g. `Suggestion.again(new=True)`).
     """
-    output = f" -o {entry.output_path}" if entry.output_path else ""
+    wait = Suggestion.of("wait", "ID", output=entry.output_path)
     if not provider.capabilities.can_list:
         raise OutcomeUnknownError(
             "an identical create was sent before and its outcome is unknown",
-            hint=f"this provider lists no tasks: its console shows whether one was created; "
-            f"if so, `seedance wait ID{output}`; otherwise {again}",
+            hint="this provider lists no tasks: its console shows whether one was created; "
+            "if so, follow it with",
+            suggestion=[wait, again],
             exit_status=ServerError.exit_status,
         )
     known = {e.task_id for e in journal.entries(limit=None) if e.task_id}
@@ -50,7 +51,8 @@ def lost_task(provider: Provider, journal: Journal, entry: Entry, again: str) ->
     raise OutcomeUnknownError(
         f"an identical create was sent before and its outcome is unknown; {len(found)} tasks on "
         f"the server could be it ({ids})",
-        hint=f"check them with `seedance status ID`, then `seedance wait ID{output}`; or {again}",
+        hint="check each with the status command, then follow the right one with",
+        suggestion=[wait, again],
         exit_status=ServerError.exit_status,
     )
 

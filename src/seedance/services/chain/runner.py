@@ -9,7 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from seedance.domain.errors import NotFoundError, SeedanceError, StoryboardError
+from seedance.domain.errors import NotFoundError, SeedanceError, StoryboardError, Suggestion
 from seedance.domain.models import MediaKind, Reference, Role, Task
 from seedance.services import crashpoints, references, video
 from seedance.services.chain.manifest import Manifest
@@ -159,7 +159,9 @@ class ChainRunner:
             clip = str(self.clip_path(plan).resolve())
             earlier = None
             if not plan.fresh:  # a create of this shot that a crash or lost answer interrupted
-                earlier = self.client.resumable(prepared, clip, again=f"pass --rerun {shot_id}")
+                earlier = self.client.resumable(
+                    prepared, clip, again=Suggestion.again(rerun=shot_id)
+                )
             if earlier is not None and earlier.task_id:
                 task_id, just_created = earlier.task_id, False
             else:

@@ -1,0 +1,114 @@
+"""The parameters of seedance's operations, declared once.
+
+The command line builds its options from these (the flag is the name with dashes, see
+`seedance.cli.options`), the MCP server its tools' input schemas, and the library takes the same
+names as keywords. Help texts name other parameters as `{name}`; each front end words them
+(a flag on the command line, the plain name elsewhere).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+REF_HELP = "an https:// URL, asset://ID or a local file"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: its library name, type and help."""
+
+    name: str
+    type: type[Any]  # str, int, float or bool
+    help: str
+    metavar: str | None = None
+    default: Any = None
+    many: bool = False  # repeatable: a list of `type`
+    tristate: bool = False  # a bool that may be left unset (None), or set either way
+    positional: bool = False
+    choices: tuple[str, ...] | None = None
+
+    def json_schema(self) -> dict[str, Any]:
+        """The parameter as a JSON schema (for tool definitions)."""
+        names = {str: "string", int: "integer", float: "number", bool: "boolean"}
+        item: dict[str, Any] = {"type": names[self.type]}
+        if self.choices:
+            item["enum"] = list(self.choices)
+        schema = {"type": "array", "items": item} if self.many else item
+        return {**schema, "description": self.help}
+
+
+def _p(name: str, kind: type[Any], help: str, **more: Any) -> Param:
+    return Param(name, kind, help, **more)
+
+
+# -- what to make: the request (GenerationParams) --------------------------------------------
+
+REQUEST: tuple[Param, ...] = (
+    _p("prompt", str, "What to make.", metavar="PROMPT", positional=True),
+    _p("model", str, "Model name or alias.", metavar="NAME"),
+    _p("duration", int, "Seconds (-1: the model chooses).", metavar="SECONDS"),
+    _p("ratio", str, "16:9, 9:16, 1:1, 4:3, 3:4, 21:9, adaptive.", metavar="W:H"),
+    _p("resolution", str, "480p, 720p, 1080p (4k where offered).", metavar="RES"),
+    _p("size", str, "WxH instead of {resolution}/{ratio}.", metavar="WxH"),
+    _p("images", str, f"Reference image: {REF_HELP}. Repeatable.", metavar="REF", many=True),
+    _p("first_frame", str, f"First frame: {REF_HELP}.", metavar="REF"),
+    _p("last_frame", str, f"Last frame: {REF_HELP}.", metavar="REF"),
+    _p("videos", str, f"Reference video: {REF_HELP}. Repeatable.", metavar="REF", many=True),
+    _p("audios", str, f"Reference audio: {REF_HELP}. Repeatable.", metavar="REF", many=True),
+    _p("generate_audio", bool, "Make sound.", tristate=True),
+    _p("watermark", bool, "Keep the provider's mark.", tristate=True),
+    _p("seed", int, "-1 for random.", metavar="N"),
+    _p("camera_fixed", bool, "Keep the camera still.", tristate=True),
+    _p("draft", bool, "A cheaper low-resolution preview.", default=False),
+    _p("return_last_frame", bool, "Also make the last frame (a PNG).", default=False),
+    _p("callback_url", str, "https URL told of status changes.", metavar="URL"),
+    _p(
+        "service_tier",
+        str,
+        "default or flex (cheaper, slower).",
+        metavar="TIER",
+        choices=("default", "flex"),
+    ),
+    _p("priority", int, "Queue priority 0-9.", metavar="0-9"),
+    _p(
+        "expires_after",
+        int,
+        "Give up after SECONDS in the queue (3600-259200).",
+        metavar="SECONDS",
+    ),
+    _p("safety_id", str, "A stable hashed end-user id.", metavar="ID"),
+)
+
+# -- how to run it ---------------------------------------------------------------------------
+
+PROMPT_FILE = _p("prompt_file", str, "Read the prompt from FILE (- = stdin).", metavar="FILE")
+WAIT = _p("wait", bool, "Wait until the task ends.", default=False)
+OUTPUT = _p("output", str, "Save the video here (implies {wait}).", metavar="PATH")
+LAST_FRAME_OUTPUT = _p(
+    "last_frame_output",
+    str,
+    "Save the last frame here (implies {return_last_frame}).",
+    metavar="PATH",
+)
+TIMEOUT = _p("timeout", float, "Stop waiting after SECONDS (exit 6).", metavar="SECONDS")
+DRY_RUN = _p("dry_run", bool, "Print the request body; send nothing.", default=False)
+NO_VALIDATE = _p("no_validate", bool, "Skip client-side capability checks.", default=False)
+NEW = _p("new", bool, "Create a new task even if this one was started before.", default=False)
+
+CREATE: tuple[Param, ...] = (
+    REQUEST[0],
+    PROMPT_FILE,
+    *REQUEST[1:],
+    WAIT,
+    OUTPUT,
+    LAST_FRAME_OUTPUT,
+    TIMEOUT,
+    DRY_RUN,
+    NO_VALIDATE,
+    NEW,
+)
+
+
+def by_name(params: tuple[Param, ...]) -> dict[str, Param]:
+    return {p.name: p for p in params}
