@@ -1,26 +1,168 @@
-"""seedance: make AI videos with ByteDance Seedance 2.0 from the command line and from Python.
+"""seedance: make AI videos with ByteDance Seedance from the command line and from Python.
 
-The package import is deliberately light; the library API is loaded on first use::
+    from seedance import Client, GenerationParams, TaskFailedError
 
-    from seedance import Client
-    client = Client.from_profile("demo")
+    with Client.from_profile("demo") as client:
+        prepared = client.prepare(GenerationParams(prompt="a paper boat at dawn"))
+        task = client.wait_one(client.create(prepared).id)
+        client.download(task, Path("boat.mp4"))
+
+The names below are the public API. The package import is deliberately light (the command
+line's start-up depends on it): each name is loaded on first use.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from seedance.domain.catalogue import Estimate, ModelSpec
+    from seedance.domain.errors import (
+        APIError,
+        AuthError,
+        BadRequestError,
+        BadResponseError,
+        ConfigError,
+        ConflictError,
+        ExitStatus,
+        InterruptedByUser,
+        LocalError,
+        NetworkError,
+        NotFoundError,
+        OutcomeUnknownError,
+        QuotaError,
+        RateLimitError,
+        SeedanceError,
+        ServerError,
+        StoryboardError,
+        Suggestion,
+        TaskFailedError,
+        UnsupportedError,
+        UsageError,
+        ValidationError,
+        WaitTimeoutError,
+    )
+    from seedance.domain.models import (
+        Asset,
+        AssetGroup,
+        AssetStatus,
+        DownloadResult,
+        GenerationParams,
+        MediaKind,
+        Page,
+        Reference,
+        Role,
+        Task,
+        TaskError,
+        TaskStatus,
+        Usage,
+    )
+    from seedance.domain.profiles import Profile
     from seedance.services.client import Client
+    from seedance.services.prepare import Prepared
 
-__all__ = ["Client", "__version__"]
+__all__ = [
+    "APIError",
+    "Asset",
+    "AssetGroup",
+    "AssetStatus",
+    "AuthError",
+    "BadRequestError",
+    "BadResponseError",
+    "Client",
+    "ConfigError",
+    "ConflictError",
+    "DownloadResult",
+    "Estimate",
+    "ExitStatus",
+    "GenerationParams",
+    "InterruptedByUser",
+    "LocalError",
+    "MediaKind",
+    "ModelSpec",
+    "NetworkError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "Page",
+    "Prepared",
+    "Profile",
+    "QuotaError",
+    "RateLimitError",
+    "Reference",
+    "Role",
+    "SeedanceError",
+    "ServerError",
+    "StoryboardError",
+    "Suggestion",
+    "Task",
+    "TaskError",
+    "TaskFailedError",
+    "TaskStatus",
+    "UnsupportedError",
+    "Usage",
+    "UsageError",
+    "ValidationError",
+    "WaitTimeoutError",
+    "__version__",
+]
+
+# Where each public name lives: it is imported on first use.
+_HOMES: dict[str, str] = {
+    "APIError": "seedance.domain.errors",
+    "Asset": "seedance.domain.models",
+    "AssetGroup": "seedance.domain.models",
+    "AssetStatus": "seedance.domain.models",
+    "AuthError": "seedance.domain.errors",
+    "BadRequestError": "seedance.domain.errors",
+    "BadResponseError": "seedance.domain.errors",
+    "Client": "seedance.services.client",
+    "ConfigError": "seedance.domain.errors",
+    "ConflictError": "seedance.domain.errors",
+    "DownloadResult": "seedance.domain.models",
+    "Estimate": "seedance.domain.catalogue",
+    "ExitStatus": "seedance.domain.errors",
+    "GenerationParams": "seedance.domain.models",
+    "InterruptedByUser": "seedance.domain.errors",
+    "LocalError": "seedance.domain.errors",
+    "MediaKind": "seedance.domain.models",
+    "ModelSpec": "seedance.domain.catalogue",
+    "NetworkError": "seedance.domain.errors",
+    "NotFoundError": "seedance.domain.errors",
+    "OutcomeUnknownError": "seedance.domain.errors",
+    "Page": "seedance.domain.models",
+    "Prepared": "seedance.services.prepare",
+    "Profile": "seedance.domain.profiles",
+    "QuotaError": "seedance.domain.errors",
+    "RateLimitError": "seedance.domain.errors",
+    "Reference": "seedance.domain.models",
+    "Role": "seedance.domain.models",
+    "SeedanceError": "seedance.domain.errors",
+    "ServerError": "seedance.domain.errors",
+    "StoryboardError": "seedance.domain.errors",
+    "Suggestion": "seedance.domain.errors",
+    "Task": "seedance.domain.models",
+    "TaskError": "seedance.domain.models",
+    "TaskFailedError": "seedance.domain.errors",
+    "TaskStatus": "seedance.domain.models",
+    "UnsupportedError": "seedance.domain.errors",
+    "Usage": "seedance.domain.models",
+    "UsageError": "seedance.domain.errors",
+    "ValidationError": "seedance.domain.errors",
+    "WaitTimeoutError": "seedance.domain.errors",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Client":
-        from seedance.services.client import Client
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'seedance' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
 
-        return Client
-    raise AttributeError(name)
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

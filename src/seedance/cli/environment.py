@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from seedance.domain.clock import Clock, SystemClock
+from seedance.domain.clock import Clock, default_clock
 from seedance.domain.paths import default_config_dir, default_data_dir
 
 if TYPE_CHECKING:
@@ -24,24 +24,12 @@ if TYPE_CHECKING:
     from seedance.services.client import Client
 
 
-def default_clock() -> Clock:
-    """The real clock; `SEEDANCE_CLOCK=fake` (a seam for crash tests that run seedance in a
-    subprocess) gives a clock whose sleeps take no time."""
-    if os.environ.get("SEEDANCE_CLOCK") == "fake":
-        import time
-
-        from seedance.domain.clock import FakeClock
-
-        return FakeClock(start=time.time())
-    return SystemClock()
-
-
 @dataclass
 class Environment:
     """The world as a command sees it, plus the global options."""
 
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    clock: Clock = field(default_factory=default_clock)
+    clock: Clock = field(default_factory=lambda: default_clock(os.environ))
     transport: httpx.BaseTransport | None = None
     stdout_stream: TextIO | None = None
     stderr_stream: TextIO | None = None

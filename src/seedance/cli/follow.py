@@ -51,10 +51,7 @@ def wait_one(
     watches = wait_many(
         env, client, [task_id], timeout=timeout, output=dest, just_created=just_created
     )
-    watch = watches[0]
-    raise_for_watch(client, watch, dest)
-    assert watch.task is not None
-    return watch.task
+    return raise_for_watch(watches[0], dest)
 
 
 def wait_many(
@@ -84,27 +81,18 @@ def wait_many(
         ) from None
 
 
-def raise_for_watch(client: Client, watch: Watch, dest: Path | None) -> None:
-    from seedance.domain.errors import TaskFailedError, WaitTimeoutError
+def raise_for_watch(watch: Watch, dest: Path | None) -> Task:
+    """The finished task, or the error of the wait; a timeout says how to continue (with the
+    same output)."""
+    from seedance.domain.errors import Suggestion, WaitTimeoutError
+    from seedance.services.client import task_outcome
 
-    if watch.error is not None:
-        raise watch.error
-    task = watch.task
-    if task is None or not task.status.is_terminal:
-        words = ["wait", watch.task_id] + (["-o", str(dest)] if dest else [])
-        state = task.status.value if task else "not seen yet"
-        raise WaitTimeoutError(
-            f"task {watch.task_id} is still {state}",
-            hint=f"it keeps running; continue with: {command_line(client, *words)}",
-        )
-    if task.status.is_failure:
-        raise TaskFailedError(failure_text(task), code=task.error.code if task.error else None)
-
-
-def failure_text(task: Task) -> str:
-    if task.error is not None:
-        return f"task {task.id} {task.status.value}: {task.error.code}: {task.error.message}"
-    return f"task {task.id} {task.status.value}"
+    try:
+        return task_outcome(watch)
+    except WaitTimeoutError as exc:
+        if dest is not None:
+            exc.suggestions = (Suggestion.of("wait", watch.task_id, output=str(dest)),)
+        raise
 
 
 def save(env: Environment, client: Client, task: Task, dest: Path, what: str) -> DownloadResult:

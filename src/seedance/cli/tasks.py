@@ -10,7 +10,6 @@ from seedance.cli.app import current_env, sub_app
 from seedance.cli.follow import (
     client_for_tasks,
     command_line,
-    failure_text,
     named,
     raise_for_watch,
     save,
@@ -73,7 +72,7 @@ def wait(
         doc: dict[str, Any] = watch.task.to_json() if watch.task else {"id": watch.task_id}
         line = [watch.task_id, watch.task.status.value if watch.task else "unknown"]
         try:
-            raise_for_watch(client, watch, dest)
+            raise_for_watch(watch, dest)
             if dest is not None and watch.task is not None:
                 result = save(env, client, watch.task, named(dest, watch.task), "video")
                 doc["download"] = result.model_dump()
@@ -212,6 +211,7 @@ def download(
 ) -> None:
     """Save a finished task's video (and optionally its last frame)."""
     from seedance.domain.errors import TaskFailedError, WaitTimeoutError
+    from seedance.services.client import failure_text
     from seedance.services.downloads import check_destination
 
     env = current_env()
@@ -231,7 +231,9 @@ def download(
             hint=f"wait for it: {command_line(client, 'wait', task_id, '-o', str(dest))}",
         )
     if task.status.is_failure:
-        raise TaskFailedError(failure_text(task), code=task.error.code if task.error else None)
+        raise TaskFailedError(
+            failure_text(task), code=task.error.code if task.error else None, task=task
+        )
     if frame_dest is not None:
         client.provider.download_source(task, "last_frame")  # refuses now if there is none
     document = task.to_json()

@@ -254,15 +254,26 @@ class OutcomeUnknownError(NetworkError):
 
 
 class TaskFailedError(SeedanceError):
-    """The task ended failed, expired or cancelled."""
+    """The task ended failed, expired or cancelled; `task` is the task as last seen."""
 
     exit_status = ExitStatus.TASK_FAILED
     code = "task_failed"
 
+    def __init__(self, message: str, *, task: Any = None, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.task = task
+
 
 class WaitTimeoutError(SeedanceError):
+    """The wait's timeout passed while the task was still queued or running; `task` is the
+    task as last seen (it keeps running on the server)."""
+
     exit_status = ExitStatus.TIMEOUT
     code = "timeout"
+
+    def __init__(self, message: str, *, task: Any = None, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.task = task
 
 
 class LocalError(SeedanceError):

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
 from seedance.domain.catalogue import ModelSpec
-from seedance.domain.clock import Clock, SystemClock
+from seedance.domain.clock import Clock, default_clock
 from seedance.domain.errors import (
     AuthError,
     BadResponseError,
@@ -28,7 +28,9 @@ from seedance.domain.errors import (
     SeedanceError,
     ServerError,
     Suggestion,
+    TaskFailedError,
     UsageError,
+    WaitTimeoutError,
 )
 from seedance.domain.models import (
     DownloadResult,
@@ -41,6 +43,9 @@ from seedance.domain.paths import default_config_dir, default_data_dir
 from seedance.domain.profiles import Profile, ProfileStore
 from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskPage
 from seedance.providers.registry import connect
+
+if TYPE_CHECKING:
+    from seedance.services.chain.session import ChainResult, ChainSession
 from seedance.services import crashpoints, references
 from seedance.services.asset_cache import file_sha256
 from seedance.services.downloads import download
@@ -125,7 +130,7 @@ class Client:
         """
         environ = os.environ if environ is None else environ
         data_dir = data_dir or default_data_dir(environ)
-        clock = clock or SystemClock()
+        clock = clock or default_clock(environ)
         if profile.simulator == "inprocess" and transport is None:
             from seedance.sim.transport import demo_transport
 
@@ -315,6 +320,25 @@ class Client:
         with self.explain_auth():
             return waiter.wait(task_ids, timeout=timeout, just_created=just_created, stop=stop)
 
+    def wait_one(
+        self,
+        task_id: str,
+        *,
+        timeout: float | None = None,
+        on_update: Listener | None = None,
+        just_created: bool = False,
+        stop: threading.Event | None = None,
+    ) -> Task:
+        """Wait for one task and return it finished successfully.
+
+        Raises TaskFailedError (failed, expired or cancelled), WaitTimeoutError (still
+        running after `timeout` seconds; it keeps running) or the error that stopped the wait.
+        """
+        watches = self.wait(
+            [task_id], timeout=timeout, on_update=on_update, just_created=just_created, stop=stop
+        )
+        return task_outcome(watches[0])
+
     def expected_run(self, task: Task) -> float | None:
         """How long a task like this one usually takes, learned from the journal."""
         if task.id not in self._expected:
@@ -374,6 +398,58 @@ class Client:
             self.journal.downloaded(task.id, **_saved_file(result), at=self.clock.time())
         return result
 
+    # -- storyboards -------------------------------------------------------------------------
+
+    def open_chain(
+        self,
+        storyboard: Path,
+        *,
+        output: Path | None = None,
+        restart: bool = False,
+        rerun: Sequence[str] = (),
+        max_cost: float | None = None,
+        concat: bool = False,
+    ) -> ChainSession:
+        """Load and plan a storyboard (nothing is sent): `session.plan` holds every shot's
+        action, request and estimate; `session.run()` makes them."""
+        from seedance.services.chain.session import open_chain
+
+        return open_chain(
+            self,
+            storyboard,
+            output=output,
+            restart=restart,
+            rerun=list(rerun),
+            max_cost=max_cost,
+            concat=concat,
+        )
+
+    def chain(
+        self,
+        storyboard: Path,
+        *,
+        output: Path | None = None,
+        restart: bool = False,
+        rerun: Sequence[str] = (),
+        max_cost: float | None = None,
+        concurrency: int = 2,
+        concat: bool = False,
+        on_event: Callable[[str, str, str], None] | None = None,
+    ) -> ChainResult:
+        """Run a storyboard to its end: every shot made once, each continuing from its
+        parent's last frame, the manifest written after every step so a re-run resumes.
+
+        Raises ChainIncomplete (with `.result`) when some shots failed; the rest are kept."""
+        session = self.open_chain(
+            storyboard,
+            output=output,
+            restart=restart,
+            rerun=rerun,
+            max_cost=max_cost,
+            concat=concat,
+        )
+        return session.run(concurrency=concurrency, concat=concat, on_event=on_event)
+
     def cancel(self, task_id: str, *, force: bool = False) -> CancelOutcome:
         """Cancel a queued task, delete a finished one; the journal keeps its last state.
 
@@ -398,9 +474,24 @@ class Client:
             )
         return outcome
 
-    def list_tasks(self, **filters: Any) -> TaskPage:
+    def list_tasks(
+        self,
+        *,
+        status: TaskStatus | str | None = None,
+        model: str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+        task_ids: Sequence[str] | None = None,
+    ) -> TaskPage:
+        """The provider's task list (Ark dialects; others raise UnsupportedError)."""
         with self.explain_auth():
-            return self.provider.list(**filters)
+            return self.provider.list(
+                status=TaskStatus(status).value if status is not None else None,
+                model=model,
+                page=page,
+                page_size=page_size,
+                task_ids=list(task_ids) if task_ids is not None else None,
+            )
 
     @contextmanager
     def explain_auth(self) -> Iterator[None]:
@@ -414,6 +505,33 @@ class Client:
             ) + f"profile '{self.profile.name}' used the key from {source}; check it with"
             exc.suggestions = (Suggestion.of("profiles.show", self.profile.name),)
             raise
+
+
+def task_outcome(watch: Watch) -> Task:
+    """The task a wait ended with, when it succeeded; otherwise the error that says why not."""
+    if watch.error is not None:
+        raise watch.error
+    task = watch.task
+    if task is None or not task.status.is_terminal:
+        state = task.status.value if task else "not seen yet"
+        raise WaitTimeoutError(
+            f"task {watch.task_id} is still {state}",
+            hint="it keeps running; continue with",
+            suggestion=Suggestion.of("wait", watch.task_id),
+            task=task,
+        )
+    if task.status.is_failure:
+        raise TaskFailedError(
+            failure_text(task), code=task.error.code if task.error else None, task=task
+        )
+    return task
+
+
+def failure_text(task: Task) -> str:
+    """`task ID failed: CODE: message`."""
+    if task.error is not None:
+        return f"task {task.id} {task.status.value}: {task.error.code}: {task.error.message}"
+    return f"task {task.id} {task.status.value}"
 
 
 def _saved_file(result: DownloadResult) -> dict[str, Any]:
