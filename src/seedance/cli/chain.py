@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -69,7 +68,7 @@ def chain(
     ] = None,
 ) -> None:
     """Run a multi-shot storyboard; every shot starts from the previous shot's last frame."""
-    from seedance.domain.errors import InterruptedByUser, UsageError
+    from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
     from seedance.services.chain.session import MAX_CONCURRENCY, ChainIncomplete
 
     env = current_env()
@@ -106,13 +105,11 @@ def chain(
         with board:
             result = session.run(concurrency=concurrency, concat=concat, on_event=board.event)
     except KeyboardInterrupt:
-        words = ["seedance", "-p", client.profile.name, "chain", str(path)]
-        if output:
-            words += ["-o", output]
         raise InterruptedByUser(
             "stopped; shots already submitted keep running on the server and chain.json "
             "remembers them",
-            hint=f"resume with: {shlex.join(words)}",
+            hint="resume with",
+            suggestion=Suggestion.of("chain", str(path), output=output),
         ) from None
     except ChainIncomplete as incomplete:
         _summary(env, incomplete.result)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
@@ -35,8 +34,12 @@ def named(dest: Path, task: Task) -> Path:
     return dest / f"{task.id}.mp4" if dest.is_dir() else dest
 
 
-def command_line(client: Client, *words: str) -> str:
-    return " ".join(["seedance", "-p", shlex.quote(client.profile.name), *map(shlex.quote, words)])
+def command_line(client: Client, action: str, *args: str, **options: Any) -> str:
+    """A command to type next, on the client's profile."""
+    from seedance.cli.wording import command_line as worded
+    from seedance.domain.errors import Suggestion
+
+    return worded(Suggestion.of(action, *args, **options), client.profile.name)
 
 
 def wait_one(
@@ -64,7 +67,7 @@ def wait_many(
     just_created: bool = False,
 ) -> list[Watch]:
     from seedance.cli.progress import TaskBoard
-    from seedance.domain.errors import InterruptedByUser
+    from seedance.domain.errors import InterruptedByUser, Suggestion
 
     board = TaskBoard(env, client, task_ids)
     try:
@@ -73,11 +76,11 @@ def wait_many(
                 task_ids, timeout=timeout, on_update=board.update, just_created=just_created
             )
     except KeyboardInterrupt:
-        words = ["wait", *task_ids] + (["-o", str(output)] if output else [])
         raise InterruptedByUser(
             f"stopped waiting; {'the task keeps' if len(task_ids) == 1 else 'the tasks keep'} "
             "running on the server",
-            hint=f"resume with: {command_line(client, *words)}",
+            hint="resume with",
+            suggestion=Suggestion.of("wait", *task_ids, output=str(output) if output else None),
         ) from None
 
 
@@ -97,20 +100,17 @@ def raise_for_watch(watch: Watch, dest: Path | None) -> Task:
 
 def save(env: Environment, client: Client, task: Task, dest: Path, what: str) -> DownloadResult:
     from seedance.cli.progress import download_progress
-    from seedance.domain.errors import InterruptedByUser
+    from seedance.domain.errors import InterruptedByUser, Suggestion
 
     try:
         with download_progress(env, dest.name) as progress:
             result = client.download(task, dest, what=what, on_progress=progress)  # type: ignore[arg-type]
     except KeyboardInterrupt:
-        words = (
-            ["download", task.id, "-o", str(dest)]
-            if what == "video"
-            else ["download", task.id, "--last-frame", str(dest)]
-        )
+        where = {"output": str(dest)} if what == "video" else {"last_frame": str(dest)}
         raise InterruptedByUser(
             "stopped the download; the part saved so far is kept",
-            hint=f"resume with: {command_line(client, *words)}",
+            hint="resume with",
+            suggestion=Suggestion.of("download", task.id, **where),
         ) from None
     env.output.info(f"saved {result.path} ({result.bytes:,} bytes, sha256 {result.sha256[:12]}…)")
     return result

@@ -10,11 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from seedance.cli.wording import flag
+from seedance.cli.wording import SHORT, flag
 from seedance.domain.params import Param
 
-# Short forms of a few options (the contract's -m, -d, -r, -o).
-SHORT: dict[str, str] = {"model": "-m", "duration": "-d", "resolution": "-r", "output": "-o"}
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 

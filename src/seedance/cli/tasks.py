@@ -9,7 +9,6 @@ import typer
 from seedance.cli.app import current_env, sub_app
 from seedance.cli.follow import (
     client_for_tasks,
-    command_line,
     named,
     raise_for_watch,
     save,
@@ -210,7 +209,7 @@ def download(
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
 ) -> None:
     """Save a finished task's video (and optionally its last frame)."""
-    from seedance.domain.errors import TaskFailedError, WaitTimeoutError
+    from seedance.domain.errors import Suggestion, TaskFailedError, WaitTimeoutError
     from seedance.services.client import failure_text
     from seedance.services.downloads import check_destination
 
@@ -228,7 +227,8 @@ def download(
     if not task.status.is_terminal:
         raise WaitTimeoutError(
             f"task {task_id} is still {task.status.value}",
-            hint=f"wait for it: {command_line(client, 'wait', task_id, '-o', str(dest))}",
+            hint="wait for it with",
+            suggestion=Suggestion.of("wait", task_id, output=str(dest)),
         )
     if task.status.is_failure:
         raise TaskFailedError(

@@ -16,6 +16,8 @@ FLAGS: dict[str, str] = {
     "audios": "--audio",
     "task_ids": "",  # positional
 }
+# Short forms of a few options (the contract's -m, -d, -r, -o), used in commands we print.
+SHORT: dict[str, str] = {"model": "-m", "duration": "-d", "resolution": "-r", "output": "-o"}
 # Operations whose command is not simply the action's words ("tasks.list" -> tasks list).
 COMMANDS: dict[str, tuple[str, ...]] = {}
 
@@ -42,7 +44,7 @@ def command_words(suggestion: Suggestion, profile: str | None = None) -> list[st
 
 
 def _option_words(name: str, value: Any) -> list[str]:
-    option = flag(name)
+    option = SHORT.get(name) or flag(name)
     if value is True:
         return [option]
     if value is False or value is None:
