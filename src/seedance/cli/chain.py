@@ -72,7 +72,7 @@ def chain(
     from seedance.domain.errors import UsageError
     from seedance.services import video
     from seedance.services.chain.manifest import Manifest
-    from seedance.services.chain.plan import apply_manifest, make_plan
+    from seedance.services.chain.plan import make_plan, with_actions
     from seedance.services.chain.storyboard import load
 
     env = current_env()
@@ -103,7 +103,7 @@ def chain(
     )
     if restart:
         _warn_abandoned(env, out_dir)
-    apply_manifest(plan, manifest, set(rerun or []), out_dir, restart=restart)
+    plan = with_actions(plan, manifest, set(rerun or []), out_dir, restart=restart)
     _check_cost(plan, max_cost)
     if dry_run:
         _print_plan(env, plan)
@@ -233,6 +233,10 @@ def _finish(
     for shot_id, outcome in attention.items():
         record = manifest.record(shot_id)
         reason = (record.error or {}).get("message") or outcome.state
+        if outcome.error is not None and outcome.error.suggestion is not None:
+            from seedance.cli.wording import describe
+
+            reason = describe(outcome.error, env.active_profile)
         env.output.warn(f"shot '{shot_id}' {outcome.state}: {reason}")
     status = ExitStatus.TASK_FAILED
     for outcome in attention.values():
