@@ -99,8 +99,8 @@ class Manifest:
                 elsewhere = directory.with_name(f"{directory.name}-{profile}")
                 raise StoryboardError(
                     f"{path} belongs to a run on profile '{data.profile}', not '{profile}'",
-                    hint="keep it, and write this run to another directory (or start over "
-                    "with a restart)",
+                    hint="start over with a restart, or keep that run and write this one to "
+                    "another directory",
                     suggestion=chain_again(storyboard, elsewhere),
                 )
             return cls(directory, data)

@@ -206,8 +206,8 @@ def with_actions(
         raise StoryboardError(
             f"{board.path}: shot{'s' if many else ''} {names} changed since "
             f"{'they' if many else 'it'} ran",
-            hint=f"make {'them' if many else 'it'} again (and what follows), or start over "
-            "with a restart",
+            hint=f"start over with a restart, or make {'them' if many else 'it'} again (and "
+            "what follows)",
             suggestion=board.again(out_dir, rerun=changed),
         )
     # a shot to make again makes every shot that follows it again too
