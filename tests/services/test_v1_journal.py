@@ -205,7 +205,7 @@ def test_an_upgraded_journal_is_upgraded_once(tmp_path: Path) -> None:
 def test_two_handles_opening_a_v1_journal_at_once_upgrade_it_once(tmp_path: Path) -> None:
     data = v1_data_dir(tmp_path, "journal-before-saved-path.sqlite3")
     original = (data / JOURNAL_FILE).read_bytes()
-    start = threading.Barrier(4)
+    start = threading.Barrier(8)
     counts: list[int] = []
     failures: list[BaseException] = []
 
@@ -219,13 +219,13 @@ def test_two_handles_opening_a_v1_journal_at_once_upgrade_it_once(tmp_path: Path
         finally:
             journal.close()
 
-    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    threads = [threading.Thread(target=open_it) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
 
-    assert failures == [] and counts == [len(V1_ROWS)] * 4
+    assert failures == [] and counts == [len(V1_ROWS)] * 8
     assert (data / f"{JOURNAL_FILE}.v1.bak").read_bytes() == original
     assert "saved_path" in [c[0] for c in columns(data / JOURNAL_FILE)]
 

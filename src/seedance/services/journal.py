@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from seedance.domain.models import TaskStatus
 
@@ -92,18 +92,22 @@ class Entry:
         found = dict(zip(COLUMNS, values, strict=True))
         state, status = found.pop("state"), found.pop("status")
         return cls(
-            state=JournalState(state) if state in _STATES else JournalState.UNKNOWN,
-            status=None if status is None else _status(status),
+            state=_word(JournalState, state, JournalState.UNKNOWN),
+            status=None if status is None else _word(TaskStatus, status, TaskStatus.UNKNOWN),
             **found,
         )
 
 
-def _status(value: str) -> TaskStatus:
-    return TaskStatus(value) if value in _STATUSES else TaskStatus.UNKNOWN
+Word = TypeVar("Word", bound=StrEnum)
 
 
-_STATES = frozenset(JournalState)
-_STATUSES = frozenset(TaskStatus)
+def _word(kind: type[Word], value: str, otherwise: Word) -> Word:
+    try:
+        return kind(value)
+    except ValueError:
+        return otherwise
+
+
 COLUMNS = tuple(f.name for f in fields(Entry))
 _DECLARATIONS = {f.name: f.metadata["sql"] for f in fields(Entry)}
 _INDEXES = (
