@@ -122,10 +122,6 @@ STILL_WORDING: set[str] = {
     "seedance.providers.base",
     "seedance.providers.newapi",
     "seedance.providers.openai",
-    "seedance.services.chain.manifest",
-    "seedance.services.chain.plan",
-    "seedance.services.chain.runner",
-    "seedance.services.journal",
 }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from seedance.sim.app import FaultRule
 from support import run_process
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -245,7 +246,12 @@ def test_a_changed_shot_is_remade_on_purpose_only(run, sim, world):
     assert len(sim.creates()) == 3  # nothing to do the second time
     path.write_text(path.read_text().replace("duration = 8", "duration = 6"))
     refused = run("chain", "linear.toml")
-    assert refused.exit_code == 2 and "--rerun sea" in refused.stderr
+    assert refused.exit_code == 2
+    assert (
+        "shot 'sea' changed since it ran; start over with a restart, or make it again (and what "
+        "follows): seedance"
+    ) in refused.stderr
+    assert f"seedance -p sim-byteplus chain {path} --rerun sea\n" in refused.stderr
     assert len(sim.creates()) == 3
     assert run("chain", "linear.toml", "--rerun", "bridge").exit_code == 0
     assert len(sim.creates()) == 5  # bridge and what follows it
@@ -278,3 +284,95 @@ def test_the_callback_alias_is_checked_like_callback_url(run, sim, world):
     )
     assert run("chain", "cb.toml").exit_code == 0
     assert sim.creates()[0].json()["callback_url"] == "https://example.com/cb"
+
+
+# -- what to do next, as a command to type ---------------------------------------------------
+
+
+def error_line(result) -> str:
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    return line
+
+
+def test_a_rerun_of_no_such_shot_is_refused_before_sending(run, sim, world):
+    path = storyboard(world, "linear")
+    result = run("chain", "linear.toml", "--rerun", "zz")
+    assert result.exit_code == 2
+    assert error_line(result) == (
+        f"error: {path}: no shot named zz to make again (its shots: dawn, bridge, sea)"
+    )
+    assert sim.requests == []
+
+
+def test_a_damaged_manifest_says_how_to_start_over(run, sim, world):
+    path = storyboard(world, "linear")
+    (world.root / "linear").mkdir()
+    (world.root / "linear" / "chain.json").write_text("{")
+    result = run("chain", "linear.toml")
+    assert result.exit_code == 2
+    assert "chain.json is damaged" in result.stderr
+    assert error_line(result).endswith(
+        f"; move it away, or start over: seedance -p sim-byteplus chain {path} --restart"
+    )
+    assert sim.requests == []
+
+
+def test_another_profiles_run_is_kept_and_another_directory_suggested(run, sim, world):
+    path = storyboard(world, "linear")
+    assert run("chain", "linear.toml").exit_code == 0
+    result = run("-p", "sim-volcengine", "chain", "linear.toml", "-o", "linear")
+    assert result.exit_code == 2
+    assert "belongs to a run on profile 'sim-byteplus', not 'sim-volcengine'" in result.stderr
+    elsewhere = world.root / "linear-sim-volcengine"
+    assert error_line(result).endswith(
+        "; start over with a restart, or keep that run and write this one to another directory: "
+        f"seedance -p sim-volcengine chain {path} -o {elsewhere}"
+    )
+    assert len(sim.creates()) == 3
+    moved = run("-p", "sim-volcengine", "chain", "linear.toml", "--output", str(elsewhere))
+    assert moved.exit_code == 0, moved.stderr
+
+
+def test_a_task_gone_from_the_server_says_how_to_make_the_shot_again(run, sim, world):
+    path = storyboard(world, "one", '[[shots]]\nid = "a"\nprompt = "x"')
+    sim.inject(FaultRule("GET", "/tasks", 403, {"error": {"code": "AccessDenied"}}))
+    assert run("chain", "one.toml").exit_code == 3  # the task exists, but could not be read
+    task = manifest(world, "one")["shots"]["a"]["task_id"]
+    sim.state.tasks.clear()  # and then the server forgets it
+    result = run("chain", "one.toml")
+    assert result.exit_code == 5
+    assert (
+        f"warning: shot 'a' error: the task {task} of shot 'a' is gone from the server; "
+        f"make the shot again: seedance -p sim-byteplus chain {path} --rerun a\n"
+    ) in result.stderr
+    assert len(sim.creates()) == 1
+
+
+def test_a_missing_last_frame_says_which_shot_to_make_again(run, sim, world):
+    path = storyboard(world, "linear")
+    assert run("chain", "linear.toml").exit_code == 0
+    (world.root / "linear" / "01-dawn.last.png").unlink()
+    sim.state.tasks.clear()  # the server let the tasks go: only the local frame would do
+    result = run("chain", "linear.toml", "--rerun", "bridge")
+    assert result.exit_code == 5
+    assert (
+        "warning: shot 'bridge' error: the last frame of shot 'dawn' is missing; make that shot "
+        f"again: seedance -p sim-byteplus chain {path} --rerun dawn\n"
+    ) in result.stderr
+    assert len(sim.creates()) == 3
+
+
+def test_an_unknown_create_on_a_provider_without_a_task_list_names_the_rerun(run, sim, world):
+    path = storyboard(world, "one", '[[shots]]\nid = "a"\nprompt = "x"')
+    lost = {"error": {"code": "InternalServiceError", "message": "bad gateway"}}
+    sim.inject(FaultRule("POST", "/v1/videos$", 502, lost, after_processing=True))
+    first = run("-p", "sim-opeai", "chain", "one.toml")
+    assert first.exit_code == 3 and "not sent again" in first.stderr
+    again = run("-p", "sim-opeai", "chain", "one.toml")
+    assert again.exit_code == 3
+    assert "this provider lists no tasks" in again.stderr
+    assert again.stderr.count(f"; or seedance -p sim-opeai chain {path} --rerun a\n") == 1
+    assert len(sim.creates()) == 1  # never sent twice
+    anew = run("-p", "sim-opeai", "chain", "one.toml", "--rerun", "a")
+    assert anew.exit_code == 0, anew.stderr
+    assert len(sim.creates()) == 2

@@ -13,7 +13,8 @@ import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
-from seedance.services.journal import JOURNAL_FILE, Entry, Journal
+from seedance.domain.models import TaskStatus
+from seedance.services.journal import JOURNAL_FILE, Entry, Journal, JournalState
 from seedance.services.prepare import request_hash
 from support import World
 
@@ -56,7 +57,13 @@ def begin(
     )
 
 
-def finish(journal: Journal, task_id: str, *, seconds: float, status: str = "succeeded") -> None:
+def finish(
+    journal: Journal,
+    task_id: str,
+    *,
+    seconds: float,
+    status: TaskStatus = TaskStatus.SUCCEEDED,
+) -> None:
     """A task created at T0 that ended `seconds` later."""
     row = begin(journal)
     journal.created(row, task_id, T0)
@@ -75,25 +82,33 @@ def found(journal: Journal, task_id: str) -> Entry:
 def test_a_create_round_trips_through_every_state(journal: Journal) -> None:
     row = begin(journal, output_path="/films/boat.mp4")
     [sending] = journal.entries()
-    assert (sending.row, sending.state, sending.task_id) == (row, "sending", None)
+    assert (sending.row, sending.state, sending.task_id) == (row, JournalState.SENDING, None)
     assert sending.body == BODY
     assert sending.request_hash == request_hash(BODY)
     assert sending.prompt == "a boat"
 
     journal.created(row, "cgt-1", T0 + 1)
     entry = found(journal, "cgt-1")
-    assert (entry.state, entry.status, entry.answered_at) == ("created", "queued", T0 + 1)
+    assert (entry.state, entry.status, entry.answered_at) == (
+        JournalState.CREATED,
+        TaskStatus.QUEUED,
+        T0 + 1,
+    )
 
-    journal.observe("cgt-1", status="running", at=T0 + 10, tokens=None, error=None)
+    journal.observe("cgt-1", status=TaskStatus.RUNNING, at=T0 + 10, tokens=None, error=None)
     assert (found(journal, "cgt-1").status, found(journal, "cgt-1").finished_at) == (
-        "running",
+        TaskStatus.RUNNING,
         None,
     )
 
-    journal.observe("cgt-1", status="succeeded", at=T0 + 60, tokens=108900, error=None)
-    journal.observe("cgt-1", status="succeeded", at=T0 + 90, tokens=None, error=None)
+    journal.observe("cgt-1", status=TaskStatus.SUCCEEDED, at=T0 + 60, tokens=108900, error=None)
+    journal.observe("cgt-1", status=TaskStatus.SUCCEEDED, at=T0 + 90, tokens=None, error=None)
     entry = found(journal, "cgt-1")
-    assert (entry.status, entry.tokens, entry.finished_at) == ("succeeded", 108900, T0 + 60)
+    assert (entry.status, entry.tokens, entry.finished_at) == (
+        TaskStatus.SUCCEEDED,
+        108900,
+        T0 + 60,
+    )
 
     journal.downloaded("cgt-1", path="/films/boat.mp4", sha256="ab" * 32, size=1234, at=T0 + 95)
     entry = found(journal, "cgt-1")
@@ -108,8 +123,11 @@ def test_unknown_and_rejected_creates_keep_their_reason(journal: Journal) -> Non
     journal.rejected(refused, "400 InvalidParameter", T0 + 1)
 
     by_row = {e.row: e for e in journal.entries()}
-    assert (by_row[lost].state, by_row[lost].error) == ("unknown", "the answer was lost")
-    assert (by_row[refused].state, by_row[refused].error) == ("rejected", "400 InvalidParameter")
+    assert (by_row[lost].state, by_row[lost].error) == (JournalState.UNKNOWN, "the answer was lost")
+    assert (by_row[refused].state, by_row[refused].error) == (
+        JournalState.REJECTED,
+        "400 InvalidParameter",
+    )
     assert by_row[lost].task_id is None
 
 
@@ -120,16 +138,20 @@ def test_an_unknown_create_found_later_is_adopted(journal: Journal) -> None:
     journal.adopt(row, "cgt-found", T0 + 30)
 
     entry = found(journal, "cgt-found")
-    assert (entry.row, entry.state) == (row, "created")
+    assert (entry.row, entry.state) == (row, JournalState.CREATED)
 
 
 def test_a_failure_keeps_its_error(journal: Journal) -> None:
     journal.created(begin(journal), "cgt-1", T0)
 
-    journal.observe("cgt-1", status="failed", at=T0 + 9, tokens=None, error="E: sensitive")
+    journal.observe("cgt-1", status=TaskStatus.FAILED, at=T0 + 9, tokens=None, error="E: sensitive")
 
     entry = found(journal, "cgt-1")
-    assert (entry.status, entry.error, entry.finished_at) == ("failed", "E: sensitive", T0 + 9)
+    assert (entry.status, entry.error, entry.finished_at) == (
+        TaskStatus.FAILED,
+        "E: sensitive",
+        T0 + 9,
+    )
 
 
 def test_reading_a_journal_that_does_not_exist_creates_nothing(tmp_path: Path) -> None:
@@ -210,15 +232,15 @@ def test_latest_for_matches_a_missing_output(journal: Journal) -> None:
 def test_run_seconds_counts_only_succeeded_tasks_of_the_same_kind(journal: Journal) -> None:
     finish(journal, "cgt-1", seconds=60)
     finish(journal, "cgt-2", seconds=75)
-    finish(journal, "cgt-3", seconds=5, status="failed")
-    finish(journal, "cgt-4", seconds=7, status="cancelled")
+    finish(journal, "cgt-3", seconds=5, status=TaskStatus.FAILED)
+    finish(journal, "cgt-4", seconds=7, status=TaskStatus.CANCELLED)
     journal.created(begin(journal, resolution="1080p"), "cgt-5", T0)
     journal.created(begin(journal, duration=10), "cgt-6", T0)
     for task_id in ("cgt-5", "cgt-6"):
-        journal.observe(task_id, status="succeeded", at=T0 + 300, tokens=None, error=None)
+        journal.observe(task_id, status=TaskStatus.SUCCEEDED, at=T0 + 300, tokens=None, error=None)
     other = begin(journal, base_url="https://models.phanedge.cloud/volcark/api/v3")
     journal.created(other, "cgt-7", T0)
-    journal.observe("cgt-7", status="succeeded", at=T0 + 400, tokens=None, error=None)
+    journal.observe("cgt-7", status=TaskStatus.SUCCEEDED, at=T0 + 400, tokens=None, error=None)
     journal.created(begin(journal), "cgt-8", T0)  # still running
 
     seconds = journal.run_seconds(base_url=BASE, model=BODY["model"], resolution="720p", duration=5)
@@ -244,7 +266,9 @@ def test_concurrent_writes_from_threads_do_not_fail(journal: Journal) -> None:
     def create(n: int) -> None:
         row = begin(journal, at=T0 + n)
         journal.created(row, f"cgt-{n}", T0 + n)
-        journal.observe(f"cgt-{n}", status="succeeded", at=T0 + n + 60, tokens=n, error=None)
+        journal.observe(
+            f"cgt-{n}", status=TaskStatus.SUCCEEDED, at=T0 + n + 60, tokens=n, error=None
+        )
         assert found(journal, f"cgt-{n}").tokens == n
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -253,7 +277,7 @@ def test_concurrent_writes_from_threads_do_not_fail(journal: Journal) -> None:
 
     entries = journal.entries(limit=None)
     assert len(entries) == 80
-    assert {e.status for e in entries} == {"succeeded"}
+    assert {e.status for e in entries} == {TaskStatus.SUCCEEDED}
     assert len({e.row for e in entries}) == 80
 
 
@@ -332,7 +356,7 @@ def test_cli_create_whose_answer_is_cut_off_is_journaled_as_unknown(
     journal = Journal(world.data_dir)
     [entry] = journal.entries()
     journal.close()
-    assert entry.state == "unknown"
+    assert entry.state is JournalState.UNKNOWN
     assert outcome.exit_code == 4
     assert "nothing was lost" not in outcome.stderr
     assert "not sent again" in outcome.stderr

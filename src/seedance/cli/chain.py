@@ -116,6 +116,10 @@ def chain(
         for shot_id, outcome in incomplete.result.attention.items():
             record = incomplete.result.manifest.record(shot_id)
             reason = (record.error or {}).get("message") or outcome.state
+            if outcome.error is not None and outcome.error.suggestions:
+                from seedance.cli.wording import describe
+
+                reason = describe(outcome.error, env.active_profile)
             env.output.warn(f"shot '{shot_id}' {outcome.state}: {reason}")
         raise
     _summary(env, result)

@@ -341,13 +341,14 @@ def tasks_list(
 def _list_local(
     env: Environment, status_: str | None, model: str | None, limit: int | None
 ) -> None:
+    from seedance.domain.models import TaskStatus
     from seedance.services.journal import Journal
 
     journal = Journal(env.data_dir, warn=env.output.warn)
     try:
         entries = journal.entries(
             profile=env.profile or env.environ.get("SEEDANCE_PROFILE"),
-            status=status_,
+            status=TaskStatus(status_) if status_ else None,
             model=model,
             limit=limit or 50,
         )

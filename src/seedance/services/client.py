@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 from seedance.services import crashpoints, references
 from seedance.services.asset_cache import file_sha256
 from seedance.services.downloads import download
-from seedance.services.journal import Entry, Journal
+from seedance.services.journal import Entry, Journal, JournalState
 from seedance.services.polling import Listener, Waiter, Watch, typical_duration
 from seedance.services.prepare import Prepared, prepare, redact_body, resolve_model
 from seedance.services.resume import lost_task
@@ -261,7 +261,7 @@ class Client:
         entry = self.journal.latest_for(self.profile.name, prepared.request_hash, output_path)
         if entry is None or entry.downloaded_at is not None:
             return None
-        if entry.state == "created":
+        if entry.state is JournalState.CREATED:
             return entry
         with self.explain_auth():
             task = lost_task(self.provider, self.journal, entry, again)
@@ -278,7 +278,10 @@ class Client:
         it was saved in), say just before a crash. Only the file seedance wrote counts: its
         SHA-256 was journaled before the rename that put it there."""
         entry = self.journal.latest_for(
-            self.profile.name, prepared.request_hash, str(output_path), states=("created",)
+            self.profile.name,
+            prepared.request_hash,
+            str(output_path),
+            states=(JournalState.CREATED,),
         )
         if entry is None or entry.task_id is None or entry.sha256 is None:
             return None
@@ -360,7 +363,7 @@ class Client:
         error = f"{task.error.code}: {task.error.message}" if task.error else None
         tokens = task.usage.completion_tokens if task.usage else None
         self.journal.observe(
-            task.id, status=task.status.value, at=self.clock.time(), tokens=tokens, error=error
+            task.id, status=task.status, at=self.clock.time(), tokens=tokens, error=error
         )
 
     def download(
@@ -470,7 +473,7 @@ class Client:
             outcome = self.provider.cancel(task)
         if outcome == "cancelled":
             self.journal.observe(
-                task_id, status="cancelled", at=self.clock.time(), tokens=None, error=None
+                task_id, status=TaskStatus.CANCELLED, at=self.clock.time(), tokens=None, error=None
             )
         return outcome
 

@@ -3,6 +3,11 @@
 A crash between create and wait loses nothing: the task id (or the fact that a create's outcome
 is unknown) is on disk, and `status`, `wait`, `tasks list --local` and a re-run of the same
 `create` read it. SQLite in the data dir, mode 0600.
+
+The columns are declared once, as the fields of `Entry`. A file an older version wrote is
+upgraded in place the first time it is opened, after a copy of it is kept beside it
+(`journal.sqlite3.v1.bak`); rows are never dropped, and a file is never called damaged for its
+age.
 """
 
 from __future__ import annotations
@@ -14,100 +19,116 @@ import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from seedance.domain.models import TaskStatus
 
 JOURNAL_FILE = "journal.sqlite3"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS creates (
-    row INTEGER PRIMARY KEY AUTOINCREMENT,
-    state TEXT NOT NULL,          -- sending | created | unknown | rejected
-    task_id TEXT,
-    profile TEXT NOT NULL,
-    dialect TEXT NOT NULL,
-    base_url TEXT NOT NULL,
-    model TEXT,
-    resolution TEXT,
-    duration INTEGER,
-    request_hash TEXT NOT NULL,
-    request TEXT NOT NULL,        -- the body sent, with inline media replaced by their hashes
-    prompt TEXT,
-    output_path TEXT,
-    created_at REAL NOT NULL,     -- when seedance began the create
-    answered_at REAL,
-    status TEXT,
-    finished_at REAL,
-    tokens INTEGER,
-    error TEXT,
-    sha256 TEXT,                  -- of the saved video, recorded before it is renamed into place
-    bytes INTEGER,
-    downloaded_at REAL,
-    saved_path TEXT               -- where the video was saved (output_path may be a directory)
-);
-CREATE INDEX IF NOT EXISTS creates_task ON creates(task_id);
-CREATE INDEX IF NOT EXISTS creates_hash ON creates(request_hash);
-"""
+# The layout's version, in SQLite's `user_version`. Version 1 left it 0 (its early files
+# also lack `saved_path`).
+SCHEMA_VERSION = 2
 
-_COLUMNS = (
-    "row",
-    "state",
-    "task_id",
-    "profile",
-    "dialect",
-    "base_url",
-    "model",
-    "resolution",
-    "duration",
-    "request_hash",
-    "request",
-    "prompt",
-    "output_path",
-    "created_at",
-    "answered_at",
-    "status",
-    "finished_at",
-    "tokens",
-    "error",
-    "sha256",
-    "bytes",
-    "downloaded_at",
-    "saved_path",
-)
+
+class JournalState(StrEnum):
+    """Where a create stands (stored as these words)."""
+
+    SENDING = "sending"  # written before the request went out; its fate is not known yet
+    CREATED = "created"  # the server answered with a task (or the lost task was found)
+    UNKNOWN = "unknown"  # it may have arrived, but the answer was lost
+    REJECTED = "rejected"  # refused, or provably never arrived: nothing was made
+
+
+UNFINISHED = (JournalState.SENDING, JournalState.CREATED, JournalState.UNKNOWN)
+
+
+def _sql(declaration: str) -> dict[str, str]:
+    return {"sql": declaration}
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One journal row."""
+    """One journal row; each field is a column of that name, declared by its `sql`."""
 
-    row: int
-    state: str
-    task_id: str | None
-    profile: str
-    dialect: str
-    base_url: str
-    model: str | None
-    resolution: str | None
-    duration: int | None
-    request_hash: str
-    request: str
-    prompt: str | None
-    output_path: str | None
-    created_at: float
-    answered_at: float | None
-    status: str | None
-    finished_at: float | None
-    tokens: int | None
-    error: str | None
-    sha256: str | None
-    bytes: int | None
-    downloaded_at: float | None
-    saved_path: str | None
+    row: int = field(metadata=_sql("INTEGER PRIMARY KEY AUTOINCREMENT"))
+    state: JournalState = field(metadata=_sql("TEXT NOT NULL"))
+    task_id: str | None = field(metadata=_sql("TEXT"))
+    profile: str = field(metadata=_sql("TEXT NOT NULL"))
+    dialect: str = field(metadata=_sql("TEXT NOT NULL"))
+    base_url: str = field(metadata=_sql("TEXT NOT NULL"))
+    model: str | None = field(metadata=_sql("TEXT"))
+    resolution: str | None = field(metadata=_sql("TEXT"))
+    duration: int | None = field(metadata=_sql("INTEGER"))
+    request_hash: str = field(metadata=_sql("TEXT NOT NULL"))
+    # the body sent, with inline media replaced by their hashes
+    request: str = field(metadata=_sql("TEXT NOT NULL"))
+    prompt: str | None = field(metadata=_sql("TEXT"))
+    output_path: str | None = field(metadata=_sql("TEXT"))
+    created_at: float = field(metadata=_sql("REAL NOT NULL"))  # when the create began
+    answered_at: float | None = field(metadata=_sql("REAL"))
+    status: TaskStatus | None = field(metadata=_sql("TEXT"))  # the latest status seen
+    finished_at: float | None = field(metadata=_sql("REAL"))
+    tokens: int | None = field(metadata=_sql("INTEGER"))
+    error: str | None = field(metadata=_sql("TEXT"))
+    # of the saved video, recorded before it is renamed into place
+    sha256: str | None = field(metadata=_sql("TEXT"))
+    bytes: int | None = field(metadata=_sql("INTEGER"))
+    downloaded_at: float | None = field(metadata=_sql("REAL"))
+    # where the video was saved (output_path may be a directory)
+    saved_path: str | None = field(metadata=_sql("TEXT"))
 
     @property
     def body(self) -> dict[str, Any]:
-        return json.loads(self.request)
+        body: dict[str, Any] = json.loads(self.request)
+        return body
+
+    @classmethod
+    def from_row(cls, values: tuple[Any, ...]) -> Entry:
+        """An entry from a row of COLUMNS. A word this version does not know (a newer
+        version's) reads as unknown: the cautious reading, never a reason to fail."""
+        found = dict(zip(COLUMNS, values, strict=True))
+        state, status = found.pop("state"), found.pop("status")
+        return cls(
+            state=_word(JournalState, state, JournalState.UNKNOWN),
+            status=None if status is None else _word(TaskStatus, status, TaskStatus.UNKNOWN),
+            **found,
+        )
+
+
+Word = TypeVar("Word", bound=StrEnum)
+
+
+def _word(kind: type[Word], value: str, otherwise: Word) -> Word:
+    try:
+        return kind(value)
+    except ValueError:
+        return otherwise
+
+
+COLUMNS = tuple(f.name for f in fields(Entry))
+_DECLARATIONS = {f.name: f.metadata["sql"] for f in fields(Entry)}
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS creates_task ON creates(task_id)",
+    "CREATE INDEX IF NOT EXISTS creates_hash ON creates(request_hash)",
+)
+
+
+def _create_table() -> str:
+    columns = ",\n    ".join(f"{name} {sql}" for name, sql in _DECLARATIONS.items())
+    return f"CREATE TABLE IF NOT EXISTS creates (\n    {columns}\n)"
+
+
+def _version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _missing_columns(db: sqlite3.Connection) -> list[str]:
+    """The columns the file's table lacks: all of them when it has no table yet."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(creates)")}
+    return [name for name in COLUMNS if name not in present]
 
 
 class Journal:
@@ -131,12 +152,63 @@ class Journal:
                     f"run: chmod 600 {self.path}"
                 )
             db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-            db.executescript(_SCHEMA)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(creates)")}
-            if "saved_path" not in columns:  # a journal from before this column
-                db.execute("ALTER TABLE creates ADD COLUMN saved_path TEXT")
+            try:
+                self._upgrade(db)
+            except BaseException:
+                db.close()
+                raise
             self._db = db
         return self._db
+
+    def _upgrade(self, db: sqlite3.Connection) -> None:
+        """Bring the file to SCHEMA_VERSION: a new file gets the table, an older one the
+        columns it lacks after a copy of it is kept beside it (`backup_path`). One process
+        does it, under SQLite's write lock; the others then find it done."""
+        if _version(db) >= SCHEMA_VERSION:
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if _version(db) < SCHEMA_VERSION:
+                    self._migrate(db)
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+        except (sqlite3.OperationalError, OSError):
+            if _missing_columns(db):
+                raise
+            # a file it may not change (read-only, or locked all along) still reads as it is
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        missing = _missing_columns(db)
+        if len(missing) == len(COLUMNS):  # a new file
+            db.execute(_create_table())
+        else:  # an older version's table, rows and all
+            self._back_up(_version(db))
+            for name in missing:
+                db.execute(f"ALTER TABLE creates ADD COLUMN {name} {_DECLARATIONS[name]}")
+        for index in _INDEXES:
+            db.execute(index)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def backup_path(self, version: int) -> Path:
+        """Where the copy of a file of `version` is kept when it is upgraded (version 1
+        wrote no version: 0)."""
+        return self.path.with_name(f"{self.path.name}.v{max(version, 1)}.bak")
+
+    def _back_up(self, version: int) -> None:
+        """A copy of the file as it is, mode 0600; the caller holds the write lock, so no
+        other process changes it meanwhile."""
+        backup = self.backup_path(version)
+        tmp = backup.with_name(backup.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out, open(self.path, "rb") as source:
+            while chunk := source.read(1 << 20):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, backup)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -169,51 +241,63 @@ class Journal:
         at: float,
     ) -> int:
         """Record a create about to be sent; returns its row."""
+        values: dict[str, object] = {
+            "state": JournalState.SENDING,
+            "profile": profile,
+            "dialect": dialect,
+            "base_url": base_url,
+            "model": model,
+            "resolution": resolution,
+            "duration": duration,
+            "request_hash": request_hash,
+            "request": json.dumps(body, sort_keys=True),
+            "prompt": prompt,
+            "output_path": output_path,
+            "created_at": at,
+        }
+        names, marks = ", ".join(values), ", ".join("?" for _ in values)
         with self._tx() as db:
             cur = db.execute(
-                "INSERT INTO creates (state, profile, dialect, base_url, model, resolution, "
-                "duration, request_hash, request, prompt, output_path, created_at) "
-                "VALUES ('sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    profile,
-                    dialect,
-                    base_url,
-                    model,
-                    resolution,
-                    duration,
-                    request_hash,
-                    json.dumps(body, sort_keys=True),
-                    prompt,
-                    output_path,
-                    at,
-                ),
+                f"INSERT INTO creates ({names}) VALUES ({marks})", tuple(values.values())
             )
             return int(cur.lastrowid or 0)
 
     def created(self, row: int, task_id: str, at: float) -> None:
-        self._set(row, state="created", task_id=task_id, answered_at=at, status="queued")
+        self._set(
+            row,
+            state=JournalState.CREATED,
+            task_id=task_id,
+            answered_at=at,
+            status=TaskStatus.QUEUED,
+        )
 
     def unknown(self, row: int, reason: str, at: float) -> None:
-        self._set(row, state="unknown", error=reason, answered_at=at)
+        self._set(row, state=JournalState.UNKNOWN, error=reason, answered_at=at)
 
     def rejected(self, row: int, reason: str, at: float) -> None:
-        self._set(row, state="rejected", error=reason, answered_at=at)
+        self._set(row, state=JournalState.REJECTED, error=reason, answered_at=at)
 
     def adopt(self, row: int, task_id: str, at: float) -> None:
         """An unknown create found on the server after all."""
-        self._set(row, state="created", task_id=task_id, answered_at=at)
+        self._set(row, state=JournalState.CREATED, task_id=task_id, answered_at=at)
 
     def observe(
-        self, task_id: str, *, status: str, at: float, tokens: int | None, error: str | None
+        self,
+        task_id: str,
+        *,
+        status: TaskStatus,
+        at: float,
+        tokens: int | None,
+        error: str | None,
     ) -> None:
         """The latest status seen for a task (and when it first ended)."""
-        terminal = status in ("succeeded", "failed", "expired", "cancelled")
+        status = TaskStatus(status)
         with self._tx() as db:
             db.execute(
                 "UPDATE creates SET status = ?, tokens = COALESCE(?, tokens), "
                 "error = COALESCE(?, error), finished_at = CASE WHEN ? AND finished_at IS NULL "
                 "THEN ? ELSE finished_at END WHERE task_id = ?",
-                (status, tokens, error, terminal, at, task_id),
+                (status.value, tokens, error, status.is_terminal, at, task_id),
             )
 
     def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:
@@ -232,7 +316,7 @@ class Journal:
                 (path, sha256, size, at, task_id),
             )
 
-    def _set(self, row: int, **values: Any) -> None:
+    def _set(self, row: int, **values: object) -> None:
         names = ", ".join(f"{k} = ?" for k in values)
         with self._tx() as db:
             db.execute(f"UPDATE creates SET {names} WHERE row = ?", (*values.values(), row))
@@ -242,11 +326,11 @@ class Journal:
     def _rows(self, where: str, args: tuple[Any, ...], limit: int | None = None) -> list[Entry]:
         if not self.path.exists():
             return []
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM creates {where} ORDER BY row DESC"
+        sql = f"SELECT {', '.join(COLUMNS)} FROM creates {where} ORDER BY row DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
         with self._tx() as db:
-            return [Entry(*r) for r in db.execute(sql, args).fetchall()]
+            return [Entry.from_row(r) for r in db.execute(sql, args).fetchall()]
 
     def find(self, task_id: str) -> Entry | None:
         rows = self._rows("WHERE task_id = ?", (task_id,), 1)
@@ -257,7 +341,7 @@ class Journal:
         profile: str,
         request_hash: str,
         output_path: str | None,
-        states: tuple[str, ...] = ("sending", "created", "unknown"),
+        states: tuple[JournalState, ...] = UNFINISHED,
     ) -> Entry | None:
         """The newest create of the same request to the same output in one of `states`."""
         marks = ", ".join("?" for _ in states)
@@ -272,11 +356,12 @@ class Journal:
         self,
         *,
         profile: str | None = None,
-        status: str | None = None,
+        status: TaskStatus | None = None,
         model: str | None = None,
         limit: int | None = 50,
     ) -> list[Entry]:
-        clauses, args = [], []
+        clauses: list[str] = []
+        args: list[str] = []
         for column, value in (("profile", profile), ("status", status), ("model", model)):
             if value:
                 clauses.append(f"{column} = ?")
@@ -296,8 +381,8 @@ class Journal:
         """How long recent successful tasks of this kind took, created to finished."""
         rows = self._rows(
             "WHERE base_url = ? AND model IS ? AND resolution IS ? AND duration IS ? "
-            "AND status = 'succeeded' AND finished_at IS NOT NULL AND answered_at IS NOT NULL",
-            (base_url, model, resolution, duration),
+            "AND status = ? AND finished_at IS NOT NULL AND answered_at IS NOT NULL",
+            (base_url, model, resolution, duration, TaskStatus.SUCCEEDED.value),
             limit,
         )
         return [r.finished_at - r.answered_at for r in rows if r.finished_at and r.answered_at]

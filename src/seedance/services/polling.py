@@ -72,11 +72,9 @@ class Watch:
     next_at: float
     task: Task | None = None
     error: SeedanceError | None = None
-    polls: int = 0
     samples: list[tuple[float, int]] = field(default_factory=list)  # (monotonic, progress)
     finished_seen_at: float | None = None
     failures: int = 0  # polls in a row that failed with a trouble that may pass
-    trouble: str | None = None
 
     @property
     def done(self) -> bool:
@@ -129,7 +127,6 @@ class Waiter:
         self.clock = clock
         self.expected = expected
         self.on_update = on_update
-        self.requests = 0
 
     def wait(
         self,
@@ -177,7 +174,6 @@ class Waiter:
             return
         now = self.clock.monotonic()
         for watch in due:
-            watch.polls += 1
             task = tasks.get(watch.task_id)
             if task is None:
                 self._trouble(
@@ -199,7 +195,6 @@ class Waiter:
         if isinstance(exc, TRANSIENT) and watch.failures < MAX_TRANSIENT_FAILURES:
             watch.failures += 1
             watch.next_at = self.clock.monotonic() + min(5.0 * 2 ** (watch.failures - 1), 60.0)
-            watch.trouble = str(exc)
         else:
             watch.error = exc
         self._notify(watch)

@@ -1,7 +1,9 @@
 """`chain.json`: what happened to every shot, written atomically after every change.
 
 A re-run reads it to resume: finished shots are skipped, submitted ones are polled (never
-created again), failed ones are retried.
+created again), failed ones are retried. Its records are frozen: each change makes a new record
+and a new document, so a reader in another thread always sees one whole state. Version 1 wrote
+the same document (tests/services/fixtures/v1).
 """
 
 from __future__ import annotations
@@ -9,22 +11,36 @@ from __future__ import annotations
 import json
 import os
 import threading
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from seedance.domain.catalogue import Estimate
 from seedance.domain.errors import StoryboardError
+from seedance.services.chain.storyboard import chain_again
 
 MANIFEST = "chain.json"
-ShotState = Literal["pending", "submitted", "done", "failed", "error", "blocked"]
+
+
+class ShotState(StrEnum):
+    """Where a shot stands (stored as these words)."""
+
+    PENDING = "pending"  # not sent yet
+    SUBMITTED = "submitted"  # its task exists (and is paid for): poll it, never create it again
+    DONE = "done"  # its clip (and last frame) saved
+    FAILED = "failed"  # its task ended failed, expired or cancelled: a re-run makes it again
+    ERROR = "error"  # seedance could not finish it (network, disk, a refused create)
+    BLOCKED = "blocked"  # a shot it starts from did not finish
 
 
 class ShotRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     id: str
     index: int
     parent: str | None = None
-    state: ShotState = "pending"
+    state: ShotState = ShotState.PENDING
     request_hash: str | None = None
     task_id: str | None = None
     model: str | None = None
@@ -44,6 +60,8 @@ class ShotRecord(BaseModel):
 
 
 class ManifestData(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     storyboard: str
     profile: str
     created_at: float
@@ -52,7 +70,10 @@ class ManifestData(BaseModel):
 
 
 class Manifest:
-    """The manifest file of one output directory; safe to update from several threads."""
+    """The manifest file of one output directory; safe to update from several threads.
+
+    Each change is a method named for the state the shot reaches; it writes the file
+    (atomically) before it returns."""
 
     def __init__(self, directory: Path, data: ManifestData) -> None:
         self.path = directory / MANIFEST
@@ -63,7 +84,7 @@ class Manifest:
     def open(
         cls, directory: Path, *, storyboard: Path, profile: str, now: float, restart: bool
     ) -> Manifest:
-        """The directory's manifest, or a fresh one (with --restart, or on the first run)."""
+        """The directory's manifest, or a fresh one (to restart, or on the first run)."""
         path = directory / MANIFEST
         if path.exists() and not restart:
             try:
@@ -71,12 +92,16 @@ class Manifest:
             except (OSError, ValidationError, ValueError) as exc:
                 raise StoryboardError(
                     f"{path} is damaged ({str(exc).splitlines()[0]})",
-                    hint="move it away, or pass --restart to start over",
+                    hint="move it away, or start over",
+                    suggestion=chain_again(storyboard, directory, restart=True),
                 ) from None
             if data.profile != profile:
+                elsewhere = directory.with_name(f"{directory.name}-{profile}")
                 raise StoryboardError(
                     f"{path} belongs to a run on profile '{data.profile}', not '{profile}'",
-                    hint="use another --output directory, or pass --restart",
+                    hint="start over with a restart, or keep that run and write this one to "
+                    "another directory",
+                    suggestion=chain_again(storyboard, elsewhere),
                 )
             return cls(directory, data)
         data = ManifestData(
@@ -87,30 +112,107 @@ class Manifest:
     def record(self, shot_id: str) -> ShotRecord:
         return self.data.shots[shot_id]
 
+    # -- changes -----------------------------------------------------------------------------
+
     def ensure(self, shot_id: str, index: int, parent: str | None) -> ShotRecord:
+        """The shot's record, made if new, with its place in this storyboard (not written)."""
         with self._lock:
             record = self.data.shots.get(shot_id)
             if record is None:
-                record = self.data.shots[shot_id] = ShotRecord(
-                    id=shot_id, index=index, parent=parent
-                )
-            record.index, record.parent = index, parent
+                record = ShotRecord(id=shot_id, index=index, parent=parent)
+            else:
+                record = record.model_copy(update={"index": index, "parent": parent})
+            self.data = self.data.model_copy(update={"shots": {**self.data.shots, shot_id: record}})
             return record
 
-    def update(self, shot_id: str, now: float, **changes: Any) -> ShotRecord:
-        """Change one shot and write the file (atomically) before returning."""
+    def submitted(
+        self,
+        shot_id: str,
+        now: float,
+        *,
+        task_id: str,
+        request_hash: str,
+        model: str,
+        estimate: Estimate | None,
+    ) -> ShotRecord:
+        """Its task exists: from now on a re-run polls it, never creates it again."""
+        return self._change(
+            shot_id,
+            now,
+            state=ShotState.SUBMITTED,
+            task_id=task_id,
+            request_hash=request_hash,
+            model=model,
+            estimated_tokens=estimate.tokens if estimate else None,
+            estimated_cost=estimate.cost if estimate else None,
+            currency=estimate.currency if estimate else None,
+            submitted_at=now,
+            error=None,
+        )
+
+    def done(
+        self,
+        shot_id: str,
+        now: float,
+        *,
+        task_id: str,
+        request_hash: str,
+        clip: str,
+        sha256: str,
+        size: int,
+        frame: str | None,
+        frame_sha256: str | None,
+        tokens: int | None,
+        cost: float | None,
+    ) -> ShotRecord:
+        """Its clip (and last frame) are saved. `request_hash` is kept if the record has one
+        already: what the shot asked for when it was sent."""
         with self._lock:
-            record = self.data.shots[shot_id]
-            for key, value in changes.items():
-                setattr(record, key, value)
-            self.data.updated_at = now
-            self._write()
-            return record
+            earlier = self.data.shots[shot_id].request_hash
+        return self._change(
+            shot_id,
+            now,
+            state=ShotState.DONE,
+            task_id=task_id,
+            clip=clip,
+            sha256=sha256,
+            bytes=size,
+            frame=frame,
+            frame_sha256=frame_sha256,
+            tokens=tokens,
+            cost=cost,
+            finished_at=now,
+            error=None,
+            request_hash=earlier or request_hash,
+        )
+
+    def failed(self, shot_id: str, now: float, *, code: str, message: str) -> ShotRecord:
+        """Its task ended without a video."""
+        error = {"code": code, "message": message}
+        return self._change(shot_id, now, state=ShotState.FAILED, error=error, finished_at=now)
+
+    def error(self, shot_id: str, now: float, *, code: str, message: str) -> ShotRecord:
+        """Seedance could not finish it; a re-run carries on from what is recorded."""
+        error = {"code": code, "message": message}
+        return self._change(shot_id, now, state=ShotState.ERROR, error=error)
+
+    def blocked(self, shot_id: str, now: float) -> ShotRecord:
+        """A shot it starts from did not finish."""
+        return self._change(shot_id, now, state=ShotState.BLOCKED)
 
     def save(self, now: float) -> None:
         with self._lock:
-            self.data.updated_at = now
+            self.data = self.data.model_copy(update={"updated_at": now})
             self._write()
+
+    def _change(self, shot_id: str, now: float, **changes: object) -> ShotRecord:
+        """One shot's record replaced by a copy with `changes`, and the file written."""
+        with self._lock:
+            record = self.data.shots[shot_id].model_copy(update=changes)
+            shots = {**self.data.shots, shot_id: record}
+            self.data = self.data.model_copy(update={"shots": shots, "updated_at": now})
+            self._write()
+            return record
 
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

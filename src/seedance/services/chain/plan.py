@@ -5,50 +5,58 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from seedance.domain.catalogue import Estimate, format_money
 from seedance.domain.errors import StoryboardError, UsageError
 from seedance.domain.models import Reference, Role
 from seedance.services import video
-from seedance.services.chain.manifest import Manifest
+from seedance.services.chain.manifest import Manifest, ShotState
 from seedance.services.chain.storyboard import Shot, Storyboard
 from seedance.services.client import Client
 from seedance.services.prepare import Prepared
 
-Action = Literal["run", "poll", "skip"]
+
+class Action(StrEnum):
+    """What a run does with a shot."""
+
+    RUN = "run"  # create it (again)
+    POLL = "poll"  # its task exists: read it, never create it again
+    SKIP = "skip"  # done in an earlier run: keep it
 
 
-@dataclass
+@dataclass(frozen=True)
 class ShotPlan:
-    shot: Shot
+    shot: Shot  # as it is sent (asking for its last frame when a shot starts from it)
     prepared: Prepared  # the request with a placeholder for the parent's frame
     definition_hash: str
-    action: Action = "run"
+    action: Action = Action.RUN
     wants_frame: bool = False
-    fresh: bool = False  # made anew on purpose (--rerun, --restart): earlier creates not reused
+    fresh: bool = False  # made anew on purpose (rerun, restart): earlier creates not reused
 
     @property
     def estimate(self) -> Estimate | None:
         return self.prepared.estimate
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     storyboard: Storyboard
     profile: str
-    shots: dict[str, ShotPlan]
+    shots: Mapping[str, ShotPlan]
     frames_from_api: bool  # last frames come from the API (else extracted with PyAV)
 
     def to_run(self) -> list[ShotPlan]:
-        return [p for p in self.shots.values() if p.action != "skip"]
+        return [p for p in self.shots.values() if p.action is not Action.SKIP]
 
     def total(self) -> tuple[int, float | None, str | None]:
         """Tokens and cost of the shots still to pay for (not those already submitted), the
         cost None when a price is unknown."""
-        plans = [p for p in self.shots.values() if p.action == "run"]
+        plans = [p for p in self.shots.values() if p.action is Action.RUN]
         known = [p.estimate for p in plans if p.estimate is not None]
         tokens = sum(e.tokens for e in known)
         priced = len(known) == len(plans) and all(e.cost is not None for e in known)
@@ -58,7 +66,7 @@ class Plan:
 
     def describe_total(self) -> str:
         tokens, cost, currency = self.total()
-        count = len([p for p in self.shots.values() if p.action == "run"])
+        count = len([p for p in self.shots.values() if p.action is Action.RUN])
         if not self.to_run():
             return "nothing to make: every shot is done"
         money = f" ≈ {format_money(cost, currency)}" if cost is not None else " (price unknown)"
@@ -140,62 +148,76 @@ def make_plan(client: Client, board: Storyboard) -> Plan:
         try:
             prepared = client.prepare(params, dry_run=True, base_dir=base, frame=frame)
         except UsageError as exc:
-            raise StoryboardError(f"{where}: {exc.message}", hint=exc.hint) from None
+            raise StoryboardError(
+                f"{where}: {exc.message}",
+                hint=exc.hint,
+                field=exc.field,
+                allowed=exc.allowed,
+                suggestion=exc.suggestion,
+            ) from None
         files = _file_hashes(shot, base)
-        shot.params = params
+        shot = replace(shot, params=params)
         digest = definition_hash(shot, prepared.request.model, files)
         shots[shot.id] = ShotPlan(shot, prepared, digest, wants_frame=wants_frame)
     return Plan(board, client.profile.name, shots, caps.returns_last_frame)
 
 
-def apply_manifest(
+def with_actions(
     plan: Plan, manifest: Manifest, rerun: set[str], out_dir: Path, *, restart: bool = False
-) -> None:
-    """Decide each shot's action from what an earlier run did; refuse silent re-runs.
+) -> Plan:
+    """The plan with each shot's action decided from what an earlier run did; refuses
+    silent re-runs.
 
     A shot whose task is known is read, never created again, unless that task failed."""
     board = plan.storyboard
     unknown = rerun - set(plan.shots)
     if unknown:
-        raise StoryboardError(f"--rerun names no shot: {', '.join(sorted(unknown))}")
+        raise StoryboardError(
+            f"{board.path}: no shot named {', '.join(sorted(unknown))} to make again "
+            f"(its shots: {', '.join(plan.shots)})",
+            field="rerun",
+            allowed=list(plan.shots),
+        )
     again = set(rerun)
     for shot_id in rerun:
         again.update(board.descendants(shot_id))
+    actions: dict[str, Action] = {}
+    fresh: set[str] = set()  # made anew on purpose: earlier creates of it are not reused
     changed: list[str] = []
     for shot_id, shot_plan in plan.shots.items():
         record = manifest.data.shots.get(shot_id)
         if record is None or shot_id in again:
-            shot_plan.action = "run"
-            shot_plan.fresh = restart or shot_id in again
+            actions[shot_id] = Action.RUN
+            if restart or shot_id in again:
+                fresh.add(shot_id)
             continue
-        if (
-            record.task_id
-            and record.state != "failed"
-            and record.request_hash
-            not in (
-                None,
-                shot_plan.definition_hash,
-            )
-        ):
+        known = bool(record.task_id) and record.state is not ShotState.FAILED
+        if known and record.request_hash not in (None, shot_plan.definition_hash):
             changed.append(shot_id)
-        if record.state == "done" and record.clip and (out_dir / record.clip).exists():
-            shot_plan.action = "skip"
-        elif record.task_id and record.state != "failed":
-            shot_plan.action = "poll"  # a known task: read it, never create it again
+        if record.state is ShotState.DONE and record.clip and (out_dir / record.clip).exists():
+            actions[shot_id] = Action.SKIP
+        elif known:
+            actions[shot_id] = Action.POLL  # a known task: read it, never create it again
         else:
-            shot_plan.action = "run"
+            actions[shot_id] = Action.RUN
     if changed:
+        many = len(changed) > 1
         names = ", ".join(f"'{n}'" for n in changed)
         raise StoryboardError(
-            f"{board.path}: shot{'s' if len(changed) > 1 else ''} {names} changed since "
-            f"{'they' if len(changed) > 1 else 'it'} ran",
-            hint=f"to make {'them' if len(changed) > 1 else 'it'} again (and what follows), pass "
-            + " ".join(f"--rerun {n}" for n in changed)
-            + "; or --restart to start over",
+            f"{board.path}: shot{'s' if many else ''} {names} changed since "
+            f"{'they' if many else 'it'} ran",
+            hint=f"start over with a restart, or make {'them' if many else 'it'} again (and "
+            "what follows)",
+            suggestion=board.again(out_dir, rerun=changed),
         )
     # a shot to make again makes every shot that follows it again too
-    for shot_id, shot_plan in plan.shots.items():
-        if shot_plan.action == "run":
+    for shot_id, action in list(actions.items()):
+        if action is Action.RUN:
             for child in board.descendants(shot_id):
-                if plan.shots[child].action == "skip":
-                    plan.shots[child].action = "run"
+                if actions[child] is Action.SKIP:
+                    actions[child] = Action.RUN
+    shots = {
+        shot_id: replace(shot_plan, action=actions[shot_id], fresh=shot_id in fresh)
+        for shot_id, shot_plan in plan.shots.items()
+    }
+    return replace(plan, shots=shots)

@@ -6,23 +6,42 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 
-from seedance.domain.errors import NotFoundError, SeedanceError, StoryboardError, Suggestion
-from seedance.domain.models import MediaKind, Reference, Role, Task
+from seedance.domain.errors import (
+    NotFoundError,
+    SeedanceError,
+    StoryboardError,
+    Suggestion,
+)
+from seedance.domain.models import MediaKind, Reference, Role, Task, TaskStatus
 from seedance.services import crashpoints, references, video
-from seedance.services.chain.manifest import Manifest
-from seedance.services.chain.plan import Plan, ShotPlan
+from seedance.services.chain.manifest import Manifest, ShotState
+from seedance.services.chain.plan import Action, Plan, ShotPlan
 from seedance.services.client import Client
+from seedance.services.journal import Entry
 from seedance.services.polling import Stopped, Watch
+from seedance.services.prepare import Prepared
 
-Listener = Callable[[str, str, str], None]  # shot id, state, detail
+
+class Stage(StrEnum):
+    """What the runner is doing with a shot, between the states it records."""
+
+    WAITING = "waiting"  # for a free slot, or for the shot it starts from
+    SUBMITTING = "submitting"
+    UPLOADING = "uploading"  # the last frame it starts from, to the asset library
+    DOWNLOADING = "downloading"
 
 
-@dataclass
+# shot id, what is happening to it (its state, its task's status, or a stage), a detail
+Listener = Callable[[str, ShotState | TaskStatus | Stage, str], None]
+
+
+@dataclass(frozen=True)
 class Outcome:
-    state: str  # done | failed | error | blocked
+    state: ShotState  # DONE, FAILED, ERROR or BLOCKED
     error: SeedanceError | None = None
 
 
@@ -64,12 +83,12 @@ class ChainRunner:
             self.manifest.ensure(shot.id, shot.index, shot.parent)
         self.manifest.save(now)
         for shot_id, plan in self.plan.shots.items():
-            if plan.action == "skip":
-                self.outcomes[shot_id] = Outcome("done")
-                self.on_event(shot_id, "done", "kept from an earlier run")
+            if plan.action is Action.SKIP:
+                self.outcomes[shot_id] = Outcome(ShotState.DONE)
+                self.on_event(shot_id, ShotState.DONE, "kept from an earlier run")
             else:
                 parent = plan.shot.parent
-                self.on_event(shot_id, "waiting", f"after {parent}" if parent else "")
+                self.on_event(shot_id, Stage.WAITING, f"after {parent}" if parent else "")
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="shot") as pool:
             futures: dict[Future[Outcome], str] = {}
 
@@ -78,7 +97,7 @@ class ChainRunner:
 
             for shot_id, plan in self.plan.shots.items():
                 parent = plan.shot.parent
-                if plan.action != "skip" and (parent is None or self._done(parent)):
+                if plan.action is not Action.SKIP and (parent is None or self._done(parent)):
                     start(shot_id)
             try:
                 while futures:
@@ -87,9 +106,9 @@ class ChainRunner:
                         shot_id = futures.pop(future)
                         outcome = future.result()
                         self.outcomes[shot_id] = outcome
-                        if outcome.state == "done":
+                        if outcome.state is ShotState.DONE:
                             for child in board.by_id[shot_id].children:
-                                if self.plan.shots[child].action != "skip":
+                                if self.plan.shots[child].action is not Action.SKIP:
                                     start(child)
                         else:
                             self._block_descendants(shot_id)
@@ -101,14 +120,14 @@ class ChainRunner:
         return self.outcomes
 
     def _done(self, shot_id: str) -> bool:
-        return shot_id in self.outcomes and self.outcomes[shot_id].state == "done"
+        return shot_id in self.outcomes and self.outcomes[shot_id].state is ShotState.DONE
 
     def _block_descendants(self, shot_id: str) -> None:
         now = self.client.clock.time()
         for child in self.plan.storyboard.descendants(shot_id):
-            self.outcomes[child] = Outcome("blocked")
-            self.manifest.update(child, now, state="blocked")
-            self.on_event(child, "blocked", shot_id)
+            self.outcomes[child] = Outcome(ShotState.BLOCKED)
+            self.manifest.blocked(child, now)
+            self.on_event(child, ShotState.BLOCKED, shot_id)
 
     # -- one shot ----------------------------------------------------------------------------
 
@@ -119,7 +138,7 @@ class ChainRunner:
         try:
             return self._make(plan)
         except Stopped:
-            return Outcome("error")
+            return Outcome(ShotState.ERROR)
         except OSError as exc:  # the disk, not the service: say which file
             error = SeedanceError(
                 f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
@@ -134,60 +153,47 @@ class ChainRunner:
                 self.active -= 1
 
     def _failed_with(self, plan: ShotPlan, exc: SeedanceError) -> Outcome:
-        self.manifest.update(
-            plan.shot.id,
-            self.client.clock.time(),
-            state="error",
-            error={"code": exc.code, "message": str(exc)},
-        )
-        self.on_event(plan.shot.id, "error", str(exc))
-        return Outcome("error", exc)
+        self.manifest.error(plan.shot.id, self.client.clock.time(), code=exc.code, message=str(exc))
+        self.on_event(plan.shot.id, ShotState.ERROR, str(exc))
+        return Outcome(ShotState.ERROR, exc)
 
     def _make(self, plan: ShotPlan) -> Outcome:
         shot_id = plan.shot.id
         record = self.manifest.record(shot_id)
         clock = self.client.clock
-        if plan.action == "poll" and record.task_id:
+        if plan.action is Action.POLL and record.task_id:
             task_id, just_created = record.task_id, False
         else:
             frame = self._frame(plan) if plan.shot.parent else None
-            self.on_event(shot_id, "submitting", "")
+            self.on_event(shot_id, Stage.SUBMITTING, "")
             prepared = self.client.prepare(
                 plan.shot.params, base_dir=self.plan.storyboard.path.parent, frame=frame
             )
-            prepared.request_hash = plan.definition_hash  # frame URLs change from run to run
+            # frame URLs change from run to run: the shot's definition identifies its create
+            prepared = replace(prepared, request_hash=plan.definition_hash)
             clip = str(self.clip_path(plan).resolve())
             earlier = None
             if not plan.fresh:  # a create of this shot that a crash or lost answer interrupted
-                earlier = self.client.resumable(
-                    prepared, clip, again=Suggestion.again(rerun=shot_id)
-                )
+                earlier = self._resumable(plan, prepared, clip)
             if earlier is not None and earlier.task_id:
                 task_id, just_created = earlier.task_id, False
             else:
                 task_id = self.client.create(prepared, output_path=clip).id
                 just_created = True
-            estimate = plan.estimate
-            self.manifest.update(
+            self.manifest.submitted(
                 shot_id,
                 clock.time(),
-                state="submitted",
                 task_id=task_id,
                 request_hash=plan.definition_hash,
                 model=prepared.request.model,
-                estimated_tokens=estimate.tokens if estimate else None,
-                estimated_cost=estimate.cost if estimate else None,
-                currency=estimate.currency if estimate else None,
-                submitted_at=clock.time(),
-                error=None,
+                estimate=plan.estimate,
             )
             crashpoints.reached("chain-submitted")
 
         def listen(watch: Watch) -> None:
             if watch.task is not None:
-                status = watch.task.status.value
                 progress = f"{watch.task.progress}%" if watch.task.progress is not None else ""
-                self.on_event(shot_id, status, progress)
+                self.on_event(shot_id, watch.task.status, progress)
 
         watch = self.client.wait(
             [task_id], on_update=listen, just_created=just_created, stop=self.stop
@@ -195,29 +201,34 @@ class ChainRunner:
         if isinstance(watch.error, NotFoundError) and not just_created:
             raise StoryboardError(
                 f"the task {task_id} of shot '{shot_id}' is gone from the server",
-                hint=f"make the shot again with --rerun {shot_id}",
+                hint="make the shot again",
+                suggestion=self._again(shot_id),
             )
         if watch.error is not None:
             raise watch.error
         task = watch.task
         assert task is not None
         if task.status.is_failure:
-            error = {
-                "code": task.error.code if task.error else task.status.value,
-                "message": task.error.message if task.error else "",
-            }
-            self.manifest.update(
-                shot_id, clock.time(), state="failed", error=error, finished_at=clock.time()
-            )
-            self.on_event(shot_id, "failed", f"{error['code']}: {error['message']}")
-            return Outcome("failed")
+            code = task.error.code if task.error else task.status.value
+            message = task.error.message if task.error else ""
+            self.manifest.failed(shot_id, clock.time(), code=code, message=message)
+            self.on_event(shot_id, ShotState.FAILED, f"{code}: {message}")
+            return Outcome(ShotState.FAILED)
         self._save(plan, task)
-        return Outcome("done")
+        return Outcome(ShotState.DONE)
+
+    def _again(self, shot_id: str) -> Suggestion:
+        """Running the storyboard again, making this shot (and what follows) anew."""
+        return self.plan.storyboard.again(self.out_dir, rerun=[shot_id])
+
+    def _resumable(self, plan: ShotPlan, prepared: Prepared, clip: str) -> Entry | None:
+        """An earlier create of this shot that a crash or a lost answer interrupted."""
+        return self.client.resumable(prepared, clip, again=self._again(plan.shot.id))
 
     def _save(self, plan: ShotPlan, task: Task) -> None:
         shot_id = plan.shot.id
         clock = self.client.clock
-        self.on_event(shot_id, "downloading", "")
+        self.on_event(shot_id, Stage.DOWNLOADING, "")
         clip = self.client.download(task, self.clip_path(plan), on_progress=self._check_stop)
         frame_name = frame_sha = None
         if plan.wants_frame:
@@ -232,23 +243,20 @@ class ChainRunner:
         cost = None
         if tokens is not None and estimate is not None and estimate.price_per_million is not None:
             cost = tokens / 1_000_000 * estimate.price_per_million
-        self.manifest.update(
+        self.manifest.done(
             shot_id,
             clock.time(),
-            state="done",
             task_id=task.id,
+            request_hash=plan.definition_hash,
             clip=Path(clip.path).name,
             sha256=clip.sha256,
-            bytes=clip.bytes,
+            size=clip.bytes,
             frame=frame_name,
             frame_sha256=frame_sha,
             tokens=tokens,
             cost=cost,
-            finished_at=clock.time(),
-            error=None,
-            request_hash=self.manifest.record(shot_id).request_hash or plan.definition_hash,
         )
-        self.on_event(shot_id, "done", "")
+        self.on_event(shot_id, ShotState.DONE, "")
 
     def _check_stop(self, _done: int, _total: int | None) -> None:
         if self.stop.is_set():
@@ -268,17 +276,18 @@ class ChainRunner:
                 url = None
             if url:
                 if needs_assets:
-                    self.on_event(plan.shot.id, "uploading", source)
+                    self.on_event(plan.shot.id, Stage.UPLOADING, source)
                     url = self._assets().asset_for_url(url, MediaKind.IMAGE)
                 return Reference(role=Role.FIRST_FRAME, url=url, source=source)
         path = self.out_dir / parent.frame if parent.frame else None
         if path is None or not path.exists():
             raise StoryboardError(
                 f"the last frame of shot '{parent_id}' is missing",
-                hint=f"make that shot again with --rerun {parent_id}",
+                hint="make that shot again",
+                suggestion=self._again(parent_id),
             )
         if needs_assets:
-            self.on_event(plan.shot.id, "uploading", source)
+            self.on_event(plan.shot.id, Stage.UPLOADING, source)
             return Reference(
                 role=Role.FIRST_FRAME,
                 source=source,

@@ -17,8 +17,8 @@ from seedance.domain.errors import (
     UsageError,
 )
 from seedance.services import video
-from seedance.services.chain.manifest import MANIFEST, Manifest, ManifestData
-from seedance.services.chain.plan import Plan, apply_manifest, make_plan
+from seedance.services.chain.manifest import MANIFEST, Manifest, ManifestData, ShotState
+from seedance.services.chain.plan import Plan, make_plan, with_actions
 from seedance.services.chain.runner import ChainRunner, Listener, Outcome
 from seedance.services.chain.storyboard import Storyboard, load
 
@@ -48,7 +48,7 @@ class ChainResult:
     @property
     def attention(self) -> dict[str, Outcome]:
         """The shots that did not end done (failed, errors, blocked by a parent)."""
-        return {k: v for k, v in self.outcomes.items() if v.state != "done"}
+        return {k: v for k, v in self.outcomes.items() if v.state is not ShotState.DONE}
 
     @property
     def ok(self) -> bool:
@@ -178,7 +178,7 @@ def open_chain(
         now=client.clock.time(),
         restart=restart,
     )
-    apply_manifest(plan, manifest, set(rerun), directory, restart=restart)
+    plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
     check_cost(plan, max_cost)
     return ChainSession(client, board, plan, manifest, directory, abandoned)
 
@@ -190,7 +190,9 @@ def abandoned_tasks(directory: Path) -> list[str]:
         earlier = ManifestData.model_validate_json((directory / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
         return []
-    return [r.task_id for r in earlier.shots.values() if r.state == "submitted" and r.task_id]
+    return [
+        r.task_id for r in earlier.shots.values() if r.state is ShotState.SUBMITTED and r.task_id
+    ]
 
 
 def check_cost(plan: Plan, max_cost: float | None) -> None:
@@ -216,7 +218,7 @@ def check_cost(plan: Plan, max_cost: float | None) -> None:
 
 
 def spent(manifest: Manifest) -> tuple[float | None, str | None]:
-    costs = [r.cost for r in manifest.data.shots.values() if r.state == "done"]
+    costs = [r.cost for r in manifest.data.shots.values() if r.state is ShotState.DONE]
     currency = next((r.currency for r in manifest.data.shots.values() if r.currency), None)
     known = [c for c in costs if c is not None]
     return (sum(known), currency) if known else (None, currency)

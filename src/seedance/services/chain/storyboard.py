@@ -11,13 +11,13 @@ after = "dawn"        start from the last frame of that shot instead
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from seedance.domain.errors import StoryboardError
+from seedance.domain.errors import StoryboardError, Suggestion
 from seedance.domain.models import CreateSettings, GenerationParams
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -49,11 +49,11 @@ class ShotEntry(ShotSettings):
 class StoryboardFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    defaults: ShotSettings = Field(default_factory=ShotSettings)
+    defaults: ShotSettings = Field(default_factory=lambda: ShotSettings.model_validate({}))
     shots: list[ShotEntry] = Field(min_length=1)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Shot:
     """A shot ready to plan: its parameters merged with the defaults, its place in the graph."""
 
@@ -61,7 +61,7 @@ class Shot:
     id: str
     params: GenerationParams
     parent: str | None
-    children: list[str] = field(default_factory=list)
+    children: tuple[str, ...] = ()  # the shots that start from its last frame, in file order
 
     @property
     def stem(self) -> str:
@@ -69,10 +69,10 @@ class Shot:
         return f"{self.index:02d}-{self.id}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Storyboard:
     path: Path
-    shots: list[Shot]
+    shots: tuple[Shot, ...]
 
     @property
     def by_id(self) -> dict[str, Shot]:
@@ -87,8 +87,21 @@ class Storyboard:
             stack.extend(self.by_id[child].children)
         return found
 
-    def roots(self) -> list[Shot]:
-        return [shot for shot in self.shots if shot.parent is None]
+    def again(self, out_dir: Path, **options: object) -> Suggestion:
+        """`chain_again` of this storyboard."""
+        return chain_again(self.path, out_dir, **options)
+
+
+def default_output(storyboard: Path) -> Path:
+    """The directory a run writes to unless told otherwise: the file's name, beside it."""
+    return storyboard.with_suffix("")
+
+
+def chain_again(storyboard: Path, out_dir: Path, **options: object) -> Suggestion:
+    """A next step: `chain` of this storyboard into `out_dir`, with `options` (`rerun`,
+    `restart`...); the directory is named only when it is not the default one."""
+    output = None if out_dir == default_output(storyboard) else str(out_dir)
+    return Suggestion.of("chain", str(storyboard), output=output, **options)
 
 
 def load(path: Path) -> Storyboard:
@@ -151,17 +164,19 @@ def _build(path: Path, document: StoryboardFile) -> Storyboard:
         )
         parent = _parent(entry, shots, where)
         shots.append(Shot(number, entry.id, params, parent))
-    board = Storyboard(path, shots)
-    by_id = board.by_id
+    children: dict[str, list[str]] = {shot.id: [] for shot in shots}
     for shot in shots:
         if shot.parent is not None:
-            if shot.parent not in by_id:
+            if shot.parent not in children:
                 raise StoryboardError(
                     f"{path}: shot '{shot.id}': after = '{shot.parent}' names no shot"
                 )
             if shot.parent == shot.id:
                 raise StoryboardError(f"{path}: shot '{shot.id}': a shot cannot come after itself")
-            by_id[shot.parent].children.append(shot.id)
+            children[shot.parent].append(shot.id)
+    board = Storyboard(
+        path, tuple(replace(shot, children=tuple(children[shot.id])) for shot in shots)
+    )
     _check_cycles(board)
     return board
 
