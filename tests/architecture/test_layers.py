@@ -110,31 +110,9 @@ def test_imports_go_only_downward() -> None:
     assert not problems, "\n".join(problems)
 
 
-# Modules that still word the command line below the CLI, to be emptied by issue 12's work.
-# The test fails if a module not listed does it, and if a listed one no longer does.
-STILL_WORDING: set[str] = {
-    "seedance.domain.catalogue",
-    "seedance.domain.media",
-    "seedance.domain.profiles",
-    "seedance.domain.validation",
-    "seedance.providers.ark",
-    "seedance.providers.assets",
-    "seedance.providers.base",
-    "seedance.providers.newapi",
-    "seedance.providers.openai",
-}
-
-
 def test_no_command_line_wording_below_the_cli() -> None:
-    offenders: dict[str, list[str]] = {}
-    for module, source in all_modules():
-        found = wording_violations(source, module)
-        if found:
-            offenders[module] = found
-    new = {m: v for m, v in offenders.items() if m not in STILL_WORDING}
-    assert not new, "\n".join(v for vs in new.values() for v in vs)
-    cleaned = STILL_WORDING - set(offenders)
-    assert not cleaned, f"remove from STILL_WORDING: {sorted(cleaned)}"
+    problems = [v for module, source in all_modules() for v in wording_violations(source, module)]
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize(

@@ -148,7 +148,7 @@ def test_malformed_profiles_toml(run, world):
 def test_no_profile_selected_suggests_the_demo(run):
     result = run("create", "a boat")
     assert result.exit_code == 2
-    assert "seedance -p demo" in result.stderr
+    assert "seedance create 'a paper boat' --profile demo" in result.stderr
 
 
 def test_missing_key_names_the_variable(run, world):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from seedance.domain.catalogue import catalogue
-from seedance.domain.errors import ValidationError
+from seedance.domain.errors import Suggestion, ValidationError
 
 SEED_MODEL_IDS = [
     # docs/sources/ark.txt (Ark official)
@@ -73,6 +73,18 @@ def test_names_a_provider_lacks_are_refused_with_valid_names(name, vocabulary, m
     with pytest.raises(ValidationError) as refused:
         catalogue().resolve(name, vocabulary)
     assert message in str(refused.value)
+
+
+def test_refused_names_carry_the_field_and_the_names_that_work():
+    with pytest.raises(ValidationError) as refused:
+        catalogue().resolve("seedanse-2-0", "kapon")
+    assert refused.value.field == "model"
+    assert refused.value.allowed == ("seedance-2-0", "seedance-2-0-fast")
+    with pytest.raises(ValidationError) as unknown:
+        catalogue().resolve("no-such-model", None)
+    assert unknown.value.field == "model"
+    assert unknown.value.suggestion == Suggestion.of("models")
+    assert "skip validation to send it anyway" in str(unknown.value)
 
 
 def test_gateway_limits_apply():

@@ -10,7 +10,7 @@ import tomllib
 
 import pytest
 
-from seedance.domain.errors import ConfigError
+from seedance.domain.errors import ConfigError, Suggestion
 from seedance.domain.profiles import ProfileStore, build_profile, presets
 
 
@@ -76,6 +76,27 @@ def test_failing_key_command_is_a_clear_error():
 def test_bad_profiles_are_refused(values, message):
     with pytest.raises(ConfigError, match=message):
         build_profile("p", values)
+
+
+def test_profile_errors_carry_the_field_and_the_next_step(world):
+    with pytest.raises(ConfigError) as broken:
+        build_profile("p", {"preset": "byteplus", "references": "some"})
+    assert broken.value.field == "references"
+    assert broken.value.suggestion == Suggestion.of("profiles.add", "p")
+    with pytest.raises(ConfigError) as preset:
+        build_profile("p", {"preset": "nope"})
+    assert preset.value.field == "preset" and "byteplus" in (preset.value.allowed or ())
+    with pytest.raises(ConfigError) as no_key:
+        build_profile("p", {"preset": "byteplus"}).api_key_value({})
+    assert no_key.value.suggestion == Suggestion.of("profiles.show", "p")
+    store = ProfileStore(world.config_dir)
+    with pytest.raises(ConfigError) as missing:
+        store.get("nope")
+    assert missing.value.field == "profile" and "demo" in (missing.value.allowed or ())
+    assert missing.value.suggestion == Suggestion.of("profiles.add", "nope")
+    with pytest.raises(ConfigError) as unselected:
+        store.select(None, {})
+    assert unselected.value.suggestion == Suggestion.of("create", "a paper boat", profile="demo")
 
 
 def test_loopback_http_is_allowed():

@@ -57,7 +57,7 @@ def test_create_then_wait_then_download_as_separate_commands(run, sim, world):
     assert json.loads(waited.stdout)["status"] == "succeeded"
     saved = run("download", task_id, "--last-frame")
     assert saved.exit_code == 2  # no last frame was asked for
-    assert "return-last-frame" in saved.stderr
+    assert "ask for one when creating the task (return_last_frame)" in saved.stderr
     saved = run("download", task_id, "-o", "clip.mp4", "--json")
     document = json.loads(saved.stdout)
     data = (world.root / "clip.mp4").read_bytes()

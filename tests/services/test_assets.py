@@ -19,8 +19,8 @@ from seedance.domain.clock import FakeClock
 from seedance.domain.errors import ValidationError
 from seedance.domain.models import MediaKind
 from seedance.providers.assets import AssetLibrary
+from seedance.providers.assets.signing import sign
 from seedance.providers.http import HttpClient
-from seedance.providers.signing import sign
 
 ASSETS = "https://models.phanedge.cloud/volcark/"
 TASKS = "https://models.phanedge.cloud/volcark/api/v3/contents/generations/tasks"
@@ -277,12 +277,17 @@ def test_moderation_skip_is_never_sent(httpx_mock: HTTPXMock) -> None:
     ("status", "code", "args", "hint"),
     [
         (403, "InvalidAction", ["assets", "get", ASSET], "does not open this action"),
-        (404, "ResourceNotFound.Asset", ["assets", "get", ASSET], "seedance assets list"),
+        (
+            404,
+            "ResourceNotFound.Asset",
+            ["assets", "get", ASSET],
+            "seedance -p phanedge assets list",
+        ),
         (
             404,
             "ResourceNotFound.AssetGroup",
             ["assets", "upload", IMAGE_URL, "--group", "nope"],
-            "seedance assets groups",
+            "seedance -p phanedge assets groups",
         ),
         (
             400,

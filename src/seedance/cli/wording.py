@@ -22,6 +22,19 @@ SHORT: dict[str, str] = {"model": "-m", "duration": "-d", "resolution": "-r", "o
 COMMANDS: dict[str, tuple[str, ...]] = {}
 
 
+# Parameters of commands that are not in the shared definitions (domain/params.py).
+COMMAND_OPTIONS = frozenset(
+    {"type", "max_cost", "force", "concat", "rerun", "restart", "timeout", "concurrency", "group"}
+)
+
+
+def is_option(name: str) -> bool:
+    """Whether a library parameter is also a command-line option (not, say, a profile key)."""
+    from seedance.domain.params import CREATE
+
+    return name in COMMAND_OPTIONS or any(p.name == name and not p.positional for p in CREATE)
+
+
 def flag(name: str) -> str:
     """The command-line flag of a library parameter: `expires_after` -> `--expires-after`."""
     return FLAGS.get(name, "--" + name.replace("_", "-"))
@@ -68,9 +81,10 @@ def command_line(suggestion: Suggestion, profile: str | None = None) -> str:
 def describe(exc: SeedanceError, profile: str | None = None) -> str:
     """One line: the message, the hint and, when there are any, the commands to run next."""
     text = str(exc)
-    if exc.field is not None and not isinstance(exc, StoryboardError) and flag(exc.field):
+    field = exc.field
+    if field and not exc.suggestions and not isinstance(exc, StoryboardError) and is_option(field):
         choices = f" {'|'.join(map(str, exc.allowed))}" if exc.allowed else ""
-        text += f" ({flag(exc.field)}{choices})"
+        text += f" ({flag(field)}{choices})"
     for number, suggestion in enumerate(exc.suggestions):
         lead = "; or " if number else (": " if exc.hint else "; run: ")
         text += lead + command_line(suggestion, profile)

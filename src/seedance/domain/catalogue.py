@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from seedance import data
-from seedance.domain.errors import ValidationError
+from seedance.domain.errors import Suggestion, ValidationError
 
 DEFAULT_RESOLUTION = "720p"
 DEFAULT_RATIO = "16:9"
@@ -167,7 +167,9 @@ class Catalogue:
             if fam is None:
                 raise ValidationError(
                     f"unknown model '{requested}'",
-                    hint="see `seedance models`, or pass --no-validate to send it anyway",
+                    hint="skip validation to send it anyway, or pick one of the models listed by",
+                    field="model",
+                    suggestion=Suggestion.of("models"),
                 )
             return ModelSpec(requested, fam, None, requested)
         vocab = self.vocabularies[vocabulary]
@@ -182,12 +184,16 @@ class Catalogue:
             raise ValidationError(
                 f"{fam.title} ('{requested}') is not offered by {vocab.title}",
                 hint=f"choose one of: {', '.join(vocab.primaries())}",
+                field="model",
+                allowed=vocab.primaries(),
             )
         close = difflib.get_close_matches(requested, list(vocab.models), n=1)
         guess = f"did you mean '{close[0]}'? " if close else ""
         raise ValidationError(
             f"unknown model '{requested}' for {vocab.title}",
             hint=f"{guess}choose one of: {', '.join(vocab.primaries())}",
+            field="model",
+            allowed=vocab.primaries(),
         )
 
     def spec_for_family(self, family: str, vocabulary: str | None) -> ModelSpec | None:
@@ -224,6 +230,13 @@ class Catalogue:
     def size_of(self, resolution: str, ratio: str) -> tuple[int, int] | None:
         table = self.sizes.get(resolution, {})
         return table.get(ratio) or (table.get(DEFAULT_RATIO) if ratio == "adaptive" else None)
+
+    def default_size(self) -> tuple[int, int]:
+        """The size of the default resolution and ratio (the catalogue always has it)."""
+        size = self.size_of(DEFAULT_RESOLUTION, DEFAULT_RATIO)
+        if size is None:
+            raise LookupError(f"the catalogue has no {DEFAULT_RESOLUTION} {DEFAULT_RATIO} size")
+        return size
 
     def parse_size(self, size: str) -> tuple[str, str] | None:
         """`1280x720` -> ("720p", "16:9"), from the size table; None if not in it."""
@@ -288,7 +301,7 @@ class Catalogue:
         seconds = duration if duration is not None else DEFAULT_DURATION
         if seconds < 0:  # -1: the service chooses; estimate the longest
             seconds, approximate = spec.family.duration_max, True
-        width, height = self.size_of(res, rat) or self.size_of(DEFAULT_RESOLUTION, DEFAULT_RATIO)
+        width, height = self.size_of(res, rat) or self.default_size()
         tokens = width * height * (FRAMES_PER_SECOND * seconds + 1) // 1024
         audio = spec.family.generate_audio if generate_audio is None else generate_audio
         price, currency = self.price(
@@ -302,8 +315,8 @@ def _satisfies(fam: Family, key: str, value: Any) -> bool:
     if isinstance(have, tuple):
         return value in have
     if isinstance(have, bool):
-        return have == value
-    return have >= value
+        return bool(have == value)
+    return bool(have >= value)
 
 
 def _freeze(value: Any) -> Any:

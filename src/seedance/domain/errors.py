@@ -97,7 +97,12 @@ class SeedanceError(Exception):
 
     @property
     def suggestion(self) -> Suggestion | None:
+        """The first next step (setting it replaces them all)."""
         return self.suggestions[0] if self.suggestions else None
+
+    @suggestion.setter
+    def suggestion(self, value: Suggestion | None) -> None:
+        self.suggestions = (value,) if value is not None else ()
 
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message
@@ -174,8 +179,10 @@ class APIError(SeedanceError):
         code: str | None = None,
         hint: str | None = None,
         request_id: str | None = None,
+        field: str | None = None,
+        suggestion: Suggestion | Iterable[Suggestion] | None = None,
     ) -> None:
-        super().__init__(message, code=code, hint=hint)
+        super().__init__(message, code=code, hint=hint, field=field, suggestion=suggestion)
         self.status_code = status_code
         self.request_id = request_id
 

@@ -95,9 +95,7 @@ def _webp_size(data: bytes) -> tuple[int | None, int | None]:
 def image_problems(path: Path, info: ImageInfo | None, size: int) -> list[str]:
     """What makes a local image unacceptable to the API (docs/sources/ark.txt "图片 URL 要求")."""
     if info is None:
-        return [
-            f"{path} is not an image seedance recognizes (JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC)"
-        ]
+        return [f"{path} is not a known image format (JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC)"]
     problems = []
     if size >= MAX_IMAGE_BYTES:
         problems.append(f"{path} is {size / 2**20:.1f} MB; images must be under 30 MB")
@@ -125,7 +123,7 @@ def data_uri(data: bytes, info: ImageInfo) -> str:
 def media_seconds(path: Path) -> float | None:
     """A local video's or audio's length, when PyAV (the `video` extra) is installed."""
     try:
-        import av  # type: ignore[import-not-found]
+        import av
     except ImportError:
         return None
     try:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
 from seedance import data
-from seedance.domain.errors import ConfigError
+from seedance.domain.errors import ConfigError, Suggestion
 from seedance.domain.models import CreateSettings, GenerationParams
 
 PROFILES_FILE = "profiles.toml"
@@ -117,7 +117,9 @@ class Profile(BaseModel):
         where = f"set {self.api_key_env}" if self.api_key_env else "add api_key_env to the profile"
         raise ConfigError(
             f"no API key for profile '{self.name}'",
-            hint=f"{where}, or set {KEY_OVERRIDE_ENV} (see `seedance profiles show {self.name}`)",
+            hint=f"{where}, or set {KEY_OVERRIDE_ENV}; where the key is looked for is shown by",
+            field="api_key_env",
+            suggestion=Suggestion.of("profiles.show", self.name),
         )
 
     def access_keys(self, environ: Mapping[str, str]) -> tuple[str, str]:
@@ -181,14 +183,16 @@ def presets() -> dict[str, dict[str, Any]]:
 def build_profile(name: str, values: Mapping[str, Any]) -> Profile:
     """Apply the preset a profile names (or its own name, if that is a preset) and validate."""
     if not isinstance(values.get("preset", ""), str):
-        raise ConfigError(f"profile '{name}': preset must be a name", hint=_fix_hint())
+        raise _broken(name, "preset", "preset must be a name")
     if not isinstance(values.get("defaults", {}), dict):
-        raise ConfigError(f"profile '{name}': defaults must be a table", hint=_fix_hint())
+        raise _broken(name, "defaults", "defaults must be a table")
     preset_name = values.get("preset") or (name if name in presets() else None)
     if preset_name is not None and preset_name not in presets():
         raise ConfigError(
             f"profile '{name}': unknown preset '{preset_name}'",
             hint=f"one of: {', '.join(presets())}",
+            field="preset",
+            allowed=presets(),
         )
     merged: dict[str, Any] = dict(presets().get(preset_name, {})) if preset_name else {}
     if any(values.get(k) for k in _KEY_SOURCES):  # the profile's own key source wins
@@ -205,11 +209,20 @@ def build_profile(name: str, values: Mapping[str, Any]) -> Profile:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "profile"
         msg = err["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"profile '{name}': {where}: {msg}", hint=_fix_hint()) from None
+        raise _broken(name, where, f"{where}: {msg}") from None
 
 
-def _fix_hint() -> str:
-    return "fix it with `seedance profiles add NAME ...` or edit profiles.toml"
+def _broken(name: str, field: str, problem: str) -> ConfigError:
+    """A stored profile that cannot be used, and how to mend it."""
+    return ConfigError(
+        f"profile '{name}': {problem}",
+        hint="edit profiles.toml, or write the profile again with",
+        field=field,
+        suggestion=Suggestion.of("profiles.add", name),
+    )
+
+
+_EDIT_FILE = "edit the file: each profile is a [profiles.NAME] table"
 
 
 class ProfileStore:
@@ -247,9 +260,9 @@ class ProfileStore:
         if not isinstance(profiles, dict) or not all(
             isinstance(v, dict) for v in profiles.values()
         ):
-            raise ConfigError(f"{self.path}: [profiles.NAME] must be tables", hint=_fix_hint())
+            raise ConfigError(f"{self.path}: [profiles.NAME] must be tables", hint=_EDIT_FILE)
         if not isinstance(doc.get("default_profile", ""), str):
-            raise ConfigError(f"{self.path}: default_profile must be a string", hint=_fix_hint())
+            raise ConfigError(f"{self.path}: default_profile must be a string", hint=_EDIT_FILE)
         return doc
 
     def write(self, doc: dict[str, Any]) -> None:
@@ -283,8 +296,13 @@ class ProfileStore:
             return build_profile(name, stored[name])
         if name in presets():
             return build_profile(name, {})
-        hint = "see `seedance profiles list`, or create it with `seedance profiles add`"
-        raise ConfigError(f"no profile named '{name}'", hint=hint)
+        raise ConfigError(
+            f"no profile named '{name}'",
+            hint=f"the profiles are {', '.join(self.names())}; or create it with",
+            field="profile",
+            allowed=self.names(),
+            suggestion=Suggestion.of("profiles.add", name),
+        )
 
     def select(self, name: str | None, environ: Mapping[str, str]) -> Profile:
         """The profile to use: --profile, $SEEDANCE_PROFILE, default_profile, the only one."""
@@ -294,8 +312,10 @@ class ProfileStore:
         if not chosen:
             raise ConfigError(
                 "no profile selected",
-                hint='try `seedance -p demo create "a paper boat"` offline, or add one with '
-                "`seedance profiles add NAME --preset byteplus`",
+                hint="add one from a preset (such as byteplus), or try the offline demo profile",
+                field="profile",
+                allowed=self.names(),
+                suggestion=Suggestion.of("create", "a paper boat", profile="demo"),
             )
         return self.get(chosen)
 

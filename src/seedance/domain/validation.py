@@ -1,16 +1,21 @@
 """Client-side checks: a request the model or provider cannot serve is refused before sending.
 
-Every limit comes from the catalogue (`ModelSpec.family`); each message names the limit and,
-where one exists, the models that could serve the request instead.
+Every limit comes from the catalogue (`ModelSpec.family`); each problem names the parameter at
+fault (by its library name), the values it allows and, where one exists, the models that could
+serve the request instead. The front ends word them; nothing here names a flag.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from seedance.domain.catalogue import ModelSpec, catalogue
+from seedance.domain.errors import Suggestion, ValidationError
 from seedance.domain.models import GenerationParams, MediaKind, Reference, Role
 
 SEED_RANGE = (-1, 2**32 - 1)
@@ -20,54 +25,131 @@ SERVICE_TIERS = ("default", "flex")
 _CJK = re.compile(
     r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]"
 )
+# The library parameter that carries references of each role.
+ROLE_FIELDS: dict[Role, str] = {
+    Role.FIRST_FRAME: "first_frame",
+    Role.LAST_FRAME: "last_frame",
+    Role.REFERENCE_IMAGE: "images",
+    Role.REFERENCE_VIDEO: "videos",
+    Role.REFERENCE_AUDIO: "audios",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a request cannot be sent, with the facts a front end words.
+
+    `message` says what is wrong in plain words; `field` is the parameter at fault (its library
+    name), `allowed` the values it takes; `hint` and `suggestion` say what to do instead.
+    """
+
+    message: str
+    field: str | None = None
+    allowed: tuple[Any, ...] | None = None
+    hint: str | None = None
+    suggestion: Suggestion | None = None
+
+
+def messages(problems: Iterable[Problem]) -> list[str]:
+    """The problems as lines of text: every message, then every distinct hint."""
+    found = list(problems)
+    hints = [p.hint for p in found if p.hint]
+    return [p.message for p in found] + list(dict.fromkeys(hints))
+
+
+def validation_error(problems: Sequence[Problem]) -> ValidationError | None:
+    """One error for all the problems (None when there are none), with their facts: the field
+    when they all concern one, its allowed values when there is one problem, the first
+    suggestion."""
+    if not problems:
+        return None
+    fields = {p.field for p in problems}
+    hints = list(dict.fromkeys(p.hint for p in problems if p.hint))
+    return ValidationError(
+        "; ".join(dict.fromkeys(p.message for p in problems)),
+        hint="; ".join(hints) or None,
+        field=fields.pop() if len(fields) == 1 else None,
+        allowed=problems[0].allowed if len(problems) == 1 else None,
+        suggestion=next((p.suggestion for p in problems if p.suggestion), None),
+    )
 
 
 def check_request(
     params: GenerationParams, spec: ModelSpec, references: list[Reference]
 ) -> list[str]:
+    """Everything wrong with a request for this model, as text; empty when it can be sent."""
+    return messages(check_request_facts(params, spec, references))
+
+
+def check_request_facts(
+    params: GenerationParams, spec: ModelSpec, references: list[Reference]
+) -> list[Problem]:
     """Everything wrong with a request for this model; empty when it can be sent."""
     fam, name = spec.family, spec.name
-    problems: list[str] = []
+    problems: list[Problem] = []
 
     def able(**needs: object) -> str:
         names = catalogue().models_able(spec.vocabulary, **needs)
         return f" (models that can: {', '.join(names)})" if names else ""
 
     if not params.prompt and not references:
-        problems.append("nothing to generate: give a PROMPT (or --prompt-file) or a reference")
+        problems.append(Problem("nothing to generate: give a prompt or a reference", "prompt"))
 
     if params.duration is not None:
         auto = fam.duration_auto and params.duration == -1
         if not auto and not fam.duration_min <= params.duration <= fam.duration_max:
             extra = " or -1 to let the model choose" if fam.duration_auto else ""
+            durations = tuple(range(fam.duration_min, fam.duration_max + 1))
             problems.append(
-                f"duration {params.duration} is out of range for {name}: "
-                f"{fam.duration_min}-{fam.duration_max} seconds{extra}"
+                Problem(
+                    f"duration {params.duration} is out of range for {name}: "
+                    f"{fam.duration_min}-{fam.duration_max} seconds{extra}",
+                    "duration",
+                    ((-1,) if fam.duration_auto else ()) + durations,
+                )
             )
     if params.resolution is not None and params.resolution not in fam.resolutions:
         problems.append(
-            f"{name} supports {', '.join(fam.resolutions)}, not {params.resolution}"
-            + able(resolutions=params.resolution)
+            Problem(
+                f"{name} supports {', '.join(fam.resolutions)}, not {params.resolution}"
+                + able(resolutions=params.resolution),
+                "resolution",
+                fam.resolutions,
+            )
         )
     if params.ratio is not None and params.ratio not in fam.ratios:
-        problems.append(f"ratio {params.ratio} is not one of {', '.join(fam.ratios)}")
+        problems.append(
+            Problem(
+                f"ratio {params.ratio} is not one of {', '.join(fam.ratios)}", "ratio", fam.ratios
+            )
+        )
     if params.size is not None:
         problems += _size_problems(params, spec)
 
     problems += _reference_problems(references, spec)
 
     if params.generate_audio and not fam.generate_audio:
-        problems.append(f"{name} cannot generate audio" + able(generate_audio=True))
+        problems.append(
+            Problem(f"{name} cannot generate audio" + able(generate_audio=True), "generate_audio")
+        )
     if params.draft and not fam.draft:
-        problems.append(f"{name} has no draft mode" + able(draft=True))
+        problems.append(Problem(f"{name} has no draft mode" + able(draft=True), "draft"))
     if params.service_tier is not None:
         if params.service_tier not in SERVICE_TIERS:
-            problems.append(f"service tier must be one of {', '.join(SERVICE_TIERS)}")
+            problems.append(
+                Problem(
+                    f"service tier must be one of {', '.join(SERVICE_TIERS)}",
+                    "service_tier",
+                    SERVICE_TIERS,
+                )
+            )
         elif params.service_tier == "flex" and not fam.flex:
-            problems.append(f"{name} has no flex service tier")
+            problems.append(
+                Problem(f"{name} has no flex service tier", "service_tier", ("default",))
+            )
     problems += _range("seed", params.seed, SEED_RANGE)
     problems += _range("priority", params.priority, PRIORITY_RANGE)
-    problems += _range("--expires-after", params.expires_after, EXPIRES_RANGE, unit=" seconds")
+    problems += _range("expires_after", params.expires_after, EXPIRES_RANGE, unit=" seconds")
     if params.callback_url is not None:
         problems += callback_problems(params.callback_url)
     if params.prompt:
@@ -75,42 +157,54 @@ def check_request(
     return problems
 
 
-def _range(what: str, value: int | None, bounds: tuple[int, int], unit: str = "") -> list[str]:
+def _range(field: str, value: int | None, bounds: tuple[int, int], unit: str = "") -> list[Problem]:
     low, high = bounds
     if value is not None and not low <= value <= high:
-        return [f"{what} {value} is out of range: {low}-{high}{unit}"]
+        return [Problem(f"{field} {value} is out of range: {low}-{high}{unit}", field)]
     return []
 
 
-def _size_problems(params: GenerationParams, spec: ModelSpec) -> list[str]:
+def _size_problems(params: GenerationParams, spec: ModelSpec) -> list[Problem]:
     if params.resolution or params.ratio:
-        return ["give --size or --resolution/--ratio, not both"]
+        return [Problem("give a size or a resolution and ratio, not both", "size")]
     parsed = catalogue().parse_size(params.size or "")
     if parsed is None:
-        sizes = ", ".join(catalogue().known_sizes(spec.family.resolutions))
-        return [f"size {params.size} is not a size {spec.name} makes (one of: {sizes})"]
+        sizes = catalogue().known_sizes(spec.family.resolutions)
+        return [
+            Problem(
+                f"size {params.size} is not a size {spec.name} makes (one of: {', '.join(sizes)})",
+                "size",
+                tuple(sizes),
+            )
+        ]
     resolution, _ = parsed
     if resolution not in spec.family.resolutions:
         return [
-            f"size {params.size} is {resolution}; {spec.name} supports "
-            f"{', '.join(spec.family.resolutions)}"
+            Problem(
+                f"size {params.size} is {resolution}; {spec.name} supports "
+                f"{', '.join(spec.family.resolutions)}",
+                "size",
+                tuple(catalogue().known_sizes(spec.family.resolutions)),
+            )
         ]
     return []
 
 
-def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[str]:
+def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[Problem]:
     fam, name = spec.family, spec.name
-    problems: list[str] = []
+    problems: list[Problem] = []
     roles = [r.role for r in references]
     if Role.FIRST_FRAME in roles and not fam.first_frame:
-        problems.append(f"{name} takes no first frame")
+        problems.append(Problem(f"{name} takes no first frame", "first_frame"))
     if Role.LAST_FRAME in roles and not fam.last_frame:
-        problems.append(f"{name} takes no last frame")
+        problems.append(Problem(f"{name} takes no last frame", "last_frame"))
     if Role.LAST_FRAME in roles and Role.FIRST_FRAME not in roles:
-        problems.append("--last-frame needs a --first-frame too")
+        problems.append(Problem("a last frame needs a first frame too", "last_frame"))
     for role in (Role.FIRST_FRAME, Role.LAST_FRAME):
         if roles.count(role) > 1:
-            problems.append(f"only one {role.value.replace('_', ' ')} is allowed")
+            problems.append(
+                Problem(f"only one {role.value.replace('_', ' ')} is allowed", ROLE_FIELDS[role])
+            )
 
     limits = (
         (Role.REFERENCE_IMAGE, fam.max_reference_images, "reference images"),
@@ -120,58 +214,74 @@ def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[st
     for role, most, label in limits:
         count = roles.count(role)
         if count and most == 0:
-            problems.append(f"{name} takes no {label}")
+            problems.append(Problem(f"{name} takes no {label}", ROLE_FIELDS[role]))
         elif count > most:
-            problems.append(f"{count} {label} given; {name} takes at most {most}")
+            problems.append(
+                Problem(f"{count} {label} given; {name} takes at most {most}", ROLE_FIELDS[role])
+            )
 
     totals = (
-        (MediaKind.VIDEO, fam.reference_video_total_seconds, "reference videos"),
-        (MediaKind.AUDIO, fam.reference_audio_total_seconds, "reference audios"),
+        (MediaKind.VIDEO, fam.reference_video_total_seconds, "videos", "reference videos"),
+        (MediaKind.AUDIO, fam.reference_audio_total_seconds, "audios", "reference audios"),
     )
-    for kind, most_seconds, label in totals:
+    for kind, most_seconds, field, label in totals:
         known = [r.seconds for r in references if r.kind is kind and r.seconds is not None]
         if most_seconds and sum(known) > most_seconds:
             problems.append(
-                f"{label} last {sum(known):.1f} s in total; {name} takes at most {most_seconds:g} s"
+                Problem(
+                    f"{label} last {sum(known):.1f} s in total; "
+                    f"{name} takes at most {most_seconds:g} s",
+                    field,
+                )
             )
 
     has_audio = Role.REFERENCE_AUDIO in roles
     visual = Role.REFERENCE_IMAGE in roles or Role.REFERENCE_VIDEO in roles
     if has_audio and fam.audio_needs_visual and not visual:
         problems.append(
-            "an audio reference needs a visual anchor: add a reference image (--image) "
-            "or video (--video)"
+            Problem(
+                "an audio reference needs a visual anchor: add a reference image or video",
+                "audios",
+            )
         )
     return problems
 
 
-def callback_problems(url: str) -> list[str]:
+def callback_problems(url: str) -> list[Problem]:
     """callback_url: a non-empty https URL of a public host (docs/sources/phanedge.txt
     "原生回调")."""
     parts = urlsplit(url.strip())
     if not url.strip() or parts.scheme != "https" or not parts.hostname:
-        return [f"callback URL {url!r} must be an https:// URL"]
+        return [Problem(f"callback URL {url!r} must be an https:// URL", "callback_url")]
     host = parts.hostname
     if host == "localhost" or host.endswith(".localhost") or host.endswith(".local"):
-        return [f"callback URL host {host} is not public"]
+        return [Problem(f"callback URL host {host} is not public", "callback_url")]
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return []
     if not ip.is_global:
-        return [f"callback URL host {host} is not a public address"]
+        return [Problem(f"callback URL host {host} is not a public address", "callback_url")]
     return []
 
 
-def _prompt_problems(prompt: str, spec: ModelSpec) -> list[str]:
+def _prompt_problems(prompt: str, spec: ModelSpec) -> list[Problem]:
     fam = spec.family
     cjk = len(_CJK.findall(prompt))
     if fam.prompt_max_cjk_chars and cjk > fam.prompt_max_cjk_chars:
         return [
-            f"the prompt has {cjk} Chinese characters; {spec.name} takes at most "
-            f"{fam.prompt_max_cjk_chars}"
+            Problem(
+                f"the prompt has {cjk} Chinese characters; {spec.name} takes at most "
+                f"{fam.prompt_max_cjk_chars}",
+                "prompt",
+            )
         ]
     words = len(_CJK.sub(" ", prompt).split())
     if fam.prompt_max_words and words > fam.prompt_max_words:
-        return [f"the prompt has {words} words; {spec.name} takes at most {fam.prompt_max_words}"]
+        return [
+            Problem(
+                f"the prompt has {words} words; {spec.name} takes at most {fam.prompt_max_words}",
+                "prompt",
+            )
+        ]
     return []

@@ -1,1 +1,3 @@
-"""One module per API dialect (ark, openai, newapi), the asset library, and the HTTP layer."""
+"""One package per API dialect (ark, kapon, opeai, newapi), the wire shapes they share
+(arkwire, videowire), the asset library (assets), the one HTTP layer (http), and the registry
+that picks a profile's provider. No provider imports another."""

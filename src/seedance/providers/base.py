@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import httpx
 
-from seedance.domain.errors import APIError, BadResponseError, UnsupportedError, api_error_class
+from seedance.domain.errors import (
+    APIError,
+    BadResponseError,
+    Suggestion,
+    UnsupportedError,
+    api_error_class,
+)
 from seedance.domain.models import GenerationRequest, Task, TaskStatus
 from seedance.domain.profiles import Profile
+from seedance.domain.validation import Problem, messages
 from seedance.providers.http import HttpClient
 
 
@@ -42,30 +49,25 @@ class TaskPage:
 
 CancelOutcome = Literal["cancelled", "deleted"]
 
-# Codes gateways answer with, and what the user should do about each.
-ERROR_HINTS: dict[str, str] = {
-    "raw_url_not_allowed": "this gateway takes media only as asset://ID: set references = "
-    '"assets" in the profile or run `seedance assets upload URL` first',
-    "feature_disabled": "the gateway has not enabled this feature for your account; "
-    "ask its administrator",
-    "channel_not_available": "the gateway has no channel for this model right now; "
-    "ask its administrator or try another model",
-    "model_mapping_required": "the gateway has not mapped this model to an official version; "
-    "ask its administrator or use another model",
-    "insufficient_user_quota": "top up the account's balance, then run the command again",
-    "insufficient user quota": "top up the account's balance, then run the command again",
-    "model not allowed": "this key may not use this model: check the key's model list, or "
-    "pick another with --model",
-    "InvalidAction.RunningTaskDeletion": "a running task cannot be cancelled; wait for it to "
-    "finish (`seedance wait ID`), then `seedance cancel ID` deletes it",
-    "invalid_duration": "see the model's duration range in `seedance models`",
-    "service_unavailable": "the account has not been enabled for this model or the asset "
-    "library; ask the provider",
-    "moderation_skip_not_allowed": "the gateway does not allow skipping moderation",
-    "InvalidAction": "the gateway does not open this action (no Update* or Delete* of assets)",
-    "task_not_found": "check the task id and the profile (-p) it was created with",
-    "task_not_exist": "check the task id and the profile (-p) it was created with",
-}
+
+@dataclass(frozen=True)
+class Advice:
+    """What to do about an error code a service answers with: plain words and, where one
+    helps, a next step (the front ends word it as a command or a tool call)."""
+
+    hint: str
+    suggestion: Suggestion | None = None
+    field: str | None = None
+
+
+WRONG_SERVER = Advice(
+    "the base_url may point at the wrong server; check the profile with",
+    Suggestion.of("profiles.show"),
+    "base_url",
+)
+
+
+TASK_NOT_FOUND = Advice("check the task id, and use the profile it was created with")
 
 
 class Provider(ABC):
@@ -78,6 +80,8 @@ class Provider(ABC):
     returns_last_frame: ClassVar[bool] = False
     content_endpoint: ClassVar[bool] = False
     reports_progress: ClassVar[bool] = False
+    # What to do about the error codes this dialect's services answer with.
+    error_advice: ClassVar[Mapping[str, Advice]] = {}
 
     def __init__(self, profile: Profile, http: HttpClient) -> None:
         self.profile = profile
@@ -108,9 +112,13 @@ class Provider(ABC):
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
         """The exact JSON body `create` will send (also what --dry-run prints)."""
 
-    def problems(self, request: GenerationRequest) -> list[str]:
+    def problem_facts(self, request: GenerationRequest) -> list[Problem]:
         """Rules of this dialect a request breaks (checked before anything is sent)."""
         return []
+
+    def problems(self, request: GenerationRequest) -> list[str]:
+        """`problem_facts` as text."""
+        return messages(self.problem_facts(request))
 
     @abstractmethod
     def create(self, body: dict[str, Any]) -> Task:
@@ -134,7 +142,8 @@ class Provider(ABC):
     ) -> TaskPage:
         raise UnsupportedError(
             f"profile '{self.profile.name}' ({self.dialect} API) has no task list endpoint",
-            hint="`seedance tasks list --local` lists the tasks this machine created",
+            hint="the tasks this machine created are in the local journal",
+            suggestion=Suggestion.of("tasks.list", local=True),
         )
 
     def cancel(self, task: Task) -> CancelOutcome:
@@ -162,8 +171,8 @@ class Provider(ABC):
             raise BadResponseError(
                 f"the API answered {response.status_code}, a redirect to {where}",
                 status_code=response.status_code,
-                hint="seedance does not follow API redirects with your key; if the service "
-                "moved, set the profile's base_url to its new address",
+                hint="API redirects are not followed with your key; if the service moved, set "
+                "the profile's base_url to its new address",
             )
         return parse_json(response)
 
@@ -176,7 +185,12 @@ class Provider(ABC):
         code, message = self.error_fields(data) if data is not None else (None, None)
         if not message:
             message = describe_non_json(response)
-        return make_api_error(response, code, message)
+        cls = self.error_class(response.status_code, code)
+        return make_api_error(response, code, message, self.error_advice, cls=cls)
+
+    def error_class(self, status_code: int, code: str | None) -> type[APIError]:
+        """The typed error for an answer: by its HTTP status (dialects may read the code)."""
+        return api_error_class(status_code)
 
     def error_fields(self, data: Any) -> tuple[str | None, str | None]:
         """(code, message) from an error body: `{"error": {"code", "message"}}` by default."""
@@ -190,33 +204,51 @@ class Provider(ABC):
         return None, None
 
 
-def make_api_error(response: httpx.Response, code: str | None, message: str) -> APIError:
-    cls = api_error_class(response.status_code)
-    hint = ERROR_HINTS.get(code or "") or ERROR_HINTS.get(message)
+def make_api_error(
+    response: httpx.Response,
+    code: str | None,
+    message: str,
+    advice: Mapping[str, Advice],
+    *,
+    cls: type[APIError] | None = None,
+    service: str = "the API",
+    request_id: str | None = None,
+) -> APIError:
+    """A typed error (by HTTP status unless `cls` is given) with the advice for its code."""
+    cls = cls or api_error_class(response.status_code)
     shown = (
         f"{response.status_code} {code}: {message}"
         if code
         else f"{response.status_code}: {message}"
     )
-    return cls(
-        f"the API answered {shown}",
+    error = cls(
+        f"{service} answered {shown}",
         status_code=response.status_code,
         code=code or cls.code,
-        hint=hint,
-        request_id=response.headers.get("x-request-id"),
+        request_id=request_id or response.headers.get("x-request-id"),
     )
+    return advised(error, advice.get(code or ""))
+
+
+def advised(error: APIError, advice: Advice | None) -> APIError:
+    """`error` with the hint, field and next step of `advice` (when there is one)."""
+    if advice is not None:
+        error.hint = advice.hint
+        error.field = advice.field
+        error.suggestion = advice.suggestion
+    return error
 
 
 def parse_json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadResponseError(
+        error = BadResponseError(
             f"the API answered {response.status_code} with something that is not JSON "
             f"({describe_non_json(response)})",
             status_code=response.status_code,
-            hint="the base_url may point at the wrong server; check `seedance profiles show`",
-        ) from None
+        )
+        raise advised(error, WRONG_SERVER) from None
 
 
 def describe_non_json(response: httpx.Response) -> str:
@@ -261,6 +293,15 @@ def normalize_status(word: Any, table: dict[str, TaskStatus]) -> TaskStatus:
     return table.get(word.strip().lower(), TaskStatus.UNKNOWN)
 
 
+def no_last_frame(task: Task) -> UnsupportedError:
+    """The error for a task that was created without asking for its last frame."""
+    return UnsupportedError(
+        f"task {task.id} has no last frame",
+        hint="ask for one when creating the task (return_last_frame)",
+        field="return_last_frame",
+    )
+
+
 def require_task_id(data: Any, *keys: str) -> str:
     """The task id from a create answer, or a clear error when the answer has none."""
     if isinstance(data, dict):
@@ -270,5 +311,6 @@ def require_task_id(data: Any, *keys: str) -> str:
                 return value
     raise BadResponseError(
         "the API accepted the request but its answer has no task id",
-        hint="check `seedance tasks list` (or the provider's console) before trying again",
+        hint="the task may exist and be billed: check the provider's task list or console "
+        "before trying again",
     )

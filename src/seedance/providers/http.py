@@ -180,7 +180,6 @@ class HttpClient:
         self.log = log
         self._jitter = jitter
         self._limiter = RateLimiter(rate_limit, self.clock) if rate_limit else None
-        self.requests_sent = 0
         self._client = httpx.Client(
             transport=transport or LazyTLSTransport(),
             timeout=timeout or httpx.Timeout(60.0, connect=15.0),
@@ -200,16 +199,12 @@ class HttpClient:
 
     # -- the credential rule -----------------------------------------------------------------
 
-    def allowed(self, url: httpx.URL | str) -> bool:
-        return origin_of(url) in self.credentials
-
     def _guard(self, request: httpx.Request) -> None:
         """Runs for every request, redirects included: strip credentials bound elsewhere."""
         if origin_of(request.url) not in self.credentials:
             for name in list(request.headers):
                 if name.lower() in SECRET_HEADERS or name.lower().startswith("x-tos-"):
                     del request.headers[name]
-        self.requests_sent += 1
         if self.log is not None:
             headers = redact_headers(request.headers)
             shown = {k: v for k, v in headers.items() if k.lower() not in _BORING}
@@ -350,7 +345,7 @@ class HttpClient:
         hinted = retry_after(response, now=self.clock.time()) if response is not None else None
         if hinted is not None:
             return min(hinted, self.retry.retry_after_cap)
-        ceiling = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
+        ceiling = min(self.retry.max_delay, self.retry.base_delay * 2.0 ** (attempt - 1))
         return ceiling * self._jitter()
 
     def _network_error(

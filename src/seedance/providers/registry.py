@@ -13,22 +13,42 @@ from seedance.domain.profiles import Profile
 from seedance.providers.base import Capabilities, Provider
 from seedance.providers.http import BearerAuth, Credentials, HttpClient, RetryPolicy, origin_of
 
-DIALECTS: dict[str, str] = {
-    "ark": "seedance.providers.ark:ArkProvider",
-    "openai": "seedance.providers.openai:OpenAIProvider",
-    "newapi": "seedance.providers.newapi:NewAPIProvider",
+# The class speaking each (api, flavor) a profile can name. The `openai` api has two body
+# shapes, kapon's and ope.ai's; a profile that names none gets ope.ai's (OpenAI's own).
+PROVIDERS: dict[tuple[str, str | None], str] = {
+    ("ark", None): "seedance.providers.ark:ArkProvider",
+    ("openai", "kapon"): "seedance.providers.kapon:KaponProvider",
+    ("openai", "opeai"): "seedance.providers.opeai:OpeAIProvider",
+    ("newapi", None): "seedance.providers.newapi:NewAPIProvider",
 }
+DEFAULT_FLAVORS: dict[str, str] = {"openai": "opeai"}
 
 
-def provider_class(api: str) -> type[Provider]:
-    module, _, name = DIALECTS[api].partition(":")
+def flavors(api: str) -> tuple[str, ...]:
+    """The body shapes an api has (none: it has one)."""
+    return tuple(flavor for known, flavor in PROVIDERS if known == api and flavor is not None)
+
+
+def provider_class(profile: Profile) -> type[Provider]:
+    """The class for a profile's `api` and `flavor` (imported only when needed)."""
+    choices = flavors(profile.api)
+    flavor = (profile.flavor or DEFAULT_FLAVORS.get(profile.api)) if choices else None
+    target = PROVIDERS.get((profile.api, flavor))
+    if target is None:
+        raise ConfigError(
+            f"profile '{profile.name}': unknown flavor '{flavor}' for the {profile.api} API",
+            hint=f"set flavor to one of: {', '.join(choices)}",
+            field="flavor",
+            allowed=choices,
+        )
+    module, _, name = target.partition(":")
     cls: type[Provider] = getattr(import_module(module), name)
     return cls
 
 
 def capabilities(profile: Profile) -> Capabilities:
     """A profile's capabilities without connecting (for docs, tables and early checks)."""
-    return provider_class(profile.api).capabilities_for(profile)
+    return provider_class(profile).capabilities_for(profile)
 
 
 def credentials_for(profile: Profile, environ: Mapping[str, str]) -> dict[str, Credentials]:
@@ -55,6 +75,7 @@ def connect(
 
     `offline` (for --dry-run) tolerates a missing key: nothing will be sent.
     """
+    cls = provider_class(profile)
     try:
         creds = credentials_for(profile, environ)
     except ConfigError:
@@ -69,4 +90,4 @@ def connect(
         rate_limit=profile.rate_limit,
         log=log,
     )
-    return provider_class(profile.api)(profile, http)
+    return cls(profile, http)

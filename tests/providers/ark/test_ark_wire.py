@@ -759,3 +759,30 @@ def test_cancel_of_a_running_task_is_refused_with_a_hint(
     [line] = error_lines(outcome)
     assert "InvalidAction.RunningTaskDeletion" in line
     assert "a running task cannot be cancelled" in line
+    assert line.endswith(f"wait for it first with: seedance -p byteplus wait {TASK_ID}")
+
+
+def test_an_answer_that_is_not_json_points_at_the_profile(
+    world: World, httpx_mock: HTTPXMock
+) -> None:
+    url = f"{BYTEPLUS}{TASKS}/{TASK_ID}"
+    page = {"text": "<html>hello</html>", "headers": {"content-type": "text/html"}}
+    httpx_mock.add_response(url=url, **page)
+    [line] = error_lines(world.run("-p", "byteplus", "status", TASK_ID))
+    assert "not JSON (text/html: <html>hello</html>)" in line
+    assert line.endswith("check the profile with: seedance -p byteplus profiles show")
+
+    httpx_mock.add_response(url=url, **page)
+    outcome, doc = run_json(world, "-p", "byteplus", "status", TASK_ID)
+    assert outcome.exit_code == 3
+    assert doc["error"]["field"] == "base_url"
+    assert doc["error"]["suggestions"][0] == {"action": "profiles.show", "args": [], "options": {}}
+
+
+def test_a_redirect_is_not_followed_with_the_key(world: World, httpx_mock: HTTPXMock) -> None:
+    moved = "https://elsewhere.example.com/api/v3"
+    httpx_mock.add_response(status_code=301, headers={"location": moved})
+    [line] = error_lines(world.run("-p", "byteplus", "status", TASK_ID))
+    assert f"301, a redirect to {moved}" in line
+    assert "API redirects are not followed with your key" in line
+    assert len(httpx_mock.get_requests()) == 1

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from seedance.domain.clock import FakeClock
-from seedance.providers.signing import SignerV4, canonical_query, sign, signing_key
+from seedance.providers.assets.signing import SignerV4, canonical_query, sign, signing_key
 
 AK = "AKLTtestaccesskey"
 SK = "testsecretkey=="

@@ -360,7 +360,7 @@ def test_prompt_is_required(world: World) -> None:
     """§5.1: the gateway answers 400 `prompt is required`; seedance refuses before sending."""
     out = world.run("-p", "easyrouter", "create", "--video", "https://example.com/cat.mp4")
     assert out.exit_code == 2
-    assert "needs a PROMPT" in out.stderr
+    assert "needs a prompt even with reference media" in out.stderr
 
 
 def test_prompt_required_answer(world: World, httpx_mock: HTTPXMock) -> None:
@@ -382,7 +382,8 @@ def test_prompt_required_answer(world: World, httpx_mock: HTTPXMock) -> None:
     assert out.exit_code == 3
     error = json.loads(out.stdout)["error"]
     assert error["code"] == "prompt_required"
-    assert "prompt is required" in error["message"] and "give a PROMPT" in error["message"]
+    assert "prompt is required" in error["message"] and "give a prompt" in error["message"]
+    assert error["field"] == "prompt"
 
 
 # -- the query -------------------------------------------------------------------------------
@@ -516,7 +517,12 @@ def test_wrapped_error_on_http_200(world: World, httpx_mock: HTTPXMock) -> None:
     [
         (401, "无效的令牌", "unauthorized", "EASYROUTER_API_KEY"),
         (402, "insufficient user quota", "insufficient_user_quota", "top up"),
-        (400, "model not allowed", "model_not_allowed", "pick another with --model"),
+        (
+            400,
+            "model not allowed",
+            "model_not_allowed",
+            "pick another from: seedance -p easyrouter models",
+        ),
     ],
 )
 def test_error_answers(
@@ -604,7 +610,7 @@ def test_no_last_frame_asked_for(world: World, httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(url=f"{BASE}/v1/videos/{TASK_ID}/content", content=MP4)
     out = world.run("-p", "easyrouter", "download", TASK_ID, "-o", "v.mp4", "--last-frame")
     assert out.exit_code == 2
-    assert "--return-last-frame" in out.stderr
+    assert "ask for one when creating the task (return_last_frame)" in out.stderr
 
 
 # -- no list, no cancel ----------------------------------------------------------------------

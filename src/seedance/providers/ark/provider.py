@@ -3,74 +3,32 @@ endpoints and /volcark gateways."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Literal
 
-from seedance.domain.catalogue import catalogue
-from seedance.domain.errors import BadResponseError, UnsupportedError
-from seedance.domain.models import (
-    GenerationRequest,
-    MediaKind,
-    Reference,
-    Task,
-    TaskError,
-    TaskStatus,
-    Usage,
-    from_unix,
+from seedance.domain.errors import BadResponseError, ConflictError, Suggestion
+from seedance.domain.models import GenerationRequest, Task, TaskStatus
+from seedance.providers.arkwire import (
+    ARK_ADVICE,
+    RUNNING_TASK_DELETION,
+    ark_parameters,
+    content_item,
+    parse_ark_task,
 )
 from seedance.providers.base import (
+    Advice,
     CancelOutcome,
     DownloadSource,
     Provider,
     TaskPage,
-    as_dict,
     as_int,
-    as_str,
-    normalize_status,
+    no_last_frame,
     require_task_id,
 )
 from seedance.providers.http import Retry
 
 TASKS = "/contents/generations/tasks"
 LIST_BATCH = 50  # task ids per list request when reading many tasks at once
-
-ARK_STATUSES = {s.value: s for s in TaskStatus}
-
-# The order top-level parameters appear in a body (as the seed documents write them).
-_PARAMS: tuple[tuple[str, str], ...] = (
-    ("generate_audio", "generate_audio"),
-    ("ratio", "ratio"),
-    ("duration", "duration"),
-    ("resolution", "resolution"),
-    ("watermark", "watermark"),
-    ("seed", "seed"),
-    ("camera_fixed", "camera_fixed"),
-    ("draft", "draft"),
-    ("return_last_frame", "return_last_frame"),
-    ("service_tier", "service_tier"),
-    ("expires_after", "execution_expires_after"),
-    ("priority", "priority"),
-    ("safety_id", "safety_identifier"),
-    ("callback_url", "callback_url"),
-)
-
-_TYPES = {MediaKind.IMAGE: "image_url", MediaKind.VIDEO: "video_url", MediaKind.AUDIO: "audio_url"}
-
-
-def content_item(ref: Reference) -> dict[str, Any]:
-    """One Ark `content[]` item: `{"type": "image_url", "image_url": {"url": …}, "role": …}`."""
-    kind = _TYPES[ref.kind]
-    return {"type": kind, kind: {"url": ref.url}, "role": ref.role.value}
-
-
-def ark_parameters(request: GenerationRequest) -> dict[str, Any]:
-    """The Ark top-level parameters a request sets (unset ones are left out, not null)."""
-    values = request.model_dump()
-    if request.size and not (request.resolution and request.ratio):
-        res_ratio = catalogue().parse_size(request.size)
-        if res_ratio is not None:
-            values["resolution"], values["ratio"] = res_ratio
-    return {wire: values[name] for name, wire in _PARAMS if values.get(name) is not None}
 
 
 def _complete(task: Task) -> bool:
@@ -82,40 +40,6 @@ def _complete(task: Task) -> bool:
     return True
 
 
-def parse_ark_task(data: Any, provider: Provider) -> Task:
-    """An Ark task object, read leniently: any field may be missing or of the wrong type."""
-    if not isinstance(data, dict) or not as_str(data.get("id")):
-        raise BadResponseError("the API answered a task without an id")
-    content = as_dict(data.get("content"))
-    error = as_dict(data.get("error"))
-    usage = as_dict(data.get("usage"))
-    return provider.task(
-        id=data["id"],
-        status=normalize_status(data.get("status"), ARK_STATUSES),
-        model=as_str(data.get("model")),
-        video_url=as_str(content.get("video_url")),
-        last_frame_url=as_str(content.get("last_frame_url")),
-        error=TaskError(
-            code=str(error.get("code") or "unknown"), message=str(error.get("message") or "")
-        )
-        if error
-        else None,
-        usage=Usage(
-            completion_tokens=as_int(usage.get("completion_tokens")),
-            total_tokens=as_int(usage.get("total_tokens")),
-        )
-        if usage
-        else None,
-        duration=as_int(data.get("duration")),
-        resolution=as_str(data.get("resolution")),
-        ratio=as_str(data.get("ratio")),
-        seed=as_int(data.get("seed")),
-        created_at=from_unix(data.get("created_at")),
-        updated_at=from_unix(data.get("updated_at")),
-        raw=data,
-    )
-
-
 class ArkProvider(Provider):
     """`POST/GET/DELETE {base}/contents/generations/tasks`."""
 
@@ -124,6 +48,7 @@ class ArkProvider(Provider):
     can_list = True
     can_cancel = True
     returns_last_frame = True
+    error_advice: ClassVar[Mapping[str, Advice]] = ARK_ADVICE
 
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
         content: list[dict[str, Any]] = []
@@ -144,7 +69,7 @@ class ArkProvider(Provider):
 
     def get(self, task_id: str) -> Task:
         response = self.http.request("GET", self.url(f"{TASKS}/{task_id}"))
-        return parse_ark_task(self.json_of(response), self)
+        return parse_ark_task(self.json_of(response), self.profile.name)
 
     def get_many(self, task_ids: Iterable[str]) -> dict[str, Task]:
         """Read many tasks with few requests: the list endpoint filtered by id.
@@ -184,23 +109,26 @@ class ArkProvider(Provider):
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise BadResponseError("the task list answer has no items")
-        tasks = [parse_ark_task(item, self) for item in items if isinstance(item, dict)]
+        tasks = [
+            parse_ark_task(item, self.profile.name) for item in items if isinstance(item, dict)
+        ]
         return TaskPage(tasks, as_int(data.get("total")))
 
     def cancel(self, task: Task) -> CancelOutcome:
         """DELETE: a queued task becomes cancelled, a finished one is deleted (running: 409)."""
         response = self.http.request("DELETE", self.url(f"{TASKS}/{task.id}"))
         if response.status_code >= 400:
-            raise self.error_for(response)
+            error = self.error_for(response)
+            # docs/sources/wire.md: a running task answers 409 RunningTaskDeletion
+            if isinstance(error, ConflictError) or error.code == RUNNING_TASK_DELETION:
+                error.suggestion = Suggestion.of("wait", task.id)
+            raise error
         return "cancelled" if task.status is TaskStatus.QUEUED else "deleted"
 
     def download_source(self, task: Task, what: Literal["video", "last_frame"]) -> DownloadSource:
         url = task.video_url if what == "video" else task.last_frame_url
         if not url:
             if what == "last_frame":
-                raise UnsupportedError(
-                    f"task {task.id} has no last frame",
-                    hint="ask for one at creation with --return-last-frame",
-                )
+                raise no_last_frame(task)
             raise BadResponseError(f"task {task.id} is {task.status} but has no video URL")
         return DownloadSource(url, authenticated=False)

@@ -14,7 +14,8 @@ gateways").
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
@@ -23,46 +24,49 @@ from seedance.domain.errors import (
     APIError,
     BadResponseError,
     NotFoundError,
-    UnsupportedError,
+    Suggestion,
     api_error_class,
 )
-from seedance.domain.models import (
-    GenerationRequest,
-    Role,
-    Task,
-    TaskError,
-    TaskStatus,
-    Usage,
-    from_unix,
-)
-from seedance.providers.ark import ark_parameters, content_item
+from seedance.domain.models import GenerationRequest, Role, Task, TaskError, TaskStatus, from_unix
+from seedance.domain.validation import Problem
+from seedance.providers.arkwire import ark_parameters, content_item, parse_usage
 from seedance.providers.base import (
-    ERROR_HINTS,
+    TASK_NOT_FOUND,
+    Advice,
     DownloadSource,
     Provider,
     as_dict,
     as_int,
     as_str,
+    make_api_error,
+    no_last_frame,
     normalize_status,
 )
 from seedance.providers.http import Retry
-from seedance.providers.openai import GATEWAY_STATUSES, VIDEOS, parse_created, video_error
+from seedance.providers.videowire import GATEWAY_STATUSES, content_url, parse_created, video_error
 
 GENERATIONS = "/v1/video/generations"
 NOT_FOUND_CODES = frozenset({"task_not_exist", "task_not_found"})
 # The upstream states the gateway reports as IN_PROGRESS until a 24 h sweep (docs/sources/wire.md).
 _UPSTREAM_FINAL = {"cancelled": TaskStatus.CANCELLED, "expired": TaskStatus.EXPIRED}
 
-# Error messages the gateway sends without a code, as codes with a hint
-# (docs/sources/easyrouter.txt §5).
+# Error messages the gateway sends without a code, as codes (docs/sources/easyrouter.txt §5).
 _MESSAGE_CODES = {
     "insufficient user quota": "insufficient_user_quota",
     "model not allowed": "model_not_allowed",
     "prompt is required": "prompt_required",
 }
-_HINTS = {
-    "model_not_allowed": ERROR_HINTS["model not allowed"],
-    "prompt_required": "give a PROMPT: this gateway needs one even with reference media",
+NEWAPI_ADVICE: dict[str, Advice] = {
+    "insufficient_user_quota": Advice("top up the account's balance, then run the command again"),
+    "model_not_allowed": Advice(
+        "this key may not use this model: check the key's model list, or pick another from",
+        Suggestion.of("models"),
+        "model",
+    ),
+    "prompt_required": Advice(
+        "give a prompt: this gateway needs one even with reference media", field="prompt"
+    ),
+    **dict.fromkeys(NOT_FOUND_CODES, TASK_NOT_FOUND),
 }
 
 
@@ -74,14 +78,18 @@ class NewAPIProvider(Provider):
     returns_last_frame = True
     content_endpoint = True
     reports_progress = True
+    error_advice: ClassVar[Mapping[str, Advice]] = NEWAPI_ADVICE
 
     # -- create ------------------------------------------------------------------------------
 
-    def problems(self, request: GenerationRequest) -> list[str]:
+    def problem_facts(self, request: GenerationRequest) -> list[Problem]:
         if not request.prompt:
             return [
-                f"profile '{self.profile.name}' (a new-api gateway) needs a PROMPT even with "
-                "reference media: it answers 400 'prompt is required' without one"
+                Problem(
+                    f"profile '{self.profile.name}' (a new-api gateway) needs a prompt even with "
+                    "reference media: it answers 400 'prompt is required' without one",
+                    "prompt",
+                )
             ]
         return []
 
@@ -106,63 +114,46 @@ class NewAPIProvider(Provider):
     def create(self, body: dict[str, Any]) -> Task:
         url = self.url(GENERATIONS)
         response = self.http.request("POST", url, json=body, retry=Retry.UNSENT)
-        return parse_created(self.unwrap(response, self.json_of(response)), self, body)
+        return parse_created(self.unwrap(response, self.json_of(response)), self.profile.name, body)
 
     # -- read --------------------------------------------------------------------------------
 
     def get(self, task_id: str) -> Task:
         response = self.http.request("GET", self.url(f"{GENERATIONS}/{quote(task_id, safe='')}"))
-        return parse_generation(self.unwrap(response, self.json_of(response)), self, task_id)
+        data = self.unwrap(response, self.json_of(response))
+        return parse_generation(data, self.profile.name, task_id)
 
     def download_source(self, task: Task, what: Literal["video", "last_frame"]) -> DownloadSource:
         if what == "video":  # the gateway's proxy outlives the upstream's temporary result_url
-            return DownloadSource(self.url(f"{VIDEOS}/{quote(task.id, safe='')}/content"), True)
+            return DownloadSource(content_url(self.profile.base_url, task.id), authenticated=True)
         if not task.last_frame_url:  # as the Ark dialect: nothing to fetch, nothing sent (exit 2)
-            raise UnsupportedError(
-                f"task {task.id} has no last frame",
-                hint="ask for one at creation with --return-last-frame",
-            )
+            raise no_last_frame(task)
         return DownloadSource(task.last_frame_url, authenticated=False)
 
     # -- the wrapped answers and their errors ------------------------------------------------
 
     def unwrap(self, response: httpx.Response, body: Any) -> Any:
         """`data` of `{"code": "success", "message": "", "data": {…}}`; an error for any other
-        code; an unwrapped answer as it is."""
+        code (even on HTTP 200); an unwrapped answer as it is."""
         if not (isinstance(body, dict) and "code" in body and "data" in body):
             return body
         if body.get("code") in ("success", 0, 200) and isinstance(body.get("data"), dict):
             return body["data"]
         code, message = self.error_fields(body)
-        raise self._wrapped_error(response, code, message or "the gateway answered without data")
-
-    def _wrapped_error(self, response: httpx.Response, code: str | None, message: str) -> APIError:
-        """An error for a wrapped answer whose code is not "success" (even on HTTP 200)."""
-        cls = api_error_class(response.status_code if response.status_code >= 400 else 400)
-        if code in NOT_FOUND_CODES:
-            cls = NotFoundError
-        shown = f"{code}: {message}" if code else message
-        return cls(
-            f"the API answered {response.status_code} {shown}",
-            status_code=response.status_code,
-            code=code or cls.code,
-            hint=_HINTS.get(code or "") or ERROR_HINTS.get(code or ""),
-            request_id=response.headers.get("x-request-id"),
+        raise make_api_error(
+            response,
+            code,
+            message or "the gateway answered without data",
+            self.error_advice,
+            cls=self.error_class(response.status_code, code),
         )
 
-    def error_for(self, response: httpx.Response) -> APIError:
-        error = super().error_for(response)
-        if error.code in NOT_FOUND_CODES and not isinstance(error, NotFoundError):
-            error = NotFoundError(
-                error.message,
-                status_code=error.status_code,
-                code=error.code,
-                hint=error.hint,
-                request_id=error.request_id,
-            )
-        if error.hint is None:
-            error.hint = _HINTS.get(error.code)
-        return error
+    def error_class(self, status_code: int, code: str | None) -> type[APIError]:
+        """Not found by its code (new-api answers 400 for an unknown id); a wrapped error on
+        HTTP 200 is a bad request."""
+        if code in NOT_FOUND_CODES:
+            return NotFoundError
+        return api_error_class(status_code if status_code >= 400 else 400)
 
     def error_fields(self, data: Any) -> tuple[str | None, str | None]:
         """`{"error": {"message", "type", "code"}}` or `{"code", "message", "data": null}`;
@@ -174,7 +165,7 @@ class NewAPIProvider(Provider):
         return code, message
 
 
-def parse_generation(data: Any, provider: Provider, task_id: str | None = None) -> Task:
+def parse_generation(data: Any, profile: str, task_id: str | None = None) -> Task:
     """new-api's task record, read leniently; `data.data` is the upstream Ark task."""
     if not isinstance(data, dict):
         raise BadResponseError("the API answered a task that is not a JSON object")
@@ -183,12 +174,12 @@ def parse_generation(data: Any, provider: Provider, task_id: str | None = None) 
         raise BadResponseError("the API answered a task without an id")
     upstream = as_dict(data.get("data"))
     content = as_dict(upstream.get("content"))
-    usage = as_dict(upstream.get("usage"))
     status = normalize_status(data.get("status"), GATEWAY_STATUSES)
     upstream_word = upstream.get("status")
     if isinstance(upstream_word, str) and upstream_word.lower() in _UPSTREAM_FINAL:
         status = _UPSTREAM_FINAL[upstream_word.lower()]
-    return provider.task(
+    return Task(
+        profile=profile,
         id=found,
         status=status,
         progress=as_int(data.get("progress")),
@@ -197,12 +188,7 @@ def parse_generation(data: Any, provider: Provider, task_id: str | None = None) 
         video_url=as_str(data.get("result_url")) or as_str(content.get("video_url")),
         last_frame_url=as_str(content.get("last_frame_url")),
         error=_generation_error(data, upstream, status),
-        usage=Usage(
-            completion_tokens=as_int(usage.get("completion_tokens")),
-            total_tokens=as_int(usage.get("total_tokens")),
-        )
-        if usage
-        else None,
+        usage=parse_usage(upstream.get("usage")),
         duration=as_int(upstream.get("duration")),
         resolution=as_str(upstream.get("resolution")),
         ratio=as_str(upstream.get("ratio")),

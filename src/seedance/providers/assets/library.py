@@ -23,14 +23,24 @@ from seedance.domain.errors import (
     APIError,
     BadResponseError,
     ConfigError,
+    Suggestion,
     ValidationError,
     api_error_class,
 )
 from seedance.domain.models import Asset, AssetGroup, AssetStatus, Page
 from seedance.domain.profiles import Profile
-from seedance.providers.base import ERROR_HINTS, as_dict, as_int, as_str, describe_non_json
+from seedance.providers.arkwire import ACCOUNT_ADVICE
+from seedance.providers.assets.signing import CredentialsByPath, SignerV4
+from seedance.providers.base import (
+    Advice,
+    advised,
+    as_dict,
+    as_int,
+    as_str,
+    describe_non_json,
+    make_api_error,
+)
 from seedance.providers.http import HttpClient, Retry, origin_of
-from seedance.providers.signing import CredentialsByPath, SignerV4
 
 VERSION = "2024-01-01"
 GROUP_TYPE = "AIGC"
@@ -38,12 +48,31 @@ ASSET_TYPES = ("Image", "Video", "Audio")
 READS = frozenset({"GetAsset", "ListAssets", "GetAssetGroup", "ListAssetGroups"})
 CREATES = frozenset({"CreateAsset", "CreateAssetGroup"})
 
-ASSET_HINTS: dict[str, str] = {
-    "ResourceNotFound.Asset": "check the id with `seedance assets list`; an asset belongs to "
-    "one account, so use the profile (-p) it was uploaded with",
-    "ResourceNotFound.AssetGroup": "check the id with `seedance assets groups`; a group "
-    "belongs to one account (pass --group, or remove asset_group from the profile to make one)",
+# What the asset library answers (docs/sources/phanedge.txt "错误码"), and what to do about it.
+ASSET_ADVICE: dict[str, Advice] = {
+    **ACCOUNT_ADVICE,
+    "ResourceNotFound.Asset": Advice(
+        "an asset belongs to one account: use the profile it was uploaded with, and check the "
+        "id in the asset list",
+        Suggestion.of("assets.list"),
+    ),
+    "ResourceNotFound.AssetGroup": Advice(
+        "a group belongs to one account: give another group, or remove asset_group from the "
+        "profile to make one; this account's groups are listed by",
+        Suggestion.of("assets.groups"),
+        "group",
+    ),
+    "moderation_skip_not_allowed": Advice("the gateway does not allow skipping moderation"),
+    "InvalidAction": Advice(
+        "the gateway does not open this action (no Update* or Delete* of assets)"
+    ),
 }
+_MAY_EXIST = "it may have been made anyway: check before trying again with"
+WRONG_SERVER = Advice(
+    "assets_url may point at the wrong server; check the profile with",
+    Suggestion.of("profiles.show"),
+    "assets_url",
+)
 
 # What an error code inside a 200 answer means, by its prefix.
 _STATUS_OF_CODE: tuple[tuple[str, int], ...] = (
@@ -154,19 +183,19 @@ def result_of(response: httpx.Response, action: str) -> dict[str, Any]:
     if response.status_code >= 400 or code or (message and "Result" not in as_dict(data)):
         raise asset_error(response, code, message or describe_non_json(response), meta)
     if data is None:
-        raise BadResponseError(
+        error = BadResponseError(
             f"the asset library answered {action} with something that is not JSON "
             f"({describe_non_json(response)})",
             status_code=response.status_code,
-            hint="assets_url may point at the wrong server; check `seedance profiles show`",
         )
+        raise advised(error, WRONG_SERVER)
     result = as_dict(data).get("Result")
     if not isinstance(result, dict):
-        raise BadResponseError(
+        error = BadResponseError(
             f"the asset library answered {action} without a Result",
             status_code=response.status_code,
-            hint="assets_url may point at the wrong server; check `seedance profiles show`",
         )
+        raise advised(error, WRONG_SERVER)
     return result
 
 
@@ -194,19 +223,14 @@ def asset_error(
     status = response.status_code
     if status < 400:
         status = next((s for prefix, s in _STATUS_OF_CODE if (code or "").startswith(prefix)), 400)
-    cls = api_error_class(status)
-    shown = (
-        f"{response.status_code} {code}: {message}"
-        if code
-        else f"{response.status_code}: {message}"
-    )
-    hint = ASSET_HINTS.get(code or "") or ERROR_HINTS.get(code or "") or ERROR_HINTS.get(message)
-    return cls(
-        f"the asset library answered {shown}",
-        status_code=response.status_code,
-        code=code or cls.code,
-        hint=hint,
-        request_id=as_str(meta.get("RequestId")) or response.headers.get("x-request-id"),
+    return make_api_error(
+        response,
+        code,
+        message,
+        ASSET_ADVICE,
+        cls=api_error_class(status),
+        service="the asset library",
+        request_id=as_str(meta.get("RequestId")),
     )
 
 
@@ -277,10 +301,11 @@ def _page(result: dict[str, Any], parse: Any, page: int, page_size: int) -> Page
 def _require_id(result: dict[str, Any], action: str) -> str:
     value = as_str(result.get("Id"))
     if value is None:
-        raise BadResponseError(
-            f"the asset library accepted {action} but its answer has no Result.Id",
-            hint="check `seedance assets list` before trying again",
+        listing = "assets.groups" if action == "CreateAssetGroup" else "assets.list"
+        error = BadResponseError(
+            f"the asset library accepted {action} but its answer has no Result.Id"
         )
+        raise advised(error, Advice(_MAY_EXIST, Suggestion.of(listing)))
     return value
 
 
@@ -303,6 +328,7 @@ def install_signer(
         raise ConfigError(
             f"profile '{profile.name}' signs asset requests but names no assets_region",
             hint="set assets_region (e.g. ap-southeast-1 or cn-beijing)",
+            field="assets_region",
         )
     access_key, secret_key = profile.access_keys(environ)
     signer = SignerV4(access_key, secret_key, profile.assets_region, clock=clock)

@@ -1,0 +1,158 @@
+"""The Ark wire shapes every dialect shares (docs/sources/ark.txt, docs/sources/wire.md): content
+items, the top-level parameters, task statuses, the task object, usage, and the error codes of
+the Ark API and of the gateways that relay it (docs/sources/phanedge.txt "错误码",
+docs/sources/kapon.txt §1, §6).
+
+The Ark provider speaks it whole; the gateways' own dialects embed parts of it (ope.ai's
+`input_reference.content`, new-api's `metadata`, new-api's upstream task).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seedance.domain.catalogue import catalogue
+from seedance.domain.errors import BadResponseError, Suggestion
+from seedance.domain.models import (
+    GenerationRequest,
+    MediaKind,
+    Reference,
+    Task,
+    TaskError,
+    TaskStatus,
+    Usage,
+    from_unix,
+)
+from seedance.providers.base import (
+    TASK_NOT_FOUND,
+    Advice,
+    as_dict,
+    as_int,
+    as_str,
+    normalize_status,
+)
+
+ARK_STATUSES: dict[str, TaskStatus] = {s.value: s for s in TaskStatus}
+
+# The order top-level parameters appear in a body (as the seed documents write them):
+# (the library name, the Ark name).
+ARK_PARAMETERS: tuple[tuple[str, str], ...] = (
+    ("generate_audio", "generate_audio"),
+    ("ratio", "ratio"),
+    ("duration", "duration"),
+    ("resolution", "resolution"),
+    ("watermark", "watermark"),
+    ("seed", "seed"),
+    ("camera_fixed", "camera_fixed"),
+    ("draft", "draft"),
+    ("return_last_frame", "return_last_frame"),
+    ("service_tier", "service_tier"),
+    ("expires_after", "execution_expires_after"),
+    ("priority", "priority"),
+    ("safety_id", "safety_identifier"),
+    ("callback_url", "callback_url"),
+)
+
+_TYPES = {MediaKind.IMAGE: "image_url", MediaKind.VIDEO: "video_url", MediaKind.AUDIO: "audio_url"}
+
+
+def content_item(ref: Reference) -> dict[str, Any]:
+    """One Ark `content[]` item: `{"type": "image_url", "image_url": {"url": …}, "role": …}`."""
+    kind = _TYPES[ref.kind]
+    return {"type": kind, kind: {"url": ref.url}, "role": ref.role.value}
+
+
+def ark_parameters(request: GenerationRequest) -> dict[str, Any]:
+    """The Ark top-level parameters a request sets (unset ones are left out, not null)."""
+    values = request.model_dump()
+    if request.size and not (request.resolution and request.ratio):
+        res_ratio = catalogue().parse_size(request.size)
+        if res_ratio is not None:
+            values["resolution"], values["ratio"] = res_ratio
+    return {wire: values[name] for name, wire in ARK_PARAMETERS if values.get(name) is not None}
+
+
+def parse_usage(value: Any) -> Usage | None:
+    """An Ark `usage` object (`completion_tokens`, `total_tokens`); None when absent."""
+    usage = as_dict(value)
+    if not usage:
+        return None
+    return Usage(
+        completion_tokens=as_int(usage.get("completion_tokens")),
+        total_tokens=as_int(usage.get("total_tokens")),
+    )
+
+
+def parse_ark_task(data: Any, profile: str) -> Task:
+    """An Ark task object, read leniently: any field may be missing or of the wrong type."""
+    if not isinstance(data, dict) or not as_str(data.get("id")):
+        raise BadResponseError("the API answered a task without an id")
+    content = as_dict(data.get("content"))
+    error = as_dict(data.get("error"))
+    return Task(
+        profile=profile,
+        id=data["id"],
+        status=normalize_status(data.get("status"), ARK_STATUSES),
+        model=as_str(data.get("model")),
+        video_url=as_str(content.get("video_url")),
+        last_frame_url=as_str(content.get("last_frame_url")),
+        error=TaskError(
+            code=str(error.get("code") or "unknown"), message=str(error.get("message") or "")
+        )
+        if error
+        else None,
+        usage=parse_usage(data.get("usage")),
+        duration=as_int(data.get("duration")),
+        resolution=as_str(data.get("resolution")),
+        ratio=as_str(data.get("ratio")),
+        seed=as_int(data.get("seed")),
+        created_at=from_unix(data.get("created_at")),
+        updated_at=from_unix(data.get("updated_at")),
+        raw=data,
+    )
+
+
+# -- what the Ark API and its gateways answer, and what to do about it -----------------------
+
+# The gateway's account, not the request (docs/sources/kapon.txt §1, docs/sources/phanedge.txt
+# "错误码"): these come from any of its dialects and from its asset library.
+ACCOUNT_ADVICE: dict[str, Advice] = {
+    "feature_disabled": Advice(
+        "the gateway has not enabled this feature for your account; ask its administrator"
+    ),
+    "channel_not_available": Advice(
+        "the gateway has no channel for this model right now; ask its administrator or try "
+        "another model",
+        field="model",
+    ),
+    "model_mapping_required": Advice(
+        "the gateway has not mapped this model to an official version; ask its administrator "
+        "or use another model",
+        field="model",
+    ),
+    "service_unavailable": Advice(
+        "the account has not been enabled for this model or the asset library; ask the provider"
+    ),
+}
+
+# docs/sources/kapon.txt §6: a bare public URL where the gateway takes only asset:// ids.
+RAW_URL_ADVICE = Advice(
+    'this gateway takes media only as asset://ID: set references = "assets" in the profile, '
+    "or upload the media first with",
+    Suggestion.of("assets.upload", "URL"),
+)
+
+RUNNING_TASK_DELETION = "InvalidAction.RunningTaskDeletion"
+ARK_ADVICE: dict[str, Advice] = {
+    **ACCOUNT_ADVICE,
+    "raw_url_not_allowed": RAW_URL_ADVICE,
+    # The Ark provider adds the next step: waiting for that task.
+    RUNNING_TASK_DELETION: Advice(
+        "a running task cannot be cancelled; cancelling deletes it once it has finished, so "
+        "wait for it first with"
+    ),
+    "invalid_duration": Advice(
+        "the model's duration range is listed by", Suggestion.of("models"), "duration"
+    ),
+    "task_not_found": TASK_NOT_FOUND,
+}
