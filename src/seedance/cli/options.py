@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterable
+from types import GenericAlias
 from typing import Annotated, Any
 
 import typer
@@ -33,7 +34,7 @@ def typer_parameter(param: Param) -> inspect.Parameter:
             names = [f"{names[0]}/--no-{names[0][2:]}"]
         if param.name in SHORT:
             names.append(SHORT[param.name])
-        kind = list[param.type] | None if param.many else _scalar(param)
+        kind = GenericAlias(list, (param.type,)) | None if param.many else _scalar(param)
         info = typer.Option(*names, metavar=param.metavar, help=help_text(param))
     return inspect.Parameter(
         param.name,

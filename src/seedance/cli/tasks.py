@@ -85,8 +85,8 @@ def wait(
         documents.append(doc)
         lines.append("\t".join(line))
     if not env.json:
-        for line in lines:
-            env.output.data(line)
+        for text in lines:
+            env.output.data(text)
     elif first_error is None:
         env.output.json(documents[0] if len(ids) == 1 else documents)
     if first_error is not None:

@@ -45,6 +45,7 @@ from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskP
 from seedance.providers.registry import connect
 
 if TYPE_CHECKING:
+    from seedance.services.assets import AssetService
     from seedance.services.chain.session import ChainResult, ChainSession
 from seedance.services import crashpoints, references
 from seedance.services.asset_cache import file_sha256
@@ -80,7 +81,7 @@ class Client:
         self.data_dir = data_dir
         self.store = store
         self.notify = notify or (lambda _text: None)
-        self._assets: Any = None
+        self._assets: AssetService | None = None
         self._expected: dict[str, float | None] = {}
 
     @classmethod

@@ -17,7 +17,7 @@ INSTALL_HINT = "install it with: pip install 'seedance[video]'"
 
 def available() -> bool:
     try:
-        import av  # type: ignore[import-not-found]  # noqa: F401
+        import av  # noqa: F401
     except ImportError:
         return False
     return True
@@ -25,7 +25,7 @@ def available() -> bool:
 
 def _av() -> Any:
     try:
-        import av  # type: ignore[import-not-found]
+        import av
     except ImportError:
         raise UsageError("this needs PyAV, which is not installed", hint=INSTALL_HINT) from None
     return av

@@ -64,6 +64,8 @@ def create(sim: Simulator, request: SimRequest, service: str) -> SimResponse:
         body["callback_url"] = body.pop("CallbackURL")
     params = rules.clean({k: body.get(k) for k in PARAMS})
     content = body.get("content")
+    if not isinstance(content, list):
+        content = []
     refusal = rules.admit(
         sim, body.get("model"), content, params, service=service, assets_only=service == "volcark"
     )
@@ -150,9 +152,9 @@ def list_tasks(sim: Simulator, request: SimRequest, service: str) -> SimResponse
     if not (1 <= page_num <= 500 and 1 <= page_size <= 500):
         return ark_error(400, "InvalidParameter", "page_num and page_size must be within [1, 500]")
     wanted_ids = {i for value in query.get("filter.task_ids", []) for i in value.split(",") if i}
-    status = (query.get("filter.status") or [None])[0]
-    model = (query.get("filter.model") or [None])[0]
-    tier = (query.get("filter.service_tier") or [None])[0]
+    status = next(iter(query.get("filter.status", [])), None)
+    model = next(iter(query.get("filter.model", [])), None)
+    tier = next(iter(query.get("filter.service_tier", [])), None)
     now = sim.clock.time()
     horizon = now - sim.config.retention_days * 86400
     tasks = [
