@@ -260,27 +260,27 @@ class OutcomeUnknownError(NetworkError):
 # -- tasks: exit 5 and 6 ---------------------------------------------------------------------
 
 
-class TaskFailedError(SeedanceError):
-    """The task ended failed, expired or cancelled; `task` is the task as last seen."""
+class TaskOutcomeError(SeedanceError):
+    """A wait that did not end with a finished video; `task` is the task as last seen."""
+
+    def __init__(self, message: str, *, task: Any = None, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.task = task
+
+
+class TaskFailedError(TaskOutcomeError):
+    """The task ended failed, expired or cancelled."""
 
     exit_status = ExitStatus.TASK_FAILED
     code = "task_failed"
 
-    def __init__(self, message: str, *, task: Any = None, **facts: Any) -> None:
-        super().__init__(message, **facts)
-        self.task = task
 
-
-class WaitTimeoutError(SeedanceError):
-    """The wait's timeout passed while the task was still queued or running; `task` is the
-    task as last seen (it keeps running on the server)."""
+class WaitTimeoutError(TaskOutcomeError):
+    """The wait's timeout passed while the task was still queued or running (it keeps
+    running on the server)."""
 
     exit_status = ExitStatus.TIMEOUT
     code = "timeout"
-
-    def __init__(self, message: str, *, task: Any = None, **facts: Any) -> None:
-        super().__init__(message, **facts)
-        self.task = task
 
 
 class LocalError(SeedanceError):
