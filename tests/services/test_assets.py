@@ -712,3 +712,45 @@ def test_a_signed_library_needs_no_api_key(world: Any, httpx_mock: HTTPXMock) ->
     out = world.run("-p", "intl", "assets", "get", ASSET)
     assert out.exit_code == 0, out.stderr
     assert httpx_mock.get_requests()[0].headers["Authorization"].startswith("HMAC-SHA256 ")
+
+
+def test_issue15_upload_cmd_runs_commands_hidden_in_a_file_name(
+    world: Any, httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's own `sh -c '... {name} ...'` pattern once ran `;`-separated commands hidden
+    in a file name (a shared storyboard was enough). A placeholder inside a shell script is
+    refused before anything runs; the script reads the values from the environment."""
+    monkeypatch.chdir(world.root)  # where the upload command runs
+    pwned = world.root / "pwned"
+    spliced = "sh -c 'echo https://cdn.example.com/{name}'"
+    world.write_profiles({"profiles": {"pe": {"preset": "phanedge", "upload_cmd": spliced}}})
+    evil = world.root / "x; touch pwned; echo .png"
+    evil.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    out = world.run("-p", "pe", "assets", "upload", evil.name)
+    assert out.exit_code == 2, out.stderr
+    assert "inside a shell script" in out.stderr and '"$SEEDANCE_UPLOAD_NAME"' in out.stderr
+    assert not pwned.exists()
+    assert httpx_mock.get_requests() == []
+
+    safe = "sh -c 'echo \"https://cdn.example.com/u/$SEEDANCE_UPLOAD_NAME\"'"
+    world.write_profiles(
+        {"profiles": {"pe": {"preset": "phanedge", "asset_group": GROUP, "upload_cmd": safe}}}
+    )
+    expect_create(httpx_mock, name=evil.name, source=f"https://cdn.example.com/u/{evil.name}")
+    expect_get(httpx_mock, "Active")
+    out = world.run("-p", "pe", "assets", "upload", evil.name)
+    assert out.exit_code == 0, out.stderr
+    assert not pwned.exists()
+
+
+def test_upload_cmd_gets_the_file_in_its_environment(tmp_path: Path) -> None:
+    from seedance.services.publish import upload_argv, upload_environment
+
+    path = tmp_path / "a.png"
+    path.write_bytes(b"x")
+    env = upload_environment(path, {"PATH": "/bin"})
+    assert env["SEEDANCE_UPLOAD_PATH"] == str(path) and env["SEEDANCE_UPLOAD_NAME"] == "a.png"
+    assert len(env["SEEDANCE_UPLOAD_SHA256"]) == 64 and env["PATH"] == "/bin"
+    assert upload_argv("bash -lc 'up \"$SEEDANCE_UPLOAD_PATH\"'", path)[2] == (
+        'up "$SEEDANCE_UPLOAD_PATH"'
+    )

@@ -39,7 +39,7 @@ def publish(
             text=True,
             timeout=UPLOAD_CMD_TIMEOUT,
             stdin=subprocess.DEVNULL,
-            env=dict(environ),
+            env=upload_environment(path, environ),
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -62,20 +62,71 @@ def publish(
     return url
 
 
+# The programs that treat an argument as a script of commands: a file name spliced into that
+# script would be code. Their scripts get the values from the environment instead.
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish", "busybox"})
+PLACEHOLDERS = {"{path}": "SEEDANCE_UPLOAD_PATH", "{name}": "SEEDANCE_UPLOAD_NAME"}
+SHA_PLACEHOLDER = ("{sha256}", "SEEDANCE_UPLOAD_SHA256")
+
+
 def upload_argv(command: str, path: Path) -> list[str]:
-    """The upload_cmd split like a shell would, then {path}, {name}, {sha256} put in each word."""
+    """The upload_cmd split like a shell would, then {path}, {name}, {sha256} put in each word.
+
+    No shell is involved, so a value put in a word stays one argument whatever it holds. A
+    shell's script (`sh -c '...'`) may not hold a placeholder: a file name spliced into a
+    script would run as code; the script reads the values from the environment instead
+    (`upload_environment`)."""
     try:
         words = shlex.split(command)
     except ValueError as exc:
         raise ConfigError(f"upload_cmd `{command}` cannot be parsed: {exc}") from None
     if not words:
         raise ConfigError("upload_cmd is empty")
-    values = {"{path}": str(path.resolve()), "{name}": path.name}
-    if any("{sha256}" in word for word in words):
-        values["{sha256}"] = file_sha256(path)
+    for script in _shell_scripts(words):
+        used = [p for p in (*PLACEHOLDERS, SHA_PLACEHOLDER[0]) if p in script]
+        if used:
+            names = {**PLACEHOLDERS, SHA_PLACEHOLDER[0]: SHA_PLACEHOLDER[1]}
+            raise ConfigError(
+                f"upload_cmd puts {', '.join(used)} inside a shell script, where a file name "
+                "would run as commands",
+                hint="in the script, use the environment variables "
+                + ", ".join(f'"${names[p]}"' for p in used)
+                + " (quoted) instead",
+                field="upload_cmd",
+            )
+    values = _values(path, any(SHA_PLACEHOLDER[0] in word for word in words))
     out = []
     for word in words:
         for placeholder, value in values.items():
             word = word.replace(placeholder, value)
         out.append(word)
     return out
+
+
+def upload_environment(path: Path, base: Mapping[str, str]) -> dict[str, str]:
+    """The environment upload_cmd runs in: the caller's, plus the file's path, name and
+    SHA-256 (for shell scripts, which must not have them spliced in)."""
+    values = _values(path, True)
+    names = {**PLACEHOLDERS, SHA_PLACEHOLDER[0]: SHA_PLACEHOLDER[1]}
+    return {**base, **{names[p]: v for p, v in values.items()}}
+
+
+def _values(path: Path, with_sha: bool) -> dict[str, str]:
+    values = {"{path}": str(path.resolve()), "{name}": path.name}
+    if with_sha:
+        values[SHA_PLACEHOLDER[0]] = file_sha256(path)
+    return values
+
+
+def _shell_scripts(words: list[str]) -> list[str]:
+    """The scripts a command line hands to a shell (`sh -c SCRIPT`, `env bash -lc SCRIPT`)."""
+    scripts = []
+    for index, word in enumerate(words):
+        if Path(word).name not in SHELLS:
+            continue
+        options = words[index + 1 :]
+        for position, option in enumerate(options[:-1]):
+            if option.startswith("-") and "c" in option.lstrip("-"):
+                scripts.append(options[position + 1])
+                break
+    return scripts
