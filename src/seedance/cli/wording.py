@@ -15,6 +15,8 @@ FLAGS: dict[str, str] = {
     "videos": "--video",
     "audios": "--audio",
     "task_ids": "",  # positional
+    "clip": "",  # positional (frames)
+    "directory": "",  # positional (review)
 }
 # Operations whose command is not simply the action's words ("tasks.list" -> tasks list).
 COMMANDS: dict[str, tuple[str, ...]] = {}
