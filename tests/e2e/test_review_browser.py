@@ -127,7 +127,7 @@ def test_a_branching_storyboard_in_chromium(world, run, media_sim, browser):
               trunk: getComputedStyle(document.getElementById('shot-bridge')).marginLeft,
             })"""
         )
-        assert dom["cards"] == ["shot-dawn", "shot-bridge", "shot-harbor", "shot-city"]
+        assert dom["cards"] == ["shot-dawn", "shot-bridge", "shot-city", "shot-harbor"]
         assert [(s["next"], s["frames"]) for s in dom["seams"]] == [
             ("shot-bridge", [True, True]),
             ("shot-harbor", [True, True]),

@@ -4,6 +4,7 @@ the `frames` command and `--sheet` around them."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,11 @@ def test_without_the_extra_sheet_is_one_notice_never_a_failure(world, run, media
         "pip install 'seedance[video]'"
     ]
     assert not frames.poster_path(out).exists()
+
+
+def test_without_pyav_the_simulator_serves_the_shipped_clip(monkeypatch):
+    monkeypatch.setitem(sys.modules, "av", None)  # `import av` fails
+    try:
+        assert media.make_clip(77, 5, True, PORTRAIT, True) == media.shipped_clip()
+    finally:
+        media.make_clip.cache_clear()

@@ -35,7 +35,8 @@ def test_a_chain_ends_with_its_review_page(world, run, sim):
     assert document["review"] == str(folder / "review.html")
     assert result.stderr.rstrip().endswith(f"review: {folder / 'review.html'}")
     html = (folder / "review.html").read_text()
-    assert cards(html) == ["shot-dawn", "shot-bridge", "shot-harbor", "shot-city"]  # plan order
+    # plan order: the storyboard's
+    assert cards(html) == ["shot-dawn", "shot-bridge", "shot-city", "shot-harbor"]
     assert html.count('<li class="seam') == 2  # bridge and harbor continue from dawn
     for stem in ("01-dawn", "02-bridge", "03-city", "04-harbor"):
         assert frames.poster_path(folder / f"{stem}.mp4").is_file()
@@ -65,7 +66,7 @@ def test_review_says_what_it_skipped(world, run, sim):
     for line in skipped:
         assert f"warning: skipped {line}" in result.stderr
     html = (folder / "review.html").read_text()
-    assert cards(html) == ["shot-dawn", "shot-bridge", "shot-harbor", "shot-city"]
+    assert cards(html) == ["shot-dawn", "shot-bridge", "shot-city", "shot-harbor"]
     assert "02-bridge.mp4 is missing" in html and "notes.txt: not in the manifest" in html
     assert document["totals"] == {"shots": 4, "done": 4, "failed": 0, "spent": "$3.50"}
     plain = run("review", str(folder))
@@ -139,3 +140,15 @@ def test_a_batch_folder_reads_as_rows_and_takes(tmp_path):
     assert failed.error is not None and failed.error[0] == "OutputVideoSensitiveContentDetected"
     assert ("seed", "32") in failed.facts and ("cost", "nothing billed") in failed.facts
     assert review.skipped == [] and review.notices  # the stills were not asked for
+
+
+def test_review_open_hands_the_page_to_the_browser(world, run, sim, monkeypatch):
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda uri: opened.append(uri) or True)
+    branching(world)
+    assert run("chain", "branching.toml").exit_code == 0
+    result = run("review", "branching", "--open")
+    assert result.exit_code == 0, result.stderr
+    assert opened == [(world.root / "branching" / "review.html").as_uri()]

@@ -1,7 +1,7 @@
 """The review page of an output folder: `review.html`, one self-contained file that works
 offline, to judge a storyboard or a batch by looking.
 
-A storyboard (`chain.json`) is shown in plan order with its branches, one card per shot
+A storyboard (`chain.json`) is shown in plan order, branches indented, one card per shot
 (poster, contact sheet, prompt, model and settings, seed, status, cost, length, a link to the
 clip) and a seam before every shot that continues from a frame: its parent's last frame beside
 its own first frame, so a jump is visible. A batch (`batch.json`, the shape in
@@ -249,7 +249,7 @@ def _storyboard(folder: Folder, journal: Journal | None, board: Storyboard | Non
     asked = {s.id: s.params.model_dump(exclude_none=True) for s in board.shots} if board else {}
     titles = {r.id: f"{r.index:02d} {r.id}" for r in records}
     lanes = _lanes(records)
-    for record in _plan_order(records):
+    for record in records:  # plan order: the storyboard's, which numbers the files
         entry = journal.find(record.task_id) if journal and record.task_id else None
         values = {**asked.get(record.id, {}), **_sent(entry)}
         card = _card(folder, f"shot-{record.id}", titles[record.id], record, values)
@@ -278,23 +278,6 @@ def _load_storyboard(folder: Folder, path: Path) -> Storyboard | None:
     except StoryboardError as exc:
         folder.skipped.append(f"the storyboard: {exc}; prompts and settings come from the journal")
         return None
-
-
-def _plan_order(records: list[ShotRecord]) -> list[ShotRecord]:
-    """Depth first from each starting shot, children in file order: a branch follows its
-    trunk."""
-    children: dict[str | None, list[ShotRecord]] = {}
-    known = {r.id for r in records}
-    for record in records:
-        parent = record.parent if record.parent in known else None
-        children.setdefault(parent, []).append(record)
-    order: list[ShotRecord] = []
-    stack = list(reversed(children.get(None, [])))
-    while stack:
-        record = stack.pop()
-        order.append(record)
-        stack.extend(reversed(children.get(record.id, [])))
-    return order
 
 
 def _lanes(records: list[ShotRecord]) -> dict[str, tuple[int, bool]]:

@@ -150,7 +150,7 @@ def make_clip(
     last = b""
     with av.open(buffer, "w", format="mp4") as container:
         stream = container.add_stream(
-            "libx264", rate=FPS, options={"preset": "ultrafast", "crf": "36"}
+            "libx264", rate=FPS, options={"preset": "ultrafast", "crf": "26"}
         )
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         sound = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono") if audio else None
