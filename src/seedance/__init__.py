@@ -64,7 +64,8 @@ if TYPE_CHECKING:
     from seedance.services.client import Client
     from seedance.services.frames import make_stills, save_frame, save_sheet
     from seedance.services.prepare import Prepared
-    from seedance.services.review import Review, write_review
+    from seedance.services.review import write_review
+    from seedance.services.review_model import Review
 
 __all__ = [
     "APIError",
@@ -145,7 +146,7 @@ _HOMES: dict[str, str] = {
     "QuotaError": "seedance.domain.errors",
     "RateLimitError": "seedance.domain.errors",
     "Reference": "seedance.domain.models",
-    "Review": "seedance.services.review",
+    "Review": "seedance.services.review_model",
     "Role": "seedance.domain.models",
     "SeedanceError": "seedance.domain.errors",
     "ServerError": "seedance.domain.errors",

@@ -4,31 +4,55 @@ offline, to judge a storyboard or a batch by looking.
 A storyboard (`chain.json`) is shown in plan order, branches indented, one card per shot
 (poster, contact sheet, prompt, model and settings, seed, status, cost, length, a link to the
 clip) and a seam before every shot that continues from a frame: its parent's last frame beside
-its own first frame, so a jump is visible. A batch (`batch.json`, the shape in
-`BatchManifest` below) is shown as a grid, rows × takes. Facts come from the manifest, the
-journal (what was sent) and the storyboard (what was asked); stills are made with the `video`
-extra (`seedance.services.frames`) when it is installed.
+its own first frame, so a jump is visible. A batch (`batch.json`, the shape of
+`review_model.BatchManifest`) is shown as a grid, rows × takes. Facts come from the manifest,
+the journal (what was sent) and the storyboard (what was asked); stills are made with the
+`video` extra (`seedance.services.frames`) when it is installed.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from seedance.domain import media
 from seedance.domain.catalogue import format_money
-from seedance.domain.errors import SeedanceError, StoryboardError, UsageError
+from seedance.domain.errors import StoryboardError, UsageError
 from seedance.services import frames
 from seedance.services.chain.manifest import MANIFEST, ManifestData, ShotRecord
 from seedance.services.chain.storyboard import Storyboard, load
 from seedance.services.journal import Entry, Journal
+from seedance.services.review_folder import REVIEW, Folder
+from seedance.services.review_model import (
+    FAILED,
+    BatchManifest,
+    BatchRow,
+    BatchTake,
+    Card,
+    Image,
+    Review,
+    Row,
+    Seam,
+)
 
-REVIEW = "review.html"
+__all__ = [
+    "BATCH_MANIFEST",
+    "REVIEW",
+    "BatchManifest",
+    "BatchRow",
+    "BatchTake",
+    "Card",
+    "Image",
+    "Review",
+    "Row",
+    "Seam",
+    "read_folder",
+    "write_review",
+]
+
 BATCH_MANIFEST = "batch.json"
 FILM = "film.mp4"
 SETTINGS = (
@@ -43,140 +67,6 @@ SETTINGS = (
     "service_tier",
 )
 REFERENCES = ("first_frame", "last_frame", "images", "videos", "audios")
-FAILED = ("failed", "error")
-STILLS = ("poster", "sheet", "first", "last")
-
-
-# -- the batch manifest this page reads (written by batch runs) --------------------------------
-
-
-class BatchTake(BaseModel):
-    """One take of one row: a task and what became of it."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    take: int = 1  # 1-based
-    state: str = Field("pending", validation_alias=AliasChoices("state", "status"))
-    task_id: str | None = None
-    seed: int | None = None
-    model: str | None = None
-    clip: str | None = None  # the file name in the batch's folder
-    sha256: str | None = None
-    tokens: int | None = None
-    cost: float | None = None
-    estimated_cost: float | None = None
-    currency: str | None = None
-    error: dict[str, str] | None = None
-
-
-class BatchRow(BaseModel):
-    """One row of the jobs file, with its takes."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: str
-    index: int = 0  # 1-based position in the jobs file
-    prompt: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)  # create parameters by library name
-    takes: list[BatchTake] = Field(default_factory=list)
-
-
-class BatchManifest(BaseModel):
-    """`batch.json`: the jobs file's name, the profile, and every row with its takes."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    jobs: str = Field(validation_alias=AliasChoices("jobs", "batch", "source"))
-    profile: str | None = None
-    rows: list[BatchRow] = Field(default_factory=list)
-
-
-# -- what the page shows -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Image:
-    src: str  # a file name beside the page
-    alt: str
-    width: int | None = None
-    height: int | None = None
-
-
-@dataclass
-class Seam:
-    """Where a shot continues from its parent's last frame."""
-
-    parent: str  # the parent's title
-    before: Image | None  # the parent's last frame
-    after: Image | None  # this shot's first frame
-    note: str | None = None  # why a frame is not shown
-
-
-@dataclass
-class Card:
-    """One shot, or one take of a batch row."""
-
-    key: str  # unique on the page
-    title: str
-    state: str
-    prompt: str | None = None
-    facts: list[tuple[str, str]] = field(default_factory=list)
-    clip: str | None = None  # a file name beside the page
-    poster: Image | None = None
-    sheet: Image | None = None
-    error: tuple[str, str] | None = None  # the provider's code and message
-    note: str | None = None  # why there is nothing to see
-    after: str | None = None  # where the shot starts
-    depth: int = 0  # how many branches deep
-    seam: Seam | None = None
-
-
-@dataclass
-class Row:
-    key: str
-    title: str
-    prompt: str | None
-    facts: list[tuple[str, str]]
-    takes: list[Card]
-
-
-@dataclass
-class Review:
-    """A review page, before and after it is written."""
-
-    kind: Literal["storyboard", "batch"]
-    source: str  # the storyboard's or jobs file's name
-    directory: Path
-    profile: str | None = None
-    cards: list[Card] = field(default_factory=list)  # a storyboard's shots, in plan order
-    rows: list[Row] = field(default_factory=list)  # a batch's rows
-    spent: str | None = None
-    skipped: list[str] = field(default_factory=list)  # files left out, and why
-    notices: list[str] = field(default_factory=list)  # what could not be done at all
-    path: Path | None = None  # where the page was written
-
-    @property
-    def all_cards(self) -> list[Card]:
-        return self.cards + [take for row in self.rows for take in row.takes]
-
-    def totals(self) -> dict[str, Any]:
-        cards = self.all_cards
-        return {
-            "shots": len(cards),
-            "done": sum(1 for c in cards if c.state == "done"),
-            "failed": sum(1 for c in cards if c.state in FAILED),
-            "spent": self.spent,
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "review": str(self.path) if self.path else None,
-            "kind": self.kind,
-            "source": self.source,
-            "totals": self.totals(),
-            "skipped": self.skipped,
-            "notices": self.notices,
-        }
 
 
 # -- building ----------------------------------------------------------------------------------
@@ -423,120 +313,3 @@ def _spent(items: list[tuple[str, float | None, str | None]]) -> str | None:
     known = [cost for state, cost, _ in items if state == "done" and cost is not None]
     currency = next((c for _, _, c in items if c), None)
     return format_money(sum(known), currency) if known else None
-
-
-def _stale(stills: list[Path], clip: Path) -> bool:
-    """Whether any of the stills is missing or older than its clip (a shot made again)."""
-    made = clip.stat().st_mtime
-    return any(not p.is_file() or p.stat().st_mtime < made for p in stills)
-
-
-# -- the files of the folder -------------------------------------------------------------------
-
-
-class Folder:
-    """The output folder: which files the manifest names, which are missing, which are extra,
-    and the stills made from its clips."""
-
-    def __init__(self, directory: Path, stills: bool) -> None:
-        self.directory = directory
-        self.stills = stills
-        self.known: set[str] = {REVIEW}
-        self.skipped: list[str] = []
-        self._info: dict[Path, frames.ClipInfo | None] = {}
-
-    def clip(self, name: str | None, owner: str, done: bool) -> Path | None:
-        if not name:
-            return None
-        path = self.directory / name
-        self.known.add(name)  # and its stills, even when they outlive it
-        self.known.update(frames.still_path(path, kind).name for kind in STILLS)
-        if path.is_file():
-            return path
-        if done:
-            self.skipped.append(f"{name}: missing ({owner} is done in the manifest)")
-        return None
-
-    def info(self, clip: Path) -> frames.ClipInfo | None:
-        """The clip's size and length; None (and a note) when it cannot be read."""
-        if clip not in self._info:
-            self._info[clip] = None
-            if self.stills:
-                try:
-                    self._info[clip] = frames.probe(clip)
-                except SeedanceError as exc:
-                    self.skipped.append(f"{clip.name}: {exc.message}")
-        return self._info[clip]
-
-    def _still(self, clip: Path, kind: str, make: Any) -> Path | None:
-        """`NAME.<kind>.png`, made by `make(clip, path)` unless it is newer than the clip."""
-        path = frames.still_path(clip, kind)
-        self.known.add(path.name)
-        if not self.stills or self.info(clip) is None:
-            return path if path.is_file() else None
-        try:
-            if _stale([path], clip):
-                make(clip, path)
-        except SeedanceError as exc:
-            self.skipped.append(f"{clip.name}: {exc.message}")
-            return None
-        return path
-
-    def stills_of(
-        self, clip: Path, title: str, first: bool = False
-    ) -> tuple[Image | None, Image | None]:
-        """The poster and sheet of a clip (and its first frame, for a seam), made in one pass
-        unless they are newer than the clip."""
-        kinds = ("poster", "sheet", "first") if first else ("poster", "sheet")
-        paths = [frames.still_path(clip, kind) for kind in kinds]
-        info = self.info(clip)
-        if info is not None:
-            try:
-                if _stale(paths, clip):
-                    frames.make_stills(clip, first=paths[2] if first else None)
-            except SeedanceError as exc:
-                self.skipped.append(f"{clip.name}: {exc.message}")
-        middle = span = ""
-        if info is not None:
-            times = frames.sheet_times(info.seconds)
-            middle = f", the frame at {frames.stamp(info.seconds / 2)}"
-            span = f": {len(times)} frames from {frames.stamp(times[0])} to "
-            span += frames.stamp(times[-1])
-        return (
-            self.image(paths[0], f"Poster of {title}{middle}"),
-            self.image(paths[1], f"Contact sheet of {title}{span}"),
-        )
-
-    def seam(self, parent: ShotRecord, record: ShotRecord, titles: dict[str, str]) -> Seam:
-        seam = Seam(titles.get(parent.id, parent.id), None, None)
-        parent_clip = self.directory / parent.clip if parent.clip else None
-        clip = self.directory / record.clip if record.clip else None
-        if parent.frame and (self.directory / parent.frame).is_file():
-            self.known.add(parent.frame)
-            last: Path | None = self.directory / parent.frame
-        elif parent_clip is not None and parent_clip.is_file():
-            last = self._still(parent_clip, "last", frames.save_last_frame)
-        else:
-            last = None
-        first = frames.still_path(clip, "first") if clip is not None else None
-        seam.before = self.image(last, f"Last frame of {seam.parent}")
-        seam.after = self.image(first, f"First frame of {titles.get(record.id, record.id)}")
-        if seam.before is None or seam.after is None:
-            seam.note = "not made yet" if record.state != "done" else "frames unavailable"
-        return seam
-
-    def image(self, path: Path | None, alt: str) -> Image | None:
-        if path is None or not path.is_file():
-            return None
-        with open(path, "rb") as fh:
-            info = media.image_info(fh.read(65536))
-        width, height = (info.width, info.height) if info else (None, None)
-        return Image(path.name, alt, width, height)
-
-    def extras(self) -> list[str]:
-        """Files in the folder that the manifest does not account for."""
-        found = []
-        for path in sorted(self.directory.iterdir()):
-            if path.is_file() and not path.name.startswith(".") and path.name not in self.known:
-                found.append(f"{path.name}: not in the manifest")
-        return found

@@ -7,7 +7,7 @@ import re
 from html import escape
 from urllib.parse import quote
 
-from seedance.services.review import Card, Image, Review, Row, Seam
+from seedance.services.review_model import Card, Image, Review, Row, Seam
 
 # Colour pairs chosen for a contrast of at least 4.5:1 (WCAG 2.x AA, normal text).
 CSS = """
