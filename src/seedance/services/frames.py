@@ -281,10 +281,14 @@ def _sheet(info: ClipInfo, picked: list[tuple[float, Any]]) -> Any:
     )
     draw = ImageDraw.Draw(sheet)
     font = _font()
+    scaler = _require().video.reformatter.VideoReformatter()  # one scaling context for all
     for index, (time, frame) in enumerate(picked):
         x = GAP + (index % columns) * (tile_w + GAP)
         y = GAP + (index // columns) * (tile_h + GAP)
-        sheet.paste(frame.to_image(width=tile_w, height=tile_h), (x, y))  # scaled by FFmpeg
+        tile = scaler.reformat(
+            frame, width=tile_w, height=tile_h, format="rgb24", interpolation="BILINEAR"
+        )
+        sheet.paste(tile.to_image(), (x, y))
         label = stamp(time)
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
         box = (x, y + tile_h - (bottom - top) - 6, x + (right - left) + 6, y + tile_h)
