@@ -12,6 +12,8 @@ _seedance() {
             "/cancel") path="cancel" ;;
             "/tasks") path="tasks" ;;
             "/chain") path="chain" ;;
+            "/review") path="review" ;;
+            "/frames") path="frames" ;;
             "/assets") path="assets" ;;
             "/models") path="models" ;;
             "/profiles") path="profiles" ;;
@@ -36,7 +38,7 @@ _seedance() {
         "")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain assets models profiles sim" -- "$cur"))
+            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain review frames assets models profiles sim" -- "$cur"))
             fi
             ;;
         "create")
@@ -63,7 +65,7 @@ _seedance() {
                 --timeout) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --wait --output -o --last-frame-output --timeout --dry-run --no-validate --new --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --new --help -h" -- "$cur"))
             fi
             ;;
         "status")
@@ -88,7 +90,7 @@ _seedance() {
                 --last-frame) COMPREPLY=($(compgen -f -- "$cur")); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --last-frame --force --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --last-frame --force --sheet --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(seedance __complete tasks 2>/dev/null)" -- "$cur"));
             fi
             ;;
@@ -125,6 +127,22 @@ _seedance() {
             esac
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --help -h" -- "$cur"))
+            else COMPREPLY=($(compgen -f -- "$cur"));
+            fi
+            ;;
+        "review")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --open --help -h" -- "$cur"))
+            else COMPREPLY=($(compgen -f -- "$cur"));
+            fi
+            ;;
+        "frames")
+            case "$prev" in
+                --at) COMPREPLY=(); return ;;
+                --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --at --sheet --output -o --force --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur"));
             fi
             ;;

@@ -50,6 +50,8 @@ FILES = frozenset(
         "last_frame_output",
         "file",
         "source",
+        "clip",
+        "directory",
     }
 )
 

@@ -45,6 +45,33 @@ def sim(world: World) -> Any:
 
 
 @pytest.fixture
+def media_sim(world: World) -> Any:
+    """Like `sim`, but every task gets its own clip (PyAV): its seed's colours and motion, its
+    ratio, and sound when it asks for it."""
+    from seedance.sim.app import API_ORIGIN, SimConfig, Simulator
+
+    simulator = Simulator(SimConfig(queue_seconds=2, run_seconds=10), clock=world.clock)
+    world.transport = simulator.transport()
+    world.write_profiles(sim_profiles(API_ORIGIN))
+    return simulator
+
+
+@pytest.fixture(scope="session")
+def browser() -> Any:
+    """One headless Chromium for the whole session (tests/browser.py). Missing Chromium is a
+    failure, not a skip: .ci/run installs it."""
+    from browser import Browser, BrowserError
+
+    try:
+        chromium = Browser.launch()
+        chromium.send("Browser.getVersion")
+    except (BrowserError, OSError) as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
 def sim_server(world: World) -> Any:
     """`seedance sim`'s loopback server (instant tasks), with `sim-<preset>` profiles."""
     from seedance.sim.app import SimConfig

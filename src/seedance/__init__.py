@@ -62,7 +62,10 @@ if TYPE_CHECKING:
     )
     from seedance.domain.profiles import Profile
     from seedance.services.client import Client
+    from seedance.services.frames import make_stills, save_frame, save_sheet
     from seedance.services.prepare import Prepared
+    from seedance.services.review import write_review
+    from seedance.services.review_model import Review
 
 __all__ = [
     "APIError",
@@ -92,6 +95,7 @@ __all__ = [
     "QuotaError",
     "RateLimitError",
     "Reference",
+    "Review",
     "Role",
     "SeedanceError",
     "ServerError",
@@ -107,6 +111,10 @@ __all__ = [
     "ValidationError",
     "WaitTimeoutError",
     "__version__",
+    "make_stills",
+    "save_frame",
+    "save_sheet",
+    "write_review",
 ]
 
 # Where each public name lives: it is imported on first use.
@@ -138,6 +146,7 @@ _HOMES: dict[str, str] = {
     "QuotaError": "seedance.domain.errors",
     "RateLimitError": "seedance.domain.errors",
     "Reference": "seedance.domain.models",
+    "Review": "seedance.services.review_model",
     "Role": "seedance.domain.models",
     "SeedanceError": "seedance.domain.errors",
     "ServerError": "seedance.domain.errors",
@@ -152,6 +161,10 @@ _HOMES: dict[str, str] = {
     "UsageError": "seedance.domain.errors",
     "ValidationError": "seedance.domain.errors",
     "WaitTimeoutError": "seedance.domain.errors",
+    "make_stills": "seedance.services.frames",
+    "save_frame": "seedance.services.frames",
+    "save_sheet": "seedance.services.frames",
+    "write_review": "seedance.services.review",
 }
 
 

@@ -34,8 +34,13 @@ def test_every_command_is_in_the_reference():
 def test_every_example_command_in_the_readme_parses(world):
     """Each `seedance ...` line of the usage examples names real commands and options."""
     readme = (ROOT / "README.md").read_text()
-    block = readme.split("## Make videos")[1].split("```sh")[1].split("```")[0]
-    for line in block.strip().splitlines():
+    blocks = [
+        readme.split(section)[1].split("```sh")[1].split("```")[0]
+        for section in ("## Make videos", "## Review what you made")
+    ]
+    lines = [line for block in blocks for line in block.strip().splitlines()]
+    assert len(lines) > 10
+    for line in lines:
         command = line.split("#")[0].strip()
         args = shlex.split(command)[1:]
         result = world.run(*args, "--help") if args else None

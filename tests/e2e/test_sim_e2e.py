@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from seedance.sim.app import STORE_ORIGIN
-from seedance.sim.media import make_clip
+from seedance.sim.media import clip_of
 
 
 def png(width: int = 320, height: int = 320) -> bytes:
@@ -43,7 +43,7 @@ def test_create_wait_download(run, sim, world):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"{out}\n"  # stdout is exactly the path
     task = next(iter(sim.state.tasks.values()))
-    assert out.read_bytes() == make_clip(task.seed, 5, sim.config.generate_media).mp4
+    assert out.read_bytes() == clip_of(task, sim.config.generate_media).mp4
     assert not list(world.root.glob("*.part*"))
     assert len(sim.creates()) == 1
     store = sim.requests_to(STORE_ORIGIN)

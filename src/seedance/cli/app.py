@@ -48,6 +48,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "chain",
         "Run a multi-shot storyboard; every shot starts from the previous shot's last frame.",
     ),
+    "review": (
+        "review",
+        "review.html: posters, contact sheets, seams between shots, takes side by side.",
+    ),
+    "frames": ("frames", "A frame or a contact sheet of any clip (needs the video extra)."),
     "assets": ("assets", "The profile's asset library (media referenced as asset://ID)."),
     "models": ("models", "The model catalogue with capabilities and prices."),
     "profiles": ("profiles", "Manage connection profiles (profiles.toml)."),

@@ -113,6 +113,7 @@ def chain(
         ) from None
     except ChainIncomplete as incomplete:
         _summary(env, incomplete.result)
+        _review(env, incomplete.result)
         for shot_id, outcome in incomplete.result.attention.items():
             record = incomplete.result.manifest.record(shot_id)
             reason = (record.error or {}).get("message") or outcome.state
@@ -123,6 +124,7 @@ def chain(
             env.output.warn(f"shot '{shot_id}' {outcome.state}: {reason}")
         raise
     _summary(env, result)
+    _review(env, result)
     if env.json:
         env.output.json(result.to_json())
     else:
@@ -141,6 +143,13 @@ def _summary(env: Environment, result: ChainResult) -> None:
     if spent is not None:
         summary += f", spent {format_money(spent, currency)}"
     env.output.info(summary)
+
+
+def _review(env: Environment, result: ChainResult) -> None:
+    for note in result.notes:
+        env.output.info(note)
+    if result.review is not None:
+        env.output.info(f"review: {result.review}")
 
 
 def _print_plan(env: Environment, plan: Plan) -> None:

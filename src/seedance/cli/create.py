@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from seedance.cli.app import current_env
-from seedance.cli.follow import check_free, command_line, named, save, video_destination, wait_one
+from seedance.cli.follow import (
+    check_free,
+    check_stills,
+    command_line,
+    named,
+    save,
+    save_stills,
+    video_destination,
+    wait_one,
+)
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
@@ -52,6 +62,7 @@ def create(
     wait: bool,
     output: str | None,
     last_frame_output: str | None,
+    sheet: bool,
     timeout: float | None,
     dry_run: bool,
     no_validate: bool,
@@ -90,6 +101,8 @@ def create(
     )
     if timeout is not None and not (0 < timeout < float("inf")):  # also refuses nan
         raise UsageError("--timeout must be a positive number of seconds")
+    if sheet and output is None:
+        raise UsageError("--sheet needs --output: the video to take the frames from")
     client = env.client(offline=dry_run)
     prepared = client.prepare(params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd)
     for note in prepared.notes:
@@ -106,15 +119,20 @@ def create(
     if done is not None:
         saved = done.saved_path or key or ""
         out.info(f"{saved} was already made by task {done.task_id} for this request")
+        stills = _stills_again(env, Path(saved)) if sheet and saved else None
         if env.json:
             document = client.get(done.task_id or "").to_json()
             document["download"] = {"path": saved, "bytes": done.bytes, "sha256": done.sha256}
+            if stills:
+                document["stills"] = stills
             out.json(document)
         else:
             out.data(saved if dest is not None and dest.is_dir() else str(dest))
         return
     if dest is not None and not dest.is_dir():
         check_free(dest)
+        if sheet:
+            check_stills(dest)
     frame_dest = env.path(last_frame_output) if last_frame_output else None
     if frame_dest is not None:
         check_free(frame_dest)
@@ -153,6 +171,9 @@ def create(
     if dest is not None:
         result = save(env, client, final, named(dest, final), "video")
         document["download"] = result.model_dump()
+        stills = save_stills(env, Path(result.path)) if sheet else None
+        if stills:
+            document["stills"] = stills
     if frame_dest is not None:
         frame = save(env, client, final, frame_dest, "last_frame")
         document["last_frame_download"] = frame.model_dump()
@@ -163,6 +184,16 @@ def create(
     else:
         out.data(final.id)
         out.info(f"save it with: {command_line(client, 'download', final.id)}")
+
+
+def _stills_again(env: Environment, clip: Path) -> dict[str, str] | None:
+    """The stills of a video made earlier: kept when they are there, else made now."""
+    from seedance.services import frames
+
+    paths = frames.outputs(clip)
+    if all(p.is_file() for p in paths):
+        return {"poster": str(paths[0]), "sheet": str(paths[1])}
+    return save_stills(env, clip)
 
 
 def _read_prompt(env: Environment, prompt: str | None, prompt_file: str | None) -> str | None:

@@ -116,6 +116,34 @@ def save(env: Environment, client: Client, task: Task, dest: Path, what: str) ->
     return result
 
 
+def check_stills(dest: Path, *, force: bool = False) -> None:
+    """Refuse, before anything is paid, poster and sheet paths we would not write."""
+    from seedance.services import frames
+    from seedance.services.downloads import check_destination
+
+    if frames.available():
+        for path in frames.outputs(dest):
+            check_destination(path, force=force)
+
+
+def save_stills(env: Environment, clip: Path) -> dict[str, str] | None:
+    """The poster and contact sheet of a saved video; a notice, never a failure, when they
+    cannot be made (the video is saved either way)."""
+    from seedance.domain.errors import SeedanceError
+    from seedance.services import frames
+
+    if not frames.available():
+        env.output.warn(frames.unavailable_notice())
+        return None
+    try:
+        stills = frames.make_stills(clip)
+    except (SeedanceError, OSError) as exc:
+        env.output.warn(f"no poster or contact sheet for {clip}: {exc}")
+        return None
+    env.output.info(f"saved {stills.poster} and {stills.sheet}")
+    return {"poster": str(stills.poster), "sheet": str(stills.sheet)}
+
+
 def client_for_tasks(env: Environment, task_ids: list[str]) -> Client:
     """The profile the tasks were created with (the journal knows), unless -p says otherwise."""
     from seedance.domain.errors import UsageError

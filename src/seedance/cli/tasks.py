@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from seedance.cli.app import current_env, sub_app
 from seedance.cli.follow import (
+    check_stills,
     client_for_tasks,
     named,
     raise_for_watch,
     save,
+    save_stills,
     video_destination,
     wait_many,
 )
@@ -207,6 +210,14 @@ def download(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    sheet: Annotated[
+        bool,
+        typer.Option(
+            "--sheet",
+            help="Also save NAME.poster.png and NAME.sheet.png (a contact sheet) beside the "
+            "video (needs the video extra).",
+        ),
+    ] = False,
 ) -> None:
     """Save a finished task's video (and optionally its last frame)."""
     from seedance.domain.errors import Suggestion, TaskFailedError, WaitTimeoutError
@@ -223,6 +234,8 @@ def download(
     if last_frame is not None:
         frame_dest = env.path(last_frame) if last_frame else dest.with_name(dest.stem + ".last.png")
         check_destination(frame_dest, force=force)
+    if sheet:
+        check_stills(dest, force=force)
     task = client.get(task_id)
     if not task.status.is_terminal:
         raise WaitTimeoutError(
@@ -239,6 +252,9 @@ def download(
     document = task.to_json()
     result = save(env, client, task, dest, "video")
     document["download"] = result.model_dump()
+    stills = save_stills(env, Path(result.path)) if sheet else None
+    if stills:
+        document["stills"] = stills
     paths = [result.path]
     if frame_dest is not None:
         frame = save(env, client, task, frame_dest, "last_frame")

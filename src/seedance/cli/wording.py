@@ -15,6 +15,8 @@ FLAGS: dict[str, str] = {
     "videos": "--video",
     "audios": "--audio",
     "task_ids": "",  # positional
+    "clip": "",  # positional (frames)
+    "directory": "",  # positional (review)
 }
 # Short forms of a few options (the contract's -m, -d, -r, -o), used in commands we print.
 SHORT: dict[str, str] = {"model": "-m", "duration": "-d", "resolution": "-r", "output": "-o"}

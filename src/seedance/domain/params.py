@@ -91,6 +91,13 @@ LAST_FRAME_OUTPUT = _p(
     "Save the last frame here (implies {return_last_frame}).",
     metavar="PATH",
 )
+SHEET = _p(
+    "sheet",
+    bool,
+    "Also save NAME.poster.png and NAME.sheet.png (a contact sheet) beside the video "
+    "(needs the video extra).",
+    default=False,
+)
 TIMEOUT = _p("timeout", float, "Stop waiting after SECONDS (exit 6).", metavar="SECONDS")
 DRY_RUN = _p("dry_run", bool, "Print the request body; send nothing.", default=False)
 NO_VALIDATE = _p("no_validate", bool, "Skip client-side capability checks.", default=False)
@@ -103,6 +110,7 @@ CREATE: tuple[Param, ...] = (
     WAIT,
     OUTPUT,
     LAST_FRAME_OUTPUT,
+    SHEET,
     TIMEOUT,
     DRY_RUN,
     NO_VALIDATE,

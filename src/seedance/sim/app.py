@@ -265,7 +265,7 @@ class Simulator:
             return None
         if match.group(1) == "videos" and self.config.video_bytes:
             return StoredObject("video/mp4", size=self.config.video_bytes, etag_seed=task.id)
-        clip = media.make_clip(task.seed, task.duration, self.config.generate_media)
+        clip = media.clip_of(task, self.config.generate_media)
         if match.group(1) == "videos":
             return StoredObject("video/mp4", data=clip.mp4)
         return StoredObject("image/png", data=clip.last_frame_png)

@@ -1,26 +1,62 @@
 """Real media for simulated results: a small valid MP4 and the PNG of its last frame.
 
-With PyAV (the `video` extra) every task gets its own clip, coloured from its seed, and the
-PNG is exactly its last frame; without it, every task serves the clip shipped in the package.
+With PyAV (the `video` extra) every task gets its own clip: coloured from its seed, with a
+drifting background, a bar and a box that move (so frames across the clip differ visibly), at
+the task's aspect ratio scaled down to a thumbnail size, and with a tone when the task makes
+sound. The PNG is exactly its last frame. Without PyAV every task serves the clip shipped in the
+package.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import struct
 import zlib
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any, Protocol
 
-WIDTH, HEIGHT, FPS = 512, 304, 24
+WIDTH, HEIGHT, FPS = 256, 144, 24  # the size when a task's own cannot be known
+LONGEST = 256  # the longer side of a simulated clip: small, so the simulator stays fast
 MAX_SECONDS = 1  # short clips keep the simulator fast; the task still reports its duration
+SAMPLE_RATE = 24_000
+BANDS = 6  # horizontal bands of different tints
 
 
 @dataclass(frozen=True)
 class Clip:
     mp4: bytes
     last_frame_png: bytes
+
+
+class TaskLike(Protocol):
+    """What a clip depends on: the simulator's task."""
+
+    seed: int
+    params: dict[str, Any]
+
+    @property
+    def duration(self) -> int: ...
+
+    def size(self) -> tuple[int, int]: ...
+
+
+def clip_of(task: TaskLike, generate: bool = True) -> Clip:
+    """The clip a task made: its seed, its aspect ratio, sound when it asked for it (the
+    Ark default is on, docs/sources/ark.txt)."""
+    audio = bool(task.params.get("generate_audio", True))
+    return make_clip(task.seed, task.duration, generate, preview_size(*task.size()), audio)
+
+
+def preview_size(width: int, height: int, longest: int = LONGEST) -> tuple[int, int]:
+    """`width` x `height` scaled so the longer side is `longest`, both even (for yuv420p)."""
+    if width <= 0 or height <= 0:
+        return WIDTH, HEIGHT
+    scale = longest / max(width, height)
+    return max(16, round(width * scale / 2) * 2), max(16, round(height * scale / 2) * 2)
 
 
 def png_bytes(width: int, height: int, rgb: bytes) -> bytes:
@@ -42,21 +78,64 @@ def png_bytes(width: int, height: int, rgb: bytes) -> bytes:
     )
 
 
-def frame_rgb(seed: int, index: int) -> bytes:
-    """Frame `index` of the clip for `seed`: a coloured gradient with a bar moving across."""
-    red, green, blue = (seed * 47) % 200 + 30, (seed * 91) % 200 + 30, (seed * 13) % 200 + 30
-    bar = (index * 5) % WIDTH
-    row = bytearray()
-    for x in range(WIDTH):
-        if bar <= x < bar + 8:
-            row += b"\xff\xff\xff"
-        else:
-            row += bytes((red, (green + x) % 256, (blue + index * 3) % 256))
-    return bytes(row) * HEIGHT
+class Painter:
+    """The frames of one clip: a tinted gradient per band that drifts sideways, a white bar
+    sweeping right and a box in the seed's complementary colour travelling across."""
+
+    def __init__(self, seed: int, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        red, green, blue = (seed * 47) % 200 + 30, (seed * 91) % 200 + 30, (seed * 13) % 200 + 30
+        self.box = bytes((255 - red, 255 - green, 255 - blue))
+        self.start = seed % max(1, width)
+        self.bands = [
+            b"".join(
+                bytes(
+                    (
+                        (red + band * 12) % 256,
+                        (green + x * 256 // width) % 256,
+                        (blue + band * 25) % 256,
+                    )
+                )
+                for x in range(width)
+            )
+            for band in range(BANDS)
+        ]
+
+    def frame(self, index: int, frames: int) -> bytes:
+        width, height = self.width, self.height
+        shift = 3 * ((index * 3) % width)
+        bar = (index * width // max(frames, 1) + self.start) % width
+        side = max(4, height // 4)
+        box_x = (self.start + index * (width - side) // max(frames - 1, 1)) % (width - side)
+        box_y = round((height - side) * (0.5 + 0.4 * math.sin(index / 4)))
+        plain = []
+        boxed = []
+        for tint in self.bands:
+            row = bytearray(tint[shift:] + tint[:shift])
+            row[3 * bar : 3 * (bar + 4)] = b"\xff\xff\xff" * len(range(bar, min(bar + 4, width)))
+            plain.append(bytes(row))
+            row[3 * box_x : 3 * (box_x + side)] = self.box * side
+            boxed.append(bytes(row))
+        rows = []
+        for y in range(height):
+            band = y * BANDS // height
+            rows.append(boxed[band] if box_y <= y < box_y + side else plain[band])
+        return b"".join(rows)
+
+
+def frame_rgb(seed: int, index: int, size: tuple[int, int] = (WIDTH, HEIGHT)) -> bytes:
+    """Frame `index` of the (1-second) clip for `seed` at `size`, as RGB rows."""
+    return Painter(seed, *size).frame(index, FPS * MAX_SECONDS)
 
 
 @lru_cache(maxsize=64)
-def make_clip(seed: int, seconds: int, generate: bool = True) -> Clip:
+def make_clip(
+    seed: int,
+    seconds: int,
+    generate: bool = True,
+    size: tuple[int, int] = (WIDTH, HEIGHT),
+    audio: bool = False,
+) -> Clip:
     """The clip for a task: generated with PyAV (when installed and wanted), else the sample."""
     try:
         import av
@@ -64,21 +143,50 @@ def make_clip(seed: int, seconds: int, generate: bool = True) -> Clip:
         return shipped_clip()
     if not generate:
         return shipped_clip()
+    width, height = size
     frames = max(1, min(seconds, MAX_SECONDS)) * FPS
+    painter = Painter(seed, width, height)
     buffer = io.BytesIO()
+    last = b""
     with av.open(buffer, "w", format="mp4") as container:
         stream = container.add_stream(
-            "libx264", rate=FPS, options={"preset": "ultrafast", "crf": "36"}
+            "libx264", rate=FPS, options={"preset": "ultrafast", "crf": "26"}
         )
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        sound = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono") if audio else None
         for index in range(frames):
-            frame = av.VideoFrame(WIDTH, HEIGHT, "rgb24")
-            frame.planes[0].update(frame_rgb(seed, index))
+            last = painter.frame(index, frames)
+            frame = av.VideoFrame(width, height, "rgb24")
+            frame.planes[0].update(last)
             for packet in stream.encode(frame.reformat(format="yuv420p")):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    return Clip(buffer.getvalue(), png_bytes(WIDTH, HEIGHT, frame_rgb(seed, frames - 1)))
+        if sound is not None:
+            _tone(av, container, sound, seed, frames / FPS)
+    return Clip(buffer.getvalue(), png_bytes(width, height, last))
+
+
+def _tone(av: Any, container: Any, stream: Any, seed: int, seconds: float) -> None:
+    """A quiet tone whose pitch depends on the seed, for the whole clip."""
+    pitch = 220.0 + (seed % 12) * 40.0
+    per_frame = stream.codec_context.frame_size or 1024
+    total = int(seconds * SAMPLE_RATE)
+    for start in range(0, total, per_frame):
+        samples = array(
+            "f",
+            (
+                0.2 * math.sin(2 * math.pi * pitch * (start + i) / SAMPLE_RATE)
+                for i in range(per_frame)
+            ),
+        )
+        frame = av.AudioFrame(format="fltp", layout="mono", samples=per_frame)
+        frame.planes[0].update(samples.tobytes())
+        frame.sample_rate, frame.pts = SAMPLE_RATE, start
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
 
 
 @lru_cache(maxsize=1)

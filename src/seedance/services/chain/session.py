@@ -16,11 +16,12 @@ from seedance.domain.errors import (
     Suggestion,
     UsageError,
 )
-from seedance.services import video
+from seedance.services import frames, video
 from seedance.services.chain.manifest import MANIFEST, Manifest, ManifestData, ShotState
 from seedance.services.chain.plan import Plan, make_plan, with_actions
 from seedance.services.chain.runner import ChainRunner, Listener, Outcome
 from seedance.services.chain.storyboard import Storyboard, load
+from seedance.services.review import write_review
 
 if TYPE_CHECKING:
     from seedance.services.client import Client
@@ -44,6 +45,8 @@ class ChainResult:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     film: Path | None = None
     joined_by: str | None = None  # how the film was joined: "remux" or "reencode"
+    review: Path | None = None  # review.html, when the video extra is installed
+    notes: list[str] = field(default_factory=list)  # what the caller should hear once
 
     @property
     def attention(self) -> dict[str, Outcome]:
@@ -62,6 +65,7 @@ class ChainResult:
         document = self.manifest.data.model_dump(mode="json")
         document["directory"] = str(self.directory)
         document["film"] = str(self.film) if self.film else None
+        document["review"] = str(self.review) if self.review else None
         return document
 
 
@@ -126,9 +130,26 @@ class ChainSession:
             clips = [self.directory / clip_name(self.manifest, s.id) for s in self.storyboard.shots]
             result.film = self.directory / FILM
             result.joined_by = video.concat(clips, result.film)
+        self.review(result)
         if not result.ok:
             raise ChainIncomplete(result)
         return result
+
+    def review(self, result: ChainResult) -> None:
+        """Posters, contact sheets and review.html, when the video extra is installed; never a
+        failure of the run (what went wrong becomes a note)."""
+        if not frames.available():
+            notice = frames.unavailable_notice("posters, contact sheets and review.html")
+            result.notes.append(notice)
+            return
+        try:
+            page = write_review(
+                self.directory, journal=self.client.journal, stills=True, storyboard=self.storyboard
+            )
+        except (SeedanceError, OSError) as exc:
+            result.notes.append(f"the review page was not written: {exc}")
+            return
+        result.review = page.path
 
 
 def clip_name(manifest: Manifest, shot_id: str) -> str:
