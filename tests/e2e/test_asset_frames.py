@@ -15,7 +15,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 def frames_of(creates: list) -> list[str | None]:
-    """Each create's first frame: native bodies (content[]) and kapon's (input_reference)."""
+    """Each create's first frame (both profiles speak the Ark body: content[])."""
     found = []
     for request in creates:
         body = request.json()
