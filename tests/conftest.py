@@ -13,6 +13,14 @@ from seedance.domain.clock import FakeClock
 from support import KEYS, Outcome, World, credential_leaks, result_requests, sim_profiles
 
 
+@pytest.fixture(autouse=True)
+def no_network_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's or CI's proxy and CA settings never reach a test (nor its processes)."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy") or name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     environ = {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from seedance.domain.clock import FakeClock
 from seedance.domain.errors import ExitStatus, SeedanceError, UsageError
 from seedance.providers.base import DownloadSource
 from seedance.providers.http import BearerAuth, HttpClient, origin_of
+from seedance.services import downloads
 from seedance.services.downloads import check_destination, download, part_paths
 from support import KEYS, World
 
@@ -48,7 +51,9 @@ class CutStream(httpx.SyncByteStream):
 class ResultHost:
     """An object store serving one file: honours `Range` + `If-Range` unless told otherwise.
 
-    `cuts` lists, answer by answer, how many bytes to send before the body stops short.
+    `cuts` lists, answer by answer, how many bytes to send before the body stops short;
+    `if_range=False` answers a Range whatever the If-Range (a CDN that ignores it); `shift`
+    moves the start of a 206 away from the one asked for.
     """
 
     def __init__(
@@ -58,19 +63,26 @@ class ResultHost:
         cuts: list[int] | None = None,
         drop: bool = True,
         ignore_range: bool = False,
+        etag: str = ETAG,
+        if_range: bool = True,
+        shift: int = 0,
     ) -> None:
         self.data = data
         self.cuts = list(cuts or [])
         self.drop = drop
         self.ignore_range = ignore_range
+        self.etag = etag
+        self.if_range = if_range
+        self.shift = shift
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         size = len(self.data)
-        headers = {"ETag": ETAG, "Content-Type": "video/mp4", "Accept-Ranges": "bytes"}
+        headers = {"ETag": self.etag, "Content-Type": "video/mp4", "Accept-Ranges": "bytes"}
         start, status = 0, 200
         asked = request.headers.get("Range")
-        if asked and not self.ignore_range and request.headers.get("If-Range") == ETAG:
-            start = int(asked.removeprefix("bytes=").rstrip("-"))
+        current = request.headers.get("If-Range") == self.etag or not self.if_range
+        if asked and not self.ignore_range and current:
+            start = int(asked.removeprefix("bytes=").rstrip("-")) + self.shift
             if start >= size:
                 return httpx.Response(416, headers={"Content-Range": f"bytes */{size}"})
             status = 206
@@ -113,11 +125,19 @@ def fetch(dest: Path, sources: Sources | None = None) -> Any:
 
 
 def leave_part(dest: Path, data: bytes, **info: Any) -> None:
-    """What an earlier, killed download left: the bytes so far and (optionally) its metadata."""
+    """What an earlier, killed download left: the bytes so far and (optionally) its sidecar,
+    which vouches for those bytes as the download does (the file's identity and SHA-256)."""
     part, meta = part_paths(dest)
     part.write_bytes(data)
     if info:
-        meta.write_text(json.dumps(info))
+        found = part.stat()
+        vouched = {
+            "size": found.st_size,
+            "inode": found.st_ino,
+            "mtime_ns": found.st_mtime_ns,
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        meta.write_text(json.dumps({**vouched, **info}))
 
 
 def assert_complete(dest: Path, result: Any) -> None:
@@ -239,6 +259,225 @@ def test_a_strangers_part_is_discarded_not_resumed(
     assert range_headers(request) == (None, None)
 
 
+# -- never a stranger's bytes: the .part and the resource are both identified (issue 14) ------
+
+NEW_VIDEO = bytes(reversed(VIDEO))
+NEW_ETAG = '"8f14e45fceea167a5a36dedd4bea2543"'
+
+
+class Stopped(Exception):
+    """The process stopped mid-download (Ctrl-C, a kill): what it left is on disk."""
+
+
+def stop_after_first_chunk(received: int, total: int | None) -> None:
+    raise Stopped
+
+
+def interrupted(dest: Path, host: ResultHost | None = None) -> Path:
+    """A download that stopped after its first chunk; the `.part` it left."""
+    with pytest.raises(Stopped):
+        download(
+            http_client(),
+            Sources(VIDEO_URL),
+            dest,
+            identity=IDENTITY,
+            on_progress=stop_after_first_chunk,
+        )
+    part, _ = part_paths(dest)
+    assert part.exists()
+    return part
+
+
+@pytest.mark.parametrize("how", ["another-file-renamed-over-it", "rewritten-in-place"])
+def test_issue14_line6_a_part_replaced_by_another_file_restarts(
+    tmp_path: Path, httpx_mock: HTTPXMock, how: str
+) -> None:
+    serve(httpx_mock, ResultHost(cuts=[40_000]))
+    dest = tmp_path / "clip.mp4"
+    part = interrupted(dest)
+    stranger = b"\x00" * len(VIDEO)  # another file, of the expected length
+    if how == "another-file-renamed-over-it":
+        other = tmp_path / "other.bin"
+        other.write_bytes(stranger)
+        os.replace(other, part)
+    else:
+        with open(part, "r+b") as fh:  # same inode, like `cp other clip.mp4.part`
+            fh.write(stranger)
+
+    result = fetch(dest)
+
+    assert_complete(dest, result)
+    assert range_headers(httpx_mock.get_requests()[-1]) == (None, None)  # from zero
+
+
+def test_issue14_line7_a_206_with_a_new_etag_restarts_instead_of_splicing(
+    tmp_path: Path, httpx_mock: HTTPXMock
+) -> None:
+    host = ResultHost(cuts=[40_000])
+    serve(httpx_mock, host)
+    dest = tmp_path / "clip.mp4"
+    interrupted(dest)
+    # the object was replaced, and its host answers a Range without honouring If-Range
+    host.data, host.etag, host.if_range = NEW_VIDEO, NEW_ETAG, False
+
+    result = fetch(dest)
+
+    assert dest.read_bytes() == NEW_VIDEO
+    assert result.sha256 == hashlib.sha256(NEW_VIDEO).hexdigest()
+    *_, refused, restarted = httpx_mock.get_requests()
+    assert range_headers(refused) == ("bytes=40000-", ETAG)
+    assert range_headers(restarted) == (None, None)
+
+
+def test_a_206_not_starting_where_the_part_ends_is_not_spliced(
+    tmp_path: Path, httpx_mock: HTTPXMock
+) -> None:
+    host = ResultHost(cuts=[40_000], shift=1_000)
+    serve(httpx_mock, host)
+    dest = tmp_path / "clip.mp4"
+
+    result = fetch(dest)
+
+    assert_complete(dest, result)
+    assert [range_headers(r)[0] for r in httpx_mock.get_requests()] == [
+        None,
+        "bytes=40000-",  # answered from 41000: thrown away, started over
+        None,
+    ]
+
+
+def test_a_206_of_another_length_is_not_spliced(tmp_path: Path, httpx_mock: HTTPXMock) -> None:
+    host = ResultHost(cuts=[40_000])
+    serve(httpx_mock, host)
+    dest = tmp_path / "clip.mp4"
+    interrupted(dest)
+    host.data = VIDEO + b"more"  # same ETag (a broken host), other length
+
+    result = fetch(dest)
+
+    assert dest.read_bytes() == VIDEO + b"more"
+    assert result.bytes == len(VIDEO) + 4
+
+
+def test_a_part_written_past_its_last_checkpoint_resumes_from_the_checkpoint(
+    tmp_path: Path, httpx_mock: HTTPXMock
+) -> None:
+    serve(httpx_mock, ResultHost(cuts=[40_000]))
+    dest = tmp_path / "clip.mp4"
+    part = interrupted(dest)
+    with open(part, "ab") as fh:  # a kill -9 between a write and the next checkpoint
+        fh.write(VIDEO[40_000:50_000])
+
+    result = fetch(dest)
+
+    assert_complete(dest, result)
+    assert range_headers(httpx_mock.get_requests()[-1]) == ("bytes=40000-", ETAG)
+
+
+def test_a_sidecar_from_an_older_seedance_restarts_the_download(
+    tmp_path: Path, httpx_mock: HTTPXMock
+) -> None:
+    serve(httpx_mock, ResultHost())
+    dest = tmp_path / "clip.mp4"
+    part, meta = part_paths(dest)
+    part.write_bytes(b"\xff" * len(VIDEO))  # it vouches for nothing about the file
+    meta.write_text(json.dumps({"identity": IDENTITY, "etag": ETAG, "total": len(VIDEO)}))
+
+    result = fetch(dest)
+
+    assert_complete(dest, result)
+    [request] = httpx_mock.get_requests()
+    assert range_headers(request) == (None, None)
+
+
+class EndlessStream(httpx.SyncByteStream):
+    """A body that never ends and never says its length (bounded: the test fails instead)."""
+
+    def __init__(self, budget: int = 32 * 2**20) -> None:
+        self.budget = budget
+
+    def __iter__(self) -> Iterator[bytes]:
+        sent = 0
+        while sent < self.budget:
+            yield b"\0" * 65536
+            sent += 65536
+        raise AssertionError("the download kept reading an endless body")
+
+
+def endless(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, headers={"ETag": ETAG}, stream=EndlessStream())
+
+
+def test_issue14_line8_an_endless_body_is_cut_off_with_an_error_naming_the_path(
+    world: World, httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(downloads, "MAX_UNKNOWN_LENGTH", 4 * 2**20, raising=False)
+    serve_task(httpx_mock, SUCCEEDED)
+    httpx_mock.add_callback(endless, url=VIDEO_URL)
+
+    outcome = world.run("-p", "byteplus", "download", "cgt-1", "-o", "clip.mp4")
+
+    assert outcome.exit_code == 3, outcome.stderr  # the result host misbehaved
+    [line] = [x for x in outcome.stderr.splitlines() if x.startswith("error:")]
+    assert str(world.root / "clip.mp4.part") in line
+    assert "without saying how long" in line
+    assert "SEEDANCE_CONFIG_DIR" not in line and "config" not in line.lower()
+    assert not list(world.root.glob("clip.mp4*"))  # the 4 MiB it wrote are removed
+
+
+def test_an_endless_body_is_cut_off_at_max_bytes(tmp_path: Path, httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_callback(endless, url=VIDEO_URL)
+    dest = tmp_path / "clip.mp4"
+
+    with pytest.raises(SeedanceError) as caught:
+        download(http_client(), Sources(VIDEO_URL), dest, identity=IDENTITY, max_bytes=2**20)
+
+    assert caught.value.code == "download_too_large"
+    assert not list(tmp_path.iterdir())
+
+
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes to the `.part` fail as on a full disk."""
+    real_open = open
+
+    class FullFile:
+        def __init__(self, fh: Any) -> None:
+            self.fh = fh
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.fh, name)
+
+        def __enter__(self) -> FullFile:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.fh.close()
+
+    def opener(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        fh = real_open(path, mode, *args, **kwargs)
+        return FullFile(fh) if str(path).endswith(".part") and "b" in mode else fh
+
+    monkeypatch.setattr(downloads, "open", opener, raising=False)
+
+
+def test_issue14_line8_a_full_disk_names_the_file_and_does_not_blame_the_config(
+    world: World, httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve_task(httpx_mock, SUCCEEDED)
+    serve(httpx_mock, ResultHost())
+    full_disk(monkeypatch)
+
+    outcome = world.run("-p", "byteplus", "download", "cgt-1", "-o", "clip.mp4")
+
+    assert outcome.exit_code == 7, outcome.stderr  # a local failure; the same command resumes
+    [line] = [x for x in outcome.stderr.splitlines() if x.startswith("error:")]
+    assert str(world.root / "clip.mp4.part") in line and "disk is full" in line
+    assert "SEEDANCE_CONFIG_DIR" not in line and "config" not in line.lower()
+
+
 # -- expired result URLs ---------------------------------------------------------------------
 
 
@@ -320,7 +559,7 @@ def no_space(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "disk_usage", lambda path: DiskUsage(10**9, 10**9 - 4096, 4096))
 
 
-def test_not_enough_disk_space_is_a_one_line_usage_error(
+def test_not_enough_disk_space_is_a_one_line_local_error(
     tmp_path: Path, httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     serve(httpx_mock, ResultHost())
@@ -330,7 +569,7 @@ def test_not_enough_disk_space_is_a_one_line_usage_error(
     with pytest.raises(SeedanceError) as caught:
         fetch(dest)
 
-    assert caught.value.exit_status is ExitStatus.USAGE
+    assert caught.value.exit_status is ExitStatus.LOCAL  # the task exists: exit 7, not 2
     assert "not enough free space" in str(caught.value)
     assert "\n" not in str(caught.value)
     assert not dest.exists()
@@ -378,7 +617,7 @@ def test_cli_download_refreshes_an_expired_url(world: World, httpx_mock: HTTPXMo
     assert doc["download"]["bytes"] == len(VIDEO)
 
 
-def test_cli_download_without_disk_space_exits_2_with_one_error_line(
+def test_cli_download_without_disk_space_exits_7_with_one_error_line(
     world: World, httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     serve_task(httpx_mock, SUCCEEDED)
@@ -387,7 +626,7 @@ def test_cli_download_without_disk_space_exits_2_with_one_error_line(
 
     outcome = world.run("-p", "byteplus", "download", "cgt-1", "-o", "clip.mp4")
 
-    assert outcome.exit_code == 2
+    assert outcome.exit_code == 7
     [line] = [x for x in outcome.stderr.splitlines() if x.startswith("error:")]
     assert "not enough free space" in line
     assert not (world.root / "clip.mp4").exists()

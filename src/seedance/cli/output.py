@@ -98,6 +98,10 @@ class Output:
         return self._console
 
     def _say(self, text: str, style: str | None = None) -> None:
+        """Every message for people passes here: URLs lose their query strings (credentials)."""
+        from seedance.domain.redact import redact_urls
+
+        text = redact_urls(text)
         if self.env.color:
             self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
         else:
@@ -121,13 +125,27 @@ class Output:
     def error(self, exc: SeedanceError) -> None:
         """One line on stderr; with --json, the error document on stdout."""
         from seedance.cli.wording import describe
+        from seedance.domain.redact import redact_urls
 
-        text = describe(exc, self.env.active_profile)
+        text = redact_urls(describe(exc, self.env.active_profile))
         if self.env.json:
             document = exc.to_json()
-            document["error"]["message"] = text
+            document["error"] = _redacted({**document["error"], "message": text})
             self.json(document)
         self._say(f"error: {text}", "bold red")
+
+
+def _redacted(value: Any) -> Any:
+    """A JSON value with the query strings of the URLs in its strings hidden."""
+    from seedance.domain.redact import redact_urls
+
+    if isinstance(value, str):
+        return redact_urls(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def human_duration(seconds: float) -> str:

@@ -105,7 +105,12 @@ class SeedanceError(Exception):
         self.suggestions = (value,) if value is not None else ()
 
     def __str__(self) -> str:
-        return f"{self.message}; {self.hint}" if self.hint else self.message
+        """The message and hint for people: URLs without their query strings (a pre-signed
+        result URL's signature is a credential), wherever the text came from."""
+        from seedance.domain.redact import redact_urls  # (not at start-up: --help needs none)
+
+        text = f"{self.message}; {self.hint}" if self.hint else self.message
+        return redact_urls(text)
 
     def facts(self) -> dict[str, Any]:
         """The structured facts, for JSON documents (only those that are set)."""

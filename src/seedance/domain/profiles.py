@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 from seedance import data
 from seedance.domain.errors import ConfigError, Suggestion
 from seedance.domain.models import CreateSettings, GenerationParams
+from seedance.domain.redact import program_of
 
 PROFILES_FILE = "profiles.toml"
 KEY_OVERRIDE_ENV = "SEEDANCE_API_KEY"
@@ -97,8 +98,7 @@ class Profile(BaseModel):
         if self.api_key is not None:
             return "api_key in profiles.toml" if self.preset != "demo" else "built in (demo)"
         if self.api_key_cmd:  # its program only: the arguments might hold a secret
-            program = self.api_key_cmd.split()[0] if self.api_key_cmd.split() else ""
-            return f"api_key_cmd (`{program} …`)"
+            return f"api_key_cmd (`{program_of(self.api_key_cmd)} …`)"
         if self.api_key_env:
             state = "set" if environ.get(self.api_key_env) else "not set"
             return f"environment variable {self.api_key_env} ({state})"
@@ -159,17 +159,27 @@ def check_url_scheme(url: str) -> None:
 
 
 def run_key_command(command: str) -> str:
-    """Run `api_key_cmd` (no shell) and return its first output line."""
+    """Run `api_key_cmd` (no shell) and return its first output line.
+
+    Errors name the program only: its arguments may hold a secret (a password, a token).
+    """
+    program = program_of(command)
     try:
         done = subprocess.run(
             shlex.split(command), capture_output=True, text=True, timeout=30, check=False
         )
-    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-        raise ConfigError(f"api_key_cmd `{command}` could not run: {exc}") from None
+    except ValueError:
+        raise ConfigError("api_key_cmd cannot be split into words (an unclosed quote?)") from None
+    except subprocess.TimeoutExpired:
+        raise ConfigError(f"api_key_cmd `{program} …` did not finish in 30 s") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"api_key_cmd `{program} …` could not run: {exc.strerror or type(exc).__name__}"
+        ) from None
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         raise ConfigError(
-            f"api_key_cmd `{command}` gave no key (exit {done.returncode})",
+            f"api_key_cmd `{program} …` gave no key (exit {done.returncode})",
             hint="run it yourself to see why",
         )
     return lines[0].strip()

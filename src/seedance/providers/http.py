@@ -9,7 +9,9 @@ Rules it enforces for every request any provider or download makes:
   with capped exponential backoff and full jitter, honouring Retry-After / retry-after-ms;
 - a create is retried only when it provably did not arrive (connect error) or was refused
   unprocessed (429); once it may have reached the server, the outcome is reported as unknown;
-- a JSON answer larger than `max_body` is refused rather than read into memory.
+- a JSON answer larger than `max_body` is refused rather than read into memory;
+- proxies (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY) and CA certificates (SSL_CERT_FILE,
+  SSL_CERT_DIR) come from the environment given, as httpx reads them (`providers/network.py`).
 """
 
 from __future__ import annotations
@@ -23,47 +25,19 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import httpx
 
 from seedance import __version__
 from seedance.domain.clock import Clock, SystemClock
 from seedance.domain.errors import BadResponseError, NetworkError, OutcomeUnknownError
+from seedance.domain.redact import redact_url
+from seedance.providers.network import EnvProxyTransport
 
 MAX_BODY = 8 * 1024 * 1024
 SECRET_HEADERS = frozenset({"authorization", "x-security-token", "x-api-key", "api-key"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-
-class LazyTLSTransport(httpx.BaseTransport):
-    """httpx's transport, with the TLS context (certifi's CA bundle, ~15 ms) built only when
-    the first https request comes: a loopback simulator over http:// never needs it."""
-
-    def __init__(self) -> None:
-        self._limits = httpx.Limits(max_connections=20, max_keepalive_connections=20)
-        self._plain: httpx.HTTPTransport | None = None
-        self._tls: httpx.HTTPTransport | None = None
-        self._lock = threading.Lock()
-
-    def _for(self, scheme: str) -> httpx.HTTPTransport:
-        with self._lock:
-            if scheme == "https":
-                if self._tls is None:
-                    self._tls = httpx.HTTPTransport(limits=self._limits)
-                return self._tls
-            if self._plain is None:  # no TLS ever happens on it, so nothing to verify
-                self._plain = httpx.HTTPTransport(limits=self._limits, verify=False)
-            return self._plain
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._for(request.url.scheme).handle_request(request)
-
-    def close(self) -> None:
-        for transport in (self._plain, self._tls):
-            if transport is not None:
-                transport.close()
 
 
 class Retry(Enum):
@@ -137,14 +111,6 @@ def origin_of(url: str | httpx.URL) -> str:
     return f"{parsed.scheme}://{parsed.host}:{port}"
 
 
-def redact_url(url: str | httpx.URL) -> str:
-    """A URL fit for a log: pre-signed query strings are credentials too."""
-    parts = urlsplit(str(url))
-    query = "?…" if parts.query else ""
-    host = parts.netloc.rpartition("@")[2]  # user:password@ is a credential too
-    return f"{parts.scheme}://{host}{parts.path}{query}"
-
-
 def redact_headers(headers: httpx.Headers) -> dict[str, str]:
     out = {}
     for key, value in headers.items():
@@ -168,6 +134,7 @@ class HttpClient:
         credentials: Mapping[str, Credentials] | None = None,
         clock: Clock | None = None,
         transport: httpx.BaseTransport | None = None,
+        environ: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: int | None = None,
         timeout: httpx.Timeout | None = None,
@@ -181,7 +148,9 @@ class HttpClient:
         self._jitter = jitter
         self._limiter = RateLimiter(rate_limit, self.clock) if rate_limit else None
         self._client = httpx.Client(
-            transport=transport or LazyTLSTransport(),
+            # proxies and CAs from `environ` (os.environ when None), built when first needed
+            transport=transport or EnvProxyTransport(environ),
+            trust_env=False,  # httpx itself reads nothing from the environment
             timeout=timeout or httpx.Timeout(60.0, connect=15.0),
             follow_redirects=False,
             headers={"User-Agent": f"seedance/{__version__}"},

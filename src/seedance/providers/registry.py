@@ -86,6 +86,7 @@ def connect(
         credentials=creds,
         clock=clock,
         transport=transport,
+        environ=environ,
         retry=retry,
         rate_limit=profile.rate_limit,
         log=log,

@@ -27,6 +27,7 @@ from seedance.domain.errors import (
     WaitTimeoutError,
 )
 from seedance.domain.models import Asset, AssetGroup, AssetStatus, MediaKind, Page, asset_id
+from seedance.domain.redact import redact_url
 from seedance.services.asset_cache import AssetCache, file_sha256
 from seedance.services.publish import publish
 
@@ -173,11 +174,13 @@ class AssetService:
             keys.append(self.cache.url_key(url))
         else:
             url = text
-            if not url.lower().startswith("https://"):
+            if urlsplit(url).scheme.lower() not in ("http", "https"):
                 raise UsageError(
-                    f"{url} is not an https:// URL",
-                    hint="the asset library downloads media from public https URLs",
+                    f"{redact_url(url)} is not an http:// or https:// URL",
+                    hint="the asset library downloads media from public URLs",
                 )
+            # http:// too: whether it can fetch a URL is the library's call (the simulator's
+            # own result URLs are http://, on loopback)
             kind = kind_for(url, kind)
             name = name or _url_name(url)
             keys.append(self.cache.url_key(url))
@@ -185,7 +188,7 @@ class AssetService:
             if earlier is not None:
                 return earlier
         group_id = self.group_id(group)
-        self.notify(f"adding {_short(url)} to the asset library")
+        self.notify(f"adding {redact_url(url)} to the asset library")
         with self._explained("CreateAsset"):
             created = self.library.create_asset(group_id, url, ASSET_TYPES[kind], name)
         asset = Asset(
@@ -333,8 +336,3 @@ class AssetService:
 def _url_name(url: str) -> str | None:
     name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
     return name[:100] or None
-
-
-def _short(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"

@@ -1,17 +1,27 @@
-"""Downloads that survive: stream to `NAME.part`, resume after a cut, rename when complete.
+"""Downloads that survive and never splice: stream to `NAME.part`, resume after a cut, rename
+when complete.
 
-- `NAME.part` holds the bytes so far and `NAME.part.json` the validator (ETag / Last-Modified),
-  the expected length and what is being downloaded, so even another process resumes safely
-  with `Range` + `If-Range`; a server that ignores Range (200) restarts the file cleanly.
-- The length is checked against Content-Length / Content-Range; the SHA-256 is computed as
-  the bytes arrive and reported with the result.
+- `NAME.part.json` (the sidecar) says what the `.part` holds: which download (`identity`),
+  which resource (its ETag / Last-Modified and length) and which file: the `.part`'s inode,
+  size and mtime and the SHA-256 of those bytes, checkpointed every few MiB and whenever an
+  attempt ends. A resume (`Range` + `If-Range`) starts only from bytes the sidecar vouches
+  for; anything else (another file put in its place, bytes rewritten, a sidecar from another
+  download) starts from zero.
+- An answer is spliced onto the `.part` only when it is a 206 of the same resource (same
+  validator, same length) starting exactly where the `.part` ends; otherwise the download
+  starts over. A server that ignores Range (200) restarts the file cleanly.
+- The length is checked against Content-Length / Content-Range before the rename; a body of
+  unknown length is cut off at `max_bytes` (4 GiB).
+- The SHA-256 is computed as the bytes arrive; one fsync before the atomic rename, so a
+  `.part` is never mistaken for a result.
 - A pre-signed URL that expired (401/403) is replaced by asking the provider again.
-- Free disk space is checked before writing; the result appears only by an atomic rename, so a
-  `.part` file is never mistaken for a result.
+- Free disk space is checked before writing; a failed write names the file (exit 7: running
+  the same command again resumes).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -19,14 +29,15 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO, Literal
 
 import httpx
 
 from seedance.domain.errors import (
     APIError,
-    ExitStatus,
+    BadResponseError,
+    LocalError,
     NetworkError,
-    SeedanceError,
     Suggestion,
     UsageError,
 )
@@ -36,24 +47,41 @@ from seedance.providers.http import HttpClient
 from seedance.services import crashpoints
 
 CHUNK = 1024 * 1024
+CHECKPOINT = 1024 * 1024  # bytes between two updates of the sidecar
 MAX_ATTEMPTS = 6
 MAX_REFRESHES = 2
 SPACE_MARGIN = 16 * 1024 * 1024
+MAX_UNKNOWN_LENGTH = 4 * 1024**3  # a body that does not say its length is cut off here
 
 SourceFn = Callable[[bool], DownloadSource]  # called with True when the last URL expired
 ProgressFn = Callable[[int, int | None], None]
+Outcome = Literal["done", "again", "expired"]
 
 
 @dataclass
 class PartInfo:
+    """The sidecar: the download, the resource and the `.part` file it belongs to."""
+
     identity: str
     etag: str | None = None
     last_modified: str | None = None
     total: int | None = None
+    # the .part as last checkpointed: `size` bytes whose SHA-256 is `sha256`
+    size: int = 0
+    inode: int | None = None
+    mtime_ns: int | None = None
+    sha256: str | None = None
 
     @property
     def validator(self) -> str | None:
         return self.etag or self.last_modified
+
+    def same_resource(self, response: httpx.Response) -> bool:
+        """Whether an answer is of the resource the `.part` holds bytes of."""
+        if self.etag:
+            return bool(response.headers.get("etag") == self.etag)
+        found = response.headers.get("last-modified")
+        return bool(self.last_modified and found == self.last_modified)
 
 
 def part_paths(dest: Path) -> tuple[Path, Path]:
@@ -84,24 +112,21 @@ def download(
     identity: str,
     on_progress: ProgressFn | None = None,
     before_rename: Callable[[DownloadResult], object] | None = None,
+    max_bytes: int | None = None,
 ) -> DownloadResult:
     """Fetch `source` into `dest`, resuming any `.part` left for the same `identity`.
 
     `before_rename` hears of the complete file (its SHA-256) before it takes its final name:
-    what is then found at `dest` can be told apart from a stranger's file.
+    what is then found at `dest` can be told apart from a stranger's file. `max_bytes` caps
+    a body that does not declare its length (default 4 GiB).
     """
-    part, meta_path = part_paths(dest)
-    info = _read_info(meta_path, identity)
-    if part.exists() and info is None:
-        part.unlink()  # a leftover from something else: never resume a stranger's bytes
-    info = info or PartInfo(identity)
+    job = _Download(http, dest, identity, on_progress, max_bytes or MAX_UNKNOWN_LENGTH)
     src = source(False)
-    digest = StreamingDigest()
     refreshes = attempts = 0
     while True:
         attempts += 1
         try:
-            outcome = _attempt(http, src, part, meta_path, info, digest, on_progress)
+            outcome = job.attempt(src)
         except (httpx.HTTPError, NetworkError) as exc:
             if attempts >= MAX_ATTEMPTS:
                 raise NetworkError(
@@ -128,86 +153,203 @@ def download(
                 f"the download of {dest.name} was cut off {attempts} times",
                 hint="run the same command again: it resumes where it stopped",
             )
-    crashpoints.reached("download-complete")
-    size = part.stat().st_size
-    digest.cover(part, size)  # a part finished by an earlier process is hashed from disk
-    result = DownloadResult(path=str(dest), bytes=size, sha256=digest.hexdigest())
-    if before_rename is not None:
-        before_rename(result)
-    os.replace(part, dest)
-    meta_path.unlink(missing_ok=True)
-    crashpoints.reached("download-renamed")
-    return result
+    return job.finish(before_rename)
 
 
-def _attempt(
-    http: HttpClient,
-    src: DownloadSource,
-    part: Path,
-    meta_path: Path,
-    info: PartInfo,
-    digest: StreamingDigest,
-    on_progress: ProgressFn | None,
-) -> str:
-    """One request; returns "done", "again" (cut short) or "expired"."""
-    offset = part.stat().st_size if part.exists() else 0
-    headers = {"Accept-Encoding": "identity"}
-    if offset and info.validator:
-        headers["Range"] = f"bytes={offset}-"
-        headers["If-Range"] = info.validator
-    elif offset:
-        part.unlink()
-        offset = 0
-    with http.stream(
-        "GET", src.url, headers=headers, authenticate=src.authenticated, follow_redirects=True
-    ) as response:
-        status = response.status_code
-        if status in (401, 403) and not src.authenticated:
-            return "expired"
-        if status == 416:
-            if info.total is not None and offset == info.total:
-                return "done"
-            part.unlink(missing_ok=True)
-            return "again"
-        if status == 429 or status >= 500:
-            return "again"  # the HTTP layer's retries ran out; this loop backs off and resumes
-        if status >= 400:
-            raise APIError(
-                f"the download answered HTTP {status}",
-                status_code=status,
-                code="download_failed",
-                hint="results are kept about 24 hours; check the task with",
-                suggestion=Suggestion.of("status", "ID"),
-            )
-        if status == 206 and _range_start(response) == offset:
-            mode, total = "ab", _range_total(response)
-        else:  # 200, or a range we did not ask for: start over
-            mode, offset, total = "wb", 0, _content_length(response)
-        info.total = total
-        info.etag = response.headers.get("etag")
-        info.last_modified = response.headers.get("last-modified")
-        _write_info(meta_path, info)
-        _check_space(part, (total or 0) - offset)
+class _Download:
+    """One destination's `.part`, its sidecar and the running SHA-256 of its bytes."""
+
+    def __init__(
+        self,
+        http: HttpClient,
+        dest: Path,
+        identity: str,
+        on_progress: ProgressFn | None,
+        max_bytes: int,
+    ) -> None:
+        self.http = http
+        self.dest = dest
+        self.part, self.meta = part_paths(dest)
+        self.on_progress = on_progress
+        self.max_bytes = max_bytes
+        self.digest = StreamingDigest()
+        self.info = _read_info(self.meta, identity) or PartInfo(identity)
+
+    # -- what the .part holds ----------------------------------------------------------------
+
+    def restart(self) -> None:
+        """Forget the `.part`: the next attempt starts from zero."""
+        self.part.unlink(missing_ok=True)
+        self.meta.unlink(missing_ok=True)
+        self.info = PartInfo(self.info.identity)
+        self.digest.reset()
+
+    def trusted_offset(self) -> int:
+        """How many bytes of the `.part` belong to this download: those the sidecar vouches
+        for (same file, same bytes), else none (and the `.part` is removed)."""
+        info = self.info
+        try:
+            found = self.part.stat()
+        except FileNotFoundError:
+            self.restart()
+            return 0
+        ours = info.inode == found.st_ino and found.st_size >= info.size
+        if info.validator and info.size and ours:
+            if found.st_size != info.size or found.st_mtime_ns != info.mtime_ns:
+                # written past the last checkpoint (killed mid-write) or touched since:
+                # keep only what was vouched for, and read it again
+                os.truncate(self.part, info.size)
+                self.digest.reset()
+            self.digest.cover(self.part, info.size)  # read from disk in a new process
+            if self.digest.hexdigest() == info.sha256:
+                return info.size
+        self.restart()
+        return 0
+
+    def checkpoint(self, fh: IO[bytes], sidecar: _Sidecar) -> None:
+        """Record what the `.part` holds now (after a flush; no fsync: a power cut is caught
+        by the SHA-256 when resuming)."""
+        fh.flush()
+        found = os.fstat(fh.fileno())
+        if found.st_size != self.digest.count:
+            return  # someone else wrote to it: the next resume will not trust it
+        info = self.info
+        info.size, info.inode, info.mtime_ns = found.st_size, found.st_ino, found.st_mtime_ns
+        info.sha256 = self.digest.hexdigest()
+        sidecar.write(info)
+
+    # -- one request -------------------------------------------------------------------------
+
+    def attempt(self, src: DownloadSource) -> Outcome:
+        """One request; "done", "again" (cut short, or started over) or "expired"."""
+        offset = self.trusted_offset()
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+            headers["If-Range"] = self.info.validator or ""
+        with self.http.stream(
+            "GET", src.url, headers=headers, authenticate=src.authenticated, follow_redirects=True
+        ) as response:
+            status = response.status_code
+            if status in (401, 403) and not src.authenticated:
+                return "expired"
+            if status == 416:
+                if offset and self.info.total == offset == _range_total(response, offset):
+                    return "done"
+                self.restart()
+                return "again"
+            if status == 429 or status >= 500:
+                return "again"  # the HTTP layer's retries ran out; the loop backs off, resumes
+            if status not in (200, 206):
+                raise APIError(
+                    f"the download answered HTTP {status}",
+                    status_code=status,
+                    code="download_failed",
+                    hint="results are kept about 24 hours; check the task with",
+                    suggestion=Suggestion.of("status", "ID"),
+                )
+            total = _range_total(response, None) if status == 206 else _content_length(response)
+            if status == 206 and offset:
+                if not (
+                    _range_start(response) == offset
+                    and self.info.same_resource(response)
+                    and total == self.info.total
+                ):
+                    self.restart()  # another resource, or other bytes of it: never splice
+                    return "again"
+                mode = "ab"
+            else:  # the resource from its first byte (200: whether or not we asked for a range)
+                if status == 206 and _range_start(response) != 0:
+                    return "again"
+                if offset:
+                    self.restart()
+                mode, offset = "wb", 0
+                self.info.etag = response.headers.get("etag")
+                self.info.last_modified = response.headers.get("last-modified")
+            self.info.total = total
+            _check_space(self.part, (total or 0) - offset)
+            received = self.receive(response, mode, offset, total)
+        if total is not None and received != total:
+            return "again"  # cut short (resumed from the checkpoint) or too long (restarted)
+        return "done"
+
+    def receive(self, response: httpx.Response, mode: str, offset: int, total: int | None) -> int:
+        """Stream the body onto the `.part`; returns the bytes the `.part` holds."""
+        limit = total if total is not None else self.max_bytes
         received = offset
-        digest.cover(part, offset)
-        with open(part, mode) as fh:
-            try:
-                for chunk in response.iter_raw():  # as received: a cut loses nothing buffered
-                    fh.write(chunk)
-                    digest.update(chunk)
-                    received += len(chunk)
-                    if on_progress is not None:
-                        on_progress(received, total)
-                    crashpoints.reached("download-partial", fh.flush)
-            finally:
-                fh.flush()
-                os.fsync(fh.fileno())  # on disk before anything may rename it
-    if total is not None and received < total:
-        return "again"
-    if total is not None and received > total:
-        part.unlink()
-        return "again"
-    return "done"
+        self.digest.cover(self.part, offset)
+        next_checkpoint = offset + CHECKPOINT
+        try:
+            with open(self.part, mode) as fh, _Sidecar(self.meta) as sidecar:
+                self.checkpoint(fh, sidecar)
+                try:
+                    for chunk in response.iter_raw():  # as received: a cut loses nothing
+                        received += len(chunk)
+                        if received > limit:
+                            break
+                        fh.write(chunk)
+                        self.digest.update(chunk)
+                        if self.on_progress is not None:
+                            self.on_progress(received, total)
+                        if received >= next_checkpoint:
+                            self.checkpoint(fh, sidecar)
+                            next_checkpoint = received + CHECKPOINT
+                        elif self.info.size > offset:  # some vouched for, some past it
+                            crashpoints.reached("download-partial", fh.flush)
+                finally:
+                    fh.flush()
+                    os.fsync(fh.fileno())  # on disk before anything may rename it
+                    self.checkpoint(fh, sidecar)
+        except OSError as exc:
+            raise _write_error(exc, self.part) from None
+        if received > limit:
+            self.restart()
+            if total is None:
+                raise BadResponseError(
+                    f"stopped saving {self.part}: the server sent more than "
+                    f"{limit / 2**20:,.0f} MiB without saying how long the file is",
+                    code="download_too_large",
+                    hint="the partial file was removed; run the same command again later",
+                )
+        return received
+
+    # -- the end -----------------------------------------------------------------------------
+
+    def finish(self, before_rename: Callable[[DownloadResult], object] | None) -> DownloadResult:
+        crashpoints.reached("download-complete")
+        size = self.part.stat().st_size
+        if self.info.total is not None and size != self.info.total:  # never renamed short
+            self.restart()
+            raise NetworkError(
+                f"the download of {self.dest.name} ended at {size:,} of {self.info.total:,} bytes",
+                hint="run the same command again: it starts over",
+            )
+        self.digest.cover(self.part, size)  # a part finished by an earlier process
+        result = DownloadResult(path=str(self.dest), bytes=size, sha256=self.digest.hexdigest())
+        if before_rename is not None:
+            before_rename(result)
+        try:
+            os.replace(self.part, self.dest)
+        except OSError as exc:
+            raise _write_error(exc, self.dest) from None
+        self.meta.unlink(missing_ok=True)
+        crashpoints.reached("download-renamed")
+        return result
+
+
+def _write_error(exc: OSError, path: Path) -> LocalError:
+    """A file the download could not write, named, with what to do (not a config problem)."""
+    where = exc.filename or path
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return LocalError(
+            f"the disk is full: could not write {where}",
+            code="disk_full",
+            hint="free some space and run the same command again; the task keeps its result",
+        )
+    return LocalError(
+        f"could not write {where}: {exc.strerror or exc}",
+        hint="fix that and run the same command again; the task keeps its result",
+    )
 
 
 def _range_start(response: httpx.Response) -> int | None:
@@ -218,9 +360,10 @@ def _range_start(response: httpx.Response) -> int | None:
         return None
 
 
-def _range_total(response: httpx.Response) -> int | None:
+def _range_total(response: httpx.Response, default: int | None) -> int | None:
+    """The complete length a Content-Range states (`bytes 0-9/200`, `bytes */200`)."""
     total = response.headers.get("content-range", "").rpartition("/")[2]
-    return int(total) if total.isdigit() else None
+    return int(total) if total.isdigit() else default
 
 
 def _content_length(response: httpx.Response) -> int | None:
@@ -233,12 +376,11 @@ def _check_space(part: Path, needed: int) -> None:
         return
     free = shutil.disk_usage(part.parent).free
     if free < needed + SPACE_MARGIN:
-        raise SeedanceError(
+        raise LocalError(
             f"not enough free space in {part.parent}: {needed / 2**20:,.0f} MiB needed, "
             f"{free / 2**20:,.0f} MiB free",
             code="disk_full",
             hint="free some space and run the same command again; the task keeps its result",
-            exit_status=ExitStatus.USAGE,
         )
 
 
@@ -246,6 +388,9 @@ class StreamingDigest:
     """The SHA-256 of a file as it is written (no second pass over the file at the end)."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
         self._sha = hashlib.sha256()
         self.count = 0
 
@@ -253,7 +398,7 @@ class StreamingDigest:
         """Make the digest cover exactly the first `size` bytes of `path`."""
         if self.count == size:
             return
-        self._sha, self.count = hashlib.sha256(), 0
+        self.reset()
         if size == 0:
             return
         with open(path, "rb") as fh:
@@ -277,7 +422,24 @@ def _read_info(meta_path: Path, identity: str) -> PartInfo | None:
     return info if info.identity == identity else None
 
 
-def _write_info(meta_path: Path, info: PartInfo) -> None:
-    tmp = meta_path.with_name(meta_path.name + ".tmp")
-    tmp.write_text(json.dumps(asdict(info)), "utf-8")
-    os.replace(tmp, meta_path)
+class _Sidecar:
+    """The sidecar file, rewritten in place: a few microseconds, where a new file and a rename
+    cost up to a millisecond. A record torn by a power cut is not JSON: the download restarts."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)
+        self.length = os.fstat(self.fd).st_size
+
+    def __enter__(self) -> _Sidecar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+
+    def write(self, info: PartInfo) -> None:
+        record = json.dumps(asdict(info)).encode()
+        record += b" " * (-len(record) % 512)  # one length for every record, as a rule
+        os.pwrite(self.fd, record, 0)
+        if len(record) != self.length:
+            os.ftruncate(self.fd, len(record))
+            self.length = len(record)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seedance.domain.errors import ConfigError
+from seedance.domain.redact import program_of
 from seedance.services.asset_cache import file_sha256
 
 if TYPE_CHECKING:
@@ -42,8 +43,15 @@ def publish(
             env=upload_environment(path, environ),
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ConfigError(f"upload_cmd `{command}` could not run: {exc}") from None
+    except subprocess.TimeoutExpired:
+        raise ConfigError(
+            f"upload_cmd `{program_of(command)} …` did not finish in {UPLOAD_CMD_TIMEOUT:.0f} s"
+        ) from None
+    except OSError as exc:  # the program only: its arguments may hold a secret
+        raise ConfigError(
+            f"upload_cmd `{program_of(command)} …` could not run: "
+            f"{exc.strerror or type(exc).__name__}"
+        ) from None
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or [""])[-1]
         raise ConfigError(
@@ -78,8 +86,8 @@ def upload_argv(command: str, path: Path) -> list[str]:
     (`upload_environment`)."""
     try:
         words = shlex.split(command)
-    except ValueError as exc:
-        raise ConfigError(f"upload_cmd `{command}` cannot be parsed: {exc}") from None
+    except ValueError:
+        raise ConfigError("upload_cmd cannot be split into words (an unclosed quote?)") from None
     if not words:
         raise ConfigError("upload_cmd is empty")
     for script in _shell_scripts(words):
