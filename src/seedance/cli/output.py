@@ -122,7 +122,7 @@ class Output:
         """One line on stderr; with --json, the error document on stdout."""
         from seedance.cli.wording import describe
 
-        text = describe(exc, self.env.active_profile)
+        text = describe(exc, self.env.active_profile, self.env.argv)
         if self.env.json:
             document = exc.to_json()
             document["error"]["message"] = text
