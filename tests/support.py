@@ -208,3 +208,66 @@ def expect_ark_create(
 
     httpx_mock.add_callback(answer, method="POST", url=url, match_headers=headers)
     return nonces
+
+
+class Running:
+    """The real `seedance` started in the background, its stderr read line by line, so a test
+    can hold it at a step (`hold_at`: services/crashpoints.py), run another process meanwhile,
+    then let it go on. Every wait is bounded; nothing sleeps."""
+
+    def __init__(self, world: World, *args: str, hold_at: str | None = None) -> None:
+        import queue
+        import subprocess
+        import sys
+        import threading
+
+        environ = {**world.environ, "SEEDANCE_CLOCK": "fake", "NO_COLOR": "1"}
+        if hold_at:
+            environ["SEEDANCE_HOLD_AT"] = hold_at
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "seedance", *args],
+            cwd=world.root,
+            env=environ,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.seen: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.seen.append(line)
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def until(self, text: str, timeout: float = 60) -> bool:
+        """Read stderr until a line holds `text` (True) or the process ends (False)."""
+        while True:
+            line = self._lines.get(timeout=timeout)
+            if line is None:
+                self._lines.put(None)
+                return False
+            if text in line:
+                return True
+
+    def release(self) -> None:
+        """Let a held process go on."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write("go\n")
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    def finish(self, timeout: float = 60) -> Outcome:
+        self.release()
+        assert self.proc.stdout is not None
+        code = self.proc.wait(timeout=timeout)  # what it prints on stdout is small: no stall
+        out = self.proc.stdout.read()
+        self._reader.join(timeout=timeout)
+        return Outcome(code, out, "".join(self.seen))

@@ -62,7 +62,7 @@ def wait(
             f"{dest} is not a directory", hint="with several tasks, -o names a directory"
         )
     if dest is not None and not dest.is_dir():
-        dest = video_destination(env, output or "")
+        dest = video_destination(env, output or "", check=False)  # generate checks it
     if timeout is not None and not (0 < timeout < float("inf")):  # also refuses nan
         raise UsageError("--timeout must be a positive number of seconds")
     watches = wait_many(env, client, ids, timeout=timeout, output=dest)

@@ -44,7 +44,7 @@ from seedance.services.prepare import Prepared, redact_body
 if TYPE_CHECKING:
     from seedance.services.client import Client
 
-MAX_SENDS = 3  # creates sent for one request when each provably never arrived
+MAX_SENDS = 5  # creates sent for one request when each provably never arrived
 
 
 class Step(StrEnum):
@@ -98,9 +98,25 @@ class Run:
     on_update: Listener | None
     on_progress: Progress | None
     stop: threading.Event | None
+    task_id: str | None = None  # once a task exists
 
     def step(self, step: Step, detail: str = "") -> None:
         self.on_step(step, detail)
+
+    def interrupted(self) -> InterruptedByUser:
+        """Stopped between steps: what runs on the server, and how to go on."""
+        if self.task_id is None:
+            return InterruptedByUser(
+                "stopped before any task was made", suggestion=Suggestion.again()
+            )
+        return InterruptedByUser(
+            f"stopped; task {self.task_id} keeps running on the server",
+            hint="resume with",
+            suggestion=[
+                Suggestion.again(),
+                Suggestion.of("wait", self.task_id, output=str(self.output)),
+            ],
+        )
 
     def left(self) -> float | None:
         if self.deadline is None:
@@ -154,10 +170,14 @@ def generate(
             suggestion=Suggestion.again(),
         ) from None
     with holding(lock):
-        if prepared is None:
-            assert task_id is not None
-            return _for_task(run, task_id)
-        return _for_request(run, prepared)
+        try:
+            if prepared is None:
+                assert task_id is not None
+                run.task_id = task_id
+                return _for_task(run, task_id)
+            return _for_request(run, prepared)
+        except KeyboardInterrupt:  # the steps that know more say it themselves
+            raise run.interrupted() from None
 
 
 # -- a request -------------------------------------------------------------------------------
@@ -174,6 +194,7 @@ def _for_request(run: Run, prepared: Prepared) -> Generated:
     _check_destinations(run)
     task_id = None if run.new else _resume(run, prepared)
     if task_id is not None:
+        run.task_id = task_id
         run.step(Step.RESUMING, task_id)
         origin = Origin.RESUMED
     else:
@@ -285,6 +306,8 @@ def _send_once(
                 journal.rejected(row, f"never reached the server ({exc.message})", clock.time())
                 return None, exc
             journal.adopt(row, found.id, clock.time())
+            if run is not None:
+                run.task_id = found.id
             _told(run, Step.FOUND, found.id)
             return found, None
         except KeyboardInterrupt:
@@ -297,6 +320,8 @@ def _send_once(
         except SeedanceError as exc:
             journal.rejected(row, str(exc), clock.time())
             raise
+        if run is not None:
+            run.task_id = task.id
         crashpoints.reached("create-sent")
         journal.created(row, task.id, clock.time())
         crashpoints.reached("create-created")

@@ -36,7 +36,7 @@ from seedance.domain.models import Task
 from seedance.domain.validation import EXPIRES_RANGE
 from seedance.providers.base import Provider
 from seedance.services.journal import Entry, Journal, NoncePicker
-from seedance.services.polling import Stopped, Waiter
+from seedance.services.polling import TRANSIENT, Stopped, Waiter
 
 DEFAULT_EXPIRES = 172800  # the API's default queue expiry (docs/sources/ark.txt)
 MAX_SHIFT = 1800  # the farthest a nonce strays from the value it stands for, in seconds
@@ -47,14 +47,15 @@ SETTLE = 2.0  # after a lost answer, before the first look
 LOOK_EVERY = 10.0  # between looks; also the least time between the two looks that show nothing
 LOOK_SPAN = 30.0  # how long candidates are looked at before seedance stops or watches them
 MAX_ROUNDS = 6  # rounds of watching candidates to their end (new ones may keep appearing)
+MAX_FAILED_LOOKS = 5  # looks in a row that failed with a trouble that may pass
 
 Step = Callable[[str], None]  # told what is going on, in plain words
 
 
 def nonce_picker(requested: int | None, rng: random.Random | None = None) -> NoncePicker:
     """A chooser of a nonce standing for `requested` (the user's queue expiry, or the
-    default): a value near it, in range, never a round minute (which people choose), and not
-    one of `taken`."""
+    default): a value near it (within 30 minutes, and 5 % of it), in range, never the value
+    itself nor a round minute (which people choose), and not one of `taken`."""
     rng = rng or random.SystemRandom()
     low, high = EXPIRES_RANGE
 
@@ -63,7 +64,7 @@ def nonce_picker(requested: int | None, rng: random.Random | None = None) -> Non
         shift = min(MAX_SHIFT, max(60, base // 20))
         while True:
             first, last = max(low, base - shift), min(high, base + shift)
-            free = [v for v in range(first, last + 1) if v % 60 and v not in taken]
+            free = [v for v in range(first, last + 1) if v % 60 and v != base and v not in taken]
             if free:
                 return rng.choice(free)
             if first == low and last == high:  # every value taken: reuse the least harmful
@@ -134,9 +135,19 @@ class LostCreate:
         if just_lost:
             self._sleep(SETTLE)
         empty_since: float | None = None
+        failed = 0
         for _round in range(MAX_ROUNDS):
             while True:
-                ours, undetermined = self.look()
+                try:
+                    ours, undetermined = self.look()
+                except TRANSIENT as exc:  # the server's trouble may pass: look again later
+                    failed += 1
+                    if failed > MAX_FAILED_LOOKS:
+                        raise self.cannot_look(exc) from None
+                    empty_since = None  # a look that failed saw nothing
+                    self._sleep(LOOK_EVERY)
+                    continue
+                failed = 0
                 if ours is not None:
                     return ours
                 now = self.clock.monotonic()
@@ -186,6 +197,8 @@ class LostCreate:
                 stamps = [t.created_at.timestamp() for t in result.items if t.created_at]
                 if len(result.items) < PAGE_SIZE or min(stamps, default=0) < since:
                     break
+        except TRANSIENT:
+            raise
         except SeedanceError as exc:
             raise self.cannot_look(exc) from None
         return None, undetermined
