@@ -1,11 +1,10 @@
 """seedance: make AI videos with ByteDance Seedance from the command line and from Python.
 
-    from seedance import Client, GenerationParams, TaskFailedError
+    from seedance import Client, GenerationParams
 
     with Client.from_profile("demo") as client:
-        prepared = client.prepare(GenerationParams(prompt="a paper boat at dawn"))
-        task = client.wait_one(client.create(prepared).id)
-        client.download(task, Path("boat.mp4"))
+        made = client.generate(GenerationParams(prompt="a paper boat at dawn"), output="boat.mp4")
+        print(made.task.id, made.video.path, made.video.sha256)
 
 The names below are the public API. The package import is deliberately light (the command
 line's start-up depends on it): each name is loaded on first use.
@@ -64,6 +63,7 @@ if TYPE_CHECKING:
     )
     from seedance.domain.profiles import Profile
     from seedance.services.client import Client
+    from seedance.services.generate import Generated
     from seedance.services.prepare import Prepared
 
 __all__ = [
@@ -81,6 +81,7 @@ __all__ = [
     "DownloadResult",
     "Estimate",
     "ExitStatus",
+    "Generated",
     "GenerationParams",
     "InterruptedByUser",
     "JournalDamagedError",
@@ -130,6 +131,7 @@ _HOMES: dict[str, str] = {
     "Estimate": "seedance.domain.catalogue",
     "ExitStatus": "seedance.domain.errors",
     "GenerationParams": "seedance.domain.models",
+    "Generated": "seedance.services.generate",
     "InterruptedByUser": "seedance.domain.errors",
     "JournalDamagedError": "seedance.domain.errors",
     "LocalError": "seedance.domain.errors",

@@ -84,8 +84,8 @@ def test_nonces_of_open_creates_are_kept_apart(tmp_path: Path):
         seen.append(set(taken))
         return 172000 + len(seen)
 
-    rows = [
-        journal.begin(
+    def sent(at: float) -> int:
+        return journal.begin(
             profile="p",
             dialect="ark",
             base_url="https://x",
@@ -96,26 +96,13 @@ def test_nonces_of_open_creates_are_kept_apart(tmp_path: Path):
             duration=None,
             prompt=None,
             output_path=None,
-            at=1000.0 + n,
+            at=at,
             nonce=pick,
         )
-        for n in range(3)
-    ]
+
+    rows = [sent(1000.0 + n) for n in range(3)]
     journal.created(rows[0], "cgt-known", 1001.0)  # its task is known: its nonce is free again
-    journal.begin(
-        profile="p",
-        dialect="ark",
-        base_url="https://x",
-        body=BODY,
-        request_hash="h",
-        model="m",
-        resolution=None,
-        duration=None,
-        prompt=None,
-        output_path=None,
-        at=1010.0,
-        nonce=pick,
-    )
+    sent(1010.0)
     assert seen == [set(), {172001}, {172001, 172002}, {172002, 172003}]
     assert [journal.entry(r).nonce for r in rows] == [172001, 172002, 172003]  # type: ignore[union-attr]
     assert journal.entry(rows[1]).state is JournalState.SENDING  # type: ignore[union-attr]

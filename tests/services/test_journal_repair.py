@@ -14,12 +14,12 @@ from seedance.services.locks import Locks
 BODY = {"model": "m", "content": [{"type": "text", "text": "a boat"}]}
 
 
-def begin(journal: Journal, n: int) -> int:
+def begin(journal: Journal, n: int, pad: str = "") -> int:
     return journal.begin(
         profile="p",
         dialect="ark",
         base_url="https://x",
-        body=BODY,
+        body={**BODY, "pad": pad} if pad else BODY,
         request_hash=f"{n:064x}",
         model="m",
         resolution=None,
@@ -70,20 +70,7 @@ def test_check_tells_in_flight_from_interrupted_and_unsaved(tmp_path: Path):
 def test_repair_keeps_the_damaged_file_and_rebuilds_every_readable_row(tmp_path: Path):
     journal = Journal(tmp_path)
     for n in range(1, 201):
-        row = journal.begin(
-            profile="p",
-            dialect="ark",
-            base_url="https://x",
-            body={**BODY, "pad": "x" * 500},
-            request_hash=f"{n:064x}",
-            model="m",
-            resolution=None,
-            duration=None,
-            prompt=f"shot {n}",
-            output_path=f"/films/{n}.mp4",
-            at=1000.0 + n,
-        )
-        journal.created(row, f"cgt-{n}", 1010.0)
+        journal.created(begin(journal, n, pad="x" * 500), f"cgt-{n}", 1010.0)
     journal.close()
     path = tmp_path / JOURNAL_FILE
     data = bytearray(path.read_bytes())

@@ -250,31 +250,23 @@ def recover(
         mine = next((e for e in made if e.output_path == str(clip.resolve())), None)
         manifest.ensure(shot_id, shot.index, shot.parent)
         frame = directory / f"{shot.stem}.last.png"
+        found: dict[str, object]
         if saved is not None:
-            manifest.recovered(
-                shot_id,
-                now,
-                state=ShotState.DONE,
-                task_id=saved.task_id,
-                request_hash=shot_plan.definition_hash,
-                model=saved.model,
-                clip=clip.name,
-                sha256=saved.sha256,
-                bytes=clip.stat().st_size,
-                frame=frame.name if frame.is_file() else None,
-                tokens=saved.tokens,
-            )
+            found = {
+                "state": ShotState.DONE,
+                "task_id": saved.task_id,
+                "model": saved.model,
+                "clip": clip.name,
+                "sha256": saved.sha256,
+                "bytes": clip.stat().st_size,
+                "frame": frame.name if frame.is_file() else None,
+                "tokens": saved.tokens,
+            }
         elif mine is not None:
-            manifest.recovered(
-                shot_id,
-                now,
-                state=ShotState.SUBMITTED,
-                task_id=mine.task_id,
-                request_hash=shot_plan.definition_hash,
-                model=mine.model,
-            )
+            found = {"state": ShotState.SUBMITTED, "task_id": mine.task_id, "model": mine.model}
         else:
             continue
+        manifest.recovered(shot_id, now, request_hash=shot_plan.definition_hash, **found)
         rebuilt.append(shot_id)
     return rebuilt
 
