@@ -176,7 +176,7 @@ def _generate(
     if env.json:
         out.json(document)
     else:
-        out.data(video.path)
+        out.data(video.path if dest.is_dir() else str(dest))  # the path as the user gave it
 
 
 def _read_prompt(env: Environment, prompt: str | None, prompt_file: str | None) -> str | None:
