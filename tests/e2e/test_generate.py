@@ -147,3 +147,18 @@ def test_the_simulator_echoes_per_state_what_the_real_api_does(run, sim, world):
     done = task_json(sim, ok)
     assert {"seed", "resolution", "ratio", "duration", "content", "usage"} <= set(done)
     assert done["execution_expires_after"] == ok.params["execution_expires_after"] != 172800
+
+
+def test_a_saved_file_that_is_not_what_was_downloaded_is_a_local_error(tmp_path):
+    import pytest
+
+    from seedance.domain.errors import ExitStatus, LocalError
+    from seedance.domain.models import DownloadResult
+    from seedance.services.client import verify
+
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"the bytes that arrived")
+    verify(DownloadResult(path=str(video), bytes=22, sha256=sha(video)))
+    with pytest.raises(LocalError) as caught:
+        verify(DownloadResult(path=str(video), bytes=22, sha256="0" * 64))
+    assert caught.value.exit_status is ExitStatus.LOCAL

@@ -107,7 +107,7 @@ class Run:
         """Stopped between steps: what runs on the server, and how to go on."""
         if self.task_id is None:
             return InterruptedByUser(
-                "stopped before any task was made", suggestion=Suggestion.again()
+                "stopped; this command made no task", suggestion=Suggestion.again()
             )
         return InterruptedByUser(
             f"stopped; task {self.task_id} keeps running on the server",

@@ -144,8 +144,7 @@ class LostCreate:
                     failed += 1
                     if failed > MAX_FAILED_LOOKS:
                         raise self.cannot_look(exc) from None
-                    empty_since = None  # a look that failed saw nothing
-                    self._sleep(LOOK_EVERY)
+                    self._sleep(LOOK_EVERY)  # it neither shows nor rules out a task
                     continue
                 failed = 0
                 if ours is not None:
@@ -169,7 +168,8 @@ class LostCreate:
             if ended and all(verdict(t, self.entry) is Verdict.UNDETERMINED for t in ended):
                 raise self.cannot_tell(ended)  # they ended and still say nothing
             start = self.clock.monotonic() - LOOK_SPAN  # look again, then stop or watch anew
-        raise self.cannot_tell(list(self.seen.values()))
+        left = [t for t in self.seen.values() if verdict(t, self.entry) is Verdict.UNDETERMINED]
+        raise self.cannot_tell(left)
 
     # -- looking -----------------------------------------------------------------------------
 
