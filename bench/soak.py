@@ -1,7 +1,7 @@
 """Soak: random kill -9 of `create -o` and `chain`, alone and in concurrent pairs, against the
 simulator on loopback; then the same command again until it ends. Not a CI test.
 
-    .venv/bin/python bench/soak.py [--trials 60] [--seed 1]
+    .venv/bin/python bench/soak.py [--trials 64] [--seed 14] [--write]
 
 Each trial has a fresh world (config, data dir) and a fresh simulator (instant tasks, 4 MiB
 synthetic videos; some creates answered 5xx before or after the task is made). It kills one
@@ -9,7 +9,8 @@ process at a random moment (a real timer) or at a random step (`SEEDANCE_CRASH_A
 same command again until it exits 0 (at most 6 times), then counts the creates the simulator
 accepted per video the trial meant to make, and verifies every file: its SHA-256 against the
 bytes served, against the journal (and chain.json), and that it is its own task's video.
-Prints the figures; exits 1 on any second create or bad file.
+Prints the figures (`--write`: also into bench/SOAK.md, which bench/run puts at the end of
+bench/RESULTS.md); exits 1 on any second create or bad file.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomli_w
+from harness import _quiet  # the servers' error report, minus the clients killed on purpose
 
 from seedance.cli.sim import profile_document
 from seedance.sim.app import FaultRule, SimConfig
@@ -72,6 +74,8 @@ class Trial:
     creates: int = 0  # creates the simulator accepted
     verified: int = 0  # files whose bytes, journal and task all check out
     runs: int = 0  # commands run, the killed ones included
+    fault: str = ""  # a create answered 5xx: "before" or "after" the task was made
+    refused: int = 0  # processes of a pair that found the other at work and said so
     problems: list[str] = field(default_factory=list)
 
 
@@ -126,11 +130,16 @@ def sha(path: Path) -> str:
 
 def run_trial(rng: random.Random, kind: str, root: Path) -> Trial:
     config = SimConfig(queue_seconds=0, run_seconds=0, video_bytes=VIDEO, seed=rng.randrange(1000))
-    with SimServer(config) as server:
+    server = SimServer(config)
+    for http_server in (server._api, server._store):
+        http_server.handle_error = _quiet(http_server.handle_error)  # type: ignore[method-assign]
+    with server:
         world = World(root, server.api_url)
+        fault = ""
         if rng.random() < 0.3:  # a create answered 5xx: before the task is made, or after
+            fault = rng.choice(["before", "after"])
             server.sim.inject(
-                FaultRule("POST", "/tasks$", 502, LOST, after_processing=rng.random() < 0.5)
+                FaultRule("POST", "/tasks$", 502, LOST, after_processing=fault == "after")
             )
         if kind.startswith("create"):
             args = ["create", "a paper boat", "-o", "boat.mp4"]
@@ -143,7 +152,7 @@ def run_trial(rng: random.Random, kind: str, root: Path) -> Trial:
         seam = rng.random() < 0.4
         step = rng.choice([s for s in STEPS if kind.startswith("chain") or s != "chain-submitted"])
         delay = rng.uniform(0.05, 1.2)
-        trial = Trial(kind, f"at {step}" if seam else f"after {delay:.2f}s", videos)
+        trial = Trial(kind, f"at {step}" if seam else f"after {delay:.2f}s", videos, fault=fault)
         procs = [world.start(args, crash_at=step if seam else None)]
         if pair:
             procs.append(world.start(args))
@@ -156,8 +165,9 @@ def run_trial(rng: random.Random, kind: str, root: Path) -> Trial:
                 trial.kill += " (had ended)"
         codes = [finish(p)[0] for p in procs]
         trial.runs = len(procs)
+        trial.refused = codes.count(2)  # the second chain of a pair, refused
         for code, proc in zip(codes, procs, strict=True):
-            if code not in (0, -9, 2):  # 2: the second chain of a pair, refused
+            if code not in (0, -9, 2):
                 trial.problems.append(f"exit {code}: {proc.args}")
         for _ in range(MAX_RUNS):
             code, err = finish(world.start(args))
@@ -203,8 +213,9 @@ def verify(trial: Trial, world: World, server: SimServer, kind: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=60)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--trials", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--write", action="store_true", help="also write bench/SOAK.md")
     options = parser.parse_args()
     rng = random.Random(options.seed)
     kinds = ["create", "create-pair", "chain", "chain-pair"]
@@ -216,35 +227,82 @@ def main() -> int:
             trial = run_trial(rng, kind, Path(tmp) / f"t{n:03d}")
             trials.append(trial)
             mark = "ok" if not trial.problems and trial.creates == trial.videos else "BAD"
+            fault = f"5xx {trial.fault}" if trial.fault else ""
             print(
-                f"{n:3d} {kind:<12} {trial.kill:<24} creates {trial.creates}/{trial.videos} "
-                f"verified {trial.verified}/{trial.videos} runs {trial.runs} {mark}",
+                f"{n:3d} {kind:<12} {trial.kill:<24} {fault:<10} creates {trial.creates}/"
+                f"{trial.videos} verified {trial.verified}/{trial.videos} runs {trial.runs} {mark}",
                 flush=True,
             )
             for problem in trial.problems:
                 print(f"      {problem}", flush=True)
+    rows = figures(trials, time.monotonic() - started)
+    print()
+    for name, value in rows:
+        print(f"{name}: {value}")
+    if options.write:
+        SOAK.write_text(render(rows, options))
+        print(f"wrote {SOAK.relative_to(SOAK.parent.parent)}")
+    bad = [t for t in trials if t.problems or t.creates != t.videos]
+    return 1 if bad else 0
+
+
+def figures(trials: list[Trial], seconds: float) -> list[tuple[str, str]]:
     videos = sum(t.videos for t in trials)
     creates = sum(t.creates for t in trials)
-    verified = sum(t.verified for t in trials)
     extra = sum(max(t.creates - t.videos, 0) for t in trials)
-    by_kind = Counter(t.kind for t in trials)
-    print()
-    print(f"trials: {len(trials)} ({', '.join(f'{k} {n}' for k, n in by_kind.items())})")
-    late = sum(1 for t in trials if t.kill.endswith("(had ended)"))
-    print(
-        f"kills: {sum(1 for t in trials if t.kill.startswith('at'))} at a step, "
-        f"{sum(1 for t in trials if t.kill.startswith('after'))} on a timer ({late} of them too "
-        "late: the process had ended)"
-    )
-    print(
-        f"videos meant: {videos}; creates accepted: {creates} "
-        f"({creates / videos:.3f} per video; {extra} extra)"
-    )
-    print(f"files verified: {verified}/{videos}")
-    print(f"commands run: {sum(t.runs for t in trials)}; time: {time.monotonic() - started:.0f}s")
+    kinds = Counter(t.kind for t in trials)
+    steps = Counter(t.kill[3:] for t in trials if t.kill.startswith("at "))
+    timed = [t for t in trials if t.kill.startswith("after")]
+    late = sum(1 for t in timed if t.kill.endswith("(had ended)"))
+    faults = Counter(t.fault for t in trials if t.fault)
     bad = [t for t in trials if t.problems or t.creates != t.videos]
-    print(f"trials with a problem: {len(bad)}")
-    return 1 if bad else 0
+    return [
+        ("trials", f"{len(trials)} ({', '.join(f'{k} {n}' for k, n in kinds.items())})"),
+        (
+            "kill -9 at a step",
+            f"{sum(steps.values())} ({', '.join(f'{k} {n}' for k, n in sorted(steps.items()))})",
+        ),
+        (
+            "kill -9 on a random timer (0.05-1.2 s)",
+            f"{len(timed)} ({late} too late: the process had ended)",
+        ),
+        (
+            "creates answered 5xx",
+            f"{faults['before']} before the task was made, {faults['after']} after",
+        ),
+        ("second chains of a pair refused (exit 2)", str(sum(t.refused for t in trials))),
+        ("videos meant", str(videos)),
+        ("creates accepted", f"{creates}: {creates / videos:.3f} per video, {extra} extra"),
+        ("files verified", f"{sum(t.verified for t in trials)}/{videos}"),
+        ("commands run", str(sum(t.runs for t in trials))),
+        ("trials with a problem", str(len(bad))),
+        ("time", f"{seconds:.0f} s"),
+    ]
+
+
+def render(rows: list[tuple[str, str]], options: argparse.Namespace) -> str:
+    lines = [
+        "## 6. Soak: kill -9 of `create -o` and `chain`",
+        "",
+        f"`bench/soak.py --trials {options.trials} --seed {options.seed}` (not part of "
+        "`bench/run`; it writes this section into bench/SOAK.md). Each trial: a fresh world and "
+        "simulator (instant tasks, 4 MiB videos, 30 % of trials with one create answered 502 "
+        "before or after the task is made); `create -o`, two at once, `chain` (3 shots, one "
+        "branch), or two chains at once; one process killed at a random step "
+        "(`SEEDANCE_CRASH_AT`) or on a random timer; then the same command again until it exits "
+        "0. Verified: every file's SHA-256 against the bytes served and the journal (and "
+        "chain.json), and that it is its own task's video. The processes run with "
+        "`SEEDANCE_CLOCK=fake`, so their waits (and the 10 s between two looks for a lost "
+        "create) take no real time.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        *(f"| {name} | {value} |" for name, value in rows),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+SOAK = Path(__file__).resolve().parent / "SOAK.md"
 
 
 if __name__ == "__main__":

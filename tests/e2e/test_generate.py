@@ -162,3 +162,23 @@ def test_a_saved_file_that_is_not_what_was_downloaded_is_a_local_error(tmp_path)
     with pytest.raises(LocalError) as caught:
         verify(DownloadResult(path=str(video), bytes=22, sha256="0" * 64))
     assert caught.value.exit_status is ExitStatus.LOCAL
+
+
+def test_a_create_that_finds_its_output_taken_waits_its_timeout_then_says_who(run, sim, world):
+    import os
+
+    from seedance.services.locks import Locks
+
+    other = Locks(world.data_dir).output((world.root / "boat.mp4").resolve())
+    assert other.try_acquire()  # another process, as far as the command can tell
+    try:
+        busy = run("create", "a boat", "-o", "boat.mp4", "--timeout", "5")
+    finally:
+        other.release()
+    assert busy.exit_code == 6, busy.stderr
+    assert f"waiting for another seedance run: process {os.getpid()}" in busy.stderr
+    assert f"another process (pid {os.getpid()}) is working on boat.mp4; nothing was sent" in (
+        busy.stderr
+    )
+    assert sim.requests == []
+    assert run("create", "a boat", "-o", "boat.mp4").exit_code == 0

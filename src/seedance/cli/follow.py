@@ -33,10 +33,6 @@ def check_free(dest: Path) -> None:
     check_destination(dest, force=False)
 
 
-def named(dest: Path, task: Task) -> Path:
-    return dest / f"{task.id}.mp4" if dest.is_dir() else dest
-
-
 def command_line(client: Client, action: str, *args: str, **options: Any) -> str:
     """A command to type next, on the client's profile."""
     from seedance.cli.wording import command_line as worded

@@ -312,11 +312,7 @@ def _send_once(
             return found, None
         except KeyboardInterrupt:
             journal.unknown(row, "interrupted while it was being sent", clock.time())
-            raise InterruptedByUser(
-                "stopped while the create was being sent: it may have reached the server",
-                hint="the same command finds its task (never sending it twice) when run again",
-                suggestion=Suggestion.again(),
-            ) from None
+            raise _interrupted_sending(output) from None
         except SeedanceError as exc:
             journal.rejected(row, str(exc), clock.time())
             raise
@@ -330,6 +326,23 @@ def _send_once(
     finally:
         for lock in lease:
             lock.release()
+
+
+def _interrupted_sending(output: str | None) -> InterruptedByUser:
+    """Stopped with the create on the wire: it may exist. With an output, the same command
+    finds it; a create without one is a new request each time, so the task list tells."""
+    stopped = "stopped while the create was being sent: it may have reached the server"
+    if output is None:
+        return InterruptedByUser(
+            stopped,
+            hint="it was not sent again; the server's task list (or the journal) shows it",
+            suggestion=[Suggestion.of("tasks.list"), Suggestion.of("tasks.list", local=True)],
+        )
+    return InterruptedByUser(
+        stopped,
+        hint="the same command finds its task (never sending it twice) when run again",
+        suggestion=Suggestion.again(),
+    )
 
 
 def _told(run: Run | None, step: Step, task_id: str) -> None:
