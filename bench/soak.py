@@ -281,9 +281,13 @@ def figures(trials: list[Trial], seconds: float) -> list[tuple[str, str]]:
 
 
 def render(rows: list[tuple[str, str]], options: argparse.Namespace) -> str:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     lines = [
         "## 6. Soak: kill -9 of `create -o` and `chain`",
         "",
+        f"Run on {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC at {commit or 'this tree'}: "
         f"`bench/soak.py --trials {options.trials} --seed {options.seed}` (not part of "
         "`bench/run`; it writes this section into bench/SOAK.md). Each trial: a fresh world and "
         "simulator (instant tasks, 4 MiB videos, 30 % of trials with one create answered 502 "
