@@ -10,7 +10,7 @@ import pytest
 
 from seedance.domain.models import Task, TaskStatus
 from seedance.services.identity import DEFAULT_EXPIRES, Verdict, nonce_picker, verdict
-from seedance.services.journal import Journal, JournalState
+from seedance.services.journal import Journal, JournalState, NoncePicker
 
 BODY = {"model": "m", "content": [{"type": "text", "text": "a boat"}]}
 
@@ -35,21 +35,26 @@ def test_a_nonce_in_use_is_never_picked_and_a_full_range_widens():
     assert nonce not in near and nonce > 3600 + 180 and nonce % 60
 
 
-def entry_with(journal: Journal, nonce: int | None, **columns: object):
-    row = journal.begin(
+def sent(journal: Journal, at: float = 1000.0, nonce: NoncePicker | None = None) -> int:
+    """A create of 720p, 5 s, journaled as it is sent."""
+    return journal.begin(
         profile="p",
         dialect="ark",
         base_url="https://x",
         body=BODY,
         request_hash="h",
         model="m",
-        resolution=columns.get("resolution", "720p"),  # type: ignore[arg-type]
-        duration=columns.get("duration", 5),  # type: ignore[arg-type]
+        resolution="720p",
+        duration=5,
         prompt="a boat",
         output_path=None,
-        at=1000.0,
-        nonce=(lambda _taken: nonce) if nonce is not None else None,
+        at=at,
+        nonce=nonce,
     )
+
+
+def entry_with(journal: Journal, nonce: int | None):
+    row = sent(journal, nonce=(lambda _taken: nonce) if nonce is not None else None)
     entry = journal.entry(row)
     assert entry is not None
     return entry
@@ -84,25 +89,9 @@ def test_nonces_of_open_creates_are_kept_apart(tmp_path: Path):
         seen.append(set(taken))
         return 172000 + len(seen)
 
-    def sent(at: float) -> int:
-        return journal.begin(
-            profile="p",
-            dialect="ark",
-            base_url="https://x",
-            body=BODY,
-            request_hash="h",
-            model="m",
-            resolution=None,
-            duration=None,
-            prompt=None,
-            output_path=None,
-            at=at,
-            nonce=pick,
-        )
-
-    rows = [sent(1000.0 + n) for n in range(3)]
+    rows = [sent(journal, 1000.0 + n, pick) for n in range(3)]
     journal.created(rows[0], "cgt-known", 1001.0)  # its task is known: its nonce is free again
-    sent(1010.0)
+    sent(journal, 1010.0, pick)
     assert seen == [set(), {172001}, {172001, 172002}, {172002, 172003}]
     assert [journal.entry(r).nonce for r in rows] == [172001, 172002, 172003]  # type: ignore[union-attr]
     assert journal.entry(rows[1]).state is JournalState.SENDING  # type: ignore[union-attr]
