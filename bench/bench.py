@@ -25,6 +25,7 @@ import storyboard
 from harness import BENCH, WORK, Check, Section, machine, table
 
 RESULTS = BENCH / "RESULTS.md"
+SOAK = BENCH / "SOAK.md"  # written by bench/soak.py, which bench/run does not run
 
 
 def guarded(title: str, benchmark: Callable[[], Section]) -> Section:
@@ -126,6 +127,8 @@ def render(sections: list[Section], started: datetime, elapsed: float) -> str:
         lines += [DECISIONS.read_text().rstrip(), ""]
     for section in sections:
         lines += [f"## {section.title}", "", *section.body, ""]
+    if SOAK.exists():
+        lines += [SOAK.read_text().rstrip(), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

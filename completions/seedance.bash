@@ -17,6 +17,7 @@ _seedance() {
             "/assets") path="assets" ;;
             "/models") path="models" ;;
             "/profiles") path="profiles" ;;
+            "/journal") path="journal" ;;
             "/sim") path="sim" ;;
             "tasks/list") path="tasks list" ;;
             "assets/upload") path="assets upload" ;;
@@ -29,6 +30,8 @@ _seedance() {
             "profiles/add") path="profiles add" ;;
             "profiles/use") path="profiles use" ;;
             "profiles/remove") path="profiles remove" ;;
+            "journal/check") path="journal check" ;;
+            "journal/repair") path="journal repair" ;;
         esac
     done
     case "$prev" in
@@ -38,7 +41,7 @@ _seedance() {
         "")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain review frames assets models profiles sim" -- "$cur"))
+            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain review frames assets models profiles journal sim" -- "$cur"))
             fi
             ;;
         "create")
@@ -115,7 +118,7 @@ _seedance() {
                 --page-size) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --status --model -m --limit --page --page-size --local --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --status --model -m --limit --page --page-size --local --unsaved --help -h" -- "$cur"))
             fi
             ;;
         "chain")
@@ -246,6 +249,22 @@ _seedance() {
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(seedance __complete profiles 2>/dev/null)" -- "$cur"));
+            fi
+            ;;
+        "journal")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
+            else COMPREPLY=($(compgen -W "check repair" -- "$cur"))
+            fi
+            ;;
+        "journal check")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
+            fi
+            ;;
+        "journal repair")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
             fi
             ;;
         "sim")

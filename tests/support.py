@@ -137,3 +137,137 @@ def result_requests(sims: list[Any], mock: Any) -> list[tuple[str, str, dict[str
                 headers = {k.lower(): v for k, v in r.headers.items()}
                 found.append((str(r.url), path, headers))
     return found
+
+
+START = 1_781_181_681  # FakeClock's first second
+
+
+def serve_a_queued_lookalike(
+    httpx_mock: Any, tasks_url: str, task_id: str = "cgt-lookalike"
+) -> None:
+    """An Ark task list (and read) showing one queued task of the default model, made just
+    now: it could be the task of a create whose answer was lost, and a queued task echoes
+    nothing that says whose it is (docs/sources/real-world.md)."""
+    import re
+
+    queued = {
+        "id": task_id,
+        "model": "dreamina-seedance-2-0-260128",
+        "status": "queued",
+        "created_at": START,
+        "updated_at": START,
+    }
+    httpx_mock.add_response(
+        method="GET",
+        url=re.compile(re.escape(tasks_url) + r"\?.*"),
+        json={"items": [queued], "total": 1},
+        is_reusable=True,
+    )
+    httpx_mock.add_response(
+        method="GET", url=f"{tasks_url}/{task_id}", json=queued, is_reusable=True
+    )
+
+
+IDENTITY_SHIFT = 1800  # services/identity.py MAX_SHIFT: how far a nonce strays
+
+
+def expect_ark_create(
+    httpx_mock: Any,
+    url: str,
+    body: dict[str, Any],
+    *,
+    task_id: str = "cgt-1",
+    headers: dict[str, str] | None = None,
+    answer_json: dict[str, Any] | None = None,
+) -> list[int]:
+    """The one create a test allows on an Ark dialect: exactly `body`, plus seedance's identity
+    nonce in `execution_expires_after` (never a round minute, within minutes of the body's own
+    value or the default 172800). Returns the nonces sent, to compare with the journal's; a
+    body that differs is answered 418, so the command fails."""
+    import json
+
+    import httpx
+
+    nonces: list[int] = []
+    around = body.get("execution_expires_after", 172800)
+
+    def answer(request: Any) -> Any:
+        sent = json.loads(request.content)
+        nonce = sent.pop("execution_expires_after", None)
+        expected = {k: v for k, v in body.items() if k != "execution_expires_after"}
+        shift = min(IDENTITY_SHIFT, max(60, around // 20))
+        if (
+            sent != expected
+            or not isinstance(nonce, int)
+            or nonce % 60 == 0
+            or not max(3600, around - shift) <= nonce <= min(259200, around + shift)
+        ):
+            return httpx.Response(418, json={"error": {"code": "unexpected_body", "message": ""}})
+        nonces.append(nonce)
+        return httpx.Response(200, json=answer_json or {"id": task_id})
+
+    httpx_mock.add_callback(answer, method="POST", url=url, match_headers=headers)
+    return nonces
+
+
+class Running:
+    """The real `seedance` started in the background, its stderr read line by line, so a test
+    can hold it at a step (`hold_at`: services/crashpoints.py), run another process meanwhile,
+    then let it go on. Every wait is bounded; nothing sleeps."""
+
+    def __init__(self, world: World, *args: str, hold_at: str | None = None) -> None:
+        import queue
+        import subprocess
+        import sys
+        import threading
+
+        environ = {**world.environ, "SEEDANCE_CLOCK": "fake", "NO_COLOR": "1"}
+        if hold_at:
+            environ["SEEDANCE_HOLD_AT"] = hold_at
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "seedance", *args],
+            cwd=world.root,
+            env=environ,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.seen: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.seen.append(line)
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def until(self, text: str, timeout: float = 60) -> bool:
+        """Read stderr until a line holds `text` (True) or the process ends (False)."""
+        while True:
+            line = self._lines.get(timeout=timeout)
+            if line is None:
+                self._lines.put(None)
+                return False
+            if text in line:
+                return True
+
+    def release(self) -> None:
+        """Let a held process go on."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write("go\n")
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    def finish(self, timeout: float = 60) -> Outcome:
+        self.release()
+        assert self.proc.stdout is not None
+        code = self.proc.wait(timeout=timeout)  # what it prints on stdout is small: no stall
+        out = self.proc.stdout.read()
+        self._reader.join(timeout=timeout)
+        return Outcome(code, out, "".join(self.seen))

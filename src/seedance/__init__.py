@@ -1,11 +1,10 @@
 """seedance: make AI videos with ByteDance Seedance from the command line and from Python.
 
-    from seedance import Client, GenerationParams, TaskFailedError
+    from seedance import Client, GenerationParams
 
     with Client.from_profile("demo") as client:
-        prepared = client.prepare(GenerationParams(prompt="a paper boat at dawn"))
-        task = client.wait_one(client.create(prepared).id)
-        client.download(task, Path("boat.mp4"))
+        made = client.generate(GenerationParams(prompt="a paper boat at dawn"), output="boat.mp4")
+        print(made.task.id, made.video.path, made.video.sha256)
 
 The names below are the public API. The package import is deliberately light (the command
 line's start-up depends on it): each name is loaded on first use.
@@ -25,10 +24,12 @@ if TYPE_CHECKING:
         AuthError,
         BadRequestError,
         BadResponseError,
+        BusyError,
         ConfigError,
         ConflictError,
         ExitStatus,
         InterruptedByUser,
+        JournalDamagedError,
         LocalError,
         NetworkError,
         NotFoundError,
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
     from seedance.domain.profiles import Profile
     from seedance.services.client import Client
     from seedance.services.frames import make_stills, save_frame, save_sheet
+    from seedance.services.generate import Generated
     from seedance.services.prepare import Prepared
     from seedance.services.review import write_review
     from seedance.services.review_model import Review
@@ -75,14 +77,17 @@ __all__ = [
     "AuthError",
     "BadRequestError",
     "BadResponseError",
+    "BusyError",
     "Client",
     "ConfigError",
     "ConflictError",
     "DownloadResult",
     "Estimate",
     "ExitStatus",
+    "Generated",
     "GenerationParams",
     "InterruptedByUser",
+    "JournalDamagedError",
     "LocalError",
     "MediaKind",
     "ModelSpec",
@@ -126,6 +131,7 @@ _HOMES: dict[str, str] = {
     "AuthError": "seedance.domain.errors",
     "BadRequestError": "seedance.domain.errors",
     "BadResponseError": "seedance.domain.errors",
+    "BusyError": "seedance.domain.errors",
     "Client": "seedance.services.client",
     "ConfigError": "seedance.domain.errors",
     "ConflictError": "seedance.domain.errors",
@@ -133,7 +139,9 @@ _HOMES: dict[str, str] = {
     "Estimate": "seedance.domain.catalogue",
     "ExitStatus": "seedance.domain.errors",
     "GenerationParams": "seedance.domain.models",
+    "Generated": "seedance.services.generate",
     "InterruptedByUser": "seedance.domain.errors",
+    "JournalDamagedError": "seedance.domain.errors",
     "LocalError": "seedance.domain.errors",
     "MediaKind": "seedance.domain.models",
     "ModelSpec": "seedance.domain.catalogue",

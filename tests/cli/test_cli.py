@@ -9,6 +9,7 @@ import pytest
 
 from seedance.domain.clock import FakeClock
 from seedance.sim.app import FaultRule
+from support import serve_a_queued_lookalike
 
 ARK = "https://ark.ap-southeast.bytepluses.com/api/v3/contents/generations/tasks"
 
@@ -211,11 +212,14 @@ def test_network_failure_exit_4(run, httpx_mock, world):
 
 
 def test_create_answer_lost_is_not_repeated(run, httpx_mock):
+    """A queued task that could be it: seedance cannot tell yet, so it stops and names it."""
     httpx_mock.add_exception(httpx.ReadTimeout("timed out"), method="POST", url=ARK)
+    serve_a_queued_lookalike(httpx_mock, ARK)
     result = run("-p", "byteplus", "create", "a boat")
-    assert result.exit_code == 4
-    assert "not sent again" in result.stderr and "tasks list" in result.stderr
-    assert len(httpx_mock.get_requests()) == 1
+    assert result.exit_code == 3
+    assert "not sent again" in result.stderr and "cgt-lookalike" in result.stderr
+    assert "timed out" in result.stderr
+    assert len([r for r in httpx_mock.get_requests() if r.method == "POST"]) == 1
     local = json.loads(run("tasks", "list", "--local", "--json").stdout)
     assert local[0]["state"] == "unknown"
 

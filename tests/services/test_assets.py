@@ -21,6 +21,7 @@ from seedance.domain.models import MediaKind
 from seedance.providers.assets import AssetLibrary
 from seedance.providers.assets.signing import sign
 from seedance.providers.http import HttpClient
+from support import expect_ark_create
 
 ASSETS = "https://models.phanedge.cloud/volcark/"
 TASKS = "https://models.phanedge.cloud/volcark/api/v3/contents/generations/tasks"
@@ -601,15 +602,13 @@ def test_create_turns_a_url_into_an_asset_once(world: Any, httpx_mock: HTTPXMock
     expect_new_group(httpx_mock)
     expect_create(httpx_mock)
     expect_get(httpx_mock, "Active")
-    httpx_mock.add_response(
-        method="POST", url=TASKS, match_json=task_body, match_headers=BEARER, json={"id": "cgt-1"}
-    )
+    expect_ark_create(httpx_mock, TASKS, task_body, task_id="cgt-1", headers=BEARER)
     out = world.run("-p", "phanedge", "create", "a prompt", "--image", IMAGE_URL)
     assert (out.exit_code, out.stdout) == (0, "cgt-1\n"), out.stderr
     actions = [r.url.params.get("Action") for r in httpx_mock.get_requests()]
     assert actions == ["CreateAssetGroup", "CreateAsset", "GetAsset", None]
 
-    httpx_mock.add_response(method="POST", url=TASKS, match_json=task_body, json={"id": "cgt-2"})
+    expect_ark_create(httpx_mock, TASKS, task_body, task_id="cgt-2")
     out = world.run("-p", "phanedge", "create", "a prompt", "--image", IMAGE_URL)
     assert (out.exit_code, out.stdout) == (0, "cgt-2\n"), out.stderr
     assert len(httpx_mock.get_requests()) == 5  # only the task this time

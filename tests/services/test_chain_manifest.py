@@ -109,17 +109,16 @@ def test_records_are_frozen_and_each_change_makes_a_new_one(tmp_path: Path) -> N
     assert manifest.record("dawn").state is ShotState.BLOCKED
 
 
-def test_a_damaged_manifest_suggests_starting_over(tmp_path: Path) -> None:
+def test_a_damaged_manifest_is_kept_aside_and_a_fresh_one_begun(tmp_path: Path) -> None:
     (tmp_path / "shots").mkdir()
     (tmp_path / "shots" / MANIFEST).write_text("{not json")
 
-    with pytest.raises(StoryboardError) as caught:
-        open_as(tmp_path / "shots", tmp_path / "shots.toml", "p")
+    manifest = open_as(tmp_path / "shots", tmp_path / "shots.toml", "p")
 
-    assert "is damaged" in caught.value.message
-    assert caught.value.suggestion == Suggestion.of(
-        "chain", str(tmp_path / "shots.toml"), restart=True
-    )
+    assert manifest.data.shots == {} and manifest.data.profile == "p"
+    assert manifest.damaged is not None and manifest.damaged.read_text() == "{not json"
+    assert manifest.damaged.name.startswith(f"{MANIFEST}.damaged-")
+    assert not (tmp_path / "shots" / MANIFEST).exists()  # written again by the run
 
 
 def test_another_profiles_manifest_suggests_another_directory(tmp_path: Path) -> None:

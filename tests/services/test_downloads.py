@@ -626,7 +626,7 @@ def test_cli_download_without_disk_space_exits_7_with_one_error_line(
 
     outcome = world.run("-p", "byteplus", "download", "cgt-1", "-o", "clip.mp4")
 
-    assert outcome.exit_code == 7
+    assert outcome.exit_code == 7  # a local failure once the task exists: running again resumes
     [line] = [x for x in outcome.stderr.splitlines() if x.startswith("error:")]
     assert "not enough free space" in line
     assert not (world.root / "clip.mp4").exists()

@@ -3,7 +3,11 @@ become output and exit codes."""
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import import_module
 from typing import Annotated, Any
@@ -56,6 +60,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assets": ("assets", "The profile's asset library (media referenced as asset://ID)."),
     "models": ("models", "The model catalogue with capabilities and prices."),
     "profiles": ("profiles", "Manage connection profiles (profiles.toml)."),
+    "journal": ("journal", "Inspect or repair the local journal."),
     "sim": (
         "sim",
         "Run the local simulator of every Seedance API (loopback; any token unless --token).",
@@ -111,11 +116,14 @@ class SeedanceGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         env = extra.pop("obj", None) or Environment()
-        argv, path = normalize_args(self, list(sys.argv[1:] if args is None else args))
+        given = list(sys.argv[1:] if args is None else args)
+        argv, path = normalize_args(self, given)
         env.json = env.json or "--json" in argv
+        env.argv = given
         token = _ENV.set(env)
         try:
-            code = self._run(env, argv, " ".join(["seedance", *path]), complete_var, extra)
+            with _terminate_as_interrupt():
+                code = self._run(env, argv, " ".join(["seedance", *path]), complete_var, extra)
         finally:
             env.close()
             _ENV.reset(token)
@@ -156,9 +164,15 @@ class SeedanceGroup(TyperGroup):
             )
             env.output.error(error)
             return int(error.exit_status)
-        except (typer.Abort, KeyboardInterrupt):
+        except (typer.Abort, KeyboardInterrupt):  # outside the steps that say more
             env.output.error(
-                SeedanceError("interrupted", code="interrupted", exit_status=ExitStatus.INTERRUPTED)
+                SeedanceError(
+                    "interrupted",
+                    code="interrupted",
+                    hint="whatever was running on the server keeps running; run the same "
+                    "command again to pick it up",
+                    exit_status=ExitStatus.INTERRUPTED,
+                )
             )
             return int(ExitStatus.INTERRUPTED)
         except BrokenPipeError:
@@ -186,6 +200,24 @@ class SeedanceGroup(TyperGroup):
             env.output.error(error)
             return int(ExitStatus.ERROR)
         return result if isinstance(result, int) else 0
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM handled as Ctrl-C: every step then says what runs on the server and how to
+    resume, and the exit code is 130 (only the main thread can take signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    earlier = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, earlier)
 
 
 def normalize_args(group: Any, args: list[str]) -> tuple[list[str], list[str]]:

@@ -88,7 +88,20 @@ def chain(
         rerun=rerun or [],
         max_cost=max_cost,
         concat=concat,
+        dry_run=dry_run,
     )
+    if session.manifest.damaged is not None:
+        env.output.warn(
+            f"chain.json was damaged: kept it as {session.manifest.damaged.name} and rebuilt what "
+            "the journal and the clips on disk say"
+        )
+    if session.recovered:
+        env.output.info(f"rebuilt from the journal: {', '.join(session.recovered)}")
+    if session.unverified:
+        env.output.warn(
+            f"the clip of {', '.join(session.unverified)} is not the video recorded: saving it "
+            "again from its task (nothing is made again)"
+        )
     if session.abandoned:
         env.output.warn(
             f"--restart leaves {', '.join(session.abandoned)} of the earlier run running on the "
@@ -120,7 +133,7 @@ def chain(
             if outcome.error is not None and outcome.error.suggestions:
                 from seedance.cli.wording import describe
 
-                reason = describe(outcome.error, env.active_profile)
+                reason = describe(outcome.error, env.active_profile, env.argv)
             env.output.warn(f"shot '{shot_id}' {outcome.state}: {reason}")
         raise
     _summary(env, result)

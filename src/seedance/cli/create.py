@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from seedance.cli.app import current_env
 from seedance.cli.follow import (
-    check_free,
+    Follower,
     check_stills,
     command_line,
-    named,
     save,
     save_stills,
+    stills_of,
+    stills_paths,
     video_destination,
     wait_one,
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from seedance.cli.environment import Environment
+    from seedance.services.client import Client
+    from seedance.services.prepare import Prepared
 
 
 def register(app: typer.Typer) -> None:
@@ -62,14 +66,14 @@ def create(
     wait: bool,
     output: str | None,
     last_frame_output: str | None,
-    sheet: bool,
     timeout: float | None,
     dry_run: bool,
     no_validate: bool,
     new: bool,
+    sheet: bool,
 ) -> None:
     """Create a task from a prompt and reference media; --wait / -o to block and download."""
-    from seedance.domain.errors import NotFoundError, Suggestion, UsageError
+    from seedance.domain.errors import UsageError
     from seedance.domain.models import GenerationParams
 
     env = current_env()
@@ -111,89 +115,93 @@ def create(
         out.info(f"estimate: {prepared.estimate.describe()}")
     if dry_run:
         out.json(prepared.body)
+        if client.capabilities.finds_lost_creates:
+            around = expires_after or IDENTITY_DEFAULT
+            out.info(
+                f"sent for real, the body also carries --expires-after a few minutes off "
+                f"{around}: seedance's identity for this create, by which a lost answer is "
+                "found again exactly (see the README, 'Nothing lost')"
+            )
         return
-
     dest = video_destination(env, output, check=False) if output else None
-    key = str(dest.resolve()) if dest is not None else None  # the journal's name for the output
-    done = client.finished(prepared, dest.resolve()) if dest is not None and not new else None
-    if done is not None:
-        saved = done.saved_path or key or ""
-        out.info(f"{saved} was already made by task {done.task_id} for this request")
-        stills = _stills_again(env, Path(saved)) if sheet and saved else None
-        if env.json:
-            document = client.get(done.task_id or "").to_json()
-            document["download"] = {"path": saved, "bytes": done.bytes, "sha256": done.sha256}
-            if stills:
-                document["stills"] = stills
-            out.json(document)
-        else:
-            out.data(saved if dest is not None and dest.is_dir() else str(dest))
-        return
-    if dest is not None and not dest.is_dir():
-        check_free(dest)
-        if sheet:
-            check_stills(dest)
     frame_dest = env.path(last_frame_output) if last_frame_output else None
-    if frame_dest is not None:
-        check_free(frame_dest)
-    resumed = None
-    created = None
-    if key is not None and not new:
-        resumed = client.resumable(prepared, key, again=Suggestion.again(new=True))
-    if resumed is not None and resumed.task_id:
-        task_id = resumed.task_id
-        out.info(
-            f"resuming {task_id}, created earlier for this request and output "
-            "(--new creates another)"
-        )
-    else:
-        created = client.create(prepared, output_path=key)
-        task_id = created.id
-        out.info(f"created {task_id} on profile {client.profile.name}")
-    if not (wait or dest or frame_dest):
-        if env.json:
-            out.json((created or client.get(task_id)).to_json())
-        else:
-            out.data(task_id)
-        out.info(f"follow it with: {command_line(client, 'wait', task_id)}")
-        return
-
-    try:
-        final = wait_one(
-            env, client, task_id, timeout=timeout, dest=dest, just_created=resumed is None
-        )
-    except NotFoundError as exc:
-        if resumed is None:
-            raise
-        exc.hint = "the server no longer has the task this create made earlier; pass --new"
-        raise
-    document = final.to_json()
     if dest is not None:
-        result = save(env, client, final, named(dest, final), "video")
-        document["download"] = result.model_dump()
-        stills = save_stills(env, Path(result.path)) if sheet else None
-        if stills:
-            document["stills"] = stills
+        _generate(env, client, prepared, dest, frame_dest, timeout=timeout, new=new, sheet=sheet)
+        return
+    task = client.create(prepared)
+    out.info(f"created {task.id} on profile {client.profile.name}")
+    if not (wait or frame_dest):
+        if env.json:
+            out.json(task.to_json())
+        else:
+            out.data(task.id)
+        out.info(f"follow it with: {command_line(client, 'wait', task.id)}")
+        return
+    final = wait_one(env, client, task.id, timeout=timeout, dest=None, just_created=True)
+    document = final.to_json()
     if frame_dest is not None:
         frame = save(env, client, final, frame_dest, "last_frame")
         document["last_frame_download"] = frame.model_dump()
     if env.json:
         out.json(document)
-    elif dest is not None:
-        out.data(document["download"]["path"])
     else:
         out.data(final.id)
         out.info(f"save it with: {command_line(client, 'download', final.id)}")
 
 
-def _stills_again(env: Environment, clip: Path) -> dict[str, str] | None:
-    """The stills of a video made earlier: kept when they are there, else made now."""
-    from seedance.services import frames
+IDENTITY_DEFAULT = 172800  # the API's default --expires-after, which the nonce stands for
 
-    paths = frames.outputs(clip)
-    if all(p.is_file() for p in paths):
-        return {"poster": str(paths[0]), "sheet": str(paths[1])}
-    return save_stills(env, clip)
+
+def _generate(
+    env: Environment,
+    client: Client,
+    prepared: Prepared,
+    dest: Path,
+    frame_dest: Path | None,
+    *,
+    timeout: float | None,
+    new: bool,
+    sheet: bool,
+) -> None:
+    """`create -o`: the request made into a saved, verified video by `Client.generate`;
+    with `sheet`, its poster and contact sheet (their paths checked before anything is paid)."""
+    from pathlib import Path
+
+    from seedance.services.generate import Origin
+
+    out = env.output
+    if sheet and not dest.is_dir():
+        check_stills(dest)
+    with Follower(env, client) as follow:
+        made = client.generate(
+            prepared,
+            output=dest,
+            last_frame_output=frame_dest,
+            timeout=timeout,
+            new=new,
+            on_step=follow.step,
+            on_update=follow.update,
+            on_progress=follow.progress,
+        )
+    video = made.video
+    if made.origin is Origin.SAVED_BEFORE:
+        out.info(f"{video.path} was already made by task {made.task.id} for this request")
+    else:
+        out.info(f"saved {video.path} ({video.bytes:,} bytes, sha256 {video.sha256[:12]}…)")
+    document = made.task.to_json()
+    document["download"] = video.model_dump()
+    if sheet:
+        clip = Path(video.path)
+        again = made.origin is Origin.SAVED_BEFORE and all(p.is_file() for p in stills_of(clip))
+        stills = stills_paths(clip) if again else save_stills(env, clip)
+        if stills:
+            document["stills"] = stills
+    if made.last_frame is not None:
+        document["last_frame_download"] = made.last_frame.model_dump()
+    if env.json:
+        out.json(document)
+    else:
+        out.data(video.path if dest.is_dir() else str(dest))  # the path as the user gave it
 
 
 def _read_prompt(env: Environment, prompt: str | None, prompt_file: str | None) -> str | None:

@@ -50,6 +50,7 @@ class Environment:
         self._clients: dict[str, Client] = {}
         self._output: Output | None = None
         self.active_profile: str | None = None  # the profile of the last client made, for hints
+        self.argv: list[str] | None = None  # the command's own words (to say "run it again")
 
     # -- streams -----------------------------------------------------------------------------
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
+    from seedance.cli.progress import TaskBoard
     from seedance.domain.models import DownloadResult, Task
     from seedance.services.client import Client
+    from seedance.services.generate import Step
     from seedance.services.polling import Watch
 
 
@@ -28,10 +31,6 @@ def check_free(dest: Path) -> None:
     from seedance.services.downloads import check_destination
 
     check_destination(dest, force=False)
-
-
-def named(dest: Path, task: Task) -> Path:
-    return dest / f"{task.id}.mp4" if dest.is_dir() else dest
 
 
 def command_line(client: Client, action: str, *args: str, **options: Any) -> str:
@@ -116,6 +115,69 @@ def save(env: Environment, client: Client, task: Task, dest: Path, what: str) ->
     return result
 
 
+class Follower:
+    """What one `Client.generate` shows: its steps as lines, its wait as a task board, its
+    download as a bar (each drawn only while it lasts)."""
+
+    def __init__(self, env: Environment, client: Client) -> None:
+        self.env = env
+        self.client = client
+        self._stack = ExitStack()
+        self._board: TaskBoard | None = None
+        self._bar: Any = None
+        self._said: set[str] = set()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def step(self, step: Step, detail: str) -> None:
+        from seedance.services.generate import Step
+
+        info = self.env.output.info
+        if step is Step.DOWNLOADING:
+            self._stack.close()  # the board, if one is drawn
+            self._board = None
+            self._bar = self._stack.enter_context(_download_bar(self.env, detail))
+        elif step is Step.WAITING_FOR_LOCK:
+            info(f"waiting for another seedance run: {detail}")
+        elif step is Step.RESUMING:
+            info(
+                f"resuming {detail}, created earlier for this request and output "
+                "(--new creates another)"
+            )
+        elif step is Step.CREATED:
+            info(f"created {detail} on profile {self.client.profile.name}")
+        elif step is Step.FOUND:
+            info(f"found the task of the interrupted create: {detail}")
+        elif step is Step.NOT_ARRIVED:
+            info(f"the create never reached the server ({detail}); sending it again")
+        elif step is Step.LOOKING and detail not in self._said:
+            self._said.add(detail)
+            info(detail)
+
+    def update(self, watch: Watch) -> None:
+        from seedance.cli.progress import TaskBoard
+
+        if self._board is None:
+            self._board = self._stack.enter_context(
+                TaskBoard(self.env, self.client, [watch.task_id])
+            )
+        self._board.update(watch)
+
+    def progress(self, done: int, total: int | None) -> None:
+        if self._bar is not None:
+            self._bar(done, total)
+
+
+def _download_bar(env: Environment, name: str) -> Any:
+    from seedance.cli.progress import download_progress
+
+    return download_progress(env, name)
+
+
 def check_stills(dest: Path, *, force: bool = False) -> None:
     """Refuse, before anything is paid, poster and sheet paths we would not write."""
     from seedance.services import frames
@@ -142,6 +204,18 @@ def save_stills(env: Environment, clip: Path) -> dict[str, str] | None:
         return None
     env.output.info(f"saved {stills.poster} and {stills.sheet}")
     return {"poster": str(stills.poster), "sheet": str(stills.sheet)}
+
+
+def stills_of(clip: Path) -> tuple[Path, ...]:
+    """Where a clip's poster and contact sheet go (NAME.poster.png, NAME.sheet.png)."""
+    from seedance.services import frames
+
+    return tuple(frames.outputs(clip))
+
+
+def stills_paths(clip: Path) -> dict[str, str]:
+    poster, sheet = stills_of(clip)
+    return {"poster": str(poster), "sheet": str(sheet)}
 
 
 def client_for_tasks(env: Environment, task_ids: list[str]) -> Client:

@@ -127,7 +127,7 @@ class Output:
         from seedance.cli.wording import describe
         from seedance.domain.redact import redact_urls
 
-        text = redact_urls(describe(exc, self.env.active_profile))
+        text = redact_urls(describe(exc, self.env.active_profile, self.env.argv))
         if self.env.json:
             document = exc.to_json()
             document["error"] = _redacted({**document["error"], "message": text})

@@ -9,9 +9,9 @@ import typer
 
 from seedance.cli.app import current_env, sub_app
 from seedance.cli.follow import (
+    Follower,
     check_stills,
     client_for_tasks,
-    named,
     raise_for_watch,
     save,
     save_stills,
@@ -20,9 +20,11 @@ from seedance.cli.follow import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from seedance.cli.environment import Environment
     from seedance.domain.errors import SeedanceError
-    from seedance.domain.models import Task
+    from seedance.domain.models import DownloadResult, Task
     from seedance.services.client import Client
     from seedance.services.polling import Watch
 
@@ -63,7 +65,7 @@ def wait(
             f"{dest} is not a directory", hint="with several tasks, -o names a directory"
         )
     if dest is not None and not dest.is_dir():
-        dest = video_destination(env, output or "")
+        dest = video_destination(env, output or "", check=False)  # generate checks it
     if timeout is not None and not (0 < timeout < float("inf")):  # also refuses nan
         raise UsageError("--timeout must be a positive number of seconds")
     watches = wait_many(env, client, ids, timeout=timeout, output=dest)
@@ -76,7 +78,7 @@ def wait(
         try:
             raise_for_watch(watch, dest)
             if dest is not None and watch.task is not None:
-                result = save(env, client, watch.task, named(dest, watch.task), "video")
+                result = _saved(env, client, watch.task, dest)
                 doc["download"] = result.model_dump()
                 line.append(result.path)
         except Exception as exc:
@@ -98,11 +100,32 @@ def wait(
         raise error
 
 
+def _saved(env: Environment, client: Client, task: Task, dest: Path) -> DownloadResult:
+    """A finished task's video saved by `Client.generate` (locked, verified, journaled)."""
+    with Follower(env, client) as follow:
+        made = client.generate(
+            task_id=task.id,
+            output=dest,
+            on_step=follow.step,
+            on_update=follow.update,
+            on_progress=follow.progress,
+        )
+    video = made.video
+    env.output.info(f"saved {video.path} ({video.bytes:,} bytes, sha256 {video.sha256[:12]}…)")
+    return video
+
+
 def _worst(watches: list[Watch], fallback: Exception) -> SeedanceError:
     """Several tasks, one exit code: an API error, then a timeout, then a failed task."""
     from seedance.domain.errors import ExitStatus, SeedanceError
 
-    order = [ExitStatus.API, ExitStatus.NETWORK, ExitStatus.TIMEOUT, ExitStatus.TASK_FAILED]
+    order = [
+        ExitStatus.API,
+        ExitStatus.NETWORK,
+        ExitStatus.LOCAL,
+        ExitStatus.TIMEOUT,
+        ExitStatus.TASK_FAILED,
+    ]
     errors = [w.error for w in watches if w.error is not None]
     candidates = [e for e in [*errors, fallback] if isinstance(e, SeedanceError)]
     for status in order:
@@ -320,6 +343,14 @@ def tasks_list(
     page: Annotated[int, typer.Option(metavar="N", help="Page number (from 1).")] = 1,
     page_size: Annotated[int, typer.Option(metavar="N", help="Tasks per page (1-500).")] = 20,
     local: Annotated[bool, typer.Option("--local", help="List the local journal instead.")] = False,
+    unsaved: Annotated[
+        bool,
+        typer.Option(
+            "--unsaved",
+            help="With --local: succeeded tasks whose video was not saved, and how long their "
+            "result URLs have left.",
+        ),
+    ] = False,
 ) -> None:
     """Tasks on the server (Ark dialect), or in the local journal with --local."""
     from seedance.domain.errors import UsageError
@@ -333,6 +364,11 @@ def tasks_list(
         )
     if not 1 <= page_size <= 500 or page < 1 or (limit is not None and limit < 1):
         raise UsageError("--page must be 1 or more and --page-size 1-500")
+    if unsaved and not local:
+        raise UsageError("--unsaved lists the local journal", hint="add --local")
+    if unsaved:
+        _list_unsaved(env, limit)
+        return
     if local:
         _list_local(env, status_, model, limit)
         return
@@ -387,6 +423,43 @@ def _list_local(
             for e in entries
         ],
     )
+
+
+RESULT_TTL = 24 * 3600  # result URLs last 24 h from the task's end (docs/sources/ark.txt)
+
+
+def _list_unsaved(env: Environment, limit: int | None) -> None:
+    from seedance.cli.output import human_duration
+    from seedance.services.journal import Journal
+
+    journal = Journal(env.data_dir, warn=env.output.warn)
+    try:
+        entries = journal.unsaved(env.profile or env.environ.get("SEEDANCE_PROFILE"))
+    finally:
+        journal.close()
+    entries = entries[: limit or 50]
+    now = env.clock.time()
+
+    def left(entry: Any) -> float | None:
+        return entry.finished_at + RESULT_TTL - now if entry.finished_at else None
+
+    if env.json:
+        env.output.json([{**_entry_json(e), "url_seconds_left": left(e)} for e in entries])
+        return
+    rows = []
+    for e in entries:
+        seconds = left(e)
+        shown = (
+            "unknown" if seconds is None else human_duration(seconds) if seconds > 0 else "expired"
+        )
+        rows.append(
+            [e.task_id, e.profile, e.model, _when_unix(e.finished_at), shown, e.output_path]
+        )
+    env.output.table(["TASK", "PROFILE", "MODEL", "FINISHED", "URL LEFT", "OUTPUT"], rows)
+    if entries:
+        env.output.info(
+            "save one with: seedance download ID -o FILE (or the create -o that made it)"
+        )
 
 
 def _entry_json(entry: Any) -> dict[str, Any]:

@@ -71,17 +71,24 @@ def _option_words(name: str, value: Any) -> list[str]:
     return out
 
 
-def command_line(suggestion: Suggestion, profile: str | None = None) -> str:
-    """The suggestion as a command to type (shell-quoted); "again" as the same command with
-    other options."""
+def command_line(
+    suggestion: Suggestion, profile: str | None = None, argv: list[str] | None = None
+) -> str:
+    """The suggestion as a command to type (shell-quoted). "again" is the command that was
+    run (`argv`, its words), with the suggestion's options added; without its words, "the
+    same command [with OPTIONS]"."""
     if suggestion.is_again:
         words = [w for name, value in suggestion.options for w in _option_words(name, value)]
-        return "the same command with " + shlex.join(words)
+        if argv is not None:
+            extra = [w for w in words if w not in argv or not w.startswith("-")]
+            return shlex.join(["seedance", *argv, *extra])
+        return "the same command" + (" with " + shlex.join(words) if words else "")
     return shlex.join(command_words(suggestion, profile))
 
 
-def describe(exc: SeedanceError, profile: str | None = None) -> str:
-    """One line: the message, the hint and, when there are any, the commands to run next."""
+def describe(exc: SeedanceError, profile: str | None = None, argv: list[str] | None = None) -> str:
+    """One line: the message, the hint and, when there are any, the commands to run next
+    (`argv`: the words of the command that was run, for "run it again")."""
     text = str(exc)
     field = exc.field
     if field and not exc.suggestions and not isinstance(exc, StoryboardError) and is_option(field):
@@ -89,5 +96,5 @@ def describe(exc: SeedanceError, profile: str | None = None) -> str:
         text += f" ({flag(field)}{choices})"
     for number, suggestion in enumerate(exc.suggestions):
         lead = "; or " if number else (": " if exc.hint else "; run: ")
-        text += lead + command_line(suggestion, profile)
+        text += lead + command_line(suggestion, profile, argv)
     return text

@@ -296,6 +296,24 @@ class LocalError(SeedanceError):
     code = "local_error"
 
 
+class BusyError(SeedanceError):
+    """Another process holds what this one needs (an output file, a storyboard's directory);
+    nothing was sent. After a bounded wait ran out, the exit status is the timeout's."""
+
+    exit_status = ExitStatus.USAGE
+    code = "busy"
+
+
+class JournalDamagedError(UsageError):
+    """The local journal cannot be read (`reason` says why); nothing was sent."""
+
+    code = "journal_damaged"
+
+    def __init__(self, message: str, *, reason: str = "", **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.reason = reason
+
+
 class InterruptedByUser(SeedanceError):
     """Ctrl-C or SIGTERM: the remote task keeps running; the message says how to resume."""
 

@@ -185,6 +185,9 @@ class Task(BaseModel):
     updated_at: datetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
     poll_after: float | None = Field(default=None, exclude=True)  # a server's poll hint, seconds
+    # The task's queue-expiry setting as the server echoes it (Ark: execution_expires_after),
+    # None when the answer leaves it out; seedance's identity nonce for a create.
+    expires_after: int | None = Field(default=None, exclude=True)
 
     def to_json(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")

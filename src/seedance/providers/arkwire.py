@@ -108,6 +108,7 @@ def parse_ark_task(data: Any, profile: str) -> Task:
         seed=as_int(data.get("seed")),
         created_at=from_unix(data.get("created_at")),
         updated_at=from_unix(data.get("updated_at")),
+        expires_after=as_int(data.get("execution_expires_after")),
         raw=data,
     )
 

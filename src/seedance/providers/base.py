@@ -33,6 +33,9 @@ class Capabilities:
     needs_assets: bool
     content_endpoint: bool  # the video is downloaded from the API (with the key), not a URL
     reports_progress: bool
+    # a lost create can be found exactly: the dialect lists and reads tasks, and they echo the
+    # identity nonce seedance sends (`expires_after`) once they end
+    finds_lost_creates: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class Provider(ABC):
     returns_last_frame: ClassVar[bool] = False
     content_endpoint: ClassVar[bool] = False
     reports_progress: ClassVar[bool] = False
+    finds_lost_creates: ClassVar[bool] = False
     # What to do about the error codes this dialect's services answer with.
     error_advice: ClassVar[Mapping[str, Advice]] = {}
 
@@ -97,6 +101,7 @@ class Provider(ABC):
             needs_assets=profile.references == "assets",
             content_endpoint=cls.content_endpoint,
             reports_progress=cls.reports_progress,
+            finds_lost_creates=cls.finds_lost_creates,
         )
 
     @property
@@ -139,6 +144,7 @@ class Provider(ABC):
         page: int = 1,
         page_size: int = 20,
         task_ids: list[str] | None = None,
+        service_tier: str | None = None,
     ) -> TaskPage:
         raise UnsupportedError(
             f"profile '{self.profile.name}' ({self.dialect} API) has no task list endpoint",

@@ -2,10 +2,8 @@
 
 from seedance import Client
 with Client.from_profile("demo") as client:
-    prepared = client.prepare(GenerationParams(prompt="a paper boat at dawn"))
-    task = client.create(prepared)
-    client.wait([task.id])
-    client.download(client.get(task.id), Path("boat.mp4"))
+    made = client.generate(GenerationParams(prompt="a paper boat at dawn"), output="boat.mp4")
+    print(made.task.id, made.video.path, made.video.sha256)
 """
 
 from __future__ import annotations
@@ -23,10 +21,9 @@ from seedance.domain.catalogue import ModelSpec
 from seedance.domain.clock import Clock, default_clock
 from seedance.domain.errors import (
     AuthError,
-    BadResponseError,
+    LocalError,
     OutcomeUnknownError,
     SeedanceError,
-    ServerError,
     Suggestion,
     TaskFailedError,
     UsageError,
@@ -47,13 +44,13 @@ from seedance.providers.registry import connect
 if TYPE_CHECKING:
     from seedance.services.assets import AssetService
     from seedance.services.chain.session import ChainResult, ChainSession
-from seedance.services import crashpoints, references
+    from seedance.services.generate import Generated, OnStep
+from seedance.services import references
 from seedance.services.asset_cache import file_sha256
 from seedance.services.downloads import download
-from seedance.services.journal import Entry, Journal, JournalState
+from seedance.services.journal import Journal
 from seedance.services.polling import Listener, Waiter, Watch, typical_duration
-from seedance.services.prepare import Prepared, prepare, redact_body, resolve_model
-from seedance.services.resume import lost_task
+from seedance.services.prepare import Prepared, prepare, resolve_model
 
 Notify = Callable[[str], None]
 
@@ -207,39 +204,72 @@ class Client:
 
     # -- tasks -------------------------------------------------------------------------------
 
-    def create(self, prepared: Prepared, *, output_path: str | None = None) -> Task:
-        """Send a create, journaled before and after. Never retried once it may have arrived."""
-        row = self.journal.begin(
-            profile=self.profile.name,
-            dialect=self.provider.dialect,
-            base_url=self.profile.base_url,
-            body=redact_body(prepared.body),
-            request_hash=prepared.request_hash,
-            model=prepared.request.model,
-            resolution=prepared.request.resolution,
-            duration=prepared.request.duration,
-            prompt=prepared.request.prompt,
-            output_path=output_path,
-            at=self.clock.time(),
-        )
-        crashpoints.reached("create-sending")
-        try:
-            with self.explain_auth():
-                task = self.provider.create(prepared.body)
-        except (OutcomeUnknownError, ServerError, BadResponseError) as exc:
-            # it may have arrived: a lost answer, a 5xx, or an answer we cannot read (even a
-            # 200 without a task id may have made one)
-            self.journal.unknown(row, exc.message, self.clock.time())
-            raise self._unknown(exc) from None
-        except SeedanceError as exc:
-            self.journal.rejected(row, str(exc), self.clock.time())
-            raise
-        crashpoints.reached("create-sent")
-        self.journal.created(row, task.id, self.clock.time())
-        crashpoints.reached("create-created")
-        return task
+    def create(self, prepared: Prepared) -> Task:
+        """Send a create, journaled before and after. Never sent twice blindly: when its answer
+        is lost, the task is looked for and adopted (dialects that can), or the create sent
+        again only once it provably never arrived; otherwise OutcomeUnknownError says so."""
+        from seedance.services.generate import send
 
-    def _unknown(self, exc: SeedanceError) -> OutcomeUnknownError:
+        return send(self, prepared)
+
+    def generate(
+        self,
+        request: GenerationParams | Prepared | None = None,
+        *,
+        output: str | Path,
+        task_id: str | None = None,
+        last_frame_output: str | Path | None = None,
+        timeout: float | None = None,
+        new: bool = False,
+        overwrite: bool = False,
+        again: Suggestion | None = None,
+        on_step: OnStep | None = None,
+        on_update: Listener | None = None,
+        on_progress: Callable[[int, int | None], None] | None = None,
+        stop: threading.Event | None = None,
+        validate: bool = True,
+        base_dir: Path | None = None,
+    ) -> Generated:
+        """A request (or an existing task, `task_id`) made into a saved, verified video at
+        `output` (a file, or a directory for `<task id>.mp4`): the one path every command
+        that makes videos takes.
+
+        Running it again after any interruption resumes: a video already saved is returned as
+        it is, an earlier create of the same request and output is followed (found exactly
+        on the server when its answer was lost), and nothing is paid for twice. One process
+        at a time works on an output; another waits for it (up to `timeout`). `new` makes
+        the video anew on purpose; `overwrite` lets it replace a file that is there.
+
+        Raises TaskFailedError, WaitTimeoutError, OutcomeUnknownError, BusyError, LocalError
+        (a local failure once the task exists), InterruptedByUser, or the API's errors.
+        """
+        from seedance.services.generate import generate
+
+        prepared = None
+        if isinstance(request, GenerationParams):
+            prepared = self.prepare(request, validate=validate, base_dir=base_dir)
+        elif request is not None:
+            prepared = request
+        if (prepared is None) == (task_id is None):
+            raise UsageError("give a request or a task id, not both", field="task_id")
+        return generate(
+            self,
+            prepared,
+            task_id=task_id,
+            output=Path(output),
+            last_frame_output=Path(last_frame_output) if last_frame_output else None,
+            timeout=timeout,
+            new=new,
+            overwrite=overwrite,
+            again=again,
+            on_step=on_step,
+            on_update=on_update,
+            on_progress=on_progress,
+            stop=stop,
+        )
+
+    def lost_answer(self, exc: SeedanceError) -> OutcomeUnknownError:
+        """The report of a create whose answer was lost, on a dialect that cannot look."""
         where = (
             "the server's task list shows whether it made one"
             if self.capabilities.can_list
@@ -253,51 +283,6 @@ class Client:
             suggestion=[*look, Suggestion.of("tasks.list", local=True)],
             exit_status=exc.exit_status,
         )
-
-    def resumable(self, prepared: Prepared, output_path: str, again: Suggestion) -> Entry | None:
-        """An earlier, unfinished create of this very request to this very output: its entry
-        (with the task, found on the server if its answer was lost), or None to create now.
-
-        `again` is how the user forces a new create when seedance cannot tell."""
-        entry = self.journal.latest_for(self.profile.name, prepared.request_hash, output_path)
-        if entry is None or entry.downloaded_at is not None:
-            return None
-        if entry.state is JournalState.CREATED:
-            return entry
-        with self.explain_auth():
-            task = lost_task(self.provider, self.journal, entry, again)
-        if task is None:
-            self.journal.rejected(entry.row, "never reached the server", self.clock.time())
-            self.notify("the interrupted create never reached the server; sending it now")
-            return None
-        self.journal.adopt(entry.row, task.id, self.clock.time())
-        self.notify(f"found the task of the interrupted create: {task.id}")
-        return self.journal.find(task.id)
-
-    def finished(self, prepared: Prepared, output_path: Path) -> Entry | None:
-        """This very request already saved its video at `output_path` (a file, or a directory
-        it was saved in), say just before a crash. Only the file seedance wrote counts: its
-        SHA-256 was journaled before the rename that put it there."""
-        entry = self.journal.latest_for(
-            self.profile.name,
-            prepared.request_hash,
-            str(output_path),
-            states=(JournalState.CREATED,),
-        )
-        if entry is None or entry.task_id is None or entry.sha256 is None:
-            return None
-        saved = Path(entry.saved_path or output_path)
-        if not saved.is_file() or file_sha256(saved) != entry.sha256:
-            return None
-        if entry.downloaded_at is None:
-            self.journal.downloaded(
-                entry.task_id,
-                path=str(saved),
-                sha256=entry.sha256,
-                size=saved.stat().st_size,
-                at=self.clock.time(),
-            )
-        return self.journal.find(entry.task_id)
 
     def get(self, task_id: str) -> Task:
         with self.explain_auth():
@@ -363,8 +348,14 @@ class Client:
     def _observe(self, task: Task) -> None:
         error = f"{task.error.code}: {task.error.message}" if task.error else None
         tokens = task.usage.completion_tokens if task.usage else None
+        ended = task.updated_at.timestamp() if task.updated_at and task.status.is_terminal else None
         self.journal.observe(
-            task.id, status=task.status, at=self.clock.time(), tokens=tokens, error=error
+            task.id,
+            status=task.status,
+            at=self.clock.time(),
+            tokens=tokens,
+            error=error,
+            ended=ended,
         )
 
     def download(
@@ -375,7 +366,9 @@ class Client:
         what: Literal["video", "last_frame"] = "video",
         on_progress: Callable[[int, int | None], None] | None = None,
     ) -> DownloadResult:
-        """Save a finished task's video (or last frame), refreshing an expired URL as needed."""
+        """Save a finished task's video (or last frame), refreshing an expired URL as needed,
+        and verify the file that took its name. A disk or permission failure raises
+        LocalError (the task keeps its result on the server; running again resumes)."""
         current = task
 
         def source(expired: bool):  # type: ignore[no-untyped-def]
@@ -389,15 +382,25 @@ class Client:
             if what == "video":
                 self.journal.saving(task.id, **_saved_file(result))
 
-        with self.explain_auth():
-            result = download(
-                self.provider.http,
-                source,
-                dest,
-                identity=f"{task.id}:{what}",
-                on_progress=on_progress,
-                before_rename=saving,
-            )
+        try:
+            with self.explain_auth():
+                result = download(
+                    self.provider.http,
+                    source,
+                    dest,
+                    identity=f"{task.id}:{what}",
+                    on_progress=on_progress,
+                    before_rename=saving,
+                )
+            verify(result)
+        except OSError as exc:
+            raise local_failure(exc, dest, task.id) from None
+        except SeedanceError as exc:
+            if exc.code == "disk_full":  # the task exists: a local failure, not a usage one
+                raise LocalError(
+                    exc.message, hint=exc.hint, suggestion=Suggestion.again()
+                ) from None
+            raise
         if what == "video":
             self.journal.downloaded(task.id, **_saved_file(result), at=self.clock.time())
         return result
@@ -413,9 +416,12 @@ class Client:
         rerun: Sequence[str] = (),
         max_cost: float | None = None,
         concat: bool = False,
+        dry_run: bool = False,
     ) -> ChainSession:
         """Load and plan a storyboard (nothing is sent): `session.plan` holds every shot's
-        action, request and estimate; `session.run()` makes them."""
+        action, request and estimate; `session.run()` makes them. Unless `dry_run`, the
+        session holds the output directory until it has run (`session.close()` lets go
+        without running); BusyError when another process holds it."""
         from seedance.services.chain.session import open_chain
 
         return open_chain(
@@ -426,6 +432,7 @@ class Client:
             rerun=list(rerun),
             max_cost=max_cost,
             concat=concat,
+            dry_run=dry_run,
         )
 
     def chain(
@@ -536,6 +543,36 @@ def failure_text(task: Task) -> str:
     if task.error is not None:
         return f"task {task.id} {task.status.value}: {task.error.code}: {task.error.message}"
     return f"task {task.id} {task.status.value}"
+
+
+# Files up to this size are hashed again once saved (a 4k clip is well under it); a larger one
+# is checked by its size: hashing 1 GiB again costs about as long as downloading it.
+VERIFY_LIMIT = 256 * 1024 * 1024
+
+
+def verify(result: DownloadResult) -> None:
+    """The file at the result's path holds the bytes downloaded: its SHA-256 is the one
+    computed as they arrived (its size, above VERIFY_LIMIT)."""
+    path = Path(result.path)
+    size = path.stat().st_size
+    if size != result.bytes or (size <= VERIFY_LIMIT and file_sha256(path) != result.sha256):
+        raise LocalError(
+            f"{path} does not hold what was downloaded (it changed as it was saved)",
+            hint="run the same command again: it downloads it again",
+            suggestion=Suggestion.again(),
+        )
+
+
+def local_failure(exc: OSError, dest: Path, task_id: str) -> LocalError:
+    """A disk or permission failure once the task exists: what failed, and that nothing is
+    lost."""
+    where = exc.filename or dest
+    return LocalError(
+        f"cannot save {dest.name}: {exc.strerror or exc} ({where})",
+        hint=f"task {task_id} keeps its result on the server for about 24 hours; fix it, then "
+        "run the same command again",
+        suggestion=Suggestion.again(),
+    )
 
 
 def _saved_file(result: DownloadResult) -> dict[str, Any]:

@@ -1,13 +1,16 @@
 """The local journal: every create, written before it is sent and after it answers.
 
 A crash between create and wait loses nothing: the task id (or the fact that a create's outcome
-is unknown) is on disk, and `status`, `wait`, `tasks list --local` and a re-run of the same
-`create` read it. SQLite in the data dir, mode 0600.
+is unknown, with the identity nonce it was sent with) is on disk, and `status`, `wait`,
+`tasks list --local` and a re-run of the same `create` read it. SQLite in the data dir, mode
+0600.
 
 The columns are declared once, as the fields of `Entry`. A file an older version wrote is
 upgraded in place the first time it is opened, after a copy of it is kept beside it
 (`journal.sqlite3.v1.bak`); rows are never dropped, and a file is never called damaged for its
-age.
+age. A file that is not a journal (an empty one included: a new journal is made whole, then
+linked into place) is refused as damaged, never taken for a new one: `check` and `repair`
+(services/journal_repair.py) say what can be read of it and rebuild it.
 """
 
 from __future__ import annotations
@@ -17,20 +20,31 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from seedance.domain.errors import JournalDamagedError, Suggestion
 from seedance.domain.models import TaskStatus
 
 JOURNAL_FILE = "journal.sqlite3"
 
 # The layout's version, in SQLite's `user_version`. Version 1 left it 0 (its early files
-# also lack `saved_path`).
-SCHEMA_VERSION = 2
+# also lack `saved_path`); version 2 had no `nonce`.
+SCHEMA_VERSION = 3
+
+# How long the server keeps a task (docs/sources/real-world.md: 7 days), so how long a nonce
+# must stay distinct from those of this machine's creates whose task is not known.
+NONCE_MEMORY = 8 * 86400.0
+
+NoncePicker = Callable[[set[int]], int]  # the nonces taken -> a free one
+
+# Columns version 3 added: a version-2 file that cannot be upgraded (read-only, no room for
+# its backup) still reads, these as None, and takes creates without them.
+OPTIONAL_COLUMNS = ("nonce", "service_tier")
 
 
 class JournalState(StrEnum):
@@ -79,6 +93,9 @@ class Entry:
     downloaded_at: float | None = field(metadata=_sql("REAL"))
     # where the video was saved (output_path may be a directory)
     saved_path: str | None = field(metadata=_sql("TEXT"))
+    # the identity nonce sent with the create (services/identity.py), None when none was
+    nonce: int | None = field(metadata=_sql("INTEGER"))
+    service_tier: str | None = field(metadata=_sql("TEXT"))  # where to list it (flex apart)
 
     @property
     def body(self) -> dict[str, Any]:
@@ -109,6 +126,19 @@ def _word(kind: type[Word], value: str, otherwise: Word) -> Word:
 
 
 COLUMNS = tuple(f.name for f in fields(Entry))
+
+
+def _widened(present: list[str], values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row read from the columns `present` as a row of COLUMNS (None where missing)."""
+    found = dict(zip(present, values, strict=True))
+    return tuple(found.get(name) for name in COLUMNS)
+
+
+def _values(entry: Entry) -> tuple[Any, ...]:
+    """An entry as the row it is stored as."""
+    return tuple(getattr(entry, name) for name in COLUMNS)
+
+
 _DECLARATIONS = {f.name: f.metadata["sql"] for f in fields(Entry)}
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS creates_task ON creates(task_id)",
@@ -139,26 +169,67 @@ class Journal:
         self._warn = warn
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._present: list[str] = list(COLUMNS)  # the columns the file has
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if not self.path.exists():
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+                self._make_new()
             mode = self.path.stat().st_mode
             if mode & 0o077 and self._warn is not None:
                 self._warn(
                     f"{self.path} is readable by others ({stat.filemode(mode)}); "
                     f"run: chmod 600 {self.path}"
                 )
+            if self.path.stat().st_size == 0:
+                raise self.damaged("it is empty")
             db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
             try:
                 self._upgrade(db)
+            except sqlite3.OperationalError:
+                db.close()
+                raise
+            except sqlite3.DatabaseError as exc:
+                db.close()
+                raise self.damaged(str(exc)) from None
             except BaseException:
                 db.close()
                 raise
             self._db = db
+            self._present = [c for c in COLUMNS if c not in _missing_columns(db)]
         return self._db
+
+    def _make_new(self) -> None:
+        """A new, empty journal, made whole beside its place and linked there: a crash never
+        leaves a half-made file (an empty file is a damaged journal, not a new one)."""
+        tmp = self.path.with_name(f"{self.path.name}.new-{os.getpid()}-{threading.get_ident()}")
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        try:
+            db = sqlite3.connect(tmp)
+            try:
+                with db:
+                    self._migrate(db)
+            finally:
+                db.close()
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                pass  # another process made it first
+            except OSError:  # a file system without hard links
+                if not self.path.exists():
+                    os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def damaged(self, reason: str) -> JournalDamagedError:
+        """The error for a journal that cannot be read: names the file and the way out."""
+        return JournalDamagedError(
+            f"the journal {self.path} is damaged ({reason}); nothing was sent",
+            reason=reason,
+            hint="see what can be read of it, then rebuild it (a copy is kept) with",
+            suggestion=[Suggestion.of("journal.check"), Suggestion.of("journal.repair")],
+        )
 
     def _upgrade(self, db: sqlite3.Connection) -> None:
         """Bring the file to SCHEMA_VERSION: a new file gets the table, an older one the
@@ -176,7 +247,7 @@ class Journal:
                 db.rollback()
                 raise
         except (sqlite3.OperationalError, OSError):
-            if _missing_columns(db):
+            if set(_missing_columns(db)) - set(OPTIONAL_COLUMNS):
                 raise
             # a file it may not change (read-only, or locked all along) still reads as it is
 
@@ -211,11 +282,19 @@ class Journal:
         os.replace(tmp, backup)
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, immediate: bool = False) -> Iterator[sqlite3.Connection]:
+        """A transaction (IMMEDIATE: holding the write lock from its start)."""
         with self._lock:
             db = self._connect()
-            with db:
-                yield db
+            try:
+                if immediate:
+                    db.execute("BEGIN IMMEDIATE")
+                with db:
+                    yield db
+            except sqlite3.OperationalError:
+                raise
+            except sqlite3.DatabaseError as exc:
+                raise self.damaged(str(exc)) from None
 
     def close(self) -> None:
         with self._lock:
@@ -239,8 +318,16 @@ class Journal:
         prompt: str | None,
         output_path: str | None,
         at: float,
+        service_tier: str | None = None,
+        nonce: NoncePicker | None = None,
+        hold: Callable[[int], object] | None = None,
     ) -> int:
-        """Record a create about to be sent; returns its row."""
+        """Record a create about to be sent; returns its row.
+
+        `nonce` picks the create's identity nonce, told which ones this machine's creates whose
+        task is not known (yet) use; `hold` takes the row's lease. Both run before the row
+        becomes visible to other processes, under the journal's write lock.
+        """
         values: dict[str, object] = {
             "state": JournalState.SENDING,
             "profile": profile,
@@ -254,9 +341,39 @@ class Journal:
             "prompt": prompt,
             "output_path": output_path,
             "created_at": at,
+            "service_tier": service_tier,
         }
-        names, marks = ", ".join(values), ", ".join("?" for _ in values)
+        with self._tx(immediate=True) as db:
+            if nonce is not None and "nonce" in self._present:
+                values["nonce"] = nonce(self._open_nonces(db, at))
+            values = {k: v for k, v in values.items() if k in self._present}
+            names, marks = ", ".join(values), ", ".join("?" for _ in values)
+            cur = db.execute(
+                f"INSERT INTO creates ({names}) VALUES ({marks})", tuple(values.values())
+            )
+            row = int(cur.lastrowid or 0)
+            if hold is not None:
+                hold(row)
+            return row
+
+    @staticmethod
+    def _open_nonces(db: sqlite3.Connection, at: float) -> set[int]:
+        """Nonces of recent creates whose task is not known: a lost create is told apart
+        from these by its nonce alone."""
+        found = db.execute(
+            "SELECT nonce FROM creates WHERE nonce IS NOT NULL AND task_id IS NULL "
+            "AND created_at >= ?",
+            (at - NONCE_MEMORY,),
+        )
+        return {int(r[0]) for r in found}
+
+    def record(self, entry: Entry) -> int:
+        """Write a whole entry (found in a record beside a video, or rebuilt by a repair);
+        returns its row (a new one)."""
+        values = {k: v for k, v in zip(COLUMNS, _values(entry), strict=True) if k != "row"}
         with self._tx() as db:
+            values = {k: v for k, v in values.items() if k in self._present}
+            names, marks = ", ".join(values), ", ".join("?" for _ in values)
             cur = db.execute(
                 f"INSERT INTO creates ({names}) VALUES ({marks})", tuple(values.values())
             )
@@ -289,15 +406,17 @@ class Journal:
         at: float,
         tokens: int | None,
         error: str | None,
+        ended: float | None = None,
     ) -> None:
-        """The latest status seen for a task (and when it first ended)."""
+        """The latest status seen for a task, and when it first ended: `ended` (the server's
+        time) when known, else `at`."""
         status = TaskStatus(status)
         with self._tx() as db:
             db.execute(
                 "UPDATE creates SET status = ?, tokens = COALESCE(?, tokens), "
                 "error = COALESCE(?, error), finished_at = CASE WHEN ? AND finished_at IS NULL "
                 "THEN ? ELSE finished_at END WHERE task_id = ?",
-                (status.value, tokens, error, status.is_terminal, at, task_id),
+                (status.value, tokens, error, status.is_terminal, ended or at, task_id),
             )
 
     def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:
@@ -326,22 +445,53 @@ class Journal:
     def _rows(self, where: str, args: tuple[Any, ...], limit: int | None = None) -> list[Entry]:
         if not self.path.exists():
             return []
-        sql = f"SELECT {', '.join(COLUMNS)} FROM creates {where} ORDER BY row DESC"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
         with self._tx() as db:
-            return [Entry.from_row(r) for r in db.execute(sql, args).fetchall()]
+            present = self._present
+            sql = f"SELECT {', '.join(present)} FROM creates {where} ORDER BY row DESC"
+            if limit:
+                sql += f" LIMIT {int(limit)}"
+            rows = db.execute(sql, args).fetchall()
+        return [Entry.from_row(_widened(present, r)) for r in rows]
 
     def find(self, task_id: str) -> Entry | None:
         rows = self._rows("WHERE task_id = ?", (task_id,), 1)
         return rows[0] if rows else None
+
+    def entry(self, row: int) -> Entry | None:
+        rows = self._rows("WHERE row = ?", (row,), 1)
+        return rows[0] if rows else None
+
+    def task_ids(self) -> set[str]:
+        """Every task this journal knows."""
+        if not self.path.exists():
+            return set()
+        with self._tx() as db:
+            found = db.execute("SELECT task_id FROM creates WHERE task_id IS NOT NULL")
+            return {str(r[0]) for r in found}
+
+    def made_for(self, profile: str, request_hash: str) -> list[Entry]:
+        """Every create of this request on this profile that has a task, newest first
+        (to any output: a storyboard's folder may have moved)."""
+        return self._rows(
+            "WHERE profile = ? AND request_hash = ? AND task_id IS NOT NULL",
+            (profile, request_hash),
+        )
+
+    def unsaved(self, profile: str | None = None) -> list[Entry]:
+        """Tasks seen succeeded whose video this machine has not saved, newest first."""
+        where = "WHERE status = ? AND downloaded_at IS NULL AND task_id IS NOT NULL"
+        args: tuple[Any, ...] = (TaskStatus.SUCCEEDED.value,)
+        if profile:
+            where += " AND profile = ?"
+            args += (profile,)
+        return self._rows(where, args)
 
     def latest_for(
         self,
         profile: str,
         request_hash: str,
         output_path: str | None,
-        states: tuple[JournalState, ...] = UNFINISHED,
+        states: Sequence[JournalState] = UNFINISHED,
     ) -> Entry | None:
         """The newest create of the same request to the same output in one of `states`."""
         marks = ", ".join("?" for _ in states)

@@ -93,40 +93,57 @@ def create(sim: Simulator, request: SimRequest, service: str) -> SimResponse:
 
 
 def task_json(sim: Simulator, task: SimTask) -> dict[str, Any]:
-    """A task as the Ark API shows it (docs/sources/ark.txt "返回（成功时）")."""
+    """A task as the Ark API shows it, by state, in GET answers and list items alike.
+
+    Only what a real answer is known to carry: a succeeded task the whole documented body
+    (docs/sources/ark.txt "返回（成功时）", docs/sources/phanedge.txt §6); a queued or running one
+    its id, model, status and times alone, and an ended unsuccessful one those with its error
+    and the request's settings but no seed, resolution, ratio or duration (both as recorded
+    from the live API: docs/sources/real-world.md). So a client that leans on a field the real
+    API leaves out fails here too.
+    """
     now = sim.clock.time()
     status = task.status(now)
     data: dict[str, Any] = {
         "id": task.id,
         "model": task.model,
         "status": status,
-        "error": None,
-        "content": {},
         "created_at": int(task.created_at),
         "updated_at": int(task.updated_at(now)),
-        "seed": task.seed,
-        "resolution": task.resolution,
-        "ratio": task.ratio,
-        "duration": task.duration,
-        "framespersecond": 24,
-        "generate_audio": bool(task.params.get("generate_audio", True)),
-        "draft": bool(task.params.get("draft", False)),
+    }
+    if task.platform_id:
+        data["platform_id"] = task.platform_id
+    if status in ("queued", "running"):
+        return data
+    settings = {
         "service_tier": task.params.get("service_tier", "default"),
         "execution_expires_after": task.params.get("execution_expires_after", 172800),
+        "generate_audio": bool(task.params.get("generate_audio", True)),
+        "draft": bool(task.params.get("draft", False)),
     }
+    if status != "succeeded":
+        error = dict(task.error) if task.error and status in ("failed", "expired") else None
+        return {**data, "error": error, **settings, "priority": task.params.get("priority", 0)}
+    tokens = task.tokens()
+    content = {"video_url": sim.video_url(task)}
+    if task.wants_last_frame():
+        content["last_frame_url"] = sim.frame_url(task)
+    data.update(
+        {
+            "error": None,
+            "content": content,
+            "usage": {"completion_tokens": tokens, "total_tokens": tokens},
+            "seed": task.seed,
+            "resolution": task.resolution,
+            "ratio": task.ratio,
+            "duration": task.duration,
+            "framespersecond": 24,
+            **settings,
+        }
+    )
     for key in ("safety_identifier", "priority"):
         if key in task.params:
             data[key] = task.params[key]
-    if status == "succeeded":
-        data["content"]["video_url"] = sim.video_url(task)
-        if task.wants_last_frame():
-            data["content"]["last_frame_url"] = sim.frame_url(task)
-        tokens = task.tokens()
-        data["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
-    elif status in ("failed", "expired") and task.error:
-        data["error"] = dict(task.error)
-    if task.platform_id:
-        data["platform_id"] = task.platform_id
     return data
 
 

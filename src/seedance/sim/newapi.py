@@ -129,7 +129,7 @@ def get(sim: Simulator, task_id: str) -> SimResponse:
         if status == "queued" and now - task.created_at < 1
         else STATUS[status],
         "fail_reason": task.error["message"] if status == "failed" and task.error else "",
-        "result_url": upstream["content"].get("video_url", ""),
+        "result_url": upstream.get("content", {}).get("video_url", ""),
         "submit_time": int(task.created_at),
         "start_time": int(task.created_at + task.queue_seconds) if status != "queued" else 0,
         "finish_time": int(task.finished_at()) if status in ("succeeded", "failed") else 0,

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from pytest_httpx import HTTPXMock
 
-from support import KEYS, Outcome, World
+from seedance.services.journal import Journal
+from support import KEYS, Outcome, World, expect_ark_create
 
 BYTEPLUS = "https://ark.ap-southeast.bytepluses.com/api/v3"
 VOLCENGINE = "https://ark.cn-beijing.volces.com/api/v3"
@@ -127,14 +128,16 @@ def png_bytes(width: int = 320, height: int = 320) -> bytes:
 
 def expect_create(
     httpx_mock: HTTPXMock, profile: str, body: dict[str, Any], task_id: str = TASK_ID
-) -> None:
-    """The one create this test allows: exactly `body`, with the profile's Bearer key."""
-    httpx_mock.add_response(
-        method="POST",
-        url=BASES[profile] + TASKS,
-        match_json=body,
-        match_headers={"Authorization": f"Bearer {TOKENS[profile]}"},
-        json={"id": task_id},
+) -> list[int]:
+    """The one create this test allows: exactly `body` plus the identity nonce (what
+    --dry-run shows, with `execution_expires_after` set within minutes of its value), with the
+    profile's Bearer key. Returns the nonces sent."""
+    return expect_ark_create(
+        httpx_mock,
+        BASES[profile] + TASKS,
+        body,
+        task_id=task_id,
+        headers={"Authorization": f"Bearer {TOKENS[profile]}"},
     )
 
 
@@ -424,13 +427,17 @@ CREATE_CASES = [
 def test_create_sends_the_seed_body(
     world: World, httpx_mock: HTTPXMock, profile: str, args: list[str], body: dict[str, Any]
 ) -> None:
-    expect_create(httpx_mock, profile, body)
+    nonces = expect_create(httpx_mock, profile, body)
 
     outcome = world.run("-p", profile, "create", *args)
 
     assert outcome.exit_code == 0, outcome.stderr
     assert outcome.stdout == f"{TASK_ID}\n"
     assert len(httpx_mock.get_requests()) == 1
+    journal = Journal(world.data_dir)
+    [entry] = journal.entries()
+    journal.close()
+    assert nonces == [entry.nonce]  # the nonce sent is the one journaled before sending
 
 
 @pytest.mark.parametrize(("profile", "args", "body"), CREATE_CASES)
@@ -442,6 +449,8 @@ def test_dry_run_prints_exactly_the_body_and_sends_nothing(
     assert outcome.exit_code == 0, outcome.stderr
     assert json.loads(outcome.stdout) == body
     assert not httpx_mock.get_requests()
+    around = body.get("execution_expires_after", 172800)
+    assert f"--expires-after a few minutes off {around}: seedance's identity" in outcome.stderr
 
 
 def test_create_json_prints_the_queued_task(world: World, httpx_mock: HTTPXMock) -> None:

@@ -16,6 +16,7 @@ from pytest_httpx import HTTPXMock
 from seedance.cli.wording import flag
 from seedance.domain.errors import Suggestion
 from seedance.domain.models import GenerationRequest, Reference, Role
+from support import expect_ark_create
 
 if TYPE_CHECKING:
     from conftest import ProblemsOf
@@ -173,11 +174,10 @@ def test_kapon_native_create_with_platform_id(world: World, httpx_mock: HTTPXMoc
     """docs/sources/kapon.txt §5: the VolcArk-native create on the same gateway; the answer adds
     platform_id."""
     prompt = "Use Image 1 as the opening frame and Audio 1 as background music."
-    httpx_mock.add_response(
-        method="POST",
-        url=KAPON_NATIVE,
-        match_headers=KAPON_AUTH,
-        match_json={
+    expect_ark_create(
+        httpx_mock,
+        KAPON_NATIVE,
+        {
             "model": "seedance-2-0",
             "content": [
                 {"type": "text", "text": prompt},
@@ -198,7 +198,8 @@ def test_kapon_native_create_with_platform_id(world: World, httpx_mock: HTTPXMoc
             "generate_audio": True,
             "watermark": True,
         },
-        json={"id": "cgt-xxxx", "platform_id": "video_<PlatformTaskID>"},
+        headers=KAPON_AUTH,
+        answer_json={"id": "cgt-xxxx", "platform_id": "video_<PlatformTaskID>"},
     )
     out = world.run(
         "-p",

@@ -48,6 +48,9 @@ class ArkProvider(Provider):
     can_list = True
     can_cancel = True
     returns_last_frame = True
+    # ended tasks echo execution_expires_after (docs/sources/ark.txt, docs/sources/phanedge.txt
+    # §6-7), and the list and GET find any task of the last 7 days
+    finds_lost_creates = True
     error_advice: ClassVar[Mapping[str, Advice]] = ARK_ADVICE
 
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
@@ -98,12 +101,17 @@ class ArkProvider(Provider):
         page: int = 1,
         page_size: int = 20,
         task_ids: list[str] | None = None,
+        service_tier: str | None = None,
     ) -> TaskPage:
+        """A page of the task list. An unfiltered list leaves flex tasks out; they are listed
+        when asked for by their tier (https://github.com/TanStack/ai, docs/adapters/byteplus.md)."""
         params: list[tuple[str, str | int]] = [("page_num", page), ("page_size", page_size)]
         if status:
             params.append(("filter.status", status))
         if model:
             params.append(("filter.model", model))
+        if service_tier:
+            params.append(("filter.service_tier", service_tier))
         params.extend(("filter.task_ids", task_id) for task_id in task_ids or [])
         data = self.json_of(self.http.request("GET", self.url(TASKS), params=params))
         items = data.get("items") if isinstance(data, dict) else None

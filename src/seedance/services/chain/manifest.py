@@ -4,6 +4,9 @@ A re-run reads it to resume: finished shots are skipped, submitted ones are poll
 created again), failed ones are retried. Its records are frozen: each change makes a new record
 and a new document, so a reader in another thread always sees one whole state. Version 1 wrote
 the same document (tests/services/fixtures/v1).
+
+A damaged file is kept aside (`chain.json.damaged-<time>`) and the run starts from an empty
+manifest, which the session rebuilds from the journal and the clips on disk.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from enum import StrEnum
 from pathlib import Path
 
@@ -79,34 +83,45 @@ class Manifest:
         self.path = directory / MANIFEST
         self.data = data
         self._lock = threading.Lock()
+        self.damaged: Path | None = None  # where a damaged file was kept, when one was
 
     @classmethod
     def open(
         cls, directory: Path, *, storyboard: Path, profile: str, now: float, restart: bool
     ) -> Manifest:
-        """The directory's manifest, or a fresh one (to restart, or on the first run)."""
+        """The directory's manifest, or a fresh one (to restart, on the first run, or when the
+        file is damaged: then kept aside, `damaged` says where)."""
         path = directory / MANIFEST
+        damaged = None
         if path.exists() and not restart:
             try:
                 data = ManifestData.model_validate_json(path.read_text("utf-8"))
-            except (OSError, ValidationError, ValueError) as exc:
-                raise StoryboardError(
-                    f"{path} is damaged ({str(exc).splitlines()[0]})",
-                    hint="move it away, or start over",
-                    suggestion=chain_again(storyboard, directory, restart=True),
-                ) from None
-            if data.profile != profile:
-                elsewhere = directory.with_name(f"{directory.name}-{profile}")
-                raise StoryboardError(
-                    f"{path} belongs to a run on profile '{data.profile}', not '{profile}'",
-                    hint="start over with a restart, or keep that run and write this one to "
-                    "another directory",
-                    suggestion=chain_again(storyboard, elsewhere),
-                )
-            return cls(directory, data)
+            except (ValidationError, ValueError):
+                damaged = path.with_name(f"{MANIFEST}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+                os.replace(path, damaged)  # kept; the run rebuilds what it knew
+            else:
+                return cls._checked(directory, data, storyboard, profile)
         data = ManifestData(
             storyboard=str(storyboard), profile=profile, created_at=now, updated_at=now
         )
+        manifest = cls(directory, data)
+        manifest.damaged = damaged
+        return manifest
+
+    @classmethod
+    def _checked(
+        cls, directory: Path, data: ManifestData, storyboard: Path, profile: str
+    ) -> Manifest:
+        """An earlier run's manifest, if it is this profile's."""
+        if data.profile != profile:
+            elsewhere = directory.with_name(f"{directory.name}-{profile}")
+            raise StoryboardError(
+                f"{directory / MANIFEST} belongs to a run on profile '{data.profile}', not "
+                f"'{profile}'",
+                hint="start over with a restart, or keep that run and write this one to "
+                "another directory",
+                suggestion=chain_again(storyboard, elsewhere),
+            )
         return cls(directory, data)
 
     def record(self, shot_id: str) -> ShotRecord:
@@ -195,6 +210,15 @@ class Manifest:
         """Seedance could not finish it; a re-run carries on from what is recorded."""
         error = {"code": code, "message": message}
         return self._change(shot_id, now, state=ShotState.ERROR, error=error)
+
+    def recovered(self, shot_id: str, now: float, **found: object) -> ShotRecord:
+        """A record rebuilt from the journal and the clips on disk (the manifest had none)."""
+        return self._change(shot_id, now, **found)
+
+    def unverified(self, shot_id: str, now: float) -> ShotRecord:
+        """Its clip is missing or is not the video it recorded: its task is read and the clip
+        saved again, never made again."""
+        return self._change(shot_id, now, state=ShotState.SUBMITTED, clip=None, sha256=None)
 
     def blocked(self, shot_id: str, now: float) -> ShotRecord:
         """A shot it starts from did not finish."""

@@ -6,24 +6,27 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from seedance.domain.errors import (
+    APIError,
+    LocalError,
     NotFoundError,
     SeedanceError,
     StoryboardError,
     Suggestion,
+    TaskFailedError,
 )
-from seedance.domain.models import MediaKind, Reference, Role, Task, TaskStatus
+from seedance.domain.models import MediaKind, Reference, Role, TaskStatus
 from seedance.services import crashpoints, references, video
 from seedance.services.chain.manifest import Manifest, ShotState
 from seedance.services.chain.plan import Action, Plan, ShotPlan
 from seedance.services.client import Client
-from seedance.services.journal import Entry
+from seedance.services.generate import Generated, Origin, Step, with_hash
 from seedance.services.polling import Stopped, Watch
-from seedance.services.prepare import Prepared
 
 
 class Stage(StrEnum):
@@ -34,6 +37,9 @@ class Stage(StrEnum):
     UPLOADING = "uploading"  # the last frame it starts from, to the asset library
     DOWNLOADING = "downloading"
 
+
+FOUND = "found the task of the interrupted create"
+RESULT_EXPIRED = "result_expired"  # services/downloads.py: a result URL refused for good
 
 # shot id, what is happening to it (its state, its task's status, or a stage), a detail
 Listener = Callable[[str, ShotState | TaskStatus | Stage, str], None]
@@ -140,10 +146,10 @@ class ChainRunner:
         except Stopped:
             return Outcome(ShotState.ERROR)
         except OSError as exc:  # the disk, not the service: say which file
-            error = SeedanceError(
+            error = LocalError(
                 f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-                code="os_error",
-                hint="fix the path, then run the same command again",
+                hint="fix it, then run the same command again: nothing made is lost",
+                suggestion=self._resume(),
             )
             return self._failed_with(plan, error)
         except SeedanceError as exc:
@@ -158,84 +164,105 @@ class ChainRunner:
         return Outcome(ShotState.ERROR, exc)
 
     def _make(self, plan: ShotPlan) -> Outcome:
+        """One shot through `Client.generate`: its task made (or resumed, or found), waited
+        for, its clip saved and verified; then its last frame and the manifest."""
         shot_id = plan.shot.id
         record = self.manifest.record(shot_id)
-        clock = self.client.clock
-        if plan.action is Action.POLL and record.task_id:
-            task_id, just_created = record.task_id, False
-        else:
-            frame = self._frame(plan) if plan.shot.parent else None
-            self.on_event(shot_id, Stage.SUBMITTING, "")
-            prepared = self.client.prepare(
-                plan.shot.params, base_dir=self.plan.storyboard.path.parent, frame=frame
-            )
-            # frame URLs change from run to run: the shot's definition identifies its create
-            prepared = replace(prepared, request_hash=plan.definition_hash)
-            clip = str(self.clip_path(plan).resolve())
-            earlier = None
-            if not plan.fresh:  # a create of this shot that a crash or lost answer interrupted
-                earlier = self._resumable(plan, prepared, clip)
-            if earlier is not None and earlier.task_id:
-                task_id, just_created = earlier.task_id, False
-            else:
-                task_id = self.client.create(prepared, output_path=clip).id
-                just_created = True
-            self.manifest.submitted(
-                shot_id,
-                clock.time(),
-                task_id=task_id,
-                request_hash=plan.definition_hash,
-                model=prepared.request.model,
-                estimate=plan.estimate,
-            )
-            crashpoints.reached("chain-submitted")
+        known = record.task_id if plan.action is Action.POLL else None
+        model = record.model or plan.prepared.request.model
 
         def listen(watch: Watch) -> None:
             if watch.task is not None:
                 progress = f"{watch.task.progress}%" if watch.task.progress is not None else ""
                 self.on_event(shot_id, watch.task.status, progress)
 
-        watch = self.client.wait(
-            [task_id], on_update=listen, just_created=just_created, stop=self.stop
-        )[0]
-        if isinstance(watch.error, NotFoundError) and not just_created:
-            raise StoryboardError(
-                f"the task {task_id} of shot '{shot_id}' is gone from the server",
-                hint="make the shot again",
-                suggestion=self._again(shot_id),
-            )
-        if watch.error is not None:
-            raise watch.error
-        task = watch.task
-        assert task is not None
-        if task.status.is_failure:
-            code = task.error.code if task.error else task.status.value
-            message = task.error.message if task.error else ""
-            self.manifest.failed(shot_id, clock.time(), code=code, message=message)
+        def step(step: Step, detail: str) -> None:
+            if step in (Step.CREATED, Step.RESUMING, Step.FOUND) and detail != known:
+                self.manifest.submitted(
+                    shot_id,
+                    self.client.clock.time(),
+                    task_id=detail,
+                    request_hash=plan.definition_hash,
+                    model=model,
+                    estimate=plan.estimate,
+                )
+                crashpoints.reached("chain-submitted")
+                if step is Step.FOUND:
+                    self.on_event(shot_id, Stage.SUBMITTING, FOUND)
+            elif step is Step.DOWNLOADING:
+                self.on_event(shot_id, Stage.DOWNLOADING, "")
+            elif step is Step.LOOKING:
+                self.on_event(shot_id, Stage.SUBMITTING, detail)
+
+        settings: dict[str, Any] = {
+            "output": self.clip_path(plan),
+            "overwrite": True,  # the run's own folder: a clip there is an earlier run's
+            "again": self._again(shot_id),
+            "on_step": step,
+            "on_update": listen,
+            "on_progress": self._check_stop,
+            "stop": self.stop,
+        }
+        try:
+            if known:
+                made = self.client.generate(task_id=known, **settings)
+            else:
+                frame = self._frame(plan) if plan.shot.parent else None
+                self.on_event(shot_id, Stage.SUBMITTING, "")
+                prepared = self.client.prepare(
+                    plan.shot.params, base_dir=self.plan.storyboard.path.parent, frame=frame
+                )
+                model = prepared.request.model
+                # frame URLs change from run to run: the shot's definition identifies its create
+                prepared = with_hash(prepared, plan.definition_hash)
+                made = self.client.generate(prepared, new=plan.fresh, **settings)
+        except TaskFailedError as exc:
+            task = exc.task
+            code = task.error.code if task and task.error else exc.code
+            message = task.error.message if task and task.error else ""
+            self.manifest.failed(shot_id, self.client.clock.time(), code=code, message=message)
             self.on_event(shot_id, ShotState.FAILED, f"{code}: {message}")
             return Outcome(ShotState.FAILED)
-        self._save(plan, task)
+        except NotFoundError:
+            if not known:
+                raise
+            raise StoryboardError(
+                f"the task {known} of shot '{shot_id}' is gone from the server",
+                hint="make the shot again",
+                suggestion=self._again(shot_id),
+            ) from None
+        except APIError as exc:
+            if not known or exc.code != RESULT_EXPIRED:
+                raise
+            raise APIError(
+                f"the clip of shot '{shot_id}' must be saved again (the one on disk is not its "
+                f"video), but the result of its task {known} has expired",
+                code=RESULT_EXPIRED,
+                hint="it is not made again unless you ask: that is billed anew; make it with",
+                suggestion=self._again(shot_id),
+            ) from None
+        self._save(plan, made)
         return Outcome(ShotState.DONE)
 
     def _again(self, shot_id: str) -> Suggestion:
         """Running the storyboard again, making this shot (and what follows) anew."""
         return self.plan.storyboard.again(self.out_dir, rerun=[shot_id])
 
-    def _resumable(self, plan: ShotPlan, prepared: Prepared, clip: str) -> Entry | None:
-        """An earlier create of this shot that a crash or a lost answer interrupted."""
-        return self.client.resumable(prepared, clip, again=self._again(plan.shot.id))
+    def _resume(self) -> Suggestion:
+        """Running the storyboard again as it is."""
+        return self.plan.storyboard.again(self.out_dir)
 
-    def _save(self, plan: ShotPlan, task: Task) -> None:
+    def _save(self, plan: ShotPlan, made: Generated) -> None:
+        """The shot's last frame (from the API, or from its clip), then the manifest."""
         shot_id = plan.shot.id
-        clock = self.client.clock
-        self.on_event(shot_id, Stage.DOWNLOADING, "")
-        clip = self.client.download(task, self.clip_path(plan), on_progress=self._check_stop)
+        task, clip = made.task, made.video
         frame_name = frame_sha = None
         if plan.wants_frame:
             frame = self.frame_path(plan)
-            if task.last_frame_url:
+            kept = made.origin is Origin.SAVED_BEFORE and frame.is_file()
+            if not kept and task.last_frame_url:
                 frame_sha = self.client.download(task, frame, what="last_frame").sha256
-            elif video.available():
+            elif not kept and video.available():
                 video.extract_last_frame(Path(clip.path), frame)
             frame_name = frame.name if frame.exists() else None
         tokens = task.usage.completion_tokens if task.usage else None
@@ -245,7 +272,7 @@ class ChainRunner:
             cost = tokens / 1_000_000 * estimate.price_per_million
         self.manifest.done(
             shot_id,
-            clock.time(),
+            self.client.clock.time(),
             task_id=task.id,
             request_hash=plan.definition_hash,
             clip=Path(clip.path).name,

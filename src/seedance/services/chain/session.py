@@ -1,6 +1,10 @@
 """A storyboard run from start to end, as the library offers it (`Client.chain`): load the
-file, plan every shot against the profile, resume from the manifest, check the cost, run the
-shots, join the film, and say what needs attention."""
+file, plan every shot against the profile, resume from the manifest (rebuilt from the journal
+and the clips on disk when it is lost or damaged; a clip that is not its recorded video is
+saved again), check the cost, run the shots, join the film, and say what needs attention.
+
+One process at a time runs a storyboard into a directory (an OS lock); another is refused
+before anything is sent."""
 
 from __future__ import annotations
 
@@ -17,10 +21,13 @@ from seedance.domain.errors import (
     UsageError,
 )
 from seedance.services import frames, video
+from seedance.services.asset_cache import file_sha256
 from seedance.services.chain.manifest import MANIFEST, Manifest, ManifestData, ShotState
 from seedance.services.chain.plan import Plan, make_plan, with_actions
 from seedance.services.chain.runner import ChainRunner, Listener, Outcome
 from seedance.services.chain.storyboard import Storyboard, load
+from seedance.services.journal import Journal
+from seedance.services.locks import FileLock, Locks
 from seedance.services.review import write_review
 
 if TYPE_CHECKING:
@@ -69,6 +76,11 @@ class ChainResult:
         return document
 
 
+# Several shots, one exit code: the most serious first. A local failure (7) comes before a
+# failed task (5): every task it stopped at exists, and running again goes on from there.
+SERIOUSNESS = (ExitStatus.API, ExitStatus.NETWORK, ExitStatus.LOCAL, ExitStatus.TIMEOUT)
+
+
 class ChainIncomplete(SeedanceError):
     """Some shots need attention; the others are kept, and a re-run retries only those."""
 
@@ -76,13 +88,8 @@ class ChainIncomplete(SeedanceError):
 
     def __init__(self, result: ChainResult) -> None:
         attention = result.attention
-        status = ExitStatus.TASK_FAILED
-        for outcome in attention.values():
-            if outcome.error is not None and outcome.error.exit_status in (
-                ExitStatus.API,
-                ExitStatus.NETWORK,
-            ):
-                status = outcome.error.exit_status
+        found = {o.error.exit_status for o in attention.values() if o.error is not None}
+        status = next((s for s in SERIOUSNESS if s in found), ExitStatus.TASK_FAILED)
         plural = len(attention) > 1
         super().__init__(
             f"{len(attention)} shot{'s need' if plural else ' needs'} attention: "
@@ -104,6 +111,14 @@ class ChainSession:
     manifest: Manifest
     directory: Path
     abandoned: list[str]  # task ids a --restart leaves running on the server
+    lock: FileLock | None = None  # held from opening to the end of the run
+    recovered: list[str] = field(default_factory=list)  # shots rebuilt from the journal
+    unverified: list[str] = field(default_factory=list)  # clips to save again
+
+    def close(self) -> None:
+        """Let another process run this storyboard (done by `run` when it ends)."""
+        if self.lock is not None:
+            self.lock.release()
 
     def run(
         self,
@@ -115,6 +130,18 @@ class ChainSession:
     ) -> ChainResult:
         """Make every shot that needs making. Raises ChainIncomplete when some did not end
         done; KeyboardInterrupt when stopped (submitted shots keep running on the server)."""
+        try:
+            return self._run(concurrency, concat, on_event, stop)
+        finally:
+            self.close()
+
+    def _run(
+        self,
+        concurrency: int,
+        concat: bool,
+        on_event: Listener | None,
+        stop: threading.Event | None,
+    ) -> ChainResult:
         runner = ChainRunner(
             self.client,
             self.plan,
@@ -168,9 +195,14 @@ def open_chain(
     rerun: tuple[str, ...] | list[str] = (),
     max_cost: float | None = None,
     concat: bool = False,
+    dry_run: bool = False,
 ) -> ChainSession:
     """Load and plan a storyboard: every shot checked and estimated, the manifest of an earlier
-    run applied (done shots kept, submitted ones polled), the cost checked. Nothing is sent."""
+    run applied (done shots kept, submitted ones polled; rebuilt from the journal and the clips
+    on disk when lost or damaged), the cost checked. Nothing is sent.
+
+    Unless `dry_run`, the session holds the directory's lock until it has run (or is closed):
+    raises BusyError when another process holds it."""
     if concat and not video.available():
         raise UsageError(
             "joining clips needs PyAV, which is not installed",
@@ -191,17 +223,88 @@ def open_chain(
                     f"{taken} is a directory, where a shot's file goes", hint="move it away"
                 )
     plan = make_plan(client, board)
-    abandoned = abandoned_tasks(directory) if restart else []
-    manifest = Manifest.open(
-        directory,
-        storyboard=path,
-        profile=client.profile.name,
-        now=client.clock.time(),
-        restart=restart,
-    )
-    plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
-    check_cost(plan, max_cost)
-    return ChainSession(client, board, plan, manifest, directory, abandoned)
+    lock = None
+    if not dry_run:
+        lock = Locks(client.data_dir).chain(directory.resolve())
+        if not lock.try_acquire():
+            raise lock.busy()
+    try:
+        abandoned = abandoned_tasks(directory) if restart else []
+        manifest = Manifest.open(
+            directory,
+            storyboard=path,
+            profile=client.profile.name,
+            now=client.clock.time(),
+            restart=restart,
+        )
+        recovered = unverified = []
+        if not restart:
+            recovered = recover(manifest, plan, client.journal, directory, client.clock.time())
+            unverified = verify_clips(manifest, directory, client.clock.time())
+        plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
+        check_cost(plan, max_cost)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    session = ChainSession(client, board, plan, manifest, directory, abandoned, lock)
+    session.recovered, session.unverified = recovered, unverified
+    return session
+
+
+def recover(
+    manifest: Manifest, plan: Plan, journal: Journal, directory: Path, now: float
+) -> list[str]:
+    """Records the manifest lacks (it was lost or damaged), rebuilt from the journal: a shot
+    whose clip on disk is the video a create of its definition saved (by SHA-256) is done; one
+    whose create made a task for this very clip is submitted. Returns the shots rebuilt."""
+    rebuilt: list[str] = []
+    for shot_id, shot_plan in plan.shots.items():
+        record = manifest.data.shots.get(shot_id)
+        if record is not None and (record.task_id or record.state is not ShotState.PENDING):
+            continue
+        shot = shot_plan.shot
+        clip = directory / f"{shot.stem}.mp4"
+        made = journal.made_for(manifest.data.profile, shot_plan.definition_hash)
+        digest = file_sha256(clip) if clip.is_file() and made else None
+        saved = next((e for e in made if e.sha256 and e.sha256 == digest), None)
+        mine = next((e for e in made if e.output_path == str(clip.resolve())), None)
+        manifest.ensure(shot_id, shot.index, shot.parent)
+        frame = directory / f"{shot.stem}.last.png"
+        found: dict[str, object]
+        if saved is not None:
+            found = {
+                "state": ShotState.DONE,
+                "task_id": saved.task_id,
+                "model": saved.model,
+                "clip": clip.name,
+                "sha256": saved.sha256,
+                "bytes": clip.stat().st_size,
+                "frame": frame.name if frame.is_file() else None,
+                "tokens": saved.tokens,
+            }
+        elif mine is not None:
+            found = {"state": ShotState.SUBMITTED, "task_id": mine.task_id, "model": mine.model}
+        else:
+            continue
+        manifest.recovered(shot_id, now, request_hash=shot_plan.definition_hash, **found)
+        rebuilt.append(shot_id)
+    return rebuilt
+
+
+def verify_clips(manifest: Manifest, directory: Path, now: float) -> list[str]:
+    """Done shots whose clip is missing or is not the video recorded (by SHA-256): marked to
+    be saved again from their task, never made again. Returns them."""
+    again: list[str] = []
+    for shot_id, record in manifest.data.shots.items():
+        if record.state is not ShotState.DONE or not record.task_id or not record.sha256:
+            continue
+        clip = directory / (record.clip or "")
+        if record.clip and clip.is_file() and file_sha256(clip) == record.sha256:
+            continue
+        manifest.unverified(shot_id, now)
+        again.append(shot_id)
+    return again
 
 
 def abandoned_tasks(directory: Path) -> list[str]:
