@@ -17,8 +17,16 @@ import threading
 import time
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from seedance.domain.catalogue import Estimate
 from seedance.domain.errors import StoryboardError
@@ -61,6 +69,16 @@ class ShotRecord(BaseModel):
     error: dict[str, str] | None = None
     submitted_at: float | None = None
     finished_at: float | None = None
+    seed: int | None = None  # the seed the provider used (succeeded tasks report it)
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Fields added after version 1 are written only when set, so a version-1 manifest
+        reads and writes back unchanged."""
+        data: dict[str, Any] = handler(self)
+        if data.get("seed") is None:
+            data.pop("seed", None)
+        return data
 
 
 class ManifestData(BaseModel):
@@ -179,6 +197,7 @@ class Manifest:
         frame_sha256: str | None,
         tokens: int | None,
         cost: float | None,
+        seed: int | None = None,
     ) -> ShotRecord:
         """Its clip (and last frame) are saved. `request_hash` is kept if the record has one
         already: what the shot asked for when it was sent."""
@@ -196,6 +215,7 @@ class Manifest:
             frame_sha256=frame_sha256,
             tokens=tokens,
             cost=cost,
+            seed=seed,
             finished_at=now,
             error=None,
             request_hash=earlier or request_hash,

@@ -282,6 +282,7 @@ class ChainRunner:
             frame_sha256=frame_sha,
             tokens=tokens,
             cost=cost,
+            seed=task.seed,
         )
         self.on_event(shot_id, ShotState.DONE, "")
 
