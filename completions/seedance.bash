@@ -13,6 +13,8 @@ _seedance() {
             "/tasks") path="tasks" ;;
             "/chain") path="chain" ;;
             "/assets") path="assets" ;;
+            "/finalize") path="finalize" ;;
+            "/doctor") path="doctor" ;;
             "/models") path="models" ;;
             "/profiles") path="profiles" ;;
             "/sim") path="sim" ;;
@@ -36,7 +38,7 @@ _seedance() {
         "")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain assets models profiles sim" -- "$cur"))
+            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain assets finalize doctor models profiles sim" -- "$cur"))
             fi
             ;;
         "create")
@@ -44,7 +46,7 @@ _seedance() {
                 --prompt-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --model|-m) COMPREPLY=($(compgen -W "$(seedance __complete models 2>/dev/null)" -- "$cur")); return ;;
                 --duration|-d) COMPREPLY=(); return ;;
-                --ratio) COMPREPLY=($(compgen -W "16:9 9:16 1:1 4:3 3:4 21:9 adaptive" -- "$cur")); return ;;
+                --ratio) COMPREPLY=($(compgen -W "16:9 9:16 1:1 4:3 3:4 21:9 9:21 adaptive" -- "$cur")); return ;;
                 --resolution|-r) COMPREPLY=($(compgen -W "480p 720p 1080p 4k" -- "$cur")); return ;;
                 --size) COMPREPLY=(); return ;;
                 --image) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -58,12 +60,13 @@ _seedance() {
                 --priority) COMPREPLY=(); return ;;
                 --expires-after) COMPREPLY=(); return ;;
                 --safety-id) COMPREPLY=(); return ;;
+                --output-format) COMPREPLY=($(compgen -W "mp4 mov" -- "$cur")); return ;;
                 --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --last-frame-output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --timeout) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --wait --output -o --last-frame-output --timeout --dry-run --no-validate --new --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --wait --output -o --last-frame-output --timeout --dry-run --no-validate --strict --new --help -h" -- "$cur"))
             fi
             ;;
         "status")
@@ -124,7 +127,7 @@ _seedance() {
                 --max-cost) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --strict --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur"));
             fi
             ;;
@@ -180,9 +183,31 @@ _seedance() {
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --description --help -h" -- "$cur"))
             fi
             ;;
+        "finalize")
+            case "$prev" in
+                --resolution|-r) COMPREPLY=($(compgen -W "480p 720p 1080p 4k" -- "$cur")); return ;;
+                --output-format) COMPREPLY=($(compgen -W "mp4 mov" -- "$cur")); return ;;
+                --service-tier) COMPREPLY=($(compgen -W "default flex" -- "$cur")); return ;;
+                --callback-url) COMPREPLY=(); return ;;
+                --expires-after) COMPREPLY=(); return ;;
+                --safety-id) COMPREPLY=(); return ;;
+                --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --last-frame-output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --timeout) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --resolution -r --output-format --watermark --no-watermark --return-last-frame --service-tier --callback-url --expires-after --safety-id --wait --output -o --last-frame-output --timeout --dry-run --strict --new --help -h" -- "$cur"))
+            else COMPREPLY=($(compgen -W "$(seedance __complete tasks 2>/dev/null)" -- "$cur"));
+            fi
+            ;;
+        "doctor")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --probe-models --help -h" -- "$cur"))
+            fi
+            ;;
         "models")
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --all --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --all --remote --help -h" -- "$cur"))
             fi
             ;;
         "profiles")

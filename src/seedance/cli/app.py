@@ -49,6 +49,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Run a multi-shot storyboard; every shot starts from the previous shot's last frame.",
     ),
     "assets": ("assets", "The profile's asset library (media referenced as asset://ID)."),
+    "finalize": (
+        "finalize",
+        "Make the final video of a draft task (from create --draft); -o to save it.",
+    ),
+    "doctor": (
+        "doctor",
+        "Check the profile, key, network, clock and models before a real run; spends nothing.",
+    ),
     "models": ("models", "The model catalogue with capabilities and prices."),
     "profiles": ("profiles", "Manage connection profiles (profiles.toml)."),
     "sim": (

@@ -11,6 +11,8 @@ from seedance.cli.follow import check_free, command_line, named, save, video_des
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
+    from seedance.services.client import Client
+    from seedance.services.prepare import Prepared
 
 
 def register(app: typer.Typer) -> None:
@@ -49,20 +51,20 @@ def create(
     priority: int | None,
     expires_after: int | None,
     safety_id: str | None,
+    output_format: str | None,
     wait: bool,
     output: str | None,
     last_frame_output: str | None,
     timeout: float | None,
     dry_run: bool,
     no_validate: bool,
+    strict: bool,
     new: bool,
 ) -> None:
     """Create a task from a prompt and reference media; --wait / -o to block and download."""
-    from seedance.domain.errors import NotFoundError, Suggestion, UsageError
     from seedance.domain.models import GenerationParams
 
     env = current_env()
-    out = env.output
     text = _read_prompt(env, prompt, prompt_file)
     params = GenerationParams(
         prompt=text,
@@ -87,20 +89,60 @@ def create(
         priority=priority,
         expires_after=expires_after,
         safety_id=safety_id,
+        output_format=output_format,
     )
+    check_timeout(timeout)
+    client = env.client(offline=dry_run)
+    prepared = client.prepare(
+        params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd, strict=strict
+    )
+    deliver(
+        env,
+        client,
+        prepared,
+        wait=wait,
+        output=output,
+        last_frame_output=last_frame_output,
+        timeout=timeout,
+        dry_run=dry_run,
+        new=new,
+    )
+
+
+def check_timeout(timeout: float | None) -> None:
+    from seedance.domain.errors import UsageError
+
     if timeout is not None and not (0 < timeout < float("inf")):  # also refuses nan
         raise UsageError("--timeout must be a positive number of seconds")
-    client = env.client(offline=dry_run)
-    prepared = client.prepare(params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd)
-    for note in prepared.notes:
-        out.info(note)
-    if prepared.estimate is not None:
-        out.info(f"estimate: {prepared.estimate.describe()}")
+
+
+def deliver(
+    env: Environment,
+    client: Client,
+    prepared: Prepared,
+    *,
+    wait: bool,
+    output: str | None,
+    last_frame_output: str | None,
+    timeout: float | None,
+    dry_run: bool,
+    new: bool,
+) -> None:
+    """Everything after a request is prepared, for `create` and `finalize` alike: the estimate,
+    the dry run, resuming an interrupted create of the same request and output, sending it
+    (journaled), waiting and saving."""
+    from seedance.domain.errors import NotFoundError, Suggestion
+    from seedance.domain.models import video_suffix
+
+    out = env.output
+    out.info(f"estimate: {describe_estimate(prepared)}")
     if dry_run:
         out.json(prepared.body)
         return
 
-    dest = video_destination(env, output, check=False) if output else None
+    chosen_format = prepared.request.output_format
+    suffix = video_suffix(chosen_format) if chosen_format else None
+    dest = video_destination(env, output, check=False, suffix=suffix) if output else None
     key = str(dest.resolve()) if dest is not None else None  # the journal's name for the output
     done = client.finished(prepared, dest.resolve()) if dest is not None and not new else None
     if done is not None:
@@ -151,7 +193,7 @@ def create(
         raise
     document = final.to_json()
     if dest is not None:
-        result = save(env, client, final, named(dest, final), "video")
+        result = save(env, client, final, named(dest, final, suffix), "video")
         document["download"] = result.model_dump()
     if frame_dest is not None:
         frame = save(env, client, final, frame_dest, "last_frame")
@@ -163,6 +205,12 @@ def create(
     else:
         out.data(final.id)
         out.info(f"save it with: {command_line(client, 'download', final.id)}")
+
+
+def describe_estimate(prepared: Prepared) -> str:
+    if prepared.estimate is None:
+        return "unknown (seedance cannot price a model its catalogue does not know)"
+    return prepared.estimate.describe()
 
 
 def _read_prompt(env: Environment, prompt: str | None, prompt_file: str | None) -> str | None:

@@ -20,12 +20,22 @@ def models(
     all_: Annotated[
         bool, typer.Option("--all", help="Every provider's names, not just this profile's.")
     ] = False,
+    remote: Annotated[
+        bool,
+        typer.Option(
+            "--remote",
+            help="The provider's live model list against the catalogue: known, new, gone.",
+        ),
+    ] = False,
 ) -> None:
     """The model catalogue with capabilities and prices."""
     from seedance.domain.catalogue import catalogue
     from seedance.domain.errors import ConfigError
 
     env = current_env()
+    if remote:
+        _remote()
+        return
     cat = catalogue()
     vocabularies: list[str | None]
     chosen = env.profile or env.environ.get("SEEDANCE_PROFILE")
@@ -125,3 +135,25 @@ def _price_text(prices: dict[str, float], currency: str | None) -> str:
     if low == high:
         return format_money(low, currency)
     return f"{format_money(low, currency)}-{format_money(high, currency)}"
+
+
+def _remote() -> None:
+    from datetime import UTC, datetime
+
+    env = current_env()
+    client = env.client()
+    listing = client.remote_models()
+    when = datetime.fromtimestamp(listing.fetched_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if listing.cached:
+        env.output.warn(f"the provider could not be reached: its list as of {when} (cached)")
+    else:
+        env.output.info(f"the live list of profile '{listing.profile}', {when}")
+    if env.json:
+        env.output.json(listing.to_json())
+        return
+    rows = [m.to_json() for m in listing.models]
+    env.output.listing(
+        rows,
+        ["MODEL", "STANDING", "STATUS", "FAMILY"],
+        lambda r: [r["name"], r["standing"], r["status"] or "", r["family"] or ""],
+    )

@@ -9,18 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seedance.domain.catalogue import format_money
 from seedance.domain.errors import (
     ExitStatus,
     SeedanceError,
-    Suggestion,
+    StoryboardError,
     UsageError,
 )
 from seedance.services import video
 from seedance.services.chain.manifest import MANIFEST, Manifest, ManifestData, ShotState
-from seedance.services.chain.plan import Plan, make_plan, with_actions
+from seedance.services.chain.plan import DRAFTS, Drafts, Mode, Plan, make_plan, with_actions
 from seedance.services.chain.runner import ChainRunner, Listener, Outcome
-from seedance.services.chain.storyboard import Storyboard, load
+from seedance.services.chain.storyboard import Storyboard, chain_again, load
+from seedance.services.remote_models import require_models
 
 if TYPE_CHECKING:
     from seedance.services.client import Client
@@ -121,6 +121,8 @@ class ChainSession:
         )
         if stop is not None:
             runner.stop = stop
+        # before the first paid create: every model the catalogue does not know, probed free
+        require_models(self.client, self.plan.unknown_models())
         result = ChainResult(self.plan, self.manifest, self.directory, runner.run())
         if concat and result.ok:
             clips = [self.directory / clip_name(self.manifest, s.id) for s in self.storyboard.shots]
@@ -147,9 +149,20 @@ def open_chain(
     rerun: tuple[str, ...] | list[str] = (),
     max_cost: float | None = None,
     concat: bool = False,
+    draft: bool = False,
+    finalize: bool = False,
+    allow_unpriced: bool = False,
+    strict: bool = False,
 ) -> ChainSession:
     """Load and plan a storyboard: every shot checked and estimated, the manifest of an earlier
-    run applied (done shots kept, submitted ones polled), the cost checked. Nothing is sent."""
+    run applied (done shots kept, submitted ones polled), the cost checked. Nothing is sent.
+
+    `draft` makes every shot as a 480p draft, into `<output>/drafts`; `finalize` then makes
+    the finals into `<output>`: shots that start fresh from their drafts, the others anew from
+    their parent final's last frame (a final reuses its draft's media, which would start it
+    from a 480p draft frame)."""
+    if draft and finalize:
+        raise UsageError("a run makes drafts or finalizes them, not both", field="finalize")
     if concat and not video.available():
         raise UsageError(
             "joining clips needs PyAV, which is not installed",
@@ -157,7 +170,9 @@ def open_chain(
             field="concat",
         )
     board = load(path)
-    directory = output or default_output(path)
+    finals = output or default_output(path)
+    directory = finals / DRAFTS if draft else finals
+    mode = Mode.DRAFT if draft else (Mode.FINALIZE if finalize else Mode.NORMAL)
     if directory.exists() and not directory.is_dir():
         raise UsageError(
             f"{directory} is a file", hint="give a directory for the clips", field="output"
@@ -169,7 +184,8 @@ def open_chain(
                 raise UsageError(
                     f"{taken} is a directory, where a shot's file goes", hint="move it away"
                 )
-    plan = make_plan(client, board)
+    drafts = load_drafts(board, finals) if finalize else None
+    plan = make_plan(client, board, mode=mode, drafts=drafts, strict=strict)
     abandoned = abandoned_tasks(directory) if restart else []
     manifest = Manifest.open(
         directory,
@@ -179,8 +195,25 @@ def open_chain(
         restart=restart,
     )
     plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
-    check_cost(plan, max_cost)
+    plan.check_cost(max_cost, allow_unpriced=allow_unpriced)
     return ChainSession(client, board, plan, manifest, directory, abandoned)
+
+
+def load_drafts(board: Storyboard, finals: Path) -> Drafts:
+    """The draft run of this storyboard, which a finalize run finishes."""
+    directory = finals / DRAFTS
+    again = chain_again(board.path, finals, draft=True)
+    try:
+        data = ManifestData.model_validate_json((directory / MANIFEST).read_text("utf-8"))
+    except FileNotFoundError:
+        raise StoryboardError(
+            f"{board.path}: no drafts were made in {directory}",
+            hint="make them first with",
+            suggestion=again,
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise StoryboardError(f"{directory / MANIFEST} cannot be read: {exc}") from None
+    return Drafts(data, directory, again)
 
 
 def abandoned_tasks(directory: Path) -> list[str]:
@@ -193,28 +226,6 @@ def abandoned_tasks(directory: Path) -> list[str]:
     return [
         r.task_id for r in earlier.shots.values() if r.state is ShotState.SUBMITTED and r.task_id
     ]
-
-
-def check_cost(plan: Plan, max_cost: float | None) -> None:
-    """Refuse, before anything is sent, a run whose estimate is above `max_cost`."""
-    if max_cost is None:
-        return
-    if not max_cost >= 0:  # also refuses nan
-        raise UsageError("the cost cap must be a number of 0 or more", field="max_cost")
-    _tokens, cost, currency = plan.total()
-    if cost is None:
-        raise UsageError(
-            "the cost cap cannot be checked: the price of this profile's model is not known",
-            hint="see the prices with",
-            suggestion=Suggestion.of("models"),
-            field="max_cost",
-        )
-    if cost > max_cost:
-        raise UsageError(
-            f"the estimate {format_money(cost, currency)} is above the cap {max_cost:g}",
-            hint="raise the cap, shorten shots, or lower the resolution",
-            field="max_cost",
-        )
 
 
 def spent(manifest: Manifest) -> tuple[float | None, str | None]:
