@@ -271,9 +271,12 @@ _seedance() {
                 --poll-after-ms) COMPREPLY=(); return ;;
                 --video-bytes) COMPREPLY=(); return ;;
                 --seed) COMPREPLY=(); return ;;
+                --open-model) COMPREPLY=(); return ;;
+                --endpoint) COMPREPLY=(); return ;;
+                --clock-offset) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --open-model --endpoint --clock-offset --help -h" -- "$cur"))
             fi
             ;;
     esac

@@ -232,4 +232,7 @@ complete -c seedance -n "test (__seedance_path) = 'sim'" -l slow -r -d 'Delay ev
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l poll-after-ms -r -d 'Send openai-poll-after-ms on OpenAI-style reads'
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l video-bytes -r -d 'Serve synthetic results of this size (benchmarks)'
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l seed -r -d 'Seed for ids and injected faults'
+complete -c seedance -n "test (__seedance_path) = 'sim'" -l open-model -r -d 'Only these models are activated (repeatable); others answer ModelNotOpen'
+complete -c seedance -n "test (__seedance_path) = 'sim'" -l endpoint -r -d 'An endpoint id and the model it serves'
+complete -c seedance -n "test (__seedance_path) = 'sim'" -l clock-offset -r -d 'Run the server\'s clock (its Date) this far ahead'
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l help -s h -d 'Show help'

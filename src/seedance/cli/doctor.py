@@ -32,11 +32,15 @@ def doctor(
     client = env.client(offline=True)  # a missing key is a finding, not a crash
     report = client.doctor(probe_models=probe_models, config_file=env.store.path)
     if not env.json:
+        from seedance.cli.wording import command_line
+
         rows = []
         for check in report.checks:
-            detail = check.detail + (
-                f" ({check.hint})" if check.hint and check.status != "ok" else ""
-            )
+            detail = check.detail
+            if check.hint and check.status != "ok":
+                step = check.suggestion
+                more = f": {command_line(step, report.profile)}" if step is not None else ""
+                detail += f" ({check.hint}{more})"
             rows.append([check.name, f"{STYLES[check.status]} {check.status}", detail])
         env.output.table(["CHECK", "STATUS", "DETAIL"], rows)
     if not report.ok:

@@ -65,7 +65,10 @@ def models(
             r["name"],
             r["provider"],
             r["title"],
-            ",".join(r["resolutions"]),
+            ",".join(
+                f"{res}?" if res in r["resolutions_unconfirmed"] else res
+                for res in r["resolutions"]
+            ),
             f"{r['duration'][0]}-{r['duration'][1]}",
             "/".join(str(n) for n in r["max_references"].values()),
             "yes" if r["generate_audio"] else "no",
@@ -89,7 +92,7 @@ def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
     )
     prices: dict[str, float] = {}
     currency = None
-    for res in fam.resolutions:
+    for res in fam.all_resolutions:
         for video in (False, True):
             price, currency = cat.price(
                 spec,
@@ -106,7 +109,8 @@ def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
         "family": fam.key,
         "title": fam.title,
         "aliases": aliases + list(fam.aliases),
-        "resolutions": list(fam.resolutions),
+        "resolutions": list(fam.all_resolutions),
+        "resolutions_unconfirmed": [r for r in fam.all_resolutions if r not in fam.resolutions],
         "ratios": list(fam.ratios),
         "duration": [fam.duration_min, fam.duration_max],
         "duration_auto": fam.duration_auto,
@@ -117,9 +121,13 @@ def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
             "videos": fam.max_reference_videos,
             "audios": fam.max_reference_audios,
         },
+        "audio_alone": not fam.audio_needs_visual,
         "generate_audio": fam.generate_audio,
         "draft": fam.draft,
+        "final_resolutions": list(fam.final_resolutions),
         "flex": fam.flex,
+        "output_formats": list(fam.output_formats),
+        "sources": list(dict.fromkeys([*(vocab.sources if vocab else ()), *fam.sources])),
         "currency": currency if prices else None,
         "prices_per_million_tokens": prices,
         "price_text": _price_text(prices, currency),

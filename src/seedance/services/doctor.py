@@ -25,7 +25,7 @@ from seedance.domain.errors import (
     ExitStatus,
     NetworkError,
     SeedanceError,
-    UnsupportedError,
+    Suggestion,
 )
 from seedance.providers.http import RetryPolicy, redact_url
 
@@ -61,6 +61,19 @@ class Check:
     detail: str
     hint: str | None = None
     exit_status: ExitStatus = ExitStatus.OK  # what a failure means, as the exit codes say
+    suggestion: Suggestion | None = None  # the next step the hint leads into
+
+    @classmethod
+    def failed(cls, name: str, exc: SeedanceError, detail: str | None = None) -> Check:
+        """A failed check from an error: its message, hint, next step and exit status."""
+        return cls(
+            name,
+            Status.FAIL,
+            detail or exc.message,
+            exc.hint,
+            exc.exit_status,
+            exc.suggestion,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +81,7 @@ class Check:
             "status": self.status.value,
             "detail": self.detail,
             "hint": self.hint,
+            "suggestion": self.suggestion.to_json() if self.suggestion else None,
         }
 
 
@@ -123,18 +137,18 @@ def diagnose(
     with _single_tries(client):
         dns = _dns(client)
         add(dns)
-        reached = dns.status is not Status.FAIL
-        api = _api(client, key_ok=key.status is Status.OK) if reached else None
-        if api is None:
+        api_ok = False
+        if dns.status is Status.FAIL:
             add(Check("api", Status.SKIP, "not tried: the host does not resolve"))
             add(Check("clock", Status.SKIP, "not checked: no answer from the server"))
         else:
-            check, date = api
+            check, date = _api(client, key_ok=key.status is Status.OK)
+            api_ok = check.status is Status.OK
             add(check)
             add(_clock(client, date))
         add(_assets(client))
         if probe_models:
-            report.checks += _models(client, usable=key.status is Status.OK and api is not None)
+            report.checks += _models(client, usable=api_ok)
     return report
 
 
@@ -160,7 +174,7 @@ def _key(client: Client) -> Check:
     try:
         client.profile.api_key_value(client.environ)
     except ConfigError as exc:
-        return Check("key", Status.FAIL, f"no API key: {exc.message}", exc.hint, exc.exit_status)
+        return Check.failed("key", exc)
     return Check("key", Status.OK, f"from {source}")
 
 
@@ -242,7 +256,7 @@ def _api(client: Client, *, key_ok: bool) -> tuple[Check, str | None]:
 
 def _clock(client: Client, date: str | None) -> Check:
     if not date:
-        return Check("clock", Status.SKIP, "the server sent no Date header")
+        return Check("clock", Status.SKIP, "not checked: no Date header from the server")
     try:
         server = parsedate_to_datetime(date).timestamp()
     except (TypeError, ValueError):
@@ -271,12 +285,8 @@ def _assets(client: Client) -> Check:
     how = "signed with AK/SK" if profile.assets_auth == "aksk" else "with the API key"
     try:
         AssetService.for_client(client).groups(page_size=1)
-    except ConfigError as exc:
-        return Check("assets", Status.FAIL, exc.message, exc.hint, exc.exit_status)
-    except AuthError as exc:
-        return Check("assets", Status.FAIL, f"refused: {exc.message}", exc.hint, ExitStatus.API)
-    except NetworkError as exc:
-        return Check("assets", Status.FAIL, exc.message, exc.hint, ExitStatus.NETWORK)
+    except (ConfigError, AuthError, NetworkError) as exc:
+        return Check.failed("assets", exc)
     except SeedanceError as exc:
         return Check("assets", Status.WARN, f"answered: {exc.message}", exc.hint)
     return Check("assets", Status.OK, f"{urlsplit(profile.assets_url).netloc} ({how}) answered")
@@ -302,8 +312,8 @@ def _models(client: Client, *, usable: bool) -> list[Check]:
     names = [*(vocab.primaries() if vocab else []), *([own] if own else [])]
     try:
         probes = probe_models(client, names)
-    except (SeedanceError, UnsupportedError) as exc:
-        return [Check("models", Status.FAIL, exc.message, exc.hint, exc.exit_status)]
+    except SeedanceError as exc:
+        return [Check.failed("models", exc)]
     checks = []
     for probe in probes:
         mine = probe.model == own

@@ -78,6 +78,8 @@ class SimTask:
 
     @property
     def resolution(self) -> str:
+        if self.params.get("draft"):
+            return "480p"  # a draft is always 480p (docs/sources/real-world.md)
         return self.params.get("resolution") or "720p"
 
     @property
