@@ -203,3 +203,55 @@ def test_a_final_is_made_from_a_succeeded_draft(api):
     api.clock.advance(8 * 86400)
     status, old = post(api, final)
     assert status == 400 and "expired" in old["error"]["message"]
+
+
+def test_a_refusal_seedance_cannot_judge_locally_names_the_fix(run, sim):
+    """2.5 video-edit tasks take only duration -1 (live-research.md §9): not checked before
+    sending, but the server's refusal says what to change."""
+    from seedance.sim.app import FaultRule
+
+    refusal = {
+        "error": {
+            "code": "InvalidParameter.TaskTypeConstraint",
+            "message": "the task is determined as video editing; duration must be -1",
+            "param": "duration",
+            "type": "BadRequest",
+        }
+    }
+    sim.inject(FaultRule("POST", "/tasks$", 400, refusal))
+    out = run("create", "edit it", "-m", "2.5", "-d", "8", "--video", "https://a/v.mp4")
+    assert out.exit_code == 3
+    assert "automatic duration (-1)" in out.stderr and "(--duration)" in out.stderr
+
+
+def test_seedance_sim_takes_open_models_endpoints_and_a_clock_offset(run, monkeypatch):
+    from seedance.cli import sim as sim_command
+    from seedance.sim import server
+
+    seen = {}
+
+    class Captured(server.SimServer):
+        def __init__(self, config, **kwargs):
+            seen["config"] = config
+            super().__init__(config, **kwargs)
+
+    monkeypatch.setattr(server, "SimServer", Captured)
+    monkeypatch.setattr(sim_command, "_block", lambda: None)
+    out = run(
+        "sim",
+        "--port",
+        "0",
+        "--open-model",
+        "dreamina-seedance-2-0-260128",
+        "--endpoint",
+        "ep-1=doubao-seedance-2-0-260128",
+        "--clock-offset",
+        "600",
+    )
+    assert out.exit_code == 0, out.stderr
+    config = seen["config"]
+    assert config.open_models == ("dreamina-seedance-2-0-260128",)
+    assert config.endpoints == {"ep-1": "doubao-seedance-2-0-260128"}
+    assert config.clock_offset == 600
+    bad = run("sim", "--port", "0", "--endpoint", "ep-1")
+    assert bad.exit_code == 2 and "is not EP=MODEL" in bad.stderr

@@ -3,6 +3,8 @@ saved exactly as `create` makes and saves a video (journaled, resumable)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from seedance.cli.app import current_env
@@ -30,13 +32,8 @@ def finalize(
     callback_url: str | None,
     expires_after: int | None,
     safety_id: str | None,
-    wait: bool,
-    output: str | None,
-    last_frame_output: str | None,
-    timeout: float | None,
-    dry_run: bool,
     strict: bool,
-    new: bool,
+    **delivery: Any,
 ) -> None:
     """Make the final video of a draft task (from create --draft); -o to save it."""
     from seedance.domain.errors import UsageError
@@ -44,13 +41,13 @@ def finalize(
     env = current_env()
     if not draft_id or not draft_id.strip():
         raise UsageError("give the draft's task id", hint="it is what create --draft printed")
-    check_timeout(timeout)
+    check_timeout(delivery["timeout"])
     client = env.client()  # the draft is read from the server, even in a dry run
     prepared = client.prepare_final(
         draft_id.strip(),
         resolution=resolution,
         watermark=watermark,
-        return_last_frame=(return_last_frame or last_frame_output is not None) or None,
+        return_last_frame=(return_last_frame or delivery["last_frame_output"] is not None) or None,
         output_format=output_format,
         service_tier=service_tier,
         callback_url=callback_url,
@@ -58,14 +55,4 @@ def finalize(
         safety_id=safety_id,
         strict=strict,
     )
-    deliver(
-        env,
-        client,
-        prepared,
-        wait=wait,
-        output=output,
-        last_frame_output=last_frame_output,
-        timeout=timeout,
-        dry_run=dry_run,
-        new=new,
-    )
+    deliver(env, client, prepared, **delivery)  # wait, output, timeout, dry run, new: as create

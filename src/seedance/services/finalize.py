@@ -10,7 +10,7 @@ other create (journaled, resumable).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from seedance.domain.errors import (
     UnsupportedError,
     ValidationError,
 )
-from seedance.domain.models import GenerationRequest, TaskStatus
+from seedance.domain.models import CreateSettings, GenerationRequest, TaskStatus
 from seedance.domain.validation import Problem, validation_error
 from seedance.services.prepare import Prepared, choose_model, estimate_request, request_hash
 
@@ -34,7 +34,8 @@ DAY = 86400.0
 
 @dataclass(frozen=True)
 class FinalOptions:
-    """What a final may set; everything else is its draft's."""
+    """What a final may set; everything else is its draft's. The names are the create
+    parameters' (GenerationRequest's)."""
 
     resolution: str | None = None
     watermark: bool | None = None
@@ -44,6 +45,11 @@ class FinalOptions:
     callback_url: str | None = None
     expires_after: int | None = None
     safety_id: str | None = None
+
+    @classmethod
+    def of(cls, settings: CreateSettings) -> FinalOptions:
+        """The final's part of a shot's create parameters."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -82,18 +88,7 @@ def prepare_final(
     error = validation_error(problems)
     if error is not None:
         raise error
-    request = GenerationRequest(
-        model=draft.model,
-        draft_task=draft_id,
-        resolution=options.resolution,
-        watermark=options.watermark,
-        return_last_frame=options.return_last_frame,
-        output_format=options.output_format,
-        service_tier=options.service_tier,
-        callback_url=options.callback_url,
-        expires_after=options.expires_after,
-        safety_id=options.safety_id,
-    )
+    request = GenerationRequest(model=draft.model, draft_task=draft_id, **asdict(options))
     body = client.provider.build_body(request)
     estimate = None
     if spec is not None:  # the final is made at its own resolution, for the draft's length
@@ -176,7 +171,7 @@ def _with_default_resolution(
     chosen = default if default in finals else (finals[0] if len(finals) == 1 else None)
     if not isinstance(chosen, str):
         return options
-    return FinalOptions(**{**options.__dict__, "resolution": chosen})
+    return replace(options, resolution=chosen)
 
 
 def _check_age(draft_id: str, made_at: float, now: float) -> None:

@@ -90,23 +90,19 @@ def create(sim: Simulator, request: SimRequest, service: str) -> SimResponse:
     target = sim.config.endpoints.get(body["model"]) if service == "ark" else None
     drafts = [c for c in content if isinstance(c, dict) and c.get("type") == "draft_task"]
     if drafts:
-        return _final(sim, request, service, body, limits, content, params, target)
-    refusal = rules.admit(
-        sim, limits, body["model"], content, params, assets_only=service == "volcark"
-    )
-    if refusal is not None:
-        return refused(refusal)
-    text = next((c.get("text") for c in content if c.get("type") == "text"), None)
-    return _made(
-        sim,
-        request,
-        service,
-        body["model"],
-        target=target,
-        prompt=text,
-        content=content,
-        params=params,
-    )
+        final = _final(sim, service, body, limits, content, params, target)
+        if isinstance(final, SimResponse):
+            return final
+        fields = final
+    else:
+        refusal = rules.admit(
+            sim, limits, body["model"], content, params, assets_only=service == "volcark"
+        )
+        if refusal is not None:
+            return refused(refusal)
+        text = next((c.get("text") for c in content if c.get("type") == "text"), None)
+        fields = {"prompt": text, "content": content, "params": params}
+    return _made(sim, request, service, body["model"], target=target, **fields)
 
 
 def refused(refusal: rules.Refusal) -> SimResponse:
@@ -137,17 +133,16 @@ def _made(
 
 def _final(
     sim: Simulator,
-    request: SimRequest,
     service: str,
     body: dict[str, Any],
     limits: Limits,
     content: list[dict[str, Any]],
     params: dict[str, Any],
     target: str | None,
-) -> SimResponse:
-    """A final made from a draft: `content` is the one draft_task item; the final reuses the
-    draft's prompt, media and settings and may set its resolution and delivery
-    (live-research.md §7; real-world.md "Request rules")."""
+) -> dict[str, Any] | SimResponse:
+    """The task a final makes from its draft, or the refusal: `content` is the one
+    draft_task item; the final reuses the draft's prompt, media and settings and may set its
+    resolution and delivery (live-research.md §7; real-world.md "Request rules")."""
     item = content[0] if len(content) == 1 else None
     draft_id = ((item or {}).get("draft_task") or {}).get("id")
     if not isinstance(draft_id, str) or not draft_id:
@@ -182,17 +177,12 @@ def _final(
     if resolution not in limits.final_resolutions:
         return refused(rules.invalid_resolution())
     settings = {k: v for k, v in draft.params.items() if k not in ("draft", "resolution")}
-    return _made(
-        sim,
-        request,
-        service,
-        body["model"],
-        target=target,
-        prompt=draft.prompt,
-        content=draft.content,
-        params={**settings, **params, "resolution": resolution},
-        draft_task_id=draft.id,
-    )
+    return {
+        "prompt": draft.prompt,
+        "content": draft.content,
+        "params": {**settings, **params, "resolution": resolution},
+        "draft_task_id": draft.id,
+    }
 
 
 def models(sim: Simulator, service: str) -> SimResponse:

@@ -19,6 +19,7 @@ from seedance.services import video
 from seedance.services.chain.manifest import Manifest, ManifestData, ShotState
 from seedance.services.chain.storyboard import Shot, Storyboard
 from seedance.services.client import Client
+from seedance.services.finalize import FinalOptions, prepare_final
 from seedance.services.prepare import Prepared
 
 
@@ -419,18 +420,10 @@ def _sent_model(client: Client, params: GenerationParams) -> str:
 
 
 def _final(client: Client, draft_id: str, params: GenerationParams, *, strict: bool) -> Prepared:
-    return client.prepare_final(
-        draft_id,
-        resolution=params.resolution,
-        watermark=params.watermark,
-        return_last_frame=params.return_last_frame,
-        output_format=params.output_format,
-        service_tier=params.service_tier,
-        callback_url=params.callback_url,
-        expires_after=params.expires_after,
-        safety_id=params.safety_id,
-        strict=strict,
-    )
+    """The final of a shot's draft, with the shot's resolution and delivery."""
+    prepared = prepare_final(client, draft_id, FinalOptions.of(params), strict=strict)
+    client.tell(prepared.notes)
+    return prepared
 
 
 def with_actions(
