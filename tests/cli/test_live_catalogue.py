@@ -222,6 +222,7 @@ def test_volcengine_4k_on_2_0_is_sent_with_a_notice(world, httpx_mock):
         (["-m", "2.5", "-d", "31"], "4-30 seconds", "--duration"),
         (["--output-format", "mov"], "has no choice of output format", "--output-format"),
         (["-m", "2.5", "--draft", "-r", "1080p"], "a draft is always 480p", "--resolution"),
+        (["-m", "2.5", "--draft", "--size", "1920x1080"], "a draft is always 480p", "--size"),
         (["--audio", "https://a/y.mp3"], "visual anchor", "--audio"),
         (["-m", "seedance-1-5-pro-251215"], "retired", "models"),  # and where to look
         (["-m", "1.5"], "use dreamina-seedance-2-0-mini-260615", "models"),

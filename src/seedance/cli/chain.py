@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from seedance.cli.app import current_env
+from seedance.cli.options import help_text
 from seedance.cli.progress import LiveBoard
+from seedance.domain import params
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -67,11 +69,7 @@ def chain(
         typer.Option(metavar="AMOUNT", help="Refuse to start if the estimate is above AMOUNT."),
     ] = None,
     allow_unpriced: Annotated[
-        bool,
-        typer.Option(
-            "--allow-unpriced",
-            help="Let --max-cost pass shots whose price is unknown (counted as nothing).",
-        ),
+        bool, typer.Option("--allow-unpriced", help=help_text(params.ALLOW_UNPRICED))
     ] = False,
     draft: Annotated[
         bool,
@@ -87,10 +85,7 @@ def chain(
             "anew from their parent's final frame.",
         ),
     ] = False,
-    strict: Annotated[
-        bool,
-        typer.Option("--strict", help="Refuse models the catalogue does not know."),
-    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help=help_text(params.STRICT))] = False,
 ) -> None:
     """Run a multi-shot storyboard; every shot starts from the previous shot's last frame."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
@@ -173,6 +168,8 @@ def _summary(env: Environment, result: ChainResult) -> None:
 
 
 def _print_plan(env: Environment, plan: Plan) -> None:
+    from seedance.services.prepare import redact_body
+
     if env.json:
         env.output.json(plan.to_json())
         return
@@ -186,8 +183,9 @@ def _print_plan(env: Environment, plan: Plan) -> None:
         action = {"skip": "done, kept", "poll": "submitted earlier: poll", "run": estimate}
         lines.append(f"{shot.index:02d} {shot.id:<16} {start}")
         lines.append(f"   {action[shot_plan.action]}")
-        if shot_plan.action == "run":
-            lines.append("   " + json.dumps(shot_plan.prepared.body, ensure_ascii=False))
+        if shot_plan.action == "run":  # inline media abbreviated to their hashes
+            body = redact_body(shot_plan.prepared.body)
+            lines.append("   " + json.dumps(body, ensure_ascii=False))
     lines.append(f"total: {plan.describe_total()}")
     env.output.data("\n".join(lines))
 

@@ -111,7 +111,7 @@ STRICT = _p(
 ALLOW_UNPRICED = _p(
     "allow_unpriced",
     bool,
-    "Let a cost cap pass requests whose price is unknown (counted as nothing).",
+    "Let {max_cost} pass requests whose price is unknown (counted as nothing).",
     default=False,
 )
 

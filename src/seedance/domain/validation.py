@@ -172,13 +172,15 @@ def _draft_problems(
     if not fam.draft:
         return [Problem(f"{name} has no draft mode" + able(draft=True), "draft")]
     problems = []
-    if params.resolution not in (None, DRAFT_RESOLUTION):
+    asked = params.resolution or (_size_resolution(params.size) if params.size else None)
+    if (params.resolution or params.size) and asked != DRAFT_RESOLUTION:
+        field = "resolution" if params.resolution else "size"
         problems.append(
             Problem(
-                f"a draft is always {DRAFT_RESOLUTION}, not {params.resolution}",
-                "resolution",
-                (DRAFT_RESOLUTION,),
-                hint="leave the resolution out; the final made from the draft takes one",
+                f"a draft is always {DRAFT_RESOLUTION}, not {params.resolution or params.size}",
+                field,
+                (DRAFT_RESOLUTION,) if field == "resolution" else None,
+                hint=f"leave the {field} out; the final made from the draft takes one",
             )
         )
     if not fam.draft_last_frame and any(r.role is Role.LAST_FRAME for r in references):
