@@ -294,3 +294,13 @@ def test_volcengine_2_0_has_prices_for_a_cost_cap(run, sim, world):
     out = run("-p", "sim-volcengine", "chain", "cn.toml", "--max-cost", "100", "--dry-run")
     assert out.exit_code == 0, out.stderr
     assert "≈ ¥5.01" in out.stdout  # 108,900 tokens at ¥46 per million
+
+
+def test_a_draft_runs_next_steps_keep_the_draft_mode(run, sim, world):
+    board(world, "story", STORY)
+    assert run("chain", "story.toml", "--draft").exit_code == 0
+    (world.root / "story.toml").write_text(STORY.replace("Night skyline", "Night skyline, rain"))
+    again = run("chain", "story.toml", "--draft")
+    assert again.exit_code == 2 and "changed since it ran" in again.stderr
+    assert f"chain {world.root / 'story.toml'} --draft --rerun city" in again.stderr
+    assert " -o " not in again.stderr  # the drafts live in the default place

@@ -17,7 +17,7 @@ from seedance.domain.models import GenerationParams, Reference, Role
 from seedance.providers.base import Capabilities
 from seedance.services import video
 from seedance.services.chain.manifest import Manifest, ManifestData, ShotState
-from seedance.services.chain.storyboard import Shot, Storyboard
+from seedance.services.chain.storyboard import Shot, Storyboard, chain_again
 from seedance.services.client import Client
 from seedance.services.finalize import FinalOptions, prepare_final
 from seedance.services.prepare import Prepared
@@ -98,6 +98,15 @@ class Plan:
 
     def to_run(self) -> list[ShotPlan]:
         return [p for p in self.shots.values() if p.action is not Action.SKIP]
+
+    def again(self, out_dir: Path, **options: object) -> Suggestion:
+        """Running this storyboard again in this mode (a draft run writes to `drafts/` of
+        the directory the user named), with `options` (`rerun`, `restart`...)."""
+        if self.mode is Mode.DRAFT:
+            return chain_again(self.storyboard.path, out_dir.parent, draft=True, **options)
+        if self.mode is Mode.FINALIZE:
+            return chain_again(self.storyboard.path, out_dir, finalize=True, **options)
+        return chain_again(self.storyboard.path, out_dir, **options)
 
     def _paying(self) -> list[ShotPlan]:
         return [p for p in self.shots.values() if p.action is Action.RUN]
@@ -472,7 +481,7 @@ def with_actions(
             f"{'they' if many else 'it'} ran",
             hint=f"start over with a restart, or make {'them' if many else 'it'} again (and "
             "what follows)",
-            suggestion=board.again(out_dir, rerun=changed),
+            suggestion=plan.again(out_dir, rerun=changed),
         )
     # a shot to make again makes every shot that follows it again too
     for shot_id, action in list(actions.items()):

@@ -223,7 +223,7 @@ class ChainRunner:
 
     def _again(self, shot_id: str) -> Suggestion:
         """Running the storyboard again, making this shot (and what follows) anew."""
-        return self.plan.storyboard.again(self.out_dir, rerun=[shot_id])
+        return self.plan.again(self.out_dir, rerun=[shot_id])
 
     def _resumable(self, plan: ShotPlan, prepared: Prepared, clip: str) -> Entry | None:
         """An earlier create of this shot that a crash or a lost answer interrupted."""
