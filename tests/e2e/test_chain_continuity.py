@@ -241,6 +241,7 @@ def test_finalize_needs_the_drafts_and_an_unchanged_storyboard(run, sim, world):
     (world.root / "story.toml").write_text(STORY.replace("at dawn", "at dusk"))
     changed = run("chain", "story.toml", "--finalize")
     assert changed.exit_code == 2 and "changed since its draft was made" in changed.stderr
+    assert "--draft --rerun dawn" in changed.stderr
     assert len(sim.creates()) == 3
 
 

@@ -252,11 +252,20 @@ def _file_hashes(shot: Shot, base: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Drafts:
-    """The draft run a finalize run finishes: its manifest and where it is."""
+    """The draft run a finalize run finishes: its manifest, where it is, and the finals'
+    directory it sits in."""
 
     data: ManifestData
-    directory: Path
-    again: Suggestion  # how to make the drafts (again)
+    storyboard: Path
+    finals: Path
+
+    @property
+    def directory(self) -> Path:
+        return self.finals / DRAFTS
+
+    def again(self, **options: object) -> Suggestion:
+        """The draft run of this storyboard, with `options`."""
+        return chain_again(self.storyboard, self.finals, draft=True, **options)
 
 
 def continuity_of(shot: Shot, caps: Capabilities, where: str) -> Continuity | None:
@@ -311,35 +320,21 @@ def make_plan(
         if wants_frame and caps.returns_last_frame:
             params = params.model_copy(update={"return_last_frame": True})
         how = continuity[shot.id]
-        from_draft = mode is Mode.FINALIZE and how in (None, Continuity.NONE)
+        files = _file_hashes(shot, base)
+        final_of = None
         try:
-            if from_draft:
-                files = _file_hashes(shot, base)
+            if mode is Mode.FINALIZE and how in (None, Continuity.NONE):  # it takes no frame
                 drafted = replace(shot, params=_with_frame_flag(draft_params(shot.params), params))
                 asked = definition_hash(drafted, _sent_model(client, drafted.params), files)
                 final_of = _draft_of(shot, drafts, where, asked)
                 prepared = _final(client, final_of, params, strict=strict)
             else:
-                final_of = None
-                frame = None
-                if how in _ROLES and shot.parent is not None:
-                    if how is Continuity.REFERENCE:
-                        _check_room(client, shot, params, where)
-                    frame = frame_placeholder(shot.parent, _ROLES[how])
+                frame = _placeholder(client, shot, params, how, where)
                 prepared = client.prepare(
                     params, dry_run=True, base_dir=base, frame=frame, strict=strict
                 )
         except UsageError as exc:
-            if isinstance(exc, StoryboardError):
-                raise
-            raise StoryboardError(
-                f"{where}: {exc.message}",
-                hint=exc.hint,
-                field=exc.field,
-                allowed=exc.allowed,
-                suggestion=exc.suggestion,
-            ) from None
-        files = _file_hashes(shot, base)
+            raise _in_shot(exc, where) from None
         shot = replace(shot, params=params)
         digest = definition_hash(shot, prepared.request.model, files, final_of=final_of)
         shots[shot.id] = ShotPlan(
@@ -373,6 +368,30 @@ def _check_frame_upload(
     )
 
 
+def _placeholder(
+    client: Client, shot: Shot, params: GenerationParams, how: Continuity | None, where: str
+) -> Reference | None:
+    """What stands for the parent's last frame in the plan, in the role it will take."""
+    if how not in _ROLES or shot.parent is None:
+        return None
+    if how is Continuity.REFERENCE:
+        _check_room(client, shot, params, where)
+    return frame_placeholder(shot.parent, _ROLES[how])
+
+
+def _in_shot(exc: UsageError, where: str) -> StoryboardError:
+    """A refusal of one shot's request, as the storyboard's error naming the shot."""
+    if isinstance(exc, StoryboardError):
+        return exc
+    return StoryboardError(
+        f"{where}: {exc.message}",
+        hint=exc.hint,
+        field=exc.field,
+        allowed=exc.allowed,
+        suggestion=exc.suggestion,
+    )
+
+
 def draft_params(params: GenerationParams) -> GenerationParams:
     """A shot's parameters for its draft: 480p, so no resolution or size of its own."""
     return params.model_copy(update={"draft": True, "resolution": None, "size": None})
@@ -397,20 +416,19 @@ def _check_room(client: Client, shot: Shot, params: GenerationParams, where: str
 def _draft_of(shot: Shot, drafts: Drafts | None, where: str, asked: str) -> str:
     """The finished draft of a shot, made from what the storyboard still asks for."""
     record = drafts.data.shots.get(shot.id) if drafts is not None else None
-    again = drafts.again if drafts is not None else None
-    if record is None or record.state is not ShotState.DONE or not record.task_id:
+    if drafts is None or record is None or record.state is not ShotState.DONE:
         place = f" in {drafts.directory}" if drafts is not None else ""
         raise StoryboardError(
             f"{where}: there is no finished draft of it{place}",
             hint="make the drafts first with",
-            suggestion=again,
+            suggestion=drafts.again() if drafts is not None else None,
         )
-    if record.request_hash not in (None, asked):
+    if record.request_hash not in (None, asked) or not record.task_id:
         raise StoryboardError(
             f"{where}: it changed since its draft was made, and a final reuses its draft's "
             "prompt and media",
-            hint="make the drafts again with",
-            suggestion=again,
+            hint="make its draft again with",
+            suggestion=drafts.again(rerun=[shot.id]),
         )
     return record.task_id
 

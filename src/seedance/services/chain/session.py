@@ -201,19 +201,18 @@ def open_chain(
 
 def load_drafts(board: Storyboard, finals: Path) -> Drafts:
     """The draft run of this storyboard, which a finalize run finishes."""
-    directory = finals / DRAFTS
-    again = chain_again(board.path, finals, draft=True)
+    path = finals / DRAFTS / MANIFEST
     try:
-        data = ManifestData.model_validate_json((directory / MANIFEST).read_text("utf-8"))
+        data = ManifestData.model_validate_json(path.read_text("utf-8"))
     except FileNotFoundError:
         raise StoryboardError(
-            f"{board.path}: no drafts were made in {directory}",
+            f"{board.path}: no drafts were made in {path.parent}",
             hint="make them first with",
-            suggestion=again,
+            suggestion=chain_again(board.path, finals, draft=True),
         ) from None
     except (OSError, ValueError) as exc:
-        raise StoryboardError(f"{directory / MANIFEST} cannot be read: {exc}") from None
-    return Drafts(data, directory, again)
+        raise StoryboardError(f"{path} cannot be read: {exc}") from None
+    return Drafts(data, board.path, finals)
 
 
 def abandoned_tasks(directory: Path) -> list[str]:
