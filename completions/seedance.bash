@@ -15,6 +15,8 @@ _seedance() {
             "/review") path="review" ;;
             "/frames") path="frames" ;;
             "/assets") path="assets" ;;
+            "/finalize") path="finalize" ;;
+            "/doctor") path="doctor" ;;
             "/models") path="models" ;;
             "/profiles") path="profiles" ;;
             "/journal") path="journal" ;;
@@ -41,7 +43,7 @@ _seedance() {
         "")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain review frames assets models profiles journal sim" -- "$cur"))
+            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain review frames assets finalize doctor models profiles journal sim" -- "$cur"))
             fi
             ;;
         "create")
@@ -49,7 +51,7 @@ _seedance() {
                 --prompt-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --model|-m) COMPREPLY=($(compgen -W "$(seedance __complete models 2>/dev/null)" -- "$cur")); return ;;
                 --duration|-d) COMPREPLY=(); return ;;
-                --ratio) COMPREPLY=($(compgen -W "16:9 9:16 1:1 4:3 3:4 21:9 adaptive" -- "$cur")); return ;;
+                --ratio) COMPREPLY=($(compgen -W "16:9 9:16 1:1 4:3 3:4 21:9 9:21 adaptive" -- "$cur")); return ;;
                 --resolution|-r) COMPREPLY=($(compgen -W "480p 720p 1080p 4k" -- "$cur")); return ;;
                 --size) COMPREPLY=(); return ;;
                 --image) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -63,12 +65,13 @@ _seedance() {
                 --priority) COMPREPLY=(); return ;;
                 --expires-after) COMPREPLY=(); return ;;
                 --safety-id) COMPREPLY=(); return ;;
+                --output-format) COMPREPLY=($(compgen -W "mp4 mov" -- "$cur")); return ;;
                 --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --last-frame-output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --timeout) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --new --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --strict --new --help -h" -- "$cur"))
             fi
             ;;
         "status")
@@ -129,7 +132,7 @@ _seedance() {
                 --max-cost) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --strict --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur"));
             fi
             ;;
@@ -201,9 +204,31 @@ _seedance() {
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --description --help -h" -- "$cur"))
             fi
             ;;
+        "finalize")
+            case "$prev" in
+                --resolution|-r) COMPREPLY=($(compgen -W "480p 720p 1080p 4k" -- "$cur")); return ;;
+                --output-format) COMPREPLY=($(compgen -W "mp4 mov" -- "$cur")); return ;;
+                --service-tier) COMPREPLY=($(compgen -W "default flex" -- "$cur")); return ;;
+                --callback-url) COMPREPLY=(); return ;;
+                --expires-after) COMPREPLY=(); return ;;
+                --safety-id) COMPREPLY=(); return ;;
+                --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --last-frame-output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --timeout) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --resolution -r --output-format --watermark --no-watermark --return-last-frame --service-tier --callback-url --expires-after --safety-id --wait --output -o --last-frame-output --timeout --dry-run --strict --new --help -h" -- "$cur"))
+            else COMPREPLY=($(compgen -W "$(seedance __complete tasks 2>/dev/null)" -- "$cur"));
+            fi
+            ;;
+        "doctor")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --probe-models --help -h" -- "$cur"))
+            fi
+            ;;
         "models")
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --all --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --all --remote --help -h" -- "$cur"))
             fi
             ;;
         "profiles")
@@ -283,9 +308,12 @@ _seedance() {
                 --poll-after-ms) COMPREPLY=(); return ;;
                 --video-bytes) COMPREPLY=(); return ;;
                 --seed) COMPREPLY=(); return ;;
+                --open-model) COMPREPLY=(); return ;;
+                --endpoint) COMPREPLY=(); return ;;
+                --clock-offset) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --open-model --endpoint --clock-offset --help -h" -- "$cur"))
             fi
             ;;
     esac

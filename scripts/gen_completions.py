@@ -37,6 +37,11 @@ VALUES: dict[tuple[str, str], str] = {
     ("create", "ratio"): "ratios",
     ("create", "resolution"): "resolutions",
     ("create", "service_tier"): "service-tiers",
+    ("create", "output_format"): "output-formats",
+    ("finalize", "draft_id"): "tasks",
+    ("finalize", "resolution"): "resolutions",
+    ("finalize", "service_tier"): "service-tiers",
+    ("finalize", "output_format"): "output-formats",
 }
 FILES = frozenset(
     {

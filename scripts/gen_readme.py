@@ -123,7 +123,71 @@ def _tick(value: bool) -> str:
     return "✓" if value else "—"
 
 
-SECTIONS = {"reference": reference, "presets": preset_table}
+def model_table() -> str:
+    """Every model each provider names, from the catalogue, with the sources of its cells."""
+    from seedance.cli.models import model_row
+
+    cat = catalogue()
+    header = (
+        "| model | provider | seconds | resolutions | refs img/vid/aud | audio alone | "
+        "draft → final | flex | mov | price per M tokens | sources |"
+    )
+    rows = [header, "|---|---|---|---|---|---|---|---|---|---|---|"]
+    used: list[str] = []
+    for key, vocab in cat.vocabularies.items():
+        for name in vocab.primaries():
+            row = model_row(cat, cat.resolve(name, key))
+            seconds = "{}–{}".format(*row["duration"]) + (", -1" if row["duration_auto"] else "")
+            resolutions = ", ".join(
+                f"{r}?" if r in row["resolutions_unconfirmed"] else r for r in row["resolutions"]
+            )
+            refs = "/".join(str(n) for n in row["max_references"].values())
+            finals = ", ".join(row["final_resolutions"])
+            draft = f"480p → {finals}" if row["draft"] and finals else _tick(row["draft"])
+            sources = row["sources"]
+            used += [s for s in sources if s not in used]
+            cells = [
+                f"`{name}`",
+                vocab.title,
+                seconds,
+                resolutions,
+                refs,
+                _tick(row["audio_alone"]),
+                draft,
+                _tick(row["flex"]),
+                _tick("mov" in row["output_formats"]),
+                row["price_text"],
+                " ".join(f"[{s}]" for s in sources),
+            ]
+            rows.append("| " + " | ".join(cells) + " |")
+    price_sources = {
+        rule["source"] for plist in cat.price_lists.values() for rule in plist["rules"]
+    }
+    used += sorted(s for s in price_sources if s not in used)
+    rows += [
+        "",
+        "`4k?`: the sources disagree; the request is sent with a notice and the server decides.",
+        "`-1`: the model chooses the length (estimated at its longest). Prices come from the",
+        "provider's list (or a profile's `prices`); \"unknown\" where no source gives one.",
+        "",
+        "| source | where |",
+        "|---|---|",
+    ]
+    rows += [f"| [{key}] | {_link(cat.sources[key])} |" for key in used]
+    return "\n".join(rows)
+
+
+def _link(reference: str) -> str:
+    """A source: a URL as a link, a file in the repository as a relative link."""
+    first, _, rest = reference.partition(" ")
+    if first.startswith("https://"):
+        return f"<{first}> {rest}".strip()
+    if first.startswith("docs/"):
+        return f"[{first}]({first}) {rest}".strip()
+    return reference.replace("|", "\\|")
+
+
+SECTIONS = {"reference": reference, "presets": preset_table, "models": model_table}
 
 
 def render(text: str) -> str:

@@ -271,3 +271,11 @@ class Running:
         out = self.proc.stdout.read()
         self._reader.join(timeout=timeout)
         return Outcome(code, out, "".join(self.seen))
+
+
+def without_nonce(body: dict[str, Any]) -> dict[str, Any]:
+    """An Ark create body as sent, less seedance's identity nonce (checked to be one)."""
+    rest = dict(body)
+    nonce = rest.pop("execution_expires_after", None)
+    assert isinstance(nonce, int) and nonce % 60 != 0, f"no identity nonce in {body}"
+    return rest

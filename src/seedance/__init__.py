@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from seedance.domain.catalogue import Estimate, ModelSpec
+    from seedance.domain.catalogue import Estimate, ModelSpec, UnknownModel
     from seedance.domain.errors import (
         APIError,
         AuthError,
@@ -110,6 +110,7 @@ __all__ = [
     "TaskError",
     "TaskFailedError",
     "TaskStatus",
+    "UnknownModel",
     "UnsupportedError",
     "Usage",
     "UsageError",
@@ -164,6 +165,7 @@ _HOMES: dict[str, str] = {
     "TaskError": "seedance.domain.models",
     "TaskFailedError": "seedance.domain.errors",
     "TaskStatus": "seedance.domain.models",
+    "UnknownModel": "seedance.domain.catalogue",
     "UnsupportedError": "seedance.domain.errors",
     "Usage": "seedance.domain.models",
     "UsageError": "seedance.domain.errors",

@@ -23,6 +23,9 @@ LAYERS: dict[str, set[str]] = {
     "mcp": {"mcp", "services", "providers", "domain"},
 }
 BELOW_CLI = ("domain", "providers", "services")
+# Modules a layer may not import although it may import their layer: the simulator keeps its
+# own rules table, so a wrong entry in the client's catalogue fails against it (DESIGN Part 2).
+FORBIDDEN: dict[str, set[str]] = {"sim": {"seedance.domain.catalogue", "seedance.domain.pricing"}}
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 COMMAND = re.compile(r"\bseedance ")
 
@@ -86,6 +89,9 @@ def import_violations(source: str, module: str) -> list[str]:
         other = layer_of(target)
         if other is not None and other not in LAYERS[layer]:
             found.append(f"{module}:{line} imports {target} ({layer} may not import {other})")
+        banned = [m for m in FORBIDDEN.get(layer, ()) if target == m or target.startswith(m + ".")]
+        if banned:
+            found.append(f"{module}:{line} imports {target} ({layer} may not import {banned[0]})")
     return found
 
 
@@ -124,9 +130,14 @@ def test_no_command_line_wording_below_the_cli() -> None:
         ("seedance.providers.x", "from seedance.sim.transport import t\n", "may not import sim"),
         ("seedance.mcp.x", "from seedance.cli.app import cli\n", "may not import cli"),
         ("seedance.domain.x", "from ..services import client\n", "may not import services"),
+        ("seedance.sim.x", "from seedance.domain.catalogue import catalogue\n", "catalogue"),
+        ("seedance.sim.x", "from seedance.domain import catalogue\n", "catalogue"),
+        ("seedance.sim.x", "def f():\n    import seedance.domain.catalogue\n", "catalogue"),
     ],
 )
-def test_the_import_check_catches_upward_imports(module: str, source: str, expected: str) -> None:
+def test_the_import_check_catches_forbidden_imports(
+    module: str, source: str, expected: str
+) -> None:
     assert any(expected in v for v in import_violations(source, module))
 
 
@@ -140,6 +151,10 @@ def test_the_import_check_catches_upward_imports(module: str, source: str, expec
 )
 def test_the_wording_check_catches_flags_and_commands(source: str) -> None:
     assert wording_violations(source, "seedance.services.x")
+
+
+def test_the_simulator_may_still_use_the_domains_plain_types() -> None:
+    assert not import_violations("from seedance.domain.clock import Clock\n", "seedance.sim.x")
 
 
 def test_the_wording_check_ignores_docstrings_and_words() -> None:

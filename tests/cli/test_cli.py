@@ -98,7 +98,7 @@ def test_seedance_debug_shows_the_traceback(run, sim, monkeypatch, world):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["create", "x", "-m", "seedance-9000"], "unknown model 'seedance-9000'"),
+        (["create", "x", "-m", "seedance-9000", "--strict"], "unknown model 'seedance-9000'"),
         (["create", "x", "-d", "20"], "duration 20 is out of range"),
         (
             ["create", "x", "-m", "fast", "-r", "1080p"],

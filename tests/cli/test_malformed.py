@@ -36,7 +36,7 @@ FLAGS = [
     (["create", "x", "--callback-url", "https://localhost/cb"], "is not public"),
     (["create", "x", "--size", "123x45"], "size 123x45 is not a size"),
     (
-        ["create", "x", "-m", "mini", "--audio", "https://a/x.mp3", "--image", "https://a/y.png"],
+        ["create", "x", "-m", "1.0", "--audio", "https://a/x.mp3", "--image", "https://a/y.png"],
         "takes no reference audios",
     ),
     (["create", "x", "--last-frame", "https://a/b.png"], "a last frame needs a first frame too"),

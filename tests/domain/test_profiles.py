@@ -17,6 +17,7 @@ from seedance.domain.profiles import ProfileStore, build_profile, presets
 def test_every_design_preset_exists():
     assert set(presets()) == {
         "byteplus",
+        "byteplus-eu",  # docs/sources/real-world.md "Network"
         "volcengine",
         "phanedge",
         "kapon",
@@ -25,6 +26,35 @@ def test_every_design_preset_exists():
         "easyrouter",
         "demo",
     }
+
+
+def test_the_eu_preset_points_at_the_eu_region():
+    profile = build_profile("byteplus-eu", {})
+    assert profile.base_url == "https://ark.eu-west.bytepluses.com/api/v3"
+    assert profile.assets_url == "https://ark.eu-west-1.byteplusapi.com/"
+    assert (profile.assets_region, profile.vocabulary) == ("eu-west-1", "byteplus")
+
+
+def test_profile_settings_for_the_open_catalogue_and_prices():
+    profile = build_profile(
+        "cn",
+        {
+            "preset": "volcengine",
+            "model": "ep-20260101-abc",
+            "model_family": "2.0",
+            "strict": True,
+            "prices": {"ep-20260101-abc": {"720p": 46, "720p+video": 28}},
+        },
+    )
+    assert profile.strict and profile.model_family == "2.0"
+    assert profile.price_overrides() is not None
+    for bad, field in (
+        ({"prices": {"x": "cheap"}}, "prices"),
+        ({"model_family": "9"}, "model_family"),
+    ):
+        with pytest.raises(ConfigError) as refused:
+            build_profile("cn", {"preset": "volcengine", **bad})
+        assert field in str(refused.value)
 
 
 def test_a_profile_overrides_its_preset():

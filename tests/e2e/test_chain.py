@@ -221,10 +221,6 @@ def test_a_profile_that_cannot_chain_says_so_before_sending(run, sim, world):
             "continue = false",
         ),
         ('[[shots]]\nid = "a b"\nprompt = "x"', "ids use letters"),
-        (
-            '[defaults]\nmodel = "nope-model"\n[[shots]]\nid = "a"\nprompt = "x"',
-            "unknown model 'nope-model'",
-        ),
         ("[[shots]\nid = 1", "not valid TOML"),
         ("shots = []", "shots"),
         ('[[shots]]\nid = "a"\nprompt_file = "missing.txt"', "field 'prompt_file'"),

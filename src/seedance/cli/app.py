@@ -58,6 +58,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "frames": ("frames", "A frame or a contact sheet of any clip (needs the video extra)."),
     "assets": ("assets", "The profile's asset library (media referenced as asset://ID)."),
+    "finalize": (
+        "finalize",
+        "Make the final video of a draft task (from create --draft); -o to save it.",
+    ),
+    "doctor": (
+        "doctor",
+        "Check the profile, key, network, clock and models before a real run; spends nothing.",
+    ),
     "models": ("models", "The model catalogue with capabilities and prices."),
     "profiles": ("profiles", "Manage connection profiles (profiles.toml)."),
     "journal": ("journal", "Inspect or repair the local journal."),

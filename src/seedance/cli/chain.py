@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from seedance.cli.app import current_env
+from seedance.cli.options import help_text
 from seedance.cli.progress import LiveBoard
+from seedance.domain import params
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -66,6 +68,24 @@ def chain(
         float | None,
         typer.Option(metavar="AMOUNT", help="Refuse to start if the estimate is above AMOUNT."),
     ] = None,
+    allow_unpriced: Annotated[
+        bool, typer.Option("--allow-unpriced", help=help_text(params.ALLOW_UNPRICED))
+    ] = False,
+    draft: Annotated[
+        bool,
+        typer.Option(
+            "--draft", help="Preview every shot as a cheap 480p draft (into OUTPUT/drafts)."
+        ),
+    ] = False,
+    finalize: Annotated[
+        bool,
+        typer.Option(
+            "--finalize",
+            help="Make the finals of a --draft run: fresh shots from their drafts, the others "
+            "anew from their parent's final frame.",
+        ),
+    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help=help_text(params.STRICT))] = False,
 ) -> None:
     """Run a multi-shot storyboard; every shot starts from the previous shot's last frame."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
@@ -80,7 +100,7 @@ def chain(
         )
         concurrency = MAX_CONCURRENCY
     path = env.path(file)
-    client = env.client(offline=dry_run)
+    client = env.client(offline=dry_run and not finalize)  # finalize reads its drafts
     session = client.open_chain(
         path,
         output=env.path(output) if output else None,
@@ -89,6 +109,10 @@ def chain(
         max_cost=max_cost,
         concat=concat,
         dry_run=dry_run,
+        draft=draft,
+        finalize=finalize,
+        allow_unpriced=allow_unpriced,
+        strict=strict,
     )
     if session.manifest.damaged is not None:
         env.output.warn(
@@ -166,18 +190,24 @@ def _review(env: Environment, result: ChainResult) -> None:
 
 
 def _print_plan(env: Environment, plan: Plan) -> None:
+    from seedance.services.prepare import redact_body
+
     if env.json:
         env.output.json(plan.to_json())
         return
-    lines = []
+    lines = [] if plan.mode == "normal" else [f"mode: {plan.mode}"]
     for shot_plan in plan.shots.values():
         shot = shot_plan.shot
-        start = f"after {shot.parent}" if shot.parent else "start"
-        estimate = shot_plan.estimate.describe() if shot_plan.estimate else "no estimate"
+        start = shot_plan.start()
+        if plan.mode == "finalize" and shot_plan.final_of is None:
+            start = f"made anew, {start.replace(': ', ' (its final): ', 1)}"
+        estimate = shot_plan.estimate.describe() if shot_plan.estimate else "price unknown"
         action = {"skip": "done, kept", "poll": "submitted earlier: poll", "run": estimate}
-        lines.append(f"{shot.index:02d} {shot.id:<16} {start:<22} {action[shot_plan.action]}")
-        if shot_plan.action == "run":
-            lines.append("   " + json.dumps(shot_plan.prepared.body, ensure_ascii=False))
+        lines.append(f"{shot.index:02d} {shot.id:<16} {start}")
+        lines.append(f"   {action[shot_plan.action]}")
+        if shot_plan.action == "run":  # inline media abbreviated to their hashes
+            body = redact_body(shot_plan.prepared.body)
+            lines.append("   " + json.dumps(body, ensure_ascii=False))
     lines.append(f"total: {plan.describe_total()}")
     env.output.data("\n".join(lines))
 

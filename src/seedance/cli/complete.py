@@ -19,9 +19,10 @@ STATIC: dict[str, list[str]] = {
     "statuses": ["queued", "running", "succeeded", "failed", "expired", "cancelled"],
     "asset-statuses": ["Processing", "Active", "Failed"],
     "asset-types": ["image", "video", "audio"],
-    "ratios": ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive"],
+    "ratios": ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "9:21", "adaptive"],
     "resolutions": ["480p", "720p", "1080p", "4k"],
     "service-tiers": ["default", "flex"],
+    "output-formats": ["mp4", "mov"],
 }
 
 

@@ -63,12 +63,14 @@ def create(
     priority: int | None,
     expires_after: int | None,
     safety_id: str | None,
+    output_format: str | None,
     wait: bool,
     output: str | None,
     last_frame_output: str | None,
     timeout: float | None,
     dry_run: bool,
     no_validate: bool,
+    strict: bool,
     new: bool,
     sheet: bool,
 ) -> None:
@@ -77,7 +79,6 @@ def create(
     from seedance.domain.models import GenerationParams
 
     env = current_env()
-    out = env.output
     text = _read_prompt(env, prompt, prompt_file)
     params = GenerationParams(
         prompt=text,
@@ -102,28 +103,72 @@ def create(
         priority=priority,
         expires_after=expires_after,
         safety_id=safety_id,
+        output_format=output_format,
     )
-    if timeout is not None and not (0 < timeout < float("inf")):  # also refuses nan
-        raise UsageError("--timeout must be a positive number of seconds")
+    check_timeout(timeout)
     if sheet and output is None:
         raise UsageError("--sheet needs --output: the video to take the frames from")
     client = env.client(offline=dry_run)
-    prepared = client.prepare(params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd)
-    for note in prepared.notes:
-        out.info(note)
-    if prepared.estimate is not None:
-        out.info(f"estimate: {prepared.estimate.describe()}")
+    prepared = client.prepare(
+        params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd, strict=strict
+    )
+    deliver(
+        env,
+        client,
+        prepared,
+        wait=wait,
+        output=output,
+        last_frame_output=last_frame_output,
+        timeout=timeout,
+        dry_run=dry_run,
+        new=new,
+        sheet=sheet,
+    )
+
+
+def check_timeout(timeout: float | None) -> None:
+    from seedance.domain.errors import UsageError
+
+    if timeout is not None and not (0 < timeout < float("inf")):  # also refuses nan
+        raise UsageError("--timeout must be a positive number of seconds")
+
+
+IDENTITY_DEFAULT = 172800  # the API's default --expires-after, which the nonce stands for
+
+
+def deliver(
+    env: Environment,
+    client: Client,
+    prepared: Prepared,
+    *,
+    wait: bool,
+    output: str | None,
+    last_frame_output: str | None,
+    timeout: float | None,
+    dry_run: bool,
+    new: bool,
+    sheet: bool = False,
+) -> None:
+    """Everything after a request is prepared, for `create` and `finalize` alike: the estimate,
+    the dry run, and then with an output `Client.generate` (resume, create, wait, save, verify),
+    without one a create (waited for with --wait)."""
+    from seedance.domain.models import video_suffix
+
+    out = env.output
+    out.info(f"estimate: {describe_estimate(prepared)}")
     if dry_run:
         out.json(prepared.body)
         if client.capabilities.finds_lost_creates:
-            around = expires_after or IDENTITY_DEFAULT
+            around = prepared.request.expires_after or IDENTITY_DEFAULT
             out.info(
                 f"sent for real, the body also carries --expires-after a few minutes off "
                 f"{around}: seedance's identity for this create, by which a lost answer is "
                 "found again exactly (see the README, 'Nothing lost')"
             )
         return
-    dest = video_destination(env, output, check=False) if output else None
+    chosen_format = prepared.request.output_format
+    suffix = video_suffix(chosen_format) if chosen_format else None
+    dest = video_destination(env, output, check=False, suffix=suffix) if output else None
     frame_dest = env.path(last_frame_output) if last_frame_output else None
     if dest is not None:
         _generate(env, client, prepared, dest, frame_dest, timeout=timeout, new=new, sheet=sheet)
@@ -149,9 +194,6 @@ def create(
         out.info(f"save it with: {command_line(client, 'download', final.id)}")
 
 
-IDENTITY_DEFAULT = 172800  # the API's default --expires-after, which the nonce stands for
-
-
 def _generate(
     env: Environment,
     client: Client,
@@ -163,8 +205,8 @@ def _generate(
     new: bool,
     sheet: bool,
 ) -> None:
-    """`create -o`: the request made into a saved, verified video by `Client.generate`;
-    with `sheet`, its poster and contact sheet (their paths checked before anything is paid)."""
+    """The request made into a saved, verified video by `Client.generate`; with `sheet`, its
+    poster and contact sheet (their paths checked before anything is paid)."""
     from pathlib import Path
 
     from seedance.services.generate import Origin
@@ -202,6 +244,12 @@ def _generate(
         out.json(document)
     else:
         out.data(video.path if dest.is_dir() else str(dest))  # the path as the user gave it
+
+
+def describe_estimate(prepared: Prepared) -> str:
+    if prepared.estimate is None:
+        return "unknown (seedance cannot price a model its catalogue does not know)"
+    return prepared.estimate.describe()
 
 
 def _read_prompt(env: Environment, prompt: str | None, prompt_file: str | None) -> str | None:

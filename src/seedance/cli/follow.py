@@ -15,13 +15,26 @@ if TYPE_CHECKING:
     from seedance.services.polling import Watch
 
 
-def video_destination(env: Environment, output: str, *, check: bool = True) -> Path:
-    """A file path for the video; a directory means `<task id>.mp4` inside it (decided later)."""
+def video_destination(
+    env: Environment, output: str, *, check: bool = True, suffix: str | None = None
+) -> Path:
+    """A file path for the video; a directory means `<task id>.mp4` inside it (decided later).
+
+    `suffix` is the extension the chosen output format needs (`.mov`): a name without one
+    gets it, a name with another one is refused before anything is sent."""
+    from seedance.domain.errors import UsageError
+
     dest = env.path(output)
     if dest.is_dir():
         return dest
     if dest.suffix == "":
-        dest = dest.with_suffix(".mp4")
+        dest = dest.with_suffix(suffix or ".mp4")
+    elif suffix and dest.suffix.lower() in (".mp4", ".mov") and dest.suffix.lower() != suffix:
+        raise UsageError(
+            f"{dest.name} ends in {dest.suffix}, but the video will be a {suffix} file",
+            hint=f"name it {dest.with_suffix(suffix).name}",
+            field="output",
+        )
     if check:
         check_free(dest)
     return dest

@@ -20,12 +20,22 @@ def models(
     all_: Annotated[
         bool, typer.Option("--all", help="Every provider's names, not just this profile's.")
     ] = False,
+    remote: Annotated[
+        bool,
+        typer.Option(
+            "--remote",
+            help="The provider's live model list against the catalogue: known, new, gone.",
+        ),
+    ] = False,
 ) -> None:
     """The model catalogue with capabilities and prices."""
     from seedance.domain.catalogue import catalogue
     from seedance.domain.errors import ConfigError
 
     env = current_env()
+    if remote:
+        _remote()
+        return
     cat = catalogue()
     vocabularies: list[str | None]
     chosen = env.profile or env.environ.get("SEEDANCE_PROFILE")
@@ -55,7 +65,10 @@ def models(
             r["name"],
             r["provider"],
             r["title"],
-            ",".join(r["resolutions"]),
+            ",".join(
+                f"{res}?" if res in r["resolutions_unconfirmed"] else res
+                for res in r["resolutions"]
+            ),
             f"{r['duration'][0]}-{r['duration'][1]}",
             "/".join(str(n) for n in r["max_references"].values()),
             "yes" if r["generate_audio"] else "no",
@@ -79,7 +92,7 @@ def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
     )
     prices: dict[str, float] = {}
     currency = None
-    for res in fam.resolutions:
+    for res in fam.all_resolutions:
         for video in (False, True):
             price, currency = cat.price(
                 spec,
@@ -96,7 +109,8 @@ def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
         "family": fam.key,
         "title": fam.title,
         "aliases": aliases + list(fam.aliases),
-        "resolutions": list(fam.resolutions),
+        "resolutions": list(fam.all_resolutions),
+        "resolutions_unconfirmed": [r for r in fam.all_resolutions if r not in fam.resolutions],
         "ratios": list(fam.ratios),
         "duration": [fam.duration_min, fam.duration_max],
         "duration_auto": fam.duration_auto,
@@ -107,9 +121,13 @@ def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
             "videos": fam.max_reference_videos,
             "audios": fam.max_reference_audios,
         },
+        "audio_alone": not fam.audio_needs_visual,
         "generate_audio": fam.generate_audio,
         "draft": fam.draft,
+        "final_resolutions": list(fam.final_resolutions),
         "flex": fam.flex,
+        "output_formats": list(fam.output_formats),
+        "sources": list(dict.fromkeys([*(vocab.sources if vocab else ()), *fam.sources])),
         "currency": currency if prices else None,
         "prices_per_million_tokens": prices,
         "price_text": _price_text(prices, currency),
@@ -125,3 +143,25 @@ def _price_text(prices: dict[str, float], currency: str | None) -> str:
     if low == high:
         return format_money(low, currency)
     return f"{format_money(low, currency)}-{format_money(high, currency)}"
+
+
+def _remote() -> None:
+    from datetime import UTC, datetime
+
+    env = current_env()
+    client = env.client()
+    listing = client.remote_models()
+    when = datetime.fromtimestamp(listing.fetched_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if listing.cached:
+        env.output.warn(f"the provider could not be reached: its list as of {when} (cached)")
+    else:
+        env.output.info(f"the live list of profile '{listing.profile}', {when}")
+    if env.json:
+        env.output.json(listing.to_json())
+        return
+    rows = [m.to_json() for m in listing.models]
+    env.output.listing(
+        rows,
+        ["MODEL", "STANDING", "STATUS", "FAMILY"],
+        lambda r: [r["name"], r["standing"], r["status"] or "", r["family"] or ""],
+    )

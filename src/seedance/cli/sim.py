@@ -90,6 +90,21 @@ def sim(
         typer.Option(metavar="BYTES", help="Serve synthetic results of this size (benchmarks)."),
     ] = None,
     seed: Annotated[int, typer.Option(metavar="N", help="Seed for ids and injected faults.")] = 0,
+    open_model: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="MODEL",
+            help="Only these models are activated (repeatable); others answer ModelNotOpen.",
+        ),
+    ] = None,
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option(metavar="EP=MODEL", help="An endpoint id and the model it serves."),
+    ] = None,
+    clock_offset: Annotated[
+        float,
+        typer.Option(metavar="SECONDS", help="Run the server's clock (its Date) this far ahead."),
+    ] = 0.0,
 ) -> None:
     """Run the local simulator of every Seedance API (loopback; any token unless --token)."""
     from seedance.domain.errors import UsageError
@@ -104,6 +119,12 @@ def sim(
     for name, share in (("--rate-429", rate_429), ("--rate-5xx", rate_5xx)):
         if not 0.0 <= share <= 1.0:
             raise UsageError(f"{name} is a share between 0 and 1")
+    endpoints: dict[str, str] = {}
+    for pair in endpoint or []:
+        name, sep, model = pair.partition("=")
+        if not sep or not name.strip() or not model.strip():
+            raise UsageError(f"--endpoint {pair!r} is not EP=MODEL", hint="e.g. ep-1=doubao-…")
+        endpoints[name.strip()] = model.strip()
     if not is_loopback(host):
         env.output.warn(f"binding {host}: the simulator is reachable from other machines")
     config = SimConfig(
@@ -119,6 +140,9 @@ def sim(
         poll_after_ms=poll_after_ms,
         video_bytes=video_bytes,
         seed=seed,
+        open_models=tuple(open_model) if open_model else None,
+        endpoints=endpoints,
+        clock_offset=clock_offset,
     )
     log = env.output.debug_line if env.verbose else None
     try:

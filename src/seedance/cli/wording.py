@@ -26,7 +26,21 @@ COMMANDS: dict[str, tuple[str, ...]] = {}
 
 # Parameters of commands that are not in the shared definitions (domain/params.py).
 COMMAND_OPTIONS = frozenset(
-    {"type", "max_cost", "force", "concat", "rerun", "restart", "timeout", "concurrency", "group"}
+    {
+        "type",
+        "max_cost",
+        "force",
+        "concat",
+        "rerun",
+        "restart",
+        "timeout",
+        "concurrency",
+        "group",
+        "allow_unpriced",
+        "finalize",
+        "probe_models",
+        "remote",
+    }
 )
 
 

@@ -1,23 +1,42 @@
 """The model catalogue: families, the names each provider uses for them, prices and sizes.
 
-Loaded once from `seedance/data/catalogue.toml`. Every capability check, translation and cost
-estimate reads from here; nothing about a model is written in an `if`.
+Loaded once from `seedance/data/catalogue.toml`, where every cell cites its source. Every
+capability check, translation and cost estimate reads from here; nothing about a model is
+written in an `if`.
+
+The catalogue is open (docs/sources/real-world.md "New ids keep coming"): a name it does not
+know, or an endpoint id, raises `UnknownModel`, which carries a notice; the caller either
+sends the request unchecked with that notice or, in strict mode, refuses it.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from typing import Any
 
 from seedance import data
 from seedance.domain.errors import Suggestion, ValidationError
+from seedance.domain.pricing import (
+    Estimate,
+    PriceFacts,
+    ProfilePrices,
+    format_money,
+    list_price,
+    tokens_for,
+)
+
+__all__ = ["Catalogue", "Estimate", "Family", "ModelSpec", "UnknownModel", "format_money"]
 
 DEFAULT_RESOLUTION = "720p"
 DEFAULT_RATIO = "16:9"
 DEFAULT_DURATION = 5
-FRAMES_PER_SECOND = 24
+DRAFT_RESOLUTION = "480p"  # a draft is always 480p (docs/sources/ark.txt, research §7)
+ENDPOINT_PREFIX = "ep-"  # Volcengine endpoint ids (docs/sources/real-world.md "Models")
+
+Size = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -27,11 +46,14 @@ class Family:
     key: str
     title: str
     aliases: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
     resolutions: tuple[str, ...] = ()
+    resolutions_unconfirmed: tuple[str, ...] = ()  # sources disagree: sent, with a notice
     ratios: tuple[str, ...] = ()
     duration_min: int = 4
     duration_max: int = 15
     duration_auto: bool = False
+    duration_default: int | None = None  # what the service does without a duration
     first_frame: bool = True
     last_frame: bool = True
     max_reference_images: int = 0
@@ -42,14 +64,40 @@ class Family:
     audio_needs_visual: bool = True
     generate_audio: bool = False
     draft: bool = False
+    draft_last_frame: bool = True
+    draft_flex: bool = True
+    final_resolutions: tuple[str, ...] = ()  # of a final made from a draft
     flex: bool = True
-    prompt_max_cjk_chars: int | None = None
+    priority: bool = True
+    output_formats: tuple[str, ...] = ()  # empty: the field is not accepted
+    prompt_max_cjk_chars: int | None = None  # guidance, not a limit: warned about
     prompt_max_words: int | None = None
     price_as: str | None = None
+    sizes: Mapping[str, Mapping[str, Size]] = field(default_factory=dict)
 
     @property
     def price_family(self) -> str:
         return self.price_as or self.key
+
+    def offers(self, resolution: str) -> bool:
+        """Whether a resolution may be sent (confirmed or not)."""
+        return resolution in self.resolutions or resolution in self.resolutions_unconfirmed
+
+    @property
+    def all_resolutions(self) -> tuple[str, ...]:
+        return self.resolutions + tuple(
+            r for r in self.resolutions_unconfirmed if r not in self.resolutions
+        )
+
+
+@dataclass(frozen=True)
+class Retired:
+    """A name a provider no longer serves."""
+
+    family: str
+    reason: str
+    replacement: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +110,8 @@ class Vocabulary:
     price_list: str | None = None
     limits: dict[str, Any] = field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    retired: dict[str, Retired] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
 
     def primary(self, family: str) -> str | None:
         return next((name for name, fam in self.models.items() if fam == family), None)
@@ -71,6 +121,13 @@ class Vocabulary:
         for name, fam in self.models.items():
             seen.setdefault(fam, name)
         return list(seen.values())
+
+    def retired_name(self, name: str) -> tuple[str, Retired] | None:
+        wanted = name.lower()
+        return next(((n, r) for n, r in self.retired.items() if n.lower() == wanted), None)
+
+    def retired_family(self, family: str) -> tuple[str, Retired] | None:
+        return next(((n, r) for n, r in self.retired.items() if r.family == family), None)
 
 
 @dataclass(frozen=True)
@@ -82,61 +139,47 @@ class ModelSpec:
     vocabulary: str | None
     requested: str
     price_list: str | None = None
+    endpoint: bool = False  # an endpoint id whose family the profile declares
 
     @property
     def translated(self) -> bool:
         return self.name != self.requested
 
 
-@dataclass(frozen=True)
-class Estimate:
-    tokens: int
-    price_per_million: float | None
-    currency: str | None
-    approximate: bool  # auto duration, draft or adaptive ratio: an upper bound or a guess
+class UnknownModel(ValidationError):
+    """A model name the catalogue cannot check: unknown, another provider's, or an endpoint id.
 
-    @property
-    def cost(self) -> float | None:
-        if self.price_per_million is None:
-            return None
-        return self.tokens / 1_000_000 * self.price_per_million
+    `notice` is the one line to show when it is sent anyway (the default); in strict mode the
+    error itself is raised."""
 
-    def describe(self) -> str:
-        """`108,900 tokens ≈ $0.76` (or just tokens when no price is known)."""
-        approx = "about " if self.approximate else ""
-        text = f"{approx}{self.tokens:,} tokens"
-        if self.cost is not None:
-            text += f" ≈ {format_money(self.cost, self.currency)}"
-        return text
+    code = "unknown_model"
+
+    def __init__(self, message: str, *, notice: str, allowed: list[str] | None = None) -> None:
+        super().__init__(
+            message,
+            hint="strict mode sends only models the catalogue knows"
+            + (f"; choose one of: {', '.join(allowed)}" if allowed else ""),
+            field="model",
+            allowed=allowed,
+            suggestion=Suggestion.of("models"),
+        )
+        self.notice = notice
 
 
-_SYMBOLS = {"USD": "$", "CNY": "¥"}
-
-
-def format_money(amount: float, currency: str | None) -> str:
-    symbol = _SYMBOLS.get(currency or "", "")
-    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency or ''}".strip()
+def is_endpoint(name: str) -> bool:
+    return name.strip().lower().startswith(ENDPOINT_PREFIX)
 
 
 class Catalogue:
     """All families, vocabularies, price lists and sizes."""
 
     def __init__(self, data: dict[str, Any]) -> None:
+        self.sources: dict[str, str] = dict(data.get("sources", {}))
         self.families = _load_families(data["families"])
-        self.vocabularies = {
-            key: Vocabulary(
-                key=key,
-                title=v.get("title", key),
-                models=dict(v.get("models", {})),
-                price_list=v.get("price_list"),
-                limits=dict(v.get("limits", {})),
-                overrides={k: dict(o) for k, o in v.get("overrides", {}).items()},
-            )
-            for key, v in data["vocabularies"].items()
-        }
+        self.vocabularies = {key: _vocabulary(key, v) for key, v in data["vocabularies"].items()}
         self.price_lists: dict[str, dict[str, Any]] = data.get("price_lists", {})
-        self.sizes: dict[str, dict[str, tuple[int, int]]] = {
-            res: {ratio: _parse_wxh(s) for ratio, s in table.items()}
+        self.sizes: dict[str, dict[str, Size]] = {
+            res: {ratio: parse_wxh(s) for ratio, s in table.items()}
             for res, table in data.get("sizes", {}).items()
         }
 
@@ -152,49 +195,99 @@ class Catalogue:
             for model, fam_key in vocab.models.items():
                 if model.lower() == wanted:
                     return self.families[fam_key]
+            found = vocab.retired_name(wanted)
+            if found is not None:
+                return self.families[found[1].family]
         return None
 
-    def resolve(self, name: str, vocabulary: str | None) -> ModelSpec:
+    def is_alias(self, name: str) -> bool:
+        """A seedance alias or family key (not any provider's model id)."""
+        wanted = name.strip().lower()
+        return any(wanted == f.key or wanted in f.aliases for f in self.families.values())
+
+    def resolve(
+        self, name: str, vocabulary: str | None, *, model_family: str | None = None
+    ) -> ModelSpec:
         """The model to send for `name` on a provider speaking `vocabulary`.
 
         A name the provider documents is sent as is; a seedance alias or another provider's
-        name for the same model is translated to this provider's name; anything else is
-        refused with the names that would work.
+        name for the same model is translated to this provider's name. A retired name, or an
+        alias of a model the provider does not offer, is refused (ValidationError). Anything
+        else (a new model, another provider's model this one does not list, an endpoint id)
+        raises UnknownModel: the caller decides whether to send it unchecked.
+        `model_family` is what an endpoint id serves, when the profile says.
         """
         requested = name.strip()
-        if vocabulary is None:
+        vocab = self.vocabularies[vocabulary] if vocabulary else None
+        if is_endpoint(requested):
+            return self._endpoint(requested, vocab, model_family)
+        if vocab is None:
             fam = self.family_for_name(requested)
             if fam is None:
-                raise ValidationError(
+                raise UnknownModel(
                     f"unknown model '{requested}'",
-                    hint="skip validation to send it anyway, or pick one of the models listed by",
-                    field="model",
-                    suggestion=Suggestion.of("models"),
+                    notice=f"model {requested} is not in seedance's catalogue: "
+                    "its limits were not checked, the server decides",
                 )
             return ModelSpec(requested, fam, None, requested)
-        vocab = self.vocabularies[vocabulary]
         for model, fam_key in vocab.models.items():
             if model.lower() == requested.lower():
                 return self._spec(model, fam_key, vocab, requested)
+        gone = vocab.retired_name(requested)
+        if gone is not None:
+            raise _retired(gone[0], gone[1], vocab)
         fam = self.family_for_name(requested)
         if fam is not None:
             primary = vocab.primary(fam.key)
             if primary is not None:
                 return self._spec(primary, fam.key, vocab, requested)
-            raise ValidationError(
-                f"{fam.title} ('{requested}') is not offered by {vocab.title}",
-                hint=f"choose one of: {', '.join(vocab.primaries())}",
-                field="model",
+            gone = vocab.retired_family(fam.key)
+            if gone is not None:
+                raise _retired(gone[0], gone[1], vocab)
+            if self.is_alias(requested):
+                raise ValidationError(
+                    f"{fam.title} ('{requested}') is not offered by {vocab.title}",
+                    hint=f"choose one of: {', '.join(vocab.primaries())}; or name the "
+                    "provider's own model id to send it anyway",
+                    field="model",
+                    allowed=vocab.primaries(),
+                )
+            raise UnknownModel(
+                f"{vocab.title} does not list {requested}",
+                notice=f"{vocab.title} does not list {requested}: it was sent as named, "
+                "unchecked, and the server decides",
                 allowed=vocab.primaries(),
             )
         close = difflib.get_close_matches(requested, list(vocab.models), n=1)
-        guess = f"did you mean '{close[0]}'? " if close else ""
-        raise ValidationError(
-            f"unknown model '{requested}' for {vocab.title}",
-            hint=f"{guess}choose one of: {', '.join(vocab.primaries())}",
-            field="model",
+        guess = f" (did you mean {close[0]}?)" if close else ""
+        raise UnknownModel(
+            f"unknown model '{requested}' for {vocab.title}{guess}",
+            notice=f"model {requested} is not in seedance's catalogue{guess}: its limits were "
+            "not checked, the server decides",
             allowed=vocab.primaries(),
         )
+
+    def _endpoint(
+        self, requested: str, vocab: Vocabulary | None, model_family: str | None
+    ) -> ModelSpec:
+        if model_family is None:
+            raise UnknownModel(
+                f"{requested} is an endpoint id; the catalogue cannot tell which model it serves",
+                notice=f"{requested} is an endpoint id: its model's limits were not checked "
+                "(a profile's model_family says which model it serves), the server decides",
+            )
+        fam = self.family_for_name(model_family)
+        if fam is None:
+            raise ValidationError(
+                f"model_family '{model_family}' names no model the catalogue knows",
+                hint=f"use one of: {', '.join(self.families)}",
+                field="model_family",
+                allowed=list(self.families),
+            )
+        if vocab is None:
+            return ModelSpec(requested, fam, None, requested, endpoint=True)
+        spec = self._spec(requested, fam.key, vocab, requested)
+        return replace(spec, endpoint=True)
 
     def spec_for_family(self, family: str, vocabulary: str | None) -> ModelSpec | None:
         if vocabulary is None:
@@ -225,13 +318,21 @@ class Catalogue:
                 able.append(name)
         return able
 
-    # -- sizes and money ---------------------------------------------------------------------
+    # -- sizes -------------------------------------------------------------------------------
 
-    def size_of(self, resolution: str, ratio: str) -> tuple[int, int] | None:
-        table = self.sizes.get(resolution, {})
-        return table.get(ratio) or (table.get(DEFAULT_RATIO) if ratio == "adaptive" else None)
+    def size_of(self, resolution: str, ratio: str, family: Family | None = None) -> Size | None:
+        """The pixel size of a resolution and ratio (a family's own cells first). `adaptive`
+        is estimated as 16:9; 9:21, which no source sizes, as 21:9 turned on its side."""
+        if ratio == "adaptive":
+            ratio = DEFAULT_RATIO
+        own = family.sizes.get(resolution, {}) if family is not None else {}
+        found = own.get(ratio) or self.sizes.get(resolution, {}).get(ratio)
+        if found is None and ratio == "9:21":
+            wide = self.size_of(resolution, "21:9", family)
+            found = (wide[1], wide[0]) if wide else None
+        return found
 
-    def default_size(self) -> tuple[int, int]:
+    def default_size(self) -> Size:
         """The size of the default resolution and ratio (the catalogue always has it)."""
         size = self.size_of(DEFAULT_RESOLUTION, DEFAULT_RATIO)
         if size is None:
@@ -239,15 +340,17 @@ class Catalogue:
         return size
 
     def parse_size(self, size: str) -> tuple[str, str] | None:
-        """`1280x720` -> ("720p", "16:9"), from the size table; None if not in it."""
+        """`1280x720` -> ("720p", "16:9"), from the size tables; None if not in them."""
         try:
-            wanted = _parse_wxh(size)
+            wanted = parse_wxh(size)
         except ValueError:
             return None
-        for res, table in self.sizes.items():
-            for ratio, dims in table.items():
-                if dims == wanted:
-                    return res, ratio
+        tables = [self.sizes, *(f.sizes for f in self.families.values())]
+        for table in tables:
+            for res, cells in table.items():
+                for ratio, dims in cells.items():
+                    if dims == wanted:
+                        return res, ratio
         return None
 
     def known_sizes(self, resolutions: tuple[str, ...] | None = None) -> list[str]:
@@ -258,6 +361,12 @@ class Catalogue:
             for (w, h) in table.values()
         ]
 
+    # -- money -------------------------------------------------------------------------------
+
+    def currency_of(self, spec: ModelSpec | None) -> str | None:
+        plist = self.price_lists.get(spec.price_list or "") if spec is not None else None
+        return plist.get("currency") if plist else None
+
     def price(
         self,
         spec: ModelSpec,
@@ -266,21 +375,18 @@ class Catalogue:
         video_reference: bool,
         generate_audio: bool,
         flex: bool,
+        overrides: ProfilePrices | None = None,
     ) -> tuple[float | None, str | None]:
+        """The price per million tokens and its currency: the profile's own price for this
+        model first, then the provider's price list."""
+        if overrides is not None:
+            names = [spec.name, spec.requested, spec.family.key, spec.family.price_family]
+            own = overrides.price(names, resolution, video_reference)
+            if own is not None:
+                return own, overrides.currency or self.currency_of(spec)
+        facts = PriceFacts(spec.family.price_family, resolution, video_reference, generate_audio)
         plist = self.price_lists.get(spec.price_list or "")
-        if not plist:
-            return None, None
-        facts = {
-            "family": spec.family.price_family,
-            "resolution": resolution,
-            "video_reference": video_reference,
-            "generate_audio": generate_audio,
-        }
-        for rule in plist.get("rules", []):
-            if all(facts.get(k) == v for k, v in rule.items() if k != "price"):
-                factor = plist.get("flex_factor", 1.0) if flex else 1.0
-                return rule["price"] * factor, plist.get("currency")
-        return None, plist.get("currency")
+        return list_price(plist, facts, flex=flex), self.currency_of(spec)
 
     def estimate(
         self,
@@ -293,24 +399,50 @@ class Catalogue:
         generate_audio: bool | None = None,
         draft: bool = False,
         flex: bool = False,
+        input_seconds: float = 0.0,
+        unknown_inputs: bool = False,
+        overrides: ProfilePrices | None = None,
     ) -> Estimate:
-        """tokens = width × height × (24 × duration + 1) / 1024, times the price per million."""
-        res = resolution or DEFAULT_RESOLUTION
+        """The tokens of the video to make (and of the input videos whose length is known),
+        times the price per million. A draft is 480p; an automatic duration is estimated at
+        the model's longest."""
+        fam = spec.family
+        res = DRAFT_RESOLUTION if draft else (resolution or DEFAULT_RESOLUTION)
         rat = ratio or DEFAULT_RATIO
-        approximate = draft or rat == "adaptive"
-        seconds = duration if duration is not None else DEFAULT_DURATION
+        approximate = draft or rat in ("adaptive", "9:21")
+        seconds = duration if duration is not None else fam.duration_default
+        if seconds is None:
+            seconds = DEFAULT_DURATION
         if seconds < 0:  # -1: the service chooses; estimate the longest
-            seconds, approximate = spec.family.duration_max, True
-        width, height = self.size_of(res, rat) or self.default_size()
-        tokens = width * height * (FRAMES_PER_SECOND * seconds + 1) // 1024
-        audio = spec.family.generate_audio if generate_audio is None else generate_audio
+            seconds, approximate = fam.duration_max, True
+        width, height = self.size_of(res, rat, fam) or self.default_size()
+        tokens = tokens_for(width, height, seconds + input_seconds)
+        audio = fam.generate_audio if generate_audio is None else generate_audio
         price, currency = self.price(
-            spec, resolution=res, video_reference=video_reference, generate_audio=audio, flex=flex
+            spec,
+            resolution=res,
+            video_reference=video_reference,
+            generate_audio=audio,
+            flex=flex,
+            overrides=overrides,
         )
-        return Estimate(tokens, price, currency, approximate)
+        return Estimate(tokens, price, currency, approximate, lower_bound=unknown_inputs)
+
+
+def _retired(name: str, gone: Retired, vocab: Vocabulary) -> ValidationError:
+    instead = f"use {gone.replacement}" if gone.replacement else "choose another model"
+    return ValidationError(
+        f"{name} is retired on {vocab.title}: {gone.reason}",
+        hint=f"{instead}; the models it serves are listed by",
+        field="model",
+        allowed=vocab.primaries(),
+        suggestion=Suggestion.of("models"),
+    )
 
 
 def _satisfies(fam: Family, key: str, value: Any) -> bool:
+    if key == "resolutions":
+        return fam.offers(value)
     have = getattr(fam, key)
     if isinstance(have, tuple):
         return value in have
@@ -323,11 +455,24 @@ def _freeze(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _parse_wxh(text: str) -> tuple[int, int]:
+def parse_wxh(text: str) -> Size:
     w, sep, h = text.lower().partition("x")
     if not sep:
         raise ValueError(text)
     return int(w), int(h)
+
+
+def _vocabulary(key: str, raw: dict[str, Any]) -> Vocabulary:
+    return Vocabulary(
+        key=key,
+        title=raw.get("title", key),
+        models=dict(raw.get("models", {})),
+        price_list=raw.get("price_list"),
+        limits=dict(raw.get("limits", {})),
+        overrides={k: dict(o) for k, o in raw.get("overrides", {}).items()},
+        retired={name: Retired(**entry) for name, entry in raw.get("retired", {}).items()},
+        sources=tuple(raw.get("sources", ())),
+    )
 
 
 def _load_families(raw: dict[str, dict[str, Any]]) -> dict[str, Family]:
@@ -348,6 +493,11 @@ def _load_families(raw: dict[str, dict[str, Any]]) -> dict[str, Family]:
     families = {}
     for key in raw:
         values = {k: _freeze(v) for k, v in build(key).items() if k in names}
+        if "sizes" in values:
+            values["sizes"] = {
+                res: {ratio: parse_wxh(s) for ratio, s in cells.items()}
+                for res, cells in values["sizes"].items()
+            }
         families[key] = Family(key=key, **values)
     return families
 

@@ -104,6 +104,7 @@ class CreateSettings(BaseModel):
     priority: int | None = None
     expires_after: int | None = None
     safety_id: str | None = None
+    output_format: str | None = None  # mp4 | mov, where the model offers a choice
 
 
 class GenerationParams(CreateSettings):
@@ -141,6 +142,7 @@ class GenerationRequest(CreateSettings):
     model: str
     prompt: str | None = None
     references: list[Reference] = Field(default_factory=list)
+    draft_task: str | None = None  # a final made from this draft task (content item draft_task)
 
     def refs(self, role: Role) -> list[Reference]:
         return [r for r in self.references if r.role is role]
@@ -188,12 +190,24 @@ class Task(BaseModel):
     # The task's queue-expiry setting as the server echoes it (Ark: execution_expires_after),
     # None when the answer leaves it out; seedance's identity nonce for a create.
     expires_after: int | None = Field(default=None, exclude=True)
+    output_format: str | None = Field(default=None, exclude=True)  # the video's container
+    draft: bool | None = Field(default=None, exclude=True)  # a draft (480p preview), if said
+
+    @property
+    def video_suffix(self) -> str:
+        """The file extension its video is saved with: `.mov` for a mov, else `.mp4`."""
+        return video_suffix(self.output_format)
 
     def to_json(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
         if self.usage is not None:
             data["usage"] = {"completion_tokens": self.usage.completion_tokens}
         return data
+
+
+def video_suffix(output_format: str | None) -> str:
+    """`.mov` or `.mp4`: the saved file's extension follows the output format."""
+    return ".mov" if (output_format or "").lower() == "mov" else ".mp4"
 
 
 class DownloadResult(BaseModel):

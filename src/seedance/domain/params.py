@@ -78,6 +78,13 @@ REQUEST: tuple[Param, ...] = (
         metavar="SECONDS",
     ),
     _p("safety_id", str, "A stable hashed end-user id.", metavar="ID"),
+    _p(
+        "output_format",
+        str,
+        "mp4 or mov (models that offer the choice); the saved file's extension follows it.",
+        metavar="FORMAT",
+        choices=("mp4", "mov"),
+    ),
 )
 
 # -- how to run it ---------------------------------------------------------------------------
@@ -102,6 +109,18 @@ TIMEOUT = _p("timeout", float, "Stop waiting after SECONDS (exit 6).", metavar="
 DRY_RUN = _p("dry_run", bool, "Print the request body; send nothing.", default=False)
 NO_VALIDATE = _p("no_validate", bool, "Skip client-side capability checks.", default=False)
 NEW = _p("new", bool, "Create a new task even if this one was started before.", default=False)
+STRICT = _p(
+    "strict",
+    bool,
+    "Refuse models the catalogue does not know (instead of sending them unchecked).",
+    default=False,
+)
+ALLOW_UNPRICED = _p(
+    "allow_unpriced",
+    bool,
+    "Let {max_cost} pass requests whose price is unknown (counted as nothing).",
+    default=False,
+)
 
 CREATE: tuple[Param, ...] = (
     REQUEST[0],
@@ -114,9 +133,38 @@ CREATE: tuple[Param, ...] = (
     TIMEOUT,
     DRY_RUN,
     NO_VALIDATE,
+    STRICT,
     NEW,
 )
 
 
 def by_name(params: tuple[Param, ...]) -> dict[str, Param]:
     return {p.name: p for p in params}
+
+
+# -- finalize: the final video of a draft ----------------------------------------------------
+
+_REQUEST = by_name(REQUEST)
+FINALIZE: tuple[Param, ...] = (
+    _p("draft_id", str, "The draft's task id.", metavar="DRAFT_ID", positional=True),
+    _p(
+        "resolution",
+        str,
+        "The final's resolution (2.5: 1080p; 2.5 premium: 4k; 1.5 pro: up to 1080p).",
+        metavar="RES",
+    ),
+    _REQUEST["output_format"],
+    _REQUEST["watermark"],
+    _REQUEST["return_last_frame"],
+    _REQUEST["service_tier"],
+    _REQUEST["callback_url"],
+    _REQUEST["expires_after"],
+    _REQUEST["safety_id"],
+    WAIT,
+    OUTPUT,
+    LAST_FRAME_OUTPUT,
+    TIMEOUT,
+    DRY_RUN,
+    STRICT,
+    NEW,
+)

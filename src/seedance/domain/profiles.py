@@ -10,7 +10,7 @@ import subprocess
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
@@ -19,6 +19,9 @@ from seedance import data
 from seedance.domain.errors import ConfigError, Suggestion
 from seedance.domain.models import CreateSettings, GenerationParams
 from seedance.domain.redact import program_of
+
+if TYPE_CHECKING:
+    from seedance.domain.pricing import ProfilePrices
 
 PROFILES_FILE = "profiles.toml"
 KEY_OVERRIDE_ENV = "SEEDANCE_API_KEY"
@@ -52,6 +55,10 @@ class Profile(BaseModel):
     asset_group: str | None = None
     simulator: Literal["inprocess"] | None = None
     rate_limit: int = 600
+    strict: bool = False  # refuse models the catalogue does not know, instead of a notice
+    model_family: str | None = None  # what an endpoint id (ep-…) serves, e.g. "2.0"
+    prices: dict[str, Any] = {}  # per model: a price per million tokens, or one per resolution
+    currency: str | None = None  # of `prices` (default: the provider's price list's)
     defaults: dict[str, Any] = {}
 
     @field_validator("base_url", "assets_url")
@@ -71,6 +78,32 @@ class Profile(BaseModel):
             names = ", ".join(catalogue().vocabularies)
             raise ValueError(f"unknown vocabulary '{value}' (one of: {names})")
         return value
+
+    @field_validator("prices")
+    @classmethod
+    def _numeric_prices(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from seedance.domain.pricing import problems_in_prices
+
+        problems = problems_in_prices(value)
+        if problems:
+            raise ValueError(problems[0])
+        return value
+
+    @field_validator("model_family")
+    @classmethod
+    def _known_family(cls, value: str | None) -> str | None:
+        from seedance.domain.catalogue import catalogue
+
+        if value is not None and catalogue().family_for_name(value) is None:
+            names = ", ".join(catalogue().families)
+            raise ValueError(f"model_family '{value}' names no model family (one of: {names})")
+        return value
+
+    def price_overrides(self) -> ProfilePrices | None:
+        """The profile's own prices, when it sets any."""
+        from seedance.domain.pricing import ProfilePrices
+
+        return ProfilePrices(self.prices, self.currency) if self.prices else None
 
     @field_validator("defaults")
     @classmethod

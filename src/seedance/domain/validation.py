@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from seedance.domain.catalogue import ModelSpec, catalogue
+from seedance.domain.catalogue import DRAFT_RESOLUTION, ModelSpec, catalogue
 from seedance.domain.errors import Suggestion, ValidationError
 from seedance.domain.models import GenerationParams, MediaKind, Reference, Role
 
@@ -33,6 +33,7 @@ ROLE_FIELDS: dict[Role, str] = {
     Role.REFERENCE_VIDEO: "videos",
     Role.REFERENCE_AUDIO: "audios",
 }
+REFERENCE_ROLES = (Role.REFERENCE_IMAGE, Role.REFERENCE_VIDEO, Role.REFERENCE_AUDIO)
 
 
 @dataclass(frozen=True)
@@ -108,13 +109,13 @@ def check_request_facts(
                     ((-1,) if fam.duration_auto else ()) + durations,
                 )
             )
-    if params.resolution is not None and params.resolution not in fam.resolutions:
+    if params.resolution is not None and not fam.offers(params.resolution):
         problems.append(
             Problem(
-                f"{name} supports {', '.join(fam.resolutions)}, not {params.resolution}"
+                f"{name} supports {', '.join(fam.all_resolutions)}, not {params.resolution}"
                 + able(resolutions=params.resolution),
                 "resolution",
-                fam.resolutions,
+                fam.all_resolutions,
             )
         )
     if params.ratio is not None and params.ratio not in fam.ratios:
@@ -132,8 +133,12 @@ def check_request_facts(
         problems.append(
             Problem(f"{name} cannot generate audio" + able(generate_audio=True), "generate_audio")
         )
-    if params.draft and not fam.draft:
-        problems.append(Problem(f"{name} has no draft mode" + able(draft=True), "draft"))
+    if params.draft:
+        problems += _draft_problems(params, spec, references, able)
+    if params.output_format is not None:
+        problems += _format_problems(params.output_format, spec)
+    if params.priority is not None and not fam.priority:
+        problems.append(Problem(f"{name} takes no priority", "priority"))
     if params.service_tier is not None:
         if params.service_tier not in SERVICE_TIERS:
             problems.append(
@@ -152,9 +157,109 @@ def check_request_facts(
     problems += _range("expires_after", params.expires_after, EXPIRES_RANGE, unit=" seconds")
     if params.callback_url is not None:
         problems += callback_problems(params.callback_url)
-    if params.prompt:
-        problems += _prompt_problems(params.prompt, spec)
     return problems
+
+
+def _draft_problems(
+    params: GenerationParams,
+    spec: ModelSpec,
+    references: list[Reference],
+    able: Callable[..., str],
+) -> list[Problem]:
+    """A draft is a 480p preview on models that offer one (docs/sources/real-world.md
+    "Request rules"; docs/sources/live-research.md §7)."""
+    fam, name = spec.family, spec.name
+    if not fam.draft:
+        return [Problem(f"{name} has no draft mode" + able(draft=True), "draft")]
+    problems = []
+    asked = params.resolution or (_size_resolution(params.size) if params.size else None)
+    if (params.resolution or params.size) and asked != DRAFT_RESOLUTION:
+        field = "resolution" if params.resolution else "size"
+        problems.append(
+            Problem(
+                f"a draft is always {DRAFT_RESOLUTION}, not {params.resolution or params.size}",
+                field,
+                (DRAFT_RESOLUTION,) if field == "resolution" else None,
+                hint=f"leave the {field} out; the final made from the draft takes one",
+            )
+        )
+    if not fam.draft_last_frame and any(r.role is Role.LAST_FRAME for r in references):
+        problems.append(Problem(f"a draft of {name} takes no last frame", "last_frame"))
+    if not fam.draft_flex and params.service_tier == "flex":
+        problems.append(Problem(f"a draft of {name} has no flex tier", "service_tier"))
+    return problems
+
+
+def _format_problems(output_format: str, spec: ModelSpec) -> list[Problem]:
+    formats = spec.family.output_formats
+    if not formats:
+        able = catalogue().models_able(spec.vocabulary, output_formats=output_format)
+        also = f" (models that can: {', '.join(able)})" if able else ""
+        return [Problem(f"{spec.name} has no choice of output format{also}", "output_format")]
+    if output_format not in formats:
+        return [
+            Problem(
+                f"output format {output_format} is not one of {', '.join(formats)}",
+                "output_format",
+                formats,
+            )
+        ]
+    return []
+
+
+def shape_problems(references: list[Reference]) -> list[Problem]:
+    """The frame rules the API applies to every model: a last frame needs a first, and
+    frames and reference media are not mixed."""
+    roles = {r.role for r in references}
+    problems = []
+    if Role.LAST_FRAME in roles and Role.FIRST_FRAME not in roles:
+        problems.append(Problem("a last frame needs a first frame too", "last_frame"))
+    return problems + mix_problems(references)
+
+
+def mix_problems(references: list[Reference]) -> list[Problem]:
+    """The API refuses a first or last frame beside reference media (400 "first/last frame
+    content cannot be mixed with reference media content"), and a last frame without a first
+    (docs/sources/real-world.md "Request rules"; live-research.md §9). Whatever the model."""
+    roles = {r.role for r in references}
+    frames = [role for role in (Role.FIRST_FRAME, Role.LAST_FRAME) if role in roles]
+    media = [role for role in REFERENCE_ROLES if role in roles]
+    if not frames or not media:
+        return []
+    kinds = ", ".join(ROLE_FIELDS[role] for role in media)
+    return [
+        Problem(
+            f"a {frames[0].value.replace('_', ' ')} cannot be sent with reference media "
+            f"({kinds}): the API refuses the mix",
+            ROLE_FIELDS[frames[0]],
+            hint="give the frame as a reference image instead, or leave the reference media out",
+        )
+    ]
+
+
+def request_notices(
+    params: GenerationParams, spec: ModelSpec | None, references: list[Reference]
+) -> list[str]:
+    """What is worth saying about a request that will be sent: values only some sources
+    confirm (the server decides), and guidance the API recommends but does not enforce."""
+    if spec is None:
+        return []
+    notices = []
+    fam = spec.family
+    wanted = params.resolution or (_size_resolution(params.size) if params.size else None)
+    if wanted in fam.resolutions_unconfirmed and wanted not in fam.resolutions:
+        notices.append(
+            f"{spec.name} at {wanted}: the sources disagree whether it is offered; it is sent "
+            "and the server decides"
+        )
+    if params.prompt:
+        notices += _prompt_notices(params.prompt, spec)
+    return notices
+
+
+def _size_resolution(size: str) -> str | None:
+    parsed = catalogue().parse_size(size)
+    return parsed[0] if parsed else None
 
 
 def _range(field: str, value: int | None, bounds: tuple[int, int], unit: str = "") -> list[Problem]:
@@ -198,8 +303,7 @@ def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[Pr
         problems.append(Problem(f"{name} takes no first frame", "first_frame"))
     if Role.LAST_FRAME in roles and not fam.last_frame:
         problems.append(Problem(f"{name} takes no last frame", "last_frame"))
-    if Role.LAST_FRAME in roles and Role.FIRST_FRAME not in roles:
-        problems.append(Problem("a last frame needs a first frame too", "last_frame"))
+    problems += shape_problems(references)
     for role in (Role.FIRST_FRAME, Role.LAST_FRAME):
         if roles.count(role) > 1:
             problems.append(
@@ -265,23 +369,20 @@ def callback_problems(url: str) -> list[Problem]:
     return []
 
 
-def _prompt_problems(prompt: str, spec: ModelSpec) -> list[Problem]:
+def _prompt_notices(prompt: str, spec: ModelSpec) -> list[str]:
+    """Prompt length is a recommendation, not a limit (docs/sources/real-world.md "Request
+    rules": "超限易导致细节丢失", details may be lost)."""
     fam = spec.family
     cjk = len(_CJK.findall(prompt))
     if fam.prompt_max_cjk_chars and cjk > fam.prompt_max_cjk_chars:
         return [
-            Problem(
-                f"the prompt has {cjk} Chinese characters; {spec.name} takes at most "
-                f"{fam.prompt_max_cjk_chars}",
-                "prompt",
-            )
+            f"the prompt has {cjk} Chinese characters; {spec.name} works best with at most "
+            f"{fam.prompt_max_cjk_chars} (longer prompts may lose detail)"
         ]
     words = len(_CJK.sub(" ", prompt).split())
     if fam.prompt_max_words and words > fam.prompt_max_words:
         return [
-            Problem(
-                f"the prompt has {words} words; {spec.name} takes at most {fam.prompt_max_words}",
-                "prompt",
-            )
+            f"the prompt has {words} words; {spec.name} works best with at most "
+            f"{fam.prompt_max_words} (longer prompts may lose detail)"
         ]
     return []

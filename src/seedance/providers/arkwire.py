@@ -51,6 +51,7 @@ ARK_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("priority", "priority"),
     ("safety_id", "safety_identifier"),
     ("callback_url", "callback_url"),
+    ("output_format", "output_format"),  # 2.5 only (docs/sources/real-world.md "Models")
 )
 
 _TYPES = {MediaKind.IMAGE: "image_url", MediaKind.VIDEO: "video_url", MediaKind.AUDIO: "audio_url"}
@@ -60,6 +61,24 @@ def content_item(ref: Reference) -> dict[str, Any]:
     """One Ark `content[]` item: `{"type": "image_url", "image_url": {"url": …}, "role": …}`."""
     kind = _TYPES[ref.kind]
     return {"type": kind, kind: {"url": ref.url}, "role": ref.role.value}
+
+
+def draft_task_item(task_id: str) -> dict[str, Any]:
+    """The content item of a final made from a draft: `{"type": "draft_task", "draft_task":
+    {"id": …}}` (docs/sources/real-world.md "Request rules", the SDK's content item type)."""
+    return {"type": "draft_task", "draft_task": {"id": task_id}}
+
+
+def ark_content(request: GenerationRequest) -> list[dict[str, Any]]:
+    """A request's `content[]`: the prompt and its media, or the draft a final is made from
+    (the final reuses the draft's prompt and media)."""
+    if request.draft_task:
+        return [draft_task_item(request.draft_task)]
+    content: list[dict[str, Any]] = []
+    if request.prompt:
+        content.append({"type": "text", "text": request.prompt})
+    content.extend(content_item(ref) for ref in request.references)
+    return content
 
 
 def ark_parameters(request: GenerationRequest) -> dict[str, Any]:
@@ -110,6 +129,8 @@ def parse_ark_task(data: Any, profile: str) -> Task:
         updated_at=from_unix(data.get("updated_at")),
         expires_after=as_int(data.get("execution_expires_after")),
         raw=data,
+        output_format=as_str(data.get("output_format")),
+        draft=data["draft"] if isinstance(data.get("draft"), bool) else None,
     )
 
 
@@ -156,4 +177,33 @@ ARK_ADVICE: dict[str, Advice] = {
         "the model's duration range is listed by", Suggestion.of("models"), "duration"
     ),
     "task_not_found": TASK_NOT_FOUND,
+    # docs/sources/real-world.md "Finding out what an account can use": the free probe's answers
+    "ModelNotOpen": Advice(
+        "the model is real but not activated on this account: activate it in the provider's "
+        "console; which models are open is shown by",
+        Suggestion.of("doctor", probe_models=True),
+        "model",
+    ),
+    "InvalidEndpointOrModel.NotFound": Advice(
+        "no such model or endpoint for this key: check its name; the catalogue's are listed by",
+        Suggestion.of("models"),
+        "model",
+    ),
+    # docs/sources/live-research.md §9: 2.5 video-edit tasks take only duration -1, ratio adaptive
+    "InvalidParameter.TaskTypeConstraint": Advice(
+        "the model judged this a video-edit task, which takes only an automatic duration (-1) "
+        "and the adaptive ratio",
+        field="duration",
+    ),
+    "InvalidParameter.TaskTypeMismatch": Advice(
+        "the model judged this a video-edit task, which takes only an automatic duration (-1) "
+        "and the adaptive ratio",
+        field="duration",
+    ),
+    "InvalidResolutionParameter": Advice(
+        "the model does not take this resolution here (a final made from a 2.5 draft is "
+        "1080p, from a 2.5 premium draft 4k); the resolutions are listed by",
+        Suggestion.of("models"),
+        "resolution",
+    ),
 }

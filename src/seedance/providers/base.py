@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
@@ -20,7 +21,7 @@ from seedance.domain.errors import (
 from seedance.domain.models import GenerationRequest, Task, TaskStatus
 from seedance.domain.profiles import Profile
 from seedance.domain.validation import Problem, messages
-from seedance.providers.http import HttpClient
+from seedance.providers.http import HttpClient, Retry
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,32 @@ class Capabilities:
     # a lost create can be found exactly: the dialect lists and reads tasks, and they echo the
     # identity nonce seedance sends (`expires_after`) once they end
     finds_lost_creates: bool = False
+    takes_frames: bool = True  # first/last frame roles can be expressed
+    can_finalize: bool = False  # a final from a draft (content item draft_task)
+    can_probe: bool = False  # the free model probe (a body with only `model`)
+
+
+ProbeOutcome = Literal["usable", "not_activated", "not_found", "unknown"]
+
+
+@dataclass(frozen=True)
+class ModelProbe:
+    """What the server said about one model id, for free: the probe creates nothing."""
+
+    model: str
+    outcome: ProbeOutcome
+    status: int
+    code: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class RemoteModel:
+    """One entry of a provider's live model list."""
+
+    id: str
+    status: str | None = None
+    raw: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +111,11 @@ class Provider(ABC):
     content_endpoint: ClassVar[bool] = False
     reports_progress: ClassVar[bool] = False
     finds_lost_creates: ClassVar[bool] = False
+    takes_frames: ClassVar[bool] = True
+    can_finalize: ClassVar[bool] = False
+    can_probe: ClassVar[bool] = False
+    models_path: ClassVar[str | None] = None  # the live model list, under the base URL
+    alternative: ClassVar[str | None] = None  # a preset with a fuller API on the same service
     # What to do about the error codes this dialect's services answer with.
     error_advice: ClassVar[Mapping[str, Advice]] = {}
 
@@ -102,6 +134,9 @@ class Provider(ABC):
             content_endpoint=cls.content_endpoint,
             reports_progress=cls.reports_progress,
             finds_lost_creates=cls.finds_lost_creates,
+            takes_frames=cls.takes_frames,
+            can_finalize=cls.can_finalize,
+            can_probe=cls.can_probe,
         )
 
     @property
@@ -163,6 +198,39 @@ class Provider(ABC):
     def download_source(self, task: Task, what: Literal["video", "last_frame"]) -> DownloadSource:
         """Where to fetch a finished task's video or last frame."""
 
+    # -- what the account can do (free reads: they create nothing) ---------------------------
+
+    def auth_read(self) -> httpx.Response:
+        """The cheapest authenticated read of this dialect, not retried (for a diagnosis:
+        its status tells whether the key works, its `Date` header the server's clock)."""
+        return self.http.request("GET", self.url(self.auth_path()), retry=Retry.NEVER)
+
+    def auth_path(self) -> str:
+        return "/"
+
+    def probe_model(self, model: str) -> ModelProbe:
+        """Whether `model` is usable with this key, asked for free (dialects that can)."""
+        raise UnsupportedError(
+            f"profile '{self.profile.name}' ({self.dialect} API) cannot ask which models are "
+            "open: the free probe is documented only for the Ark API",
+            hint="the provider's console lists them",
+        )
+
+    def list_models(self) -> builtins.list[RemoteModel]:
+        """The provider's live model list (`models_path`), raised as UnsupportedError where
+        it has none."""
+        if self.models_path is None:
+            raise UnsupportedError(
+                f"profile '{self.profile.name}' ({self.dialect} API) has no model list"
+            )
+        response = self.http.request("GET", self.url(self.models_path))
+        if response.status_code == 404:
+            raise UnsupportedError(
+                f"profile '{self.profile.name}': the provider answered 404 for its model list "
+                f"({self.models_path}), so it has none"
+            )
+        return parse_model_list(self.json_of(response))
+
     # -- shared helpers ----------------------------------------------------------------------
 
     def task(self, **fields: Any) -> Task:
@@ -208,6 +276,20 @@ class Provider(ABC):
         if isinstance(data, dict):
             return _str(data.get("code")), _str(data.get("message"))
         return None, None
+
+
+def parse_model_list(data: Any) -> list[RemoteModel]:
+    """`{"data": [{"id": …}]}` (OpenAI-style, also how generic clients read Ark's list:
+    docs/sources/live-research.md §5) or `{"items": […]}`; entries without an id are skipped."""
+    items = data.get("data", data.get("items")) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise BadResponseError("the model list answer holds no list of models")
+    found = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
+            status = item.get("status")
+            found.append(RemoteModel(item["id"], status if isinstance(status, str) else None, item))
+    return found
 
 
 def make_api_error(

@@ -69,6 +69,7 @@ ARK_ONLY_FIELDS: tuple[str, ...] = (
     "priority",
     "expires_after",
     "safety_id",
+    "output_format",
 )
 # The same by their Ark names: what goes into a body only when validation was skipped.
 _ARK_EXTRAS = frozenset(wire for name, wire in ARK_PARAMETERS if name in ARK_ONLY_FIELDS)
@@ -82,6 +83,7 @@ class VideosProvider(Provider):
 
     content_endpoint = True
     reports_progress = True
+    models_path = "/v1/models"  # OpenAI's model list, where the gateway has one
 
     title: ClassVar[str]  # the endpoint, for messages: "kapon's /v1/videos"
     undocumented: ClassVar[tuple[str, ...]]  # request fields the gateway's document lacks
@@ -143,6 +145,10 @@ class VideosProvider(Provider):
         )
 
     # -- read --------------------------------------------------------------------------------
+
+    def auth_path(self) -> str:
+        """A video that does not exist: a working key gets 404, a wrong one 401."""
+        return f"{VIDEOS}/video_seedance_key_check"
 
     def get(self, task_id: str) -> Task:
         response = self.http.request("GET", self.url(f"{VIDEOS}/{quote(task_id, safe='')}"))

@@ -42,9 +42,12 @@ from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskP
 from seedance.providers.registry import connect
 
 if TYPE_CHECKING:
+    from seedance.providers.base import ModelProbe
     from seedance.services.assets import AssetService
     from seedance.services.chain.session import ChainResult, ChainSession
+    from seedance.services.doctor import Report
     from seedance.services.generate import Generated, OnStep
+    from seedance.services.remote_models import RemoteListing
 from seedance.services import references
 from seedance.services.asset_cache import file_sha256
 from seedance.services.downloads import download
@@ -80,6 +83,7 @@ class Client:
         self.notify = notify or (lambda _text: None)
         self._assets: AssetService | None = None
         self._expected: dict[str, float | None] = {}
+        self._told: set[str] = set()  # notes already passed to `notify`
 
     @classmethod
     def from_profile(
@@ -168,9 +172,19 @@ class Client:
 
     # -- preparing ---------------------------------------------------------------------------
 
-    def resolve_model(self, name: str | None, *, validate: bool = True) -> ModelSpec | None:
-        """The model spec for `name` (or the profile's model) on this provider."""
-        return resolve_model(self.profile, name, validate=validate)
+    def resolve_model(
+        self, name: str | None, *, validate: bool = True, strict: bool = False
+    ) -> ModelSpec | None:
+        """The model spec for `name` (or the profile's model) on this provider; None when the
+        catalogue does not know it (it is then sent unchecked, unless `strict`)."""
+        return resolve_model(self.profile, name, validate=validate, strict=strict)
+
+    def tell(self, notes: Sequence[str]) -> None:
+        """Pass each note to `notify`, once per client."""
+        for note in notes:
+            if note not in self._told:
+                self._told.add(note)
+                self.notify(note)
 
     def prepare(
         self,
@@ -180,10 +194,13 @@ class Client:
         dry_run: bool = False,
         base_dir: Path | None = None,
         frame: Reference | None = None,
+        strict: bool = False,
     ) -> Prepared:
         """Apply the profile, choose the model, check everything, resolve media, build the
-        body (see core/prepare.py); nothing is sent."""
-        return prepare(
+        body (see services/prepare.py); nothing is sent. Its notes (a model sent unchecked,
+        prompt guidance...) go to `notify`, each once. `strict` refuses a model the catalogue
+        does not know instead of sending it unchecked."""
+        prepared = prepare(
             self.profile,
             self.provider,
             self.asset_resolver,
@@ -192,7 +209,10 @@ class Client:
             dry_run=dry_run,
             base_dir=base_dir,
             frame=frame,
+            strict=strict,
         )
+        self.tell(prepared.notes)
+        return prepared
 
     def asset_resolver(self) -> references.AssetResolver | None:
         """The profile's asset library as a resolver, when it has one."""
@@ -416,10 +436,15 @@ class Client:
         rerun: Sequence[str] = (),
         max_cost: float | None = None,
         concat: bool = False,
+        draft: bool = False,
+        finalize: bool = False,
+        allow_unpriced: bool = False,
+        strict: bool = False,
         dry_run: bool = False,
     ) -> ChainSession:
         """Load and plan a storyboard (nothing is sent): `session.plan` holds every shot's
-        action, request and estimate; `session.run()` makes them. Unless `dry_run`, the
+        action, continuity, request and estimate; `session.run()` makes them. `draft` makes
+        480p drafts (into `<output>/drafts`), `finalize` their finals. Unless `dry_run`, the
         session holds the output directory until it has run (`session.close()` lets go
         without running); BusyError when another process holds it."""
         from seedance.services.chain.session import open_chain
@@ -433,6 +458,10 @@ class Client:
             max_cost=max_cost,
             concat=concat,
             dry_run=dry_run,
+            draft=draft,
+            finalize=finalize,
+            allow_unpriced=allow_unpriced,
+            strict=strict,
         )
 
     def chain(
@@ -446,6 +475,10 @@ class Client:
         concurrency: int = 2,
         concat: bool = False,
         on_event: Callable[[str, str, str], None] | None = None,
+        draft: bool = False,
+        finalize: bool = False,
+        allow_unpriced: bool = False,
+        strict: bool = False,
     ) -> ChainResult:
         """Run a storyboard to its end: every shot made once, each continuing from its
         parent's last frame, the manifest written after every step so a re-run resumes.
@@ -458,6 +491,10 @@ class Client:
             rerun=rerun,
             max_cost=max_cost,
             concat=concat,
+            draft=draft,
+            finalize=finalize,
+            allow_unpriced=allow_unpriced,
+            strict=strict,
         )
         return session.run(concurrency=concurrency, concat=concat, on_event=on_event)
 
@@ -516,6 +553,64 @@ class Client:
             ) + f"profile '{self.profile.name}' used the key from {source}; check it with"
             exc.suggestions = (Suggestion.of("profiles.show", self.profile.name),)
             raise
+
+    # -- drafts, the catalogue and the account -----------------------------------------------
+
+    def prepare_final(
+        self,
+        draft_id: str,
+        *,
+        resolution: str | None = None,
+        watermark: bool | None = None,
+        return_last_frame: bool | None = None,
+        output_format: str | None = None,
+        service_tier: str | None = None,
+        callback_url: str | None = None,
+        expires_after: int | None = None,
+        safety_id: str | None = None,
+        strict: bool = False,
+    ) -> Prepared:
+        """The final video of a draft task, ready for `create` (see services/finalize.py):
+        its content is the draft; it may set its resolution and delivery. Refuses a draft
+        older than 7 days, or one that has not succeeded. Nothing is sent but a read."""
+        from seedance.services.finalize import FinalOptions, prepare_final
+
+        options = FinalOptions(
+            resolution=resolution,
+            watermark=watermark,
+            return_last_frame=return_last_frame,
+            output_format=output_format,
+            service_tier=service_tier,
+            callback_url=callback_url,
+            expires_after=expires_after,
+            safety_id=safety_id,
+        )
+        prepared = prepare_final(self, draft_id, options, strict=strict)
+        self.tell(prepared.notes)
+        return prepared
+
+    def probe_models(self, names: Sequence[str]) -> list[ModelProbe]:
+        """Whether this key can use each model, asked for free (Ark dialects): nothing is
+        created. Raises UnsupportedError on dialects without the probe."""
+        from seedance.services.remote_models import probe_models
+
+        with self.explain_auth():
+            return probe_models(self, names)
+
+    def remote_models(self) -> RemoteListing:
+        """The provider's live model list merged with the catalogue (known, new, gone), the
+        cached one when the provider cannot be reached."""
+        from seedance.services.remote_models import remote_listing
+
+        with self.explain_auth():
+            return remote_listing(self)
+
+    def doctor(self, *, probe_models: bool = False, config_file: Path | None = None) -> Report:
+        """Why the first real run will or will not work: config, key, proxy, DNS, TLS, auth,
+        clock, asset library and (with `probe_models`) each model; spends nothing."""
+        from seedance.services.doctor import diagnose
+
+        return diagnose(self, probe_models=probe_models, config_file=config_file)
 
 
 def task_outcome(watch: Watch) -> Task:

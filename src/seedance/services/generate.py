@@ -32,7 +32,7 @@ from seedance.domain.errors import (
     UsageError,
     WaitTimeoutError,
 )
-from seedance.domain.models import DownloadResult, Task
+from seedance.domain.models import DownloadResult, Task, video_suffix
 from seedance.services import crashpoints, output_record
 from seedance.services.asset_cache import file_sha256
 from seedance.services.identity import LostCreate, nonce_picker
@@ -99,6 +99,11 @@ class Run:
     on_progress: Progress | None
     stop: threading.Event | None
     task_id: str | None = None  # once a task exists
+    suffix: str = ".mp4"  # the video's extension, from the requested output format
+
+    def saved_as(self, task_id: str) -> Path:
+        """The file the video is saved as: the output, or `<task id>.mp4` (`.mov`) in it."""
+        return self.output / f"{task_id}{self.suffix}" if self.output.is_dir() else self.output
 
     def step(self, step: Step, detail: str = "") -> None:
         self.on_step(step, detail)
@@ -155,6 +160,8 @@ def generate(
         on_progress,
         stop,
     )
+    if prepared is not None and prepared.request.output_format:
+        run.suffix = video_suffix(prepared.request.output_format)
     lock = Locks(client.data_dir).output(run.output)
 
     def waiting(holder: Holder) -> None:
@@ -479,12 +486,11 @@ def _check_destinations(run: Run) -> None:
 
 def _for_task(run: Run, task_id: str) -> Generated:
     entry = run.client.journal.find(task_id)
-    if entry is not None and entry.sha256 is not None:
-        named = run.output / f"{task_id}.mp4" if run.output.is_dir() else run.output
-        if entry.saved_path == str(named):
-            done = _if_saved(run, entry)
-            if done is not None:
-                return done
+    saved_here = entry is not None and entry.saved_path == str(run.saved_as(task_id))
+    if entry is not None and entry.sha256 is not None and saved_here:
+        done = _if_saved(run, entry)
+        if done is not None:
+            return done
     _check_destinations(run)
     return _save(run, _wait(run, task_id, just_created=False), Origin.RESUMED)
 
@@ -515,7 +521,7 @@ def _wait(run: Run, task_id: str, *, just_created: bool) -> Task:
 
 def _save(run: Run, task: Task, origin: Origin) -> Generated:
     client = run.client
-    dest = run.output / f"{task.id}.mp4" if run.output.is_dir() else run.output
+    dest = run.saved_as(task.id)
     run.step(Step.DOWNLOADING, dest.name)
     try:
         video = client.download(task, dest, on_progress=run.on_progress)
@@ -555,7 +561,7 @@ def _remember(run: Run, task_id: str) -> None:
         return
     saved = Path(entry.saved_path) if entry.saved_path else None
     if saved is None:
-        saved = run.output / f"{task_id}.mp4" if run.output.is_dir() else run.output
+        saved = run.saved_as(task_id)
     with contextlib.suppress(OSError):
         output_record.write(output_record.OutputRecord.of(entry, task_id), saved)
 

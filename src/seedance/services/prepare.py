@@ -11,19 +11,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seedance.domain.catalogue import Estimate, ModelSpec, catalogue
+from seedance.domain.catalogue import Estimate, ModelSpec, UnknownModel, catalogue
 from seedance.domain.errors import ValidationError
-from seedance.domain.models import GenerationParams, GenerationRequest, MediaKind, Reference
+from seedance.domain.models import (
+    GenerationParams,
+    GenerationRequest,
+    MediaKind,
+    Reference,
+    Role,
+)
 from seedance.domain.profiles import Profile
-from seedance.domain.validation import check_request
+from seedance.domain.validation import (
+    Problem,
+    check_request_facts,
+    request_notices,
+    shape_problems,
+    validation_error,
+)
 from seedance.providers.base import Provider
 from seedance.services import references
 from seedance.services.references import AssetResolver
 
+LOWER_BOUND_NOTE = (
+    "the estimate is a lower bound: the length of a reference video is not known (local "
+    "files are measured when PyAV is installed), and input video seconds are billed too"
+)
+
 
 @dataclass
 class Prepared:
-    """A request ready to send: the exact body, its estimate and how it was derived."""
+    """A request ready to send: the exact body, its estimate and how it was derived.
+
+    `notes` are what the user should be told (a translated model name, a model sent
+    unchecked, a value the sources disagree on, prompt guidance); `Client.prepare` passes
+    each to its notify callback once."""
 
     request: GenerationRequest
     body: dict[str, Any]
@@ -50,19 +71,37 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def resolve_model(profile: Profile, name: str | None, *, validate: bool = True) -> ModelSpec | None:
-    """The model spec for `name` (or the profile's model) on the profile's provider."""
+def choose_model(
+    profile: Profile, name: str | None, *, validate: bool = True, strict: bool = False
+) -> tuple[ModelSpec | None, str | None]:
+    """The model spec for `name` (or the profile's model) on the profile's provider, and the
+    notice to give when the catalogue cannot check it (None spec: sent unchecked).
+
+    An unknown model or endpoint id is sent with that notice unless `strict` (or the
+    profile's `strict`) asks to refuse it."""
     chosen = name or profile.model
     if not chosen:
         raise ValidationError(
             f"profile '{profile.name}' names no model", hint="name one", field="model"
         )
     try:
-        return catalogue().resolve(chosen, profile.vocabulary)
+        spec = catalogue().resolve(chosen, profile.vocabulary, model_family=profile.model_family)
+    except UnknownModel as exc:
+        if strict or profile.strict:
+            raise
+        return None, exc.notice
     except ValidationError:
         if validate:
             raise
-        return None
+        return None, None
+    return spec, None
+
+
+def resolve_model(
+    profile: Profile, name: str | None, *, validate: bool = True, strict: bool = False
+) -> ModelSpec | None:
+    """The model spec for `name` (or the profile's model); None when it is sent unchecked."""
+    return choose_model(profile, name, validate=validate, strict=strict)[0]
 
 
 def prepare(
@@ -75,10 +114,12 @@ def prepare(
     dry_run: bool = False,
     base_dir: Path | None = None,
     frame: Reference | None = None,
+    strict: bool = False,
 ) -> Prepared:
     """Apply the profile, choose the model, check everything, resolve media, build the body.
 
-    `frame` is a first frame already in wire form (a storyboard's continuity).
+    `frame` is a storyboard's continuity, already in wire form: the parent's last frame as a
+    first frame, or as one more reference image (after the shot's own).
     Raises ValidationError (exit 2) for anything the model or provider cannot serve;
     nothing has been sent by then (on an assets profile, media may have been uploaded).
     """
@@ -86,53 +127,89 @@ def prepare(
     if params.size:  # a size replaces the profile's resolution and ratio
         defaults.pop("resolution", None)
         defaults.pop("ratio", None)
+    if params.draft:  # a draft is 480p: the profile's resolution is for finals
+        defaults.pop("resolution", None)
     params = params.with_defaults(defaults)
-    spec = resolve_model(profile, params.model, validate=validate)
+    spec, unchecked = choose_model(profile, params.model, validate=validate, strict=strict)
     model = spec.name if spec else (params.model or profile.model or "")
-    notes = (
-        [f"model {spec.requested} is {spec.name} on this profile"]
-        if spec and spec.translated
-        else []
-    )
+    notes = [unchecked] if unchecked else []
+    if spec is not None and spec.translated:
+        notes.insert(0, f"model {spec.requested} is {spec.name} on this profile")
     specs = references.plan(params, base_dir)
-    needs_assets = provider.capabilities.needs_assets
-    given = [frame] if frame is not None else []
     # Check what can be checked before any upload: roles and counts, not lengths.
-    draft = given + [references_stub(s) for s in specs]
-    if validate and spec is not None:
-        _raise_problems(check_request(params, spec, draft))
-    resolved = given + references.resolve(
-        specs,
-        needs_assets=needs_assets,
-        assets=assets,
-        check=validate,
-        dry_run=dry_run,
+    if validate:
+        _refuse(_problems(params, spec, with_frame([references_stub(s) for s in specs], frame)))
+    resolved = with_frame(
+        references.resolve(
+            specs,
+            needs_assets=provider.capabilities.needs_assets,
+            assets=assets,
+            check=validate,
+            dry_run=dry_run,
+        ),
+        frame,
     )
     request = GenerationRequest(
         model=model, prompt=params.prompt, references=resolved, **params.settings()
     )
     if validate:
-        problems = check_request(params, spec, resolved) if spec is not None else []
-        _raise_problems(problems + provider.problems(request))
+        _refuse(_problems(params, spec, resolved) + provider.problem_facts(request))
+        notes += request_notices(params, spec, resolved)
     body = provider.build_body(request)
-    estimate = None
-    if spec is not None:
-        estimate = catalogue().estimate(
-            spec,
-            resolution=request.resolution or _size_resolution(request.size),
-            ratio=request.ratio,
-            duration=request.duration,
-            video_reference=bool(request.refs_of(MediaKind.VIDEO)),
-            generate_audio=request.generate_audio,
-            draft=bool(request.draft),
-            flex=request.service_tier == "flex",
-        )
+    estimate = estimate_request(profile, spec, request) if spec is not None else None
+    if estimate is not None and estimate.lower_bound:
+        notes.append(LOWER_BOUND_NOTE)
     return Prepared(request, body, spec, estimate, request_hash(body), notes)
 
 
-def _raise_problems(problems: list[str]) -> None:
-    if problems:
-        raise ValidationError("; ".join(dict.fromkeys(problems)))
+def estimate_request(
+    profile: Profile, spec: ModelSpec, request: GenerationRequest, *, draft: bool | None = None
+) -> Estimate:
+    """What `request` will cost: the video made, plus the input videos whose length is known
+    (docs/sources/real-world.md "Billing"), at the profile's or the provider's price."""
+    videos = request.refs_of(MediaKind.VIDEO)
+    return catalogue().estimate(
+        spec,
+        resolution=request.resolution or _size_resolution(request.size),
+        ratio=request.ratio or _size_ratio(request.size),
+        duration=request.duration,
+        video_reference=bool(videos),
+        generate_audio=request.generate_audio,
+        draft=bool(request.draft) if draft is None else draft,
+        flex=request.service_tier == "flex",
+        input_seconds=sum(r.seconds for r in videos if r.seconds is not None),
+        unknown_inputs=any(r.seconds is None for r in videos),
+        overrides=profile.price_overrides(),
+    )
+
+
+def with_frame(refs: list[Reference], frame: Reference | None) -> list[Reference]:
+    """The references with a storyboard's continuity frame in its place: a first frame
+    first, a reference image after the shot's own images (its prompt's "Image 1" stays its
+    own)."""
+    if frame is None:
+        return list(refs)
+    if frame.role is not Role.REFERENCE_IMAGE:
+        return [frame, *refs]
+    images = [i for i, r in enumerate(refs) if r.role in (Role.REFERENCE_IMAGE, *_FRAMES)]
+    at = images[-1] + 1 if images else 0
+    return [*refs[:at], frame, *refs[at:]]
+
+
+_FRAMES = (Role.FIRST_FRAME, Role.LAST_FRAME)
+
+
+def _problems(
+    params: GenerationParams, spec: ModelSpec | None, refs: list[Reference]
+) -> list[Problem]:
+    """The model's limits when the catalogue knows it; the API's frame rules always."""
+    return check_request_facts(params, spec, refs) if spec is not None else shape_problems(refs)
+
+
+def _refuse(problems: list[Problem]) -> None:
+    error = validation_error(problems)
+    if error is not None:
+        raise error
 
 
 def references_stub(spec: references.RefSpec) -> Reference:
@@ -143,3 +220,8 @@ def references_stub(spec: references.RefSpec) -> Reference:
 def _size_resolution(size: str | None) -> str | None:
     parsed = catalogue().parse_size(size) if size else None
     return parsed[0] if parsed else None
+
+
+def _size_ratio(size: str | None) -> str | None:
+    parsed = catalogue().parse_size(size) if size else None
+    return parsed[1] if parsed else None

@@ -14,6 +14,7 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 
 from seedance.domain.clock import Clock, SystemClock
@@ -47,6 +48,10 @@ class SimConfig:
     generate_media: bool = True  # a clip per task with PyAV (False: the shipped sample, faster)
     retention_days: float = 7.0
     seed: int = 0
+    # which models this account has activated (None: all); others answer 404 ModelNotOpen
+    open_models: tuple[str, ...] | None = None
+    endpoints: dict[str, str] = field(default_factory=dict)  # ep-… id -> the model it serves
+    clock_offset: float = 0.0  # seconds the server's clock (its Date header) is ahead
 
 
 @dataclass
@@ -128,8 +133,15 @@ class Simulator:
             if len(self.requests) < MAX_LOG:
                 self.requests.append(request)
         if request.origin == self.store.origin:
-            return self.store.serve(request)
-        return self.handle_api(request)
+            response = self.store.serve(request)
+        else:
+            response = self.handle_api(request)
+        response.headers.setdefault("date", self.http_date())
+        return response
+
+    def http_date(self) -> str:
+        """The `Date` header: the simulated server's clock (with its offset)."""
+        return formatdate(self.clock.time() + self.config.clock_offset, usegmt=True)
 
     def handle_api(self, request: SimRequest) -> SimResponse:
         if self.config.slow_seconds:
@@ -154,6 +166,10 @@ class Simulator:
         for prefix, service in (("/api/v3", "ark"), ("/volcark/api/v3", "volcark")):
             if path.startswith(prefix + "/contents/generations/tasks"):
                 return ark.handle(self, request, path[len(prefix) :], service)
+            if path == prefix + "/models" and request.method == "GET":
+                return ark.models(self, service)
+        if path == "/v1/models" and request.method == "GET":
+            return ark.models(self, "openai")
         if path.startswith("/v1/video/generations"):
             return newapi.handle(self, request, path)
         if path.startswith("/v1/videos"):
@@ -248,14 +264,14 @@ class Simulator:
         return task
 
     def video_url(self, task: SimTask) -> str:
-        return self.store.sign(f"videos/{task.id}.mp4")
+        return self.store.sign(f"videos/{task.id}.{task.output_format}")
 
     def frame_url(self, task: SimTask) -> str:
         return self.store.sign(f"frames/{task.id}.png")
 
     def _object(self, key: str) -> StoredObject | None:
         """The bytes behind an object-store key: a finished task's video or last frame."""
-        match = re.fullmatch(r"(videos|frames)/(.+)\.(mp4|png)", key)
+        match = re.fullmatch(r"(videos|frames)/(.+)\.(mp4|mov|png)", key)
         if match is None:
             return None
         with self.lock:
@@ -267,7 +283,8 @@ class Simulator:
             return StoredObject("video/mp4", size=self.config.video_bytes, etag_seed=task.id)
         clip = media.clip_of(task, self.config.generate_media)
         if match.group(1) == "videos":
-            return StoredObject("video/mp4", data=clip.mp4)
+            kind = "video/quicktime" if match.group(3) == "mov" else "video/mp4"
+            return StoredObject(kind, data=clip.mp4)
         return StoredObject("image/png", data=clip.last_frame_png)
 
     def content(self, task: SimTask, request: SimRequest) -> SimResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from seedance.sim import rules
+from seedance.sim.limits import Limits, table
 from seedance.sim.state import SimTask
 from seedance.sim.wire import SimRequest, SimResponse, ark_error, json_response
 
@@ -28,6 +29,21 @@ PARAMS = (
     "duration",
     "frames",
     "safety_identifier",
+    "output_format",
+)
+# What a final made from a draft may set; the rest is the draft's (live-research.md §7).
+FINAL_PARAMS = frozenset(
+    {
+        "resolution",
+        "watermark",
+        "service_tier",
+        "return_last_frame",
+        "callback_url",
+        "execution_expires_after",
+        "safety_identifier",
+        "output_format",
+        "priority",
+    }
 )
 
 
@@ -63,33 +79,129 @@ def create(sim: Simulator, request: SimRequest, service: str) -> SimResponse:
     if "callback_url" not in body and "CallbackURL" in body:  # docs/sources/phanedge.txt: the alias
         body["callback_url"] = body.pop("CallbackURL")
     params = rules.clean({k: body.get(k) for k in PARAMS})
+    limits = rules.model_limits(sim, service, body.get("model"))
+    if isinstance(limits, rules.Refusal):
+        return refused(limits)
+    if "content" not in body:  # the free probe: a body with only `model` creates nothing
+        return refused(rules.missing_content(sim))
     content = body.get("content")
     if not isinstance(content, list):
         content = []
-    refusal = rules.admit(
-        sim, body.get("model"), content, params, service=service, assets_only=service == "volcark"
-    )
-    if refusal is not None:
-        return ark_error(refusal.status, refusal.code, refusal.message)
-    text = next((c.get("text") for c in content if c.get("type") == "text"), None)
+    target = sim.config.endpoints.get(body["model"]) if service == "ark" else None
+    drafts = [c for c in content if isinstance(c, dict) and c.get("type") == "draft_task"]
+    if drafts:
+        final = _final(sim, service, body, limits, content, params, target)
+        if isinstance(final, SimResponse):
+            return final
+        fields = final
+    else:
+        refusal = rules.admit(
+            sim, limits, body["model"], content, params, assets_only=service == "volcark"
+        )
+        if refusal is not None:
+            return refused(refusal)
+        text = next((c.get("text") for c in content if c.get("type") == "text"), None)
+        fields = {"prompt": text, "content": content, "params": params}
+    return _made(sim, request, service, body["model"], target=target, **fields)
+
+
+def refused(refusal: rules.Refusal) -> SimResponse:
+    return ark_error(refusal.status, refusal.code, refusal.message, refusal.type, refusal.param)
+
+
+def _made(
+    sim: Simulator, request: SimRequest, service: str, model: str, **fields: Any
+) -> SimResponse:
+    params = fields["params"]
     task = sim.new_task(
         request,
         id=sim.ids.task(sim.clock.time()),
         service=service,
         flavor=None,
-        model=body["model"],
-        prompt=text,
-        content=content,
-        params=params,
+        model=model,
         seed=params.get("seed")
         if isinstance(params.get("seed"), int) and params["seed"] >= 0
         else None,
         platform_id=sim.ids.ulid() if service == "volcark" and sim.config.platform_ids else None,
+        **fields,
     )
     answer: dict[str, Any] = {"id": task.id}
     if task.platform_id:
         answer["platform_id"] = task.platform_id
     return json_response(200, answer)
+
+
+def _final(
+    sim: Simulator,
+    service: str,
+    body: dict[str, Any],
+    limits: Limits,
+    content: list[dict[str, Any]],
+    params: dict[str, Any],
+    target: str | None,
+) -> dict[str, Any] | SimResponse:
+    """The task a final makes from its draft, or the refusal: `content` is the one
+    draft_task item; the final reuses the draft's prompt, media and settings and may set its
+    resolution and delivery (live-research.md §7; real-world.md "Request rules")."""
+    item = content[0] if len(content) == 1 else None
+    draft_id = ((item or {}).get("draft_task") or {}).get("id")
+    if not isinstance(draft_id, str) or not draft_id:
+        return ark_error(
+            400, "InvalidParameter", "draft_task content must be the only item, with an id"
+        )
+    draft = _owned(sim, draft_id, service)
+    now = sim.clock.time()
+    if draft is None:
+        return ark_error(
+            404,
+            "ResourceNotFound",
+            f"The specified draft task {draft_id} is not found.",
+            "NotFound",
+        )
+    problem = None
+    if not draft.params.get("draft"):
+        problem = f"task {draft_id} is not a draft"
+    elif draft.status(now) != "succeeded":
+        problem = f"draft task {draft_id} has not succeeded"
+    elif now - draft.created_at > rules.DRAFT_DAYS * 86400:
+        problem = f"draft task {draft_id} has expired: drafts are kept {rules.DRAFT_DAYS} days"
+    elif (target or body["model"]) != (draft.target or draft.model):
+        problem = f"the final must use the draft's model {draft.model}"
+    else:
+        kept = sorted(set(params) - FINAL_PARAMS)
+        if kept:
+            problem = f"parameter {kept[0]} is the draft's and cannot be set on its final"
+    if problem is not None:
+        return ark_error(400, "InvalidParameter", problem)
+    resolution = params.get("resolution") or limits.final_resolutions[0]
+    if resolution not in limits.final_resolutions:
+        return refused(rules.invalid_resolution())
+    settings = {k: v for k, v in draft.params.items() if k not in ("draft", "resolution")}
+    return {
+        "prompt": draft.prompt,
+        "content": draft.content,
+        "params": {**settings, **params, "resolution": resolution},
+        "draft_task_id": draft.id,
+    }
+
+
+def models(sim: Simulator, service: str) -> SimResponse:
+    """`GET {base}/models`: the catalogue with each model's status (live-research.md §5: the
+    exact envelope is not recorded; generic clients read `{"data": [{"id": …}]}`)."""
+    entries = table().services.get(service)
+    data: list[dict[str, Any]] = []
+    if entries is not None:
+        open_models = sim.config.open_models
+        for name in entries.models:
+            status = "Active" if open_models is None or name in open_models else "NotActivated"
+            data.append(
+                {"id": name, "object": "model", "task_type": "VideoGeneration", "status": status}
+            )
+        data += [
+            {"id": name, "object": "model", "task_type": "VideoGeneration", "status": "Shutdown"}
+            for name in entries.shutdown
+        ]
+    return json_response(200, {"object": "list", "data": data})
 
 
 def task_json(sim: Simulator, task: SimTask) -> dict[str, Any]:
@@ -121,6 +233,8 @@ def task_json(sim: Simulator, task: SimTask) -> dict[str, Any]:
         "generate_audio": bool(task.params.get("generate_audio", True)),
         "draft": bool(task.params.get("draft", False)),
     }
+    if task.draft_task_id:  # a final names its draft once it ends (docs/sources/ark.txt)
+        settings["draft_task_id"] = task.draft_task_id
     if status != "succeeded":
         error = dict(task.error) if task.error and status in ("failed", "expired") else None
         return {**data, "error": error, **settings, "priority": task.params.get("priority", 0)}
@@ -141,7 +255,7 @@ def task_json(sim: Simulator, task: SimTask) -> dict[str, Any]:
             **settings,
         }
     )
-    for key in ("safety_identifier", "priority"):
+    for key in ("safety_identifier", "priority", "output_format"):
         if key in task.params:
             data[key] = task.params[key]
     return data

@@ -73,8 +73,11 @@ def create(sim: Simulator, request: SimRequest) -> SimResponse:
         role = "first_frame" if len(images) == 1 else "reference_image"
         content = [{"type": "image_url", "image_url": {"url": u}, "role": role} for u in images]
     content.insert(0, {"type": "text", "text": prompt})
-    refusal = rules.admit(
-        sim, body.get("model"), content, params, service="newapi", assets_only=False
+    limits = rules.model_limits(sim, "newapi", body.get("model"))
+    refusal = (
+        limits
+        if isinstance(limits, rules.Refusal)
+        else rules.admit(sim, limits, body["model"], content, params, assets_only=False)
     )
     if refusal is not None:
         return _error(refusal.status, refusal.message, refusal.code)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from seedance.domain.catalogue import catalogue
 from seedance.sim import rules
+from seedance.sim.limits import table
 from seedance.sim.state import SimTask
 from seedance.sim.wire import SimRequest, SimResponse, json_response, openai_error
 
@@ -65,8 +65,11 @@ def create(sim: Simulator, request: SimRequest) -> SimResponse:
     prompt = body.get("prompt")
     if isinstance(prompt, str) and prompt:
         content.insert(0, {"type": "text", "text": prompt})
-    refusal = rules.admit(
-        sim, body.get("model"), content, params, service="openai", assets_only=kapon
+    limits = rules.model_limits(sim, "openai", body.get("model"))
+    refusal = (
+        limits
+        if isinstance(limits, rules.Refusal)
+        else rules.admit(sim, limits, body["model"], content, params, assets_only=kapon)
     )
     if refusal is not None:
         return openai_error(refusal.status, refusal.code, refusal.message)
@@ -107,7 +110,7 @@ def _size_params(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     size = body.get("size")
     params: dict[str, Any] = {}
     if size is not None:
-        parsed = catalogue().parse_size(str(size))
+        parsed = table().parse_size(str(size))
         if parsed is None:
             return params, f"size {size} is not supported"
         params["resolution"], params["ratio"] = parsed

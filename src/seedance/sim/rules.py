@@ -1,7 +1,9 @@
 """What the simulated services refuse, whatever dialect a request arrives in.
 
-Each dialect turns its body into Ark `content[]` items and parameters, then asks `admit`.
-The limits come from the same catalogue the client uses, as the seeds document them.
+Each dialect turns its body into Ark `content[]` items and parameters, then asks `model_limits`
+and `admit`. The limits come from the simulator's own table (`sim/limits.py`), the refusals'
+codes and messages from what the live services answer (docs/sources/real-world.md "Request
+rules", docs/sources/live-research.md §6, §9).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from seedance.domain.catalogue import Family, catalogue
+from seedance.sim.limits import Limits, table
 
 if TYPE_CHECKING:
     from seedance.sim.app import Simulator
@@ -19,7 +21,11 @@ ROLES = {
     "video_url": ("reference_video",),
     "audio_url": ("reference_audio",),
 }
-FOUR_K = ("seedance-2.0", "seedance-2.0-filter-off")
+FRAMES = ("first_frame", "last_frame")
+REFERENCES = ("reference_image", "reference_video", "reference_audio")
+DRAFT_RESOLUTION = "480p"
+DRAFT_DAYS = 7  # real-world.md "Request rules": a draft's id stays valid 7 days
+ACCOUNT = "2100000001"
 
 
 @dataclass(frozen=True)
@@ -27,14 +33,59 @@ class Refusal:
     status: int
     code: str
     message: str
+    type: str = "BadRequest"
+    param: str = ""
 
 
-def family_of(model: Any) -> Family | None:
-    return catalogue().family_for_name(model) if isinstance(model, str) and model else None
+def not_found(model: str) -> Refusal:
+    """live-research.md §6: the answer for a model or endpoint that does not exist."""
+    return Refusal(
+        404,
+        "InvalidEndpointOrModel.NotFound",
+        f"The model or endpoint {model} does not exist or you do not have access to it.",
+        "Not Found",
+    )
+
+
+def model_limits(sim: Simulator, service: str, model: Any) -> Limits | Refusal:
+    """The limits of the model a request names (an endpoint id: the model it serves), or why
+    the service refuses it: unknown (404 not found) or not activated (404 ModelNotOpen)."""
+    if not isinstance(model, str) or not model:
+        return Refusal(
+            400,
+            "MissingParameter",
+            "The request failed because it is missing `model` parameter.",
+            param="model",
+        )
+    target = sim.config.endpoints.get(model, model) if service == "ark" else model
+    limits = table().limits(service, target)
+    if limits is None:
+        return not_found(model)
+    if sim.config.open_models is not None and target not in sim.config.open_models:
+        return Refusal(
+            404,
+            "ModelNotOpen",
+            f"Your account {ACCOUNT} has not activated the model {target}. Please activate "
+            "the model service in the Ark Console.",
+            "Not Found",
+        )
+    return limits
+
+
+def missing_content(sim: Simulator) -> Refusal:
+    """live-research.md §6: what a body with only `model` gets when the model is usable."""
+    return Refusal(
+        400,
+        "MissingParameter",
+        "The request failed because it is missing `content` parameter. Request id: "
+        f"{sim.ids.request_id()}",
+        param="content",
+    )
 
 
 def media_items(content: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """(type, role, url) of every media item."""
+    """(type, role, url) of every media item; an image without a role is a first frame
+    (docs/sources/real-world.md "Request rules")."""
     out = []
     for item in content:
         kind = item.get("type")
@@ -47,50 +98,27 @@ def media_items(content: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 
 def admit(
     sim: Simulator,
-    model: Any,
+    limits: Limits,
+    model: str,
     content: list[dict[str, Any]],
     params: dict[str, Any],
     *,
-    service: str,
     assets_only: bool,
 ) -> Refusal | None:
-    """Why the service refuses this request, or None."""
-    if not isinstance(model, str) or not model:
-        return Refusal(400, "invalid_request", "model is required")
-    fam = family_of(model)
-    if fam is None:
-        return Refusal(
-            404,
-            "InvalidEndpointOrModel.NotFound",
-            f"The model or endpoint {model} does not exist or you do not have access to it.",
-        )
-    if not isinstance(content, list) or not content:
+    """Why the service refuses this request for a model with these limits, or None."""
+    if not content:
         return Refusal(400, "invalid_request", "content must hold a prompt text or reference media")
     for item in content:
-        if not isinstance(item, dict) or item.get("type") not in (*ROLES, "text", "draft_task"):
+        if not isinstance(item, dict) or item.get("type") not in (*ROLES, "text"):
             return Refusal(400, "invalid_request", f"unknown content item {item!r}")
-    duration = params.get("duration")
-    if duration is not None:
-        auto = fam.duration_auto and duration == -1
-        if not isinstance(duration, int) or not (
-            auto or fam.duration_min <= duration <= fam.duration_max
-        ):
-            return Refusal(
-                400,
-                "invalid_duration",
-                f"duration {duration} is out of range "
-                f"[{fam.duration_min}, {fam.duration_max}] for {model}",
-            )
-    resolutions = fam.resolutions + (("4k",) if service == "volcark" and fam.key in FOUR_K else ())
-    resolution = params.get("resolution")
-    if resolution is not None and resolution not in resolutions:
-        return Refusal(
-            400, "InvalidParameter", f"resolution {resolution} is not supported by {model}"
-        )
+    for check in (_duration, _resolution, _switches):
+        refusal = check(limits, model, params)
+        if refusal is not None:
+            return refusal
     ratio = params.get("ratio")
-    if ratio is not None and ratio not in fam.ratios:
+    if ratio is not None and ratio not in limits.ratios:
         return Refusal(400, "InvalidParameter", f"ratio {ratio} is not supported")
-    refusal = _media(sim, fam, model, media_items(content), assets_only)
+    refusal = _media(sim, limits, model, media_items(content), assets_only)
     if refusal is not None:
         return refusal
     callback = params.get("callback_url")
@@ -98,49 +126,127 @@ def admit(
         not isinstance(callback, str) or not callback.strip().startswith("https://")
     ):
         return Refusal(400, "invalid_request", "callback_url must be a non-empty https URL")
-    if params.get("service_tier") == "flex" and not fam.flex:
-        return Refusal(400, "invalid_request", f"{model} does not support service_tier=flex")
-    if params.get("draft") and not fam.draft:
-        return Refusal(400, "invalid_request", f"{model} does not support draft")
-    if params.get("generate_audio") and not fam.generate_audio:
-        return Refusal(400, "InvalidParameter", f"{model} cannot generate audio")
+    return None
+
+
+def _duration(limits: Limits, model: str, params: dict[str, Any]) -> Refusal | None:
+    duration = params.get("duration")
+    if duration is None:
+        return None
+    low, high = limits.durations
+    auto = limits.auto_duration and duration == -1
+    if not isinstance(duration, int) or not (auto or low <= duration <= high):
+        return Refusal(
+            400,
+            "invalid_duration",
+            f"duration {duration} is out of range [{low}, {high}] for {model}",
+        )
+    return None
+
+
+def _resolution(limits: Limits, model: str, params: dict[str, Any]) -> Refusal | None:
+    resolution = params.get("resolution")
+    if params.get("draft") and resolution not in (None, DRAFT_RESOLUTION):
+        return invalid_resolution()
+    if resolution is not None and resolution not in limits.resolutions:
+        return invalid_resolution()
+    return None
+
+
+def invalid_resolution() -> Refusal:
+    """live-research.md §9 (bpsa): the code of a resolution the model does not take."""
+    return Refusal(
+        400,
+        "InvalidResolutionParameter",
+        "The parameter resolution specified in the request is not valid.",
+        param="resolution",
+    )
+
+
+def _switches(limits: Limits, model: str, params: dict[str, Any]) -> Refusal | None:
+    """The parameters a model takes or refuses outright ("the specified parameter `draft` is
+    not supported for model …": live-research.md §9)."""
+    unsupported = {
+        "service_tier": params.get("service_tier") == "flex" and not limits.flex,
+        "draft": bool(params.get("draft")) and not limits.draft,
+        "generate_audio": bool(params.get("generate_audio")) and not limits.generate_audio,
+        "priority": "priority" in params and not limits.priority,
+        "output_format": "output_format" in params and not limits.output_formats,
+    }
+    for name, refused in unsupported.items():
+        if refused:
+            return Refusal(
+                400,
+                "InvalidParameter",
+                f"the specified parameter `{name}` is not supported for model {model}",
+                param=name,
+            )
+    fmt = params.get("output_format")
+    if fmt is not None and fmt not in limits.output_formats:
+        return Refusal(400, "InvalidParameter", f"output_format {fmt} is not valid")
     return None
 
 
 def _media(
-    sim: Simulator, fam: Family, model: str, items: list[tuple[str, str, str]], assets_only: bool
+    sim: Simulator, limits: Limits, model: str, items: list[tuple[str, str, str]], assets_only: bool
 ) -> Refusal | None:
-    counts = {"reference_image": 0, "reference_video": 0, "reference_audio": 0}
+    counts = {role: 0 for role in (*FRAMES, *REFERENCES)}
     for kind, role, url in items:
         if role not in ROLES[kind]:
             return Refusal(400, "InvalidParameter", f"role {role} is not valid for {kind}")
-        if role in counts:
-            counts[role] += 1
-        if url.lower().startswith("asset://"):
-            asset = sim.state.assets.get(url[len("asset://") :])
-            if asset is None or asset.status(sim.clock.time()) != "Active":
-                return Refusal(400, "InvalidParameter", f"{url} is not an Active asset")
-        elif assets_only:
-            return Refusal(
-                400,
-                "raw_url_not_allowed",
-                "input_reference must use asset://<Asset_Id>; "
-                f"raw public URLs are not allowed for {model}",
-            )
-        elif not url.startswith(("https://", "http://", "data:")):
-            return Refusal(400, "InvalidParameter", f"unsupported media URL {url[:40]}")
-    limits = {
-        "reference_image": fam.max_reference_images,
-        "reference_video": fam.max_reference_videos,
-        "reference_audio": fam.max_reference_audios,
+        counts[role] += 1
+        refusal = _medium_url(sim, model, url, assets_only)
+        if refusal is not None:
+            return refusal
+    frames = counts["first_frame"] + counts["last_frame"]
+    references = sum(counts[r] for r in REFERENCES)
+    if frames and references:  # real-world.md "Request rules", probed
+        return Refusal(
+            400,
+            "InvalidParameter",
+            "first/last frame content cannot be mixed with reference media content",
+        )
+    if counts["last_frame"] and not counts["first_frame"]:
+        return Refusal(
+            400,
+            "InvalidParameter",
+            "last frame image content cannot be mixed with first frame or reference image content",
+        )
+    if frames and not limits.frames:
+        return Refusal(400, "InvalidParameter", f"{model} takes no first or last frame")
+    limit_of = {
+        "reference_image": limits.images,
+        "reference_video": limits.videos,
+        "reference_audio": limits.audios,
     }
-    for role, count in counts.items():
-        if count > limits[role]:
+    for role, most in limit_of.items():
+        if counts[role] > most:
             return Refusal(
-                400, "InvalidParameter", f"{count} {role} items exceed the limit of {limits[role]}"
+                400, "InvalidParameter", f"{counts[role]} {role} items exceed the limit of {most}"
             )
-    if counts["reference_audio"] and not (counts["reference_image"] or counts["reference_video"]):
-        return Refusal(400, "InvalidParameter", "reference_audio needs at least one image or video")
+    visual = counts["reference_image"] + counts["reference_video"]
+    if counts["reference_audio"] and not visual and not limits.audio_alone:
+        return Refusal(
+            400, "InvalidParameter", "reference_audio cannot be the only reference input"
+        )
+    return None
+
+
+def _medium_url(sim: Simulator, model: str, url: str, assets_only: bool) -> Refusal | None:
+    if url.lower().startswith("asset://"):
+        asset = sim.state.assets.get(url[len("asset://") :])
+        if asset is None or asset.status(sim.clock.time()) != "Active":
+            return Refusal(400, "InvalidParameter", f"{url} is not an Active asset")
+        return None
+    if assets_only:
+        return Refusal(
+            400,
+            "raw_url_not_allowed",
+            "input_reference must use asset://<Asset_Id>; "
+            f"raw public URLs are not allowed for {model}",
+        )
+    if not url.startswith(("https://", "http://", "data:")):
+        return Refusal(400, "InvalidParameter", f"unsupported media URL {url[:40]}")
     return None
 
 

@@ -30,11 +30,15 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._send(self.server.sim.handle(request))
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header from the simulator's clock (a skewed server, for `doctor`)."""
+        return self.server.sim.http_date()
+
     def _send(self, answer: SimResponse) -> None:
-        self.send_response(answer.status)
+        self.send_response(answer.status)  # sends Date (date_time_string)
         length = answer.content_length()
         for key, value in answer.headers.items():
-            if key.lower() != "content-length":
+            if key.lower() not in ("content-length", "date"):
                 self.send_header(key, value)
         if length is not None:
             self.send_header("Content-Length", str(length))

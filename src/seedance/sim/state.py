@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seedance.domain.catalogue import catalogue
+from seedance.sim.limits import table
 
 
 @dataclass
@@ -37,6 +37,8 @@ class SimTask:
     deleted: bool = False
     platform_id: str | None = None
     upstream_id: str | None = None  # newapi: the upstream cgt- id
+    draft_task_id: str | None = None  # a final: the draft it was made from
+    target: str | None = None  # the model an endpoint id served (for its limits)
 
     def status(self, now: float) -> str:
         if self.cancelled_at is not None:
@@ -76,14 +78,21 @@ class SimTask:
 
     @property
     def resolution(self) -> str:
+        if self.params.get("draft"):
+            return "480p"  # a draft is always 480p (docs/sources/real-world.md)
         return self.params.get("resolution") or "720p"
 
     @property
     def ratio(self) -> str:
         return self.params.get("ratio") or "16:9"
 
+    @property
+    def output_format(self) -> str:
+        return str(self.params.get("output_format") or "mp4")
+
     def size(self) -> tuple[int, int]:
-        return catalogue().size_of(self.resolution, self.ratio) or (1280, 720)
+        limits = table().limits(self.service, self.target or self.model)
+        return table().size(self.resolution, self.ratio, limits)
 
     def tokens(self) -> int:
         width, height = self.size()
@@ -196,3 +205,6 @@ class Ids:
 
     def seed(self) -> int:
         return self._rng.randrange(0, 2**31)
+
+    def request_id(self) -> str:
+        return "021" + self._suffix(29, string.digits + "abcdef")

@@ -59,10 +59,12 @@ def json_response(status: int, document: Any, headers: dict[str, str] | None = N
     return SimResponse(status, {"content-type": "application/json", **(headers or {})}, body)
 
 
-def ark_error(status: int, code: str, message: str, type_: str = "BadRequest") -> SimResponse:
+def ark_error(
+    status: int, code: str, message: str, type_: str = "BadRequest", param: str = ""
+) -> SimResponse:
     """The Ark error body: {"error": {"code", "message", "param", "type"}}."""
     return json_response(
-        status, {"error": {"code": code, "message": message, "param": "", "type": type_}}
+        status, {"error": {"code": code, "message": message, "param": param, "type": type_}}
     )
 
 

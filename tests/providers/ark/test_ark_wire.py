@@ -250,13 +250,13 @@ CREATE_CASES = [
         id="seed003-curl",
     ),
     pytest.param(
-        "byteplus",
+        "volcengine",
         cli(
-            "prompt -m seedance-1-5-pro-251215 --first-frame https://example.com/first.png "
+            "prompt -m doubao-seedance-1-5-pro-251215 --first-frame https://example.com/first.png "
             "--last-frame https://example.com/last.png"
         ),
         {
-            "model": "seedance-1-5-pro-251215",
+            "model": "doubao-seedance-1-5-pro-251215",
             "content": [
                 text("prompt"),
                 media("image_url", "https://example.com/first.png", "first_frame"),
@@ -266,13 +266,13 @@ CREATE_CASES = [
         id="seed003-first-and-last-frame",
     ),
     pytest.param(
-        "byteplus",
+        "volcengine",
         cli(
-            "'[Image 1]戴眼镜的男生和[Image 2]的柯基' -m seedance-1-0-lite-i2v "
+            "'[Image 1]戴眼镜的男生和[Image 2]的柯基' -m doubao-seedance-1-0-lite-i2v-250428 "
             "--image https://example.com/boy.png --image https://example.com/dog.png"
         ),
         {
-            "model": "seedance-1-0-lite-i2v",
+            "model": "doubao-seedance-1-0-lite-i2v-250428",
             "content": [
                 text("[Image 1]戴眼镜的男生和[Image 2]的柯基"),
                 media("image_url", "https://example.com/boy.png", "reference_image"),
@@ -282,20 +282,26 @@ CREATE_CASES = [
         id="seed003-lite-i2v-reference-images",
     ),
     pytest.param(
-        "byteplus",
-        cli(
-            "'a still lake' -m seedance-1-5-pro-251215 -r 480p --camera-fixed --draft "
-            "--service-tier flex"
-        ),
+        "volcengine",
+        cli("'a still lake' -m doubao-seedance-1-5-pro-251215 -r 480p --camera-fixed --draft"),
         {
-            "model": "seedance-1-5-pro-251215",
+            "model": "doubao-seedance-1-5-pro-251215",
             "content": [text("a still lake")],
             "resolution": "480p",
             "camera_fixed": True,
             "draft": True,
+        },
+        id="flags-camera-fixed-draft",
+    ),
+    pytest.param(
+        "volcengine",
+        cli("'a still lake' -m 1.5 --service-tier flex"),
+        {
+            "model": "doubao-seedance-1-5-pro-251215",
+            "content": [text("a still lake")],
             "service_tier": "flex",
         },
-        id="flags-camera-fixed-draft-flex",
+        id="flags-flex",
     ),
     pytest.param(
         "phanedge",

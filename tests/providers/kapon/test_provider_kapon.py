@@ -345,15 +345,14 @@ def test_kapon_raw_url_not_allowed(world: World, httpx_mock: HTTPXMock) -> None:
     [
         (["--seed", "7"], "does not document seed: leave it out"),
         (["--camera-fixed"], "does not document camera_fixed: leave it out"),
-        (["--draft"], "does not document draft: leave it out"),
         (["--return-last-frame"], "returns no last frame"),
         (["--last-frame-output", "f.png"], "returns no last frame"),
         (["--callback-url", "https://hooks.example.com/x"], "does not document callback_url"),
-        (["--service-tier", "flex"], "does not document service_tier"),
+        (["--service-tier", "default"], "does not document service_tier"),
         (["--priority", "3"], "does not document priority"),
         (["--expires-after", "7200"], "does not document expires_after"),
         (["--safety-id", "u1"], "does not document safety_id"),
-        (["--seed", "7", "--draft"], "does not document seed, draft: leave them out"),
+        (["--seed", "7", "--priority", "3"], "does not document seed, priority: leave them out"),
     ],
 )
 def test_kapon_refuses_undocumented_parameters(world: World, args: list[str], refusal: str) -> None:

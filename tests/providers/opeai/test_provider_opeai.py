@@ -348,7 +348,6 @@ def test_opeai_refuses_adaptive_ratio(world: World) -> None:
         (["--watermark"], "does not document watermark: leave it out"),
         (["--no-watermark"], "does not document watermark: leave it out"),
         (["--camera-fixed"], "does not document camera_fixed: leave it out"),
-        (["--draft"], "does not document draft: leave it out"),
         (["--return-last-frame"], "returns no last frame"),
         (["--callback-url", "https://hooks.example.com/x"], "does not document callback_url"),
         (["--service-tier", "default"], "does not document service_tier"),

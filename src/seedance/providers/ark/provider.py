@@ -6,19 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Literal
 
-from seedance.domain.errors import BadResponseError, ConflictError, Suggestion
+from seedance.domain.errors import AuthError, BadResponseError, ConflictError, Suggestion
 from seedance.domain.models import GenerationRequest, Task, TaskStatus
 from seedance.providers.arkwire import (
     ARK_ADVICE,
     RUNNING_TASK_DELETION,
+    ark_content,
     ark_parameters,
-    content_item,
     parse_ark_task,
 )
 from seedance.providers.base import (
     Advice,
     CancelOutcome,
     DownloadSource,
+    ModelProbe,
+    ProbeOutcome,
     Provider,
     TaskPage,
     as_int,
@@ -28,6 +30,11 @@ from seedance.providers.base import (
 from seedance.providers.http import Retry
 
 TASKS = "/contents/generations/tasks"
+PROBE_OUTCOMES: dict[tuple[int, str], ProbeOutcome] = {
+    (400, "MissingParameter"): "usable",
+    (404, "ModelNotOpen"): "not_activated",
+    (404, "InvalidEndpointOrModel.NotFound"): "not_found",
+}
 LIST_BATCH = 50  # task ids per list request when reading many tasks at once
 
 
@@ -51,14 +58,13 @@ class ArkProvider(Provider):
     # ended tasks echo execution_expires_after (docs/sources/ark.txt, docs/sources/phanedge.txt
     # §6-7), and the list and GET find any task of the last 7 days
     finds_lost_creates = True
+    can_finalize = True
+    can_probe = True
+    models_path = "/models"  # docs/sources/real-world.md "Finding out what an account can use"
     error_advice: ClassVar[Mapping[str, Advice]] = ARK_ADVICE
 
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
-        content: list[dict[str, Any]] = []
-        if request.prompt:
-            content.append({"type": "text", "text": request.prompt})
-        content.extend(content_item(ref) for ref in request.references)
-        return {"model": request.model, "content": content, **ark_parameters(request)}
+        return {"model": request.model, "content": ark_content(request), **ark_parameters(request)}
 
     def create(self, body: dict[str, Any]) -> Task:
         response = self.http.request("POST", self.url(TASKS), json=body, retry=Retry.UNSENT)
@@ -132,6 +138,30 @@ class ArkProvider(Provider):
                 error.suggestion = Suggestion.of("wait", task.id)
             raise error
         return "cancelled" if task.status is TaskStatus.QUEUED else "deleted"
+
+    def auth_path(self) -> str:
+        return f"{TASKS}?page_num=1&page_size=1"
+
+    def probe_model(self, model: str) -> ModelProbe:
+        """POST a body with only `model`: it creates nothing, and the answer says whether the
+        model is live for this key (400 MissingParameter), real but not activated (404
+        ModelNotOpen) or unknown (404 InvalidEndpointOrModel.NotFound): docs/sources/
+        real-world.md "Finding out what an account can use", live-research.md §6."""
+        response = self.http.request(
+            "POST", self.url(TASKS), json={"model": model}, retry=Retry.NEVER
+        )
+        if response.status_code < 400:
+            data = self.json_of(response)
+            made = data.get("id") if isinstance(data, dict) else None
+            return ModelProbe(
+                model, "unknown", response.status_code, None, f"the server made task {made}"
+            )
+        error = self.error_for(response)
+        if isinstance(error, AuthError):
+            raise error
+        code = error.code if error.code != type(error).code else None
+        outcome = PROBE_OUTCOMES.get((response.status_code, code or ""), "unknown")
+        return ModelProbe(model, outcome, response.status_code, code, error.message)
 
     def download_source(self, task: Task, what: Literal["video", "last_frame"]) -> DownloadSource:
         url = task.video_url if what == "video" else task.last_frame_url

@@ -26,6 +26,8 @@ class KaponProvider(VideosProvider):
     """`POST/GET {base}/v1/videos` with kapon's body shape."""
 
     title = "kapon's /v1/videos"
+    takes_frames = False  # its images carry no roles (docs/sources/kapon.txt §4)
+    alternative = NATIVE_PRESET
     undocumented = tuple(k for k in ARK_ONLY_FIELDS if k != "watermark")
     error_advice: ClassVar[Mapping[str, Advice]] = {
         **ACCOUNT_ADVICE,

@@ -78,6 +78,7 @@ class NewAPIProvider(Provider):
     returns_last_frame = True
     content_endpoint = True
     reports_progress = True
+    models_path = "/v1/models"  # new-api's OpenAI-style model list
     error_advice: ClassVar[Mapping[str, Advice]] = NEWAPI_ADVICE
 
     # -- create ------------------------------------------------------------------------------
@@ -117,6 +118,10 @@ class NewAPIProvider(Provider):
         return parse_created(self.unwrap(response, self.json_of(response)), self.profile.name, body)
 
     # -- read --------------------------------------------------------------------------------
+
+    def auth_path(self) -> str:
+        """A task that does not exist: a working key gets "task_not_exist", a wrong one 401."""
+        return f"{GENERATIONS}/task_seedance_key_check"
 
     def get(self, task_id: str) -> Task:
         response = self.http.request("GET", self.url(f"{GENERATIONS}/{quote(task_id, safe='')}"))

@@ -20,7 +20,7 @@ from seedance.domain.errors import (
     Suggestion,
     TaskFailedError,
 )
-from seedance.domain.models import MediaKind, Reference, Role, TaskStatus
+from seedance.domain.models import MediaKind, Reference, TaskStatus, video_suffix
 from seedance.services import crashpoints, references, video
 from seedance.services.chain.manifest import Manifest, ShotState
 from seedance.services.chain.plan import Action, Plan, ShotPlan
@@ -75,7 +75,7 @@ class ChainRunner:
         self._lock = threading.Lock()
 
     def clip_path(self, plan: ShotPlan) -> Path:
-        return self.out_dir / f"{plan.shot.stem}.mp4"
+        return self.out_dir / f"{plan.shot.stem}{video_suffix(plan.shot.params.output_format)}"
 
     def frame_path(self, plan: ShotPlan) -> Path:
         return self.out_dir / f"{plan.shot.stem}.last.png"
@@ -207,11 +207,14 @@ class ChainRunner:
             if known:
                 made = self.client.generate(task_id=known, **settings)
             else:
-                frame = self._frame(plan) if plan.shot.parent else None
                 self.on_event(shot_id, Stage.SUBMITTING, "")
-                prepared = self.client.prepare(
-                    plan.shot.params, base_dir=self.plan.storyboard.path.parent, frame=frame
-                )
+                if plan.final_of:  # a final is complete at plan time: its content is its draft
+                    prepared = plan.prepared
+                else:
+                    frame = self._frame(plan) if plan.shot.parent else None
+                    prepared = self.client.prepare(
+                        plan.shot.params, base_dir=self.plan.storyboard.path.parent, frame=frame
+                    )
                 model = prepared.request.model
                 # frame URLs change from run to run: the shot's definition identifies its create
                 prepared = with_hash(prepared, plan.definition_hash)
@@ -246,7 +249,7 @@ class ChainRunner:
 
     def _again(self, shot_id: str) -> Suggestion:
         """Running the storyboard again, making this shot (and what follows) anew."""
-        return self.plan.storyboard.again(self.out_dir, rerun=[shot_id])
+        return self.plan.again(self.out_dir, rerun=[shot_id])
 
     def _resume(self) -> Suggestion:
         """Running the storyboard again as it is."""
@@ -290,10 +293,13 @@ class ChainRunner:
         if self.stop.is_set():
             raise Stopped
 
-    def _frame(self, plan: ShotPlan) -> Reference:
-        """The parent's last frame as this shot's first frame, in a form the provider takes."""
+    def _frame(self, plan: ShotPlan) -> Reference | None:
+        """The parent's last frame in the role the plan chose (a first frame, or one more
+        reference image), in a form the provider takes; None when the shot takes none."""
         parent_id = plan.shot.parent
-        assert parent_id is not None
+        role = plan.frame_role
+        if parent_id is None or role is None:
+            return None
         parent = self.manifest.record(parent_id)
         source = f"last frame of '{parent_id}'"
         needs_assets = self.client.capabilities.needs_assets
@@ -306,7 +312,7 @@ class ChainRunner:
                 if needs_assets:
                     self.on_event(plan.shot.id, Stage.UPLOADING, source)
                     url = self._assets().asset_for_url(url, MediaKind.IMAGE)
-                return Reference(role=Role.FIRST_FRAME, url=url, source=source)
+                return Reference(role=role, url=url, source=source)
         path = self.out_dir / parent.frame if parent.frame else None
         if path is None or not path.exists():
             raise StoryboardError(
@@ -317,11 +323,11 @@ class ChainRunner:
         if needs_assets:
             self.on_event(plan.shot.id, Stage.UPLOADING, source)
             return Reference(
-                role=Role.FIRST_FRAME,
+                role=role,
                 source=source,
                 url=self._assets().asset_for_file(path, MediaKind.IMAGE),
             )
-        return Reference(role=Role.FIRST_FRAME, url=references.local_image(path), source=source)
+        return Reference(role=role, url=references.local_image(path), source=source)
 
     def _assets(self) -> references.AssetResolver:
         library = self.client.asset_resolver()

@@ -13,21 +13,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seedance.domain.catalogue import format_money
 from seedance.domain.errors import (
     ExitStatus,
     SeedanceError,
-    Suggestion,
+    StoryboardError,
     UsageError,
 )
+from seedance.domain.models import video_suffix
 from seedance.services import frames, video
 from seedance.services.asset_cache import file_sha256
 from seedance.services.chain.manifest import MANIFEST, Manifest, ManifestData, ShotState
-from seedance.services.chain.plan import Plan, make_plan, with_actions
+from seedance.services.chain.plan import DRAFTS, Drafts, Mode, Plan, make_plan, with_actions
 from seedance.services.chain.runner import ChainRunner, Listener, Outcome
-from seedance.services.chain.storyboard import Storyboard, load
+from seedance.services.chain.storyboard import Storyboard, chain_again, load
 from seedance.services.journal import Journal
 from seedance.services.locks import FileLock, Locks
+from seedance.services.remote_models import require_models
 from seedance.services.review import write_review
 
 if TYPE_CHECKING:
@@ -152,6 +153,8 @@ class ChainSession:
         )
         if stop is not None:
             runner.stop = stop
+        # before the first paid create: every model the catalogue does not know, probed free
+        require_models(self.client, self.plan.unknown_models())
         result = ChainResult(self.plan, self.manifest, self.directory, runner.run())
         if concat and result.ok:
             clips = [self.directory / clip_name(self.manifest, s.id) for s in self.storyboard.shots]
@@ -195,14 +198,25 @@ def open_chain(
     rerun: tuple[str, ...] | list[str] = (),
     max_cost: float | None = None,
     concat: bool = False,
+    draft: bool = False,
+    finalize: bool = False,
+    allow_unpriced: bool = False,
+    strict: bool = False,
     dry_run: bool = False,
 ) -> ChainSession:
     """Load and plan a storyboard: every shot checked and estimated, the manifest of an earlier
     run applied (done shots kept, submitted ones polled; rebuilt from the journal and the clips
     on disk when lost or damaged), the cost checked. Nothing is sent.
 
+    `draft` makes every shot as a 480p draft, into `<output>/drafts`; `finalize` then makes
+    the finals into `<output>`: shots that start fresh from their drafts, the others anew from
+    their parent final's last frame (a final reuses its draft's media, which would start it
+    from a 480p draft frame).
+
     Unless `dry_run`, the session holds the directory's lock until it has run (or is closed):
     raises BusyError when another process holds it."""
+    if draft and finalize:
+        raise UsageError("a run makes drafts or finalizes them, not both", field="finalize")
     if concat and not video.available():
         raise UsageError(
             "joining clips needs PyAV, which is not installed",
@@ -210,7 +224,9 @@ def open_chain(
             field="concat",
         )
     board = load(path)
-    directory = output or default_output(path)
+    finals = output or default_output(path)
+    directory = finals / DRAFTS if draft else finals
+    mode = Mode.DRAFT if draft else (Mode.FINALIZE if finalize else Mode.NORMAL)
     if directory.exists() and not directory.is_dir():
         raise UsageError(
             f"{directory} is a file", hint="give a directory for the clips", field="output"
@@ -222,7 +238,8 @@ def open_chain(
                 raise UsageError(
                     f"{taken} is a directory, where a shot's file goes", hint="move it away"
                 )
-    plan = make_plan(client, board)
+    drafts = load_drafts(board, finals) if finalize else None
+    plan = make_plan(client, board, mode=mode, drafts=drafts, strict=strict)
     lock = None
     if not dry_run:
         lock = Locks(client.data_dir).chain(directory.resolve())
@@ -242,7 +259,7 @@ def open_chain(
             recovered = recover(manifest, plan, client.journal, directory, client.clock.time())
             unverified = verify_clips(manifest, directory, client.clock.time())
         plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
-        check_cost(plan, max_cost)
+        plan.check_cost(max_cost, allow_unpriced=allow_unpriced)
     except BaseException:
         if lock is not None:
             lock.release()
@@ -264,7 +281,7 @@ def recover(
         if record is not None and (record.task_id or record.state is not ShotState.PENDING):
             continue
         shot = shot_plan.shot
-        clip = directory / f"{shot.stem}.mp4"
+        clip = directory / f"{shot.stem}{video_suffix(shot.params.output_format)}"
         made = journal.made_for(manifest.data.profile, shot_plan.definition_hash)
         digest = file_sha256(clip) if clip.is_file() and made else None
         saved = next((e for e in made if e.sha256 and e.sha256 == digest), None)
@@ -307,6 +324,22 @@ def verify_clips(manifest: Manifest, directory: Path, now: float) -> list[str]:
     return again
 
 
+def load_drafts(board: Storyboard, finals: Path) -> Drafts:
+    """The draft run of this storyboard, which a finalize run finishes."""
+    path = finals / DRAFTS / MANIFEST
+    try:
+        data = ManifestData.model_validate_json(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise StoryboardError(
+            f"{board.path}: no drafts were made in {path.parent}",
+            hint="make them first with",
+            suggestion=chain_again(board.path, finals, draft=True),
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise StoryboardError(f"{path} cannot be read: {exc}") from None
+    return Drafts(data, board.path, finals)
+
+
 def abandoned_tasks(directory: Path) -> list[str]:
     """Tasks an earlier run submitted and did not finish: a restart leaves them running (and
     billed), so the caller can say so."""
@@ -317,28 +350,6 @@ def abandoned_tasks(directory: Path) -> list[str]:
     return [
         r.task_id for r in earlier.shots.values() if r.state is ShotState.SUBMITTED and r.task_id
     ]
-
-
-def check_cost(plan: Plan, max_cost: float | None) -> None:
-    """Refuse, before anything is sent, a run whose estimate is above `max_cost`."""
-    if max_cost is None:
-        return
-    if not max_cost >= 0:  # also refuses nan
-        raise UsageError("the cost cap must be a number of 0 or more", field="max_cost")
-    _tokens, cost, currency = plan.total()
-    if cost is None:
-        raise UsageError(
-            "the cost cap cannot be checked: the price of this profile's model is not known",
-            hint="see the prices with",
-            suggestion=Suggestion.of("models"),
-            field="max_cost",
-        )
-    if cost > max_cost:
-        raise UsageError(
-            f"the estimate {format_money(cost, currency)} is above the cap {max_cost:g}",
-            hint="raise the cap, shorten shots, or lower the resolution",
-            field="max_cost",
-        )
 
 
 def spent(manifest: Manifest) -> tuple[float | None, str | None]:

@@ -6,6 +6,10 @@ id = "dawn"           unique; used in file names
 prompt = "..."        or prompt_file = "dawn.txt" (relative to the storyboard)
 continue = false      start fresh instead of from the previous shot's last frame
 after = "dawn"        start from the last frame of that shot instead
+continuity = "frame"  how the parent's last frame is carried: as the first frame ("frame"), as
+                      one more reference image ("reference"), or not at all ("none"); by
+                      default "frame", or "reference" when the shot has reference media (the
+                      API refuses a first frame beside them: docs/sources/real-world.md)
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,6 +36,7 @@ class ShotSettings(CreateSettings):
     images: list[str] | None = None
     videos: list[str] | None = None
     audios: list[str] | None = None
+    continuity: Literal["frame", "reference", "none"] | None = None
 
 
 class ShotEntry(ShotSettings):
@@ -62,6 +67,7 @@ class Shot:
     params: GenerationParams
     parent: str | None
     children: tuple[str, ...] = ()  # the shots that start from its last frame, in file order
+    continuity: str | None = None  # as the storyboard says (the plan decides when it does not)
 
     @property
     def stem(self) -> str:
@@ -159,11 +165,17 @@ def _build(path: Path, document: StoryboardFile) -> Storyboard:
             **defaults,
             **entry.model_dump(include=set(ShotSettings.model_fields), exclude_none=True),
         }
+        continuity = values.pop("continuity", None)
         params = GenerationParams(
             prompt=prompt, first_frame=entry.first_frame, last_frame=entry.last_frame, **values
         )
-        parent = _parent(entry, shots, where)
-        shots.append(Shot(number, entry.id, params, parent))
+        parent = _parent(entry, shots, where, continuity)
+        if parent is None and entry.continuity in ("frame", "reference"):
+            raise StoryboardError(
+                f'{where}: continuity = "{entry.continuity}" but the shot starts fresh: it '
+                "has no shot to continue from"
+            )
+        shots.append(Shot(number, entry.id, params, parent, continuity=continuity))
     children: dict[str, list[str]] = {shot.id: [] for shot in shots}
     for shot in shots:
         if shot.parent is not None:
@@ -195,11 +207,14 @@ def _prompt(entry: ShotEntry, base: Path, where: str) -> str | None:
         raise StoryboardError(f"{where}: field 'prompt_file': cannot read {file}: {exc}") from None
 
 
-def _parent(entry: ShotEntry, earlier: list[Shot], where: str) -> str | None:
+def _parent(
+    entry: ShotEntry, earlier: list[Shot], where: str, continuity: str | None
+) -> str | None:
+    own_frame_allowed = continuity == "none"  # it follows, but takes no frame from its parent
     if entry.after is not None:
         if entry.continue_ is False:
             raise StoryboardError(f"{where}: 'after' and 'continue = false' contradict each other")
-        if entry.first_frame is not None:
+        if entry.first_frame is not None and not own_frame_allowed:
             raise StoryboardError(
                 f"{where}: a shot with 'after' starts from that shot's last "
                 "frame; remove 'first_frame'"
@@ -207,7 +222,7 @@ def _parent(entry: ShotEntry, earlier: list[Shot], where: str) -> str | None:
         return entry.after
     if entry.continue_ is False or not earlier:
         return None
-    if entry.first_frame is not None:
+    if entry.first_frame is not None and not own_frame_allowed:
         if entry.continue_ is True:
             raise StoryboardError(
                 f"{where}: 'continue = true' starts from the previous shot's "

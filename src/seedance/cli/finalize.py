@@ -1,0 +1,58 @@
+"""`seedance finalize DRAFT_ID`: the final video of a draft (content item draft_task), made and
+saved exactly as `create` makes and saves a video (journaled, resumable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from seedance.cli.app import current_env
+from seedance.cli.create import check_timeout, deliver
+
+FINALIZE_HELP = "Make the final video of a draft task (from create --draft); -o to save it."
+
+
+def register(app: typer.Typer) -> None:
+    from seedance.cli.options import command
+    from seedance.domain import params
+
+    app.command("finalize", no_args_is_help=True)(
+        command(params.FINALIZE, finalize, name="finalize", doc=FINALIZE_HELP)
+    )
+
+
+def finalize(
+    draft_id: str | None,
+    resolution: str | None,
+    output_format: str | None,
+    watermark: bool | None,
+    return_last_frame: bool,
+    service_tier: str | None,
+    callback_url: str | None,
+    expires_after: int | None,
+    safety_id: str | None,
+    strict: bool,
+    **delivery: Any,
+) -> None:
+    """Make the final video of a draft task (from create --draft); -o to save it."""
+    from seedance.domain.errors import UsageError
+
+    env = current_env()
+    if not draft_id or not draft_id.strip():
+        raise UsageError("give the draft's task id", hint="it is what create --draft printed")
+    check_timeout(delivery["timeout"])
+    client = env.client()  # the draft is read from the server, even in a dry run
+    prepared = client.prepare_final(
+        draft_id.strip(),
+        resolution=resolution,
+        watermark=watermark,
+        return_last_frame=(return_last_frame or delivery["last_frame_output"] is not None) or None,
+        output_format=output_format,
+        service_tier=service_tier,
+        callback_url=callback_url,
+        expires_after=expires_after,
+        safety_id=safety_id,
+        strict=strict,
+    )
+    deliver(env, client, prepared, **delivery)  # wait, output, timeout, dry run, new: as create
