@@ -71,6 +71,8 @@ def create(
     no_validate: bool,
     new: bool,
     sheet: bool,
+    max_cost: float | None = None,
+    allow_unpriced: bool = False,
 ) -> None:
     """Create a task from a prompt and reference media; --wait / -o to block and download."""
     from seedance.domain.errors import UsageError
@@ -108,6 +110,7 @@ def create(
     if sheet and output is None:
         raise UsageError("--sheet needs --output: the video to take the frames from")
     client = env.client(offline=dry_run)
+    client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
     prepared = client.prepare(params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd)
     for note in prepared.notes:
         out.info(note)
@@ -162,6 +165,8 @@ def _generate(
     timeout: float | None,
     new: bool,
     sheet: bool,
+    max_cost: float | None = None,
+    allow_unpriced: bool = False,
 ) -> None:
     """`create -o`: the request made into a saved, verified video by `Client.generate`;
     with `sheet`, its poster and contact sheet (their paths checked before anything is paid)."""

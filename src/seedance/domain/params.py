@@ -102,6 +102,21 @@ TIMEOUT = _p("timeout", float, "Stop waiting after SECONDS (exit 6).", metavar="
 DRY_RUN = _p("dry_run", bool, "Print the request body; send nothing.", default=False)
 NO_VALIDATE = _p("no_validate", bool, "Skip client-side capability checks.", default=False)
 NEW = _p("new", bool, "Create a new task even if this one was started before.", default=False)
+# -- spending caps (issue 16): create and batch ----------------------------------------------
+MAX_COST = _p(
+    "max_cost",
+    float,
+    "Send no create that would take this run's spend above AMOUNT (estimates, in the "
+    "profile's currency); the profile's budget_day and budget_month apply as well.",
+    metavar="AMOUNT",
+)
+ALLOW_UNPRICED = _p(
+    "allow_unpriced",
+    bool,
+    "Let requests whose price is unknown pass {max_cost} and the profile's budgets "
+    "(counted as nothing).",
+    default=False,
+)
 
 CREATE: tuple[Param, ...] = (
     REQUEST[0],
@@ -115,8 +130,79 @@ CREATE: tuple[Param, ...] = (
     DRY_RUN,
     NO_VALIDATE,
     NEW,
+    MAX_COST,
+    ALLOW_UNPRICED,
 )
 
 
 def by_name(params: tuple[Param, ...]) -> dict[str, Param]:
     return {p.name: p for p in params}
+
+
+# -- batch: many videos from a JSON-lines or CSV file (issue 16) -----------------------------
+
+BATCH: tuple[Param, ...] = (
+    _p(
+        "jobs",
+        str,
+        "One video per row: a .jsonl or .csv file (- = JSON lines on stdin); any create "
+        "parameter as a field, plus id and takes.",
+        metavar="JOBS",
+        positional=True,
+    ),
+    _p(
+        "output",
+        str,
+        "The folder for the clips and batch.json [default: JOBS's name, beside it].",
+        metavar="DIR",
+    ),
+    _p(
+        "concurrency",
+        int,
+        "Takes this run makes at the same time [default: the profile's max_running].",
+        metavar="N",
+    ),
+    MAX_COST,
+    ALLOW_UNPRICED,
+    _p("dry_run", bool, "Print every request and the total estimate; send nothing.", default=False),
+    _p("fail_fast", bool, "Start no new take once one has failed.", default=False),
+    _p(
+        "retry_failed",
+        bool,
+        "Make again the takes that failed on the server (billed anew).",
+        default=False,
+    ),
+    _p(
+        "skip_invalid",
+        bool,
+        "Run the valid rows and list the invalid ones, instead of refusing the file.",
+        default=False,
+    ),
+    _p(
+        "rerun",
+        str,
+        "Make this row's takes again, also after its content changed. Repeatable.",
+        metavar="ID",
+        many=True,
+    ),
+)
+
+# -- spend: the journal's ledger -------------------------------------------------------------
+
+SPEND_BY = ("day", "model", "profile", "storyboard", "batch")
+SPEND: tuple[Param, ...] = (
+    _p(
+        "since",
+        str,
+        "From this day (2026-11-01, UTC) or this long ago (7d, 12h) [default: 30d].",
+        metavar="WHEN",
+    ),
+    _p(
+        "by",
+        str,
+        "Group by day, model, profile, storyboard or batch.",
+        metavar="KEY",
+        default="day",
+        choices=SPEND_BY,
+    ),
+)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from seedance.services.chain.session import ChainResult, ChainSession
     from seedance.services.generate import Generated, OnStep
 from seedance.services import references
+from seedance.services.accounts import Allowance, Gate
 from seedance.services.asset_cache import file_sha256
 from seedance.services.downloads import download
 from seedance.services.journal import Journal
@@ -80,6 +81,19 @@ class Client:
         self.notify = notify or (lambda _text: None)
         self._assets: AssetService | None = None
         self._expected: dict[str, float | None] = {}
+        # the account's limits (services/accounts.py): what this client's run may spend, and
+        # its way through the account's slots and budgets
+        self.allowance = Allowance()
+        self.gate = Gate(self)
+
+    def cap_spending(self, max_cost: float | None, *, allow_unpriced: bool = False) -> None:
+        """From now on, send no create that would take what this client sends above
+        `max_cost` (estimates, in the currency of the requests' prices), nor, under any cap
+        (this one or the profile's budgets), a request whose price is unknown unless
+        `allow_unpriced`. Refused creates raise BudgetError; nothing is sent."""
+        if max_cost is not None and not max_cost >= 0:  # also refuses nan
+            raise UsageError("the cost cap must be a number of 0 or more", field="max_cost")
+        self.allowance = Allowance(max_cost, allow_unpriced)
 
     @classmethod
     def from_profile(
@@ -229,6 +243,7 @@ class Client:
         stop: threading.Event | None = None,
         validate: bool = True,
         base_dir: Path | None = None,
+        label: str | None = None,
     ) -> Generated:
         """A request (or an existing task, `task_id`) made into a saved, verified video at
         `output` (a file, or a directory for `<task id>.mp4`): the one path every command
@@ -238,10 +253,14 @@ class Client:
         it is, an earlier create of the same request and output is followed (found exactly
         on the server when its answer was lost), and nothing is paid for twice. One process
         at a time works on an output; another waits for it (up to `timeout`). `new` makes
-        the video anew on purpose; `overwrite` lets it replace a file that is there.
+        the video anew on purpose; `overwrite` lets it replace a file that is there. A create
+        waits for a free slot of the account (`Step.WAITING_FOR_SLOT`) and is refused when it
+        does not fit the spending caps (`cap_spending`, the profile's budgets); `label` says
+        in the ledger what it was made for.
 
         Raises TaskFailedError, WaitTimeoutError, OutcomeUnknownError, BusyError, LocalError
-        (a local failure once the task exists), InterruptedByUser, or the API's errors.
+        (a local failure once the task exists), BudgetError, InterruptedByUser, or the API's
+        errors.
         """
         from seedance.services.generate import generate
 
@@ -266,6 +285,7 @@ class Client:
             on_update=on_update,
             on_progress=on_progress,
             stop=stop,
+            label=label,
         )
 
     def lost_answer(self, exc: SeedanceError) -> OutcomeUnknownError:

@@ -14,12 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seedance.domain.catalogue import format_money
-from seedance.domain.errors import (
-    ExitStatus,
-    SeedanceError,
-    Suggestion,
-    UsageError,
-)
+from seedance.domain.errors import SeedanceError, Suggestion, UsageError, most_serious
 from seedance.services import frames, video
 from seedance.services.asset_cache import file_sha256
 from seedance.services.chain.manifest import MANIFEST, Manifest, ManifestData, ShotState
@@ -76,11 +71,6 @@ class ChainResult:
         return document
 
 
-# Several shots, one exit code: the most serious first. A local failure (7) comes before a
-# failed task (5): every task it stopped at exists, and running again goes on from there.
-SERIOUSNESS = (ExitStatus.API, ExitStatus.NETWORK, ExitStatus.LOCAL, ExitStatus.TIMEOUT)
-
-
 class ChainIncomplete(SeedanceError):
     """Some shots need attention; the others are kept, and a re-run retries only those."""
 
@@ -89,7 +79,7 @@ class ChainIncomplete(SeedanceError):
     def __init__(self, result: ChainResult) -> None:
         attention = result.attention
         found = {o.error.exit_status for o in attention.values() if o.error is not None}
-        status = next((s for s in SERIOUSNESS if s in found), ExitStatus.TASK_FAILED)
+        status = most_serious(found)
         plural = len(attention) > 1
         super().__init__(
             f"{len(attention)} shot{'s need' if plural else ' needs'} attention: "
