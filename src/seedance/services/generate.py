@@ -245,7 +245,7 @@ def send(
             if stop is None:
                 client.clock.sleep(pause)
             elif client.clock.wait(stop, pause):
-                raise KeyboardInterrupt
+                raise KeyboardInterrupt from None
             attempt -= 1
             continue
         crowded = 0
