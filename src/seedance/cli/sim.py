@@ -90,6 +90,14 @@ def sim(
         typer.Option(metavar="BYTES", help="Serve synthetic results of this size (benchmarks)."),
     ] = None,
     seed: Annotated[int, typer.Option(metavar="N", help="Seed for ids and injected faults.")] = 0,
+    max_running: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Answer 429 ConcurrencyLimitExceeded to a create while a key has N tasks "
+            "unfinished.",
+        ),
+    ] = None,
 ) -> None:
     """Run the local simulator of every Seedance API (loopback; any token unless --token)."""
     from seedance.domain.errors import UsageError
@@ -101,6 +109,8 @@ def sim(
     for name, number in (("--port", port), ("--store-port", store_port)):
         if not 0 <= number <= 65535:
             raise UsageError(f"{name} {number} is not a port", hint="0-65535; 0 picks a free one")
+    if max_running is not None and max_running < 1:
+        raise UsageError("--max-running must be 1 or more")
     for name, share in (("--rate-429", rate_429), ("--rate-5xx", rate_5xx)):
         if not 0.0 <= share <= 1.0:
             raise UsageError(f"{name} is a share between 0 and 1")
@@ -119,6 +129,7 @@ def sim(
         poll_after_ms=poll_after_ms,
         video_bytes=video_bytes,
         seed=seed,
+        max_running=max_running,
     )
     log = env.output.debug_line if env.verbose else None
     try:

@@ -37,6 +37,7 @@ class SimTask:
     deleted: bool = False
     platform_id: str | None = None
     upstream_id: str | None = None  # newapi: the upstream cgt- id
+    account: str | None = None  # a digest of the key it was created with (sim/accounts.py)
 
     def status(self, now: float) -> str:
         if self.cancelled_at is not None:
