@@ -43,8 +43,10 @@ from seedance.providers.registry import connect
 
 if TYPE_CHECKING:
     from seedance.services.assets import AssetService
+    from seedance.services.batch.session import BatchResult, BatchSession, JobsSource
     from seedance.services.chain.session import ChainResult, ChainSession
     from seedance.services.generate import Generated, OnStep
+    from seedance.services.spend import Spend
 from seedance.services import references
 from seedance.services.accounts import Allowance, Gate
 from seedance.services.asset_cache import file_sha256
@@ -480,6 +482,80 @@ class Client:
             concat=concat,
         )
         return session.run(concurrency=concurrency, concat=concat, on_event=on_event)
+
+    # -- batches ---------------------------------------------------------------------------
+
+    def open_batch(
+        self,
+        jobs: JobsSource,
+        *,
+        output: Path | None = None,
+        rerun: Sequence[str] = (),
+        retry_failed: bool = False,
+        skip_invalid: bool = False,
+        dry_run: bool = False,
+        base_dir: Path | None = None,
+    ) -> BatchSession:
+        """Read and check a batch's jobs (a .jsonl or .csv file, or rows as mappings) and plan
+        every take; nothing is sent. `session.plan` holds each take's request and estimate,
+        `session.run()` makes them. Raises JobsError (naming the line and column) for a row
+        that cannot run, unless `skip_invalid`. Unless `dry_run`, the session holds the
+        output folder until it has run (`session.close()` lets go); BusyError when another
+        process holds it."""
+        from seedance.services.batch.session import open_batch
+
+        return open_batch(
+            self,
+            jobs,
+            output=output,
+            rerun=rerun,
+            retry_failed=retry_failed,
+            skip_invalid=skip_invalid,
+            dry_run=dry_run,
+            base_dir=base_dir,
+        )
+
+    def batch(
+        self,
+        jobs: JobsSource,
+        *,
+        output: Path | None = None,
+        concurrency: int | None = None,
+        max_cost: float | None = None,
+        allow_unpriced: bool = False,
+        fail_fast: bool = False,
+        retry_failed: bool = False,
+        skip_invalid: bool = False,
+        rerun: Sequence[str] = (),
+        on_event: Callable[[str, str, str], None] | None = None,
+    ) -> BatchResult:
+        """Make every row's takes (`<id>.mp4`, `<id>.take2.mp4`, ... and `batch.json` in
+        `output`, by default the jobs file's name beside it), each through `generate`: a
+        re-run pays for nothing already made, after any crash. `concurrency` takes at a time
+        (default: the profile's max_running), within the account's slots; `max_cost` caps
+        what this run newly spends.
+
+        Raises BatchIncomplete (with `.result`) when some takes need attention; the rest are
+        kept."""
+        self.cap_spending(max_cost, allow_unpriced=allow_unpriced)
+        session = self.open_batch(
+            jobs,
+            output=output,
+            rerun=rerun,
+            retry_failed=retry_failed,
+            skip_invalid=skip_invalid,
+        )
+        return session.run(concurrency=concurrency, fail_fast=fail_fast, on_event=on_event)
+
+    def spend(
+        self, *, by: str = "day", since: str | None = None, profile: str | None = None
+    ) -> Spend:
+        """What was spent, from this machine's journal: estimated and billed, per day,
+        model, profile, storyboard or batch (`by`), since a day (`2026-11-01`) or a time ago
+        (`7d`; default 30 days); `profile` keeps one profile's creates."""
+        from seedance.services.spend import spend
+
+        return spend(self.journal, by=by, since=since, now=self.clock.time(), profile=profile)
 
     def cancel(self, task_id: str, *, force: bool = False) -> CancelOutcome:
         """Cancel a queued task, delete a finished one; the journal keeps its last state.

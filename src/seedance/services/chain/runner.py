@@ -202,6 +202,7 @@ class ChainRunner:
             "on_update": listen,
             "on_progress": self._check_stop,
             "stop": self.stop,
+            "label": f"storyboard:{self.out_dir.resolve()}",  # the ledger's group
         }
         try:
             if known:

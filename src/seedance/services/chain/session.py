@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from seedance.domain.catalogue import format_money
 from seedance.domain.errors import SeedanceError, Suggestion, UsageError, most_serious
-from seedance.services import frames, video
+from seedance.services import video
 from seedance.services.asset_cache import file_sha256
 from seedance.services.chain.manifest import MANIFEST, Manifest, ManifestData, ShotState
 from seedance.services.chain.plan import Plan, make_plan, with_actions
@@ -23,7 +23,7 @@ from seedance.services.chain.runner import ChainRunner, Listener, Outcome
 from seedance.services.chain.storyboard import Storyboard, load
 from seedance.services.journal import Journal
 from seedance.services.locks import FileLock, Locks
-from seedance.services.review import write_review
+from seedance.services.review import try_review
 
 if TYPE_CHECKING:
     from seedance.services.client import Client
@@ -155,18 +155,10 @@ class ChainSession:
     def review(self, result: ChainResult) -> None:
         """Posters, contact sheets and review.html, when the video extra is installed; never a
         failure of the run (what went wrong becomes a note)."""
-        if not frames.available():
-            notice = frames.unavailable_notice("posters, contact sheets and review.html")
-            result.notes.append(notice)
-            return
-        try:
-            page = write_review(
-                self.directory, journal=self.client.journal, stills=True, storyboard=self.storyboard
-            )
-        except (SeedanceError, OSError) as exc:
-            result.notes.append(f"the review page was not written: {exc}")
-            return
-        result.review = page.path
+        result.review, notes = try_review(
+            self.directory, journal=self.client.journal, storyboard=self.storyboard
+        )
+        result.notes += notes
 
 
 def clip_name(manifest: Manifest, shot_id: str) -> str:
