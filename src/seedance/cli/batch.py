@@ -217,7 +217,8 @@ class BatchBoard(LiveBoard):
             if ended and detail not in ("kept from an earlier run", "failed in an earlier run"):
                 self.finished_here += 1
         if self.live is None and not self.env.quiet and self._worth_a_line(before, state, detail):
-            self.env.output.info(f"{key}  {state}  {detail}".rstrip())
+            said = "waiting for a slot:" if state == "waiting" else state
+            self.env.output.info(f"{key}  {said}  {detail}".rstrip())
 
     @staticmethod
     def _worth_a_line(before: str, state: str, detail: str) -> bool:

@@ -46,8 +46,12 @@ class Refused(Exception):
 
 
 def account_of(request: SimRequest) -> str:
-    """The account of a request: a digest of its key (None's digest when it has none)."""
-    return hashlib.sha256((request.bearer or "").encode()).hexdigest()[:12]
+    """The account of a request: a digest of its key (an empty key's when it has none)."""
+    return account_of_key(request.bearer or "")
+
+
+def account_of_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def unfinished(sim: Simulator, account: str, now: float) -> int:
