@@ -12,6 +12,8 @@ _seedance() {
             "/cancel") path="cancel" ;;
             "/tasks") path="tasks" ;;
             "/chain") path="chain" ;;
+            "/batch") path="batch" ;;
+            "/spend") path="spend" ;;
             "/review") path="review" ;;
             "/frames") path="frames" ;;
             "/assets") path="assets" ;;
@@ -41,7 +43,7 @@ _seedance() {
         "")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain review frames assets models profiles journal sim" -- "$cur"))
+            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain batch spend review frames assets models profiles journal sim" -- "$cur"))
             fi
             ;;
         "create")
@@ -66,9 +68,10 @@ _seedance() {
                 --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --last-frame-output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --timeout) COMPREPLY=(); return ;;
+                --max-cost) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --new --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --new --max-cost --allow-unpriced --help -h" -- "$cur"))
             fi
             ;;
         "status")
@@ -131,6 +134,26 @@ _seedance() {
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur"));
+            fi
+            ;;
+        "batch")
+            case "$prev" in
+                --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --concurrency) COMPREPLY=(); return ;;
+                --max-cost) COMPREPLY=(); return ;;
+                --rerun) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --retry-failed --skip-invalid --rerun --help -h" -- "$cur"))
+            fi
+            ;;
+        "spend")
+            case "$prev" in
+                --since) COMPREPLY=(); return ;;
+                --by) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --since --by --help -h" -- "$cur"))
             fi
             ;;
         "review")
@@ -283,9 +306,10 @@ _seedance() {
                 --poll-after-ms) COMPREPLY=(); return ;;
                 --video-bytes) COMPREPLY=(); return ;;
                 --seed) COMPREPLY=(); return ;;
+                --max-running) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --max-running --help -h" -- "$cur"))
             fi
             ;;
     esac

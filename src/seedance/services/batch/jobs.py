@@ -329,7 +329,7 @@ def _value(param: Param, value: Any) -> Any:
             return [v for v in items if v] or None
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return value or None
-        raise _Problem(f"must be a list of {_kind(str)}s (or one {_kind(str)})", param.name)
+        raise _Problem("must be a list of strings (or one string)", param.name)
     if isinstance(value, str) and param.type is not str:
         return _from_text(param, value)
     if param.type is int and isinstance(value, int) and not isinstance(value, bool):
