@@ -4,6 +4,7 @@ from the journal's ledger. In process, on the world's fake clock."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -130,3 +131,18 @@ def test_spend_equals_the_simulators_billed_usage_per_model_and_per_day(run, sim
     chart = run("spend", "--by", "model")
     assert chart.exit_code == 0 and FAST in chart.stdout
     assert run("spend", "--since", "yesterday").exit_code == 2
+
+
+def test_a_model_with_a_limit_of_its_own_runs_within_it(run, sim, world):
+    profile_settings(world, max_running=3, max_running_models={"fast": 1})
+    rows = [{"id": f"f{n}", "prompt": f"fast {n}", "model": "fast"} for n in range(3)]
+    jobs(world, "jobs.jsonl", [*rows, {"id": "s", "prompt": "standard"}])
+    done = run("batch", "jobs.jsonl")
+    assert done.exit_code == 0, done.stderr
+    assert "1 of 1 tasks of dreamina-seedance-2-0-fast-260128 unfinished" in done.stderr
+    fast = sorted(
+        (t.created_at, t.finished_at()) for t in sim.state.tasks.values() if t.model == FAST
+    )
+    assert len(fast) == 3
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(fast))
+    assert accounts.peak_running(sim) == {accounts.account_of_key("sim-token"): 2}

@@ -217,8 +217,8 @@ class BatchBoard(LiveBoard):
             if ended and detail not in ("kept from an earlier run", "failed in an earlier run"):
                 self.finished_here += 1
         if self.live is None and not self.env.quiet and self._worth_a_line(before, state, detail):
-            said = "waiting for a slot:" if state == "waiting" else state
-            self.env.output.info(f"{key}  {said}  {detail}".rstrip())
+            said = f"waiting for a slot: {detail}" if state == "waiting" else f"{state}  {detail}"
+            self.env.output.info(f"{key}  {said}".rstrip())
 
     @staticmethod
     def _worth_a_line(before: str, state: str, detail: str) -> bool:
@@ -278,7 +278,7 @@ class BatchBoard(LiveBoard):
         from rich.table import Table
 
         table = Table(box=None, header_style="bold", pad_edge=False, show_header=True)
-        table.add_column("TAKE", no_wrap=True, max_width=24)
+        table.add_column("TAKE", no_wrap=True)
         table.add_column("STATE", no_wrap=True, min_width=12)
         table.add_column("TASK", no_wrap=True)
         with self._lock:
@@ -292,10 +292,19 @@ class BatchBoard(LiveBoard):
         for key, state, detail in busy[:SHOWN]:
             shown = f"{state} {detail}" if detail and detail.endswith("%") else state
             style = STYLES.get(state, "white")
-            table.add_row(key, f"[{style}]{shown}[/]", tasks.get(key, ""))
+            table.add_row(_short(key), f"[{style}]{shown}[/]", tasks.get(key, ""))
         parts: list[RenderableType] = [self.summary()]
         if busy:
             parts.append(table)
         if len(busy) > SHOWN:
             parts.append(f"… and {len(busy) - SHOWN} more at work")
         return Group(*parts)
+
+
+def _short(key: str, width: int = 24) -> str:
+    """A take's key within `width`, its take number kept (`a-long-na…-row#2`)."""
+    if len(key) <= width:
+        return key
+    row, _, take = key.rpartition("#")
+    keep = width - len(take) - 2
+    return f"{row[: keep - keep // 3]}…{row[len(row) - keep // 3 :]}#{take}"

@@ -110,6 +110,16 @@ class Estimate:
         return text
 
 
+def total_of(estimates: list[Estimate | None]) -> tuple[int, float | None, str | None]:
+    """The tokens and cost of several requests (the cost None unless every one is priced)."""
+    known = [e for e in estimates if e is not None]
+    tokens = sum(e.tokens for e in known)
+    priced = len(known) == len(estimates) and all(e.cost is not None for e in known)
+    cost = sum(e.cost or 0.0 for e in known) if priced else None
+    currency = next((e.currency for e in known if e.currency), None)
+    return tokens, cost, currency
+
+
 _SYMBOLS = {"USD": "$", "CNY": "¥"}
 
 

@@ -87,6 +87,10 @@ def period_start(now: float, period: str) -> float:
     return moment.timestamp()
 
 
+def _day(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d")
+
+
 @dataclass
 class Allowance:
     """What one run (one command, one batch) may newly spend: `max_cost`, in the currency of
@@ -377,8 +381,8 @@ class Gate:
                 f"this account to {format_money(spent + cost, currency)}, above the profile's "
                 f"{name} of {format_money(limit, currency)} "
                 f"({format_money(spent, currency)} spent {when}, UTC); nothing was sent",
-                hint=f"raise {name} in the profile, or wait for the next {period} (UTC); "
-                "what was spent:",
+                hint=f"raise {name} in the profile, or wait for the next {period} (UTC); see "
+                "what was spent with",
                 field=name,
-                suggestion=Suggestion.of("spend", since="1d" if period == "day" else "31d"),
+                suggestion=Suggestion.of("spend", since=_day(since)),
             )

@@ -671,6 +671,16 @@ def local_failure(exc: OSError, dest: Path, task_id: str) -> LocalError:
     )
 
 
+def disk_failure(exc: OSError, resume: Suggestion) -> LocalError:
+    """A disk or permission failure in a run of many videos: which file, and that running
+    again (`resume`) loses nothing made."""
+    return LocalError(
+        f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+        hint="fix it, then run the same command again: nothing made is lost",
+        suggestion=resume,
+    )
+
+
 def _saved_file(result: DownloadResult) -> dict[str, Any]:
     """What the journal records of a saved file: where it is, its SHA-256 and its size."""
     return {"path": str(Path(result.path).resolve()), "sha256": result.sha256, "size": result.bytes}

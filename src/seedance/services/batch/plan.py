@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seedance.domain.catalogue import Estimate, format_money
+from seedance.domain.catalogue import Estimate, format_money, total_of
 from seedance.domain.errors import SeedanceError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams
 from seedance.services.asset_cache import file_sha256
@@ -77,13 +77,7 @@ class BatchPlan:
 
     def total(self) -> tuple[int, float | None, str | None]:
         """Tokens and cost of the takes to make (the cost None when a price is unknown)."""
-        plans = self.to_make()
-        estimates = [t.estimate for t in plans if t.estimate is not None]
-        tokens = sum(e.tokens for e in estimates)
-        priced = len(estimates) == len(plans) and all(e.cost is not None for e in estimates)
-        cost = sum(e.cost or 0.0 for e in estimates) if priced else None
-        currency = next((e.currency for e in estimates if e.currency), None)
-        return tokens, cost, currency
+        return total_of([t.estimate for t in self.to_make()])
 
     def describe_total(self) -> str:
         count = len(self.to_make())

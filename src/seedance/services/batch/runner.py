@@ -15,7 +15,6 @@ from typing import Any
 
 from seedance.domain.errors import (
     BudgetError,
-    LocalError,
     SeedanceError,
     Suggestion,
     TaskFailedError,
@@ -23,7 +22,7 @@ from seedance.domain.errors import (
 from seedance.services import crashpoints
 from seedance.services.batch.manifest import BatchFile, TakeState
 from seedance.services.batch.plan import Action, BatchPlan, TakePlan
-from seedance.services.client import Client
+from seedance.services.client import Client, disk_failure
 from seedance.services.generate import Generated, Step
 from seedance.services.journal import JournalState
 from seedance.services.polling import Stopped, Watch
@@ -132,11 +131,7 @@ class BatchRunner:
         except Stopped:
             return Outcome(TakeState.ERROR)
         except OSError as exc:  # the disk, not the service: say which file
-            error = LocalError(
-                f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-                hint="fix it, then run the same command again: nothing made is lost",
-                suggestion=Suggestion.again(),
-            )
+            error = disk_failure(exc, Suggestion.again())
             return self._failed_with(take, error)
         except BudgetError as exc:
             self._record(

@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from seedance.domain.catalogue import Estimate, format_money
+from seedance.domain.catalogue import Estimate, format_money, total_of
 from seedance.domain.errors import StoryboardError, UsageError
 from seedance.domain.models import Reference, Role
 from seedance.services import video
@@ -56,13 +56,7 @@ class Plan:
     def total(self) -> tuple[int, float | None, str | None]:
         """Tokens and cost of the shots still to pay for (not those already submitted), the
         cost None when a price is unknown."""
-        plans = [p for p in self.shots.values() if p.action is Action.RUN]
-        known = [p.estimate for p in plans if p.estimate is not None]
-        tokens = sum(e.tokens for e in known)
-        priced = len(known) == len(plans) and all(e.cost is not None for e in known)
-        cost = sum(e.cost or 0.0 for e in known) if priced else None
-        currency = next((e.currency for e in known if e.currency), None)
-        return tokens, cost, currency
+        return total_of([p.estimate for p in self.shots.values() if p.action is Action.RUN])
 
     def describe_total(self) -> str:
         tokens, cost, currency = self.total()
