@@ -58,13 +58,15 @@ def batch(
     """Many videos from a .jsonl or .csv file: takes, one manifest, resumable, capped."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
     from seedance.services.batch.jobs import Jobs, parse_jobs
-    from seedance.services.batch.session import BatchIncomplete
+    from seedance.services.batch.session import MAX_CONCURRENCY, BatchIncomplete
 
     env = current_env()
     if jobs is None:
         raise UsageError("give the jobs: a .jsonl or .csv file, or - for JSON lines on stdin")
     if concurrency is not None and concurrency < 1:
         raise UsageError("--concurrency must be 1 or more")
+    if concurrency is not None and concurrency > MAX_CONCURRENCY:
+        env.output.warn(f"--concurrency {concurrency} is a lot of threads; using {MAX_CONCURRENCY}")
     source: Jobs | Path
     if jobs == "-":
         if output is None:

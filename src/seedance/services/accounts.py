@@ -333,8 +333,9 @@ class Gate:
 
     def crowded(self, exc: SeedanceError) -> int:
         """The API refused a create for concurrency: the cap for the rest of the run becomes
-        what runs now (at least 1). Returns it."""
-        running = len(self.running())
+        the number of the account's tasks that run now (at least 1; creates still in flight
+        may be refused too, so they do not count). Returns it."""
+        running = len([e for e in self.running() if e.task_id is not None])
         with self._lock:
             self.lowered = max(1, min(self.cap - 1, running))
             cap = self.lowered
