@@ -235,10 +235,12 @@ def test_max_cost_stops_before_the_create_that_would_exceed_it(run, sim, world):
     assert states.count("done") == 2 and "stopped" in states
 
 
-def test_jobs_on_stdin_as_json_lines(run, sim, world):
+def test_jobs_on_stdin_as_json_lines_and_quiet_prints_the_folder_alone(run, sim, world):
     done = run("batch", "-", "-o", "out", input='{"id": "a", "prompt": "one"}\n')
     assert done.exit_code == 0, done.stderr
     assert (world.root / "out" / "a.mp4").is_file()
     assert manifest(world, "out")["jobs"] == "stdin"
+    quiet = run("batch", "-", "-o", "out", "-q", input='{"id": "a", "prompt": "one"}\n')
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, f"{world.root / 'out'}\n", "")
     refused = run("batch", "-", input='{"id": "a", "prompt": "one"}\n')
     assert refused.exit_code == 2 and "--output DIR" in refused.stderr
