@@ -12,6 +12,8 @@ _seedance() {
             "/cancel") path="cancel" ;;
             "/tasks") path="tasks" ;;
             "/chain") path="chain" ;;
+            "/batch") path="batch" ;;
+            "/spend") path="spend" ;;
             "/review") path="review" ;;
             "/frames") path="frames" ;;
             "/assets") path="assets" ;;
@@ -43,7 +45,7 @@ _seedance() {
         "")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain review frames assets finalize doctor models profiles journal sim" -- "$cur"))
+            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain batch spend review frames assets finalize doctor models profiles journal sim" -- "$cur"))
             fi
             ;;
         "create")
@@ -69,9 +71,10 @@ _seedance() {
                 --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --last-frame-output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --timeout) COMPREPLY=(); return ;;
+                --max-cost) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --strict --new --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --strict --new --max-cost --allow-unpriced --help -h" -- "$cur"))
             fi
             ;;
         "status")
@@ -134,6 +137,26 @@ _seedance() {
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --strict --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur"));
+            fi
+            ;;
+        "batch")
+            case "$prev" in
+                --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --concurrency) COMPREPLY=(); return ;;
+                --max-cost) COMPREPLY=(); return ;;
+                --rerun) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --retry-failed --skip-invalid --rerun --help -h" -- "$cur"))
+            fi
+            ;;
+        "spend")
+            case "$prev" in
+                --since) COMPREPLY=(); return ;;
+                --by) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --since --by --help -h" -- "$cur"))
             fi
             ;;
         "review")
@@ -311,9 +334,10 @@ _seedance() {
                 --open-model) COMPREPLY=(); return ;;
                 --endpoint) COMPREPLY=(); return ;;
                 --clock-offset) COMPREPLY=(); return ;;
+                --max-running) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --open-model --endpoint --clock-offset --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --open-model --endpoint --clock-offset --max-running --help -h" -- "$cur"))
             fi
             ;;
     esac

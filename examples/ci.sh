@@ -33,3 +33,11 @@ grep -q '"exit_code": 5' "$work/failed.json"
 seedance -p sim-byteplus chain "$here/linear.toml" -o "$work/film" > /dev/null
 seedance -p sim-byteplus chain "$here/linear.toml" -o "$work/film" > /dev/null  # nothing to redo
 echo "ok: storyboard made in $work/film"
+
+# 4. A batch from a spreadsheet: every row checked before anything is sent, a cap on the
+#    spend, one summary document; the same command again makes nothing twice.
+seedance -p sim-byteplus batch "$here/shots.csv" -o "$work/shots" --max-cost 10 --json \
+    > "$work/shots.json"
+grep -q '"done": 4' "$work/shots.json"
+seedance -p sim-byteplus batch "$here/shots.csv" -o "$work/shots" --quiet > /dev/null
+echo "ok: batch made in $work/shots"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         AuthError,
         BadRequestError,
         BadResponseError,
+        BudgetError,
         BusyError,
         ConfigError,
         ConflictError,
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
         Usage,
     )
     from seedance.domain.profiles import Profile
+    from seedance.services.batch.jobs import JobsError
+    from seedance.services.batch.session import BatchIncomplete, BatchResult
     from seedance.services.client import Client
     from seedance.services.frames import make_stills, save_frame, save_sheet
     from seedance.services.generate import Generated
@@ -77,6 +80,9 @@ __all__ = [
     "AuthError",
     "BadRequestError",
     "BadResponseError",
+    "BatchIncomplete",
+    "BatchResult",
+    "BudgetError",
     "BusyError",
     "Client",
     "ConfigError",
@@ -87,6 +93,7 @@ __all__ = [
     "Generated",
     "GenerationParams",
     "InterruptedByUser",
+    "JobsError",
     "JournalDamagedError",
     "LocalError",
     "MediaKind",
@@ -132,6 +139,9 @@ _HOMES: dict[str, str] = {
     "AuthError": "seedance.domain.errors",
     "BadRequestError": "seedance.domain.errors",
     "BadResponseError": "seedance.domain.errors",
+    "BatchIncomplete": "seedance.services.batch.session",
+    "BatchResult": "seedance.services.batch.session",
+    "BudgetError": "seedance.domain.errors",
     "BusyError": "seedance.domain.errors",
     "Client": "seedance.services.client",
     "ConfigError": "seedance.domain.errors",
@@ -142,6 +152,7 @@ _HOMES: dict[str, str] = {
     "GenerationParams": "seedance.domain.models",
     "Generated": "seedance.services.generate",
     "InterruptedByUser": "seedance.domain.errors",
+    "JobsError": "seedance.services.batch.jobs",
     "JournalDamagedError": "seedance.domain.errors",
     "LocalError": "seedance.domain.errors",
     "MediaKind": "seedance.domain.models",

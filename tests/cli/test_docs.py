@@ -71,6 +71,7 @@ def test_the_ci_example_runs_against_the_simulator(world, tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ok: storyboard made" in done.stdout
+    assert "ok: batch made" in done.stdout
 
 
 def test_the_command_table_matches_the_commands():

@@ -35,6 +35,9 @@ def test_the_readme_python_example_runs(world: World) -> None:
     assert lines[0].startswith("estimate: 108,900 tokens")
     assert (world.root / "boat.mp4").read_bytes()[4:8] == b"ftyp"
     assert any(line.startswith("failed as expected: ") for line in lines)
+    assert "batch: ['gull.mp4', 'gull.take2.mp4']" in lines
+    assert (world.root / "gulls" / "batch.json").is_file()
+    assert any(line.startswith("spent: [('USD', ") for line in lines)
     assert lines[-2].endswith("['done', 'done']")
     assert (world.root / "two" / "chain.json").is_file()
     assert lines[-1] == "two/review.html" and (world.root / "two" / "review.html").is_file()

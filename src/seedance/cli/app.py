@@ -52,6 +52,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "chain",
         "Run a multi-shot storyboard; every shot starts from the previous shot's last frame.",
     ),
+    "batch": (
+        "batch",
+        "Many videos from a .jsonl or .csv file: takes, one manifest, resumable, capped.",
+    ),
+    "spend": (
+        "spend",
+        "Estimated and billed spend from the journal, per day, model, profile or run.",
+    ),
     "review": (
         "review",
         "review.html: posters, contact sheets, seams between shots, takes side by side.",

@@ -73,6 +73,8 @@ def create(
     strict: bool,
     new: bool,
     sheet: bool,
+    max_cost: float | None = None,
+    allow_unpriced: bool = False,
 ) -> None:
     """Create a task from a prompt and reference media; --wait / -o to block and download."""
     from seedance.domain.errors import UsageError
@@ -109,6 +111,7 @@ def create(
     if sheet and output is None:
         raise UsageError("--sheet needs --output: the video to take the frames from")
     client = env.client(offline=dry_run)
+    client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
     prepared = client.prepare(
         params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd, strict=strict
     )

@@ -156,6 +156,9 @@ class Follower:
             self._bar = self._stack.enter_context(_download_bar(self.env, detail))
         elif step is Step.WAITING_FOR_LOCK:
             info(f"waiting for another seedance run: {detail}")
+        elif step is Step.WAITING_FOR_SLOT and detail not in self._said:
+            self._said.add(detail)
+            info(f"waiting for a slot: {detail}")
         elif step is Step.RESUMING:
             info(
                 f"resuming {detail}, created earlier for this request and output "

@@ -105,6 +105,14 @@ def sim(
         float,
         typer.Option(metavar="SECONDS", help="Run the server's clock (its Date) this far ahead."),
     ] = 0.0,
+    max_running: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Answer 429 ConcurrencyLimitExceeded to a create while a key has N tasks "
+            "unfinished.",
+        ),
+    ] = None,
 ) -> None:
     """Run the local simulator of every Seedance API (loopback; any token unless --token)."""
     from seedance.domain.errors import UsageError
@@ -116,6 +124,8 @@ def sim(
     for name, number in (("--port", port), ("--store-port", store_port)):
         if not 0 <= number <= 65535:
             raise UsageError(f"{name} {number} is not a port", hint="0-65535; 0 picks a free one")
+    if max_running is not None and max_running < 1:
+        raise UsageError("--max-running must be 1 or more")
     for name, share in (("--rate-429", rate_429), ("--rate-5xx", rate_5xx)):
         if not 0.0 <= share <= 1.0:
             raise UsageError(f"{name} is a share between 0 and 1")
@@ -143,6 +153,7 @@ def sim(
         open_models=tuple(open_model) if open_model else None,
         endpoints=endpoints,
         clock_offset=clock_offset,
+        max_running=max_running,
     )
     log = env.output.debug_line if env.verbose else None
     try:

@@ -46,9 +46,11 @@ COMMAND_OPTIONS = frozenset(
 
 def is_option(name: str) -> bool:
     """Whether a library parameter is also a command-line option (not, say, a profile key)."""
-    from seedance.domain.params import CREATE
+    from seedance.domain.params import BATCH, CREATE
 
-    return name in COMMAND_OPTIONS or any(p.name == name and not p.positional for p in CREATE)
+    return name in COMMAND_OPTIONS or any(
+        p.name == name and not p.positional for p in (*CREATE, *BATCH)
+    )
 
 
 def flag(name: str) -> str:

@@ -26,9 +26,18 @@ from seedance.domain.pricing import (
     format_money,
     list_price,
     tokens_for,
+    total_of,
 )
 
-__all__ = ["Catalogue", "Estimate", "Family", "ModelSpec", "UnknownModel", "format_money"]
+__all__ = [
+    "Catalogue",
+    "Estimate",
+    "Family",
+    "ModelSpec",
+    "UnknownModel",
+    "format_money",
+    "total_of",
+]
 
 DEFAULT_RESOLUTION = "720p"
 DEFAULT_RATIO = "16:9"

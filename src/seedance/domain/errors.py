@@ -304,6 +304,14 @@ class BusyError(SeedanceError):
     code = "busy"
 
 
+class BudgetError(UsageError):
+    """A create refused before it was sent: it would take the spend above a cap (this run's
+    `max_cost`, or the profile's `budget_day` / `budget_month`), or its price is unknown under
+    a cap. Nothing was sent."""
+
+    code = "over_budget"
+
+
 class JournalDamagedError(UsageError):
     """The local journal cannot be read (`reason` says why); nothing was sent."""
 
@@ -319,3 +327,18 @@ class InterruptedByUser(SeedanceError):
 
     exit_status = ExitStatus.INTERRUPTED
     code = "interrupted"
+
+
+# Several tasks, one exit code: the most serious first. A local failure (7) comes before a
+# failed task (5): every task it stopped at exists, and running again goes on from there.
+SERIOUSNESS = (ExitStatus.API, ExitStatus.NETWORK, ExitStatus.LOCAL, ExitStatus.TIMEOUT)
+
+
+def most_serious(
+    found: Iterable[ExitStatus],
+    order: tuple[ExitStatus, ...] = SERIOUSNESS,
+    otherwise: ExitStatus = ExitStatus.TASK_FAILED,
+) -> ExitStatus:
+    """The exit status of a run whose parts ended with `found`: the first of `order` found."""
+    statuses = set(found)
+    return next((s for s in order if s in statuses), otherwise)

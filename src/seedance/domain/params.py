@@ -115,10 +115,19 @@ STRICT = _p(
     "Refuse models the catalogue does not know (instead of sending them unchecked).",
     default=False,
 )
+# -- spending caps: create, chain and batch -------------------------------------------------
+MAX_COST = _p(
+    "max_cost",
+    float,
+    "Send no create that would take this run's spend above AMOUNT (estimates, in the "
+    "profile's currency); the profile's budget_day and budget_month apply as well.",
+    metavar="AMOUNT",
+)
 ALLOW_UNPRICED = _p(
     "allow_unpriced",
     bool,
-    "Let {max_cost} pass requests whose price is unknown (counted as nothing).",
+    "Let requests whose price is unknown pass {max_cost} and the profile's budgets "
+    "(counted as nothing).",
     default=False,
 )
 
@@ -135,6 +144,8 @@ CREATE: tuple[Param, ...] = (
     NO_VALIDATE,
     STRICT,
     NEW,
+    MAX_COST,
+    ALLOW_UNPRICED,
 )
 
 
@@ -167,4 +178,73 @@ FINALIZE: tuple[Param, ...] = (
     DRY_RUN,
     STRICT,
     NEW,
+)
+
+
+# -- batch: many videos from a JSON-lines or CSV file (issue 16) -----------------------------
+
+BATCH: tuple[Param, ...] = (
+    _p(
+        "jobs",
+        str,
+        "One video per row: a .jsonl or .csv file (- = JSON lines on stdin); any create "
+        "parameter as a field, plus id and takes.",
+        metavar="JOBS",
+        positional=True,
+    ),
+    _p(
+        "output",
+        str,
+        "The folder for the clips and batch.json [default: JOBS's name, beside it].",
+        metavar="DIR",
+    ),
+    _p(
+        "concurrency",
+        int,
+        "Takes this run makes at the same time [default: the profile's max_running].",
+        metavar="N",
+    ),
+    MAX_COST,
+    ALLOW_UNPRICED,
+    _p("dry_run", bool, "Print every request and the total estimate; send nothing.", default=False),
+    _p("fail_fast", bool, "Start no new take once one has failed.", default=False),
+    _p(
+        "retry_failed",
+        bool,
+        "Make again the takes that failed on the server (billed anew).",
+        default=False,
+    ),
+    _p(
+        "skip_invalid",
+        bool,
+        "Run the valid rows and list the invalid ones, instead of refusing the file.",
+        default=False,
+    ),
+    _p(
+        "rerun",
+        str,
+        "Make this row's takes again, also after its content changed. Repeatable.",
+        metavar="ID",
+        many=True,
+    ),
+)
+
+# -- spend: the journal's ledger -------------------------------------------------------------
+
+SPEND_BY = ("day", "model", "profile", "storyboard", "batch")
+SPEND: tuple[Param, ...] = (
+    _p(
+        "since",
+        str,
+        "From this day (2026-11-01, UTC) or this long ago (7d, 12h) [default: 30d].",
+        metavar="WHEN",
+    ),
+    _p(
+        "by",
+        str,
+        "Group by day, model, profile, storyboard or batch.",
+        metavar="KEY",
+        default="day",
+        choices=SPEND_BY,
+    ),
 )

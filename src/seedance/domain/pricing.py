@@ -20,6 +20,16 @@ def format_money(amount: float, currency: str | None) -> str:
     return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency or ''}".strip()
 
 
+def total_of(estimates: Sequence[Estimate | None]) -> tuple[int, float | None, str | None]:
+    """The tokens and cost of several requests (the cost None unless every one is priced)."""
+    known = [e for e in estimates if e is not None]
+    tokens = sum(e.tokens for e in known)
+    priced = len(known) == len(estimates) and all(e.cost is not None for e in known)
+    cost = sum(e.cost or 0.0 for e in known) if priced else None
+    currency = next((e.currency for e in known if e.currency), None)
+    return tokens, cost, currency
+
+
 def tokens_for(width: int, height: int, seconds: float) -> int:
     """The tokens of `seconds` of video at `width` × `height`."""
     return int(width * height * (FRAMES_PER_SECOND * seconds + 1) // 1024)

@@ -10,10 +10,10 @@ import subprocess
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from seedance import data
 from seedance.domain.errors import ConfigError, Suggestion
@@ -59,6 +59,14 @@ class Profile(BaseModel):
     model_family: str | None = None  # what an endpoint id (ep-…) serves, e.g. "2.0"
     prices: dict[str, Any] = {}  # per model: a price per million tokens, or one per resolution
     currency: str | None = None  # of `prices` (default: the provider's price list's)
+    # The account's limits, shared by every seedance process (services/accounts.py): tasks
+    # unfinished at once (docs/sources/ark.txt: concurrency 10 on the pro models), per model
+    # where a model has its own, and what may be spent a day / a month (UTC), in the currency
+    # of the profile's prices.
+    max_running: int = Field(10, ge=1)
+    max_running_models: dict[str, Annotated[int, Field(ge=1)]] = {}
+    budget_day: float | None = Field(None, ge=0, allow_inf_nan=False)
+    budget_month: float | None = Field(None, ge=0, allow_inf_nan=False)
     defaults: dict[str, Any] = {}
 
     @field_validator("base_url", "assets_url")

@@ -44,11 +44,14 @@ from seedance.providers.registry import connect
 if TYPE_CHECKING:
     from seedance.providers.base import ModelProbe
     from seedance.services.assets import AssetService
+    from seedance.services.batch.session import BatchResult, BatchSession, JobsSource
     from seedance.services.chain.session import ChainResult, ChainSession
     from seedance.services.doctor import Report
     from seedance.services.generate import Generated, OnStep
     from seedance.services.remote_models import RemoteListing
+    from seedance.services.spend import Spend
 from seedance.services import references
+from seedance.services.accounts import Allowance, Gate
 from seedance.services.asset_cache import file_sha256
 from seedance.services.downloads import download
 from seedance.services.journal import Journal
@@ -84,6 +87,19 @@ class Client:
         self._assets: AssetService | None = None
         self._expected: dict[str, float | None] = {}
         self._told: set[str] = set()  # notes already passed to `notify`
+        # the account's limits (services/accounts.py): what this client's run may spend, and
+        # its way through the account's slots and budgets
+        self.allowance = Allowance()
+        self.gate = Gate(self)
+
+    def cap_spending(self, max_cost: float | None, *, allow_unpriced: bool = False) -> None:
+        """From now on, send no create that would take what this client sends above
+        `max_cost` (estimates, in the currency of the requests' prices), nor, under any cap
+        (this one or the profile's budgets), a request whose price is unknown unless
+        `allow_unpriced`. Refused creates raise BudgetError; nothing is sent."""
+        if max_cost is not None and not max_cost >= 0:  # also refuses nan
+            raise UsageError("the cost cap must be a number of 0 or more", field="max_cost")
+        self.allowance = Allowance(max_cost, allow_unpriced)
 
     @classmethod
     def from_profile(
@@ -249,6 +265,7 @@ class Client:
         stop: threading.Event | None = None,
         validate: bool = True,
         base_dir: Path | None = None,
+        label: str | None = None,
     ) -> Generated:
         """A request (or an existing task, `task_id`) made into a saved, verified video at
         `output` (a file, or a directory for `<task id>.mp4`): the one path every command
@@ -258,10 +275,14 @@ class Client:
         it is, an earlier create of the same request and output is followed (found exactly
         on the server when its answer was lost), and nothing is paid for twice. One process
         at a time works on an output; another waits for it (up to `timeout`). `new` makes
-        the video anew on purpose; `overwrite` lets it replace a file that is there.
+        the video anew on purpose; `overwrite` lets it replace a file that is there. A create
+        waits for a free slot of the account (`Step.WAITING_FOR_SLOT`) and is refused when it
+        does not fit the spending caps (`cap_spending`, the profile's budgets); `label` says
+        in the ledger what it was made for.
 
         Raises TaskFailedError, WaitTimeoutError, OutcomeUnknownError, BusyError, LocalError
-        (a local failure once the task exists), InterruptedByUser, or the API's errors.
+        (a local failure once the task exists), BudgetError, InterruptedByUser, or the API's
+        errors.
         """
         from seedance.services.generate import generate
 
@@ -286,6 +307,7 @@ class Client:
             on_update=on_update,
             on_progress=on_progress,
             stop=stop,
+            label=label,
         )
 
     def lost_answer(self, exc: SeedanceError) -> OutcomeUnknownError:
@@ -498,6 +520,80 @@ class Client:
         )
         return session.run(concurrency=concurrency, concat=concat, on_event=on_event)
 
+    # -- batches ---------------------------------------------------------------------------
+
+    def open_batch(
+        self,
+        jobs: JobsSource,
+        *,
+        output: Path | None = None,
+        rerun: Sequence[str] = (),
+        retry_failed: bool = False,
+        skip_invalid: bool = False,
+        dry_run: bool = False,
+        base_dir: Path | None = None,
+    ) -> BatchSession:
+        """Read and check a batch's jobs (a .jsonl or .csv file, or rows as mappings) and plan
+        every take; nothing is sent. `session.plan` holds each take's request and estimate,
+        `session.run()` makes them. Raises JobsError (naming the line and column) for a row
+        that cannot run, unless `skip_invalid`. Unless `dry_run`, the session holds the
+        output folder until it has run (`session.close()` lets go); BusyError when another
+        process holds it."""
+        from seedance.services.batch.session import open_batch
+
+        return open_batch(
+            self,
+            jobs,
+            output=output,
+            rerun=rerun,
+            retry_failed=retry_failed,
+            skip_invalid=skip_invalid,
+            dry_run=dry_run,
+            base_dir=base_dir,
+        )
+
+    def batch(
+        self,
+        jobs: JobsSource,
+        *,
+        output: Path | None = None,
+        concurrency: int | None = None,
+        max_cost: float | None = None,
+        allow_unpriced: bool = False,
+        fail_fast: bool = False,
+        retry_failed: bool = False,
+        skip_invalid: bool = False,
+        rerun: Sequence[str] = (),
+        on_event: Callable[[str, str, str], None] | None = None,
+    ) -> BatchResult:
+        """Make every row's takes (`<id>.mp4`, `<id>.take2.mp4`, ... and `batch.json` in
+        `output`, by default the jobs file's name beside it), each through `generate`: a
+        re-run pays for nothing already made, after any crash. `concurrency` takes at a time
+        (default: the profile's max_running), within the account's slots; `max_cost` caps
+        what this run newly spends.
+
+        Raises BatchIncomplete (with `.result`) when some takes need attention; the rest are
+        kept."""
+        self.cap_spending(max_cost, allow_unpriced=allow_unpriced)
+        session = self.open_batch(
+            jobs,
+            output=output,
+            rerun=rerun,
+            retry_failed=retry_failed,
+            skip_invalid=skip_invalid,
+        )
+        return session.run(concurrency=concurrency, fail_fast=fail_fast, on_event=on_event)
+
+    def spend(
+        self, *, by: str = "day", since: str | None = None, profile: str | None = None
+    ) -> Spend:
+        """What was spent, from this machine's journal: estimated and billed, per day,
+        model, profile, storyboard or batch (`by`), since a day (`2026-11-01`) or a time ago
+        (`7d`; default 30 days); `profile` keeps one profile's creates."""
+        from seedance.services.spend import spend
+
+        return spend(self.journal, by=by, since=since, now=self.clock.time(), profile=profile)
+
     def cancel(self, task_id: str, *, force: bool = False) -> CancelOutcome:
         """Cancel a queued task, delete a finished one; the journal keeps its last state.
 
@@ -667,6 +763,16 @@ def local_failure(exc: OSError, dest: Path, task_id: str) -> LocalError:
         hint=f"task {task_id} keeps its result on the server for about 24 hours; fix it, then "
         "run the same command again",
         suggestion=Suggestion.again(),
+    )
+
+
+def disk_failure(exc: OSError, resume: Suggestion) -> LocalError:
+    """A disk or permission failure in a run of many videos: which file, and that running
+    again (`resume`) loses nothing made."""
+    return LocalError(
+        f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+        hint="fix it, then run the same command again: nothing made is lost",
+        suggestion=resume,
     )
 
 

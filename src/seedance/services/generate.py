@@ -34,6 +34,7 @@ from seedance.domain.errors import (
 )
 from seedance.domain.models import DownloadResult, Task, video_suffix
 from seedance.services import crashpoints, output_record
+from seedance.services.accounts import MAX_CROWDED, SLOT_POLL, is_crowded
 from seedance.services.asset_cache import file_sha256
 from seedance.services.identity import LostCreate, nonce_picker
 from seedance.services.journal import Entry, JournalState
@@ -51,6 +52,7 @@ class Step(StrEnum):
     """What `generate` is doing (told to `on_step` with a detail)."""
 
     WAITING_FOR_LOCK = "waiting-for-lock"  # detail: who holds the output
+    WAITING_FOR_SLOT = "waiting-for-slot"  # the account is full (detail: how full)
     SAVED_BEFORE = "saved-before"  # detail: the task whose video is already there
     RESUMING = "resuming"  # detail: the task an earlier create made
     SENDING = "sending"
@@ -105,6 +107,8 @@ class Run:
         """The file the video is saved as: the output, or `<task id>.mp4` (`.mov`) in it."""
         return self.output / f"{task_id}{self.suffix}" if self.output.is_dir() else self.output
 
+    label: str | None = None  # what the create is made for, in the ledger ("batch:DIR")
+
     def step(self, step: Step, detail: str = "") -> None:
         self.on_step(step, detail)
 
@@ -144,6 +148,7 @@ def generate(
     on_update: Listener | None = None,
     on_progress: Progress | None = None,
     stop: threading.Event | None = None,
+    label: str | None = None,
 ) -> Generated:
     """See `Client.generate`."""
     clock = client.clock
@@ -159,6 +164,7 @@ def generate(
         on_update,
         on_progress,
         stop,
+        label=label,
     )
     if prepared is not None and prepared.request.output_format:
         run.suffix = video_suffix(prepared.request.output_format)
@@ -232,8 +238,25 @@ def send(
     never arrived."""
     on_step = run.on_step if run is not None else (lambda _s, _d: None)
     again = run.again if run is not None else Suggestion.again(new=True)
-    for attempt in range(1, MAX_SENDS + 1):
-        task, lost = _send_once(client, prepared, output, run, again)
+    attempt = crowded = 0
+    while attempt < MAX_SENDS:
+        attempt += 1
+        try:
+            task, lost = _send_once(client, prepared, output, run, again)
+        except Crowded as refused:
+            crowded += 1
+            if crowded >= MAX_CROWDED:
+                raise refused.error from None
+            client.gate.crowded(refused.error)
+            pause = min(SLOT_POLL * crowded, 60.0)  # the account's other users, if any
+            stop = run.stop if run is not None else None
+            if stop is None:
+                client.clock.sleep(pause)
+            elif client.clock.wait(stop, pause):
+                raise KeyboardInterrupt from None
+            attempt -= 1
+            continue
+        crowded = 0
         if task is not None:
             return task
         assert lost is not None
@@ -245,6 +268,15 @@ def send(
             )
         on_step(Step.NOT_ARRIVED, lost.message)
     raise AssertionError("unreachable")
+
+
+class Crowded(Exception):
+    """A create the API refused for concurrency (nothing was made): wait for a slot, then
+    send it again."""
+
+    def __init__(self, error: SeedanceError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def _send_once(
@@ -266,22 +298,21 @@ def _send_once(
         lease.append(lock)
 
     request = prepared.request
-    row = journal.begin(
-        profile=client.profile.name,
-        dialect=provider.dialect,
-        base_url=client.profile.base_url,
-        body=redact_body(prepared.body),
-        request_hash=prepared.request_hash,
-        model=request.model,
-        resolution=request.resolution,
-        duration=request.duration,
-        prompt=request.prompt,
-        output_path=output,
-        at=clock.time(),
-        service_tier=request.service_tier,
-        nonce=nonce_picker(request.expires_after) if exact else None,
-        hold=hold,
-    )
+
+    def slot_wait(detail: str) -> None:
+        if run is not None:
+            run.step(Step.WAITING_FOR_SLOT, detail)
+        else:
+            client.notify(f"waiting for a slot: {detail}")
+
+    with client.gate.admit(
+        prepared,
+        allowance=client.allowance,
+        deadline=run.deadline if run is not None else None,
+        on_wait=slot_wait,
+        stop=run.stop if run is not None else None,
+    ) as ticket:
+        row = _begin(client, prepared, output, hold, ticket.ledger(run.label if run else None))
     try:
         entry = journal.entry(row)
         assert entry is not None
@@ -294,6 +325,7 @@ def _send_once(
             crashpoints.reached("create-sending")
         except KeyboardInterrupt:
             journal.rejected(row, "interrupted before it was sent", clock.time())
+            ticket.release()
             raise InterruptedByUser(
                 "stopped before the create was sent; nothing was sent"
             ) from None
@@ -311,6 +343,7 @@ def _send_once(
             )
             if found is None:
                 journal.rejected(row, f"never reached the server ({exc.message})", clock.time())
+                ticket.release()
                 return None, exc
             journal.adopt(row, found.id, clock.time())
             if run is not None:
@@ -322,6 +355,9 @@ def _send_once(
             raise _interrupted_sending(output) from None
         except SeedanceError as exc:
             journal.rejected(row, str(exc), clock.time())
+            ticket.release()
+            if is_crowded(exc):
+                raise Crowded(exc) from None
             raise
         if run is not None:
             run.task_id = task.id
@@ -333,6 +369,35 @@ def _send_once(
     finally:
         for lock in lease:
             lock.release()
+
+
+def _begin(
+    client: Client,
+    prepared: Prepared,
+    output: str | None,
+    hold: Callable[[int], object],
+    ledger: dict[str, object],
+) -> int:
+    """The journal row of a create about to be sent (its lease taken before it is seen)."""
+    request = prepared.request
+    exact = client.capabilities.finds_lost_creates
+    return client.journal.begin(
+        profile=client.profile.name,
+        dialect=client.provider.dialect,
+        base_url=client.profile.base_url,
+        body=redact_body(prepared.body),
+        request_hash=prepared.request_hash,
+        model=request.model,
+        resolution=request.resolution,
+        duration=request.duration,
+        prompt=request.prompt,
+        output_path=output,
+        at=client.clock.time(),
+        service_tier=request.service_tier,
+        nonce=nonce_picker(request.expires_after) if exact else None,
+        hold=hold,
+        ledger=ledger,
+    )
 
 
 def _interrupted_sending(output: str | None) -> InterruptedByUser:

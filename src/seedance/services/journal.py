@@ -20,7 +20,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -33,8 +33,9 @@ from seedance.domain.models import TaskStatus
 JOURNAL_FILE = "journal.sqlite3"
 
 # The layout's version, in SQLite's `user_version`. Version 1 left it 0 (its early files
-# also lack `saved_path`); version 2 had no `nonce`.
-SCHEMA_VERSION = 3
+# also lack `saved_path`); version 2 had no `nonce`; version 3 no ledger (`account`,
+# `estimated_tokens`, `price`, `currency`, `label`).
+SCHEMA_VERSION = 4
 
 # How long the server keeps a task (docs/sources/real-world.md: 7 days), so how long a nonce
 # must stay distinct from those of this machine's creates whose task is not known.
@@ -42,9 +43,10 @@ NONCE_MEMORY = 8 * 86400.0
 
 NoncePicker = Callable[[set[int]], int]  # the nonces taken -> a free one
 
-# Columns version 3 added: a version-2 file that cannot be upgraded (read-only, no room for
-# its backup) still reads, these as None, and takes creates without them.
-OPTIONAL_COLUMNS = ("nonce", "service_tier")
+# Columns versions 3 and 4 added: an older file that cannot be upgraded (read-only, no room
+# for its backup) still reads, these as None, and takes creates without them.
+LEDGER_COLUMNS = ("account", "estimated_tokens", "price", "currency", "label")
+OPTIONAL_COLUMNS = ("nonce", "service_tier", *LEDGER_COLUMNS)
 
 
 class JournalState(StrEnum):
@@ -96,6 +98,14 @@ class Entry:
     # the identity nonce sent with the create (services/identity.py), None when none was
     nonce: int | None = field(metadata=_sql("INTEGER"))
     service_tier: str | None = field(metadata=_sql("TEXT"))  # where to list it (flex apart)
+    # The ledger (services/accounts.py, services/spend.py): the account the create went to (a
+    # digest of the API origin and key, never the key), its estimate and price when it was
+    # sent, and what it was made for ("batch:DIR", "storyboard:DIR").
+    account: str | None = field(default=None, metadata=_sql("TEXT"))
+    estimated_tokens: int | None = field(default=None, metadata=_sql("INTEGER"))
+    price: float | None = field(default=None, metadata=_sql("REAL"))  # per million tokens
+    currency: str | None = field(default=None, metadata=_sql("TEXT"))
+    label: str | None = field(default=None, metadata=_sql("TEXT"))
 
     @property
     def body(self) -> dict[str, Any]:
@@ -140,10 +150,45 @@ def _values(entry: Entry) -> tuple[Any, ...]:
 
 
 _DECLARATIONS = {f.name: f.metadata["sql"] for f in fields(Entry)}
+# A create holds one of its account's slots until it is seen finished (or refused).
+OPEN = "finished_at IS NULL AND state != 'rejected'"
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS creates_task ON creates(task_id)",
     "CREATE INDEX IF NOT EXISTS creates_hash ON creates(request_hash)",
+    f"CREATE INDEX IF NOT EXISTS creates_open ON creates(account, created_at) WHERE {OPEN}",
+    "CREATE INDEX IF NOT EXISTS creates_ledger ON creates(account, currency, created_at)",
+    "CREATE INDEX IF NOT EXISTS creates_time ON creates(created_at)",
 )
+
+
+# The tokens a row counts against a budget (see Journal.charged).
+CHARGED_TOKENS = (
+    "(CASE WHEN tokens IS NOT NULL THEN tokens "
+    "WHEN status IN ('failed', 'expired', 'cancelled') THEN 0 ELSE estimated_tokens END)"
+)
+# What `Journal.ledger` groups by.
+LEDGER_GROUPS = {
+    "day": "strftime('%Y-%m-%d', created_at, 'unixepoch')",
+    "model": "model",
+    "profile": "profile",
+    "storyboard": "CASE WHEN label LIKE 'storyboard:%' THEN substr(label, 12) END",
+    "batch": "CASE WHEN label LIKE 'batch:%' THEN substr(label, 7) END",
+}
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """The creates of one group in one currency (None: unpriced), summed."""
+
+    key: str | None
+    currency: str | None
+    creates: int
+    estimated_tokens: int | None
+    tokens: int | None  # the usage the API reported
+    estimated: float | None  # estimated_tokens × price
+    billed: float | None  # tokens × price
+    unpriced: int  # creates without a price
+    unfinished: int  # creates not seen finished yet
 
 
 def _create_table() -> str:
@@ -321,12 +366,14 @@ class Journal:
         service_tier: str | None = None,
         nonce: NoncePicker | None = None,
         hold: Callable[[int], object] | None = None,
+        ledger: Mapping[str, object] | None = None,
     ) -> int:
         """Record a create about to be sent; returns its row.
 
         `nonce` picks the create's identity nonce, told which ones this machine's creates whose
         task is not known (yet) use; `hold` takes the row's lease. Both run before the row
-        becomes visible to other processes, under the journal's write lock.
+        becomes visible to other processes, under the journal's write lock. `ledger` holds the
+        LEDGER_COLUMNS' values.
         """
         values: dict[str, object] = {
             "state": JournalState.SENDING,
@@ -342,6 +389,7 @@ class Journal:
             "output_path": output_path,
             "created_at": at,
             "service_tier": service_tier,
+            **{k: v for k, v in (ledger or {}).items() if k in LEDGER_COLUMNS},
         }
         with self._tx(immediate=True) as db:
             if nonce is not None and "nonce" in self._present:
@@ -417,6 +465,15 @@ class Journal:
                 "error = COALESCE(?, error), finished_at = CASE WHEN ? AND finished_at IS NULL "
                 "THEN ? ELSE finished_at END WHERE task_id = ?",
                 (status.value, tokens, error, status.is_terminal, ended or at, task_id),
+            )
+
+    def gone(self, task_id: str, at: float) -> None:
+        """The server no longer has the task: it holds no slot any more (its status stays the
+        last one seen)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE creates SET finished_at = COALESCE(finished_at, ?) WHERE task_id = ?",
+                (at, task_id),
             )
 
     def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:
@@ -518,6 +575,57 @@ class Journal:
                 args.append(value)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return self._rows(where, tuple(args), limit)
+
+    # -- the ledger (services/accounts.py, services/spend.py) --------------------------------
+
+    def has_ledger(self) -> bool:
+        """Whether the file has the ledger's columns (an old file that could not be upgraded
+        has not)."""
+        if not self.path.exists():
+            return True
+        with self._tx():
+            return "account" in self._present
+
+    def open_creates(self, account: str, since: float) -> list[Entry]:
+        """The account's creates made since `since` and not yet seen finished, nor refused."""
+        if not self.has_ledger():
+            return []
+        return self._rows(f"WHERE account = ? AND created_at >= ? AND {OPEN}", (account, since))
+
+    def charged(self, account: str, currency: str, since: float) -> float:
+        """What the account's creates since `since` cost in `currency`: the usage billed where
+        the API reported it, nothing for a task that ended unsuccessfully without usage, the
+        estimate (the reservation) for the rest; refused creates count nothing."""
+        if not self.path.exists() or not self.has_ledger():
+            return 0.0
+        with self._tx() as db:
+            found = db.execute(
+                f"SELECT SUM({CHARGED_TOKENS} * price) / 1e6 FROM creates "
+                "WHERE account = ? AND currency = ? AND created_at >= ? AND state != 'rejected'",
+                (account, currency, since),
+            ).fetchone()
+        return float(found[0] or 0.0)
+
+    def ledger(self, by: str, *, since: float, profile: str | None = None) -> list[LedgerLine]:
+        """The creates since `since` (refused ones left out), summed per group (`by`, one of
+        LEDGER_GROUPS) and currency."""
+        group = LEDGER_GROUPS[by]
+        if not self.path.exists() or not self.has_ledger():
+            return []
+        where = "WHERE created_at >= ? AND state != 'rejected'"
+        args: list[Any] = [since]
+        if profile:
+            where += " AND profile = ?"
+            args.append(profile)
+        sql = (
+            f"SELECT {group} AS key, currency, COUNT(*), SUM(estimated_tokens), SUM(tokens), "
+            "SUM(estimated_tokens * price) / 1e6, SUM(tokens * price) / 1e6, "
+            "SUM(price IS NULL), SUM(finished_at IS NULL) "
+            f"FROM creates {where} GROUP BY key, currency ORDER BY key, currency"
+        )
+        with self._tx() as db:
+            rows = db.execute(sql, tuple(args)).fetchall()
+        return [LedgerLine(*row) for row in rows]
 
     def run_seconds(
         self,

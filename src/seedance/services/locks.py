@@ -1,9 +1,9 @@
 """One writer per thing: exclusive OS file locks (`flock`) between seedance processes.
 
 A lock is a small file under `<data dir>/locks/`, named for what it guards (an output path, a
-journal row, a storyboard's output directory) and holding the holder's pid. The OS drops it when
-its process ends, however it ends (kill -9 included), so a lock is never left stale. POSIX only
-(Linux, macOS): `fcntl.flock`.
+journal row, a storyboard's or batch's output directory, an account's slots) and holding the
+holder's pid. The OS drops it when its process ends, however it ends (kill -9 included), so a
+lock is never left stale. POSIX only (Linux, macOS): `fcntl.flock`.
 
 Each lock file is removed by its holder on release; a process that opened the old file before
 it went checks, once it holds the lock, that the path still names that file, and opens it anew
@@ -167,6 +167,15 @@ class Locks:
     def chain(self, directory: Path) -> FileLock:
         """A storyboard's output directory."""
         return self._named("chain", str(directory), f"the storyboard run in {directory}")
+
+    def batch(self, directory: Path) -> FileLock:
+        """A batch's output directory."""
+        return self._named("batch", str(directory), f"the batch run in {directory}")
+
+    def account(self, account: str) -> FileLock:
+        """An account's slots and ledger (services/accounts.py), held while a create is
+        counted and journaled; `account` is already a digest."""
+        return FileLock(self.directory / f"account-{account}.lock", "the account's slots")
 
     def row(self, row: int) -> FileLock:
         """A journal row whose create is in flight: its lease."""

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from seedance.domain.catalogue import format_money
-from seedance.domain.errors import StoryboardError, UsageError
+from seedance.domain.errors import SeedanceError, StoryboardError, UsageError
 from seedance.services import frames
 from seedance.services.chain.manifest import MANIFEST, ManifestData, ShotRecord
 from seedance.services.chain.storyboard import Storyboard, load
@@ -50,6 +50,7 @@ __all__ = [
     "Row",
     "Seam",
     "read_folder",
+    "try_review",
     "write_review",
 ]
 
@@ -92,6 +93,20 @@ def write_review(
     os.replace(tmp, path)
     review.path = path
     return review
+
+
+def try_review(
+    directory: Path, *, journal: Journal | None, storyboard: Storyboard | None = None
+) -> tuple[Path | None, list[str]]:
+    """A run's review page with its stills, when the video extra is installed; never a failure
+    of the run: what could not be done becomes a note. Returns the page and the notes."""
+    if not frames.available():
+        return None, [frames.unavailable_notice("posters, contact sheets and review.html")]
+    try:
+        page = write_review(directory, journal=journal, stills=True, storyboard=storyboard)
+    except (SeedanceError, OSError) as exc:
+        return None, [f"the review page was not written: {exc}"]
+    return page.path, []
 
 
 def read_folder(

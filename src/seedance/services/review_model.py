@@ -1,8 +1,10 @@
 """What a review page shows (`seedance.services.review` builds it, `review_page` writes it),
 and the batch manifest it reads.
 
-`batch.json` is written by batch runs: the jobs file's name, the profile, and every row with its
-takes, each take a task and what became of it (clips named `<id>.mp4`, `<id>.take2.mp4`, ...).
+`batch.json` is written by batch runs (services/batch/): the jobs file's name, the profile, and
+every row with its takes, each take a task and what became of it (clips named `<id>.mp4`,
+`<id>.take2.mp4`, ...). Every field but the row's `id` has a default, so a manifest written by
+hand (or by an older version) reads too.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class BatchTake(BaseModel):
     estimated_cost: float | None = None
     currency: str | None = None
     error: dict[str, str] | None = None
+    request_hash: str | None = None  # what was asked (the journal's name for the request)
+    bytes: int | None = None
+    updated_at: float | None = None
 
 
 class BatchRow(BaseModel):
@@ -48,6 +53,8 @@ class BatchRow(BaseModel):
     prompt: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)  # create parameters by library name
     takes: list[BatchTake] = Field(default_factory=list)
+    line: int | None = None  # where the row is in the jobs file
+    digest: str | None = None  # what the row asks for: a changed row is refused, not remade
 
 
 class BatchManifest(BaseModel):
@@ -58,6 +65,9 @@ class BatchManifest(BaseModel):
     jobs: str = Field(validation_alias=AliasChoices("jobs", "batch", "source"))
     profile: str | None = None
     rows: list[BatchRow] = Field(default_factory=list)
+    version: int = 1
+    skipped: list[dict[str, Any]] = Field(default_factory=list)  # invalid rows left out
+    updated_at: float | None = None
 
 
 # -- what the page shows -----------------------------------------------------------------------

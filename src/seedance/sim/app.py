@@ -18,7 +18,7 @@ from email.utils import formatdate
 from typing import Any
 
 from seedance.domain.clock import Clock, SystemClock
-from seedance.sim import ark, assets, media, newapi, openai
+from seedance.sim import accounts, ark, assets, media, newapi, openai
 from seedance.sim.objectstore import ObjectStore, StoredObject
 from seedance.sim.state import FileState, Ids, SimState, SimTask
 from seedance.sim.wire import SimRequest, SimResponse, ark_error, json_response
@@ -52,6 +52,7 @@ class SimConfig:
     open_models: tuple[str, ...] | None = None
     endpoints: dict[str, str] = field(default_factory=dict)  # ep-… id -> the model it serves
     clock_offset: float = 0.0  # seconds the server's clock (its Date header) is ahead
+    max_running: int | None = None  # tasks unfinished at once per key (sim/accounts.py)
 
 
 @dataclass
@@ -89,6 +90,7 @@ class Simulator:
         self.requests: list[SimRequest] = []
         self.created: list[SimRequest] = []  # the creates that made a task
         self.rules: list[FaultRule] = []
+        self.crowded = 0  # creates refused for concurrency (sim/accounts.py)
         self._fail_next: list[dict[str, str]] = []
         self.store = ObjectStore(
             store_origin, self.clock, self.config.url_ttl, b"seedance-sim-secret", self._object
@@ -150,7 +152,11 @@ class Simulator:
             early = self._fault(request, after=False) or self._random_fault(request)
             if early is not None:
                 return early
-            response = self._route(request)
+            try:
+                response = self._route(request)
+            except accounts.Refused as refused:
+                why = refused.refusal
+                response = ark_error(why.status, why.code, why.message, "TooManyRequests")
             late = self._fault(request, after=True)
             if self.persist is not None and request.method != "GET":
                 self.persist.save(self.state)
@@ -231,7 +237,9 @@ class Simulator:
     # -- tasks -------------------------------------------------------------------------------
 
     def new_task(self, request: SimRequest, **fields: Any) -> SimTask:
-        """A task entering the queue now (the caller has validated its request)."""
+        """A task entering the queue now (the caller has validated its request); raises
+        accounts.Refused when its account may not start another."""
+        account = accounts.admit(self, request)
         self.created.append(request)
         now = self.clock.time()
         prompt = fields.get("prompt") or ""
@@ -258,6 +266,7 @@ class Simulator:
             outcome=outcome,
             error=error,
             seed=fields.pop("seed", None) or self.ids.seed(),
+            account=account,
             **fields,
         )
         self.state.tasks[task.id] = task

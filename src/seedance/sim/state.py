@@ -39,6 +39,7 @@ class SimTask:
     upstream_id: str | None = None  # newapi: the upstream cgt- id
     draft_task_id: str | None = None  # a final: the draft it was made from
     target: str | None = None  # the model an endpoint id served (for its limits)
+    account: str | None = None  # a digest of the key it was created with (sim/accounts.py)
 
     def status(self, now: float) -> str:
         if self.cancelled_at is not None:

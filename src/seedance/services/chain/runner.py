@@ -13,7 +13,6 @@ from typing import Any
 
 from seedance.domain.errors import (
     APIError,
-    LocalError,
     NotFoundError,
     SeedanceError,
     StoryboardError,
@@ -24,7 +23,7 @@ from seedance.domain.models import MediaKind, Reference, TaskStatus, video_suffi
 from seedance.services import crashpoints, references, video
 from seedance.services.chain.manifest import Manifest, ShotState
 from seedance.services.chain.plan import Action, Plan, ShotPlan
-from seedance.services.client import Client
+from seedance.services.client import Client, disk_failure
 from seedance.services.generate import Generated, Origin, Step, with_hash
 from seedance.services.polling import Stopped, Watch
 
@@ -146,11 +145,7 @@ class ChainRunner:
         except Stopped:
             return Outcome(ShotState.ERROR)
         except OSError as exc:  # the disk, not the service: say which file
-            error = LocalError(
-                f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-                hint="fix it, then run the same command again: nothing made is lost",
-                suggestion=self._resume(),
-            )
+            error = disk_failure(exc, self._resume())
             return self._failed_with(plan, error)
         except SeedanceError as exc:
             return self._failed_with(plan, exc)
@@ -202,6 +197,7 @@ class ChainRunner:
             "on_update": listen,
             "on_progress": self._check_stop,
             "stop": self.stop,
+            "label": f"storyboard:{self.out_dir.resolve()}",  # the ledger's group
         }
         try:
             if known:

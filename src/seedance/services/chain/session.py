@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seedance.domain.errors import (
-    ExitStatus,
     SeedanceError,
     StoryboardError,
     UsageError,
+    most_serious,
 )
 from seedance.domain.models import video_suffix
-from seedance.services import frames, video
+from seedance.services import video
 from seedance.services.asset_cache import file_sha256
 from seedance.services.chain.manifest import MANIFEST, Manifest, ManifestData, ShotState
 from seedance.services.chain.plan import DRAFTS, Drafts, Mode, Plan, make_plan, with_actions
@@ -29,7 +29,7 @@ from seedance.services.chain.storyboard import Storyboard, chain_again, load
 from seedance.services.journal import Journal
 from seedance.services.locks import FileLock, Locks
 from seedance.services.remote_models import require_models
-from seedance.services.review import write_review
+from seedance.services.review import try_review
 
 if TYPE_CHECKING:
     from seedance.services.client import Client
@@ -77,11 +77,6 @@ class ChainResult:
         return document
 
 
-# Several shots, one exit code: the most serious first. A local failure (7) comes before a
-# failed task (5): every task it stopped at exists, and running again goes on from there.
-SERIOUSNESS = (ExitStatus.API, ExitStatus.NETWORK, ExitStatus.LOCAL, ExitStatus.TIMEOUT)
-
-
 class ChainIncomplete(SeedanceError):
     """Some shots need attention; the others are kept, and a re-run retries only those."""
 
@@ -90,7 +85,7 @@ class ChainIncomplete(SeedanceError):
     def __init__(self, result: ChainResult) -> None:
         attention = result.attention
         found = {o.error.exit_status for o in attention.values() if o.error is not None}
-        status = next((s for s in SERIOUSNESS if s in found), ExitStatus.TASK_FAILED)
+        status = most_serious(found)
         plural = len(attention) > 1
         super().__init__(
             f"{len(attention)} shot{'s need' if plural else ' needs'} attention: "
@@ -168,18 +163,10 @@ class ChainSession:
     def review(self, result: ChainResult) -> None:
         """Posters, contact sheets and review.html, when the video extra is installed; never a
         failure of the run (what went wrong becomes a note)."""
-        if not frames.available():
-            notice = frames.unavailable_notice("posters, contact sheets and review.html")
-            result.notes.append(notice)
-            return
-        try:
-            page = write_review(
-                self.directory, journal=self.client.journal, stills=True, storyboard=self.storyboard
-            )
-        except (SeedanceError, OSError) as exc:
-            result.notes.append(f"the review page was not written: {exc}")
-            return
-        result.review = page.path
+        result.review, notes = try_review(
+            self.directory, journal=self.client.journal, storyboard=self.storyboard
+        )
+        result.notes += notes
 
 
 def clip_name(manifest: Manifest, shot_id: str) -> str:
@@ -260,6 +247,8 @@ def open_chain(
             unverified = verify_clips(manifest, directory, client.clock.time())
         plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
         plan.check_cost(max_cost, allow_unpriced=allow_unpriced)
+        # every create then passes the same cap (and the profile's budgets) as it is sent
+        client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
     except BaseException:
         if lock is not None:
             lock.release()
