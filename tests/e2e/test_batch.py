@@ -244,3 +244,44 @@ def test_jobs_on_stdin_as_json_lines_and_quiet_prints_the_folder_alone(run, sim,
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, f"{world.root / 'out'}\n", "")
     refused = run("batch", "-", input='{"id": "a", "prompt": "one"}\n')
     assert refused.exit_code == 2 and "--output DIR" in refused.stderr
+
+
+def test_a_rerun_whose_media_became_new_assets_finds_the_takes_made(run, sim, world):
+    """The asset cache is gone between two runs (another machine, a cleaned data dir): the
+    media become new assets, so the bodies differ, yet each take's create is found by its
+    definition, never paid again."""
+    from seedance.services.asset_cache import CACHE_FILE
+    from seedance.sim.app import FaultRule
+
+    shared = "https://example.com/lantern.png"
+    rows = [{"id": f"r{n}", "prompt": f"shot {n}", "images": [shared], "takes": 2} for n in (1, 2)]
+    write_jsonl(world, "jobs.jsonl", rows)
+    denied = {"error": {"code": "AccessDenied", "message": "no"}}
+    sim.inject(FaultRule("GET", r"/tasks", 403, denied, times=10_000))  # waits fail
+    first = run("-p", "sim-phanedge", "batch", "jobs.jsonl", "--concurrency", "4")
+    assert first.exit_code != 0 and len(sim.creates()) == 4, first.stderr
+    sim.rules.clear()
+    (world.data_dir / CACHE_FILE).unlink()
+    again = run("-p", "sim-phanedge", "batch", "jobs.jsonl", "--concurrency", "4")
+    assert again.exit_code == 0, again.stderr[-400:]
+    assert len(sim.creates()) == 4  # the same four tasks, followed and saved
+    refs = {part["image_url"]["url"] for c in sim.creates() for part in _images(c.body)}
+    assert len(refs) == 1 and refs.pop().startswith("asset://")  # one asset for one image
+
+
+def _images(body: bytes) -> list[dict[str, Any]]:
+    content: list[dict[str, Any]] = json.loads(body)["content"]
+    return [part for part in content if part.get("type") == "image_url"]
+
+
+def test_a_row_whose_clip_is_one_an_earlier_run_made_for_another_row_is_refused(run, sim, world):
+    write_jsonl(world, "jobs.jsonl", [{"id": "Boat", "prompt": "a boat"}])
+    assert run("batch", "jobs.jsonl").exit_code == 0
+    write_jsonl(world, "jobs.jsonl", [{"id": "boat", "prompt": "a boat at dusk"}])
+    done = run("batch", "jobs.jsonl")
+    assert (done.exit_code, len(sim.creates())) == (2, 1), done.stderr
+    assert "line 1, column id: its clip boat.mp4 would replace Boat.mp4" in done.stderr
+    assert (
+        sha(world.root / "jobs" / "Boat.mp4")
+        == manifest(world, "jobs")["rows"][0]["takes"][0]["sha256"]
+    )

@@ -453,6 +453,38 @@ def test_a_processing_upload_is_waited_for_not_sent_again(
     assert world.clock.sleeps == [2]
 
 
+def test_one_medium_becomes_one_asset_whoever_asks_meanwhile(
+    world: Any, httpx_mock: HTTPXMock
+) -> None:
+    """The cache is looked at, the asset made and cached under the medium's OS lock: another
+    thread or process asking for it meanwhile waits, then finds it cached (other media do
+    not wait)."""
+    from seedance.services.assets import AssetService
+
+    world.write_profiles({"profiles": {"pe": {"preset": "phanedge", "asset_group": GROUP}}})
+    mine, theirs = (world.environment().client("pe") for _ in range(2))
+    service, other = AssetService.for_client(mine), AssetService.for_client(theirs)
+    tried: list[bool] = []
+
+    def create(request: httpx.Request) -> httpx.Response:
+        for source in (IMAGE_URL, "https://example.com/another.png"):
+            lock = other._making(other.cache.url_key(source))
+            tried.append(lock.try_acquire())
+            if lock.held:
+                lock.release()
+        return httpx.Response(200, json=answer("CreateAsset", {"Id": ASSET}))
+
+    httpx_mock.add_callback(create, method="POST", url=url("CreateAsset"))
+    expect_get(httpx_mock, "Active")
+    assert service.upload(IMAGE_URL).ref == f"asset://{ASSET}"
+    assert tried == [False, True]  # this medium's lock was held across the create
+    assert other.upload(IMAGE_URL).ref == f"asset://{ASSET}"  # cached: no second create
+    creates = [r for r in httpx_mock.get_requests() if "CreateAsset" in str(r.url)]
+    assert len(creates) == 1
+    mine.close()
+    theirs.close()
+
+
 # -- local files and upload_cmd --------------------------------------------------------------
 
 

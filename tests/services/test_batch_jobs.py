@@ -122,3 +122,26 @@ def test_only_jsonl_and_csv_files_are_read(tmp_path: Path) -> None:
     (tmp_path / "empty.jsonl").write_text("# only a comment\n")
     with pytest.raises(UsageError, match="holds no rows"):
         read_jobs(tmp_path / "empty.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "id,prompt,takes\na,one,2\na.take2,two,\n",
+            "line 3, column id: its clip, a.take2.mp4, is also the clip of take 2 of row 'a' "
+            "(line 2)",
+        ),
+        (
+            "id,prompt,takes\nB.take3,one,\nb,two,3\n",
+            "line 3, column id: the clip of its take 3, b.take3.mp4, and the clip of row "
+            "'B.take3' (line 2), B.take3.mp4, differ only in case",
+        ),
+    ],
+)
+def test_rows_whose_clips_would_be_one_file_are_refused(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    jobs = csv(text, tmp_path)
+    assert len(jobs.rows) == 1 and len(jobs.invalid) == 1
+    assert message in str(jobs.refuse())

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from seedance.domain.errors import (
 from seedance.domain.models import Asset, AssetGroup, AssetStatus, MediaKind, Page, asset_id
 from seedance.domain.redact import redact_url
 from seedance.services.asset_cache import AssetCache, file_sha256
+from seedance.services.locks import FileLock, Locks
 from seedance.services.publish import publish
 
 if TYPE_CHECKING:
@@ -87,6 +89,7 @@ class AssetService:
         self._prepare = prepare or (lambda: None)  # installs credentials before a request
         self._group: str | None = None
         self._lock = threading.RLock()
+        self._locks = Locks(cache.path.parent).directory  # the data directory's locks
 
     @classmethod
     def for_client(cls, client: Client) -> AssetService:
@@ -155,7 +158,6 @@ class AssetService:
         if isinstance(source, str) and text.lower().startswith("asset://"):
             found = asset_id(text)
             return self.wait_active(found, timeout, on_status) if wait else self.get(found)
-        keys: list[str] = []
         if isinstance(source, Path) or "://" not in text:
             path = Path(source)
             if not path.is_file():
@@ -163,30 +165,51 @@ class AssetService:
                     f"{path} is not a file", hint="give a local file or an https:// URL"
                 )
             kind = kind_for(path.name, kind)
-            keys.append(self.cache.file_key(file_sha256(path)))
-            earlier = self._earlier(keys, wait, timeout, on_status)
-            if earlier is not None:
-                return earlier
-            url = publish(
-                self.profile, path, self.environ, self.notify
-            )  # its URL may have served other bytes before: not looked up
-            name = name or path.name
-            keys.append(self.cache.url_key(url))
+            key = self.cache.file_key(file_sha256(path))
         else:
-            url = text
-            if urlsplit(url).scheme.lower() not in ("http", "https"):
+            path = None
+            if urlsplit(text).scheme.lower() not in ("http", "https"):
                 raise UsageError(
-                    f"{redact_url(url)} is not an http:// or https:// URL",
+                    f"{redact_url(text)} is not an http:// or https:// URL",
                     hint="the asset library downloads media from public URLs",
                 )
             # http:// too: whether it can fetch a URL is the library's call (the simulator's
             # own result URLs are http://, on loopback)
-            kind = kind_for(url, kind)
-            name = name or _url_name(url)
+            kind = kind_for(text, kind)
+            key = self.cache.url_key(text)
+        for attempt in range(2):  # again once when the asset it became earlier failed
+            with self._making(key):  # one asset per medium, whichever thread or process asks
+                asset = self.cache.get(key)
+                made = asset is None
+                if asset is None:
+                    asset = self._make(key, path or text, kind, group, name)
+            if asset.status is AssetStatus.ACTIVE or not wait:
+                if not made:
+                    self.notify(f"already in the asset library: {asset.ref}")
+                return asset
+            try:
+                return self.wait_active(asset.id, timeout, on_status)
+            except TaskFailedError:
+                if made or attempt:
+                    raise
+                # dropped from the cache: the medium is made an asset again
+        raise AssertionError("unreachable")
+
+    def _make(
+        self, key: str, source: str | Path, kind: MediaKind, group: str | None, name: str | None
+    ) -> Asset:
+        """Make a medium an asset (a file is published first) and cache it, Processing: the
+        caller holds the medium's lock."""
+        keys = [key]
+        if isinstance(source, Path):
+            url = publish(
+                self.profile, source, self.environ, self.notify
+            )  # its URL may have served other bytes before: not looked up
+            name = name or source.name
             keys.append(self.cache.url_key(url))
-            earlier = self._earlier(keys, wait, timeout, on_status)
-            if earlier is not None:
-                return earlier
+        else:
+            url = source
+            name = name or _url_name(url)
         group_id = self.group_id(group)
         self.notify(f"adding {redact_url(url)} to the asset library")
         with self._explained("CreateAsset"):
@@ -199,27 +222,13 @@ class AssetService:
             status=AssetStatus.PROCESSING,
         )
         self.cache.put(keys, asset)
-        if not wait:
-            return asset
-        return self.wait_active(created, timeout, on_status)
+        return asset
 
-    def _earlier(
-        self, keys: list[str], wait: bool, timeout: float | None, on_status: StatusListener | None
-    ) -> Asset | None:
-        """The asset this source already became: Active as cached, or waited for."""
-        known = {key: self.cache.get(key) for key in keys}
-        found = next((a for a in known.values() if a is not None), None)
-        if found is None:
-            return None
-        if any(a is None for a in known.values()):
-            self.cache.put(keys, found)
-        if found.status is AssetStatus.ACTIVE or not wait:
-            self.notify(f"already in the asset library: {found.ref}")
-            return found
-        try:
-            return self.wait_active(found.id, timeout, on_status)
-        except TaskFailedError:
-            return None  # it failed before; dropped from the cache, so the medium is sent again
+    def _making(self, key: str) -> FileLock:
+        """The lock on making one medium (by its cache key) an asset: an OS lock, so threads
+        and processes sharing the data directory wait for each other."""
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return FileLock(self._locks / f"asset-{digest}.lock", "an upload to the asset library")
 
     def wait_active(
         self, asset: str, timeout: float | None = None, on_status: StatusListener | None = None

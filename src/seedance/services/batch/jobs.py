@@ -172,6 +172,7 @@ def jobs_from(
     """Jobs from (line, fields) pairs (fields as JSON would give them, or text from CSV)."""
     jobs = Jobs(name, base_dir)
     seen: dict[str, int] = {}
+    clips: dict[str, tuple[Job, int]] = {}  # every take's clip, case folded
     for line, fields in rows:
         if isinstance(fields, Invalid):
             jobs.invalid.append(fields)
@@ -202,11 +203,39 @@ def jobs_from(
                 )
             )
             continue
+        clash = _clip_clash(job, clips)
+        if clash is not None:
+            jobs.invalid.append(Invalid(line, clash, "id", job.id))
+            continue
         seen[job.id] = line
+        clips.update({job.clip(n).casefold(): (job, n) for n in range(1, job.takes + 1)})
         jobs.rows.append(job)
     if not jobs.rows and not jobs.invalid:
         raise UsageError(f"{name} holds no rows", hint="one video per row", field="jobs")
     return jobs
+
+
+def _clip_clash(job: Job, clips: dict[str, tuple[Job, int]]) -> str | None:
+    """Why a take of `job` would write the clip of an earlier row's take (`clips`: each
+    earlier take by its clip's name with case folded, as a case-insensitive disk sees it),
+    or None."""
+    for take in range(1, job.takes + 1):
+        mine = job.clip(take)
+        found = clips.get(mine.casefold())
+        if found is None:
+            continue
+        other, number = found
+        own = "its clip" if job.takes == 1 else f"the clip of its take {take}"
+        theirs = f"take {number} of row '{other.id}'" if other.takes > 1 else f"row '{other.id}'"
+        if mine == other.clip(number):
+            clash = f"{own}, {mine}, is also the clip of {theirs} (line {other.line})"
+        else:
+            clash = (
+                f"{own}, {mine}, and the clip of {theirs} (line {other.line}), "
+                f"{other.clip(number)}, differ only in case (one file on many disks)"
+            )
+        return f"{clash}; give the row another id"
+    return None
 
 
 class _Problem(Exception):

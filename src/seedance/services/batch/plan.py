@@ -4,6 +4,8 @@ sent."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,7 +16,7 @@ from seedance.domain.catalogue import Estimate, format_money, total_of
 from seedance.domain.errors import SeedanceError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams
 from seedance.services.asset_cache import file_sha256
-from seedance.services.batch.jobs import Invalid, Job, Jobs
+from seedance.services.batch.jobs import Invalid, Job, Jobs, JobsError
 from seedance.services.batch.manifest import BatchFile, TakeState
 from seedance.services.prepare import Prepared
 
@@ -55,6 +57,12 @@ class TakePlan:
         return self.job.request.model_copy(update={"seed": self.seed})
 
     @property
+    def definition(self) -> str:
+        """What the take asks for: how the journal knows its creates, the same on every run
+        (its body is not: a medium's asset id or a URL can change between runs)."""
+        return take_hash(self.job, self.seed, self.prepared.request.model)
+
+    @property
     def estimate(self) -> Estimate | None:
         return self.prepared.estimate
 
@@ -62,6 +70,13 @@ class TakePlan:
     def ready(self) -> bool:
         """Whether the checked request is the one to send (no medium awaits its upload)."""
         return not any(r.url.startswith(UNUPLOADED) for r in self.prepared.request.references)
+
+
+def take_hash(job: Job, seed: int, model: str) -> str:
+    """A take's definition: its row's digest (its fields, local files by their SHA-256), its
+    seed and the model sent."""
+    document = {"batch_row": job.digest, "seed": seed, "model": model}
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass
@@ -197,6 +212,7 @@ def make_plan(
             field="rerun",
             suggestion=Suggestion.again(rerun=changed),
         )
+    _refuse_earlier_clips(jobs, manifest)
     plan = BatchPlan(jobs, client.profile.name, directory, skipped=list(jobs.invalid))
     for job in jobs.rows:
         for number, (seed, ready) in enumerate(zip(job.seeds(), prepared[job.id], strict=True), 1):
@@ -212,6 +228,35 @@ def make_plan(
             previous = record.task_id if record is not None and fresh else None
             plan.takes.append(TakePlan(job, number, seed, ready, action, fresh, previous))
     return plan
+
+
+def _refuse_earlier_clips(jobs: Jobs, manifest: BatchFile) -> None:
+    """Refuse a take that would save its clip over one made for a row only an earlier run
+    had (names compared with case folded, as a case-insensitive disk does)."""
+    ids = {job.id for job in jobs.rows}
+    made = {
+        take.clip.casefold(): (row.id, take.clip)
+        for row in manifest.data.rows
+        if row.id not in ids
+        for take in row.takes
+        if take.clip and take.state == TakeState.DONE
+    }
+    for job in jobs.rows:
+        for number in range(1, job.takes + 1) if made else ():
+            found = made.get(job.clip(number).casefold())
+            if found is None:
+                continue
+            earlier, clip = found
+            message = (
+                f"its clip {job.clip(number)} would replace {clip}, which an earlier run made "
+                f"for row '{earlier}' (no longer in the file)"
+            )
+            raise JobsError(
+                Invalid(job.line, message, "id", job.id),
+                jobs.name,
+                hint="give the row another id",
+                field="id",
+            )
 
 
 def _intact(directory: Path, clip: str | None, sha256: str | None) -> bool:

@@ -23,7 +23,7 @@ from seedance.services import crashpoints
 from seedance.services.batch.manifest import BatchFile, TakeState
 from seedance.services.batch.plan import Action, BatchPlan, TakePlan
 from seedance.services.client import Client, disk_failure
-from seedance.services.generate import Generated, Step
+from seedance.services.generate import Generated, Step, with_hash
 from seedance.services.journal import JournalState
 from seedance.services.polling import Stopped, Watch
 from seedance.services.prepare import Prepared
@@ -159,6 +159,9 @@ class BatchRunner:
         if not take.ready:  # media to upload to the asset library first
             prepared = client.prepare(take.params, base_dir=self.plan.jobs.base_dir)
         output = self.directory / take.clip
+        # asset ids and URLs can change from run to run: the take's definition identifies
+        # its creates, so a re-run finds them whatever its media became
+        prepared = with_hash(prepared, self._known_as(take, output))
 
         def step(step: Step, detail: str) -> None:
             if step in (Step.CREATED, Step.RESUMING, Step.FOUND):
@@ -208,6 +211,17 @@ class BatchRunner:
             return Outcome(TakeState.FAILED, exc)
         self._done(take, prepared, made)
         return Outcome(TakeState.DONE)
+
+    def _known_as(self, take: TakePlan, output: Path) -> str:
+        """The hash the journal knows the take's creates by: its definition, or the request
+        hash an earlier seedance recorded for it (it named creates by their body)."""
+        record = self.manifest.take(take.job.id, take.take)
+        earlier = record.request_hash if record is not None else None
+        if earlier and earlier != take.definition:
+            journal, profile = self.client.journal, self.client.profile.name
+            if journal.latest_for(profile, earlier, str(output.resolve())) is not None:
+                return earlier
+        return take.definition
 
     def _anew(self, take: TakePlan, prepared: Prepared, output: Path) -> bool:
         """Whether to make the take anew: it is a rerun or a retry, and the newest create of
