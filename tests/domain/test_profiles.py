@@ -86,6 +86,53 @@ def test_key_sources_in_order(world, tmp_path):
         profile.api_key_value({})
 
 
+KEY = "ark-live-SECRET-7f3a9c"
+
+
+def test_keys_are_read_without_the_whitespace_around_them(tmp_path):
+    """A pasted key, a key file with CRLF: from every source, the key alone."""
+    profile = build_profile("p", {"preset": "byteplus"})
+    assert profile.api_key_value({"ARK_API_KEY": f"  {KEY}\r\n"}) == KEY
+    assert profile.api_key_value({"ARK_API_KEY": "x", "SEEDANCE_API_KEY": f"{KEY} "}) == KEY
+    blank = {"ARK_API_KEY": KEY, "SEEDANCE_API_KEY": " \n"}  # set but blank: not a key
+    assert profile.api_key_value(blank) == KEY
+    assert profile.key_source(blank) == "environment variable ARK_API_KEY (set)"
+    assert (
+        build_profile("p", {"preset": "byteplus", "api_key": f"{KEY}\n"}).api_key_value({}) == KEY
+    )
+    script = tmp_path / "key.py"
+    script.write_text(f"print(' {KEY}\\r')")
+    by_cmd = build_profile("p", {"preset": "byteplus", "api_key_cmd": f"{sys.executable} {script}"})
+    assert by_cmd.api_key_value({}) == KEY
+    signed = build_profile("p", {"preset": "byteplus", "assets_auth": "aksk"})
+    pair = {"VOLC_ACCESSKEY": " AK-1\r\n", "VOLC_SECRETKEY": "SK-2 "}
+    assert signed.access_keys(pair) == ("AK-1", "SK-2")
+
+
+@pytest.mark.parametrize(
+    ("environ", "source"),
+    [
+        ({"SEEDANCE_API_KEY": f"{KEY[:6]}\r\n{KEY[6:]}"}, "environment variable SEEDANCE_API_KEY"),
+        ({"ARK_API_KEY": f"{KEY[:6]} {KEY[6:]}"}, "environment variable ARK_API_KEY"),
+        ({"ARK_API_KEY": f"{KEY}\u00a0x"}, "environment variable ARK_API_KEY"),
+        ({"ARK_API_KEY": f"{KEY}\x00"}, "environment variable ARK_API_KEY"),
+    ],
+)
+def test_a_key_no_header_can_carry_is_refused_never_shown(environ, source):
+    with pytest.raises(ConfigError) as refused:
+        build_profile("p", {"preset": "byteplus"}).api_key_value(environ)
+    text = str(refused.value)
+    assert f"the key from {source} holds a space, a line break" in text
+    assert KEY[:6] not in text and KEY[6:] not in text and refused.value.exit_status == 2
+
+
+def test_access_keys_no_header_can_carry_are_refused_never_shown():
+    signed = build_profile("p", {"preset": "byteplus", "assets_auth": "aksk"})
+    with pytest.raises(ConfigError) as refused:
+        signed.access_keys({"VOLC_ACCESSKEY": "AKLT 12345", "VOLC_SECRETKEY": "sk"})
+    assert "VOLC_ACCESSKEY" in str(refused.value) and "AKLT" not in str(refused.value)
+
+
 def test_failing_key_command_is_a_clear_error():
     profile = build_profile("p", {"preset": "byteplus", "api_key_cmd": "false"})
     with pytest.raises(ConfigError, match="gave no key"):

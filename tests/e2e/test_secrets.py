@@ -169,3 +169,17 @@ def test_download_messages_and_verbose_logs_hide_the_result_urls_query(
             assert SIGNATURE not in outcome.stdout
         else:
             assert f"GET {redact_url(SIGNED)}" in outcome.stderr
+
+
+@pytest.mark.parametrize("broken", [f"{SECRET[:8]}\r\n{SECRET[8:]}", f"{SECRET} 2nd-key"])
+def test_a_key_no_header_can_carry_exits_2_sends_nothing_and_shows_nothing_of_it(
+    world: World, httpx_mock: HTTPXMock, broken: str
+) -> None:
+    world.environ["ARK_API_KEY"] = broken
+    for args in (("status", "cgt-1"), ("create", "a boat", "--json")):
+        outcome = world.run("-p", "byteplus", *args)
+        assert outcome.exit_code == 2, outcome.stderr
+        assert "the key from environment variable ARK_API_KEY holds" in everything(outcome)
+        assert SECRET[:8] not in everything(outcome) and SECRET[8:] not in everything(outcome)
+    assert httpx_mock.get_requests() == []
+    assert json.loads(world.run("tasks", "list", "--local", "--json").stdout or "[]") == []

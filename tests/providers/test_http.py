@@ -347,6 +347,47 @@ def test_a_redirect_to_another_port_drops_the_key(httpx_mock: HTTPXMock) -> None
     assert auth_of(httpx_mock.get_requests()[1]) is None
 
 
+def test_a_header_the_http_library_refuses_is_not_sent_nor_retried_nor_shown() -> None:
+    """h11 refuses a header value ending in CR before writing a byte (a key read from a CRLF
+    file): nothing was sent, so a create's outcome is not unknown; it is not tried again (it
+    would be refused again), and the message never shows the key."""
+    from loopback import Origin
+    from seedance.providers.network import EnvProxyTransport
+
+    with Origin() as origin:
+        http = HttpClient(
+            credentials={origin_of(origin.url): BearerAuth(TOKEN + "\r")},
+            clock=FakeClock(),
+            transport=EnvProxyTransport({}),
+        )
+        with pytest.raises(NetworkError) as caught:
+            http.request("POST", f"{origin.url}/tasks", json={"model": "m"}, retry=Retry.UNSENT)
+        http.close()
+    assert type(caught.value) is NetworkError  # not OutcomeUnknownError: it never left
+    assert "was not sent" in str(caught.value) and TOKEN not in str(caught.value)
+    assert sleeps(http) == []
+
+
+def test_a_transport_error_never_shows_a_credential_the_client_holds(
+    httpx_mock: HTTPXMock,
+) -> None:
+    from seedance.providers.assets.signing import CredentialsByPath, SignerV4
+
+    access, secret = "AKLT-access-123", "secret/key+456"
+    signer = SignerV4(access, secret, "ap-southeast-1")
+    http = HttpClient(
+        credentials={origin_of(API): CredentialsByPath({"/x": signer}, BearerAuth(TOKEN))},
+        clock=FakeClock(),
+        retry=RetryPolicy(attempts=1),
+    )
+    quoted = f"{TOKEN} {access} {secret} {(TOKEN + chr(13)).encode()!r}"
+    httpx_mock.add_exception(httpx.ConnectError(f"Illegal header value {quoted}"))
+    with pytest.raises(NetworkError) as caught:
+        http.request("GET", URL)
+    text = str(caught.value)
+    assert text.count("***") == 4 and not any(s in text for s in (TOKEN, access, secret))
+
+
 def test_bearer_auth_does_not_show_its_token() -> None:
     assert TOKEN not in repr(BearerAuth(TOKEN))
 

@@ -134,27 +134,32 @@ class Profile(BaseModel):
 
     def key_source(self, environ: Mapping[str, str]) -> str:
         """Where the API key comes from, for people: never the key itself."""
-        if environ.get(KEY_OVERRIDE_ENV):
+        if environ.get(KEY_OVERRIDE_ENV, "").strip():
             return f"environment variable {KEY_OVERRIDE_ENV}"
         if self.api_key is not None:
             return "api_key in profiles.toml" if self.preset != "demo" else "built in (demo)"
         if self.api_key_cmd:  # its program only: the arguments might hold a secret
             return f"api_key_cmd (`{program_of(self.api_key_cmd)} …`)"
         if self.api_key_env:
-            state = "set" if environ.get(self.api_key_env) else "not set"
+            state = "set" if environ.get(self.api_key_env, "").strip() else "not set"
             return f"environment variable {self.api_key_env} ({state})"
         return "nowhere (no api_key, api_key_env or api_key_cmd)"
 
     def api_key_value(self, environ: Mapping[str, str]) -> str:
-        """The key: SEEDANCE_API_KEY, else api_key, api_key_cmd or api_key_env, in that order."""
-        if environ.get(KEY_OVERRIDE_ENV):
-            return environ[KEY_OVERRIDE_ENV]
+        """The key: SEEDANCE_API_KEY, else api_key, api_key_cmd or api_key_env, in that order;
+        without the spaces or line breaks around it (a pasted key, a key file with CRLF)."""
+        override = environ.get(KEY_OVERRIDE_ENV, "").strip()
+        if override:
+            return checked_key(override, f"environment variable {KEY_OVERRIDE_ENV}")
         if self.api_key is not None:
-            return self.api_key.get_secret_value()
+            where = f"api_key of profile '{self.name}'"
+            return checked_key(self.api_key.get_secret_value().strip(), where, "api_key")
         if self.api_key_cmd:
-            return run_key_command(self.api_key_cmd)
-        if self.api_key_env and environ.get(self.api_key_env):
-            return environ[self.api_key_env]
+            where = f"api_key_cmd `{program_of(self.api_key_cmd)} …`"
+            return checked_key(run_key_command(self.api_key_cmd), where, "api_key_cmd")
+        given = environ.get(self.api_key_env, "").strip() if self.api_key_env else ""
+        if given:
+            return checked_key(given, f"environment variable {self.api_key_env}", "api_key_env")
         where = f"set {self.api_key_env}" if self.api_key_env else "add api_key_env to the profile"
         raise ConfigError(
             f"no API key for profile '{self.name}'",
@@ -164,16 +169,35 @@ class Profile(BaseModel):
         )
 
     def access_keys(self, environ: Mapping[str, str]) -> tuple[str, str]:
-        """The access key pair for a signed (aksk) asset library."""
+        """The access key pair for a signed (aksk) asset library (without the spaces or line
+        breaks around them)."""
         ak_env = self.access_key_env or "VOLC_ACCESSKEY"
         sk_env = self.secret_key_env or "VOLC_SECRETKEY"
-        ak, sk = environ.get(ak_env), environ.get(sk_env)
+        ak, sk = environ.get(ak_env, "").strip(), environ.get(sk_env, "").strip()
         if not ak or not sk:
             raise ConfigError(
                 f"the asset library of profile '{self.name}' signs requests with an access key",
                 hint=f"set {ak_env} and {sk_env}",
             )
-        return ak, sk
+        ak = checked_key(ak, f"environment variable {ak_env}", "access_key_env")
+        return ak, checked_key(sk, f"environment variable {sk_env}", "secret_key_env")
+
+
+def checked_key(key: str, where: str, field: str | None = None) -> str:
+    """`key` (stripped already) when a request header can carry it: printable ASCII without
+    spaces (RFC 6750 §2.1: a bearer token is letters, digits and -._~+/=). Refuses any other,
+    never showing it, with `where` it came from."""
+    if not key:
+        raise ConfigError(f"the key from {where} is empty", hint="set the key", field=field)
+    bad = next((i for i, c in enumerate(key) if not "!" <= c <= "~"), None)
+    if bad is not None:
+        raise ConfigError(
+            f"the key from {where} holds a space, a line break, a control character or a "
+            f"non-ASCII character at position {bad + 1} (the key is not shown)",
+            hint="copy the key again, exactly as the console shows it",
+            field=field,
+        )
+    return key
 
 
 def is_loopback(host: str | None) -> bool:

@@ -36,8 +36,13 @@ from seedance.domain.redact import redact_url
 from seedance.providers.network import EnvProxyTransport
 
 MAX_BODY = 8 * 1024 * 1024
+MIN_SECRET = 4  # shorter credentials are not scrubbed from messages (they would garble them)
 SECRET_HEADERS = frozenset({"authorization", "x-security-token", "x-api-key", "api-key"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# Refused by the HTTP library itself, before a byte went out (h11 checks the request line and
+# headers before writing them: an illegal header value, say a key ending in CR or LF); sending
+# it again would be refused the same way.
+_REFUSED_HERE = (httpx.LocalProtocolError,)
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -63,6 +68,12 @@ class Credentials(Protocol):
         """Add authentication to a request bound for an allowed host."""
 
 
+def secrets_of(credentials: Credentials) -> tuple[str, ...]:
+    """The values credentials hold that no message may show (their `secrets()`, if any)."""
+    secrets = getattr(credentials, "secrets", None)
+    return tuple(secrets()) if callable(secrets) else ()
+
+
 class BearerAuth:
     def __init__(self, token: str) -> None:
         self._token = token
@@ -73,6 +84,10 @@ class BearerAuth:
     def digest(self) -> str:
         """A SHA-256 of the key: tells accounts apart without keeping the key anywhere."""
         return hashlib.sha256(self._token.encode()).hexdigest()
+
+    def secrets(self) -> tuple[str, ...]:
+        """What no message may show (`HttpClient.scrub`)."""
+        return (self._token,)
 
     def __repr__(self) -> str:
         return "BearerAuth(***)"
@@ -288,8 +303,9 @@ class HttpClient:
                     request, stream=True, follow_redirects=follow_redirects
                 )
             except httpx.HTTPError as exc:
-                sent = not isinstance(exc, _NOT_SENT)
-                if retry is Retry.NEVER or (sent and retry is Retry.UNSENT):
+                refused = isinstance(exc, _REFUSED_HERE)
+                sent = not refused and not isinstance(exc, _NOT_SENT)
+                if refused or retry is Retry.NEVER or (sent and retry is Retry.UNSENT):
                     raise self._network_error(request, exc, sent=sent, retry=retry) from None
                 delay = self._backoff(attempt, None)
                 if attempt >= self.retry.attempts or waited + delay > self.retry.budget:
@@ -326,7 +342,12 @@ class HttpClient:
         self, request: httpx.Request, exc: httpx.HTTPError, *, sent: bool, retry: Retry
     ) -> NetworkError:
         host = request.url.host
-        reason = str(exc) or type(exc).__name__
+        reason = self.scrub(str(exc) or type(exc).__name__)
+        if isinstance(exc, _REFUSED_HERE):
+            return NetworkError(
+                f"the request to {host} was not sent: the HTTP library refused it ({reason})",
+                hint="nothing was sent; check the profile's key and base_url",
+            )
         if sent and retry is Retry.UNSENT:
             return OutcomeUnknownError(
                 f"the request to {host} may have been received, but its answer was lost ({reason})",
@@ -336,6 +357,19 @@ class HttpClient:
             f"could not reach {host}: {reason}",
             hint="check your connection and the profile's base_url",
         )
+
+    def scrub(self, text: str) -> str:
+        """`text` without any credential this client holds, as it is or as a header's repr
+        quotes it (an error of the transport may quote the header it refused)."""
+        shown = set()
+        for credentials in self.credentials.values():
+            for secret in secrets_of(credentials):
+                for form in (secret, secret.strip(), repr(secret.encode())[2:-1]):
+                    if len(form) >= MIN_SECRET:
+                        shown.add(form)
+        for secret in sorted(shown, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
 
     def _note(self, text: str) -> None:
         if self.log is not None:

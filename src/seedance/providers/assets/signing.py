@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, quote
 import httpx
 
 from seedance.domain.clock import Clock, SystemClock
-from seedance.providers.http import Credentials
+from seedance.providers.http import Credentials, secrets_of
 
 ALGORITHM = "HMAC-SHA256"
 SIGNED_HEADERS = ("content-type", "host", "x-content-sha256", "x-date")
@@ -161,6 +161,10 @@ class SignerV4:
         )
         request.headers.update(signature.headers)
 
+    def secrets(self) -> tuple[str, ...]:
+        """What no message may show (`HttpClient.scrub`)."""
+        return (self.access_key, self._secret_key)
+
     def __repr__(self) -> str:
         shown = self.access_key[:4] + "…" if len(self.access_key) > 4 else "…"
         return f"SignerV4(access_key={shown!r}, region={self.region!r}, service={self.service!r})"
@@ -176,6 +180,11 @@ class CredentialsByPath:
 
     def apply(self, request: httpx.Request) -> None:
         self.by_path.get(request.url.path, self.fallback).apply(request)
+
+    def secrets(self) -> tuple[str, ...]:
+        """What no message may show (`HttpClient.scrub`)."""
+        every = (*self.by_path.values(), self.fallback)
+        return tuple(secret for credentials in every for secret in secrets_of(credentials))
 
     def __repr__(self) -> str:
         return f"CredentialsByPath({self.by_path!r}, fallback={self.fallback!r})"
