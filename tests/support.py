@@ -279,3 +279,20 @@ def without_nonce(body: dict[str, Any]) -> dict[str, Any]:
     nonce = rest.pop("execution_expires_after", None)
     assert isinstance(nonce, int) and nonce % 60 != 0, f"no identity nonce in {body}"
     return rest
+
+
+def version_3_journal(data: Path) -> None:
+    """The journal a user of the previous release has: no ledger columns, user_version 3."""
+    import sqlite3
+
+    from seedance.services.journal import JOURNAL_FILE, LEDGER_COLUMNS, Journal
+
+    journal = Journal(data)
+    journal._connect()  # made whole at version 4 ...
+    journal.close()
+    with sqlite3.connect(data / JOURNAL_FILE) as db:  # ... and taken back to version 3
+        for name in ("creates_open", "creates_ledger", "creates_time"):
+            db.execute(f"DROP INDEX {name}")
+        for name in LEDGER_COLUMNS:
+            db.execute(f"ALTER TABLE creates DROP COLUMN {name}")
+        db.execute("PRAGMA user_version = 3")

@@ -12,7 +12,7 @@ from seedance.domain.catalogue import catalogue
 from seedance.services.journal import Journal, JournalState
 from seedance.sim import accounts
 from seedance.sim.app import API_ORIGIN
-from support import World, sim_profiles
+from support import World, sim_profiles, version_3_journal
 
 FAST = "dreamina-seedance-2-0-fast-260128"
 STANDARD = "dreamina-seedance-2-0-260128"
@@ -146,3 +146,24 @@ def test_a_model_with_a_limit_of_its_own_runs_within_it(run, sim, world):
     assert len(fast) == 3
     assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(fast))
     assert accounts.peak_running(sim) == {accounts.account_of_key("sim-token"): 2}
+
+
+def test_a_journal_that_cannot_be_upgraded_warns_the_cap_is_off_until_there_is_room(
+    run, sim, world
+):
+    """No budget: the create goes through, saying once that the cap on unfinished tasks is
+    not enforced; with room made, the next run upgrades the journal and counts again."""
+    from seedance.services.journal import JOURNAL_FILE
+
+    profile_settings(world, max_running=3)
+    world.data_dir.mkdir(parents=True)
+    version_3_journal(world.data_dir)
+    blocked = world.data_dir / f"{JOURNAL_FILE}.v3.bak.tmp"
+    blocked.mkdir()  # no room for the backup
+    done = run("create", "a boat", "-o", "boat.mp4")
+    assert done.exit_code == 0, done.stderr
+    assert done.stderr.count("the cap of 3 unfinished tasks (max_running) is not enforced") == 1
+    blocked.rmdir()
+    again = run("create", "a lake", "-o", "lake.mp4")
+    assert again.exit_code == 0 and "not enforced" not in again.stderr, again.stderr
+    assert Journal(world.data_dir).has_ledger()

@@ -4,24 +4,9 @@ concurrency cap count nothing: creates go through a `budget_day` they exceed, si
 
 from __future__ import annotations
 
-import sqlite3
-
-from seedance.services.journal import JOURNAL_FILE, LEDGER_COLUMNS, Journal
+from seedance.services.journal import JOURNAL_FILE
 from seedance.sim.app import API_ORIGIN
-from support import sim_profiles
-
-
-def version_3_journal(data) -> None:
-    """The journal a user of the previous release has: no ledger columns, user_version 3."""
-    journal = Journal(data)
-    journal._connect()  # made whole at version 4 ...
-    journal.close()
-    with sqlite3.connect(data / JOURNAL_FILE) as db:  # ... and taken back to version 3
-        for name in ("creates_open", "creates_ledger", "creates_time"):
-            db.execute(f"DROP INDEX {name}")
-        for name in LEDGER_COLUMNS:
-            db.execute(f"ALTER TABLE creates DROP COLUMN {name}")
-        db.execute("PRAGMA user_version = 3")
+from support import sim_profiles, version_3_journal
 
 
 def test_a_journal_that_cannot_be_upgraded_never_lets_a_budget_be_exceeded(run, sim, world):
@@ -40,3 +25,5 @@ def test_a_journal_that_cannot_be_upgraded_never_lets_a_budget_be_exceeded(run, 
         f"budget_day $1.00, {len(sim.creates())} creates (≈ ${spent:.2f}) went through; exits "
         f"{first.exit_code}, {second.exit_code}, {third.exit_code}; {third.stderr[-200:]!r}"
     )
+    # refused before anything is sent, naming the journal (exit 2: nothing was sent)
+    assert first.exit_code == 2 and str(world.data_dir / JOURNAL_FILE) in first.stderr

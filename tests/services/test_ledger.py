@@ -102,6 +102,21 @@ def test_a_version_3_journal_is_upgraded_with_a_backup(tmp_path: Path) -> None:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
+def test_a_version_3_journal_without_room_for_its_backup_says_why_it_has_no_ledger(
+    tmp_path: Path,
+) -> None:
+    v3_file(tmp_path)
+    blocked = tmp_path / f"{JOURNAL_FILE}.v3.bak.tmp"
+    blocked.mkdir()  # stands for a full disk
+    journal = Journal(tmp_path)
+    assert not journal.has_ledger() and "Is a directory" in (journal.not_upgraded or "")
+    journal.close()
+    blocked.rmdir()
+    journal = Journal(tmp_path)
+    assert journal.has_ledger() and journal.not_upgraded is None
+    journal.close()
+
+
 def test_the_ledgers_lookups_use_indexes(tmp_path: Path) -> None:
     """At 100,000 rows a scan of the table is what makes a create wait: none here scans."""
     journal = Journal(tmp_path)

@@ -172,6 +172,7 @@ class Gate:
         self._account: str | None = None
         self._lock = threading.Lock()
         self._refreshed: float | None = None  # monotonic time of the last batched read
+        self._warned = False  # that the journal cannot count the account's tasks
 
     @property
     def account(self) -> str:
@@ -219,6 +220,7 @@ class Gate:
         locks = Locks(client.data_dir)
         model = prepared.request.model
         told = None
+        self._check_ledger()
         while True:
             lock = locks.account(self.account)
             lock.acquire(clock, timeout=self._left(deadline))
@@ -344,6 +346,38 @@ class Gate:
             f"at most {cap} at a time for the rest of this run"
         )
         return cap
+
+    def _check_ledger(self) -> None:
+        """A journal an older seedance wrote that could not be upgraded (no room for its
+        backup, a read-only folder) has no ledger: the profile's budgets cannot be checked, so
+        nothing is sent; the cap on unfinished tasks counts nothing (said once)."""
+        journal = self.client.journal
+        if journal.has_ledger():
+            return
+        profile = self.client.profile
+        why = f"it could not be upgraded: {journal.not_upgraded or 'an older version'}"
+        budgets = [
+            name for name in ("budget_day", "budget_month") if getattr(profile, name) is not None
+        ]
+        if budgets:
+            raise BudgetError(
+                f"the journal {journal.path} keeps no record of spending ({why}), so the "
+                f"profile's {' and '.join(budgets)} cannot be checked; nothing was sent",
+                code="no_ledger",
+                hint="free some space beside it (a copy is kept before it is upgraded) or make "
+                "its folder writable, then run again (it is upgraded first) with",
+                field=budgets[0],
+                suggestion=Suggestion.again(),
+            )
+        with self._lock:
+            if self._warned:
+                return
+            self._warned = True
+        self.client.notify(
+            f"the journal {journal.path} keeps no record of the account's tasks ({why}), so "
+            f"the cap of {self.cap} unfinished tasks (max_running) is not enforced; free some "
+            "space beside it and run again"
+        )
 
     # -- money -----------------------------------------------------------------------------
 

@@ -215,6 +215,7 @@ class Journal:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._present: list[str] = list(COLUMNS)  # the columns the file has
+        self.not_upgraded: str | None = None  # why an older file could not be upgraded
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
@@ -291,10 +292,11 @@ class Journal:
             except BaseException:
                 db.rollback()
                 raise
-        except (sqlite3.OperationalError, OSError):
+        except (sqlite3.OperationalError, OSError) as exc:
             if set(_missing_columns(db)) - set(OPTIONAL_COLUMNS):
                 raise
             # a file it may not change (read-only, or locked all along) still reads as it is
+            self.not_upgraded = str(exc) or type(exc).__name__
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         missing = _missing_columns(db)
