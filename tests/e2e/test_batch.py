@@ -285,3 +285,31 @@ def test_a_row_whose_clip_is_one_an_earlier_run_made_for_another_row_is_refused(
         sha(world.root / "jobs" / "Boat.mp4")
         == manifest(world, "jobs")["rows"][0]["takes"][0]["sha256"]
     )
+
+
+def test_a_take_an_earlier_seedance_journaled_by_its_body_is_found_not_paid_again(run, sim, world):
+    """Before takes were known by their definition, batch.json and the journal named a
+    take's create by its body's hash: a re-run follows that create."""
+    import sqlite3
+
+    from seedance.services.journal import JOURNAL_FILE
+    from seedance.sim.app import FaultRule
+
+    write_jsonl(world, "jobs.jsonl", [{"id": "r1", "prompt": "a boat", "takes": 2}])
+    denied = {"error": {"code": "AccessDenied", "message": "no"}}
+    sim.inject(FaultRule("GET", r"/tasks", 403, denied, times=10_000))  # waits fail
+    assert run("batch", "jobs.jsonl").exit_code != 0 and len(sim.creates()) == 2
+    sim.rules.clear()
+    path = world.root / "jobs" / "batch.json"
+    data = json.loads(path.read_text())
+    with sqlite3.connect(world.data_dir / JOURNAL_FILE) as db:
+        for take in data["rows"][0]["takes"]:
+            take["request_hash"] = f"body-{take['take']}"  # as the earlier seedance named it
+            db.execute(
+                "UPDATE creates SET request_hash = ? WHERE task_id = ?",
+                (take["request_hash"], take["task_id"]),
+            )
+    path.write_text(json.dumps(data))
+    again = run("batch", "jobs.jsonl")
+    assert again.exit_code == 0, again.stderr
+    assert len(sim.creates()) == 2
