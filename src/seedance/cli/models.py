@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -13,21 +13,13 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("models")(models)
+    from seedance.cli.options import command
+    from seedance.domain import params
+
+    app.command("models")(command(params.MODELS, models, name="models", doc=models.__doc__ or ""))
 
 
-def models(
-    all_: Annotated[
-        bool, typer.Option("--all", help="Every provider's names, not just this profile's.")
-    ] = False,
-    remote: Annotated[
-        bool,
-        typer.Option(
-            "--remote",
-            help="The provider's live model list against the catalogue: known, new, gone.",
-        ),
-    ] = False,
-) -> None:
+def models(all: bool, remote: bool) -> None:  # `all`: the option's name
     """The model catalogue with capabilities and prices."""
     from seedance.domain.catalogue import catalogue
     from seedance.domain.errors import ConfigError
@@ -39,7 +31,7 @@ def models(
     cat = catalogue()
     vocabularies: list[str | None]
     chosen = env.profile or env.environ.get("SEEDANCE_PROFILE")
-    if all_:
+    if all:
         vocabularies = list(cat.vocabularies)
     elif chosen:  # a profile asked for by name must exist
         vocabularies = [env.selected_profile().vocabulary]
