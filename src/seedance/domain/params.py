@@ -28,6 +28,8 @@ class Param:
     positional: bool = False
     choices: tuple[str, ...] | None = None
     required: bool = False  # (positional ones) the command cannot run without it
+    minimum: float | None = None  # the smallest value it takes (numbers)
+    maximum: float | None = None
 
     def json_schema(self) -> dict[str, Any]:
         """The parameter as a JSON schema (for tool definitions)."""
@@ -35,7 +37,10 @@ class Param:
         item: dict[str, Any] = {"type": names[self.type]}
         if self.choices:
             item["enum"] = list(self.choices)
-        schema = {"type": "array", "items": item} if self.many else item
+        for bound in ("minimum", "maximum"):
+            if getattr(self, bound) is not None:
+                item[bound] = getattr(self, bound)
+        schema: dict[str, Any] = {"type": "array", "items": item} if self.many else item
         if self.many and self.required:
             schema["minItems"] = 1
         return {**schema, "description": self.help}
@@ -288,11 +293,19 @@ CANCEL: tuple[Param, ...] = (
 )
 TASK_STATUSES = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
 TASKS_LIST: tuple[Param, ...] = (
-    _p("status", str, "queued, running, succeeded, failed, expired, cancelled.", metavar="STATUS"),
+    _p(
+        "status",
+        str,
+        "queued, running, succeeded, failed, expired, cancelled.",
+        metavar="STATUS",
+        choices=TASK_STATUSES,
+    ),
     _p("model", str, "Only this model.", metavar="NAME"),
-    _p("limit", int, "At most N tasks.", metavar="N"),
-    _p("page", int, "Page number (from 1).", metavar="N", default=1),
-    _p("page_size", int, "Tasks per page (1-500).", metavar="N", default=20),
+    _p("limit", int, "At most N tasks.", metavar="N", minimum=1),
+    _p("page", int, "Page number (from 1).", metavar="N", default=1, minimum=1),
+    _p(
+        "page_size", int, "Tasks per page (1-500).", metavar="N", default=20, minimum=1, maximum=500
+    ),
     _p("local", bool, "List the local journal instead.", default=False),
     _p(
         "unsaved",
@@ -318,7 +331,7 @@ CHAIN: tuple[Param, ...] = (
     _p("dry_run", bool, "Print the plan and every request; send nothing.", default=False),
     _p("restart", bool, "Ignore chain.json; start over.", default=False),
     _p("rerun", str, "Make this shot (and what follows) again.", metavar="SHOT", many=True),
-    _p("concurrency", int, "Shots made at the same time.", metavar="N", default=2),
+    _p("concurrency", int, "Shots made at the same time.", metavar="N", default=2, minimum=1),
     _p("concat", bool, "Also join the clips into film.mp4.", default=False),
     _p("max_cost", float, "Refuse to start if the estimate is above AMOUNT.", metavar="AMOUNT"),
     ALLOW_UNPRICED,
