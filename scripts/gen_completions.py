@@ -54,6 +54,7 @@ FILES = frozenset(
         "output",
         "last_frame_output",
         "storyboard",
+        "output_dir",
         "source",
         "clip",
         "directory",
