@@ -14,6 +14,7 @@ import base64
 import contextlib
 import itertools
 import logging
+import signal
 import sys
 import threading
 import time
@@ -188,6 +189,13 @@ def serve(settings: Settings) -> None:
     log.propagate = False
     server = SeedanceServer(settings)
     log.info("serving %d tools on stdio (profile %s)", len(TOOLS), server.calls.profile().name)
+    # A host stops its server with SIGTERM (Ctrl-C in a terminal): the process ends at once,
+    # as a kill would. Nothing is lost: creates are journaled before they are sent, downloads
+    # go to .part files, and the OS drops the locks. (Waiting instead would wait for the
+    # thread reading stdin, which only the client can end.)
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, signal.SIG_DFL)
     try:
         anyio.run(server.serve)
     except* (BrokenPipeError, ConnectionResetError):

@@ -45,7 +45,7 @@ def earlier(
         raise UsageError(
             f"the journal {journal.path} is from an older version and could not be upgraded, "
             "so it cannot record request ids",
-            hint="let seedance write to it (its folder and file), or leave the request id out",
+            hint="make its folder and file writable, or leave the request id out",
             field="request_id",
         )
     entry = journal.labelled(profile, label(request_id))
