@@ -209,6 +209,10 @@ def test_a_video_is_made_waited_for_in_turns_saved_and_never_paid_twice(server, 
 
     other = server.call("create_video", {**boat, "prompt": "a ship"})
     assert other.error and other.document["error"]["field"] == "request_id"
+    moved = server.call("create_video", {**boat, "output": "elsewhere.mp4"})
+    [step] = moved.document["error"]["suggestions"]  # the next step, as a tool call
+    assert step == {"tool": "create_video", "arguments": {**boat, "output": str(clip)}}
+    assert 'call create_video with prompt="a paper boat"' in moved.text
     assert len(sim.creates()) == before + 1
 
 

@@ -141,7 +141,7 @@ def error_reply(
     if exc.allowed is not None:
         error["allowed"] = list(exc.allowed)
     if steps:
-        error["next"] = steps
+        error["suggestions"] = steps
     text = str(exc) + (f" ({note})" if note else "")
     if steps:
         text += "; next: " + "; or ".join(step_words(s) for s in steps)

@@ -14,6 +14,7 @@ import base64
 import contextlib
 import itertools
 import logging
+import re
 import signal
 import sys
 import threading
@@ -82,14 +83,14 @@ def result(reply: Reply) -> CallToolResult:
 
 
 def invalid(spec: ToolSpec, arguments: dict[str, Any], problems: list[Any]) -> Reply:
+    """Arguments the tool's schema refuses: every problem, and the first one's parameter."""
     first = problems[0]
-    where = "/".join(str(p) for p in first.absolute_path)
-    field = where.split("/")[0] if where else None
+    field = str(first.absolute_path[0]) if first.absolute_path else None
     if first.validator == "additionalProperties":
-        extra = sorted(set(arguments) - set(spec.input_schema()["properties"]))
-        field = extra[0] if extra else None
+        field = next(iter(sorted(set(arguments) - set(spec.input_schema()["properties"]))), None)
     elif first.validator == "required":
-        field = next(iter(spec.input_schema().get("required", [])), None)
+        named = re.match(r"'([^']+)'", first.message)
+        field = named.group(1) if named else None
     words = "; ".join(
         f"{'/'.join(map(str, p.absolute_path)) or 'arguments'}: {p.message}" for p in problems
     )
@@ -127,7 +128,7 @@ class SeedanceServer:
         spec = BY_NAME.get(name)
         if spec is None:
             error = UsageError(f"no tool is called {name!r}", allowed=list(BY_NAME))
-            return result(error_reply(error, name, arguments))
+            return result(error_reply(error, name, arguments).safe())
         problems = list(self.validators[name].iter_errors(arguments))
         if problems:
             return result(invalid(spec, arguments, problems).safe())

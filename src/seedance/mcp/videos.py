@@ -160,6 +160,7 @@ def _delivered(
     made = client.generate(
         task_id=task.id,
         output=dest or calls.output_dir(),
+        timeout=budget(args.get("timeout")),  # another call saving it: wait for it this long
         on_step=follow.step,
         on_progress=follow.download,
         stop=call.stop,
@@ -189,6 +190,7 @@ def download_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
             output=dest,
             last_frame_output=frame_dest,
             overwrite=bool(args.get("force")),
+            timeout=budget(None),  # another call saving it: wait for it this long
             on_step=follow.step,
             on_progress=follow.download,
             stop=call.stop,
