@@ -179,6 +179,7 @@ def test_a_video_is_made_waited_for_in_turns_saved_and_never_paid_twice(server, 
     boat = {"prompt": "a paper boat", "duration": 5, "request_id": "boat"}
     made = server.call("create_video", boat)
     assert not made.error and made.document["task"]["status"] == "queued", made.text
+    assert made.document["estimate"].endswith("≈ $0.76")  # 5 s of 720p
     task_id = made.document["task"]["id"]
     assert server.call("create_video", boat).document["task"]["id"] == task_id  # a retry
 

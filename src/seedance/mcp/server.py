@@ -41,6 +41,7 @@ from mcp.types import (
 
 from seedance import __version__
 from seedance.domain.errors import UsageError
+from seedance.domain.redact import redact_urls
 from seedance.mcp import policy
 from seedance.mcp.calls import Call, Calls, Settings
 from seedance.mcp.replies import Reply, error_reply
@@ -181,10 +182,17 @@ class SeedanceServer:
             self.stop_all()
 
 
+class Redacting(logging.Formatter):
+    """Log lines (tracebacks included) without URL queries: the host keeps them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_urls(super().format(record))
+
+
 def serve(settings: Settings) -> None:
     """Serve the tools on stdin/stdout until the client goes away."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("seedance mcp: %(message)s"))
+    handler.setFormatter(Redacting("seedance mcp: %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False

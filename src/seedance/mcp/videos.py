@@ -9,7 +9,7 @@ from typing import Any
 
 from seedance.domain import params as declared
 from seedance.domain.errors import SeedanceError, TaskFailedError, UsageError, WaitTimeoutError
-from seedance.domain.models import DownloadResult, GenerationParams, Task
+from seedance.domain.models import DownloadResult, GenerationParams, Task, video_suffix
 from seedance.mcp.calls import Call, Calls, budget, cap
 from seedance.mcp.replies import Picture, Reply, error_reply, task_json
 from seedance.services import crashpoints, frames
@@ -42,7 +42,7 @@ def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
             document = {"estimate": estimate, "request": redact_body(prepared.body)}
             return Reply(document, f"estimate: {estimate}; nothing was sent")
         request_id = args.get("request_id") or f"v-{uuid.uuid4().hex[:12]}"
-        suffix = ".mov" if prepared.request.output_format == "mov" else ".mp4"
+        suffix = video_suffix(prepared.request.output_format)
         given = args.get("output")
         dest = calls.path(given) if given else calls.output_dir() / f"{request_id}{suffix}"
         waits = bool(args.get("wait") or given or frame is not None)
@@ -62,13 +62,15 @@ def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
         except Stopped:
             if not follow.created or call.stop.is_set():
                 raise
-            return running(client.get(follow.created), request_id=request_id)
+            reply = running(client.get(follow.created), request_id=request_id)
         except WaitTimeoutError as exc:
-            return running(exc.task, request_id=request_id, task_id=follow.created)
-        reply = saved(made.task, made.video, origin=made.origin)
-        reply.document.update(request_id=request_id, estimate=estimate)
-        if made.last_frame is not None:
-            reply.document["last_frame"] = made.last_frame.path
+            reply = running(exc.task, request_id=request_id, task_id=follow.created)
+        else:
+            reply = saved(made.task, made.video, origin=made.origin)
+            reply.document["request_id"] = request_id
+            if made.last_frame is not None:
+                reply.document["last_frame"] = made.last_frame.path
+        reply.document["estimate"] = estimate
         return reply
 
 
