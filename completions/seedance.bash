@@ -22,6 +22,7 @@ _seedance() {
             "/models") path="models" ;;
             "/profiles") path="profiles" ;;
             "/journal") path="journal" ;;
+            "/mcp") path="mcp" ;;
             "/sim") path="sim" ;;
             "tasks/list") path="tasks list" ;;
             "assets/upload") path="assets upload" ;;
@@ -45,7 +46,7 @@ _seedance() {
         "")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain batch spend review frames assets finalize doctor models profiles journal sim" -- "$cur"))
+            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain batch spend review frames assets finalize doctor models profiles journal mcp sim" -- "$cur"))
             fi
             ;;
         "create")
@@ -313,6 +314,14 @@ _seedance() {
         "journal repair")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
+            fi
+            ;;
+        "mcp")
+            case "$prev" in
+                --output-dir) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output-dir --help -h" -- "$cur"))
             fi
             ;;
         "sim")

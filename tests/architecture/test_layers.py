@@ -19,7 +19,8 @@ LAYERS: dict[str, set[str]] = {
     "providers": {"providers", "domain"},
     "sim": {"sim", "domain"},  # beside the stack: its own rules, the domain's plain types
     "services": {"services", "providers", "domain", "sim"},  # sim: the demo profile's transport
-    "cli": {"cli", "services", "providers", "domain", "sim"},
+    # `seedance mcp` starts the other front end, the MCP server (never the other way round)
+    "cli": {"cli", "mcp", "services", "providers", "domain", "sim"},
     "mcp": {"mcp", "services", "providers", "domain"},
 }
 BELOW_CLI = ("domain", "providers", "services")
@@ -96,11 +97,14 @@ def import_violations(source: str, module: str) -> list[str]:
 
 
 def wording_violations(source: str, module: str) -> list[str]:
-    if layer_of(module) not in BELOW_CLI:
+    layer = layer_of(module)
+    if layer not in (*BELOW_CLI, "mcp"):
         return []
+    # the MCP server words next steps as tool calls: never a flag
+    patterns = (FLAG, COMMAND) if layer in BELOW_CLI else (FLAG,)
     found = []
     for line, text in strings(ast.parse(source)):
-        for pattern in (FLAG, COMMAND):
+        for pattern in patterns:
             match = pattern.search(text)
             if match:
                 found.append(f"{module}:{line} words the command line: {match.group(0)!r}")
@@ -151,6 +155,10 @@ def test_the_import_check_catches_forbidden_imports(
 )
 def test_the_wording_check_catches_flags_and_commands(source: str) -> None:
     assert wording_violations(source, "seedance.services.x")
+
+
+def test_the_mcp_server_words_no_flag() -> None:
+    assert wording_violations('x = "run it with --new"\n', "seedance.mcp.x")
 
 
 def test_the_simulator_may_still_use_the_domains_plain_types() -> None:

@@ -117,14 +117,14 @@ def test_http_requests_never_build_a_tls_context_proxied_or_not() -> None:
     assert proxy.targets() == [("FORWARD", f"GET {origin.url}/x")]
 
 
-def test_start_up_commands_import_no_http_layer() -> None:
+def test_start_up_commands_import_no_http_layer_and_no_mcp_sdk() -> None:
     probe = (
-        "import sys; from seedance.cli import entry; sys.argv = ['seedance', '{flag}']\n"
+        "import sys; from seedance.cli import entry; sys.argv = ['seedance', {flag}]\n"
         "try: entry.main()\nexcept SystemExit: pass\n"
         "print([m for m, module in sys.modules.items() if module is not None\n"
-        "       and m.startswith(('httpx', 'seedance.providers'))])"
+        "       and m.startswith(('httpx', 'seedance.providers', 'mcp', 'seedance.mcp'))])"
     )
-    for flag in ("--version", "--help"):
+    for flag in ("'--version'", "'--help'", "'mcp', '--help'"):
         done = subprocess.run(
             [sys.executable, "-c", probe.replace("{flag}", flag)],
             capture_output=True,

@@ -77,6 +77,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("models", "The model catalogue with capabilities and prices."),
     "profiles": ("profiles", "Manage connection profiles (profiles.toml)."),
     "journal": ("journal", "Inspect or repair the local journal."),
+    "mcp": ("mcp", "Serve seedance's tools to AI agents over MCP (stdio; needs the mcp extra)."),
     "sim": (
         "sim",
         "Run the local simulator of every Seedance API (loopback; any token unless --token).",

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
 from seedance.cli.app import current_env
-from seedance.cli.options import help_text
 from seedance.cli.progress import LiveBoard
 from seedance.domain import params
 
@@ -34,58 +32,24 @@ STATE_STYLES = {
 
 
 def register(app: typer.Typer) -> None:
-    app.command("chain")(chain)
+    from seedance.cli.options import command
+
+    app.command("chain")(command(params.CHAIN, chain, name="chain", doc=chain.__doc__ or ""))
 
 
 def chain(
-    file: Annotated[
-        Path, typer.Argument(metavar="FILE.toml", help="The storyboard (TOML).", show_default=False)
-    ],
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="PATH",
-            help="Output directory [default: FILE's name, beside it].",
-        ),
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the plan and every request; send nothing.")
-    ] = False,
-    restart: Annotated[
-        bool, typer.Option("--restart", help="Ignore chain.json; start over.")
-    ] = False,
-    rerun: Annotated[
-        list[str] | None,
-        typer.Option("--rerun", metavar="SHOT", help="Make this shot (and what follows) again."),
-    ] = None,
-    concurrency: Annotated[int, typer.Option(metavar="N", help="Shots made at the same time.")] = 2,
-    concat: Annotated[
-        bool, typer.Option("--concat", help="Also join the clips into film.mp4.")
-    ] = False,
-    max_cost: Annotated[
-        float | None,
-        typer.Option(metavar="AMOUNT", help="Refuse to start if the estimate is above AMOUNT."),
-    ] = None,
-    allow_unpriced: Annotated[
-        bool, typer.Option("--allow-unpriced", help=help_text(params.ALLOW_UNPRICED))
-    ] = False,
-    draft: Annotated[
-        bool,
-        typer.Option(
-            "--draft", help="Preview every shot as a cheap 480p draft (into OUTPUT/drafts)."
-        ),
-    ] = False,
-    finalize: Annotated[
-        bool,
-        typer.Option(
-            "--finalize",
-            help="Make the finals of a --draft run: fresh shots from their drafts, the others "
-            "anew from their parent's final frame.",
-        ),
-    ] = False,
-    strict: Annotated[bool, typer.Option("--strict", help=help_text(params.STRICT))] = False,
+    storyboard: str,
+    output: str | None,
+    dry_run: bool,
+    restart: bool,
+    rerun: list[str] | None,
+    concurrency: int,
+    concat: bool,
+    max_cost: float | None,
+    allow_unpriced: bool,
+    draft: bool,
+    finalize: bool,
+    strict: bool,
 ) -> None:
     """Run a multi-shot storyboard; every shot starts from the previous shot's last frame."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
@@ -99,7 +63,7 @@ def chain(
             f"--concurrency {concurrency} is above the provider's limit; using {MAX_CONCURRENCY}"
         )
         concurrency = MAX_CONCURRENCY
-    path = env.path(file)
+    path = env.path(storyboard)
     client = env.client(offline=dry_run and not finalize)  # finalize reads its drafts
     session = client.open_chain(
         path,

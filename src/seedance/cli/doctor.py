@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from seedance.cli.app import current_env
@@ -13,18 +11,13 @@ STYLES = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "-"}
 
 
 def register(app: typer.Typer) -> None:
-    app.command("doctor")(doctor)
+    from seedance.cli.options import command
+    from seedance.domain import params
+
+    app.command("doctor")(command(params.DOCTOR, doctor, name="doctor", doc=DOCTOR_HELP))
 
 
-def doctor(
-    probe_models: Annotated[
-        bool,
-        typer.Option(
-            "--probe-models",
-            help="Also ask, for free, whether each model is usable (Ark APIs only).",
-        ),
-    ] = False,
-) -> None:
+def doctor(probe_models: bool) -> None:
     """Check the profile, key, network, clock and models before a real run; spends nothing."""
     from seedance.services.doctor import DoctorFailed
 

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
-
 import typer
 
 from seedance.cli.app import current_env
 
-if TYPE_CHECKING:
-    from seedance.domain.catalogue import Catalogue, ModelSpec
-
 
 def register(app: typer.Typer) -> None:
-    app.command("models")(models)
+    from seedance.cli.options import command
+    from seedance.domain import params
+
+    app.command("models")(command(params.MODELS, models, name="models", doc=models.__doc__ or ""))
 
 
-def models(
-    all_: Annotated[
-        bool, typer.Option("--all", help="Every provider's names, not just this profile's.")
-    ] = False,
-    remote: Annotated[
-        bool,
-        typer.Option(
-            "--remote",
-            help="The provider's live model list against the catalogue: known, new, gone.",
-        ),
-    ] = False,
-) -> None:
+def models(all: bool, remote: bool) -> None:  # `all`: the option's name
     """The model catalogue with capabilities and prices."""
     from seedance.domain.catalogue import catalogue
     from seedance.domain.errors import ConfigError
+    from seedance.services.catalogue_rows import model_rows
 
     env = current_env()
     if remote:
@@ -39,7 +27,7 @@ def models(
     cat = catalogue()
     vocabularies: list[str | None]
     chosen = env.profile or env.environ.get("SEEDANCE_PROFILE")
-    if all_:
+    if all:
         vocabularies = list(cat.vocabularies)
     elif chosen:  # a profile asked for by name must exist
         vocabularies = [env.selected_profile().vocabulary]
@@ -48,7 +36,7 @@ def models(
             vocabularies = [env.selected_profile().vocabulary]
         except ConfigError:  # no profile yet: the whole catalogue
             vocabularies = list(cat.vocabularies)
-    rows = [model_row(cat, spec) for vocab in vocabularies for spec in _specs(cat, vocab)]
+    rows = model_rows(cat, vocabularies)
     env.output.listing(
         rows,
         [
@@ -75,74 +63,6 @@ def models(
             r["price_text"],
         ],
     )
-
-
-def _specs(cat: Catalogue, vocabulary: str | None) -> list[ModelSpec]:
-    if vocabulary is None:
-        return [s for f in cat.families if (s := cat.spec_for_family(f, None)) is not None]
-    return [cat.resolve(name, vocabulary) for name in cat.vocabularies[vocabulary].primaries()]
-
-
-def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
-    """One model as data: capabilities, aliases on this provider and prices."""
-    fam = spec.family
-    vocab = cat.vocabularies.get(spec.vocabulary or "")
-    aliases = (
-        [n for n, f in vocab.models.items() if f == fam.key and n != spec.name] if vocab else []
-    )
-    prices: dict[str, float] = {}
-    currency = None
-    for res in fam.all_resolutions:
-        for video in (False, True):
-            price, currency = cat.price(
-                spec,
-                resolution=res,
-                video_reference=video,
-                generate_audio=fam.generate_audio,
-                flex=False,
-            )
-            if price is not None:
-                prices[f"{res}{'+video' if video else ''}"] = price
-    return {
-        "name": spec.name,
-        "provider": vocab.title if vocab else "",
-        "family": fam.key,
-        "title": fam.title,
-        "aliases": aliases + list(fam.aliases),
-        "resolutions": list(fam.all_resolutions),
-        "resolutions_unconfirmed": [r for r in fam.all_resolutions if r not in fam.resolutions],
-        "ratios": list(fam.ratios),
-        "duration": [fam.duration_min, fam.duration_max],
-        "duration_auto": fam.duration_auto,
-        "first_frame": fam.first_frame,
-        "last_frame": fam.last_frame,
-        "max_references": {
-            "images": fam.max_reference_images,
-            "videos": fam.max_reference_videos,
-            "audios": fam.max_reference_audios,
-        },
-        "audio_alone": not fam.audio_needs_visual,
-        "generate_audio": fam.generate_audio,
-        "draft": fam.draft,
-        "final_resolutions": list(fam.final_resolutions),
-        "flex": fam.flex,
-        "output_formats": list(fam.output_formats),
-        "sources": list(dict.fromkeys([*(vocab.sources if vocab else ()), *fam.sources])),
-        "currency": currency if prices else None,
-        "prices_per_million_tokens": prices,
-        "price_text": _price_text(prices, currency),
-    }
-
-
-def _price_text(prices: dict[str, float], currency: str | None) -> str:
-    from seedance.domain.catalogue import format_money
-
-    if not prices:
-        return "unknown"
-    low, high = min(prices.values()), max(prices.values())
-    if low == high:
-        return format_money(low, currency)
-    return f"{format_money(low, currency)}-{format_money(high, currency)}"
 
 
 def _remote() -> None:

@@ -25,8 +25,13 @@ def help_text(param: Param) -> str:
 def typer_parameter(param: Param) -> inspect.Parameter:
     """The parameter as Typer reads it from a signature: `Annotated[type, typer.Option(...)]`."""
     info: Any
+    default = param.default
     if param.positional:
-        kind: Any = param.type | None
+        kind: Any = GenericAlias(list, (param.type,)) if param.many else param.type
+        if param.required:
+            default = inspect.Parameter.empty
+        else:
+            kind = kind | None
         info = typer.Argument(metavar=param.metavar, help=help_text(param), show_default=False)
     else:
         names = [flag(param.name)]
@@ -38,8 +43,8 @@ def typer_parameter(param: Param) -> inspect.Parameter:
         info = typer.Option(*names, metavar=param.metavar, help=help_text(param))
     return inspect.Parameter(
         param.name,
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        default=param.default,
+        inspect.Parameter.KEYWORD_ONLY,  # required arguments may follow optional ones
+        default=default,
         annotation=Annotated[kind, info],
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -30,29 +30,24 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("status")(status)
-    app.command("wait")(wait)
-    app.command("download")(download)
-    app.command("cancel")(cancel)
+    from seedance.cli.options import command
+    from seedance.domain import params
+
+    for name, declared, body in (
+        ("status", params.STATUS, status),
+        ("wait", params.WAIT_TASKS, wait),
+        ("download", params.DOWNLOAD, download),
+        ("cancel", params.CANCEL, cancel),
+    ):
+        app.command(name)(command(declared, body, name=name, doc=body.__doc__ or ""))
     tasks_app = sub_app("Server-side task list, or the local journal.")
-    tasks_app.command("list")(tasks_list)
+    tasks_app.command("list")(
+        command(params.TASKS_LIST, tasks_list, name="list", doc=tasks_list.__doc__ or "")
+    )
     app.add_typer(tasks_app, name="tasks")
 
 
-def wait(
-    task_ids: Annotated[
-        list[str], typer.Argument(metavar="TASK_ID...", help="Task ids.", show_default=False)
-    ],
-    timeout: Annotated[
-        float | None, typer.Option(metavar="SECONDS", help="Stop waiting after SECONDS (exit 6).")
-    ] = None,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output", "-o", help="Save each finished video: a file (one task) or a directory."
-        ),
-    ] = None,
-) -> None:
+def wait(task_ids: list[str], timeout: float | None, output: str | None) -> None:
     """Block with progress until every task ends."""
     from seedance.domain.errors import UsageError
 
@@ -149,11 +144,7 @@ def _quiet_copy(err: SeedanceError) -> SeedanceError:
 # -- status, download, cancel, list ----------------------------------------------------------
 
 
-def status(
-    task_id: Annotated[
-        str, typer.Argument(metavar="TASK_ID", help="The task id.", show_default=False)
-    ],
-) -> None:
+def status(task_id: str) -> None:
     """One task, normalized."""
     from seedance.domain.errors import NotFoundError
 
@@ -214,33 +205,7 @@ def _describe(task: Task, client: Client) -> str:
 
 
 def download(
-    task_id: Annotated[
-        str, typer.Argument(metavar="TASK_ID", help="The task id.", show_default=False)
-    ],
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output", "-o", metavar="PATH", help="Where to save the video [default: ID.mp4]."
-        ),
-    ] = None,
-    last_frame: Annotated[
-        str | None,
-        typer.Option(
-            "--last-frame",
-            metavar="[PATH]",
-            help="Also save the last frame [default: NAME.last.png].",
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
-    sheet: Annotated[
-        bool,
-        typer.Option(
-            "--sheet",
-            help="Also save NAME.poster.png and NAME.sheet.png (a contact sheet) beside the "
-            "video (needs the video extra).",
-        ),
-    ] = False,
+    task_id: str, output: str | None, last_frame: str | None, force: bool, sheet: bool
 ) -> None:
     """Save a finished task's video (and optionally its last frame)."""
     from seedance.domain.errors import Suggestion, TaskFailedError, WaitTimeoutError
@@ -290,14 +255,7 @@ def download(
             env.output.data(path)
 
 
-def cancel(
-    task_ids: Annotated[
-        list[str], typer.Argument(metavar="TASK_ID...", help="Task ids.", show_default=False)
-    ],
-    force: Annotated[
-        bool, typer.Option("--force", help="Also delete finished tasks whose video was not saved.")
-    ] = False,
-) -> None:
+def cancel(task_ids: list[str], force: bool) -> None:
     """Cancel queued tasks; delete finished ones."""
     from seedance.domain.errors import SeedanceError
 
@@ -328,31 +286,16 @@ def cancel(
 
 
 def tasks_list(
-    status_: Annotated[
-        str | None,
-        typer.Option(
-            "--status",
-            metavar="STATUS",
-            help="queued, running, succeeded, failed, expired, cancelled.",
-        ),
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", metavar="NAME", help="Only this model.")
-    ] = None,
-    limit: Annotated[int | None, typer.Option(metavar="N", help="At most N tasks.")] = None,
-    page: Annotated[int, typer.Option(metavar="N", help="Page number (from 1).")] = 1,
-    page_size: Annotated[int, typer.Option(metavar="N", help="Tasks per page (1-500).")] = 20,
-    local: Annotated[bool, typer.Option("--local", help="List the local journal instead.")] = False,
-    unsaved: Annotated[
-        bool,
-        typer.Option(
-            "--unsaved",
-            help="With --local: succeeded tasks whose video was not saved, and how long their "
-            "result URLs have left.",
-        ),
-    ] = False,
+    status: str | None,
+    model: str | None,
+    limit: int | None,
+    page: int,
+    page_size: int,
+    local: bool,
+    unsaved: bool,
 ) -> None:
     """Tasks on the server (Ark dialect), or in the local journal with --local."""
+    status_ = status  # (the body's name for it)
     from seedance.domain.errors import UsageError
     from seedance.domain.models import TaskStatus
 

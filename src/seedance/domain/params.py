@@ -27,6 +27,9 @@ class Param:
     tristate: bool = False  # a bool that may be left unset (None), or set either way
     positional: bool = False
     choices: tuple[str, ...] | None = None
+    required: bool = False  # (positional ones) the command cannot run without it
+    minimum: float | None = None  # the smallest value it takes (numbers)
+    maximum: float | None = None
 
     def json_schema(self) -> dict[str, Any]:
         """The parameter as a JSON schema (for tool definitions)."""
@@ -34,7 +37,12 @@ class Param:
         item: dict[str, Any] = {"type": names[self.type]}
         if self.choices:
             item["enum"] = list(self.choices)
-        schema = {"type": "array", "items": item} if self.many else item
+        for bound in ("minimum", "maximum"):
+            if getattr(self, bound) is not None:
+                item[bound] = getattr(self, bound)
+        schema: dict[str, Any] = {"type": "array", "items": item} if self.many else item
+        if self.many and self.required:
+            schema["minItems"] = 1
         return {**schema, "description": self.help}
 
 
@@ -247,4 +255,129 @@ SPEND: tuple[Param, ...] = (
         default="day",
         choices=SPEND_BY,
     ),
+)
+
+
+# -- following tasks: status, wait, download, cancel, tasks list ------------------------------
+
+TASK_ID = _p("task_id", str, "The task id.", metavar="TASK_ID", positional=True, required=True)
+TASK_IDS = _p(
+    "task_ids", str, "Task ids.", metavar="TASK_ID...", positional=True, required=True, many=True
+)
+STATUS: tuple[Param, ...] = (TASK_ID,)
+WAIT_TASKS: tuple[Param, ...] = (
+    TASK_IDS,
+    TIMEOUT,
+    _p(
+        "output",
+        str,
+        "Save each finished video: a file (one task) or a directory.",
+        metavar="PATH",
+    ),
+)
+DOWNLOAD: tuple[Param, ...] = (
+    TASK_ID,
+    _p("output", str, "Where to save the video [default: ID.mp4].", metavar="PATH"),
+    _p(
+        "last_frame",
+        str,
+        "Also save the last frame [default: NAME.last.png].",
+        metavar="[PATH]",
+    ),
+    _p("force", bool, "Overwrite existing files.", default=False),
+    SHEET,
+)
+CANCEL: tuple[Param, ...] = (
+    TASK_IDS,
+    _p("force", bool, "Also delete finished tasks whose video was not saved.", default=False),
+)
+TASK_STATUSES = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+TASKS_LIST: tuple[Param, ...] = (
+    _p(
+        "status",
+        str,
+        "queued, running, succeeded, failed, expired, cancelled.",
+        metavar="STATUS",
+        choices=TASK_STATUSES,
+    ),
+    _p("model", str, "Only this model.", metavar="NAME"),
+    _p("limit", int, "At most N tasks.", metavar="N", minimum=1),
+    _p("page", int, "Page number (from 1).", metavar="N", default=1, minimum=1),
+    _p(
+        "page_size", int, "Tasks per page (1-500).", metavar="N", default=20, minimum=1, maximum=500
+    ),
+    _p("local", bool, "List the local journal instead.", default=False),
+    _p(
+        "unsaved",
+        bool,
+        "With {local}: succeeded tasks whose video was not saved, and how long their result "
+        "URLs have left.",
+        default=False,
+    ),
+)
+
+# -- chain: a storyboard ----------------------------------------------------------------------
+
+CHAIN: tuple[Param, ...] = (
+    _p(
+        "storyboard",
+        str,
+        "The storyboard (TOML).",
+        metavar="FILE.toml",
+        positional=True,
+        required=True,
+    ),
+    _p("output", str, "Output directory [default: FILE's name, beside it].", metavar="PATH"),
+    _p("dry_run", bool, "Print the plan and every request; send nothing.", default=False),
+    _p("restart", bool, "Ignore chain.json; start over.", default=False),
+    _p("rerun", str, "Make this shot (and what follows) again.", metavar="SHOT", many=True),
+    _p("concurrency", int, "Shots made at the same time.", metavar="N", default=2, minimum=1),
+    _p("concat", bool, "Also join the clips into film.mp4.", default=False),
+    _p("max_cost", float, "Refuse to start if the estimate is above AMOUNT.", metavar="AMOUNT"),
+    ALLOW_UNPRICED,
+    _p(
+        "draft",
+        bool,
+        "Preview every shot as a cheap 480p draft (into OUTPUT/drafts).",
+        default=False,
+    ),
+    _p(
+        "finalize",
+        bool,
+        "Make the finals of a {draft} run: fresh shots from their drafts, the others anew "
+        "from their parent's final frame.",
+        default=False,
+    ),
+    STRICT,
+)
+
+# -- the catalogue and the set-up -------------------------------------------------------------
+
+MODELS: tuple[Param, ...] = (
+    _p("all", bool, "Every provider's names, not just this profile's.", default=False),
+    _p(
+        "remote",
+        bool,
+        "The provider's live model list against the catalogue: known, new, gone.",
+        default=False,
+    ),
+)
+DOCTOR: tuple[Param, ...] = (
+    _p(
+        "probe_models",
+        bool,
+        "Also ask, for free, whether each model is usable (Ark APIs only).",
+        default=False,
+    ),
+)
+
+# -- the MCP server's own (src/seedance/mcp/tools.py lists every difference from the CLI) ---
+
+REQUEST_ID = _p(
+    "request_id",
+    str,
+    "Your key for this video: a call repeated with the same request_id returns the task (or "
+    "the saved video) it made instead of paying again; a new video needs a new request_id. "
+    "Letters, digits, '.', '_' and '-'; up to 100.",
+    metavar="ID",
 )

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from seedance.services.generate import Generated, OnStep
     from seedance.services.remote_models import RemoteListing
     from seedance.services.spend import Spend
-from seedance.services import references
+from seedance.services import references, request_ids
 from seedance.services.accounts import Allowance, Gate
 from seedance.services.asset_cache import file_sha256
 from seedance.services.downloads import download
@@ -266,6 +266,7 @@ class Client:
         validate: bool = True,
         base_dir: Path | None = None,
         label: str | None = None,
+        request_id: str | None = None,
     ) -> Generated:
         """A request (or an existing task, `task_id`) made into a saved, verified video at
         `output` (a file, or a directory for `<task id>.mp4`): the one path every command
@@ -280,6 +281,13 @@ class Client:
         does not fit the spending caps (`cap_spending`, the profile's budgets); `label` says
         in the ledger what it was made for.
 
+        `request_id` is the caller's key for this video (services/request_ids.py): its first
+        use creates the video (as `new` does), a repeat of the same request and output goes on
+        with what the first made (never paying again), and a repeat with another request or
+        output raises UsageError. `stop`, once set, ends the waits: for a slot with
+        InterruptedByUser (nothing was sent), for the task with `Stopped`
+        (services/polling.py; the task keeps running).
+
         Raises TaskFailedError, WaitTimeoutError, OutcomeUnknownError, BusyError, LocalError
         (a local failure once the task exists), BudgetError, InterruptedByUser, or the API's
         errors.
@@ -293,6 +301,10 @@ class Client:
             prepared = request
         if (prepared is None) == (task_id is None):
             raise UsageError("give a request or a task id, not both", field="task_id")
+        if request_id is not None:
+            if prepared is None:
+                raise UsageError("a request id goes with a request", field="request_id")
+            request_ids.check(request_id)
         return generate(
             self,
             prepared,
@@ -308,6 +320,7 @@ class Client:
             on_progress=on_progress,
             stop=stop,
             label=label,
+            request_id=request_id,
         )
 
     def lost_answer(self, exc: SeedanceError) -> OutcomeUnknownError:

@@ -21,6 +21,7 @@ SHEET_FRAMES = 12
 SHEET_COLUMNS = {"landscape": 4, "portrait": 6}
 TILE_LONGEST = 240  # pixels: the longer side of one frame on a sheet
 GAP = 4
+PREVIEW_LONGEST = 768  # pixels: a preview's longer side (a contact sheet stays legible)
 SHEET_BACKGROUND = (24, 24, 24)
 LABEL_BACKGROUND = (0, 0, 0)
 LABEL_TEXT = (255, 255, 255)
@@ -311,6 +312,35 @@ class Stills:
     poster: Path
     sheet: Path
     first: Path | None = None
+
+
+def existing_stills(clip: Path) -> Stills | None:
+    """The poster and contact sheet beside `clip` when both are there and not older than it
+    (made from this very file)."""
+    poster, sheet = poster_path(clip), sheet_path(clip)
+    try:
+        made = clip.stat().st_mtime
+        if poster.stat().st_mtime >= made and sheet.stat().st_mtime >= made:
+            return Stills(poster, sheet)
+    except OSError:
+        return None
+    return None
+
+
+def preview(image: Path, longest: int = PREVIEW_LONGEST) -> bytes:
+    """A still as a small JPEG, its longer side at most `longest` pixels: what a reader with
+    little room (an agent's context) looks at."""
+    _require()
+    import io
+
+    from PIL import Image
+
+    with Image.open(image) as opened:
+        small = opened.convert("RGB")
+    small.thumbnail((longest, longest))
+    out = io.BytesIO()
+    small.save(out, format="JPEG", quality=85)
+    return out.getvalue()
 
 
 def make_stills(clip: Path, *, first: Path | None = None) -> Stills:

@@ -33,7 +33,7 @@ from seedance.domain.errors import (
     WaitTimeoutError,
 )
 from seedance.domain.models import DownloadResult, Task, video_suffix
-from seedance.services import crashpoints, output_record
+from seedance.services import crashpoints, output_record, request_ids
 from seedance.services.accounts import MAX_CROWDED, SLOT_POLL, is_crowded
 from seedance.services.asset_cache import file_sha256
 from seedance.services.identity import LostCreate, nonce_picker
@@ -149,6 +149,7 @@ def generate(
     on_progress: Progress | None = None,
     stop: threading.Event | None = None,
     label: str | None = None,
+    request_id: str | None = None,
 ) -> Generated:
     """See `Client.generate`."""
     clock = client.clock
@@ -188,6 +189,8 @@ def generate(
                 assert task_id is not None
                 run.task_id = task_id
                 return _for_task(run, task_id)
+            if request_id is not None:
+                return _for_request_id(run, prepared, request_id)
             return _for_request(run, prepared)
         except KeyboardInterrupt:  # the steps that know more say it themselves
             raise run.interrupted() from None
@@ -223,6 +226,26 @@ def _for_request(run: Run, prepared: Prepared) -> Generated:
         exc.suggestions = (run.again,)
         raise
     return _save(run, task, origin)
+
+
+def _for_request_id(run: Run, prepared: Prepared, request_id: str) -> Generated:
+    """A request under a caller's request id (services/request_ids.py): its first use
+    creates (a new video), a repeat goes on with what the first made. The id's lock is held
+    until the end, so a concurrent repeat waits and then finds the create."""
+    client = run.client
+    lock = Locks(client.data_dir).request(client.profile.name, request_id)
+    lock.acquire(client.clock, timeout=run.left())
+    with holding(lock):
+        earlier = request_ids.earlier(
+            client.journal,
+            client.profile.name,
+            request_id,
+            request_hash=prepared.request_hash,
+            output=run.output,
+        )
+        run.new = earlier is None
+        run.label = request_ids.label(request_id)
+        return _for_request(run, prepared)
 
 
 def send(

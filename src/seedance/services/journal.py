@@ -536,6 +536,13 @@ class Journal:
             (profile, request_hash),
         )
 
+    def labelled(self, profile: str, label: str) -> Entry | None:
+        """The newest create of this profile made with this label (a request id's)."""
+        if not self.has_ledger():
+            return None
+        rows = self._rows("WHERE profile = ? AND label = ?", (profile, label), 1)
+        return rows[0] if rows else None
+
     def unsaved(self, profile: str | None = None) -> list[Entry]:
         """Tasks seen succeeded whose video this machine has not saved, newest first."""
         where = "WHERE status = ? AND downloaded_at IS NULL AND task_id IS NOT NULL"

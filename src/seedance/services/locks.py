@@ -172,6 +172,10 @@ class Locks:
         """A batch's output directory."""
         return self._named("batch", str(directory), f"the batch run in {directory}")
 
+    def request(self, profile: str, request_id: str) -> FileLock:
+        """A caller's request id on a profile (`Client.generate(request_id=...)`)."""
+        return self._named("request", f"{profile}\n{request_id}", f"request {request_id}")
+
     def account(self, account: str) -> FileLock:
         """An account's slots and ledger (services/accounts.py), held while a create is
         counted and journaled; `account` is already a digest."""
