@@ -20,7 +20,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -33,8 +33,9 @@ from seedance.domain.models import TaskStatus
 JOURNAL_FILE = "journal.sqlite3"
 
 # The layout's version, in SQLite's `user_version`. Version 1 left it 0 (its early files
-# also lack `saved_path`); version 2 had no `nonce`.
-SCHEMA_VERSION = 3
+# also lack `saved_path`); version 2 had no `nonce`; version 3 lacked the indexes of the
+# newest-first reads (`_INDEXES`).
+SCHEMA_VERSION = 4
 
 # How long the server keeps a task (docs/sources/real-world.md: 7 days), so how long a nonce
 # must stay distinct from those of this machine's creates whose task is not known.
@@ -45,6 +46,8 @@ NoncePicker = Callable[[set[int]], int]  # the nonces taken -> a free one
 # Columns version 3 added: a version-2 file that cannot be upgraded (read-only, no room for
 # its backup) still reads, these as None, and takes creates without them.
 OPTIONAL_COLUMNS = ("nonce", "service_tier")
+
+_BATCH = 500  # task ids in one `IN (...)`: far below SQLite's limit on bound values
 
 
 class JournalState(StrEnum):
@@ -140,10 +143,35 @@ def _values(entry: Entry) -> tuple[Any, ...]:
 
 
 _DECLARATIONS = {f.name: f.metadata["sql"] for f in fields(Entry)}
+# One for each read, so that none walks the whole table as the journal grows; each read is
+# `... ORDER BY row DESC`, and an index's entries of equal key are in row order, so SQLite
+# walks the index backwards and stops at the LIMIT (tests/services/test_journal_plans.py
+# checks each read's plan). Without ANALYZE, the planner picks the index with the most
+# columns the WHERE fixes: that is why the request's index holds the profile too (with
+# `creates_profile` beside a request_hash-only index, it chose to walk the profile's rows).
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS creates_task ON creates(task_id)",
-    "CREATE INDEX IF NOT EXISTS creates_hash ON creates(request_hash)",
+    # latest_for, made_for: a create of the same request (create -o, chain, batch)
+    "CREATE INDEX IF NOT EXISTS creates_request ON creates(request_hash, profile)",
+    # entries(): tasks list --local with a filter
+    "CREATE INDEX IF NOT EXISTS creates_profile ON creates(profile)",
+    "CREATE INDEX IF NOT EXISTS creates_status ON creates(status)",
+    "CREATE INDEX IF NOT EXISTS creates_model ON creates(model)",
+    # run_seconds: how long tasks of a kind took (each waited task)
+    "CREATE INDEX IF NOT EXISTS creates_kind ON creates(base_url, model, resolution, duration, "
+    "status)",
+    # unsaved(): videos made and never saved (a few rows, whatever the journal's size); keyed
+    # by the columns its WHERE fixes, so that it wins over creates_status
+    "CREATE INDEX IF NOT EXISTS creates_unsaved ON creates(status, downloaded_at) "
+    "WHERE status = 'succeeded' AND downloaded_at IS NULL AND task_id IS NOT NULL",
+    # the nonces of recent creates whose task is not known (each create), keyed likewise to
+    # win over creates_task (task_id IS NULL)
+    "CREATE INDEX IF NOT EXISTS creates_open_nonce ON creates(task_id, created_at) "
+    "WHERE nonce IS NOT NULL AND task_id IS NULL",
 )
+# Indexes an earlier version made that a later one replaced (version 3: creates_hash, by
+# creates_request).
+_DROPPED_INDEXES = ("creates_hash",)
 
 
 def _create_table() -> str:
@@ -252,13 +280,18 @@ class Journal:
             # a file it may not change (read-only, or locked all along) still reads as it is
 
     def _migrate(self, db: sqlite3.Connection) -> None:
+        """The table (a new file), the columns an older file lacks (after its backup) and the
+        indexes: built once, about a second for 100,000 rows; indexes alone change no row,
+        so they need no backup (the transaction undoes a half-built one)."""
         missing = _missing_columns(db)
         if len(missing) == len(COLUMNS):  # a new file
             db.execute(_create_table())
-        else:  # an older version's table, rows and all
+        elif missing:  # an older version's table, rows and all
             self._back_up(_version(db))
             for name in missing:
                 db.execute(f"ALTER TABLE creates ADD COLUMN {name} {_DECLARATIONS[name]}")
+        for name in _DROPPED_INDEXES:
+            db.execute(f"DROP INDEX IF EXISTS {name}")
         for index in _INDEXES:
             db.execute(index)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -295,6 +328,15 @@ class Journal:
                 raise
             except sqlite3.DatabaseError as exc:
                 raise self.damaged(str(exc)) from None
+
+    def verify(self) -> None:
+        """Raise JournalDamagedError unless SQLite finds every page of the file sound (its
+        indexes included, which a read of the rows does not touch)."""
+        with self._tx() as db:
+            found = [str(row[0]) for row in db.execute("PRAGMA quick_check")]
+        if found != ["ok"]:
+            first = found[0].removeprefix("*** in database main ***").strip()
+            raise self.damaged(f"database disk image is malformed: {first}")
 
     def close(self) -> None:
         with self._lock:
@@ -461,13 +503,20 @@ class Journal:
         rows = self._rows("WHERE row = ?", (row,), 1)
         return rows[0] if rows else None
 
-    def task_ids(self) -> set[str]:
-        """Every task this journal knows."""
-        if not self.path.exists():
+    def known(self, task_ids: Iterable[str]) -> set[str]:
+        """Which of `task_ids` this journal knows (an index look-up each, however large the
+        journal)."""
+        wanted = list(dict.fromkeys(task_ids))
+        if not wanted or not self.path.exists():
             return set()
+        found: set[str] = set()
         with self._tx() as db:
-            found = db.execute("SELECT task_id FROM creates WHERE task_id IS NOT NULL")
-            return {str(r[0]) for r in found}
+            for start in range(0, len(wanted), _BATCH):
+                batch = wanted[start : start + _BATCH]
+                marks = ", ".join("?" for _ in batch)
+                rows = db.execute(f"SELECT task_id FROM creates WHERE task_id IN ({marks})", batch)
+                found.update(str(r[0]) for r in rows)
+        return found
 
     def made_for(self, profile: str, request_hash: str) -> list[Entry]:
         """Every create of this request on this profile that has a task, newest first
@@ -477,14 +526,16 @@ class Journal:
             (profile, request_hash),
         )
 
-    def unsaved(self, profile: str | None = None) -> list[Entry]:
+    def unsaved(self, profile: str | None = None, limit: int | None = None) -> list[Entry]:
         """Tasks seen succeeded whose video this machine has not saved, newest first."""
-        where = "WHERE status = ? AND downloaded_at IS NULL AND task_id IS NOT NULL"
-        args: tuple[Any, ...] = (TaskStatus.SUCCEEDED.value,)
+        # the words of creates_unsaved's WHERE, as they are: SQLite uses a partial index only
+        # for a query that states its condition (a bound value would not do)
+        where = "WHERE status = 'succeeded' AND downloaded_at IS NULL AND task_id IS NOT NULL"
+        args: tuple[Any, ...] = ()
         if profile:
             where += " AND profile = ?"
             args += (profile,)
-        return self._rows(where, args)
+        return self._rows(where, args, limit)
 
     def latest_for(
         self,
