@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from harness import (
     Section,
     Sim,
     World,
+    kill_group,
     median,
     run,
     table,
@@ -97,7 +97,7 @@ def _kill_when_half(dest: Path) -> Any:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not dest.exists():
             if part.exists() and part.stat().st_size >= KILL_AT:
-                os.kill(proc.pid, signal.SIGKILL)
+                kill_group(proc)  # seedance (and `time` around it)
                 return
             time.sleep(0.002)
 

@@ -121,7 +121,8 @@ def benchmark() -> Section:
         section.body += [
             "",
             f"Not a target, but the largest cost here: {singles} of the {len(hits)} requests "
-            "are single reads that `ArkProvider.get_many` (src/seedance/providers/ark/provider.py) sends "
+            "are single reads that `ArkProvider.get_many` "
+            "(src/seedance/providers/ark/provider.py) sends "
             'for every task the list shows finished, "since gateways may trim its items" — '
             "yet the list items already carry the status, `content.video_url` and `usage`. They "
             "come due together at the end and queue behind the 600/min limiter, which is why the "
