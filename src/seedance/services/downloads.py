@@ -29,7 +29,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 import httpx
 
@@ -43,7 +43,7 @@ from seedance.domain.errors import (
 )
 from seedance.domain.models import DownloadResult
 from seedance.providers.base import DownloadSource
-from seedance.providers.http import HttpClient
+from seedance.providers.http import HttpClient, body_pieces
 from seedance.services import crashpoints
 
 CHUNK = 1024 * 1024
@@ -206,11 +206,10 @@ class _Download:
         self.restart()
         return 0
 
-    def checkpoint(self, fh: IO[bytes], sidecar: _Sidecar) -> None:
-        """Record what the `.part` holds now (after a flush; no fsync: a power cut is caught
-        by the SHA-256 when resuming)."""
-        fh.flush()
-        found = os.fstat(fh.fileno())
+    def checkpoint(self, fd: int, sidecar: _Sidecar) -> None:
+        """Record what the `.part` holds now (no fsync: a power cut is caught by the SHA-256
+        when resuming)."""
+        found = os.fstat(fd)
         if found.st_size != self.digest.count:
             return  # someone else wrote to it: the next resume will not trust it
         info = self.info
@@ -279,27 +278,31 @@ class _Download:
         received = offset
         self.digest.cover(self.part, offset)
         next_checkpoint = offset + CHECKPOINT
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "ab" else os.O_TRUNC)
         try:
-            with open(self.part, mode) as fh, _Sidecar(self.meta) as sidecar:
-                self.checkpoint(fh, sidecar)
-                try:
-                    for chunk in response.iter_raw():  # as received: a cut loses nothing
-                        received += len(chunk)
-                        if received > limit:
-                            break
-                        fh.write(chunk)
-                        self.digest.update(chunk)
-                        if self.on_progress is not None:
-                            self.on_progress(received, total)
-                        if received >= next_checkpoint:
-                            self.checkpoint(fh, sidecar)
-                            next_checkpoint = received + CHECKPOINT
-                        elif self.info.size > offset:  # some vouched for, some past it
-                            crashpoints.reached("download-partial", fh.flush)
-                finally:
-                    fh.flush()
-                    os.fsync(fh.fileno())  # on disk before anything may rename it
-                    self.checkpoint(fh, sidecar)
+            fd = os.open(self.part, flags, 0o666)
+            try:
+                with _Sidecar(self.meta) as sidecar:
+                    self.checkpoint(fd, sidecar)
+                    try:
+                        for piece in body_pieces(response):  # as received: a cut loses nothing
+                            received += len(piece)
+                            if received > limit:
+                                break
+                            write_all(fd, piece)
+                            self.digest.update(piece)  # after the write: it covers the disk
+                            if self.on_progress is not None:
+                                self.on_progress(received, total)
+                            if received >= next_checkpoint:
+                                self.checkpoint(fd, sidecar)
+                                next_checkpoint = received + CHECKPOINT
+                            elif self.info.size > offset:  # some vouched for, some past it
+                                crashpoints.reached("download-partial")
+                    finally:
+                        os.fsync(fd)  # on disk before anything may rename it
+                        self.checkpoint(fd, sidecar)
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise _write_error(exc, self.part) from None
         if received > limit:
@@ -384,6 +387,13 @@ def _check_space(part: Path, needed: int) -> None:
         )
 
 
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    """Write every byte (a write may take only part of them)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 class StreamingDigest:
     """The SHA-256 of a file as it is written (no second pass over the file at the end)."""
 
@@ -405,7 +415,7 @@ class StreamingDigest:
             while self.count < size and (chunk := fh.read(min(CHUNK, size - self.count))):
                 self.update(chunk)
 
-    def update(self, chunk: bytes) -> None:
+    def update(self, chunk: bytes | memoryview) -> None:
         self._sha.update(chunk)
         self.count += len(chunk)
 
