@@ -189,6 +189,18 @@ def _missing_columns(db: sqlite3.Connection) -> list[str]:
     return [name for name in COLUMNS if name not in present]
 
 
+@dataclass(frozen=True)
+class Observation:
+    """A task's status as a read saw it (see `Journal.observe`)."""
+
+    task_id: str
+    status: TaskStatus
+    at: float
+    tokens: int | None = None
+    error: str | None = None
+    ended: float | None = None  # the server's time of its end, when it says
+
+
 class Journal:
     """A thread-safe handle on the journal file."""
 
@@ -452,13 +464,32 @@ class Journal:
     ) -> None:
         """The latest status seen for a task, and when it first ended: `ended` (the server's
         time) when known, else `at`."""
-        status = TaskStatus(status)
+        self.observe_many([Observation(task_id, TaskStatus(status), at, tokens, error, ended)])
+
+    def observe_many(self, seen: Sequence[Observation]) -> None:
+        """`observe` of several tasks in one transaction (one fsync: a poll of a thousand
+        tasks must not cost a thousand). A row already saying the same is left untouched."""
+        if not seen:
+            return
         with self._tx() as db:
-            db.execute(
-                "UPDATE creates SET status = ?, tokens = COALESCE(?, tokens), "
-                "error = COALESCE(?, error), finished_at = CASE WHEN ? AND finished_at IS NULL "
-                "THEN ? ELSE finished_at END WHERE task_id = ?",
-                (status.value, tokens, error, status.is_terminal, ended or at, task_id),
+            db.executemany(
+                "UPDATE creates SET status = :status, tokens = COALESCE(:tokens, tokens), "
+                "error = COALESCE(:error, error), finished_at = CASE WHEN :terminal AND "
+                "finished_at IS NULL THEN :ended ELSE finished_at END WHERE task_id = :task_id "
+                "AND (status IS NOT :status OR (:tokens IS NOT NULL AND tokens IS NOT :tokens) "
+                "OR (:error IS NOT NULL AND error IS NOT :error) "
+                "OR (:terminal AND finished_at IS NULL))",
+                [
+                    {
+                        "task_id": o.task_id,
+                        "status": o.status.value,
+                        "tokens": o.tokens,
+                        "error": o.error,
+                        "terminal": o.status.is_terminal,
+                        "ended": o.ended or o.at,
+                    }
+                    for o in seen
+                ],
             )
 
     def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:
