@@ -27,7 +27,7 @@ from harness import (
     table,
 )
 
-from seedance.services.downloads import CHECKPOINT
+from seedance.services.downloads import MAX_CHECKPOINT
 from seedance.sim.app import SimConfig
 from seedance.sim.objectstore import synthetic_bytes
 
@@ -199,13 +199,13 @@ def benchmark() -> Section:
     after = median([r.ended - h.done for r, h in zip(mine_runs, hits, strict=True)])
     asked = second.headers.get("range", "")
     start = int(asked[6:].rstrip("-")) if asked.startswith("bytes=") else -1
-    # the re-run resumes from the last checkpoint the sidecar vouches for (every MiB): what
-    # was written after it, it truncates and fetches again
+    # the re-run resumes from the last checkpoint the sidecar vouches for (every 1-16 MiB):
+    # what was written after it, it truncates and fetches again
     resume_ok = (
         killed.rc != 0
         and 0 < kept < SIZE
         and 0 < start <= kept
-        and kept - start <= CHECKPOINT
+        and kept - start <= MAX_CHECKPOINT
         and second.status == 206
         and second.body_bytes == SIZE - start
         and final_size == SIZE

@@ -4,14 +4,13 @@ same on 1,000 tasks that seedance created (so the journal records every status i
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
 import httpx
 from harness import Check, MiB, Section, Sim, World, max_in_window, median, reads_of, table
+from journal import insert, made
 
-from seedance.services.journal import COLUMNS, JOURNAL_FILE, Journal
 from seedance.sim.app import SimConfig
 
 TASKS = 200
@@ -33,11 +32,9 @@ def benchmark_1000() -> Section:
 
 def journal_creates(data_dir: Path, ids: list[str], origin: str) -> None:
     """The creates of `ids` in the journal, as seedance wrote them (one transaction)."""
-    journal = Journal(data_dir)
-    journal._connect()
-    journal.close()
+    made(data_dir)
     now = time.time()
-    rows = []
+    rows: list[dict[str, object]] = []
     for i, task_id in enumerate(ids):
         body = {"model": MODEL, "content": [{"type": "text", "text": f"shot {i}"}]}
         row = {
@@ -54,13 +51,8 @@ def journal_creates(data_dir: Path, ids: list[str], origin: str) -> None:
             "answered_at": now,
             "status": "queued",
         }
-        rows.append(tuple(row.get(name) for name in COLUMNS if name != "row"))
-    names = [name for name in COLUMNS if name != "row"]
-    with sqlite3.connect(data_dir / JOURNAL_FILE) as db:
-        db.executemany(
-            f"INSERT INTO creates ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-            rows,
-        )
+        rows.append(row)
+    insert(data_dir, rows)
 
 
 def measure(title: str, count: int, max_rss: int, *, journaled: bool) -> Section:

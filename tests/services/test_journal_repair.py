@@ -67,13 +67,18 @@ def test_check_tells_in_flight_from_interrupted_and_unsaved(tmp_path: Path):
     assert repair(tmp_path).backup is None  # sound: left alone
 
 
-def test_repair_keeps_the_damaged_file_and_rebuilds_every_readable_row(tmp_path: Path):
-    journal = Journal(tmp_path)
+def padded_journal(data_dir: Path) -> tuple[Path, bytearray]:
+    """A journal of 200 created rows, each with 500 bytes of padding: its file and bytes."""
+    journal = Journal(data_dir)
     for n in range(1, 201):
         journal.created(begin(journal, n, pad="x" * 500), f"cgt-{n}", 1010.0)
     journal.close()
-    path = tmp_path / JOURNAL_FILE
-    data = bytearray(path.read_bytes())
+    path = data_dir / JOURNAL_FILE
+    return path, bytearray(path.read_bytes())
+
+
+def test_repair_keeps_the_damaged_file_and_rebuilds_every_readable_row(tmp_path: Path):
+    path, data = padded_journal(tmp_path)
     page = 4096
     start = pages_of_rows(data, page)[5] * page
     data[start : start + page] = b"\xff" * page  # one page of rows lost
@@ -103,12 +108,7 @@ def pages_of_rows(data: bytearray, size: int) -> list[int]:
 
 
 def test_a_damaged_index_is_found_and_every_row_rebuilt(tmp_path: Path):
-    journal = Journal(tmp_path)
-    for n in range(1, 201):
-        journal.created(begin(journal, n, pad="x" * 500), f"cgt-{n}", 1010.0)
-    journal.close()
-    path = tmp_path / JOURNAL_FILE
-    data = bytearray(path.read_bytes())
+    path, data = padded_journal(tmp_path)
     page = 4096
     rows = set(pages_of_rows(data, page))
     other = next(n for n in range(2, len(data) // page) if n not in rows and data[n * page] == 10)

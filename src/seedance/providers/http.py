@@ -396,7 +396,9 @@ def read_capped(response: httpx.Response, limit: int) -> bytes:
 BODY_READ = 1024 * 1024  # bytes asked of the socket at a time by `body_pieces`
 
 
-def body_pieces(response: httpx.Response, size: int = BODY_READ) -> Iterator[bytes | memoryview]:
+def body_pieces(
+    response: httpx.Response, size: int = BODY_READ, *, buffers: int = 1
+) -> Iterator[bytes | memoryview]:
     """A streamed response's body as it arrives, in pieces of up to `size` bytes.
 
     httpx hands a body over in the pieces httpcore reads: 64 KiB over http, one TLS record
@@ -414,8 +416,10 @@ def body_pieces(response: httpx.Response, size: int = BODY_READ) -> Iterator[byt
     tunnel inside another TLS connection; a mocked transport has none). The connection is not
     reused afterwards: h11 did not see the body end, so httpcore closes it.
 
-    A yielded memoryview is overwritten by the next piece: write and hash it first. Errors are
-    httpx's (ReadTimeout, ReadError, RemoteProtocolError), as from `iter_raw()`.
+    The pieces read from the socket go into `buffers` buffers in turn: a yielded memoryview is
+    overwritten `buffers` pieces later, so whatever uses it (a write, a hash in another thread)
+    must be done with it by then. Errors are httpx's (ReadTimeout, ReadError,
+    RemoteProtocolError), as from `iter_raw()`.
     """
     # kept until the end: dropping it would close the connection
     raw = cast(Generator[bytes, None, None], response.iter_raw())
@@ -431,7 +435,7 @@ def body_pieces(response: httpx.Response, size: int = BODY_READ) -> Iterator[byt
             yield first
             break
         timeout = response.request.extensions.get("timeout", {}).get("read")
-        yield from _socket_body(sock, received, total, size, timeout)
+        yield from _socket_body(sock, received, total, size, buffers, timeout)
     finally:
         raw.close()
 
@@ -461,12 +465,21 @@ def _body_socket(response: httpx.Response) -> socket.socket | None:
 
 
 def _socket_body(
-    sock: socket.socket, received: int, total: int, size: int, timeout: float | None
+    sock: socket.socket,
+    received: int,
+    total: int,
+    size: int,
+    buffers: int,
+    timeout: float | None,
 ) -> Iterator[memoryview]:
-    view = memoryview(bytearray(min(size, max(total - received, 0)) or 1))
+    size = min(size, max(total - received, 0)) or 1
+    views = [memoryview(bytearray(size)) for _ in range(max(buffers, 1))]
+    turn = 0
     try:
         sock.settimeout(timeout)
         while received < total:
+            view = views[turn % len(views)]
+            turn += 1
             want, filled = min(len(view), total - received), 0
             while filled < want:
                 got = sock.recv_into(view[filled:want])
