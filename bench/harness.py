@@ -4,6 +4,7 @@ run the real `seedance` as a child process and read its CPU time and peak memory
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
@@ -258,6 +259,9 @@ class Run:
         return self
 
 
+GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
 def run(
     cmd: Sequence[str],
     *,
@@ -266,15 +270,29 @@ def run(
     timeout: float = 60,
     on_start: Any = None,
 ) -> Run:
-    """Run `cmd` to its end (killed after `timeout`), measuring it with wait4."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run `cmd` to its end (killed after `timeout`), measuring it with wait4.
+
+    Its peak memory comes from GNU time where there is one: a child forked from the bench
+    process starts with the bench's pages, and Linux keeps that high-water mark in the
+    child's own `ru_maxrss` across exec, so wait4 alone reports at least the bench's size
+    (tens of MiB for the simulator's object store). `time` forks the command from its own
+    small process. The command runs in its own process group: `kill_group` ends it (and
+    `time`) at once."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile(mode="r") as peak,
+    ):
+        argv = [GNU_TIME, "-f", "%M", "-o", peak.name, *cmd] if GNU_TIME else list(cmd)
         started, t0 = time.time(), time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            argv, env=env, cwd=cwd, stdout=out, stderr=err, start_new_session=True
+        )
         killed = threading.Event()
 
         def kill() -> None:
             killed.set()
-            os.kill(proc.pid, signal.SIGKILL)
+            kill_group(proc)
 
         timer = threading.Timer(timeout, kill)
         timer.start()
@@ -284,20 +302,35 @@ def run(
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+            kill_group(proc)  # anything the command left behind
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        measured = peak.read().strip().splitlines()
+        max_rss = usage.ru_maxrss * 1024
+        if measured and measured[-1].isdigit():
+            max_rss = int(measured[-1]) * 1024
+        for line in measured:  # `time` exits 128 + N for a command killed by signal N
+            if line.startswith("Command terminated by signal "):
+                proc.returncode = -int(line.rsplit(" ", 1)[1])
         return Run(
             rc=proc.returncode,
             started=started,
             wall=wall,
             cpu=usage.ru_utime + usage.ru_stime,
-            max_rss=usage.ru_maxrss * 1024,
+            max_rss=max_rss,
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
             timed_out=killed.is_set(),
         )
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to the process group `run` started the command in (the command itself, and
+    `time` around it)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 # -- results ---------------------------------------------------------------------------------

@@ -145,8 +145,10 @@ class _Hello(BaseHTTPRequestHandler):
 class Origin:
     """`with Origin(tls) as origin: origin.url` — http, or https with `tls=(cert, key)`."""
 
-    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    def __init__(
+        self, tls: tuple[Path, Path] | None = None, handler: type[BaseHTTPRequestHandler] = _Hello
+    ) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         if tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

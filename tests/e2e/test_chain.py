@@ -108,6 +108,27 @@ def test_interrupted_run_resumes_without_a_second_create(world, sim_server):
     assert manifest(world, "linear")["shots"]["dawn"]["task_id"] == first["task_id"]
 
 
+def test_a_large_run_killed_after_a_submit_resumes_from_the_log(world, sim_server):
+    """Past SMALL, a change goes to chain.json.log: kill -9 right after shot 1's task exists
+    leaves chain.json older than the log, and the next run still polls that task."""
+    from seedance.services.chain.manifest import read_data
+
+    shots = "".join(f'[[shots]]\nid = "s{i:03d}"\nprompt = "shot {i}"\n' for i in range(150))
+    storyboard(world, "long", "[defaults]\nduration = 5\n" + shots)
+    killed = run_process(
+        world, "-p", "sim-byteplus", "chain", "long.toml", crash_at="chain-submitted"
+    )
+    assert killed.exit_code == -9
+    assert manifest(world, "long")["shots"]["s000"]["state"] == "pending"  # chain.json alone
+    record = read_data(world.root / "long").shots["s000"]  # with its log
+    assert record.state == "submitted" and record.task_id
+    planned = run_process(world, "-p", "sim-byteplus", "--json", "chain", "long.toml", "--dry-run")
+    assert planned.exit_code == 0, planned.stderr
+    actions = {s["id"]: s["action"] for s in json.loads(planned.stdout)["shots"]}
+    assert actions["s000"] == "poll" and actions["s001"] == "run"
+    assert len(sim_server.sim.creates()) == 1
+
+
 def test_a_failed_middle_shot_stops_its_followers_only(run, sim, world):
     path = storyboard(world, "branching")
     path.write_text(path.read_text().replace("old stone bridge", "old stone bridge #fail"))
@@ -263,7 +284,7 @@ def test_ctrl_c_stops_and_says_how_to_resume(run, sim, world, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "wait", interrupted)
+    monkeypatch.setattr(runner, "next_finished", interrupted)
     result = run("chain", "linear.toml")
     assert result.exit_code == 130
     assert "resume with: seedance -p sim-byteplus chain" in result.stderr

@@ -438,29 +438,11 @@ def test_an_endless_body_is_cut_off_at_max_bytes(tmp_path: Path, httpx_mock: HTT
 
 def full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
     """Writes to the `.part` fail as on a full disk."""
-    real_open = open
 
-    class FullFile:
-        def __init__(self, fh: Any) -> None:
-            self.fh = fh
+    def no_room(fd: int, data: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-        def write(self, data: bytes) -> int:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.fh, name)
-
-        def __enter__(self) -> FullFile:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.fh.close()
-
-    def opener(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        fh = real_open(path, mode, *args, **kwargs)
-        return FullFile(fh) if str(path).endswith(".part") and "b" in mode else fh
-
-    monkeypatch.setattr(downloads, "open", opener, raising=False)
+    monkeypatch.setattr(downloads, "write_all", no_room)
 
 
 def test_issue14_line8_a_full_disk_names_the_file_and_does_not_blame_the_config(

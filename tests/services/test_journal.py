@@ -362,3 +362,38 @@ def test_cli_create_whose_answer_is_cut_off_is_journaled_as_unknown(
     assert "nothing was lost" not in outcome.stderr
     assert "not sent again" in outcome.stderr
     assert len([r for r in httpx_mock.get_requests() if r.method == "POST"]) == 1
+
+
+def test_many_observations_are_one_transaction_and_unchanged_rows_are_left(
+    journal: Journal,
+) -> None:
+    from seedance.services.journal import Observation
+
+    for n in range(50):
+        journal.created(begin(journal), f"cgt-{n}", T0)
+    db = journal._connect()
+    commits: list[str] = []
+    db.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    running = [Observation(f"cgt-{n}", TaskStatus.RUNNING, T0 + 5) for n in range(50)]
+
+    journal.observe_many(running)
+    before = db.total_changes
+    journal.observe_many(running)  # the next poll: nothing new
+    unchanged = db.total_changes - before
+    journal.observe_many(
+        [Observation("cgt-7", TaskStatus.SUCCEEDED, T0 + 60, tokens=108900, ended=T0 + 58)]
+    )
+    journal.observe_many([Observation("cgt-7", TaskStatus.SUCCEEDED, T0 + 90)])
+    db.set_trace_callback(None)
+
+    assert len(commits) == 4 and unchanged == 0
+    assert {e.status for e in journal.entries(limit=None) if e.task_id != "cgt-7"} == {
+        TaskStatus.RUNNING
+    }
+    seven = journal.find("cgt-7")
+    assert seven is not None
+    assert (seven.status, seven.tokens, seven.finished_at) == (
+        TaskStatus.SUCCEEDED,
+        108900,
+        T0 + 58,  # its first end is kept
+    )

@@ -307,3 +307,20 @@ def test_a_steady_pace_saves_requests_on_a_long_task() -> None:
     provider = ShapedProgress(clock, 180, lambda f: f)
     Waiter(provider, clock).wait(["t"], just_created=True)
     assert provider.reads <= 15
+
+
+def test_each_poll_tells_its_round_once_with_every_task_it_read() -> None:
+    clock = FakeClock()
+    jobs = {f"t{n}": Job(10 + n) for n in range(30)}
+    server = FakeServer(clock, jobs)
+    rounds: list[list[str]] = []
+
+    def told(read: list[Watch]) -> None:
+        rounds.append([w.task_id for w in read])
+
+    waiter = Waiter(cast(Provider, server), clock, on_round=told)
+
+    waiter.wait(list(jobs))
+
+    assert sum(len(r) for r in rounds) == len(server.looks)  # every task read, in its round
+    assert len(rounds) < len(server.looks) / 5  # a round reads many tasks at once

@@ -377,10 +377,11 @@ def _list_unsaved(env: Environment, limit: int | None) -> None:
 
     journal = Journal(env.data_dir, warn=env.output.warn)
     try:
-        entries = journal.unsaved(env.profile or env.environ.get("SEEDANCE_PROFILE"))
+        entries = journal.unsaved(
+            env.profile or env.environ.get("SEEDANCE_PROFILE"), limit=limit or 50
+        )
     finally:
         journal.close()
-    entries = entries[: limit or 50]
     now = env.clock.time()
 
     def left(entry: Any) -> float | None:

@@ -54,7 +54,7 @@ from seedance.services import references, request_ids
 from seedance.services.accounts import Allowance, Gate
 from seedance.services.asset_cache import file_sha256
 from seedance.services.downloads import download
-from seedance.services.journal import Journal
+from seedance.services.journal import Journal, Observation
 from seedance.services.polling import Listener, Waiter, Watch, typical_duration
 from seedance.services.prepare import Prepared, prepare, resolve_model
 
@@ -354,13 +354,16 @@ class Client:
         just_created: bool = False,
         stop: threading.Event | None = None,
     ) -> list[Watch]:
-        def listen(watch: Watch) -> None:
-            if watch.task is not None:
-                self._observe(watch.task)
-            if on_update is not None:
-                on_update(watch)
+        def journal(watches: list[Watch]) -> None:  # once per poll, however many tasks
+            self.journal.observe_many([self._seen(w.task) for w in watches if w.task is not None])
 
-        waiter = Waiter(self.provider, self.clock, expected=self.expected_run, on_update=listen)
+        waiter = Waiter(
+            self.provider,
+            self.clock,
+            expected=self.expected_run,
+            on_update=on_update,
+            on_round=journal,
+        )
         with self.explain_auth():
             return waiter.wait(task_ids, timeout=timeout, just_created=just_created, stop=stop)
 
@@ -401,17 +404,14 @@ class Client:
         return self._expected[task.id]
 
     def _observe(self, task: Task) -> None:
+        self.journal.observe_many([self._seen(task)])
+
+    def _seen(self, task: Task) -> Observation:
+        """What the journal records of a task as read now."""
         error = f"{task.error.code}: {task.error.message}" if task.error else None
         tokens = task.usage.completion_tokens if task.usage else None
         ended = task.updated_at.timestamp() if task.updated_at and task.status.is_terminal else None
-        self.journal.observe(
-            task.id,
-            status=task.status,
-            at=self.clock.time(),
-            tokens=tokens,
-            error=error,
-            ended=ended,
-        )
+        return Observation(task.id, task.status, self.clock.time(), tokens, error, ended)
 
     def download(
         self,

@@ -3,7 +3,7 @@ when complete.
 
 - `NAME.part.json` (the sidecar) says what the `.part` holds: which download (`identity`),
   which resource (its ETag / Last-Modified and length) and which file: the `.part`'s inode,
-  size and mtime and the SHA-256 of those bytes, checkpointed every few MiB and whenever an
+  size and mtime and the SHA-256 of those bytes, checkpointed every 1-16 MiB and whenever an
   attempt ends. A resume (`Range` + `If-Range`) starts only from bytes the sidecar vouches
   for; anything else (another file put in its place, bytes rewritten, a sidecar from another
   download) starts from zero.
@@ -25,11 +25,13 @@ import errno
 import hashlib
 import json
 import os
+import queue
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 import httpx
 
@@ -43,11 +45,15 @@ from seedance.domain.errors import (
 )
 from seedance.domain.models import DownloadResult
 from seedance.providers.base import DownloadSource
-from seedance.providers.http import HttpClient
+from seedance.providers.http import HttpClient, body_pieces
 from seedance.services import crashpoints
 
 CHUNK = 1024 * 1024
-CHECKPOINT = 1024 * 1024  # bytes between two updates of the sidecar
+# bytes between two updates of the sidecar: 1 MiB at first, then an eighth of what this attempt
+# wrote, up to 16 MiB (a checkpoint waits for the hashing thread to catch up: a few of them)
+CHECKPOINT = 1024 * 1024
+MAX_CHECKPOINT = 16 * 1024 * 1024
+HASH_AHEAD = 2  # pieces written but not yet hashed, at most (see _Hashing)
 MAX_ATTEMPTS = 6
 MAX_REFRESHES = 2
 SPACE_MARGIN = 16 * 1024 * 1024
@@ -206,11 +212,10 @@ class _Download:
         self.restart()
         return 0
 
-    def checkpoint(self, fh: IO[bytes], sidecar: _Sidecar) -> None:
-        """Record what the `.part` holds now (after a flush; no fsync: a power cut is caught
-        by the SHA-256 when resuming)."""
-        fh.flush()
-        found = os.fstat(fh.fileno())
+    def checkpoint(self, fd: int, sidecar: _Sidecar) -> None:
+        """Record what the `.part` holds now (no fsync: a power cut is caught by the SHA-256
+        when resuming)."""
+        found = os.fstat(fd)
         if found.st_size != self.digest.count:
             return  # someone else wrote to it: the next resume will not trust it
         info = self.info
@@ -278,30 +283,41 @@ class _Download:
         limit = total if total is not None else self.max_bytes
         received = offset
         self.digest.cover(self.part, offset)
-        next_checkpoint = offset + CHECKPOINT
+        next_checkpoint = offset + _interval(0)
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "ab" else os.O_TRUNC)
+        hashing = _Hashing(self.digest)
+        # a piece is overwritten `buffers` pieces later: by then it is written and hashed
+        pieces = body_pieces(response, buffers=HASH_AHEAD + 2)
         try:
-            with open(self.part, mode) as fh, _Sidecar(self.meta) as sidecar:
-                self.checkpoint(fh, sidecar)
-                try:
-                    for chunk in response.iter_raw():  # as received: a cut loses nothing
-                        received += len(chunk)
-                        if received > limit:
-                            break
-                        fh.write(chunk)
-                        self.digest.update(chunk)
-                        if self.on_progress is not None:
-                            self.on_progress(received, total)
-                        if received >= next_checkpoint:
-                            self.checkpoint(fh, sidecar)
-                            next_checkpoint = received + CHECKPOINT
-                        elif self.info.size > offset:  # some vouched for, some past it
-                            crashpoints.reached("download-partial", fh.flush)
-                finally:
-                    fh.flush()
-                    os.fsync(fh.fileno())  # on disk before anything may rename it
-                    self.checkpoint(fh, sidecar)
+            fd = os.open(self.part, flags, 0o666)
+            try:
+                with _Sidecar(self.meta) as sidecar:
+                    self.checkpoint(fd, sidecar)
+                    try:
+                        for piece in pieces:  # as received: a cut loses nothing
+                            received += len(piece)
+                            if received > limit:
+                                break
+                            write_all(fd, piece)
+                            hashing.add(piece)  # after the write: the digest covers the disk
+                            if self.on_progress is not None:
+                                self.on_progress(received, total)
+                            if received >= next_checkpoint:
+                                hashing.settle()
+                                self.checkpoint(fd, sidecar)
+                                next_checkpoint = received + _interval(received - offset)
+                            elif self.info.size > offset:  # some vouched for, some past it
+                                crashpoints.reached("download-partial")
+                    finally:
+                        os.fsync(fd)  # on disk before anything may rename it
+                        hashing.settle()
+                        self.checkpoint(fd, sidecar)
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise _write_error(exc, self.part) from None
+        finally:
+            hashing.close()
         if received > limit:
             self.restart()
             if total is None:
@@ -384,6 +400,57 @@ def _check_space(part: Path, needed: int) -> None:
         )
 
 
+def _interval(written: int) -> int:
+    """Bytes to the next checkpoint of an attempt that has written `written`."""
+    return min(max(CHECKPOINT, written // 8), MAX_CHECKPOINT)
+
+
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    """Write every byte (a write may take only part of them)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class _Hashing:
+    """The SHA-256 of the pieces written, computed in a helper thread at most HASH_AHEAD
+    pieces behind the writes: reading the socket, writing and hashing each release the GIL,
+    so on two cores they overlap (bench/RESULTS.md, downloads). `settle()` waits until the
+    digest covers every piece given, before anyone reads it."""
+
+    def __init__(self, digest: StreamingDigest) -> None:
+        self.digest = digest
+        self._pieces: queue.Queue[bytes | memoryview | None] = queue.Queue(HASH_AHEAD)
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            piece = self._pieces.get()
+            try:
+                if piece is None:
+                    return
+                if self._failed is None:
+                    self.digest.update(piece)
+            except BaseException as exc:  # handed to the writer by settle()
+                self._failed = exc
+            finally:
+                self._pieces.task_done()
+
+    def add(self, piece: bytes | memoryview) -> None:
+        self._pieces.put(piece)
+
+    def settle(self) -> None:
+        self._pieces.join()
+        if self._failed is not None:
+            raise self._failed
+
+    def close(self) -> None:
+        self._pieces.put(None)
+        self._thread.join()
+
+
 class StreamingDigest:
     """The SHA-256 of a file as it is written (no second pass over the file at the end)."""
 
@@ -405,7 +472,7 @@ class StreamingDigest:
             while self.count < size and (chunk := fh.read(min(CHUNK, size - self.count))):
                 self.update(chunk)
 
-    def update(self, chunk: bytes) -> None:
+    def update(self, chunk: bytes | memoryview) -> None:
         self._sha.update(chunk)
         self.count += len(chunk)
 

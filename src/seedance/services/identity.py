@@ -177,7 +177,6 @@ class LostCreate:
         """One look at the server: (our task, if it shows; the tasks that could be it)."""
         self.on_step("looking on the server for the task of a create whose answer was lost")
         entry = self.entry
-        known = self.journal.task_ids()
         since = entry.created_at - CLOCK_SKEW
         tier = entry.service_tier if entry.service_tier == "flex" else None
         undetermined: list[Task] = []
@@ -186,6 +185,9 @@ class LostCreate:
                 result = self.provider.list(
                     model=entry.model, page=page, page_size=PAGE_SIZE, service_tier=tier
                 )
+                # tasks another create of this machine made are not ours: asked per page,
+                # an index look-up each (not every task id the journal holds)
+                known = self.journal.known(t.id for t in result.items)
                 for task in result.items:
                     if task.id in known or not _since(task, since):
                         continue

@@ -20,7 +20,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -34,8 +34,9 @@ JOURNAL_FILE = "journal.sqlite3"
 
 # The layout's version, in SQLite's `user_version`. Version 1 left it 0 (its early files
 # also lack `saved_path`); version 2 had no `nonce`; version 3 no ledger (`account`,
-# `estimated_tokens`, `price`, `currency`, `label`).
-SCHEMA_VERSION = 4
+# `estimated_tokens`, `price`, `currency`, `label`); version 4 lacked the indexes of the
+# newest-first reads (`_INDEXES`).
+SCHEMA_VERSION = 5
 
 # How long the server keeps a task (docs/sources/real-world.md: 7 days), so how long a nonce
 # must stay distinct from those of this machine's creates whose task is not known.
@@ -47,6 +48,8 @@ NoncePicker = Callable[[set[int]], int]  # the nonces taken -> a free one
 # for its backup) still reads, these as None, and takes creates without them.
 LEDGER_COLUMNS = ("account", "estimated_tokens", "price", "currency", "label")
 OPTIONAL_COLUMNS = ("nonce", "service_tier", *LEDGER_COLUMNS)
+
+_BATCH = 500  # task ids in one `IN (...)`: far below SQLite's limit on bound values
 
 
 class JournalState(StrEnum):
@@ -152,13 +155,41 @@ def _values(entry: Entry) -> tuple[Any, ...]:
 _DECLARATIONS = {f.name: f.metadata["sql"] for f in fields(Entry)}
 # A create holds one of its account's slots until it is seen finished (or refused).
 OPEN = "finished_at IS NULL AND state != 'rejected'"
+# One for each read, so that none walks the whole table as the journal grows; each read is
+# `... ORDER BY row DESC`, and an index's entries of equal key are in row order, so SQLite
+# walks the index backwards and stops at the LIMIT (tests/services/test_journal_plans.py
+# checks each read's plan). Without ANALYZE, the planner picks the index with the most
+# columns the WHERE fixes: that is why the request's index holds the profile too (with
+# `creates_profile` beside a request_hash-only index, it chose to walk the profile's rows).
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS creates_task ON creates(task_id)",
-    "CREATE INDEX IF NOT EXISTS creates_hash ON creates(request_hash)",
+    # latest_for, made_for: a create of the same request (create -o, chain, batch)
+    "CREATE INDEX IF NOT EXISTS creates_request ON creates(request_hash, profile)",
+    # entries(): tasks list --local with a filter
+    "CREATE INDEX IF NOT EXISTS creates_profile ON creates(profile)",
+    "CREATE INDEX IF NOT EXISTS creates_status ON creates(status)",
+    "CREATE INDEX IF NOT EXISTS creates_model ON creates(model)",
+    # run_seconds: how long tasks of a kind took (each waited task)
+    "CREATE INDEX IF NOT EXISTS creates_kind ON creates(base_url, model, resolution, duration, "
+    "status)",
+    # unsaved(): videos made and never saved (a few rows, whatever the journal's size); keyed
+    # by the columns its WHERE fixes, so that it wins over creates_status
+    "CREATE INDEX IF NOT EXISTS creates_unsaved ON creates(status, downloaded_at) "
+    "WHERE status = 'succeeded' AND downloaded_at IS NULL AND task_id IS NOT NULL",
+    # the nonces of recent creates whose task is not known (each create), keyed likewise to
+    # win over creates_task (task_id IS NULL)
+    "CREATE INDEX IF NOT EXISTS creates_open_nonce ON creates(task_id, created_at) "
+    "WHERE nonce IS NOT NULL AND task_id IS NULL",
+    # the ledger: an account's unfinished tasks (its slots), its spend, spend since a time
     f"CREATE INDEX IF NOT EXISTS creates_open ON creates(account, created_at) WHERE {OPEN}",
     "CREATE INDEX IF NOT EXISTS creates_ledger ON creates(account, currency, created_at)",
     "CREATE INDEX IF NOT EXISTS creates_time ON creates(created_at)",
+    # labelled(): a request id's create
+    "CREATE INDEX IF NOT EXISTS creates_label ON creates(profile, label) WHERE label IS NOT NULL",
 )
+# Indexes an earlier version made that a later one replaced (version 3: creates_hash, by
+# creates_request).
+_DROPPED_INDEXES = ("creates_hash",)
 
 
 # The tokens a row counts against a budget (see Journal.charged).
@@ -204,6 +235,18 @@ def _missing_columns(db: sqlite3.Connection) -> list[str]:
     """The columns the file's table lacks: all of them when it has no table yet."""
     present = {row[1] for row in db.execute("PRAGMA table_info(creates)")}
     return [name for name in COLUMNS if name not in present]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A task's status as a read saw it (see `Journal.observe`)."""
+
+    task_id: str
+    status: TaskStatus
+    at: float
+    tokens: int | None = None
+    error: str | None = None
+    ended: float | None = None  # the server's time of its end, when it says
 
 
 class Journal:
@@ -299,13 +342,18 @@ class Journal:
             self.not_upgraded = str(exc) or type(exc).__name__
 
     def _migrate(self, db: sqlite3.Connection) -> None:
+        """The table (a new file), the columns an older file lacks (after its backup) and the
+        indexes: built once, about a second for 100,000 rows; indexes alone change no row,
+        so they need no backup (the transaction undoes a half-built one)."""
         missing = _missing_columns(db)
         if len(missing) == len(COLUMNS):  # a new file
             db.execute(_create_table())
-        else:  # an older version's table, rows and all
+        elif missing:  # an older version's table, rows and all
             self._back_up(_version(db))
             for name in missing:
                 db.execute(f"ALTER TABLE creates ADD COLUMN {name} {_DECLARATIONS[name]}")
+        for name in _DROPPED_INDEXES:
+            db.execute(f"DROP INDEX IF EXISTS {name}")
         for index in _INDEXES:
             db.execute(index)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -342,6 +390,15 @@ class Journal:
                 raise
             except sqlite3.DatabaseError as exc:
                 raise self.damaged(str(exc)) from None
+
+    def verify(self) -> None:
+        """Raise JournalDamagedError unless SQLite finds every page of the file sound (its
+        indexes included, which a read of the rows does not touch)."""
+        with self._tx() as db:
+            found = [str(row[0]) for row in db.execute("PRAGMA quick_check")]
+        if found != ["ok"]:
+            first = found[0].removeprefix("*** in database main ***").strip()
+            raise self.damaged(f"database disk image is malformed: {first}")
 
     def close(self) -> None:
         with self._lock:
@@ -460,13 +517,32 @@ class Journal:
     ) -> None:
         """The latest status seen for a task, and when it first ended: `ended` (the server's
         time) when known, else `at`."""
-        status = TaskStatus(status)
+        self.observe_many([Observation(task_id, TaskStatus(status), at, tokens, error, ended)])
+
+    def observe_many(self, seen: Sequence[Observation]) -> None:
+        """`observe` of several tasks in one transaction (one fsync: a poll of a thousand
+        tasks must not cost a thousand). A row already saying the same is left untouched."""
+        if not seen:
+            return
         with self._tx() as db:
-            db.execute(
-                "UPDATE creates SET status = ?, tokens = COALESCE(?, tokens), "
-                "error = COALESCE(?, error), finished_at = CASE WHEN ? AND finished_at IS NULL "
-                "THEN ? ELSE finished_at END WHERE task_id = ?",
-                (status.value, tokens, error, status.is_terminal, ended or at, task_id),
+            db.executemany(
+                "UPDATE creates SET status = :status, tokens = COALESCE(:tokens, tokens), "
+                "error = COALESCE(:error, error), finished_at = CASE WHEN :terminal AND "
+                "finished_at IS NULL THEN :ended ELSE finished_at END WHERE task_id = :task_id "
+                "AND (status IS NOT :status OR (:tokens IS NOT NULL AND tokens IS NOT :tokens) "
+                "OR (:error IS NOT NULL AND error IS NOT :error) "
+                "OR (:terminal AND finished_at IS NULL))",
+                [
+                    {
+                        "task_id": o.task_id,
+                        "status": o.status.value,
+                        "tokens": o.tokens,
+                        "error": o.error,
+                        "terminal": o.status.is_terminal,
+                        "ended": o.ended or o.at,
+                    }
+                    for o in seen
+                ],
             )
 
     def gone(self, task_id: str, at: float) -> None:
@@ -520,13 +596,20 @@ class Journal:
         rows = self._rows("WHERE row = ?", (row,), 1)
         return rows[0] if rows else None
 
-    def task_ids(self) -> set[str]:
-        """Every task this journal knows."""
-        if not self.path.exists():
+    def known(self, task_ids: Iterable[str]) -> set[str]:
+        """Which of `task_ids` this journal knows (an index look-up each, however large the
+        journal)."""
+        wanted = list(dict.fromkeys(task_ids))
+        if not wanted or not self.path.exists():
             return set()
+        found: set[str] = set()
         with self._tx() as db:
-            found = db.execute("SELECT task_id FROM creates WHERE task_id IS NOT NULL")
-            return {str(r[0]) for r in found}
+            for start in range(0, len(wanted), _BATCH):
+                batch = wanted[start : start + _BATCH]
+                marks = ", ".join("?" for _ in batch)
+                rows = db.execute(f"SELECT task_id FROM creates WHERE task_id IN ({marks})", batch)
+                found.update(str(r[0]) for r in rows)
+        return found
 
     def made_for(self, profile: str, request_hash: str) -> list[Entry]:
         """Every create of this request on this profile that has a task, newest first
@@ -543,14 +626,16 @@ class Journal:
         rows = self._rows("WHERE profile = ? AND label = ?", (profile, label), 1)
         return rows[0] if rows else None
 
-    def unsaved(self, profile: str | None = None) -> list[Entry]:
+    def unsaved(self, profile: str | None = None, limit: int | None = None) -> list[Entry]:
         """Tasks seen succeeded whose video this machine has not saved, newest first."""
-        where = "WHERE status = ? AND downloaded_at IS NULL AND task_id IS NOT NULL"
-        args: tuple[Any, ...] = (TaskStatus.SUCCEEDED.value,)
+        # the words of creates_unsaved's WHERE, as they are: SQLite uses a partial index only
+        # for a query that states its condition (a bound value would not do)
+        where = "WHERE status = 'succeeded' AND downloaded_at IS NULL AND task_id IS NOT NULL"
+        args: tuple[Any, ...] = ()
         if profile:
             where += " AND profile = ?"
             args += (profile,)
-        return self._rows(where, args)
+        return self._rows(where, args, limit)
 
     def latest_for(
         self,

@@ -60,6 +60,7 @@ def check(data_dir: Path) -> JournalReport:
     try:
         entries = journal.entries(limit=None)
         report.unsaved = journal.unsaved()
+        journal.verify()  # the pages these reads did not touch too (its indexes)
     except JournalDamagedError as exc:
         report.damaged = exc.reason
         return report

@@ -110,6 +110,7 @@ class Watch:
 
 Expectation = Callable[[Task], float | None]
 Listener = Callable[[Watch], None]
+RoundListener = Callable[[list[Watch]], None]
 
 
 class Waiter:
@@ -122,11 +123,13 @@ class Waiter:
         *,
         expected: Expectation | None = None,
         on_update: Listener | None = None,
+        on_round: RoundListener | None = None,
     ) -> None:
         self.provider = provider
         self.clock = clock
         self.expected = expected
         self.on_update = on_update
+        self.on_round = on_round  # told of every task a poll read, once per poll
 
     def wait(
         self,
@@ -173,22 +176,28 @@ class Waiter:
             self._trouble(due[0], exc)
             return
         now = self.clock.monotonic()
-        for watch in due:
-            task = tasks.get(watch.task_id)
-            if task is None:
-                self._trouble(
-                    watch, BadResponseError(f"the answer did not include {watch.task_id}")
-                )
-                continue
-            watch.failures = 0
-            watch.task = task
-            if task.progress is not None and task.status is TaskStatus.RUNNING:
-                watch.samples.append((now, task.progress))
-            if task.status.is_terminal:
-                watch.finished_seen_at = now
-            else:
-                watch.next_at = now + self._delay(watch, task, now)
-            self._notify(watch)
+        read: list[Watch] = []
+        try:
+            for watch in due:
+                task = tasks.get(watch.task_id)
+                if task is None:
+                    self._trouble(
+                        watch, BadResponseError(f"the answer did not include {watch.task_id}")
+                    )
+                    continue
+                watch.failures = 0
+                watch.task = task
+                read.append(watch)
+                if task.progress is not None and task.status is TaskStatus.RUNNING:
+                    watch.samples.append((now, task.progress))
+                if task.status.is_terminal:
+                    watch.finished_seen_at = now
+                else:
+                    watch.next_at = now + self._delay(watch, task, now)
+                self._notify(watch)
+        finally:
+            if self.on_round is not None and read:
+                self.on_round(read)
 
     def _trouble(self, watch: Watch, exc: SeedanceError) -> None:
         """A poll failed: look again later if the trouble may pass, else give up on the task."""

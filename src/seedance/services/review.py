@@ -13,8 +13,9 @@ the journal (what was sent) and the storyboard (what was asked); stills are made
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -22,7 +23,7 @@ from pydantic import ValidationError
 from seedance.domain.catalogue import format_money
 from seedance.domain.errors import SeedanceError, StoryboardError, UsageError
 from seedance.services import frames
-from seedance.services.chain.manifest import MANIFEST, ManifestData, ShotRecord
+from seedance.services.chain.manifest import LOG, MANIFEST, ShotRecord, read_data
 from seedance.services.chain.storyboard import Storyboard, load
 from seedance.services.journal import Entry, Journal
 from seedance.services.review_folder import REVIEW, Folder
@@ -136,9 +137,12 @@ def read_folder(
     return review
 
 
-def _read_manifest(path: Path, model: type[Any]) -> Any:
+Document = TypeVar("Document")
+
+
+def _read_manifest(path: Path, read: Callable[[Path], Document]) -> Document:
     try:
-        return model.model_validate_json(path.read_text("utf-8"))
+        return read(path)
     except (OSError, ValueError, ValidationError) as exc:
         raise UsageError(
             f"{path} is damaged ({str(exc).splitlines()[0]})", field="directory"
@@ -146,8 +150,9 @@ def _read_manifest(path: Path, model: type[Any]) -> Any:
 
 
 def _storyboard(folder: Folder, journal: Journal | None, board: Storyboard | None) -> Review:
-    data: ManifestData = _read_manifest(folder.directory / MANIFEST, ManifestData)
-    folder.known.update({MANIFEST, FILM})
+    # chain.json, with the changes its log holds
+    data = _read_manifest(folder.directory / MANIFEST, lambda path: read_data(path.parent))
+    folder.known.update({MANIFEST, LOG, FILM})
     board = board or _load_storyboard(folder, Path(data.storyboard))
     review = Review("storyboard", Path(data.storyboard).name, folder.directory, data.profile)
     records = sorted(data.shots.values(), key=lambda r: r.index)
@@ -231,7 +236,10 @@ def _seed(values: dict[str, Any], record: Any) -> str:
 
 
 def _batch(folder: Folder, journal: Journal | None) -> Review:
-    data: BatchManifest = _read_manifest(folder.directory / BATCH_MANIFEST, BatchManifest)
+    data = _read_manifest(
+        folder.directory / BATCH_MANIFEST,
+        lambda path: BatchManifest.model_validate_json(path.read_text("utf-8")),
+    )
     folder.known.add(BATCH_MANIFEST)
     review = Review("batch", Path(data.jobs).name, folder.directory, data.profile)
     for row in sorted(data.rows, key=lambda r: r.index):

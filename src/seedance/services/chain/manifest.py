@@ -1,12 +1,27 @@
-"""`chain.json`: what happened to every shot, written atomically after every change.
+"""`chain.json`: what happened to every shot, on disk before each change returns.
 
 A re-run reads it to resume: finished shots are skipped, submitted ones are polled (never
 created again), failed ones are retried. Its records are frozen: each change makes a new record
-and a new document, so a reader in another thread always sees one whole state. Version 1 wrote
-the same document (tests/services/fixtures/v1).
+that replaces the old one whole, so a reader in another thread always sees whole records.
+Version 1 wrote the same document (tests/services/fixtures/v1).
 
-A damaged file is kept aside (`chain.json.damaged-<time>`) and the run starts from an empty
-manifest, which the session rebuilds from the journal and the clips on disk.
+How a change reaches the disk, so that it costs the same at any size of storyboard:
+
+- while `chain.json` is small (under `SMALL`), it is rewritten whole at every change (a new
+  file, fsynced, renamed into place), exactly as version 1 did;
+- beyond that, a change appends its shot's whole new record as one line to `chain.json.log`
+  and fsyncs it; `chain.json` is rewritten (and the log removed) once the log has grown as
+  large as it, and when a run ends. Each change costs the same at any size, and the rewrites,
+  amortised, a constant more.
+
+A reader takes `chain.json` and then the log's records in order (`read_data`). Replaying a
+record that `chain.json` already holds changes nothing, so a crash between a rewrite and the
+log's removal loses nothing; a last line cut short by a crash was never acknowledged and is
+ignored. A run that ends, however it ends short of kill -9, leaves a complete `chain.json` and
+no log, the file version 1 reads.
+
+A damaged file is kept aside (`chain.json.damaged-<time>`, its log beside it) and the run starts
+from an empty manifest, which the session rebuilds from the journal and the clips on disk.
 """
 
 from __future__ import annotations
@@ -15,16 +30,16 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
-    ValidationError,
     model_serializer,
 )
 
@@ -33,6 +48,8 @@ from seedance.domain.errors import StoryboardError
 from seedance.services.chain.storyboard import chain_again
 
 MANIFEST = "chain.json"
+LOG = f"{MANIFEST}.log"  # changes since chain.json was last written whole
+SMALL = 64 * 1024  # a chain.json smaller than this is rewritten whole at every change
 
 
 class ShotState(StrEnum):
@@ -91,6 +108,50 @@ class ManifestData(BaseModel):
     shots: dict[str, ShotRecord] = Field(default_factory=dict)
 
 
+class _Placed(Protocol):
+    """A shot with its place in a storyboard (`storyboard.Shot`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def parent(self) -> str | None: ...
+
+
+def read_data(directory: Path) -> ManifestData:
+    """The manifest of `directory`: `chain.json` with the changes of its log applied.
+    Raises FileNotFoundError without one, ValueError (pydantic's ValidationError included)
+    when either file is damaged."""
+    return _load(directory)[0]
+
+
+def _load(directory: Path) -> tuple[ManifestData, int, bytes]:
+    """The manifest, the size of its chain.json and its log as read."""
+    text = (directory / MANIFEST).read_bytes()
+    data = ManifestData.model_validate_json(text)
+    try:
+        logged = (directory / LOG).read_bytes()
+    except FileNotFoundError:
+        return data, len(text), b""
+    return _replayed(data, logged), len(text), logged
+
+
+def _replayed(data: ManifestData, logged: bytes) -> ManifestData:
+    """`data` with the log's records applied in order; a last line without its newline was
+    cut short by a crash (never acknowledged) and is left out."""
+    shots = dict(data.shots)
+    updated_at = data.updated_at
+    for line in logged.split(b"\n")[:-1]:
+        change = json.loads(line)
+        if not isinstance(change, dict):
+            raise ValueError(f"{LOG}: a line is not a change: {line[:80]!r}")
+        record = ShotRecord.model_validate(change.get("record"))
+        shots[record.id] = record
+        updated_at = float(change.get("updated_at", updated_at))
+    return data.model_copy(update={"shots": shots, "updated_at": updated_at})
+
+
 class Manifest:
     """The manifest file of one output directory; safe to update from several threads.
 
@@ -99,9 +160,15 @@ class Manifest:
 
     def __init__(self, directory: Path, data: ManifestData) -> None:
         self.path = directory / MANIFEST
-        self.data = data
+        self.log = directory / LOG
+        self.data = data.model_copy(update={"shots": dict(data.shots)})  # its own mapping
         self._lock = threading.Lock()
         self.damaged: Path | None = None  # where a damaged file was kept, when one was
+        # The size of chain.json while it and the log on disk hold `data` as it was before the
+        # change being written; None: not known, so the next write rewrites chain.json whole.
+        self._written: int | None = None
+        self._logged = 0  # bytes in the log
+        self._unwritten = False  # a change failed to reach the disk
 
     @classmethod
     def open(
@@ -113,12 +180,20 @@ class Manifest:
         damaged = None
         if path.exists() and not restart:
             try:
-                data = ManifestData.model_validate_json(path.read_text("utf-8"))
-            except (ValidationError, ValueError):
-                damaged = path.with_name(f"{MANIFEST}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+                data, size, logged = _load(directory)
+            except ValueError:  # pydantic's ValidationError included
+                stamp = time.strftime("%Y%m%dT%H%M%S")
+                damaged = path.with_name(f"{MANIFEST}.damaged-{stamp}")
                 os.replace(path, damaged)  # kept; the run rebuilds what it knew
+                if (directory / LOG).exists():
+                    os.replace(directory / LOG, path.with_name(f"{LOG}.damaged-{stamp}"))
             else:
-                return cls._checked(directory, data, storyboard, profile)
+                manifest = cls._checked(directory, data, storyboard, profile)
+                manifest._logged = len(logged)
+                # a line cut short ends the log: nothing may follow it, so the next write
+                # starts over whole
+                manifest._written = size if logged.endswith(b"\n") or not logged else None
+                return manifest
         data = ManifestData(
             storyboard=str(storyboard), profile=profile, created_at=now, updated_at=now
         )
@@ -150,13 +225,31 @@ class Manifest:
     def ensure(self, shot_id: str, index: int, parent: str | None) -> ShotRecord:
         """The shot's record, made if new, with its place in this storyboard (not written)."""
         with self._lock:
-            record = self.data.shots.get(shot_id)
+            return self._ensure([(shot_id, index, parent)])[0]
+
+    def ensure_all(self, shots: Iterable[_Placed]) -> None:
+        """`ensure` of every shot of a storyboard at once (not written)."""
+        with self._lock:
+            self._ensure([(shot.id, shot.index, shot.parent) for shot in shots])
+
+    def _ensure(self, places: list[tuple[str, int, str | None]]) -> list[ShotRecord]:
+        """Records placed; a record replaces its old one in place, while new shots make a new
+        mapping, once: a reader iterating the old one never sees it change size."""
+        shots = self.data.shots
+        if any(shot_id not in shots for shot_id, _, _ in places):
+            shots = dict(shots)
+        records = []
+        for shot_id, index, parent in places:
+            record = shots.get(shot_id)
             if record is None:
                 record = ShotRecord(id=shot_id, index=index, parent=parent)
-            else:
+            elif (record.index, record.parent) != (index, parent):
                 record = record.model_copy(update={"index": index, "parent": parent})
-            self.data = self.data.model_copy(update={"shots": {**self.data.shots, shot_id: record}})
-            return record
+            shots[shot_id] = record
+            records.append(record)
+        if shots is not self.data.shots:
+            self.data = self.data.model_copy(update={"shots": shots})
+        return records
 
     def submitted(
         self,
@@ -244,26 +337,87 @@ class Manifest:
         """A shot it starts from did not finish."""
         return self._change(shot_id, now, state=ShotState.BLOCKED)
 
+    def blocked_many(self, shot_ids: Iterable[str], now: float) -> None:
+        """`blocked` for several shots (those below a shot that did not finish), written
+        together."""
+        with self._lock:
+            records = [
+                self.data.shots[shot_id].model_copy(update={"state": ShotState.BLOCKED})
+                for shot_id in shot_ids
+            ]
+            self._replace(records, now)
+
     def save(self, now: float) -> None:
+        """chain.json written whole (the log it replaces removed)."""
         with self._lock:
             self.data = self.data.model_copy(update={"updated_at": now})
-            self._write()
+            self._rewrite()
+
+    def flush(self) -> None:
+        """chain.json written whole if a log holds changes beside it, or a change failed to
+        reach the disk (when a run ends: the file alone then says everything, to any reader)."""
+        with self._lock:
+            if self._logged or self._unwritten:
+                self._rewrite()
 
     def _change(self, shot_id: str, now: float, **changes: object) -> ShotRecord:
-        """One shot's record replaced by a copy with `changes`, and the file written."""
+        """One shot's record replaced by a copy with `changes`, and the change written."""
         with self._lock:
             record = self.data.shots[shot_id].model_copy(update=changes)
-            shots = {**self.data.shots, shot_id: record}
-            self.data = self.data.model_copy(update={"shots": shots, "updated_at": now})
-            self._write()
+            self._replace([record], now)
             return record
 
-    def _write(self) -> None:
+    def _replace(self, records: list[ShotRecord], now: float) -> None:
+        """Records replaced whole (the caller holds the lock), then written: to the log when
+        chain.json is large and the log still smaller than it, else chain.json whole."""
+        for record in records:
+            self.data.shots[record.id] = record  # in place: same keys, so same size
+        self.data = self.data.model_copy(update={"updated_at": now})
+        if not records:
+            return
+        lines = b"".join(
+            json.dumps(
+                {"id": r.id, "record": r.model_dump(mode="json"), "updated_at": now},
+                ensure_ascii=False,
+            ).encode()
+            + b"\n"
+            for r in records
+        )
+        written = self._written
+        try:
+            if written is None or written < SMALL or self._logged + len(lines) > written:
+                self._rewrite()
+            else:
+                self._append(lines)
+                self._logged += len(lines)
+        except BaseException:
+            # not on disk (a log line may even be cut short): the next write starts over whole
+            self._written, self._unwritten = None, True
+            raise
+
+    def _append(self, lines: bytes) -> None:
+        fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            view = memoryview(lines)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _rewrite(self) -> None:
+        """chain.json written whole (a new file, fsynced, renamed into place), then the log
+        removed: replaying it onto the new file would change nothing, so a crash between the
+        two loses nothing."""
+        self._written = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f"{MANIFEST}.{os.getpid()}.{threading.get_ident()}.tmp")
         text = json.dumps(self.data.model_dump(mode="json"), indent=2, ensure_ascii=False)
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+        data = (text + "\n").encode()
+        with open(tmp, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
+        self.log.unlink(missing_ok=True)
+        self._written, self._logged, self._unwritten = len(data), 0, False

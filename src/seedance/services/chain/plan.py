@@ -469,9 +469,7 @@ def with_actions(
             field="rerun",
             allowed=list(plan.shots),
         )
-    again = set(rerun)
-    for shot_id in rerun:
-        again.update(board.descendants(shot_id))
+    again = set(rerun) | set(board.descendants_of(sorted(rerun)))
     actions: dict[str, Action] = {}
     fresh: set[str] = set()  # made anew on purpose: earlier creates of it are not reused
     changed: list[str] = []
@@ -501,12 +499,12 @@ def with_actions(
             "what follows)",
             suggestion=plan.again(out_dir, rerun=changed),
         )
-    # a shot to make again makes every shot that follows it again too
-    for shot_id, action in list(actions.items()):
-        if action is Action.RUN:
-            for child in board.descendants(shot_id):
-                if actions[child] is Action.SKIP:
-                    actions[child] = Action.RUN
+    # a shot to make again makes every shot that follows it again too (one walk from all of
+    # them: a walk per shot would be quadratic on a long chain)
+    making = [shot_id for shot_id, action in actions.items() if action is Action.RUN]
+    for child in board.descendants_of(making):
+        if actions[child] is Action.SKIP:
+            actions[child] = Action.RUN
     shots = {
         shot_id: replace(shot_plan, action=actions[shot_id], fresh=shot_id in fresh)
         for shot_id, shot_plan in plan.shots.items()

@@ -3,9 +3,11 @@ at most `concurrency` at a time, every change written to the manifest first."""
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -50,6 +52,18 @@ class Outcome:
     error: SeedanceError | None = None
 
 
+def next_finished(
+    finished: queue.SimpleQueue[Future[Outcome]], timeout: float
+) -> Future[Outcome] | None:
+    """The next shot's future to finish, or None after `timeout` seconds (so that Ctrl-C is
+    noticed): O(1) however many shots are under way, where `wait()` on every pending future
+    is O(pending) at each finish."""
+    try:
+        return finished.get(timeout=timeout)
+    except queue.Empty:
+        return None
+
+
 class ChainRunner:
     def __init__(
         self,
@@ -82,10 +96,21 @@ class ChainRunner:
     # -- scheduling --------------------------------------------------------------------------
 
     def run(self) -> dict[str, Outcome]:
+        """Every shot to make, each started once its parent is done; the manifest is whole on
+        disk when it returns, however it ends."""
+        try:
+            return self._run()
+        finally:
+            self._flush()
+
+    def _flush(self) -> None:
+        with contextlib.suppress(OSError):  # the log still holds every change: readers replay it
+            self.manifest.flush()
+
+    def _run(self) -> dict[str, Outcome]:
         board = self.plan.storyboard
         now = self.client.clock.time()
-        for shot in board.shots:
-            self.manifest.ensure(shot.id, shot.index, shot.parent)
+        self.manifest.ensure_all(board.shots)
         self.manifest.save(now)
         for shot_id, plan in self.plan.shots.items():
             if plan.action is Action.SKIP:
@@ -96,9 +121,12 @@ class ChainRunner:
                 self.on_event(shot_id, Stage.WAITING, f"after {parent}" if parent else "")
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="shot") as pool:
             futures: dict[Future[Outcome], str] = {}
+            finished: queue.SimpleQueue[Future[Outcome]] = queue.SimpleQueue()
 
             def start(shot_id: str) -> None:
-                futures[pool.submit(self._shot, self.plan.shots[shot_id])] = shot_id
+                future = pool.submit(self._shot, self.plan.shots[shot_id])
+                futures[future] = shot_id
+                future.add_done_callback(finished.put)
 
             for shot_id, plan in self.plan.shots.items():
                 parent = plan.shot.parent
@@ -106,17 +134,18 @@ class ChainRunner:
                     start(shot_id)
             try:
                 while futures:
-                    finished, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        shot_id = futures.pop(future)
-                        outcome = future.result()
-                        self.outcomes[shot_id] = outcome
-                        if outcome.state is ShotState.DONE:
-                            for child in board.by_id[shot_id].children:
-                                if self.plan.shots[child].action is not Action.SKIP:
-                                    start(child)
-                        else:
-                            self._block_descendants(shot_id)
+                    future = next_finished(finished, timeout=0.2)
+                    if future is None:
+                        continue
+                    shot_id = futures.pop(future)
+                    outcome = future.result()
+                    self.outcomes[shot_id] = outcome
+                    if outcome.state is ShotState.DONE:
+                        for child in board.by_id[shot_id].children:
+                            if self.plan.shots[child].action is not Action.SKIP:
+                                start(child)
+                    else:
+                        self._block_descendants(shot_id)
             except (KeyboardInterrupt, Stopped):
                 self.stop.set()
                 for future in futures:
@@ -129,9 +158,10 @@ class ChainRunner:
 
     def _block_descendants(self, shot_id: str) -> None:
         now = self.client.clock.time()
-        for child in self.plan.storyboard.descendants(shot_id):
+        below = self.plan.storyboard.descendants(shot_id)
+        self.manifest.blocked_many(below, now)  # one write for all of them
+        for child in below:
             self.outcomes[child] = Outcome(ShotState.BLOCKED)
-            self.manifest.blocked(child, now)
             self.on_event(child, ShotState.BLOCKED, shot_id)
 
     # -- one shot ----------------------------------------------------------------------------

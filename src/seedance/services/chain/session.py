@@ -22,7 +22,12 @@ from seedance.domain.errors import (
 from seedance.domain.models import video_suffix
 from seedance.services import video
 from seedance.services.asset_cache import file_sha256
-from seedance.services.chain.manifest import MANIFEST, Manifest, ManifestData, ShotState
+from seedance.services.chain.manifest import (
+    MANIFEST,
+    Manifest,
+    ShotState,
+    read_data,
+)
 from seedance.services.chain.plan import DRAFTS, Drafts, Mode, Plan, make_plan, with_actions
 from seedance.services.chain.runner import ChainRunner, Listener, Outcome
 from seedance.services.chain.storyboard import Storyboard, chain_again, load
@@ -265,6 +270,7 @@ def recover(
     whose clip on disk is the video a create of its definition saved (by SHA-256) is done; one
     whose create made a task for this very clip is submitted. Returns the shots rebuilt."""
     rebuilt: list[str] = []
+    manifest.ensure_all(p.shot for p in plan.shots.values())
     for shot_id, shot_plan in plan.shots.items():
         record = manifest.data.shots.get(shot_id)
         if record is not None and (record.task_id or record.state is not ShotState.PENDING):
@@ -275,7 +281,6 @@ def recover(
         digest = file_sha256(clip) if clip.is_file() and made else None
         saved = next((e for e in made if e.sha256 and e.sha256 == digest), None)
         mine = next((e for e in made if e.output_path == str(clip.resolve())), None)
-        manifest.ensure(shot_id, shot.index, shot.parent)
         frame = directory / f"{shot.stem}.last.png"
         found: dict[str, object]
         if saved is not None:
@@ -317,7 +322,7 @@ def load_drafts(board: Storyboard, finals: Path) -> Drafts:
     """The draft run of this storyboard, which a finalize run finishes."""
     path = finals / DRAFTS / MANIFEST
     try:
-        data = ManifestData.model_validate_json(path.read_text("utf-8"))
+        data = read_data(path.parent)
     except FileNotFoundError:
         raise StoryboardError(
             f"{board.path}: no drafts were made in {path.parent}",
@@ -333,7 +338,7 @@ def abandoned_tasks(directory: Path) -> list[str]:
     """Tasks an earlier run submitted and did not finish: a restart leaves them running (and
     billed), so the caller can say so."""
     try:
-        earlier = ManifestData.model_validate_json((directory / MANIFEST).read_text("utf-8"))
+        earlier = read_data(directory)
     except (OSError, ValueError):
         return []
     return [

@@ -15,7 +15,9 @@ continuity = "frame"  how the parent's last frame is carried: as the first frame
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -80,17 +82,27 @@ class Storyboard:
     path: Path
     shots: tuple[Shot, ...]
 
-    @property
+    @cached_property
     def by_id(self) -> dict[str, Shot]:
+        """Shots by id, built once (a storyboard never changes once loaded)."""
         return {shot.id: shot for shot in self.shots}
 
     def descendants(self, shot_id: str) -> list[str]:
+        """Every shot that follows `shot_id`, breadth first: O(the shots below it)."""
+        return self.descendants_of([shot_id])
+
+    def descendants_of(self, shot_ids: Iterable[str]) -> list[str]:
+        """Every shot that follows any of `shot_ids`, each once, breadth first (one of them
+        only when it follows another): one walk, however many shots it starts from."""
+        by_id = self.by_id
+        queue = [child for root in shot_ids for child in by_id[root].children]
+        seen: set[str] = set()
         found: list[str] = []
-        stack = list(self.by_id[shot_id].children)
-        while stack:
-            child = stack.pop(0)
-            found.append(child)
-            stack.extend(self.by_id[child].children)
+        for child in queue:  # the list grows as the walk goes down
+            if child not in seen:
+                seen.add(child)
+                found.append(child)
+                queue.extend(by_id[child].children)
         return found
 
     def again(self, out_dir: Path, **options: object) -> Suggestion:
@@ -236,13 +248,17 @@ def _parent(
 
 
 def _check_cycles(board: Storyboard) -> None:
+    """Every shot's chain of parents must end: O(shots), since a walk stops at a shot whose
+    chain is already known to end (such a shot cannot be on a loop)."""
     by_id = board.by_id
+    ends: set[str] = set()  # shots whose chain of parents ends
     for shot in board.shots:
-        seen = [shot.id]
+        seen = {shot.id: None}  # the walk so far, in order
         current = shot.parent
-        while current is not None:
+        while current is not None and current not in ends:
             if current in seen:
                 loop = " -> ".join([*reversed(seen), current])
                 raise StoryboardError(f"{board.path}: shots depend on each other in a loop: {loop}")
-            seen.append(current)
+            seen[current] = None
             current = by_id[current].parent
+        ends.update(seen)
