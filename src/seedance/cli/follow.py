@@ -15,37 +15,6 @@ if TYPE_CHECKING:
     from seedance.services.polling import Watch
 
 
-def video_destination(
-    env: Environment, output: str, *, check: bool = True, suffix: str | None = None
-) -> Path:
-    """A file path for the video; a directory means `<task id>.mp4` inside it (decided later).
-
-    `suffix` is the extension the chosen output format needs (`.mov`): a name without one
-    gets it, a name with another one is refused before anything is sent."""
-    from seedance.domain.errors import UsageError
-
-    dest = env.path(output)
-    if dest.is_dir():
-        return dest
-    if dest.suffix == "":
-        dest = dest.with_suffix(suffix or ".mp4")
-    elif suffix and dest.suffix.lower() in (".mp4", ".mov") and dest.suffix.lower() != suffix:
-        raise UsageError(
-            f"{dest.name} ends in {dest.suffix}, but the video will be a {suffix} file",
-            hint=f"name it {dest.with_suffix(suffix).name}",
-            field="output",
-        )
-    if check:
-        check_free(dest)
-    return dest
-
-
-def check_free(dest: Path) -> None:
-    from seedance.services.downloads import check_destination
-
-    check_destination(dest, force=False)
-
-
 def command_line(client: Client, action: str, *args: str, **options: Any) -> str:
     """A command to type next, on the client's profile."""
     from seedance.cli.wording import command_line as worded
@@ -124,7 +93,7 @@ def save(env: Environment, client: Client, task: Task, dest: Path, what: str) ->
             hint="resume with",
             suggestion=Suggestion.of("download", task.id, **where),
         ) from None
-    env.output.info(f"saved {result.path} ({result.bytes:,} bytes, sha256 {result.sha256[:12]}…)")
+    env.output.result(f"saved {result.path} ({result.bytes:,} bytes, sha256 {result.sha256[:12]}…)")
     return result
 
 
@@ -132,9 +101,10 @@ class Follower:
     """What one `Client.generate` shows: its steps as lines, its wait as a task board, its
     download as a bar (each drawn only while it lasts)."""
 
-    def __init__(self, env: Environment, client: Client) -> None:
+    def __init__(self, env: Environment, client: Client, *, estimate: str | None = None) -> None:
         self.env = env
         self.client = client
+        self.estimate = estimate  # said once, when a create is about to be sent
         self._stack = ExitStack()
         self._board: TaskBoard | None = None
         self._bar: Any = None
@@ -161,6 +131,9 @@ class Follower:
                 f"resuming {detail}, created earlier for this request and output "
                 "(--new creates another)"
             )
+        elif step is Step.SENDING and self.estimate is not None:
+            info(f"estimate: {self.estimate}")
+            self.estimate = None
         elif step is Step.CREATED:
             info(f"created {detail} on profile {self.client.profile.name}")
         elif step is Step.FOUND:
@@ -191,14 +164,17 @@ def _download_bar(env: Environment, name: str) -> Any:
     return download_progress(env, name)
 
 
-def check_stills(dest: Path, *, force: bool = False) -> None:
-    """Refuse, before anything is paid, poster and sheet paths we would not write."""
+def check_stills(
+    dest: Path, *, force: bool = False, clip_exists: bool = False, can_force: bool = False
+) -> None:
+    """Refuse, before anything is paid, poster and sheet paths we would not write. Beside a
+    clip already there, they may be its own (the run that made it decides)."""
     from seedance.services import frames
-    from seedance.services.downloads import check_destination
+    from seedance.services.outputs import check_file
 
     if frames.available():
         for path in frames.outputs(dest):
-            check_destination(path, force=force)
+            check_file(path, overwrite=force or clip_exists, field="sheet", can_force=can_force)
 
 
 def save_stills(env: Environment, clip: Path) -> dict[str, str] | None:

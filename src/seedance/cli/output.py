@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -112,6 +113,12 @@ class Output:
         if not self.env.quiet:
             self._say(text, "dim")
 
+    def result(self, text: str) -> None:
+        """A message that repeats what stdout is about to show (a saved file's path): on a
+        terminal showing both, the data line alone says it; elsewhere (a log), it is said."""
+        if not (self.env.stdout_isatty and self.env.stderr_isatty):
+            self.info(text)
+
     def success(self, text: str) -> None:
         if not self.env.quiet:
             self._say(text, "green")
@@ -133,6 +140,38 @@ class Output:
             document["error"] = _redacted({**document["error"], "message": text})
             self.json(document)
         self._say(f"error: {text}", "bold red")
+
+
+def abbreviated(value: Any, names: dict[str, str]) -> Any:
+    """A request body for people: each inline medium (a data: URI) as `<boat.png, 196 KB,
+    sha256 9f2c…>` (`names`: the URI -> where it came from)."""
+    if isinstance(value, dict):
+        return {key: abbreviated(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [abbreviated(item, names) for item in value]
+    if isinstance(value, str) and value.startswith("data:"):
+        import base64
+        import binascii
+        import hashlib
+
+        head, _, payload = value.partition(",")
+        try:
+            data = base64.b64decode(payload, validate=False)
+        except (binascii.Error, ValueError):
+            data = payload.encode()
+        name = Path(names.get(value) or head[5:].split(";", 1)[0]).name
+        digest = hashlib.sha256(data).hexdigest()[:12]
+        return f"<{name}, {human_bytes(len(data))}, sha256 {digest}…>"
+    return value
+
+
+def human_bytes(size: int) -> str:
+    """1,234 B, 196 KB, 2.5 MB."""
+    if size < 1024:
+        return f"{size:,} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 2**20:.1f} MB"
 
 
 def _redacted(value: Any) -> Any:

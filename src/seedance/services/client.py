@@ -38,6 +38,7 @@ from seedance.domain.models import (
 )
 from seedance.domain.paths import default_config_dir, default_data_dir
 from seedance.domain.profiles import Profile, ProfileStore
+from seedance.domain.validation import check_task_id
 from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskPage
 from seedance.providers.registry import connect
 
@@ -272,6 +273,8 @@ class Client:
             prepared = request
         if (prepared is None) == (task_id is None):
             raise UsageError("give a request or a task id, not both", field="task_id")
+        if task_id is not None:
+            check_task_id(task_id, field="task_id")
         return generate(
             self,
             prepared,
@@ -305,6 +308,7 @@ class Client:
         )
 
     def get(self, task_id: str) -> Task:
+        check_task_id(task_id, field="task_id")
         with self.explain_auth():
             task = self.provider.get(task_id)
         self._observe(task)
@@ -319,6 +323,9 @@ class Client:
         just_created: bool = False,
         stop: threading.Event | None = None,
     ) -> list[Watch]:
+        for task_id in task_ids:
+            check_task_id(task_id)
+
         def listen(watch: Watch) -> None:
             if watch.task is not None:
                 self._observe(watch.task)
@@ -425,6 +432,45 @@ class Client:
             self.journal.downloaded(task.id, **_saved_file(result), at=self.clock.time())
         return result
 
+    def check_last_frame(self, task: Task) -> None:
+        """Raise now, before any download, when `save_last_frame` could not give this task's
+        last frame: the provider made none and PyAV (the `video` extra) cannot take it from
+        the video."""
+        from seedance.services import video
+
+        try:
+            self.provider.download_source(task, "last_frame")
+        except SeedanceError as exc:
+            if not video.available():
+                exc.hint = (exc.hint + "; " if exc.hint else "") + (
+                    "PyAV would take it from the video: " + video.INSTALL_HINT
+                )
+                raise
+
+    def save_last_frame(self, task: Task, dest: Path, *, video: Path | None) -> DownloadResult:
+        """A finished task's last frame at `dest`: downloaded when the provider made one (the
+        task asked for it), else taken from its saved `video` with PyAV."""
+        from seedance.services import video as clips
+
+        try:
+            self.provider.download_source(task, "last_frame")
+        except SeedanceError as missing:
+            if video is None or not clips.available():
+                raise
+            try:
+                clips.extract_last_frame(video, dest)
+            except UsageError as exc:
+                raise UsageError(
+                    f"{missing.message}, and it could not be taken from {video.name}: "
+                    f"{exc.message}",
+                    hint=missing.hint,
+                    field=missing.field,
+                ) from None
+            return DownloadResult(
+                path=str(dest), bytes=dest.stat().st_size, sha256=file_sha256(dest)
+            )
+        return self.download(task, dest, what="last_frame")
+
     # -- storyboards -------------------------------------------------------------------------
 
     def open_chain(
@@ -503,6 +549,7 @@ class Client:
 
         A finished task whose video this machine made but never saved is not deleted unless
         `force`: it is a paid video, and deleting it loses it."""
+        check_task_id(task_id)
         if not self.capabilities.can_cancel:  # refuse without a request
             return self.provider.cancel(Task(id=task_id, profile=self.profile.name))
         task = self.get(task_id)
@@ -575,6 +622,7 @@ class Client:
         older than 7 days, or one that has not succeeded. Nothing is sent but a read."""
         from seedance.services.finalize import FinalOptions, prepare_final
 
+        check_task_id(draft_id, field="draft_id", what="draft task id")
         options = FinalOptions(
             resolution=resolution,
             watermark=watermark,

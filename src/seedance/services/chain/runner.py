@@ -21,7 +21,7 @@ from seedance.domain.errors import (
     TaskFailedError,
 )
 from seedance.domain.models import MediaKind, Reference, TaskStatus, video_suffix
-from seedance.services import crashpoints, references, video
+from seedance.services import crashpoints, references, takes, video
 from seedance.services.chain.manifest import Manifest, ShotState
 from seedance.services.chain.plan import Action, Plan, ShotPlan
 from seedance.services.client import Client
@@ -190,6 +190,7 @@ class ChainRunner:
                 if step is Step.FOUND:
                     self.on_event(shot_id, Stage.SUBMITTING, FOUND)
             elif step is Step.DOWNLOADING:
+                takes.shelve(self.clip_path(plan))  # an earlier take keeps its file
                 self.on_event(shot_id, Stage.DOWNLOADING, "")
             elif step is Step.LOOKING:
                 self.on_event(shot_id, Stage.SUBMITTING, detail)
