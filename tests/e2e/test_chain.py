@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from seedance.sim.app import FaultRule
-from support import run_process
+from seedance.sim.app import API_ORIGIN, FaultRule
+from support import run_process, sim_profiles
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -195,7 +195,10 @@ def test_the_same_storyboard_runs_on_every_preset_that_can_chain(run, sim, world
 
 def test_a_profile_that_cannot_chain_says_so_before_sending(run, sim, world):
     storyboard(world, "linear")
-    result = run("-p", "sim-kapon", "chain", "linear.toml")
+    kapon = sim_profiles(API_ORIGIN)["profiles"]["sim-kapon"]
+    del kapon["upload_cmd"]  # (the simulator's own profile stands in for one)
+    world.write_profiles({"profiles": {"kapon-no-upload": kapon}})
+    result = run("-p", "kapon-no-upload", "chain", "linear.toml")
     assert result.exit_code == 2
     assert "shot 'bridge'" in result.stderr and "kapon-native" in result.stderr
     assert sim.requests == []

@@ -50,7 +50,7 @@ def wait_many(
     from seedance.cli.progress import TaskBoard
     from seedance.domain.errors import InterruptedByUser, Suggestion
 
-    board = TaskBoard(env, client, task_ids)
+    board = TaskBoard(env, client, task_ids, transient=env.stdout_isatty)  # stdout says the end
     try:
         with board:
             return client.wait(
@@ -101,10 +101,18 @@ class Follower:
     """What one `Client.generate` shows: its steps as lines, its wait as a task board, its
     download as a bar (each drawn only while it lasts)."""
 
-    def __init__(self, env: Environment, client: Client, *, estimate: str | None = None) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        client: Client,
+        *,
+        estimate: str | None = None,
+        board: bool = True,
+    ) -> None:
         self.env = env
         self.client = client
         self.estimate = estimate  # said once, when a create is about to be sent
+        self.show_board = board  # off when the wait was already shown (wait -o)
         self._stack = ExitStack()
         self._board: TaskBoard | None = None
         self._bar: Any = None
@@ -147,10 +155,11 @@ class Follower:
     def update(self, watch: Watch) -> None:
         from seedance.cli.progress import TaskBoard
 
+        if not self.show_board:
+            return
         if self._board is None:
-            self._board = self._stack.enter_context(
-                TaskBoard(self.env, self.client, [watch.task_id])
-            )
+            board = TaskBoard(self.env, self.client, [watch.task_id], transient=True)
+            self._board = self._stack.enter_context(board)
         self._board.update(watch)
 
     def progress(self, done: int, total: int | None) -> None:

@@ -33,20 +33,26 @@ class Output:
         self.env.stdout.flush()
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Aligned columns with a header on a terminal; tab-separated rows in a pipe."""
+        """Aligned columns with a header on a terminal (never folded: a cell stays whole, the
+        gap narrows to fit); tab-separated rows in a pipe."""
         cells = [["" if c is None else str(c) for c in row] for row in rows]
         if not self.env.stdout_isatty:
             for row in cells:
                 self.data("\t".join(row))
             return
-        from rich.table import Table
+        names = [str(h) for h in headers]
+        widths = [max(len(row[i]) for row in [names, *cells]) for i in range(len(names))]
+        width = self.stdout_console.width
+        gap = 2 if sum(widths) + 2 * (len(widths) - 1) <= width else 1
 
-        table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
-        for header in headers:
-            table.add_column(header, overflow="fold")
+        def line(row: Sequence[str]) -> str:
+            return (" " * gap).join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
+        head = line(names)
+        color = self.env.color and self.env.stdout_isatty
+        self.data(f"\x1b[1m{head}\x1b[0m" if color else head)
         for row in cells:
-            table.add_row(*row, style=None)
-        self.stdout_console.print(table)
+            self.data(line(row))
 
     def listing(
         self,
@@ -90,7 +96,7 @@ class Output:
             color = self.env.color
             self._console = Console(
                 file=self.env.stderr,
-                force_terminal=color,
+                force_terminal=color or self.env.live,
                 no_color=not color,
                 highlight=False,
                 force_interactive=self.env.live,
@@ -99,11 +105,14 @@ class Output:
         return self._console
 
     def _say(self, text: str, style: str | None = None) -> None:
-        """Every message for people passes here: URLs lose their query strings (credentials)."""
+        """Every message for people passes here: URLs lose their query strings (credentials).
+        On a terminal, through the console (so a live display stays whole); styled only where
+        colour is wanted."""
         from seedance.domain.redact import redact_urls
 
         text = redact_urls(text)
-        if self.env.color:
+        if self.env.color or self.env.live:
+            style = style if self.env.color else None
             self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
         else:
             self.env.stderr.write(text + "\n")

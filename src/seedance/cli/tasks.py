@@ -124,7 +124,7 @@ def _saved(env: Environment, client: Client, task: Task, target: Destination) ->
     dest = target.path
     if target.stdout:
         dest = dest.parent / f"{task.id}{task.video_suffix}"
-    with Follower(env, client) as follow:
+    with Follower(env, client, board=False) as follow:  # the wait was shown already
         made = client.generate(
             task_id=task.id,
             output=dest,

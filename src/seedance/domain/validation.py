@@ -83,14 +83,19 @@ def check_request(
 
 
 def check_request_facts(
-    params: GenerationParams, spec: ModelSpec, references: list[Reference]
+    params: GenerationParams,
+    spec: ModelSpec,
+    references: list[Reference],
+    *,
+    suggest: bool = True,
 ) -> list[Problem]:
-    """Everything wrong with a request for this model; empty when it can be sent."""
+    """Everything wrong with a request for this model; empty when it can be sent. With
+    `suggest`, a limit names the models that could serve the whole request instead."""
     fam, name = spec.family, spec.name
     problems: list[Problem] = []
 
     def able(**needs: object) -> str:
-        names = catalogue().models_able(spec.vocabulary, **needs)
+        names = serving(params, spec, references, **needs) if suggest else []
         return f" (models that can: {', '.join(names)})" if names else ""
 
     if not params.prompt and not references:
@@ -188,6 +193,22 @@ def _draft_problems(
     if not fam.draft_flex and params.service_tier == "flex":
         problems.append(Problem(f"a draft of {name} has no flex tier", "service_tier"))
     return problems
+
+
+def serving(
+    params: GenerationParams, spec: ModelSpec, references: list[Reference], **needs: object
+) -> list[str]:
+    """The models of this provider that have `needs` and could serve the whole request as it
+    is (a model that lifts one limit but trips another is no suggestion)."""
+    cat = catalogue()
+    return [
+        name
+        for name in cat.models_able(spec.vocabulary, **needs)
+        if name != spec.name
+        and not check_request_facts(
+            params, cat.resolve(name, spec.vocabulary), references, suggest=False
+        )
+    ]
 
 
 def _format_problems(output_format: str, spec: ModelSpec) -> list[Problem]:

@@ -372,6 +372,55 @@ class Client:
             self._expected[task.id] = typical_duration(samples)
         return self._expected[task.id]
 
+    def typical_run(self, task: Task) -> float | None:
+        """How long a task like this one usually takes: learned from the journal, else the
+        model's typical time from the catalogue (a first guess, for a progress display)."""
+        learned = self.expected_run(task)
+        if learned is not None:
+            return learned
+        spec = self._spec_of(task)
+        return spec.family.typical_seconds if spec is not None else None
+
+    def cost_of(self, task: Task) -> tuple[float, str | None, bool] | None:
+        """What a task costs: (amount, currency, billed): billed from the tokens it reports
+        once finished, else estimated from its settings; None when the price is unknown."""
+        from seedance.domain.catalogue import catalogue
+
+        spec = self._spec_of(task)
+        if spec is None:
+            return None
+        estimate = catalogue().estimate(
+            spec,
+            resolution=task.resolution,
+            ratio=task.ratio,
+            duration=task.duration,
+            draft=bool(task.draft),
+            overrides=self.profile.price_overrides(),
+        )
+        price = estimate.price_per_million
+        if price is None:
+            return None
+        tokens = task.usage.completion_tokens if task.usage else None
+        if tokens is not None:
+            return tokens / 1_000_000 * price, estimate.currency, True
+        return estimate.tokens / 1_000_000 * price, estimate.currency, False
+
+    def _spec_of(self, task: Task) -> ModelSpec | None:
+        from seedance.domain.catalogue import catalogue
+
+        name = task.model
+        if name is None:
+            entry = self.journal.find(task.id)
+            name = entry.model if entry is not None else None
+        if not name:
+            return None
+        try:
+            return catalogue().resolve(
+                name, self.profile.vocabulary, model_family=self.profile.model_family
+            )
+        except (SeedanceError, LookupError):
+            return None
+
     def _observe(self, task: Task) -> None:
         error = f"{task.error.code}: {task.error.message}" if task.error else None
         tokens = task.usage.completion_tokens if task.usage else None

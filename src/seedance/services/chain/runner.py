@@ -328,7 +328,9 @@ class ChainRunner:
                 source=source,
                 url=self._assets().asset_for_file(path, MediaKind.IMAGE),
             )
-        return Reference(role=role, url=references.local_image(path), source=source)
+        # the provider's own frame: its size is what the model made, so the upload rules for
+        # people's images (a short side over 300 px) are not this client's to apply
+        return Reference(role=role, url=references.local_image(path, check=False), source=source)
 
     def _assets(self) -> references.AssetResolver:
         library = self.client.asset_resolver()
