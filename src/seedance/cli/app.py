@@ -127,6 +127,21 @@ class SeedanceGroup(TyperGroup):
         module.register(holder)
         self.commands.update(typer.main.get_command(holder).commands)  # type: ignore[attr-defined]
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        """`seedance --help | head -0`: the help is printed while the arguments are read."""
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            raise typer.Exit(_reader_gone()) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        """The command, with a closed stdout taken as the reader having what it wanted (Click
+        would exit 1 on it)."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            return _reader_gone()
+
     def load_all(self) -> SeedanceGroup:
         """Every command converted (for tools that walk the whole tree)."""
         for name in COMMANDS:

@@ -11,7 +11,7 @@ import typer
 from seedance.cli.app import current_env
 from seedance.cli.inputs import check_finite
 from seedance.cli.options import help_text
-from seedance.cli.progress import FAILED, FINISHED, Board, Row, time_left
+from seedance.cli.progress import FINISHED, Board, Row, time_left
 from seedance.domain import params
 from seedance.domain.catalogue import format_money
 
@@ -216,6 +216,7 @@ class ShotBoard(Board):
         self.manifest = manifest
         self._began: dict[str, float] = {}  # when each shot was first sent (monotonic)
         self._ended: dict[str, float] = {}
+        self._details: dict[str, str] = {}
         for shot in plan.storyboard.shots:
             self.rows[shot.id] = Row(f"{shot.index:02d} {shot.id}", cost=self._estimate(shot.id))
 
@@ -229,7 +230,8 @@ class ShotBoard(Board):
         began = self._began.get(shot_id)
         elapsed = (self._ended.get(shot_id, now) - began) if began is not None else None
         record = self.manifest.data.shots.get(shot_id)
-        note = detail if state in FAILED or state == "waiting" or detail.startswith("kept") else ""
+        note = "" if progress is not None else detail
+        self._details[shot_id] = detail  # what a log line says
         if not note and record is not None and record.task_id:
             note = record.task_id
         left = None
@@ -252,12 +254,9 @@ class ShotBoard(Board):
         )
 
     def plain(self, row: Row) -> str:
-        """A log line as before: `01 dawn  running  45%`, the detail after it."""
-        progress = f"{row.progress}%" if row.progress is not None else ""
-        note = row.note if row.state in FAILED or row.state == "waiting" else ""
-        if row.note.startswith("kept"):
-            note = row.note
-        return "  ".join(p for p in (row.label, row.state, progress or note) if p)
+        """A log line: `01 dawn  running  45%`, or the state and what it says."""
+        shot_id = row.label.split(" ", 1)[1]
+        return "  ".join(p for p in (row.label, row.state, self._details.get(shot_id)) if p)
 
     def _estimate(self, shot_id: str) -> str:
         shot_plan = self.plan.shots.get(shot_id)

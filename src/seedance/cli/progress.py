@@ -192,13 +192,14 @@ class Board:
         out.append(f"{row.label[:label]:<{label}} ")
         out.append(f"{row.state[:11]:<11} ", style=style)
         if bar >= 0:  # -1: no row reports progress, no column
-            if row.progress is not None and bar:
+            if row.progress is not None and bar and not failed:  # a failure's 100% is no bar
                 filled = max(0, min(bar, round(row.progress / 100 * bar)))
                 out.append("█" * filled, style=style)
                 out.append("░" * (bar - filled), style="dim" if color else None)
             else:
                 out.append(" " * bar)
-            out.append(f"{row.progress:>4}% " if row.progress is not None else "      ")
+            shown = row.progress is not None and not failed
+            out.append(f"{row.progress:>4}% " if shown else "      ")
         elapsed = human_duration(row.elapsed) if row.elapsed is not None else ""
         left = f"~{human_duration(row.left)}" if row.left is not None else ""
         out.append(f"{elapsed:>7} {left:>9} {row.cost:>8}")
