@@ -265,5 +265,6 @@ complete -c seedance -n "test (__seedance_path) = 'sim'" -l seed -r -d 'Seed for
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l open-model -r -d 'Only these models are activated (repeatable); others answer ModelNotOpen'
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l endpoint -r -d 'An endpoint id and the model it serves'
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l clock-offset -r -d 'Run the server\'s clock (its Date) this far ahead'
+complete -c seedance -n "test (__seedance_path) = 'sim'" -l instant -d 'Tasks and assets finish at once (CI): sets every --*-seconds to 0'
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l write-profiles -d 'Also store the sim-* profiles in profiles.toml (they work without it while the simulator runs)'
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l help -s h -d 'Show help'

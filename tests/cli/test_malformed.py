@@ -208,8 +208,11 @@ def png(width: int = 640, height: int = 360) -> bytes:
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     head = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", zlib.compress(raw)) + (
-        chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", head)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + (chunk(b"IEND", b""))
     )
 
 
@@ -253,9 +256,7 @@ def furnish(world) -> None:
     profiles = profile_document(API_ORIGIN, "sim-token")
     kapon = dict(profiles["sim-kapon"])
     kapon.pop("upload_cmd")
-    world.write_profiles(
-        {"default_profile": "sim-byteplus", "profiles": {**profiles, "k": kapon}}
-    )
+    world.write_profiles({"default_profile": "sim-byteplus", "profiles": {**profiles, "k": kapon}})
 
 
 INPUTS = [
@@ -353,10 +354,10 @@ def written(world) -> dict[str, tuple[int, int]]:
 
     found = {}
     for path in world.root.rglob("*"):
-        if path.is_file() and not path.name.startswith("journal.sqlite3"):
-            if "locks" not in path.parts:
-                stat = path.stat()
-                found[str(path)] = (stat.st_size, stat.st_mtime_ns)
+        ours = path.name.startswith("journal.sqlite3") or "locks" in path.parts
+        if path.is_file() and not ours:
+            stat = path.stat()
+            found[str(path)] = (stat.st_size, stat.st_mtime_ns)
     journal = world.data_dir / "journal.sqlite3"
     if journal.exists():
         with sqlite3.connect(journal) as db:

@@ -184,6 +184,13 @@ def sim(
         float,
         typer.Option(metavar="SECONDS", help="Run the server's clock (its Date) this far ahead."),
     ] = 0.0,
+    instant: Annotated[
+        bool,
+        typer.Option(
+            "--instant",
+            help="Tasks and assets finish at once (CI): sets every --*-seconds to 0.",
+        ),
+    ] = False,
     write_profiles: Annotated[
         bool,
         typer.Option(
@@ -203,6 +210,8 @@ def sim(
     from seedance.sim.server import SimServer
 
     env = current_env()
+    if instant:
+        queue_seconds = run_seconds = asset_seconds = 0.0
     for name, number in (("--port", port), ("--store-port", store_port)):
         if not 0 <= number <= 65535:
             raise UsageError(f"{name} {number} is not a port", hint="0-65535; 0 picks a free one")
