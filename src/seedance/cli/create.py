@@ -229,7 +229,8 @@ def deliver(
     if env.json:
         out.json(document)
     else:
-        out.data(final.id)
+        if not out.board_is_the_summary:  # (on a terminal, the board's last row has the id)
+            out.data(final.id)
         out.info(f"save it with: {command_line(client, 'download', final.id)}")
 
 

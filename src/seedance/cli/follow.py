@@ -50,7 +50,7 @@ def wait_many(
     from seedance.cli.progress import TaskBoard
     from seedance.domain.errors import InterruptedByUser, Suggestion
 
-    board = TaskBoard(env, client, task_ids, transient=env.stdout_isatty)  # stdout says the end
+    board = TaskBoard(env, client, task_ids)  # its last frame: the summary on a terminal
     try:
         with board:
             return client.wait(
@@ -158,7 +158,7 @@ class Follower:
         if not self.show_board:
             return
         if self._board is None:
-            board = TaskBoard(self.env, self.client, [watch.task_id], transient=True)
+            board = TaskBoard(self.env, self.client, [watch.task_id])  # its end: the summary
             self._board = self._stack.enter_context(board)
         self._board.update(watch)
 

@@ -122,6 +122,12 @@ class Output:
         if not self.env.quiet:
             self._say(text, "dim")
 
+    @property
+    def board_is_the_summary(self) -> bool:
+        """A live board was drawn on the terminal stdout shows too: its last frame already
+        says which tasks ended how, so stdout does not say it again (in a pipe it does)."""
+        return self.env.live and self.env.stdout_isatty and not self.env.json
+
     def result(self, text: str) -> None:
         """A message that repeats what stdout is about to show (a saved file's path): on a
         terminal showing both, the data line alone says it; elsewhere (a log), it is said."""

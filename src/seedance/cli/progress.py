@@ -153,26 +153,18 @@ class Board:
 
         with self._lock:
             rows = list(self.rows.values())
-        height = max(self.env.output.console.height - 3, 3)
-        width = self.env.output.console.width
+        console = self.env.output.console
+        height = max(console.height - 3, 3)
         shown = sorted(rows, key=lambda r: r.rank)[:height]  # stable: their own order within
-        hidden = len(rows) - len(shown)
+        layout = Layout.of(shown, console.width, self.title)
         color = self.env.color
         out = Text(no_wrap=True, overflow="ellipsis")
-        label_width = min(max([len(self.title), *(len(r.label) for r in shown)]), 40)
+        out.append(layout.header() + "\n", style="bold" if color else None)
         frame = SPINNER[int(self.env.clock.monotonic() * 8) % len(SPINNER)]
-        fixed = 2 + label_width + 1 + 12 + 5 + 1 + 7 + 1 + 9 + 1 + 8
-        bar_width = max(0, min(BAR, width - fixed - 1))
-        progress = any(r.progress is not None for r in shown)  # a column only if reported
-        gauge = f"{'':<{bar_width + 5}} " if progress else ""
-        head = (
-            f"  {self.title:<{label_width}} {'STATE':<11} {gauge}"
-            f"{'TIME':>7} {'LEFT':>9} {'COST':>8}"
-        )
-        out.append(head.rstrip() + "\n", style="bold" if color else None)
         for row in shown:
-            self._draw(out, row, label_width, bar_width if progress else -1, frame, color)
+            layout.draw(out, row, frame, color)
         more = ""
+        hidden = len(rows) - len(shown)
         if hidden:
             counts: dict[str, int] = {}
             for row in rows:
@@ -184,28 +176,76 @@ class Board:
         out.append(more + self.footer(rows), style="dim" if color else None)
         return out
 
-    def _draw(self, out: Any, row: Row, label: int, bar: int, frame: str, color: bool) -> None:
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns of one frame, fitted to the width: a progress column only when a row
+    reports progress (its bar as wide as there is room for), a cost column only when a row
+    has a cost, the label shortened (in the middle) before anything else gives way."""
+
+    title: str
+    label: int
+    bar: int  # 0: no bar (the percentage alone)
+    progress: bool
+    cost: bool
+
+    STATE = 11
+    TIME = 7
+    LEFT = 9
+    COST = 9
+
+    @classmethod
+    def of(cls, rows: list[Row], width: int, title: str) -> Layout:
+        progress = any(r.progress is not None and r.state not in FAILED for r in rows)
+        cost = any(r.cost for r in rows)
+        fixed = 2 + cls.STATE + 1 + 1 + cls.TIME + 1 + cls.LEFT + (1 + cls.COST if cost else 0)
+        fixed += 6 if progress else 0  # " 100%" and a space
+        longest = max([len(title), *(len(r.label) for r in rows)])
+        label = max(min(longest, width - fixed - (10 if progress else 0)), min(longest, 14))
+        bar = min(BAR, width - fixed - label - 1) if progress else 0
+        return cls(title, label, bar if bar >= 5 else 0, progress, cost)
+
+    def header(self) -> str:
+        gauge = " " * (self.bar + (6 if self.progress else 0))
+        cost = f" {'COST':>{self.COST}}" if self.cost else ""
+        return (
+            f"  {self.title:<{self.label}} {'STATE':<{self.STATE}} {gauge}"
+            f"{'TIME':>{self.TIME}} {'LEFT':>{self.LEFT}}{cost}"
+        ).rstrip()
+
+    def draw(self, out: Any, row: Row, frame: str, color: bool) -> None:
         failed = row.state in FAILED
         mark = "✗" if failed else "✓" if row.finished else frame
         style = ("red" if failed else STYLES.get(row.state)) if color else None
         out.append(f"{mark} ", style=style)
-        out.append(f"{row.label[:label]:<{label}} ")
-        out.append(f"{row.state[:11]:<11} ", style=style)
-        if bar >= 0:  # -1: no row reports progress, no column
-            if row.progress is not None and bar and not failed:  # a failure's 100% is no bar
-                filled = max(0, min(bar, round(row.progress / 100 * bar)))
-                out.append("█" * filled, style=style)
-                out.append("░" * (bar - filled), style="dim" if color else None)
-            else:
-                out.append(" " * bar)
-            shown = row.progress is not None and not failed
-            out.append(f"{row.progress:>4}% " if shown else "      ")
+        out.append(f"{shortened(row.label, self.label):<{self.label}} ")
+        out.append(f"{row.state[: self.STATE]:<{self.STATE}} ", style=style)
+        if self.progress:
+            known = row.progress is not None and not failed  # a failure's 100% is no bar
+            if self.bar:
+                filled = max(0, min(self.bar, round((row.progress or 0) / 100 * self.bar)))
+                out.append("█" * filled if known else "", style=style)
+                out.append(
+                    ("░" * (self.bar - filled)) if known else " " * self.bar,
+                    style="dim" if color else None,
+                )
+            out.append(f"{row.progress:>4}% " if known else "      ")
         elapsed = human_duration(row.elapsed) if row.elapsed is not None else ""
         left = f"~{human_duration(row.left)}" if row.left is not None else ""
-        out.append(f"{elapsed:>7} {left:>9} {row.cost:>8}")
+        out.append(f"{elapsed:>{self.TIME}} {left:>{self.LEFT}}")
+        if self.cost:
+            out.append(f" {row.cost:>{self.COST}}")
         if row.note:
             out.append(f"  {row.note}", style=("red" if failed else "dim") if color else None)
         out.append("\n")
+
+
+def shortened(text: str, width: int) -> str:
+    """`text` in `width` characters, cut in the middle (ids differ at both ends)."""
+    if len(text) <= width:
+        return text
+    keep = width - 1
+    return text[: (keep + 1) // 2] + "…" + text[len(text) - keep // 2 :]
 
 
 class TaskBoard(Board):

@@ -110,7 +110,10 @@ def wait(
         stream_to_stdout(env, Path(documents[0]["download"]["path"]))
     elif not env.json:
         for text in lines:
-            env.output.data(text)
+            if env.output.board_is_the_summary:  # the board showed ids and states: paths only
+                text = text.split("\t", 2)[2] if text.count("\t") >= 2 else ""
+            if text:
+                env.output.data(text)
     elif first_error is None:
         env.output.json(documents[0] if len(ids) == 1 else documents)
     if first_error is not None:
