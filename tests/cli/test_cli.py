@@ -169,7 +169,8 @@ def test_dry_run_needs_no_key_and_sends_nothing(run, world, httpx_mock):
 def test_output_that_exists_is_refused_before_creating(run, sim, world):
     (world.root / "taken.mp4").write_bytes(b"mine")
     result = run("create", "a boat", "-o", "taken.mp4")
-    assert result.exit_code == 2 and "--force" in result.stderr
+    assert result.exit_code == 2 and "taken.mp4 already exists" in result.stderr
+    assert "--force" not in result.stderr  # create has none: it says what to do instead
     assert sim.requests == [] and (world.root / "taken.mp4").read_bytes() == b"mine"
 
 

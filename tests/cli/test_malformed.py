@@ -189,3 +189,193 @@ def test_a_redirecting_api_is_reported_not_followed(world, httpx_mock):
     result = world.run("-p", "byteplus", "status", "cgt-1")
     assert result.exit_code == 3 and "redirect" in result.stderr
     assert len(httpx_mock.get_requests()) == 1
+
+
+# -- inputs of every kind against the simulator: exit 2, one line, nothing sent or written ----
+
+LATIN1 = "un bateau à l'aube".encode("latin-1")
+OK_BOARD = '[[shots]]\nid = "a"\nprompt = "x"\n'
+
+
+def png(width: int = 640, height: int = 360) -> bytes:
+    import struct
+    import zlib
+
+    raw = b"".join(b"\x00" + b"\x80" * width * 3 for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    head = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", head)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + (chunk(b"IEND", b""))
+    )
+
+
+def furnish(world) -> None:
+    """The files the table's inputs name."""
+    import os
+
+    from seedance.cli.sim import profile_document
+    from seedance.sim.app import API_ORIGIN
+
+    root = world.root
+    whole = png()
+    (root / "a.png").write_bytes(whole)
+    (root / "cut.png").write_bytes(whole[: len(whole) // 2])
+    (root / "tiny.png").write_bytes(png(200, 200))
+    (root / "wide.png").write_bytes(png(1500, 320))
+    (root / "notimage.png").write_text("not an image")
+    (root / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    (root / "latin1.txt").write_bytes(LATIN1)
+    (root / "blank.txt").write_text("  \n\t\n")
+    (root / "adir").mkdir()
+    (root / "afile").write_text("a file")
+    (root / "taken.mp4").write_bytes(b"mine")
+    os.mkfifo(root / "pipe.mp4")
+    (root / "link.mp4").symlink_to(root / "a.png")
+    boards = {
+        "ok.toml": OK_BOARD,
+        "twice.toml": OK_BOARD + OK_BOARD,
+        "blank.toml": '[[shots]]\nid = "a"\nprompt = "   "\n',
+        "loop.toml": '[[shots]]\nid = "a"\nprompt = "x"\nafter = "b"\n'
+        '[[shots]]\nid = "b"\nprompt = "y"\nafter = "a"\n',
+        "branch.toml": OK_BOARD + '[[shots]]\nid = "b"\nprompt = "y"\n'
+        '[[shots]]\nid = "c"\nprompt = "z"\nafter = "a"\n',
+        "broken.toml": "[[shots]\nid = ",
+        "nofield.toml": '[[shots]]\nid = "a"\nprompt = "x"\ncolour = "red"\n',
+        "badid.toml": '[[shots]]\nid = "../up"\nprompt = "x"\n',
+        "duration.toml": '[[shots]]\nid = "a"\nprompt = "x"\nduration = 99\n',
+    }
+    for name, text in boards.items():
+        (root / name).write_text(text)
+    profiles = profile_document(API_ORIGIN, "sim-token")
+    kapon = dict(profiles["sim-kapon"])
+    kapon.pop("upload_cmd")
+    world.write_profiles({"default_profile": "sim-byteplus", "profiles": {**profiles, "k": kapon}})
+
+
+INPUTS = [
+    # task ids: a safe character set, not a format
+    (["status", "../x"], "is not a task id"),
+    (["status", "a b"], "is not a task id"),
+    (["status", "x/y"], "is not a task id"),
+    (["status", "x?y=1"], "is not a task id"),
+    (["status", "x#y"], "is not a task id"),
+    (["status", "x%2F"], "is not a task id"),
+    (["status", "x\ty"], "is not a task id"),
+    (["status", "\u200bcgt-1"], "is not a task id"),
+    (["status", ".."], "is not a task id"),
+    (["status", "c" * 300], "is not a task id"),
+    (["cancel", "a/b"], "is not a task id"),
+    (["wait", "cgt-1", "x y"], "is not a task id"),
+    (["download", "../x"], "is not a task id"),
+    (["finalize", "a/b"], "is not a draft task id"),
+    # prompts
+    (["create", "   "], "the prompt is blank"),
+    (["create", "\t\n"], "the prompt is blank"),
+    (["create", "a\x00b"], "NUL"),
+    (["create", "\udcff boat"], "not valid UTF-8"),
+    (["create", "--prompt-file", "latin1.txt"], "is not UTF-8 text"),
+    (["create", "--prompt-file", "blank.txt"], "nothing to generate"),
+    (["create", "--prompt-file", "adir"], "cannot read prompt file"),
+    # numbers
+    (["create", "x", "--wait", "--timeout", "nan"], "--timeout must be a positive"),
+    (["create", "x", "--wait", "--timeout", "inf"], "--timeout must be a positive"),
+    (["create", "x", "--wait", "--timeout", "0"], "--timeout must be a positive"),
+    (["wait", "cgt-1", "--timeout", "nan"], "--timeout must be a positive"),
+    (["chain", "ok.toml", "--max-cost", "nan"], "--max-cost must be a number"),
+    (["chain", "ok.toml", "--max-cost", "inf"], "--max-cost must be a number"),
+    (["chain", "ok.toml", "--max-cost", "-5"], "--max-cost must be a number"),
+    (["chain", "ok.toml", "--concurrency", "0"], "--concurrency must be 1 or more"),
+    (["create", "x", "--priority", "10"], "priority 10"),
+    (["create", "x", "--seed", "-2"], "seed -2"),
+    (["create", "x", "-d", "0"], "duration 0 is out of range"),
+    (["assets", "upload", "a.png", "--timeout", "nan"], "--timeout must be a positive"),
+    # reference media, before anything is uploaded
+    (["create", "x", "--first-frame", "cut.png"], "not a whole PNG image"),
+    (["create", "x", "--image", "tiny.png"], "the short side must be over 300 px"),
+    (["create", "x", "--image", "wide.png"], "aspect ratio"),
+    (["create", "x", "--image", "notimage.png"], "not a known image format"),
+    (["create", "x", "--image", "missing.png"], "does not exist"),
+    (["create", "x", "--image", "adir"], "is a directory"),
+    (["create", "x", "--image", "clip.mp4"], "looks like a video"),
+    (["create", "x", "--first-frame", "a.png", "--first-frame", "a.png"], "given twice"),
+    (["create", "x", "-m", "fast", "--model", "mini"], "given twice"),
+    (["create", "x", "--first-frame", "a.png", "--image", "a.png"], "reference"),
+    (["-p", "k", "create", "x", "--image", "a.png"], "it has no upload_cmd"),
+    (["-p", "k", "create", "x", "--image", "a.png", "--dry-run"], "it has no upload_cmd"),
+    (
+        ["-p", "k", "create", "x", "--first-frame", "https://example.com/a.png"],
+        "cannot express a first or last frame",
+    ),
+    # outputs, before anything is paid
+    (["create", "x", "-o", "taken.mp4"], "already exists"),
+    (["create", "x", "-o", "v.png", "--last-frame-output", "v.png"], "written twice"),
+    (["create", "x", "-o", "v.mp4", "--sheet", "--last-frame-output", "v.poster.png"], "twice"),
+    (["create", "x", "-o", "pipe.mp4"], "named pipe"),
+    (["create", "x", "-o", "link.mp4"], "symbolic link"),
+    (["create", "x", "-o", "nodir/x.mp4"], "does not exist"),
+    (["create", "x", "-o", "afile/"], "is a file, not a folder"),
+    (["create", "x", "--json", "-o", "-"], "writes the video to stdout"),
+    (["create", "x", "-o", "-", "--sheet"], "--sheet writes files"),
+    (["create", "x", "-m", "2.5", "--output-format", "mov", "-o", "x.mp4"], "ends in .mp4"),
+    (["create", "x", "--sheet"], "--sheet needs --output"),
+    (["download", "cgt-1", "-o", "pipe.mp4", "--force"], "named pipe"),
+    (["download", "cgt-1", "-o", "taken.mp4"], "already exists"),
+    (["wait", "cgt-1", "cgt-2", "-o", "-"], "-o - takes one task's video"),
+    (["chain", "ok.toml", "-o", "afile"], "is a file, not a folder"),
+    # profiles
+    (["profiles", "add", "byteplus"], "is the name of a preset"),
+    (["profiles", "add", "p", "--preset", "nope"], "nope"),
+    (["-p", "nope", "create", "x"], "no profile named 'nope'"),
+    (["profiles", "add", "p", "--api", "ark", "--base-url", "http://example.com"], "http://"),
+    # storyboards
+    (["chain", "twice.toml"], "used twice"),
+    (["chain", "blank.toml"], "the prompt is blank"),
+    (["chain", "loop.toml"], "loop"),
+    (["chain", "branch.toml", "--concat"], "needs a story without branches"),
+    (["chain", "broken.toml"], "TOML"),
+    (["chain", "nofield.toml"], "colour"),
+    (["chain", "badid.toml"], "../up"),
+    (["chain", "duration.toml"], "duration 99"),
+    (["chain", "ok.toml", "--rerun", "zz"], "no shot named zz"),
+]
+
+
+def written(world) -> dict[str, tuple[int, int]]:
+    """Every file under the world's folder (the journal's rows counted apart): what a refused
+    command must leave as it was."""
+    import sqlite3
+
+    found = {}
+    for path in world.root.rglob("*"):
+        ours = path.name.startswith("journal.sqlite3") or "locks" in path.parts
+        if path.is_file() and not ours:
+            stat = path.stat()
+            found[str(path)] = (stat.st_size, stat.st_mtime_ns)
+    journal = world.data_dir / "journal.sqlite3"
+    if journal.exists():
+        with sqlite3.connect(journal) as db:
+            found["journal rows"] = (db.execute("SELECT COUNT(*) FROM creates").fetchone()[0], 0)
+    return found
+
+
+@pytest.mark.parametrize(("args", "message"), INPUTS, ids=[" ".join(a)[:40] for a, _ in INPUTS])
+def test_malformed_inputs_send_and_write_nothing(world, sim, args, message):
+    furnish(world)
+    before = written(world)
+    result = world.run(*args)
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    assert message in result.stderr, result.stderr
+    assert one_error_line(result), result.stderr
+    assert sim.requests == []
+    assert written(world) == before
+
+
+def test_the_table_covers_sixty_inputs():
+    assert len(FLAGS) + len(PROFILES) + len(INPUTS) >= 60 and len(INPUTS) >= 60

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from seedance.sim.app import FaultRule
-from support import run_process
+from seedance.sim.app import API_ORIGIN, FaultRule
+from support import run_process, sim_profiles
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -63,11 +63,10 @@ def test_three_shots_each_starting_from_the_previous_last_frame(run, sim, world)
     assert (world.root / "linear" / "01-dawn.last.png").exists()
 
 
-def test_branches_run_concurrently_and_concat(run, sim, world):
+def test_branches_run_concurrently(run, sim, world):
     storyboard(world, "branching")
-    result = run("chain", "branching.toml", "--concat", "--concurrency", "2")
+    result = run("chain", "branching.toml", "--concurrency", "2")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.strip().endswith("film.mp4")
 
     def task(word: str):
         return next(t for t in sim.state.tasks.values() if word in (t.prompt or ""))
@@ -80,7 +79,14 @@ def test_branches_run_concurrently_and_concat(run, sim, world):
     assert overlap(dawn, city)  # the two roots run together
     assert overlap(bridge, harbor)  # so do the two branches from "dawn"
     assert min(bridge.created_at, harbor.created_at) >= dawn.finished_at()
-    assert (world.root / "branching" / "film.mp4").stat().st_size > 0
+
+
+def test_concat_joins_a_linear_story(run, sim, world):
+    storyboard(world, "linear")
+    result = run("chain", "linear.toml", "--concat")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip().endswith("film.mp4")
+    assert (world.root / "linear" / "film.mp4").stat().st_size > 0
     assert "(remux)" in result.stderr
 
 
@@ -210,7 +216,10 @@ def test_the_same_storyboard_runs_on_every_preset_that_can_chain(run, sim, world
 
 def test_a_profile_that_cannot_chain_says_so_before_sending(run, sim, world):
     storyboard(world, "linear")
-    result = run("-p", "sim-kapon", "chain", "linear.toml")
+    kapon = sim_profiles(API_ORIGIN)["profiles"]["sim-kapon"]
+    del kapon["upload_cmd"]  # (the simulator's own profile stands in for one)
+    world.write_profiles({"profiles": {"kapon-no-upload": kapon}})
+    result = run("-p", "kapon-no-upload", "chain", "linear.toml")
     assert result.exit_code == 2
     assert "shot 'bridge'" in result.stderr and "kapon-native" in result.stderr
     assert sim.requests == []

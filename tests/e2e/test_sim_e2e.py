@@ -55,13 +55,13 @@ def test_create_then_wait_then_download_as_separate_commands(run, sim, world):
     waited = run("wait", task_id, "--json")
     assert waited.exit_code == 0, waited.stderr
     assert json.loads(waited.stdout)["status"] == "succeeded"
-    saved = run("download", task_id, "--last-frame")
-    assert saved.exit_code == 2  # no last frame was asked for
-    assert "ask for one when creating the task (return_last_frame)" in saved.stderr
     saved = run("download", task_id, "-o", "clip.mp4", "--json")
     document = json.loads(saved.stdout)
     data = (world.root / "clip.mp4").read_bytes()
     assert document["download"]["sha256"] == hashlib.sha256(data).hexdigest()
+    again = run("download", task_id, "-o", "clip.mp4")  # the file seedance saved: nothing to do
+    assert again.exit_code == 0 and "already this task's video" in again.stderr
+    (world.root / "clip.mp4").write_bytes(b"someone else's")
     again = run("download", task_id, "-o", "clip.mp4")
     assert again.exit_code == 2 and "--force" in again.stderr
     assert run("download", task_id, "-o", "clip.mp4", "--force").exit_code == 0

@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from seedance import __version__
 from seedance.cli.environment import Environment
-from seedance.domain.errors import ExitStatus, SeedanceError
+from seedance.domain.errors import ExitStatus, SeedanceError, UsageError
 
 GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "-v", "--no-color"})
 GLOBAL_VALUED = frozenset({"--profile", "-p"})
@@ -92,6 +92,31 @@ def sub_app(help: str, **settings: Any) -> typer.Typer:
     )
 
 
+def _plain_metavars() -> None:
+    """Help in plain words: `TASK_ID...` and `-o PATH`, not Typer's Python types
+    (`TASK_ID <str>`, `<list[str]>`) or its braces around required arguments (`{TASK_ID}`)."""
+    from typer.core import TyperArgument, TyperOption
+
+    def no_type(self: Any, ctx: Any = None) -> None:
+        return None
+
+    def usage_name(self: Any) -> str:
+        name = str(self.display_name_raw)
+        if self.nargs != 1 and not name.endswith("..."):
+            name += "..."
+        return name if self.required else f"[{name}]"
+
+    def option_metavar(self: Any, ctx: Any = None) -> str:
+        return str(self.metavar or (self.name or "value").upper())
+
+    TyperArgument.display_type_rich = no_type  # type: ignore[method-assign]
+    TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
+    TyperOption.display_type_rich = option_metavar  # type: ignore[method-assign]
+
+
+_plain_metavars()
+
+
 class SeedanceGroup(TyperGroup):
     """Typer's group, plus: commands loaded on first use, global options anywhere, and the
     error -> exit code mapping."""
@@ -110,6 +135,21 @@ class SeedanceGroup(TyperGroup):
         holder.callback()(_no_options)  # a callback makes even one command a group
         module.register(holder)
         self.commands.update(typer.main.get_command(holder).commands)  # type: ignore[attr-defined]
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        """`seedance --help | head -0`: the help is printed while the arguments are read."""
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            raise typer.Exit(_reader_gone()) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        """The command, with a closed stdout taken as the reader having what it wanted (Click
+        would exit 1 on it)."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            return _reader_gone()
 
     def load_all(self) -> SeedanceGroup:
         """Every command converted (for tools that walk the whole tree)."""
@@ -134,13 +174,20 @@ class SeedanceGroup(TyperGroup):
     ) -> Any:
         env = extra.pop("obj", None) or Environment()
         given = list(sys.argv[1:] if args is None else args)
-        argv, path = normalize_args(self, given)
-        env.json = env.json or "--json" in argv
+        env.json = env.json or "--json" in given
         env.argv = given
         token = _ENV.set(env)
         try:
             with _terminate_as_interrupt():
-                code = self._run(env, argv, " ".join(["seedance", *path]), complete_var, extra)
+                try:
+                    argv, path = normalize_args(self, given)
+                except SeedanceError as exc:
+                    env.output.error(exc)
+                    code = int(exc.exit_status)
+                else:
+                    code = self._run(env, argv, " ".join(["seedance", *path]), complete_var, extra)
+        except BrokenPipeError:  # the reader went away (`seedance models | head -1`)
+            code = _reader_gone()
         finally:
             env.close()
             _ENV.reset(token)
@@ -193,7 +240,7 @@ class SeedanceGroup(TyperGroup):
             )
             return int(ExitStatus.INTERRUPTED)
         except BrokenPipeError:
-            return int(ExitStatus.ERROR)
+            return _reader_gone()
         except OSError as exc:  # the file system said no: a path to fix, not a bug
             if env.debug:
                 raise
@@ -217,6 +264,20 @@ class SeedanceGroup(TyperGroup):
             env.output.error(error)
             return int(ExitStatus.ERROR)
         return result if isinstance(result, int) else 0
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed the pipe (`| head -1`): it has what it wanted. End quietly with
+    0, and point stdout at /dev/null so the interpreter's last flush finds no broken pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's stream)
+        pass
+    return int(ExitStatus.OK)
 
 
 @contextmanager
@@ -246,6 +307,7 @@ def normalize_args(group: Any, args: list[str]) -> tuple[list[str], list[str]]:
     rest: list[str] = []
     command: Any = group
     path: list[str] = []
+    once = Once()
     i = 0
     while i < len(args):
         token = args[i]
@@ -256,9 +318,11 @@ def normalize_args(group: Any, args: list[str]) -> tuple[list[str], list[str]]:
             front.append(token)
         elif token in GLOBAL_VALUED:
             front += args[i : i + 2]  # without a value, Click says the option needs one
+            once.given("--profile", args[i + 1 : i + 2])
             i += 1
         elif token.startswith("--profile=") or (token.startswith("-p") and len(token) > 2):
             front.append(token)
+            once.given("--profile", [token.split("=", 1)[-1].removeprefix("-p")])
         elif (
             path
             and (path[-1], token) in OPTIONAL_VALUES
@@ -267,8 +331,12 @@ def normalize_args(group: Any, args: list[str]) -> tuple[list[str], list[str]]:
             rest += [token, OPTIONAL_VALUES[(path[-1], token)]]
         elif command is not None and token in _valued_options(command) and i + 1 < len(args):
             rest += [token, args[i + 1]]
+            once.given(_single_valued(command).get(token), [args[i + 1]])
             i += 1
         else:
+            name = token.split("=", 1)[0] if token.startswith("--") and "=" in token else None
+            if command is not None and name is not None:
+                once.given(_single_valued(command).get(name), [token.split("=", 1)[1]])
             lookup = getattr(command, "get_command", None)
             sub = lookup(None, token) if lookup is not None and not token.startswith("-") else None
             if sub is not None:
@@ -277,6 +345,40 @@ def normalize_args(group: Any, args: list[str]) -> tuple[list[str], list[str]]:
             rest.append(token)
         i += 1
     return front + rest, path
+
+
+class Once:
+    """Options that take one value, each given at most once: a second `--first-frame` is
+    refused, never silently dropped (Click would keep the last)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[str]] = {}
+
+    def given(self, flag: str | None, value: list[str]) -> None:
+        if flag is None or not value:
+            return
+        earlier = self.values.setdefault(flag, [])
+        earlier += value
+        if len(earlier) > 1:
+            shown = ", ".join(repr(v) for v in earlier)
+            raise UsageError(
+                f"{flag} is given twice ({shown}); it takes one value",
+                hint="give it once",
+            )
+
+
+def _single_valued(command: Any) -> dict[str, str]:
+    """Each spelling of the options that take one value -> the option's main flag."""
+    names: dict[str, str] = {}
+    for param in getattr(command, "params", []):
+        if param.param_type_name != "option" or param.is_flag or param.count:
+            continue
+        if param.multiple:
+            continue
+        main = max(param.opts, key=len)
+        for spelling in param.opts:
+            names[spelling] = main
+    return names
 
 
 def _valued_options(command: Any) -> frozenset[str]:

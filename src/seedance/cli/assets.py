@@ -46,10 +46,9 @@ def _service(env: Environment) -> AssetService:
 
 
 def _positive(value: float | None, flag: str) -> None:
-    from seedance.domain.errors import UsageError
+    from seedance.cli.inputs import check_positive
 
-    if value is not None and value <= 0:
-        raise UsageError(f"{flag} must be a positive number")
+    check_positive(value, flag)
 
 
 # -- upload, get -----------------------------------------------------------------------------

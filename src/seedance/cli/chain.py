@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import TYPE_CHECKING
 
 import typer
 
 from seedance.cli.app import current_env
-from seedance.cli.progress import LiveBoard
+from seedance.cli.inputs import check_finite
+from seedance.cli.progress import FINISHED, Board, Row, time_left
 from seedance.domain import params
+from seedance.domain.catalogue import format_money
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
-
     from seedance.cli.environment import Environment
     from seedance.services.chain.manifest import Manifest
     from seedance.services.chain.plan import Plan
     from seedance.services.chain.session import ChainResult
-
-STATE_STYLES = {
-    "done": "green",
-    "failed": "red",
-    "error": "red",
-    "blocked": "magenta",
-    "running": "cyan",
-    "queued": "yellow",
-    "waiting": "dim",
-}
 
 
 def register(app: typer.Typer) -> None:
@@ -58,6 +47,7 @@ def chain(
     env = current_env()
     if concurrency < 1:
         raise UsageError("--concurrency must be 1 or more")
+    check_finite(max_cost, "--max-cost")
     if concurrency > MAX_CONCURRENCY:
         env.output.warn(
             f"--concurrency {concurrency} is above the provider's limit; using {MAX_CONCURRENCY}"
@@ -133,11 +123,12 @@ def chain(
 
 
 def _summary(env: Environment, result: ChainResult) -> None:
-    from seedance.domain.catalogue import format_money
-
+    """What the run made, once: on a terminal the board's last frame says it."""
     if result.film is not None:
         clips = len(result.outcomes)
         env.output.info(f"joined {clips} clips into {result.film} ({result.joined_by})")
+    if env.live:
+        return
     done = len(result.outcomes) - len(result.attention)
     summary = f"{done}/{len(result.outcomes)} shots done"
     spent, currency = result.spent()
@@ -154,7 +145,7 @@ def _review(env: Environment, result: ChainResult) -> None:
 
 
 def _print_plan(env: Environment, plan: Plan) -> None:
-    from seedance.services.prepare import redact_body
+    from seedance.cli.output import abbreviated
 
     if env.json:
         env.output.json(plan.to_json())
@@ -169,64 +160,83 @@ def _print_plan(env: Environment, plan: Plan) -> None:
         action = {"skip": "done, kept", "poll": "submitted earlier: poll", "run": estimate}
         lines.append(f"{shot.index:02d} {shot.id:<16} {start}")
         lines.append(f"   {action[shot_plan.action]}")
-        if shot_plan.action == "run":  # inline media abbreviated to their hashes
-            body = redact_body(shot_plan.prepared.body)
-            lines.append("   " + json.dumps(body, ensure_ascii=False))
+        if shot_plan.action == "run":  # inline media abbreviated: <boat.png, 196 KB, sha256 …>
+            request = shot_plan.prepared
+            names = {r.url: r.source or "" for r in request.request.references}
+            lines.append("   " + json.dumps(abbreviated(request.body, names), ensure_ascii=False))
     lines.append(f"total: {plan.describe_total()}")
     env.output.data("\n".join(lines))
 
 
-class ShotBoard(LiveBoard):
-    """One row per shot, with overall progress, elapsed time and spend so far."""
+class ShotBoard(Board):
+    """One row per shot: its state, its task's progress, time taken and left, its cost (the
+    estimate until billed); the footer adds what was spent."""
+
+    title = "SHOT"
 
     def __init__(self, env: Environment, plan: Plan, manifest: Manifest) -> None:
         super().__init__(env)
         self.plan = plan
         self.manifest = manifest
-        self.rows: dict[str, tuple[str, str]] = {
-            s.id: ("waiting", "") for s in plan.storyboard.shots
-        }
-        self._lock = threading.Lock()
+        self._began: dict[str, float] = {}  # when each shot was first sent (monotonic)
+        self._ended: dict[str, float] = {}
+        self._details: dict[str, str] = {}
+        for shot in plan.storyboard.shots:
+            self.rows[shot.id] = Row(f"{shot.index:02d} {shot.id}", cost=self._estimate(shot.id))
 
     def event(self, shot_id: str, state: str, detail: str) -> None:
-        with self._lock:
-            if self.rows.get(shot_id) == (state, detail):
-                return
-            self.rows[shot_id] = (state, detail)
-        if self.live is None and not self.env.quiet:
-            shot = self.plan.storyboard.by_id[shot_id]
-            self.env.output.info(f"{shot.index:02d} {shot_id}  {state}  {detail}".rstrip())
+        now = self.env.clock.monotonic()
+        if state not in ("waiting", "done", "blocked") and shot_id not in self._began:
+            self._began[shot_id] = now
+        if state in FINISHED and shot_id not in self._ended:
+            self._ended[shot_id] = now
+        progress = int(detail[:-1]) if detail.endswith("%") and detail[:-1].isdigit() else None
+        began = self._began.get(shot_id)
+        elapsed = (self._ended.get(shot_id, now) - began) if began is not None else None
+        record = self.manifest.data.shots.get(shot_id)
+        note = "" if progress is not None else detail
+        self._details[shot_id] = detail  # what a log line says
+        if not note and record is not None and record.task_id:
+            note = record.task_id
+        left = None
+        if began is not None and state not in FINISHED:
+            left = time_left(elapsed or 0.0, progress, self._typical(shot_id))
+        cost = self._estimate(shot_id)
+        if record is not None and record.cost is not None and state == "done":
+            cost = format_money(record.cost, record.currency)
+        self.put(
+            shot_id,
+            Row(
+                self.rows[shot_id].label,
+                state,
+                progress=progress,
+                elapsed=elapsed,
+                left=left,
+                cost=cost,
+                note=note,
+            ),
+        )
 
-    def __rich__(self) -> RenderableType:
-        from rich.console import Group
-        from rich.table import Table
+    def plain(self, row: Row) -> str:
+        """A log line: `01 dawn  running  45%`, or the state and what it says."""
+        shot_id = row.label.split(" ", 1)[1]
+        return "  ".join(p for p in (row.label, row.state, self._details.get(shot_id)) if p)
 
-        table = Table(box=None, header_style="bold", pad_edge=False)
-        widths = {"STATE": 11, "DETAIL": 12}  # fixed, so columns do not jump as states change
-        for name in ("", "SHOT", "STATE", "DETAIL", "TASK"):
-            table.add_column(
-                "" if name == "DETAIL" else name, no_wrap=True, min_width=widths.get(name)
-            )
-        with self._lock:
-            rows = dict(self.rows)
-        for shot in self.plan.storyboard.shots:
-            state, detail = rows[shot.id]
-            record = self.manifest.data.shots.get(shot.id)
-            style = STATE_STYLES.get(state, "white")
-            table.add_row(
-                f"{shot.index:02d}",
-                shot.id,
-                f"[{style}]{state}[/]",
-                detail,
-                record.task_id if record and record.task_id else "",
-            )
-        done = sum(1 for state, _ in rows.values() if state == "done")
+    def _estimate(self, shot_id: str) -> str:
+        shot_plan = self.plan.shots.get(shot_id)
+        estimate = shot_plan.estimate if shot_plan is not None else None
+        cost = estimate.cost if estimate is not None else None
+        return f"~{format_money(cost, estimate.currency)}" if cost and estimate else ""
+
+    def _typical(self, shot_id: str) -> float | None:
+        spec = self.plan.shots[shot_id].prepared.spec
+        return spec.family.typical_seconds if spec is not None else None
+
+    def footer(self, rows: list[Row]) -> str:
         from seedance.services.chain.session import spent
 
+        text = super().footer(rows)
         spent_now, currency = spent(self.manifest)
-        footer = f"{done}/{len(rows)} done · {self.elapsed()}"
         if spent_now is not None:
-            from seedance.domain.catalogue import format_money
-
-            footer += f" · spent {format_money(spent_now, currency)}"
-        return Group(table, footer)
+            text += f" · spent {format_money(spent_now, currency)}"
+        return text

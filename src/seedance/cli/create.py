@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -15,13 +17,18 @@ from seedance.cli.follow import (
     save_stills,
     stills_of,
     stills_paths,
-    video_destination,
     wait_one,
+)
+from seedance.cli.inputs import (
+    STDOUT,
+    Destination,
+    check_timeout,
+    destination,
+    read_prompt,
+    stream_to_stdout,
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from seedance.cli.environment import Environment
     from seedance.services.client import Client
     from seedance.services.prepare import Prepared
@@ -77,11 +84,11 @@ def create(
     allow_unpriced: bool = False,
 ) -> None:
     """Create a task from a prompt and reference media; --wait / -o to block and download."""
-    from seedance.domain.errors import UsageError
     from seedance.domain.models import GenerationParams
 
     env = current_env()
-    text = _read_prompt(env, prompt, prompt_file)
+    text = read_prompt(env, prompt, prompt_file)
+    check_timeout(timeout)
     params = GenerationParams(
         prompt=text,
         model=model,
@@ -107,33 +114,70 @@ def create(
         safety_id=safety_id,
         output_format=output_format,
     )
-    check_timeout(timeout)
-    if sheet and output is None:
-        raise UsageError("--sheet needs --output: the video to take the frames from")
+    outputs = plan_outputs(
+        env,
+        output=output,
+        last_frame_output=last_frame_output,
+        sheet=sheet,
+        dry_run=dry_run,
+        output_format=output_format,
+    )
     client = env.client(offline=dry_run)
     client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
     prepared = client.prepare(
         params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd, strict=strict
     )
-    deliver(
-        env,
-        client,
-        prepared,
-        wait=wait,
-        output=output,
-        last_frame_output=last_frame_output,
-        timeout=timeout,
-        dry_run=dry_run,
-        new=new,
-        sheet=sheet,
-    )
+    deliver(env, client, prepared, outputs, wait=wait, timeout=timeout, dry_run=dry_run, new=new)
 
 
-def check_timeout(timeout: float | None) -> None:
+@dataclass(frozen=True)
+class Outputs:
+    """Where a create's results go, checked before anything is sent."""
+
+    video: Destination | None = None
+    last_frame: Path | None = None
+    sheet: bool = False
+
+
+def plan_outputs(
+    env: Environment,
+    *,
+    output: str | None,
+    last_frame_output: str | None,
+    sheet: bool,
+    dry_run: bool,
+    output_format: str | None,
+) -> Outputs:
+    """Every file a create will write, resolved and checked before anything is sent: a
+    folder made (`-o clips/`), each file's folder writable, nothing but a regular file in the
+    way, and no two outputs the same file (a last frame over its video)."""
     from seedance.domain.errors import UsageError
+    from seedance.domain.models import video_suffix
+    from seedance.services.outputs import check_distinct, check_file
 
-    if timeout is not None and not (0 < timeout < float("inf")):  # also refuses nan
-        raise UsageError("--timeout must be a positive number of seconds")
+    if sheet and output is None:
+        raise UsageError("--sheet needs --output: the video to take the frames from")
+    suffix = video_suffix(output_format) if output_format else None
+    video = destination(env, output, suffix=suffix, create=not dry_run) if output else None
+    frame = None
+    if last_frame_output is not None:
+        if last_frame_output == STDOUT:
+            raise UsageError(
+                "the last frame cannot go to stdout", hint="give it a file name", field="output"
+            )
+        frame = env.path(last_frame_output)
+        check_file(frame, overwrite=True, field="last_frame_output")
+    if sheet and video is not None and video.stdout:
+        raise UsageError("--sheet writes files beside the video: give -o a file or folder")
+    paths: dict[str, Path | None] = {"last_frame_output": frame}
+    if video is not None and not video.folder and not video.stdout:
+        paths = {"output": video.path, **paths}
+        if sheet:
+            check_stills(video.path, clip_exists=video.path.exists())
+            poster, contact = stills_of(video.path)
+            paths |= {"poster": poster, "sheet": contact}
+    check_distinct(paths)
+    return Outputs(video, frame, sheet)
 
 
 IDENTITY_DEFAULT = 172800  # the API's default --expires-after, which the nonce stands for
@@ -143,24 +187,21 @@ def deliver(
     env: Environment,
     client: Client,
     prepared: Prepared,
+    outputs: Outputs,
     *,
     wait: bool,
-    output: str | None,
-    last_frame_output: str | None,
     timeout: float | None,
     dry_run: bool,
     new: bool,
-    sheet: bool = False,
 ) -> None:
-    """Everything after a request is prepared, for `create` and `finalize` alike: the estimate,
-    the dry run, and then with an output `Client.generate` (resume, create, wait, save, verify),
-    without one a create (waited for with --wait)."""
-    from seedance.domain.models import video_suffix
-
+    """Everything after a request is prepared, for `create` and `finalize` alike: the dry run,
+    and then with an output `Client.generate` (resume, create, wait, save, verify), without
+    one a create (waited for with --wait). The estimate is shown only for money about to be
+    spent: a run that finds its video saved, or resumes its task, spends none."""
     out = env.output
-    out.info(f"estimate: {describe_estimate(prepared)}")
     if dry_run:
-        out.json(prepared.body)
+        out.info(f"estimate: {describe_estimate(prepared)}")
+        show_body(env, prepared)
         if client.capabilities.finds_lost_creates:
             around = prepared.request.expires_after or IDENTITY_DEFAULT
             out.info(
@@ -169,15 +210,13 @@ def deliver(
                 "found again exactly (see the README, 'Nothing lost')"
             )
         return
-    chosen_format = prepared.request.output_format
-    suffix = video_suffix(chosen_format) if chosen_format else None
-    dest = video_destination(env, output, check=False, suffix=suffix) if output else None
-    frame_dest = env.path(last_frame_output) if last_frame_output else None
-    if dest is not None:
-        _generate(env, client, prepared, dest, frame_dest, timeout=timeout, new=new, sheet=sheet)
+    if outputs.video is not None:
+        _generate(env, client, prepared, outputs, timeout=timeout, new=new)
         return
+    out.info(f"estimate: {describe_estimate(prepared)}")
     task = client.create(prepared)
     out.info(f"created {task.id} on profile {client.profile.name}")
+    frame_dest = outputs.last_frame
     if not (wait or frame_dest):
         if env.json:
             out.json(task.to_json())
@@ -193,35 +232,53 @@ def deliver(
     if env.json:
         out.json(document)
     else:
-        out.data(final.id)
+        if not out.board_is_the_summary:  # (on a terminal, the board's last row has the id)
+            out.data(final.id)
         out.info(f"save it with: {command_line(client, 'download', final.id)}")
+
+
+def show_body(env: Environment, prepared: Prepared) -> None:
+    """The request body: exact with --json; for people, inline media abbreviated to
+    `<boat.png, 196 KB, sha256 9f2c…>` (the exact bytes are the file's)."""
+    from seedance.cli.output import abbreviated
+
+    if env.json:
+        env.output.json(prepared.body)
+        return
+    names = {r.url: r.source or "" for r in prepared.request.references}
+    env.output.json(abbreviated(prepared.body, names))
 
 
 def _generate(
     env: Environment,
     client: Client,
     prepared: Prepared,
-    dest: Path,
-    frame_dest: Path | None,
+    outputs: Outputs,
     *,
     timeout: float | None,
     new: bool,
-    sheet: bool,
 ) -> None:
     """The request made into a saved, verified video by `Client.generate`; with `sheet`, its
     poster and contact sheet (their paths checked before anything is paid)."""
-    from pathlib import Path
-
+    from seedance.domain.models import video_suffix
     from seedance.services.generate import Origin
 
     out = env.output
-    if sheet and not dest.is_dir():
-        check_stills(dest)
-    with Follower(env, client) as follow:
+    target = outputs.video
+    assert target is not None
+    chosen = prepared.request.output_format
+    suffix = video_suffix(chosen) if chosen else ".mp4"
+    if target.stdout:  # the same request finds the same file, saved before
+        dest = target.path.parent / f"{prepared.request_hash[:32]}{suffix}"
+    elif chosen and not target.folder:  # a profile's default format: the name must follow
+        dest = destination(env, target.given, suffix=suffix).path
+    else:
+        dest = target.path
+    with Follower(env, client, estimate=describe_estimate(prepared)) as follow:
         made = client.generate(
             prepared,
             output=dest,
-            last_frame_output=frame_dest,
+            last_frame_output=outputs.last_frame,
             timeout=timeout,
             new=new,
             on_step=follow.step,
@@ -232,10 +289,10 @@ def _generate(
     if made.origin is Origin.SAVED_BEFORE:
         out.info(f"{video.path} was already made by task {made.task.id} for this request")
     else:
-        out.info(f"saved {video.path} ({video.bytes:,} bytes, sha256 {video.sha256[:12]}…)")
+        out.result(f"saved {video.path} ({video.bytes:,} bytes, sha256 {video.sha256[:12]}…)")
     document = made.task.to_json()
     document["download"] = video.model_dump()
-    if sheet:
+    if outputs.sheet:
         clip = Path(video.path)
         again = made.origin is Origin.SAVED_BEFORE and all(p.is_file() for p in stills_of(clip))
         stills = stills_paths(clip) if again else save_stills(env, clip)
@@ -243,31 +300,15 @@ def _generate(
             document["stills"] = stills
     if made.last_frame is not None:
         document["last_frame_download"] = made.last_frame.model_dump()
-    if env.json:
+    if target.stdout:
+        stream_to_stdout(env, Path(video.path))
+    elif env.json:
         out.json(document)
     else:
-        out.data(video.path if dest.is_dir() else str(dest))  # the path as the user gave it
+        out.data(video.path if target.folder else str(dest))  # the path as the user gave it
 
 
 def describe_estimate(prepared: Prepared) -> str:
     if prepared.estimate is None:
         return "unknown (seedance cannot price a model its catalogue does not know)"
     return prepared.estimate.describe()
-
-
-def _read_prompt(env: Environment, prompt: str | None, prompt_file: str | None) -> str | None:
-    from seedance.domain.errors import UsageError
-
-    if prompt is not None and prompt_file is not None:
-        raise UsageError("give the prompt as an argument or with --prompt-file, not both")
-    if prompt_file is None:
-        return prompt
-    if prompt_file == "-":
-        return env.stdin.read().strip() or None
-    path = env.path(prompt_file)
-    try:
-        return path.read_text("utf-8").strip() or None
-    except FileNotFoundError:
-        raise UsageError(f"prompt file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read prompt file {path}: {exc}") from None

@@ -97,9 +97,9 @@ class Environment:
 
     @property
     def live(self) -> bool:
-        """Live displays only on a real terminal that takes escape codes; plain lines in CI
-        logs and with NO_COLOR (a live display moves the cursor with escape codes)."""
-        return self.stderr_isatty and self.color and not self.quiet
+        """Live displays on a terminal that takes cursor movement (not TERM=dumb), with or
+        without colour (NO_COLOR turns colour off, not the display); plain lines in logs."""
+        return self.stderr_isatty and self.environ.get("TERM") != "dumb" and not self.quiet
 
     @property
     def debug(self) -> bool:
@@ -139,7 +139,28 @@ class Environment:
         return self._store
 
     def selected_profile(self, name: str | None = None) -> Profile:
-        return self.store.select(name or self.profile, self.environ)
+        """The profile asked for; a `sim-<preset>` name not in profiles.toml is the one of a
+        simulator running now (`seedance sim`, same data directory)."""
+        from seedance.domain.errors import ConfigError
+
+        try:
+            return self.store.select(name or self.profile, self.environ)
+        except ConfigError:
+            wanted = (
+                name
+                or self.profile
+                or self.environ.get("SEEDANCE_PROFILE")
+                or self.store.default_name()
+            )
+            if not wanted:
+                raise
+            from seedance.cli.sim import running_profile
+            from seedance.domain.profiles import build_profile
+
+            found = running_profile(self.data_dir, wanted)
+            if found is None:
+                raise
+            return build_profile(wanted, found)
 
     def client(self, profile_name: str | None = None, *, offline: bool = False) -> Client:
         """A connected client for the selected (or named) profile, one per profile.

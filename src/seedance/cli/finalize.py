@@ -8,7 +8,8 @@ from typing import Any
 import typer
 
 from seedance.cli.app import current_env
-from seedance.cli.create import check_timeout, deliver
+from seedance.cli.create import deliver, plan_outputs
+from seedance.cli.inputs import check_timeout
 
 FINALIZE_HELP = "Make the final video of a draft task (from create --draft); -o to save it."
 
@@ -42,12 +43,21 @@ def finalize(
     if not draft_id or not draft_id.strip():
         raise UsageError("give the draft's task id", hint="it is what create --draft printed")
     check_timeout(delivery["timeout"])
+    frame_output = delivery.pop("last_frame_output")
+    outputs = plan_outputs(
+        env,
+        output=delivery.pop("output"),
+        last_frame_output=frame_output,
+        sheet=False,
+        dry_run=delivery["dry_run"],
+        output_format=output_format,
+    )
     client = env.client()  # the draft is read from the server, even in a dry run
     prepared = client.prepare_final(
         draft_id.strip(),
         resolution=resolution,
         watermark=watermark,
-        return_last_frame=(return_last_frame or delivery["last_frame_output"] is not None) or None,
+        return_last_frame=(return_last_frame or frame_output is not None) or None,
         output_format=output_format,
         service_tier=service_tier,
         callback_url=callback_url,
@@ -55,4 +65,4 @@ def finalize(
         safety_id=safety_id,
         strict=strict,
     )
-    deliver(env, client, prepared, **delivery)  # wait, output, timeout, dry run, new: as create
+    deliver(env, client, prepared, outputs, **delivery)  # wait, timeout, dry run, new: as create

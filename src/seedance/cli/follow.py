@@ -15,37 +15,6 @@ if TYPE_CHECKING:
     from seedance.services.polling import Watch
 
 
-def video_destination(
-    env: Environment, output: str, *, check: bool = True, suffix: str | None = None
-) -> Path:
-    """A file path for the video; a directory means `<task id>.mp4` inside it (decided later).
-
-    `suffix` is the extension the chosen output format needs (`.mov`): a name without one
-    gets it, a name with another one is refused before anything is sent."""
-    from seedance.domain.errors import UsageError
-
-    dest = env.path(output)
-    if dest.is_dir():
-        return dest
-    if dest.suffix == "":
-        dest = dest.with_suffix(suffix or ".mp4")
-    elif suffix and dest.suffix.lower() in (".mp4", ".mov") and dest.suffix.lower() != suffix:
-        raise UsageError(
-            f"{dest.name} ends in {dest.suffix}, but the video will be a {suffix} file",
-            hint=f"name it {dest.with_suffix(suffix).name}",
-            field="output",
-        )
-    if check:
-        check_free(dest)
-    return dest
-
-
-def check_free(dest: Path) -> None:
-    from seedance.services.downloads import check_destination
-
-    check_destination(dest, force=False)
-
-
 def command_line(client: Client, action: str, *args: str, **options: Any) -> str:
     """A command to type next, on the client's profile."""
     from seedance.cli.wording import command_line as worded
@@ -81,7 +50,7 @@ def wait_many(
     from seedance.cli.progress import TaskBoard
     from seedance.domain.errors import InterruptedByUser, Suggestion
 
-    board = TaskBoard(env, client, task_ids)
+    board = TaskBoard(env, client, task_ids)  # its last frame: the summary on a terminal
     try:
         with board:
             return client.wait(
@@ -124,7 +93,7 @@ def save(env: Environment, client: Client, task: Task, dest: Path, what: str) ->
             hint="resume with",
             suggestion=Suggestion.of("download", task.id, **where),
         ) from None
-    env.output.info(f"saved {result.path} ({result.bytes:,} bytes, sha256 {result.sha256[:12]}…)")
+    env.output.result(f"saved {result.path} ({result.bytes:,} bytes, sha256 {result.sha256[:12]}…)")
     return result
 
 
@@ -132,9 +101,18 @@ class Follower:
     """What one `Client.generate` shows: its steps as lines, its wait as a task board, its
     download as a bar (each drawn only while it lasts)."""
 
-    def __init__(self, env: Environment, client: Client) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        client: Client,
+        *,
+        estimate: str | None = None,
+        board: bool = True,
+    ) -> None:
         self.env = env
         self.client = client
+        self.estimate = estimate  # said once, when a create is about to be sent
+        self.show_board = board  # off when the wait was already shown (wait -o)
         self._stack = ExitStack()
         self._board: TaskBoard | None = None
         self._bar: Any = None
@@ -164,6 +142,9 @@ class Follower:
                 f"resuming {detail}, created earlier for this request and output "
                 "(--new creates another)"
             )
+        elif step is Step.SENDING and self.estimate is not None:
+            info(f"estimate: {self.estimate}")
+            self.estimate = None
         elif step is Step.CREATED:
             info(f"created {detail} on profile {self.client.profile.name}")
         elif step is Step.FOUND:
@@ -177,10 +158,11 @@ class Follower:
     def update(self, watch: Watch) -> None:
         from seedance.cli.progress import TaskBoard
 
+        if not self.show_board:
+            return
         if self._board is None:
-            self._board = self._stack.enter_context(
-                TaskBoard(self.env, self.client, [watch.task_id])
-            )
+            board = TaskBoard(self.env, self.client, [watch.task_id])  # its end: the summary
+            self._board = self._stack.enter_context(board)
         self._board.update(watch)
 
     def progress(self, done: int, total: int | None) -> None:
@@ -194,14 +176,17 @@ def _download_bar(env: Environment, name: str) -> Any:
     return download_progress(env, name)
 
 
-def check_stills(dest: Path, *, force: bool = False) -> None:
-    """Refuse, before anything is paid, poster and sheet paths we would not write."""
+def check_stills(
+    dest: Path, *, force: bool = False, clip_exists: bool = False, can_force: bool = False
+) -> None:
+    """Refuse, before anything is paid, poster and sheet paths we would not write. Beside a
+    clip already there, they may be its own (the run that made it decides)."""
     from seedance.services import frames
-    from seedance.services.downloads import check_destination
+    from seedance.services.outputs import check_file
 
     if frames.available():
         for path in frames.outputs(dest):
-            check_destination(path, force=force)
+            check_file(path, overwrite=force or clip_exists, field="sheet", can_force=can_force)
 
 
 def save_stills(env: Environment, clip: Path) -> dict[str, str] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from seedance.cli.app import current_env
@@ -37,32 +39,35 @@ def models(all: bool, remote: bool) -> None:  # `all`: the option's name
         except ConfigError:  # no profile yet: the whole catalogue
             vocabularies = list(cat.vocabularies)
     rows = model_rows(cat, vocabularies)
+    several = len(vocabularies) > 1
+    if not several and rows and not env.json:
+        env.output.info(f"models of {rows[0]['provider']} (refs, audio, sources: --json)")
+    headers = ["MODEL", "ALIAS", *(["PROVIDER"] if several else []), "RESOLUTION"]
     env.output.listing(
         rows,
-        [
-            "MODEL",
-            "PROVIDER",
-            "TITLE",
-            "RESOLUTIONS",
-            "SECONDS",
-            "REFS i/v/a",
-            "AUDIO",
-            "PRICE /M TOKENS",
-        ],
+        [*headers, "SECONDS", "PRICE /M"],
         lambda r: [
             r["name"],
-            r["provider"],
-            r["title"],
-            ",".join(
-                f"{res}?" if res in r["resolutions_unconfirmed"] else res
-                for res in r["resolutions"]
-            ),
+            _alias(r["aliases"]),
+            *([r["vocabulary"] or ""] if several else []),
+            _resolutions(r),
             f"{r['duration'][0]}-{r['duration'][1]}",
-            "/".join(str(n) for n in r["max_references"].values()),
-            "yes" if r["generate_audio"] else "no",
             r["price_text"],
         ],
     )
+
+
+def _alias(aliases: list[str]) -> str:
+    """The shortest name that means this model here (`-m fast`)."""
+    return min(aliases, key=len) if aliases else ""
+
+
+def _resolutions(row: dict[str, Any]) -> str:
+    """`480p-1080p`, lowest to highest; `?` marks one the sources disagree on."""
+    order = ["480p", "720p", "1080p", "2k", "4k"]
+    found = sorted(row["resolutions"], key=lambda r: order.index(r) if r in order else 99)
+    marked = [f"{r}?" if r in row["resolutions_unconfirmed"] else r for r in found]
+    return marked[0] if len(marked) == 1 else f"{marked[0]}-{marked[-1]}"
 
 
 def _remote() -> None:

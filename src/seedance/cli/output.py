@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,20 +33,26 @@ class Output:
         self.env.stdout.flush()
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Aligned columns with a header on a terminal; tab-separated rows in a pipe."""
+        """Aligned columns with a header on a terminal (never folded: a cell stays whole, the
+        gap narrows to fit); tab-separated rows in a pipe."""
         cells = [["" if c is None else str(c) for c in row] for row in rows]
         if not self.env.stdout_isatty:
             for row in cells:
                 self.data("\t".join(row))
             return
-        from rich.table import Table
+        names = [str(h) for h in headers]
+        widths = [max(len(row[i]) for row in [names, *cells]) for i in range(len(names))]
+        width = self.stdout_console.width
+        gap = 2 if sum(widths) + 2 * (len(widths) - 1) <= width else 1
 
-        table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
-        for header in headers:
-            table.add_column(header, overflow="fold")
+        def line(row: Sequence[str]) -> str:
+            return (" " * gap).join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
+        head = line(names)
+        color = self.env.color and self.env.stdout_isatty
+        self.data(f"\x1b[1m{head}\x1b[0m" if color else head)
         for row in cells:
-            table.add_row(*row, style=None)
-        self.stdout_console.print(table)
+            self.data(line(row))
 
     def listing(
         self,
@@ -89,7 +96,7 @@ class Output:
             color = self.env.color
             self._console = Console(
                 file=self.env.stderr,
-                force_terminal=color,
+                force_terminal=color or self.env.live,
                 no_color=not color,
                 highlight=False,
                 force_interactive=self.env.live,
@@ -98,11 +105,14 @@ class Output:
         return self._console
 
     def _say(self, text: str, style: str | None = None) -> None:
-        """Every message for people passes here: URLs lose their query strings (credentials)."""
+        """Every message for people passes here: URLs lose their query strings (credentials).
+        On a terminal, through the console (so a live display stays whole); styled only where
+        colour is wanted."""
         from seedance.domain.redact import redact_urls
 
         text = redact_urls(text)
-        if self.env.color:
+        if self.env.color or self.env.live:
+            style = style if self.env.color else None
             self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
         else:
             self.env.stderr.write(text + "\n")
@@ -111,6 +121,18 @@ class Output:
     def info(self, text: str) -> None:
         if not self.env.quiet:
             self._say(text, "dim")
+
+    @property
+    def board_is_the_summary(self) -> bool:
+        """A live board was drawn on the terminal stdout shows too: its last frame already
+        says which tasks ended how, so stdout does not say it again (in a pipe it does)."""
+        return self.env.live and self.env.stdout_isatty and not self.env.json
+
+    def result(self, text: str) -> None:
+        """A message that repeats what stdout is about to show (a saved file's path): on a
+        terminal showing both, the data line alone says it; elsewhere (a log), it is said."""
+        if not (self.env.stdout_isatty and self.env.stderr_isatty):
+            self.info(text)
 
     def success(self, text: str) -> None:
         if not self.env.quiet:
@@ -133,6 +155,38 @@ class Output:
             document["error"] = _redacted({**document["error"], "message": text})
             self.json(document)
         self._say(f"error: {text}", "bold red")
+
+
+def abbreviated(value: Any, names: dict[str, str]) -> Any:
+    """A request body for people: each inline medium (a data: URI) as `<boat.png, 196 KB,
+    sha256 9f2c…>` (`names`: the URI -> where it came from)."""
+    if isinstance(value, dict):
+        return {key: abbreviated(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [abbreviated(item, names) for item in value]
+    if isinstance(value, str) and value.startswith("data:"):
+        import base64
+        import binascii
+        import hashlib
+
+        head, _, payload = value.partition(",")
+        try:
+            data = base64.b64decode(payload, validate=False)
+        except (binascii.Error, ValueError):
+            data = payload.encode()
+        name = Path(names.get(value) or head[5:].split(";", 1)[0]).name
+        digest = hashlib.sha256(data).hexdigest()[:12]
+        return f"<{name}, {human_bytes(len(data))}, sha256 {digest}…>"
+    return value
+
+
+def human_bytes(size: int) -> str:
+    """1,234 B, 196 KB, 2.5 MB."""
+    if size < 1024:
+        return f"{size:,} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 2**20:.1f} MB"
 
 
 def _redacted(value: Any) -> Any:

@@ -144,9 +144,18 @@ def add(
     ] = False,
 ) -> None:
     """Add or replace a profile, from flags or interactively."""
+    from seedance.domain.errors import Suggestion, UsageError
     from seedance.domain.profiles import presets
 
     env = current_env()
+    if name in presets() and name not in env.store.stored():
+        raise UsageError(
+            f"'{name}' is the name of a preset: a profile of that name would hide it",
+            hint="a preset already works as a profile (-p NAME); give yours another name, e.g. "
+            f"{name}-mine, or make the preset the default with",
+            field="profile",
+            suggestion=Suggestion.of("profiles.use", name),
+        )
     values: dict[str, Any] = {}
     flags = {
         "preset": preset,
@@ -164,14 +173,18 @@ def add(
     if not values and env.stdin_isatty:
         values = _ask(env, name)
     if not values and name not in presets():
-        from seedance.domain.errors import UsageError
-
         raise UsageError(
             f"nothing to store for profile '{name}'",
             hint="pass --preset (one of: " + ", ".join(presets()) + ") or --api and --base-url",
         )
     if not values:
         values = {"preset": name}
+    from seedance.domain.profiles import build_profile
+    from seedance.services.prepare import choose_model
+
+    _spec, unchecked = choose_model(build_profile(name, values), None, validate=False)
+    if unchecked:  # as create says it: sent unchecked, the server decides
+        env.output.warn(unchecked)
     profile = env.store.add(name, values, make_default=default)
     env.output.success(f"saved profile '{name}' in {env.store.path}")
     env.output.info(f"key: {profile.key_source(env.environ)}")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,6 +15,12 @@ if TYPE_CHECKING:
 
 def register(app: typer.Typer) -> None:
     app.command("sim")(sim)
+
+
+# Stands in for publishing a local file (a frame to continue from, a reference): the
+# simulator's asset library does not fetch the URL it is given, so a URL naming the file's
+# bytes is all it needs. A real profile publishes the file (README, upload_cmd).
+SIM_UPLOAD = "echo https://uploads.sim.invalid/{sha256}"
 
 
 def profile_document(origin: str, token: str) -> dict[str, dict[str, str]]:
@@ -31,16 +38,88 @@ def profile_document(origin: str, token: str) -> dict[str, dict[str, str]]:
         for key in ("base_url", "assets_url"):
             if preset.get(key):
                 entry[key] = origin + urlsplit(preset[key]).path
+        if preset.get("assets_url"):  # the simulator's library takes any URL: no real upload
+            entry["upload_cmd"] = SIM_UPLOAD
         profiles[f"sim-{name}"] = entry
     return profiles
 
 
 def profile_snippet(origin: str, token: str) -> str:
-    """The profiles as profiles.toml text, ready to paste."""
+    """The profiles as profiles.toml text (usable as they are while the simulator runs)."""
     import tomli_w
 
-    head = "# Paste into profiles.toml, then: seedance -p sim-byteplus create ...\n"
+    head = (
+        "# Usable now, while it runs: seedance -p sim-byteplus create ...\n"
+        "# (or store them in profiles.toml: seedance sim --write-profiles)\n"
+    )
     return head + tomli_w.dumps({"profiles": profile_document(origin, token)}).rstrip()
+
+
+STATE = "sim.json"  # in the data directory, while a simulator runs
+
+
+def state_path(data_dir: Path) -> Path:
+    return data_dir / STATE
+
+
+def announce(data_dir: Path, server: SimServer, token: str) -> Path:
+    """Tell other seedance commands (same data directory) where this simulator listens."""
+    import json
+    import os
+
+    path = state_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "pid": os.getpid(),
+        "api_url": server.api_url,
+        "store_url": server.store_url,
+        "profiles": profile_document(server.api_url, token),
+    }
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(document, out, indent=2)
+    os.replace(tmp, path)
+    return path
+
+
+def withdraw(data_dir: Path) -> None:
+    """Forget this simulator's address (only if it is still ours)."""
+    import os
+
+    running = _read(state_path(data_dir))
+    if running is not None and running.get("pid") == os.getpid():
+        state_path(data_dir).unlink(missing_ok=True)
+
+
+def running_profile(data_dir: Path, name: str) -> dict[str, str] | None:
+    """The settings of profile `name` (`sim-<preset>`) of a simulator running now with this
+    data directory; None when none runs (or it has no such profile)."""
+    import os
+
+    if not name.startswith("sim-"):
+        return None
+    running = _read(state_path(data_dir))
+    if running is None:
+        return None
+    try:
+        os.kill(int(running["pid"]), 0)
+    except (ProcessLookupError, KeyError, TypeError, ValueError):
+        return None  # it stopped without saying so (kill -9)
+    except PermissionError:
+        pass  # alive, someone else's
+    found = running.get("profiles", {}).get(name)
+    return found if isinstance(found, dict) else None
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    import json
+
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def sim(
@@ -113,14 +192,34 @@ def sim(
             "unfinished.",
         ),
     ] = None,
+    instant: Annotated[
+        bool,
+        typer.Option(
+            "--instant",
+            help="Tasks and assets finish at once (CI): sets every --*-seconds to 0.",
+        ),
+    ] = False,
+    write_profiles: Annotated[
+        bool,
+        typer.Option(
+            "--write-profiles",
+            help="Also store the sim-* profiles in profiles.toml (they work without it while "
+            "the simulator runs).",
+        ),
+    ] = False,
 ) -> None:
     """Run the local simulator of every Seedance API (loopback; any token unless --token)."""
+    import math
+
+    from seedance.cli.inputs import check_finite, check_positive
     from seedance.domain.errors import UsageError
     from seedance.domain.profiles import is_loopback
     from seedance.sim.app import SimConfig
     from seedance.sim.server import SimServer
 
     env = current_env()
+    if instant:
+        queue_seconds = run_seconds = asset_seconds = 0.0
     for name, number in (("--port", port), ("--store-port", store_port)):
         if not 0 <= number <= 65535:
             raise UsageError(f"{name} {number} is not a port", hint="0-65535; 0 picks a free one")
@@ -129,6 +228,16 @@ def sim(
     for name, share in (("--rate-429", rate_429), ("--rate-5xx", rate_5xx)):
         if not 0.0 <= share <= 1.0:
             raise UsageError(f"{name} is a share between 0 and 1")
+    for name, seconds in (
+        ("--queue-seconds", queue_seconds),
+        ("--run-seconds", run_seconds),
+        ("--asset-seconds", asset_seconds),
+        ("--slow", slow),
+    ):
+        check_finite(seconds, name)
+    check_positive(url_ttl, "--url-ttl")
+    if not math.isfinite(clock_offset):
+        raise UsageError(f"--clock-offset must be a number of seconds, not {clock_offset:g}")
     endpoints: dict[str, str] = {}
     for pair in endpoint or []:
         name, sep, model = pair.partition("=")
@@ -163,6 +272,11 @@ def sim(
             f"cannot listen on {host}:{port}: {exc.strerror}", hint="try --port 0"
         ) from None
     with server:
+        announce(env.data_dir, server, token or "sim")
+        if write_profiles:
+            for name, values in profile_document(server.api_url, token or "sim").items():
+                env.store.add(name, values)
+            env.output.info(f"stored the sim-* profiles in {env.store.path}")
         if env.json:
             env.output.json(
                 {
@@ -179,6 +293,8 @@ def sim(
             _block()
         except KeyboardInterrupt:
             env.output.info("stopped")
+        finally:
+            withdraw(env.data_dir)
 
 
 def _block() -> None:

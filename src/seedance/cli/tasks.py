@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,13 +16,18 @@ from seedance.cli.follow import (
     raise_for_watch,
     save,
     save_stills,
-    video_destination,
+    stills_of,
     wait_many,
+)
+from seedance.cli.inputs import (
+    STDOUT,
+    Destination,
+    check_timeout,
+    destination,
+    stream_to_stdout,
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from seedance.cli.environment import Environment
     from seedance.domain.errors import SeedanceError
     from seedance.domain.models import DownloadResult, Task
@@ -50,19 +56,26 @@ def register(app: typer.Typer) -> None:
 def wait(task_ids: list[str], timeout: float | None, output: str | None) -> None:
     """Block with progress until every task ends."""
     from seedance.domain.errors import UsageError
+    from seedance.domain.validation import check_task_id
 
     env = current_env()
     ids = list(dict.fromkeys(task_ids))
+    for task_id in ids:
+        check_task_id(task_id)
+    check_timeout(timeout)
+    target = None
+    if output is not None:
+        several = len(ids) > 1
+        if several and output == STDOUT:
+            raise UsageError("-o - takes one task's video", hint="give a folder for several")
+        if several and not (output.endswith(("/", os.sep)) or env.path(output).is_dir()):
+            raise UsageError(
+                f"{env.path(output)} is not a directory",
+                hint="with several tasks, -o names a directory (end it with /)",
+            )
+        target = destination(env, output)  # a folder is made now, before the wait
     client = client_for_tasks(env, ids)
-    dest = env.path(output) if output else None
-    if dest is not None and len(ids) > 1 and not dest.is_dir():
-        raise UsageError(
-            f"{dest} is not a directory", hint="with several tasks, -o names a directory"
-        )
-    if dest is not None and not dest.is_dir():
-        dest = video_destination(env, output or "", check=False)  # generate checks it
-    if timeout is not None and not (0 < timeout < float("inf")):  # also refuses nan
-        raise UsageError("--timeout must be a positive number of seconds")
+    dest = target.path if target is not None else None
     watches = wait_many(env, client, ids, timeout=timeout, output=dest)
     documents: list[dict[str, Any]] = []
     lines: list[str] = []
@@ -72,8 +85,8 @@ def wait(task_ids: list[str], timeout: float | None, output: str | None) -> None
         line = [watch.task_id, watch.task.status.value if watch.task else "unknown"]
         try:
             raise_for_watch(watch, dest)
-            if dest is not None and watch.task is not None:
-                result = _saved(env, client, watch.task, dest)
+            if target is not None and watch.task is not None:
+                result = _saved(env, client, watch.task, target)
                 doc["download"] = result.model_dump()
                 line.append(result.path)
         except Exception as exc:
@@ -84,9 +97,14 @@ def wait(task_ids: list[str], timeout: float | None, output: str | None) -> None
                 env.output.warn(str(exc))
         documents.append(doc)
         lines.append("\t".join(line))
-    if not env.json:
+    if target is not None and target.stdout and first_error is None:
+        stream_to_stdout(env, Path(documents[0]["download"]["path"]))
+    elif not env.json:
         for text in lines:
-            env.output.data(text)
+            if env.output.board_is_the_summary:  # the board showed ids and states: paths only
+                text = text.split("\t", 2)[2] if text.count("\t") >= 2 else ""
+            if text:
+                env.output.data(text)
     elif first_error is None:
         env.output.json(documents[0] if len(ids) == 1 else documents)
     if first_error is not None:
@@ -95,18 +113,22 @@ def wait(task_ids: list[str], timeout: float | None, output: str | None) -> None
         raise error
 
 
-def _saved(env: Environment, client: Client, task: Task, dest: Path) -> DownloadResult:
+def _saved(env: Environment, client: Client, task: Task, target: Destination) -> DownloadResult:
     """A finished task's video saved by `Client.generate` (locked, verified, journaled)."""
-    with Follower(env, client) as follow:
+    dest = target.path
+    if target.stdout:
+        dest = dest.parent / f"{task.id}{task.video_suffix}"
+    with Follower(env, client, board=False) as follow:  # the wait was shown already
         made = client.generate(
             task_id=task.id,
             output=dest,
+            overwrite=target.stdout,  # the data directory's own copy
             on_step=follow.step,
             on_update=follow.update,
             on_progress=follow.progress,
         )
     video = made.video
-    env.output.info(f"saved {video.path} ({video.bytes:,} bytes, sha256 {video.sha256[:12]}…)")
+    env.output.result(f"saved {video.path} ({video.bytes:,} bytes, sha256 {video.sha256[:12]}…)")
     return video
 
 
@@ -208,22 +230,32 @@ def download(
     task_id: str, output: str | None, last_frame: str | None, force: bool, sheet: bool
 ) -> None:
     """Save a finished task's video (and optionally its last frame)."""
-    from seedance.domain.errors import Suggestion, TaskFailedError, WaitTimeoutError
+    from seedance.domain.errors import Suggestion, TaskFailedError, UsageError, WaitTimeoutError
+    from seedance.domain.validation import check_task_id
     from seedance.services.client import failure_text
-    from seedance.services.downloads import check_destination
+    from seedance.services.outputs import check_distinct, check_file
 
     env = current_env()
-    client = client_for_tasks(env, [task_id])
-    dest = env.path(output) if output else env.path(f"{task_id}.mp4")
-    if dest.is_dir():
-        dest = dest / f"{task_id}.mp4"
-    check_destination(dest, force=force)
+    check_task_id(task_id)
+    target = destination(env, output or f"{task_id}.mp4", stdout_name=task_id)
+    dest = target.path / f"{task_id}.mp4" if target.folder else target.path
+    if target.stdout and (last_frame is not None or sheet):
+        raise UsageError("-o - sends the video alone to stdout", hint="give -o a file name")
     frame_dest = None
     if last_frame is not None:
         frame_dest = env.path(last_frame) if last_frame else dest.with_name(dest.stem + ".last.png")
-        check_destination(frame_dest, force=force)
+    paths: dict[str, Path | None] = {"output": dest, "last_frame": frame_dest}
     if sheet:
-        check_stills(dest, force=force)
+        paths |= dict(zip(("poster", "sheet"), stills_of(dest), strict=True))
+    check_distinct(paths)
+    client = client_for_tasks(env, [task_id])
+    kept = None if target.stdout or force else _already_saved(client, task_id, dest)
+    if kept is None:
+        check_file(dest, overwrite=force or target.stdout, can_force=True)
+    if frame_dest is not None:
+        check_file(frame_dest, overwrite=force, field="last_frame", can_force=True)
+    if sheet:
+        check_stills(dest, force=force, clip_exists=kept is not None, can_force=True)
     task = client.get(task_id)
     if not task.status.is_terminal:
         raise WaitTimeoutError(
@@ -236,23 +268,44 @@ def download(
             failure_text(task), code=task.error.code if task.error else None, task=task
         )
     if frame_dest is not None:
-        client.provider.download_source(task, "last_frame")  # refuses now if there is none
+        client.check_last_frame(task)  # refuses now when there is none and no PyAV to make one
     document = task.to_json()
-    result = save(env, client, task, dest, "video")
+    if kept is not None:
+        env.output.info(f"{dest} is already this task's video (saved by seedance, verified)")
+        result = kept
+    else:
+        result = save(env, client, task, dest, "video")
     document["download"] = result.model_dump()
-    stills = save_stills(env, Path(result.path)) if sheet else None
-    if stills:
-        document["stills"] = stills
-    paths = [result.path]
+    saved_stills = save_stills(env, Path(result.path)) if sheet else None
+    if saved_stills:
+        document["stills"] = saved_stills
+    printed = [result.path]
     if frame_dest is not None:
-        frame = save(env, client, task, frame_dest, "last_frame")
+        frame = client.save_last_frame(task, frame_dest, video=Path(result.path))
+        env.output.result(f"saved {frame.path} ({frame.bytes:,} bytes)")
         document["last_frame_download"] = frame.model_dump()
-        paths.append(frame.path)
-    if env.json:
+        printed.append(frame.path)
+    if target.stdout:
+        stream_to_stdout(env, Path(result.path))
+    elif env.json:
         env.output.json(document)
     else:
-        for path in paths:
+        for path in printed:
             env.output.data(path)
+
+
+def _already_saved(client: Client, task_id: str, dest: Path) -> DownloadResult | None:
+    """The file at `dest` when it is this task's video as seedance saved it (the journal has
+    its SHA-256): nothing to download, and nothing to force."""
+    from seedance.domain.models import DownloadResult
+    from seedance.services.asset_cache import file_sha256
+
+    entry = client.journal.find(task_id)
+    if entry is None or entry.sha256 is None or not dest.is_file():
+        return None
+    if entry.saved_path != str(dest.resolve()) or file_sha256(dest) != entry.sha256:
+        return None
+    return DownloadResult(path=str(dest), bytes=dest.stat().st_size, sha256=entry.sha256)
 
 
 def cancel(task_ids: list[str], force: bool) -> None:

@@ -83,6 +83,8 @@ class Family:
     prompt_max_words: int | None = None
     price_as: str | None = None
     sizes: Mapping[str, Mapping[str, Size]] = field(default_factory=dict)
+    # how long a 720p clip usually takes, submit to finish: a progress display's first guess
+    typical_seconds: float | None = None
 
     @property
     def price_family(self) -> str:

@@ -92,11 +92,16 @@ def _webp_size(data: bytes) -> tuple[int | None, int | None]:
     return None, None
 
 
-def image_problems(path: Path, info: ImageInfo | None, size: int) -> list[str]:
-    """What makes a local image unacceptable to the API (docs/sources/ark.txt "图片 URL 要求")."""
+def image_problems(
+    path: Path, info: ImageInfo | None, size: int, data: bytes | None = None
+) -> list[str]:
+    """What makes a local image unacceptable to the API (docs/sources/ark.txt "图片 URL 要求");
+    with its `data`, also a file cut short, which the API cannot read."""
     if info is None:
         return [f"{path} is not a known image format (JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC)"]
     problems = []
+    if data is not None and (damage := image_damage(data, info)) is not None:
+        problems.append(f"{path} is not a whole {info.format.upper()} image: {damage}")
     if size >= MAX_IMAGE_BYTES:
         problems.append(f"{path} is {size / 2**20:.1f} MB; images must be under 30 MB")
     if info.width and info.height:
@@ -113,6 +118,40 @@ def image_problems(path: Path, info: ImageInfo | None, size: int) -> list[str]:
         if not IMAGE_RATIO[0] <= ratio <= IMAGE_RATIO[1]:
             problems.append(f"{path} has aspect ratio {ratio:.2f}; it must be between 0.4 and 2.5")
     return problems
+
+
+def image_damage(data: bytes, info: ImageInfo) -> str | None:
+    """Why a whole image file is not a complete image of its format (cut short, say), from
+    its structure alone; None when it looks whole (or its format has no end to check)."""
+    if info.format == "png":
+        return _png_damage(data)
+    if info.format == "jpeg":
+        end = data.rstrip(b"\x00")  # some writers pad after the end marker
+        return None if end.endswith(b"\xff\xd9") else "its JPEG data has no end marker"
+    if info.format == "gif":
+        return None if data.rstrip(b"\x00").endswith(b";") else "its GIF data has no end"
+    if info.format == "webp":
+        declared = int.from_bytes(data[4:8], "little") + 8 if len(data) >= 8 else 0
+        return None if len(data) >= declared else f"it is {len(data):,} of {declared:,} bytes"
+    if info.format == "bmp" and len(data) >= 6:
+        declared = int.from_bytes(data[2:6], "little")
+        return None if len(data) >= declared else f"it is {len(data):,} of {declared:,} bytes"
+    return None
+
+
+def _png_damage(data: bytes) -> str | None:
+    """A PNG is chunks (length, type, data, CRC) ending with IEND."""
+    at = 8
+    while at + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind = data[at + 4 : at + 8]
+        end = at + 12 + length
+        if end > len(data):
+            return f"its {kind.decode('latin-1')} chunk is cut short"
+        if kind == b"IEND":
+            return None
+        at = end
+    return "it ends before its IEND chunk"
 
 
 def data_uri(data: bytes, info: ImageInfo) -> str:

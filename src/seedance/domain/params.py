@@ -271,17 +271,24 @@ WAIT_TASKS: tuple[Param, ...] = (
     _p(
         "output",
         str,
-        "Save each finished video: a file (one task) or a directory.",
+        "Save each finished video: a file (one task), a folder (made when it ends in /), "
+        "or - for stdout.",
         metavar="PATH",
     ),
 )
 DOWNLOAD: tuple[Param, ...] = (
     TASK_ID,
-    _p("output", str, "Where to save the video [default: ID.mp4].", metavar="PATH"),
+    _p(
+        "output",
+        str,
+        "Where to save the video: a file, a folder, or - for stdout [default: ID.mp4].",
+        metavar="PATH",
+    ),
     _p(
         "last_frame",
         str,
-        "Also save the last frame [default: NAME.last.png].",
+        "Also save the last frame [default: NAME.last.png]; taken from the video (PyAV) when "
+        "the task made none.",
         metavar="[PATH]",
     ),
     _p("force", bool, "Overwrite existing files.", default=False),

@@ -83,14 +83,19 @@ def check_request(
 
 
 def check_request_facts(
-    params: GenerationParams, spec: ModelSpec, references: list[Reference]
+    params: GenerationParams,
+    spec: ModelSpec,
+    references: list[Reference],
+    *,
+    suggest: bool = True,
 ) -> list[Problem]:
-    """Everything wrong with a request for this model; empty when it can be sent."""
+    """Everything wrong with a request for this model; empty when it can be sent. With
+    `suggest`, a limit names the models that could serve the whole request instead."""
     fam, name = spec.family, spec.name
     problems: list[Problem] = []
 
     def able(**needs: object) -> str:
-        names = catalogue().models_able(spec.vocabulary, **needs)
+        names = serving(params, spec, references, **needs) if suggest else []
         return f" (models that can: {', '.join(names)})" if names else ""
 
     if not params.prompt and not references:
@@ -188,6 +193,22 @@ def _draft_problems(
     if not fam.draft_flex and params.service_tier == "flex":
         problems.append(Problem(f"a draft of {name} has no flex tier", "service_tier"))
     return problems
+
+
+def serving(
+    params: GenerationParams, spec: ModelSpec, references: list[Reference], **needs: object
+) -> list[str]:
+    """The models of this provider that have `needs` and could serve the whole request as it
+    is (a model that lifts one limit but trips another is no suggestion)."""
+    cat = catalogue()
+    return [
+        name
+        for name in cat.models_able(spec.vocabulary, **needs)
+        if name != spec.name
+        and not check_request_facts(
+            params, cat.resolve(name, spec.vocabulary), references, suggest=False
+        )
+    ]
 
 
 def _format_problems(output_format: str, spec: ModelSpec) -> list[Problem]:
@@ -385,4 +406,56 @@ def _prompt_notices(prompt: str, spec: ModelSpec) -> list[str]:
             f"the prompt has {words} words; {spec.name} works best with at most "
             f"{fam.prompt_max_words} (longer prompts may lose detail)"
         ]
+    return []
+
+
+# -- inputs that are not the model's business: ids and prompts -------------------------------
+
+MAX_ID_LENGTH = 256
+# A task id goes into a URL path: nothing that would change which path (`/`, `..`), end it (`?`,
+# `#`), encode it (`%`) or hide in it (whitespace, control characters). Not a format: a new id
+# style of a provider still passes.
+_UNSAFE_ID = re.compile(r"[\s/\\?#%\x00-\x1f\x7f-\x9f]|\.\.|^\.$")
+
+
+def check_task_id(value: str, *, field: str = "task_ids", what: str = "task id") -> str:
+    """`value` when it is safe to send as a task id; ValidationError (exit 2) otherwise."""
+    if not value or len(value) > MAX_ID_LENGTH or _UNSAFE_ID.search(value) or _invisible(value):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        raise ValidationError(
+            f"{shown!r} is not a {what}: ids have no '/', '..', spaces, control characters, "
+            "'?', '#' or '%'",
+            hint="copy the id as create printed it",
+            field=field,
+        )
+    return value
+
+
+def _invisible(value: str) -> bool:
+    """Format characters (zero-width, bidi overrides) or lone surrogates: never in an id."""
+    import unicodedata
+
+    return any(unicodedata.category(c) in ("Cf", "Cs", "Zl", "Zp") for c in value)
+
+
+def prompt_problems(prompt: str | None) -> list[Problem]:
+    """A prompt that is there but says nothing, or holds bytes that are not text (a file or
+    argument that was not UTF-8): refused whatever the model."""
+    if prompt is None:
+        return []
+    if not prompt.strip():
+        return [Problem("the prompt is blank", "prompt", hint="write what to make")]
+    bad = next((i for i, c in enumerate(prompt) if "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:
+        byte = ord(prompt[bad]) - 0xDC00 if "\udc80" <= prompt[bad] <= "\udcff" else None
+        what = f"byte 0x{byte:02x}" if byte is not None else "a lone surrogate"
+        return [
+            Problem(
+                f"the prompt is not valid UTF-8 text ({what} at character {bad + 1})",
+                "prompt",
+                hint="save it as UTF-8",
+            )
+        ]
+    if "\x00" in prompt:
+        return [Problem("the prompt holds a NUL character", "prompt", hint="remove it")]
     return []

@@ -140,6 +140,12 @@ class AssetService:
             found = self.cache.get(self.cache.url_key(source))
         return found.ref if found is not None and found.status is AssetStatus.ACTIVE else None
 
+    def check_publishable(self, path: Path) -> None:
+        """What would stop `asset_for_file` before any request (a dry run's check)."""
+        from seedance.services.publish import check_publishable
+
+        check_publishable(self.profile, path)
+
     # -- operations --------------------------------------------------------------------------
 
     def upload(

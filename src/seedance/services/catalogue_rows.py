@@ -44,6 +44,7 @@ def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
     return {
         "name": spec.name,
         "provider": vocab.title if vocab else "",
+        "vocabulary": spec.vocabulary,
         "family": fam.key,
         "title": fam.title,
         "aliases": aliases + list(fam.aliases),
@@ -80,4 +81,4 @@ def price_text(prices: dict[str, float], currency: str | None) -> str:
     low, high = min(prices.values()), max(prices.values())
     if low == high:
         return format_money(low, currency)
-    return f"{format_money(low, currency)}-{format_money(high, currency)}"
+    return f"{format_money(low, currency)}-{format_money(high, currency).lstrip('$¥€£')}"

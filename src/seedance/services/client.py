@@ -38,6 +38,7 @@ from seedance.domain.models import (
 )
 from seedance.domain.paths import default_config_dir, default_data_dir
 from seedance.domain.profiles import Profile, ProfileStore
+from seedance.domain.validation import check_task_id
 from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskPage
 from seedance.providers.registry import connect
 
@@ -305,6 +306,8 @@ class Client:
             if prepared is None:
                 raise UsageError("a request id goes with a request", field="request_id")
             request_ids.check(request_id)
+        if task_id is not None:
+            check_task_id(task_id, field="task_id")
         return generate(
             self,
             prepared,
@@ -340,6 +343,7 @@ class Client:
         )
 
     def get(self, task_id: str) -> Task:
+        check_task_id(task_id, field="task_id")
         with self.explain_auth():
             task = self.provider.get(task_id)
         self._observe(task)
@@ -354,6 +358,9 @@ class Client:
         just_created: bool = False,
         stop: threading.Event | None = None,
     ) -> list[Watch]:
+        for task_id in task_ids:
+            check_task_id(task_id)
+
         def journal(watches: list[Watch]) -> None:  # once per poll, however many tasks
             self.journal.observe_many([self._seen(w.task) for w in watches if w.task is not None])
 
@@ -402,6 +409,55 @@ class Client:
             )
             self._expected[task.id] = typical_duration(samples)
         return self._expected[task.id]
+
+    def typical_run(self, task: Task) -> float | None:
+        """How long a task like this one usually takes: learned from the journal, else the
+        model's typical time from the catalogue (a first guess, for a progress display)."""
+        learned = self.expected_run(task)
+        if learned is not None:
+            return learned
+        spec = self._spec_of(task)
+        return spec.family.typical_seconds if spec is not None else None
+
+    def cost_of(self, task: Task) -> tuple[float, str | None, bool] | None:
+        """What a task costs: (amount, currency, billed): billed from the tokens it reports
+        once finished, else estimated from its settings; None when the price is unknown."""
+        from seedance.domain.catalogue import catalogue
+
+        spec = self._spec_of(task)
+        if spec is None:
+            return None
+        estimate = catalogue().estimate(
+            spec,
+            resolution=task.resolution,
+            ratio=task.ratio,
+            duration=task.duration,
+            draft=bool(task.draft),
+            overrides=self.profile.price_overrides(),
+        )
+        price = estimate.price_per_million
+        if price is None:
+            return None
+        tokens = task.usage.completion_tokens if task.usage else None
+        if tokens is not None:
+            return tokens / 1_000_000 * price, estimate.currency, True
+        return estimate.tokens / 1_000_000 * price, estimate.currency, False
+
+    def _spec_of(self, task: Task) -> ModelSpec | None:
+        from seedance.domain.catalogue import catalogue
+
+        name = task.model
+        if name is None:
+            entry = self.journal.find(task.id)
+            name = entry.model if entry is not None else None
+        if not name:
+            return None
+        try:
+            return catalogue().resolve(
+                name, self.profile.vocabulary, model_family=self.profile.model_family
+            )
+        except (SeedanceError, LookupError):
+            return None
 
     def _observe(self, task: Task) -> None:
         self.journal.observe_many([self._seen(task)])
@@ -459,6 +515,45 @@ class Client:
         if what == "video":
             self.journal.downloaded(task.id, **_saved_file(result), at=self.clock.time())
         return result
+
+    def check_last_frame(self, task: Task) -> None:
+        """Raise now, before any download, when `save_last_frame` could not give this task's
+        last frame: the provider made none and PyAV (the `video` extra) cannot take it from
+        the video."""
+        from seedance.services import video
+
+        try:
+            self.provider.download_source(task, "last_frame")
+        except SeedanceError as exc:
+            if not video.available():
+                exc.hint = (exc.hint + "; " if exc.hint else "") + (
+                    "PyAV would take it from the video: " + video.INSTALL_HINT
+                )
+                raise
+
+    def save_last_frame(self, task: Task, dest: Path, *, video: Path | None) -> DownloadResult:
+        """A finished task's last frame at `dest`: downloaded when the provider made one (the
+        task asked for it), else taken from its saved `video` with PyAV."""
+        from seedance.services import video as clips
+
+        try:
+            self.provider.download_source(task, "last_frame")
+        except SeedanceError as missing:
+            if video is None or not clips.available():
+                raise
+            try:
+                clips.extract_last_frame(video, dest)
+            except UsageError as exc:
+                raise UsageError(
+                    f"{missing.message}, and it could not be taken from {video.name}: "
+                    f"{exc.message}",
+                    hint=missing.hint,
+                    field=missing.field,
+                ) from None
+            return DownloadResult(
+                path=str(dest), bytes=dest.stat().st_size, sha256=file_sha256(dest)
+            )
+        return self.download(task, dest, what="last_frame")
 
     # -- storyboards -------------------------------------------------------------------------
 
@@ -612,6 +707,7 @@ class Client:
 
         A finished task whose video this machine made but never saved is not deleted unless
         `force`: it is a paid video, and deleting it loses it."""
+        check_task_id(task_id)
         if not self.capabilities.can_cancel:  # refuse without a request
             return self.provider.cancel(Task(id=task_id, profile=self.profile.name))
         task = self.get(task_id)
@@ -684,6 +780,7 @@ class Client:
         older than 7 days, or one that has not succeeded. Nothing is sent but a read."""
         from seedance.services.finalize import FinalOptions, prepare_final
 
+        check_task_id(draft_id, field="draft_id", what="draft task id")
         options = FinalOptions(
             resolution=resolution,
             watermark=watermark,

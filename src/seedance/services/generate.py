@@ -29,6 +29,7 @@ from seedance.domain.errors import (
     SeedanceError,
     ServerError,
     Suggestion,
+    TaskFailedError,
     UsageError,
     WaitTimeoutError,
 )
@@ -210,6 +211,7 @@ def _for_request(run: Run, prepared: Prepared) -> Generated:
     _check_destinations(run)
     task_id = None if run.new else _resume(run, prepared)
     if task_id is not None:
+        _refuse_failed(run, task_id)
         run.task_id = task_id
         run.step(Step.RESUMING, task_id)
         origin = Origin.RESUMED
@@ -219,6 +221,10 @@ def _for_request(run: Run, prepared: Prepared) -> Generated:
     _remember(run, task_id)
     try:
         task = _wait(run, task_id, just_created=origin is Origin.CREATED)
+    except TaskFailedError as exc:
+        exc.hint = exc.hint or "making it again is a new create, billed anew"
+        exc.suggestions = exc.suggestions or (run.again,)
+        raise
     except NotFoundError as exc:
         if origin is Origin.CREATED:
             raise
@@ -246,6 +252,23 @@ def _for_request_id(run: Run, prepared: Prepared, request_id: str) -> Generated:
         run.new = earlier is None
         run.label = request_ids.label(request_id)
         return _for_request(run, prepared)
+
+
+def _refuse_failed(run: Run, task_id: str) -> None:
+    """The task of an earlier create of this request ended failed (the journal saw it): it is
+    not followed again, which would fail again every time; making it anew is a new, billed
+    create, so the caller asks for it (`new`)."""
+    entry = run.client.journal.find(task_id)
+    if entry is None or entry.status is None or not entry.status.is_failure:
+        return
+    code = (entry.error or "").partition(": ")[0]
+    raise TaskFailedError(
+        f"task {task_id}, made earlier for this request and output, {entry.status.value}"
+        + (f": {entry.error}" if entry.error else ""),
+        code=code or None,
+        hint="it is not followed again; making it again is a new create, billed anew",
+        suggestion=run.again,
+    )
 
 
 def send(
@@ -558,15 +581,16 @@ def _if_saved(run: Run, entry: Entry) -> Generated | None:
 
 
 def _check_destinations(run: Run) -> None:
-    """Refuse, before anything is sent, an output we would not write."""
-    from seedance.services.downloads import check_destination
+    """Refuse, before anything is sent, an output we would not write (services/outputs.py)."""
+    from seedance.services.outputs import check_distinct, check_file
 
     if not run.output.is_dir():
-        check_destination(run.output, force=run.overwrite)
+        check_file(run.output, overwrite=run.overwrite)
+        check_distinct({"output": run.output, "last_frame_output": run.last_frame_output})
     elif run.overwrite:
         raise UsageError(f"{run.output} is a directory", hint="give a file name")
     if run.last_frame_output is not None:
-        check_destination(run.last_frame_output, force=run.overwrite)
+        check_file(run.last_frame_output, overwrite=run.overwrite, field="last_frame_output")
 
 
 # -- a task ----------------------------------------------------------------------------------

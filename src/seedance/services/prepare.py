@@ -1,6 +1,6 @@
 """Preparing a request: the profile's defaults, the model, every check, the media in wire form,
-the exact body and its cost estimate. Nothing is sent (on an assets-only profile, media may be
-uploaded to the asset library)."""
+the exact body and its cost estimate. Nothing is sent (on an assets-only profile, media are
+uploaded to the asset library, once every check that can be made before has passed)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from seedance.domain.profiles import Profile
 from seedance.domain.validation import (
     Problem,
     check_request_facts,
+    prompt_problems,
     request_notices,
     shape_problems,
     validation_error,
@@ -121,7 +122,8 @@ def prepare(
     `frame` is a storyboard's continuity, already in wire form: the parent's last frame as a
     first frame, or as one more reference image (after the shot's own).
     Raises ValidationError (exit 2) for anything the model or provider cannot serve;
-    nothing has been sent by then (on an assets profile, media may have been uploaded).
+    nothing has been sent by then. On an assets profile, media are uploaded only after
+    every check that does not need them (a dry run uploads nothing).
     """
     defaults = dict(profile.defaults)
     if params.size:  # a size replaces the profile's resolution and ratio
@@ -130,15 +132,22 @@ def prepare(
     if params.draft:  # a draft is 480p: the profile's resolution is for finals
         defaults.pop("resolution", None)
     params = params.with_defaults(defaults)
+    _refuse(prompt_problems(params.prompt))  # whatever `validate` says: never sent
     spec, unchecked = choose_model(profile, params.model, validate=validate, strict=strict)
     model = spec.name if spec else (params.model or profile.model or "")
     notes = [unchecked] if unchecked else []
     if spec is not None and spec.translated:
         notes.insert(0, f"model {spec.requested} is {spec.name} on this profile")
     specs = references.plan(params, base_dir)
-    # Check what can be checked before any upload: roles and counts, not lengths.
+    # Check what can be checked before any upload: roles, counts, the provider's own rules,
+    # every local file (not the lengths of media that are still URLs).
     if validate:
-        _refuse(_problems(params, spec, with_frame([references_stub(s) for s in specs], frame)))
+        stubs = with_frame([references_stub(s) for s in specs], frame)
+        stub = GenerationRequest(
+            model=model, prompt=params.prompt, references=stubs, **params.settings()
+        )
+        _refuse(_problems(params, spec, stubs) + provider.problem_facts(stub))
+    references.check_local(specs, check=validate)
     resolved = with_frame(
         references.resolve(
             specs,

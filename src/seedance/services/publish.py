@@ -22,16 +22,8 @@ def publish(
     profile: Profile, path: Path, environ: Mapping[str, str], notify: Callable[[str], None]
 ) -> str:
     """Run the profile's upload_cmd for a local file; its last output line is the URL."""
-    command = profile.upload_cmd
-    if not command:
-        raise ConfigError(
-            f"profile '{profile.name}' cannot upload local files: it has no upload_cmd",
-            hint=f"set upload_cmd in [profiles.{profile.name}] of profiles.toml to a "
-            "command that publishes {path} and prints its public https:// URL last, e.g. "
-            '"rclone copyto {path} remote:bucket/{name}" plus a URL printer; '
-            "or pass a public https:// URL or an asset://ID instead",
-        )
-    argv = upload_argv(command, path)
+    argv = check_publishable(profile, path)
+    command = profile.upload_cmd or ""
     notify(f"publishing {path.name} with upload_cmd")
     try:
         done = subprocess.run(
@@ -68,6 +60,21 @@ def publish(
             hint="make the command print the file's public https:// URL as its last line",
         )
     return url
+
+
+def check_publishable(profile: Profile, path: Path) -> list[str]:
+    """The argv that would publish `path`, or the ConfigError that stops it, without running
+    anything (a dry run checks this much)."""
+    command = profile.upload_cmd
+    if not command:
+        raise ConfigError(
+            f"profile '{profile.name}' cannot upload local files: it has no upload_cmd",
+            hint=f"set upload_cmd in [profiles.{profile.name}] of profiles.toml to a "
+            "command that publishes {path} and prints its public https:// URL last, e.g. "
+            '"rclone copyto {path} remote:bucket/{name}" plus a URL printer; '
+            "or pass a public https:// URL or an asset://ID instead",
+        )
+    return upload_argv(command, path)
 
 
 # The programs that treat an argument as a script of commands: a file name spliced into that

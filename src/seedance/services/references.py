@@ -11,6 +11,7 @@ from typing import Literal, Protocol
 from seedance.domain import media
 from seedance.domain.errors import Suggestion, UsageError, ValidationError
 from seedance.domain.models import GenerationParams, MediaKind, Reference, Role
+from seedance.domain.validation import ROLE_FIELDS
 
 Form = Literal["url", "asset", "data", "file"]
 
@@ -40,6 +41,10 @@ class AssetResolver(Protocol):
 
     def cached(self, source: str | Path) -> str | None:
         """The asset already made from this source, without any request."""
+
+    def check_publishable(self, path: Path) -> None:
+        """Raise what `asset_for_file` would raise before any request (no upload_cmd, one
+        that cannot be split): a dry run's rehearsal of an upload."""
 
 
 def normalize_asset(ref: str) -> str:
@@ -107,15 +112,42 @@ def plan(params: GenerationParams, base_dir: Path | None = None) -> list[RefSpec
 
 def local_image(path: Path, *, check: bool = True) -> str:
     """A local image as a data: URI, after the API's image rules (unless `check` is off)."""
+    data, info = _read_image(path, check=check)
+    return media.data_uri(data, info or media.ImageInfo("png", None, None))
+
+
+def _read_image(path: Path, *, check: bool) -> tuple[bytes, media.ImageInfo | None]:
+    """A local image's bytes and format, refused (ValidationError) when the API would not
+    take it or it is not a whole image (unless `check` is off)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     info = media.image_info(data[:65536])
-    problems = media.image_problems(path, info, len(data)) if check else []
+    problems = media.image_problems(path, info, len(data), data) if check else []
     if problems:
         raise ValidationError("; ".join(problems))
-    return media.data_uri(data, info or media.ImageInfo("png", None, None))
+    return data, info
+
+
+def check_local(specs: list[RefSpec], *, check: bool = True) -> None:
+    """Every local file read and checked before anything is uploaded or sent: an image that
+    the API would refuse, or that is cut short, stops the request here."""
+    for spec in specs:
+        if spec.path is None:
+            continue
+        if spec.kind is MediaKind.IMAGE:
+            try:
+                _read_image(spec.path, check=check)
+            except ValidationError as exc:
+                exc.field = ROLE_FIELDS[spec.role]
+                raise
+        else:
+            try:
+                with spec.path.open("rb") as handle:
+                    handle.read(1)
+            except OSError as exc:
+                raise UsageError(f"cannot read {spec.path}: {exc.strerror}") from None
 
 
 def resolve(
@@ -176,8 +208,11 @@ def _resolve_one(
             hint="configure its asset library (assets_url) or upload the medium yourself",
         )
     source: str | Path = spec.path if spec.path is not None else spec.source
-    if dry_run:
-        return library.cached(source) or f"asset://<from {spec.source}>"
+    if dry_run:  # nothing uploaded; what the upload would refuse, refused now
+        found = library.cached(source)
+        if found is None and spec.path is not None:
+            library.check_publishable(spec.path)
+        return found or f"asset://<from {spec.source}>"
     if spec.path is not None:
         return library.asset_for_file(spec.path, spec.kind)
     return library.asset_for_url(spec.source, spec.kind)

@@ -157,7 +157,7 @@ class Plan:
         whose price is unknown (unless `allow_unpriced`: those shots then count as nothing)."""
         if max_cost is None:
             return
-        if not max_cost >= 0:  # also refuses nan
+        if not 0 <= max_cost < float("inf"):  # nan or inf would turn the cap off
             raise UsageError("the cost cap must be a number of 0 or more", field="max_cost")
         unpriced = self.unpriced()
         if unpriced and not allow_unpriced:
@@ -489,6 +489,8 @@ def with_actions(
             actions[shot_id] = Action.POLL  # a known task: read it, never create it again
         else:
             actions[shot_id] = Action.RUN
+            if record.state is ShotState.FAILED:  # its task failed: retried by a new create
+                fresh.add(shot_id)
     if changed:
         many = len(changed) > 1
         names = ", ".join(f"'{n}'" for n in changed)

@@ -22,7 +22,7 @@ from seedance.domain.errors import (
     TaskFailedError,
 )
 from seedance.domain.models import MediaKind, Reference, TaskStatus, video_suffix
-from seedance.services import crashpoints, references, video
+from seedance.services import crashpoints, references, takes, video
 from seedance.services.chain.manifest import Manifest, ShotState
 from seedance.services.chain.plan import Action, Plan, ShotPlan
 from seedance.services.client import Client, disk_failure
@@ -215,6 +215,7 @@ class ChainRunner:
                 if step is Step.FOUND:
                     self.on_event(shot_id, Stage.SUBMITTING, FOUND)
             elif step is Step.DOWNLOADING:
+                takes.shelve(self.clip_path(plan))  # an earlier take keeps its file
                 self.on_event(shot_id, Stage.DOWNLOADING, "")
             elif step is Step.LOOKING:
                 self.on_event(shot_id, Stage.SUBMITTING, detail)
@@ -353,7 +354,9 @@ class ChainRunner:
                 source=source,
                 url=self._assets().asset_for_file(path, MediaKind.IMAGE),
             )
-        return Reference(role=role, url=references.local_image(path), source=source)
+        # the provider's own frame: its size is what the model made, so the upload rules for
+        # people's images (a short side over 300 px) are not this client's to apply
+        return Reference(role=role, url=references.local_image(path, check=False), source=source)
 
     def _assets(self) -> references.AssetResolver:
         library = self.client.asset_resolver()

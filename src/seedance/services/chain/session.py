@@ -28,7 +28,15 @@ from seedance.services.chain.manifest import (
     ShotState,
     read_data,
 )
-from seedance.services.chain.plan import DRAFTS, Drafts, Mode, Plan, make_plan, with_actions
+from seedance.services.chain.plan import (
+    DRAFTS,
+    Action,
+    Drafts,
+    Mode,
+    Plan,
+    make_plan,
+    with_actions,
+)
 from seedance.services.chain.runner import ChainRunner, Listener, Outcome
 from seedance.services.chain.storyboard import Storyboard, chain_again, load
 from seedance.services.journal import Journal
@@ -156,14 +164,20 @@ class ChainSession:
         # before the first paid create: every model the catalogue does not know, probed free
         require_models(self.client, self.plan.unknown_models())
         result = ChainResult(self.plan, self.manifest, self.directory, runner.run())
-        if concat and result.ok:
+        film = self.directory / FILM
+        remade = any(p.action is not Action.SKIP for p in self.plan.shots.values())
+        if result.ok and (concat or (remade and film.is_file() and self._joinable())):
+            # --concat, or a film an earlier run joined whose clips were made again
             clips = [self.directory / clip_name(self.manifest, s.id) for s in self.storyboard.shots]
-            result.film = self.directory / FILM
-            result.joined_by = video.concat(clips, result.film)
+            result.film = film
+            result.joined_by = video.concat(clips, film)
         self.review(result)
         if not result.ok:
             raise ChainIncomplete(result)
         return result
+
+    def _joinable(self) -> bool:
+        return not branch_points(self.storyboard) and video.available()
 
     def review(self, result: ChainResult) -> None:
         """Posters, contact sheets and review.html, when the video extra is installed; never a
@@ -216,20 +230,12 @@ def open_chain(
             field="concat",
         )
     board = load(path)
+    if concat:
+        refuse_branches(board)
     finals = output or default_output(path)
     directory = finals / DRAFTS if draft else finals
     mode = Mode.DRAFT if draft else (Mode.FINALIZE if finalize else Mode.NORMAL)
-    if directory.exists() and not directory.is_dir():
-        raise UsageError(
-            f"{directory} is a file", hint="give a directory for the clips", field="output"
-        )
-    for shot in board.shots:
-        for end in (".mp4", ".last.png"):
-            taken = directory / f"{shot.stem}{end}"
-            if taken.is_dir():
-                raise UsageError(
-                    f"{taken} is a directory, where a shot's file goes", hint="move it away"
-                )
+    check_directory(board, directory, create=not dry_run)
     drafts = load_drafts(board, finals) if finalize else None
     plan = make_plan(client, board, mode=mode, drafts=drafts, strict=strict)
     lock = None
@@ -261,6 +267,45 @@ def open_chain(
     session = ChainSession(client, board, plan, manifest, directory, abandoned, lock)
     session.recovered, session.unverified = recovered, unverified
     return session
+
+
+def check_directory(board: Storyboard, directory: Path, *, create: bool) -> None:
+    """The output folder, before anything is sent: made (unless a dry run, which only checks
+    it could be) and writable; every file a shot writes there a regular file or nothing."""
+    from seedance.services.outputs import check_file, ensure_folder
+
+    ensure_folder(directory, create=create)
+    if not directory.is_dir():
+        return
+    for shot in board.shots:
+        clip = directory / f"{shot.stem}{video_suffix(shot.params.output_format)}"
+        for taken in (clip, directory / f"{shot.stem}.last.png"):
+            check_file(taken, overwrite=True)  # a shot made again keeps the earlier take
+    for name in (MANIFEST, FILM):
+        check_file(
+            directory / name, overwrite=True, field="manifest" if name == MANIFEST else "film"
+        )
+
+
+def branch_points(board: Storyboard) -> dict[str, tuple[str, ...]]:
+    """The shots two or more others continue from: where the story branches."""
+    return {s.id: s.children for s in board.shots if len(s.children) > 1}
+
+
+def refuse_branches(board: Storyboard) -> None:
+    """`concat` joins a story, in file order: a storyboard whose story branches (a shot that
+    two others continue from: alternatives, not a sequence) has no one film, so it is refused
+    before anything is sent. Shots that start fresh (cuts) are fine."""
+    branches = branch_points(board)
+    if not branches:
+        return
+    where = "; ".join(f"'{k}' is continued by {', '.join(v)}" for k, v in branches.items())
+    raise StoryboardError(
+        f"{board.path}: joining the clips needs a story without branches ({where})",
+        hint="each branch is its own film: leave out the join, or put each branch in its own "
+        "storyboard",
+        field="concat",
+    )
 
 
 def recover(

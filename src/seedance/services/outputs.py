@@ -1,0 +1,143 @@
+"""Where a command writes, checked before anything is sent or paid for.
+
+Every path is resolved; a folder is made when the path names one (`-o clips/`); each file's
+folder must be writable (tried, not guessed from permission bits); nothing but a regular file
+is ever replaced (a device, a FIFO, a socket or a symlink is refused, whatever `force` says);
+and no two outputs of one command are the same file (a last frame written over its video).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from seedance.domain.errors import Suggestion, UsageError
+
+# What each output is called in messages (by its library name).
+NAMES = {
+    "output": "video",
+    "last_frame_output": "last frame",
+    "last_frame": "last frame",
+    "poster": "poster",
+    "sheet": "contact sheet",
+    "manifest": "manifest",
+    "film": "film",
+}
+
+
+def kind_of(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def check_file(
+    path: Path,
+    *,
+    overwrite: bool = False,
+    field: str = "output",
+    can_force: bool = False,
+) -> None:
+    """A file about to be written: never a directory or a special file; absent unless
+    `overwrite`; its folder there and writable. `can_force`: the operation has a way to
+    overwrite (the error then suggests it)."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    except OSError as exc:
+        raise UsageError(f"cannot use {path}: {exc.strerror}", field=field) from None
+    if found is not None:
+        if stat.S_ISDIR(found.st_mode):
+            raise UsageError(
+                f"{path} is a directory", hint="give a file name, e.g. clip.mp4", field=field
+            )
+        if not stat.S_ISREG(found.st_mode):
+            raise UsageError(
+                f"{path} is {kind_of(found.st_mode)}, not a regular file: it is never written "
+                "over or replaced",
+                hint="give the name of a new file",
+                field=field,
+            )
+        if not overwrite:
+            raise UsageError(
+                f"{path} already exists",
+                code="output_exists",
+                hint="choose another name, or move it away"
+                + (", or replace it with" if can_force else ""),
+                field=field,
+                suggestion=Suggestion.again(force=True) if can_force else None,
+            )
+    parent = path.parent
+    if not parent.is_dir():
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise UsageError(f"directory {parent} {what}", hint="create it first", field=field)
+    probe_writable(parent, field=field)
+
+
+def probe_writable(folder: Path, *, field: str = "output") -> None:
+    """Whether a file can be made in `folder`, by making one (permission bits do not tell:
+    root, ACLs, read-only mounts)."""
+    try:
+        handle, name = tempfile.mkstemp(prefix=".seedance-probe-", dir=folder)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write in {folder}: {exc.strerror or exc}",
+            hint="choose another place, or fix its permissions",
+            field=field,
+        ) from None
+    os.close(handle)
+    os.unlink(name)
+
+
+def ensure_folder(path: Path, *, create: bool = True, field: str = "output") -> Path:
+    """A folder to write into: made (with its parents) when missing, unless `create` is off
+    (a dry run: then only checked to be makeable); refused when it is a file or cannot be
+    written."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is a file, not a folder", hint="give a folder", field=field)
+    if not create:
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        if not existing.is_dir():
+            raise UsageError(f"{existing} is a file, not a folder", field=field)
+        probe_writable(existing, field=field)
+        return path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot make the folder {path}: {exc.strerror or exc}",
+            hint="choose another place, or fix its permissions",
+            field=field,
+        ) from None
+    probe_writable(path, field=field)
+    return path
+
+
+def check_distinct(paths: Mapping[str, Path | None]) -> None:
+    """No two outputs of one command are the same file (by their resolved paths)."""
+    seen: dict[str, str] = {}
+    for name, path in paths.items():
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            first = NAMES.get(seen[key], seen[key])
+            raise UsageError(
+                f"{path} would be written twice: as the {first} and as the {NAMES.get(name, name)}",
+                hint="give each its own name",
+                field=name,
+            )
+        seen[key] = name
