@@ -95,6 +95,24 @@ def sim_profiles(origin: str, token: str = "sim-token") -> dict[str, Any]:
     return {"default_profile": "sim-byteplus", "profiles": profile_document(origin, token)}
 
 
+class ServerClock(FakeClock):
+    """A simulated server's clock, `behind` seconds behind the client's (`client`), moving
+    with it."""
+
+    def __init__(self, client: FakeClock, behind: float) -> None:
+        super().__init__()
+        self.client, self.behind = client, behind
+
+    def time(self) -> float:
+        return self.client.time() - self.behind
+
+    def monotonic(self) -> float:
+        return self.client.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        self.client.sleep(seconds)
+
+
 def run_process(world: World, *args: str, crash_at: str | None = None) -> Outcome:
     """The real `seedance` in a child process (its sleeps take no time; see SEEDANCE_CLOCK)."""
     import subprocess

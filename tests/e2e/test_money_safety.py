@@ -10,9 +10,8 @@ import os
 
 import pytest
 
-from seedance.domain.clock import FakeClock
 from seedance.sim.app import FaultRule
-from support import run_process
+from support import ServerClock, run_process
 
 STORYBOARD = '[[shots]]\nid = "a"\nprompt = "first"\n[[shots]]\nid = "b"\nprompt = "second"\n'
 LOST = {"error": {"code": "InternalServiceError", "message": "bad gateway", "type": "x"}}
@@ -69,25 +68,8 @@ def test_an_unreadable_create_answer_is_an_unknown_outcome_found_by_its_nonce(ru
     assert len(sim.creates()) == 1
 
 
-class Behind(FakeClock):
-    """A server whose clock is two minutes behind the client's."""
-
-    def __init__(self, client: FakeClock) -> None:
-        super().__init__()
-        self.client = client
-
-    def time(self) -> float:
-        return self.client.time() - 120
-
-    def monotonic(self) -> float:
-        return self.client.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        self.client.sleep(seconds)
-
-
 def test_a_lost_create_is_found_despite_clock_skew(run, sim, world):
-    sim.clock = sim.store.clock = Behind(world.clock)
+    sim.clock = sim.store.clock = ServerClock(world.clock, behind=120)
     sim.inject(FaultRule("POST", "/tasks$", 502, LOST, after_processing=True))
     found = run("create", "a boat", "-o", "boat.mp4")
     assert found.exit_code == 0, found.stderr

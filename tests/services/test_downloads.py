@@ -21,9 +21,10 @@ from seedance.providers.base import DownloadSource
 from seedance.providers.http import BearerAuth, HttpClient, origin_of
 from seedance.services import downloads
 from seedance.services.downloads import check_destination, download, part_paths
+from seedance.sim.objectstore import synthetic_bytes
 from support import KEYS, World
 
-VIDEO = bytes(range(256)) * 400  # 102,400 bytes
+VIDEO = b"".join(synthetic_bytes(102_400))  # an MP4 file's first boxes, then a pattern
 ETAG = '"5d41402abc4b2a76b9719d911017c592"'
 RESULT = "https://ark-content-generation-ap-southeast-1.tos-ap-southeast-1.volces.com"
 VIDEO_URL = f"{RESULT}/cgt-1/video.mp4?X-Tos-Expires=86400&X-Tos-Signature=aaa"

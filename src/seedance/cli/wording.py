@@ -94,12 +94,39 @@ def command_line(
     run (`argv`, its words), with the suggestion's options added; without its words, "the
     same command [with OPTIONS]"."""
     if suggestion.is_again:
-        words = [w for name, value in suggestion.options for w in _option_words(name, value)]
         if argv is not None:
-            extra = [w for w in words if w not in argv or not w.startswith("-")]
-            return shlex.join(["seedance", *argv, *extra])
+            again, left = _with_values(argv, suggestion.options)
+            extra = [w for w in _words_of(left) if w not in again or not w.startswith("-")]
+            return shlex.join(["seedance", *again, *extra])
+        words = _words_of(suggestion.options)
         return "the same command" + (" with " + shlex.join(words) if words else "")
     return shlex.join(command_words(suggestion, profile))
+
+
+def _words_of(options: Iterable[tuple[str, Any]]) -> list[str]:
+    return [w for name, value in options for w in _option_words(name, value)]
+
+
+def _with_values(
+    argv: list[str], options: Iterable[tuple[str, Any]]
+) -> tuple[list[str], list[tuple[str, Any]]]:
+    """`argv` with the value of each single-valued option it gives replaced by the one in
+    `options` (`-o boat.mp4` becomes `-o boat-2.mp4`, never `-o boat.mp4 boat-2.mp4`), and the
+    options left to add."""
+    words, left = list(argv), []
+    for name, value in options:
+        spellings = {flag(name), SHORT.get(name)} - {None, ""}
+        at = next((i for i, w in enumerate(words[:-1]) if w in spellings), None)
+        joined = next((i for i, w in enumerate(words) if w.startswith(f"{flag(name)}=")), None)
+        if isinstance(value, bool | list | tuple) or value is None:
+            left.append((name, value))
+        elif at is not None:
+            words[at + 1] = str(value)
+        elif joined is not None:
+            words[joined] = f"{flag(name)}={value}"
+        else:
+            left.append((name, value))
+    return words, left
 
 
 def describe(exc: SeedanceError, profile: str | None = None, argv: list[str] | None = None) -> str:

@@ -172,3 +172,42 @@ def media_seconds(path: Path) -> float | None:
     except Exception:  # any file PyAV cannot read simply has no known length
         return None
     return None
+
+
+# The top-level boxes (atoms) a video file of the MP4 family (ISO base media, QuickTime .mov)
+# can start with: `ftyp` in any MP4 (ISO/IEC 14496-12 §4.3: as early as possible); QuickTime
+# files written before it existed may open with their data or free space.
+VIDEO_FIRST_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"})
+VIDEO_HEAD = 64 * 1024  # the bytes of a video's start that `video_problem` reads
+
+
+def video_problem(head: bytes, size: int) -> str | None:
+    """Why a file of `size` bytes starting with `head` (its first VIDEO_HEAD bytes or all of
+    them) cannot be an MP4 or MOV video, in plain words; None when it looks like one: its
+    first box one a video starts with, and every box the head holds of a size that fits.
+    Lenient beyond that: refusing a real video would lose it."""
+    if size == 0:
+        return "it is empty"
+    text = head[:256].lstrip()
+    if text.startswith(b"<"):
+        return "it is an HTML or XML page"
+    if text.startswith((b"{", b"[")):
+        return "it is JSON"
+    at = 0
+    while at + 8 <= min(len(head), size):
+        length, kind = struct.unpack(">I", head[at : at + 4])[0], head[at + 4 : at + 8]
+        if at == 0 and kind not in VIDEO_FIRST_BOXES:
+            return f"it does not start as an MP4 file does (its first bytes: {head[:8]!r})"
+        if length == 1:  # the size follows, in 64 bits
+            if at + 16 > len(head):
+                return None
+            length = struct.unpack(">Q", head[at + 8 : at + 16])[0]
+        elif length == 0:  # the box runs to the end of the file
+            return None
+        if length < 8 or at + length > size:
+            name = kind.decode("ascii", "replace") if at else "first"
+            return f"its {name} box at byte {at:,} does not fit in the file"
+        at += length
+    if at == 0:
+        return f"it is {size} bytes: too short to be a video"
+    return None

@@ -75,6 +75,7 @@ class DownloadSource:
 class TaskPage:
     items: list[Task]
     total: int | None
+    server_time: float | None = None  # the server's clock when it answered (its Date header)
 
 
 CancelOutcome = Literal["cancelled", "deleted"]

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any, Protocol, cast
@@ -381,6 +382,23 @@ class HttpClient:
 _BORING = frozenset({"accept", "accept-encoding", "connection", "user-agent", "content-length"})
 
 
+def http_date(value: str | None) -> float | None:
+    """An HTTP date (a `Date` or `Retry-After` header, RFC 9110 §5.6.7) as a Unix time, or
+    None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def server_time(response: httpx.Response) -> float | None:
+    """The server's clock when it answered: its `Date` header (RFC 9110 §6.6.1)."""
+    return http_date(response.headers.get("date"))
+
+
 def retry_after(response: httpx.Response, now: float | None = None) -> float | None:
     """Seconds the server asks us to wait: retry-after-ms, Retry-After (seconds or a date)."""
     ms = response.headers.get("retry-after-ms")
@@ -396,11 +414,10 @@ def retry_after(response: httpx.Response, now: float | None = None) -> float | N
         return max(float(value), 0.0)
     except ValueError:
         pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = http_date(value)
+    if when is None:
         return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+    return max(when - (time.time() if now is None else now), 0.0)
 
 
 def read_capped(response: httpx.Response, limit: int) -> bytes:

@@ -21,6 +21,7 @@ from seedance.domain.catalogue import ModelSpec
 from seedance.domain.clock import Clock, default_clock
 from seedance.domain.errors import (
     AuthError,
+    BadResponseError,
     LocalError,
     OutcomeUnknownError,
     SeedanceError,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 from seedance.services import references, request_ids
 from seedance.services.accounts import Allowance, Gate
 from seedance.services.asset_cache import file_sha256
+from seedance.services.download_check import NOT_A_VIDEO, check_video
 from seedance.services.downloads import download
 from seedance.services.journal import Journal, Observation
 from seedance.services.polling import Listener, Waiter, Watch, typical_duration
@@ -478,31 +480,44 @@ class Client:
         on_progress: Callable[[int, int | None], None] | None = None,
     ) -> DownloadResult:
         """Save a finished task's video (or last frame), refreshing an expired URL as needed,
-        and verify the file that took its name. A disk or permission failure raises
-        LocalError (the task keeps its result on the server; running again resumes)."""
+        and verify the file that took its name: a video that is not one (an empty body, an
+        HTML page) is fetched once more, then refused, never kept. A disk or permission
+        failure raises LocalError (the task keeps its result on the server; running again
+        resumes)."""
         current = task
+        url = ""
 
         def source(expired: bool):  # type: ignore[no-untyped-def]
-            nonlocal current
+            nonlocal current, url
             if expired:
                 self.notify("the result URL expired; asking for a fresh one")
                 current = self.get(current.id)
-            return self.provider.download_source(current, what)
+            found = self.provider.download_source(current, what)
+            url = found.url
+            return found
 
         def saving(result: DownloadResult) -> None:
             if what == "video":
+                check_video(dest, url)  # before it is journaled or takes its name
                 self.journal.saving(task.id, **_saved_file(result))
 
         try:
-            with self.explain_auth():
-                result = download(
-                    self.provider.http,
-                    source,
-                    dest,
-                    identity=f"{task.id}:{what}",
-                    on_progress=on_progress,
-                    before_rename=saving,
-                )
+            for attempt in range(1, VIDEO_TRIES + 1):
+                try:
+                    with self.explain_auth():
+                        result = download(
+                            self.provider.http,
+                            source,
+                            dest,
+                            identity=f"{task.id}:{what}",
+                            on_progress=on_progress,
+                            before_rename=saving,
+                        )
+                    break
+                except BadResponseError as exc:
+                    if exc.code != NOT_A_VIDEO or attempt == VIDEO_TRIES:
+                        raise
+                    self.notify(f"{exc.message}; downloading it again")
             verify(result)
         except OSError as exc:
             raise local_failure(exc, dest, task.id) from None
@@ -845,6 +860,8 @@ def failure_text(task: Task) -> str:
         return f"task {task.id} {task.status.value}: {task.error.code}: {task.error.message}"
     return f"task {task.id} {task.status.value}"
 
+
+VIDEO_TRIES = 2  # downloads of a video whose bytes are not one, before the error
 
 # Files up to this size are hashed again once saved (a 4k clip is well under it); a larger one
 # is checked by its size: hashing 1 GiB again costs about as long as downloading it.

@@ -12,7 +12,6 @@ import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,7 @@ from seedance.domain.errors import (
     Suggestion,
 )
 from seedance.domain.redact import redact_url
-from seedance.providers.http import RetryPolicy
+from seedance.providers.http import RetryPolicy, http_date
 
 if TYPE_CHECKING:
     from seedance.services.client import Client
@@ -258,9 +257,8 @@ def _api(client: Client, *, key_ok: bool) -> tuple[Check, str | None]:
 def _clock(client: Client, date: str | None) -> Check:
     if not date:
         return Check("clock", Status.SKIP, "not checked: no Date header from the server")
-    try:
-        server = parsedate_to_datetime(date).timestamp()
-    except (TypeError, ValueError):
+    server = http_date(date)
+    if server is None:
         return Check("clock", Status.SKIP, f"the server's Date header is unreadable: {date!r}")
     skew = client.clock.time() - server
     text = f"this machine is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} the server"

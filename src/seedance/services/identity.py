@@ -7,13 +7,21 @@ of seconds to minutes off the default (or off the user's own value, within 5 % o
 nobody notices. The server echoes it on every ended task (docs/sources/real-world.md); a queued
 or running task echoes nothing but its id, model, status and times.
 
-So a lost create is found like this: list the tasks of its model made since it began (less a
-clock-skew allowance) that no other journal entry knows, and read each one. Its nonce equal to
-ours: ours. Another nonce, or settings that contradict ours: not ours. No nonce yet (queued or
-running): undetermined. A task is never adopted on its settings alone. Looks are repeated over
-about 30 seconds; "it never arrived" needs two looks at least 10 seconds apart that show no task
-that could be it. Undetermined tasks are watched to their end when the caller waits anyway;
-otherwise seedance stops and names them, and never creates again silently.
+So a lost create is found like this: list the tasks of its model made since it began that no
+other journal entry knows, and read each one. Its nonce equal to ours: ours. Another nonce, or
+settings that contradict ours: not ours. No nonce yet (queued or running): undetermined. A task
+is never adopted on its settings alone. "Since it began" is on the server's clock: the list's
+`Date` header says how far ours is from it, so a clock hours off hides no task (an allowance of
+an hour stands when the server sends no date). With an endpoint id (`ep-…`) as the model, the
+server may name the model it serves instead: such tasks are listed whatever their model, and
+the nonce decides.
+
+Looks are repeated, further and further apart; "it never arrived" needs two looks at least 10
+seconds apart that show no task that could be it, and a task list that is known to be current:
+a minute has passed since the create was sent (a list may show a new task late: a cache, a
+replica), or the list shows a task made after the answer was lost. Short of that (a deadline
+comes first), seedance stops and says so. Undetermined tasks are watched to their end when the
+caller waits anyway; otherwise seedance stops and names them, and never creates again silently.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 
+from seedance.domain.catalogue import is_endpoint
 from seedance.domain.clock import Clock
 from seedance.domain.errors import (
     NotFoundError,
@@ -40,11 +49,16 @@ from seedance.services.polling import TRANSIENT, Stopped, Waiter
 
 DEFAULT_EXPIRES = 172800  # the API's default queue expiry (docs/sources/ark.txt)
 MAX_SHIFT = 1800  # the farthest a nonce strays from the value it stands for, in seconds
-CLOCK_SKEW = 3600.0  # how far the server's clock may be from ours, in seconds
+CLOCK_SKEW = 3600.0  # how far the server's clock may be from ours when it sends no Date
+SKEW_MARGIN = 300.0  # beyond the difference its Date shows: whole seconds, latency, queues
 PAGE_SIZE = 100
 MAX_PAGES = 10
 SETTLE = 2.0  # after a lost answer, before the first look
-LOOK_EVERY = 10.0  # between looks; also the least time between the two looks that show nothing
+FIRST_PAUSE = 5.0  # between the first looks; doubled after each, up to MAX_PAUSE
+MAX_PAUSE = 20.0
+LOOK_EVERY = 10.0  # the least time between the two looks that show nothing
+CATCH_UP = 60.0  # after this long, a task list shows a create that arrived
+CURRENT = 5.0  # a listed task made this long after the answer was lost: the list is current
 LOOK_SPAN = 30.0  # how long candidates are looked at before seedance stops or watches them
 MAX_ROUNDS = 6  # rounds of watching candidates to their end (new ones may keep appearing)
 MAX_FAILED_LOOKS = 5  # looks in a row that failed with a trouble that may pass
@@ -86,11 +100,20 @@ def verdict(task: Task, entry: Entry) -> Verdict:
     for asked, made in ((entry.resolution, task.resolution), (entry.duration, task.duration)):
         if asked not in (None, -1) and made is not None and asked != made:  # -1: model chose
             return Verdict.NOT_OURS
-    if task.model and entry.model and task.model != entry.model:
+    if _other_model(task.model, entry.model):
         return Verdict.NOT_OURS
     if entry.nonce is None or task.expires_after is None:
         return Verdict.UNDETERMINED
     return Verdict.OURS if task.expires_after == entry.nonce else Verdict.NOT_OURS
+
+
+def _other_model(made: str | None, asked: str | None) -> bool:
+    """Whether a task of model `made` cannot be a create sent with model `asked`. A task sent
+    to an endpoint id may be named by the model the endpoint serves (its name and version), so
+    only another endpoint id rules it out."""
+    if not made or not asked or made == asked:
+        return False
+    return is_endpoint(made) if is_endpoint(asked) else True
 
 
 class LostCreate:
@@ -119,6 +142,8 @@ class LostCreate:
         self.on_step = on_step or (lambda _text: None)
         self.stop = stop
         self.seen: dict[str, Task] = {}  # every undetermined task, as last read
+        self.skew: float | None = None  # our clock less the server's, from its Date header
+        self.newest: float | None = None  # the newest task the last look listed (server time)
 
     def find(
         self, *, deadline: float | None, keep_watching: bool, just_lost: bool = False
@@ -132,9 +157,11 @@ class LostCreate:
         if not self.provider.capabilities.finds_lost_creates:
             raise self.cannot_look()
         start = self.clock.monotonic()
+        lost_at = self.entry.answered_at or self.clock.time()  # no later than this
         if just_lost:
             self._sleep(SETTLE)
         empty_since: float | None = None
+        pause = FIRST_PAUSE
         failed = 0
         for _round in range(MAX_ROUNDS):
             while True:
@@ -156,9 +183,12 @@ class LostCreate:
                         break
                 elif empty_since is None:
                     empty_since = now
-                elif now - empty_since >= LOOK_EVERY:
+                elif now - empty_since >= LOOK_EVERY and self._current(lost_at):
                     return None
-                self._sleep(LOOK_EVERY)
+                if not undetermined and deadline is not None and now + pause > deadline:
+                    raise self.not_yet()
+                self._sleep(pause)
+                pause = min(pause * 2, MAX_PAUSE)
             if not keep_watching:
                 raise self.cannot_tell(undetermined)
             ours = self.watch(undetermined, deadline)
@@ -177,14 +207,20 @@ class LostCreate:
         """One look at the server: (our task, if it shows; the tasks that could be it)."""
         self.on_step("looking on the server for the task of a create whose answer was lost")
         entry = self.entry
-        since = entry.created_at - CLOCK_SKEW
         tier = entry.service_tier if entry.service_tier == "flex" else None
+        # what the list filter makes of an endpoint id is not documented: its tasks are listed
+        # whatever model they name (docs/sources/real-world.md "Models")
+        model = None if entry.model and is_endpoint(entry.model) else entry.model
         undetermined: list[Task] = []
+        self.newest = None
         try:
             for page in range(1, MAX_PAGES + 1):
                 result = self.provider.list(
-                    model=entry.model, page=page, page_size=PAGE_SIZE, service_tier=tier
+                    model=model, page=page, page_size=PAGE_SIZE, service_tier=tier
                 )
+                if page == 1 and result.server_time is not None:
+                    self.skew = self.clock.time() - result.server_time
+                since = self._since()
                 # tasks another create of this machine made are not ours: asked per page,
                 # an index look-up each (not every task id the journal holds)
                 known = self.journal.known(t.id for t in result.items)
@@ -197,6 +233,7 @@ class LostCreate:
                     if judged is Verdict.UNDETERMINED:
                         undetermined.append(self.seen[task.id])
                 stamps = [t.created_at.timestamp() for t in result.items if t.created_at]
+                self.newest = max([*stamps, self.newest or 0.0]) if stamps else self.newest
                 if len(result.items) < PAGE_SIZE or min(stamps, default=0) < since:
                     break
         except TRANSIENT:
@@ -204,6 +241,21 @@ class LostCreate:
         except SeedanceError as exc:
             raise self.cannot_look(exc) from None
         return None, undetermined
+
+    def _since(self) -> float:
+        """The earliest a task of this create can say it was made, on the server's clock."""
+        allowance = CLOCK_SKEW if self.skew is None else max(CLOCK_SKEW, self.skew + SKEW_MARGIN)
+        return self.entry.created_at - allowance
+
+    def _current(self, lost_at: float) -> bool:
+        """Whether the task list shows by now every task that exists: it has had a minute
+        since the create was sent, or its last look showed a task made after the answer was
+        lost (on the server's clock)."""
+        if self.clock.time() - self.entry.created_at >= CATCH_UP:
+            return True
+        if self.newest is None or self.skew is None:
+            return False
+        return self.newest >= lost_at - self.skew + CURRENT
 
     def _judge(self, task: Task) -> Verdict:
         """The verdict on a listed task, reading it on its own when the list says too little
@@ -265,6 +317,19 @@ class LostCreate:
             hint="it was not sent again, so nothing is billed twice; once they have ended, the "
             "same command tells its own by its nonce and goes on; follow them with",
             suggestion=[Suggestion.of("wait", *ids), Suggestion.again(), self.again],
+            exit_status=ServerError.exit_status,
+        )
+
+    def not_yet(self) -> OutcomeUnknownError:
+        """Stop: the task list shows no task that could be it, but may not be current yet,
+        and the deadline comes first."""
+        why = f" ({self.reason})" if self.reason else ""
+        return OutcomeUnknownError(
+            f"a create whose answer was lost{why} may have made a task; the task list shows "
+            "none yet, but a list can show a new task late",
+            hint="it was not sent again, so nothing is billed twice; in a minute, the same "
+            "command looks once more (and sends it only if it never arrived)",
+            suggestion=[Suggestion.again(), self.again],
             exit_status=ServerError.exit_status,
         )
 

@@ -28,6 +28,11 @@ NAMES = {
 }
 
 
+# Outputs whose parameter takes a file name: an existing file there is answered with the same
+# operation under a free name (operations without `force` have no other way on).
+RENAMED = ("output", "last_frame_output")
+
+
 def kind_of(mode: int) -> str:
     """What a non-regular file is, in words."""
     if stat.S_ISDIR(mode):
@@ -72,19 +77,45 @@ def check_file(
                 field=field,
             )
         if not overwrite:
-            raise UsageError(
-                f"{path} already exists",
-                code="output_exists",
-                hint="choose another name, or move it away"
-                + (", or replace it with" if can_force else ""),
-                field=field,
-                suggestion=Suggestion.again(force=True) if can_force else None,
-            )
+            raise _exists(path, field, can_force)
     parent = path.parent
     if not parent.is_dir():
         what = "is not a directory" if parent.exists() else "does not exist"
         raise UsageError(f"directory {parent} {what}", hint="create it first", field=field)
     probe_writable(parent, field=field)
+
+
+def _exists(path: Path, field: str, can_force: bool) -> UsageError:
+    """The refusal of an existing file, with a next step the operation really has: `force`
+    where it has it, else the same operation under a free name (for a file-name parameter)."""
+    suggestion: Suggestion | None
+    if can_force:
+        hint, suggestion = (
+            "choose another name, or move it away, or replace it with",
+            (Suggestion.again(force=True)),
+        )
+    elif field in RENAMED:
+        hint, suggestion = (
+            "move it away, or give another name",
+            Suggestion.again(**{field: str(free_name(path))}),
+        )
+    else:
+        hint, suggestion = "choose another name, or move it away", None
+    return UsageError(
+        f"{path} already exists",
+        code="output_exists",
+        hint=hint,
+        field=field,
+        suggestion=suggestion,
+    )
+
+
+def free_name(path: Path) -> Path:
+    """A name beside `path` that nothing has: `boat-2.mp4`, `boat-3.mp4`, ..."""
+    number = 2
+    while os.path.lexists(found := path.with_name(f"{path.stem}-{number}{path.suffix}")):
+        number += 1
+    return found
 
 
 def probe_writable(folder: Path, *, field: str = "output") -> None:

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from seedance.services.reruns import RerunMark
+
 FAILED = ("failed", "error")
 
 
@@ -41,6 +43,7 @@ class BatchTake(BaseModel):
     request_hash: str | None = None  # what was asked (the journal's name for the request)
     bytes: int | None = None
     updated_at: float | None = None
+    rerun: RerunMark | None = None  # a rerun of the take under way (services/reruns.py)
 
 
 class BatchRow(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import hmac
+import struct
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ class StoredObject:
             for at in range(start, end, CHUNK):
                 yield self.data[at : min(at + CHUNK, end)]
             return
+        head = mp4_head(self.size)
+        if start < len(head):  # a synthetic object is a video: it starts as an MP4 does
+            yield head[start : min(len(head), end)]
+            start = len(head)
         block = bytes(range(256)) * (CHUNK // 256)
         at = start
         while at < end:
@@ -49,6 +54,18 @@ class StoredObject:
             piece = block[offset : offset + min(CHUNK - offset, end - at)]
             yield piece
             at += len(piece)
+
+
+def mp4_head(size: int) -> bytes:
+    """The start of an MP4 file of `size` bytes: an `ftyp` box, then an `mdat` box holding
+    the rest (ISO/IEC 14496-12); empty when `size` leaves no room for them."""
+    ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"isom", 512, b"isom", b"mp41")
+    rest = size - len(ftyp)
+    if rest < 16:
+        return b""
+    if rest < 2**32:
+        return ftyp + struct.pack(">I4s", rest, b"mdat")
+    return ftyp + struct.pack(">I4sQ", 1, b"mdat", rest)
 
 
 def synthetic_bytes(size: int) -> Iterator[bytes]:

@@ -27,7 +27,7 @@ from seedance.providers.base import (
     no_last_frame,
     require_task_id,
 )
-from seedance.providers.http import Retry
+from seedance.providers.http import Retry, server_time
 
 TASKS = "/contents/generations/tasks"
 PROBE_OUTCOMES: dict[tuple[int, str], ProbeOutcome] = {
@@ -119,14 +119,15 @@ class ArkProvider(Provider):
         if service_tier:
             params.append(("filter.service_tier", service_tier))
         params.extend(("filter.task_ids", task_id) for task_id in task_ids or [])
-        data = self.json_of(self.http.request("GET", self.url(TASKS), params=params))
+        response = self.http.request("GET", self.url(TASKS), params=params)
+        data = self.json_of(response)
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise BadResponseError("the task list answer has no items")
         tasks = [
             parse_ark_task(item, self.profile.name) for item in items if isinstance(item, dict)
         ]
-        return TaskPage(tasks, as_int(data.get("total")))
+        return TaskPage(tasks, as_int(data.get("total")), server_time(response))
 
     def cancel(self, task: Task) -> CancelOutcome:
         """DELETE: a queued task becomes cancelled, a finished one is deleted (running: 409)."""

@@ -95,8 +95,9 @@ class BatchFile:
         skipped: list[dict[str, Any]],
     ) -> None:
         """Every row of the jobs file, in its order, with a record per take: an earlier run's
-        kept, but those made `anew` (row id, take) start over; a row with a take made anew
-        takes the jobs file's digest. Rows only an earlier run had stay after the others."""
+        kept, but those made `anew` (row id, take) start over, unless a rerun of them is
+        already under way (services/reruns.py); a row with a take made anew takes the jobs
+        file's digest. Rows only an earlier run had stay after the others."""
         with self._lock:
             earlier = {r.id: r for r in self.data.rows}
             rows = []
@@ -105,7 +106,7 @@ class BatchFile:
                 kept = {t.take: t for t in before.takes} if before is not None else {}
                 takes = [
                     BatchTake(take=n, seed=seed, clip=job.clip(n))
-                    if (job.id, n) in anew or n not in kept
+                    if n not in kept or ((job.id, n) in anew and kept[n].rerun is None)
                     else kept[n]
                     for n, seed in enumerate(seeds[job.id], start=1)
                 ]
@@ -134,6 +135,17 @@ class BatchFile:
             for key, value in changes.items():
                 setattr(take, key, value)
             take.updated_at = now
+            self.save(now)
+
+    def settle_reruns(self, now: float) -> None:
+        """Every take marked as being made again is done: the marks go (one write), and a
+        later rerun is a new one."""
+        with self._lock:
+            marked = [t for row in self.data.rows for t in row.takes if t.rerun]
+            if not marked or any(t.state != TakeState.DONE for t in marked):
+                return
+            for take in marked:
+                take.rerun = None
             self.save(now)
 
     def save(self, now: float) -> None:

@@ -42,7 +42,6 @@ class TakePlan:
     prepared: Prepared  # checked without uploads: the body to send when no medium awaits one
     action: Action = Action.RUN
     fresh: bool = False  # made anew on purpose (a rerun, a retry)
-    previous: str | None = None  # the task an earlier run made for it (what `fresh` replaces)
 
     @property
     def key(self) -> str:
@@ -225,8 +224,7 @@ def make_plan(
                     action = Action.SKIP
                 elif record.state == TakeState.FAILED:
                     action, fresh = (Action.RUN, True) if retry_failed else (Action.KEEP, False)
-            previous = record.task_id if record is not None and fresh else None
-            plan.takes.append(TakePlan(job, number, seed, ready, action, fresh, previous))
+            plan.takes.append(TakePlan(job, number, seed, ready, action, fresh))
     return plan
 
 

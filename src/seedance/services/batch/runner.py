@@ -19,12 +19,11 @@ from seedance.domain.errors import (
     Suggestion,
     TaskFailedError,
 )
-from seedance.services import crashpoints
+from seedance.services import crashpoints, reruns
 from seedance.services.batch.manifest import BatchFile, TakeState
 from seedance.services.batch.plan import Action, BatchPlan, TakePlan
 from seedance.services.client import Client, disk_failure
 from seedance.services.generate import Generated, Step, with_hash
-from seedance.services.journal import JournalState
 from seedance.services.polling import Stopped, Watch
 from seedance.services.prepare import Prepared
 
@@ -103,6 +102,7 @@ class BatchRunner:
                 raise KeyboardInterrupt from None
         for take in queue:  # never started: a cap, or fail-fast
             self.outcomes[take.key] = Outcome(TakeState.PENDING)
+        self.manifest.settle_reruns(self.client.clock.time())
         return self.outcomes
 
     def _failed_before(self, take: TakePlan) -> TaskFailedError:
@@ -224,17 +224,19 @@ class BatchRunner:
         return take.definition
 
     def _anew(self, take: TakePlan, prepared: Prepared, output: Path) -> bool:
-        """Whether to make the take anew: it is a rerun or a retry, and the newest create of
-        its request and clip is the one it replaces, not one an interrupted rerun made (that
-        one is followed, or found when its answer was lost)."""
+        """Whether to make the take anew: it is a rerun or a retry whose create has not been
+        made yet. The rerun is marked in batch.json (with the create it replaces) before it
+        is sent, so the same command run again after an interruption follows the task it
+        made (services/reruns.py)."""
         if not take.fresh:
             return False
-        journal = self.client.journal
-        states = (JournalState.CREATED, JournalState.SENDING, JournalState.UNKNOWN)
-        newest = journal.latest_for(
-            self.client.profile.name, prepared.request_hash, str(output.resolve()), states
-        )
-        return newest is None or (newest.task_id is not None and newest.task_id == take.previous)
+        journal, profile = self.client.journal, self.client.profile.name
+        record = self.manifest.take(take.job.id, take.take)
+        rerun = record.rerun if record is not None else None
+        if rerun is None:
+            rerun = reruns.mark(journal, profile, prepared.request_hash, output)
+            self._record(take, rerun=rerun)
+        return reruns.makes_anew(journal, profile, prepared.request_hash, output, rerun)
 
     def _done(self, take: TakePlan, prepared: Prepared, made: Generated) -> None:
         task, clip = made.task, made.video

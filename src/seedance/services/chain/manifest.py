@@ -46,6 +46,7 @@ from pydantic import (
 from seedance.domain.catalogue import Estimate
 from seedance.domain.errors import StoryboardError
 from seedance.services.chain.storyboard import chain_again
+from seedance.services.reruns import RerunMark
 
 MANIFEST = "chain.json"
 LOG = f"{MANIFEST}.log"  # changes since chain.json was last written whole
@@ -87,14 +88,16 @@ class ShotRecord(BaseModel):
     submitted_at: float | None = None
     finished_at: float | None = None
     seed: int | None = None  # the seed the provider used (succeeded tasks report it)
+    rerun: RerunMark | None = None  # a rerun of the shot under way (services/reruns.py)
 
     @model_serializer(mode="wrap")
     def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """Fields added after version 1 are written only when set, so a version-1 manifest
         reads and writes back unchanged."""
         data: dict[str, Any] = handler(self)
-        if data.get("seed") is None:
-            data.pop("seed", None)
+        for name in ("seed", "rerun"):
+            if data.get(name) is None:
+                data.pop(name, None)
         return data
 
 
@@ -313,6 +316,21 @@ class Manifest:
             error=None,
             request_hash=earlier or request_hash,
         )
+
+    def rerun_started(self, shot_id: str, now: float, rerun: RerunMark) -> ShotRecord:
+        """The shot is about to be made anew: written before its create, so that the same
+        command run again follows the task it makes (services/reruns.py)."""
+        return self._change(shot_id, now, rerun=rerun)
+
+    def settle_reruns(self, now: float) -> None:
+        """Every shot marked as being made again is done: the marks go (one write), and a
+        later rerun is a new one."""
+        with self._lock:
+            marked = [r for r in self.data.shots.values() if r.rerun]
+            if not marked or any(r.state is not ShotState.DONE for r in marked):
+                return
+            settled = [r.model_copy(update={"rerun": None}) for r in marked]
+            self._replace(settled, now)
 
     def failed(self, shot_id: str, now: float, *, code: str, message: str) -> ShotRecord:
         """Its task ended without a video."""

@@ -22,7 +22,7 @@ from seedance.domain.errors import (
     TaskFailedError,
 )
 from seedance.domain.models import MediaKind, Reference, TaskStatus, video_suffix
-from seedance.services import crashpoints, references, takes, video
+from seedance.services import crashpoints, references, reruns, takes, video
 from seedance.services.chain.manifest import Manifest, ShotState
 from seedance.services.chain.plan import Action, Plan, ShotPlan
 from seedance.services.client import Client, disk_failure
@@ -151,6 +151,7 @@ class ChainRunner:
                 for future in futures:
                     future.cancel()
                 raise KeyboardInterrupt from None
+        self.manifest.settle_reruns(self.client.clock.time())
         return self.outcomes
 
     def _done(self, shot_id: str) -> bool:
@@ -245,7 +246,9 @@ class ChainRunner:
                 model = prepared.request.model
                 # frame URLs change from run to run: the shot's definition identifies its create
                 prepared = with_hash(prepared, plan.definition_hash)
-                made = self.client.generate(prepared, new=plan.fresh, **settings)
+                output = self.clip_path(plan)
+                new = plan.fresh and self._anew(shot_id, plan.definition_hash, output)
+                made = self.client.generate(prepared, new=new, **settings)
         except TaskFailedError as exc:
             task = exc.task
             code = task.error.code if task and task.error else exc.code
@@ -273,6 +276,17 @@ class ChainRunner:
             ) from None
         self._save(plan, made)
         return Outcome(ShotState.DONE)
+
+    def _anew(self, shot_id: str, request_hash: str, output: Path) -> bool:
+        """Whether a shot made again on purpose still needs its create: the rerun is marked
+        in the manifest (with the create it replaces) before it is sent, so the same command
+        run again after an interruption follows the task it made (services/reruns.py)."""
+        journal, profile = self.client.journal, self.client.profile.name
+        rerun = self.manifest.record(shot_id).rerun
+        if rerun is None:
+            rerun = reruns.mark(journal, profile, request_hash, output)
+            self.manifest.rerun_started(shot_id, self.client.clock.time(), rerun)
+        return reruns.makes_anew(journal, profile, request_hash, output, rerun)
 
     def _again(self, shot_id: str) -> Suggestion:
         """Running the storyboard again, making this shot (and what follows) anew."""
