@@ -24,9 +24,7 @@ EXPIRES_RANGE = (3600, 259200)
 SERVICE_TIERS = ("default", "flex")
 # Chinese, Japanese and Korean characters (and their punctuation): compiled when first used,
 # as building this class's table takes ~8 ms, which every command would pay at start-up
-_CJK_CLASS = (
-    r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]"
-)
+_CJK_CLASS = r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]"
 # The library parameter that carries references of each role.
 ROLE_FIELDS: dict[Role, str] = {
     Role.FIRST_FRAME: "first_frame",
