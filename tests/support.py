@@ -285,14 +285,23 @@ def version_3_journal(data: Path) -> None:
     """The journal a user of the previous release has: no ledger columns, user_version 3."""
     import sqlite3
 
-    from seedance.services.journal import JOURNAL_FILE, LEDGER_COLUMNS, Journal
+    from seedance.services.journal import JOURNAL_FILE, Journal
 
     journal = Journal(data)
-    journal._connect()  # made whole at version 4 ...
+    journal._connect()  # made whole at the newest version ...
     journal.close()
     with sqlite3.connect(data / JOURNAL_FILE) as db:  # ... and taken back to version 3
-        for name in ("creates_open", "creates_ledger", "creates_time"):
+        as_version_3(db)
+
+
+def as_version_3(db: Any) -> None:
+    """A journal's table as version 3 had it: no ledger columns, no index on them."""
+    from seedance.services.journal import LEDGER_COLUMNS
+
+    indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall()
+    for name, sql in indexes:
+        if sql and any(column in sql for column in LEDGER_COLUMNS):
             db.execute(f"DROP INDEX {name}")
-        for name in LEDGER_COLUMNS:
-            db.execute(f"ALTER TABLE creates DROP COLUMN {name}")
-        db.execute("PRAGMA user_version = 3")
+    for name in LEDGER_COLUMNS:
+        db.execute(f"ALTER TABLE creates DROP COLUMN {name}")
+    db.execute("PRAGMA user_version = 3")

@@ -13,12 +13,12 @@ from seedance.domain.errors import UsageError
 from seedance.domain.models import TaskStatus
 from seedance.services.journal import (
     JOURNAL_FILE,
-    LEDGER_COLUMNS,
     OPEN,
     SCHEMA_VERSION,
     Journal,
 )
 from seedance.services.spend import parse_since
+from support import as_version_3
 
 T0 = 1_781_181_681.0  # 2026-06-11 12:41:21 UTC
 ACCOUNT = "a" * 20
@@ -79,11 +79,7 @@ def v3_file(data: Path) -> Path:
     path.write_bytes(journal.path.read_bytes())
     path.chmod(0o600)
     with sqlite3.connect(path) as db:
-        for name in ("creates_open", "creates_ledger", "creates_time"):
-            db.execute(f"DROP INDEX {name}")
-        for name in LEDGER_COLUMNS:
-            db.execute(f"ALTER TABLE creates DROP COLUMN {name}")
-        db.execute("PRAGMA user_version = 3")
+        as_version_3(db)
     return path
 
 
@@ -99,7 +95,7 @@ def test_a_version_3_journal_is_upgraded_with_a_backup(tmp_path: Path) -> None:
     journal.close()
     assert (tmp_path / f"{JOURNAL_FILE}.v3.bak").read_bytes() == original
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
 
 
 def test_a_version_3_journal_without_room_for_its_backup_says_why_it_has_no_ledger(
