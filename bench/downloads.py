@@ -282,7 +282,10 @@ def benchmark() -> Section:
         "process's wall time; CPU = user + system; peak memory from GNU time. For seedance, "
         "the simulator's log splits its time into before the first byte is asked for "
         "(interpreter, imports, the status read), the transfer (the object store's first to "
-        "last byte), and after (fsync, rename, journal). Writes to fresh page-cache pages on "
+        "last byte), and after (fsync, rename, journal); its fsync before the rename comes "
+        "after syncs of the written bytes that a helper thread makes during the transfer "
+        "(src/seedance/services/downloads.py `_Flushing`), so little is left for it to write. "
+        "Writes to fresh page-cache pages on "
         "this VM are erratic (the same program takes 1 s or 3 s), so results swing between "
         f"runs: hence medians of {ROUNDS}, the best run, and the ratio of each round's pair.",
         "",
@@ -371,10 +374,12 @@ def _why_slow(
         "Median seconds for the file: "
         + ", ".join(f"{name} {value:.2f}" for name, value in secs.items())
         + f" (seedance = {before:.2f} before the first byte, which curl does not spend: "
-        "the interpreter, its imports and the task's status read; + "
-        f"{transfer:.2f} transfer + {after:.2f} after the last byte: fsync, rename, journal). "
-        "The transfer reads the body from the socket a MiB at a time "
-        "(src/seedance/providers/http.py `body_pieces`), writes it, and hashes it; what is "
-        "left beyond curl + fsync is start-up and the SHA-256 itself "
-        f"(hashing the file again took {sha_pass:.2f} s here)."
+        "the interpreter, its imports (Typer, pydantic, httpx) and the task's status read; + "
+        f"{transfer:.2f} transfer + {after:.2f} after the last byte: the end of the fsync, "
+        "the rename, the journal). The transfer reads the body from the socket a MiB at a "
+        "time (src/seedance/providers/http.py `body_pieces`) and writes it; a helper thread "
+        "hashes it and another syncs the written bytes meanwhile "
+        "(src/seedance/services/downloads.py `_Hashing`, `_Flushing`). What is left beyond "
+        "curl + fsync is start-up and the CPU the SHA-256 takes from a machine whose other "
+        f"core serves the file (hashing the file again took {sha_pass:.2f} s here)."
     )

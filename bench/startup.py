@@ -408,7 +408,8 @@ def _why_status(
                 if fixes
                 else "The start-up fixes are in (the process loads no CA bundle, "
                 f"{probe.get('deferred')} of {probe.get('models')} models defer their schemas, "
-                "pydantic's plugin scan is off); what is left"
+                "pydantic's plugin scan is off, the exit skips the interpreter's last "
+                "collection over every imported object); what is left"
             )
             + f" is mostly the libraries the design chose: Typer {typer_ms:.0f} ms to import "
             "(and a pydantic TypeAdapter per parameter when it parses), pydantic "

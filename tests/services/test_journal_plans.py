@@ -31,6 +31,7 @@ READS: dict[str, tuple[Callable[[Journal], object], str]] = {
         "creates_kind",
     ),
     "open nonces": (lambda j: j.begin(**CREATE, nonce=lambda taken: 4000), "creates_open_nonce"),
+    "charged (a budget)": (lambda j: j.charged("a", "USD", 1_781_000_000.0), "creates_ledger"),
 }
 
 CREATE = {
@@ -84,6 +85,23 @@ def test_the_newest_entries_walk_back_from_the_end_and_stop(tmp_path: Path) -> N
     journal.begin(**CREATE)
     [plan] = plans(journal, lambda j: j.entries(limit=20))
     assert plan == ["SCAN creates"]
+
+
+@pytest.mark.parametrize("profile", [None, "p"], ids=["all-profiles", "one-profile"])
+@pytest.mark.parametrize("by", ["day", "model", "profile", "storyboard", "batch"])
+def test_spend_reads_only_the_creates_since_its_start(
+    tmp_path: Path, by: str, profile: str | None
+) -> None:
+    """`spend --since 7d`: the rows of the week through the time index; only those rows are
+    then sorted into their groups (the GROUP BY's temporary tree), never the whole table (as
+    walking the model's or the profile's index would)."""
+    journal = Journal(tmp_path)
+    journal.begin(**CREATE)
+
+    [plan] = plans(journal, lambda j: j.ledger(by, since=1_781_000_000.0, profile=profile))
+
+    assert plan[0].startswith("SEARCH creates USING INDEX creates_time (created_at>?)"), plan
+    assert plan[1:] in ([], ["USE TEMP B-TREE FOR GROUP BY"]), plan
 
 
 def test_a_version_3_file_gets_the_indexes_without_a_backup(tmp_path: Path) -> None:

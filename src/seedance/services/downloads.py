@@ -13,7 +13,8 @@ when complete.
 - The length is checked against Content-Length / Content-Range before the rename; a body of
   unknown length is cut off at `max_bytes` (4 GiB).
 - The SHA-256 is computed as the bytes arrive; one fsync before the atomic rename, so a
-  `.part` is never mistaken for a result.
+  `.part` is never mistaken for a result. While a large body arrives, a helper thread syncs
+  what is already written (`_Flushing`), so that the final fsync has little left to do.
 - A pre-signed URL that expired (401/403) is replaced by asking the provider again.
 - Free disk space is checked before writing; a failed write names the file (exit 7: running
   the same command again resumes).
@@ -50,10 +51,13 @@ from seedance.services import crashpoints
 
 CHUNK = 1024 * 1024
 # bytes between two updates of the sidecar: 1 MiB at first, then an eighth of what this attempt
-# wrote, up to 16 MiB (a checkpoint waits for the hashing thread to catch up: a few of them)
+# wrote, up to 16 MiB
 CHECKPOINT = 1024 * 1024
 MAX_CHECKPOINT = 16 * 1024 * 1024
 HASH_AHEAD = 2  # pieces written but not yet hashed, at most (see _Hashing)
+# bytes written between two requests to the flushing thread to sync what is written so far
+# (see _Flushing): smaller than a download that is worth it, larger than a short clip
+FLUSH_EVERY = 8 * 1024 * 1024
 MAX_ATTEMPTS = 6
 MAX_REFRESHES = 2
 SPACE_MARGIN = 16 * 1024 * 1024
@@ -212,15 +216,19 @@ class _Download:
         self.restart()
         return 0
 
-    def checkpoint(self, fd: int, sidecar: _Sidecar) -> None:
-        """Record what the `.part` holds now (no fsync: a power cut is caught by the SHA-256
-        when resuming)."""
+    def checkpoint(
+        self, fd: int, sidecar: _Sidecar, written: int, hashed: tuple[int, str] | None = None
+    ) -> None:
+        """Record what the `.part` holds now: its first `hashed` = (size, SHA-256) bytes, of
+        the `written` it should hold (no fsync: a power cut is caught by the SHA-256 when
+        resuming). By default, all the digest covers. During a transfer, the digest may be a
+        piece or two behind the file: a resume then cuts the file back to what was hashed."""
         found = os.fstat(fd)
-        if found.st_size != self.digest.count:
+        if found.st_size != written:
             return  # someone else wrote to it: the next resume will not trust it
         info = self.info
-        info.size, info.inode, info.mtime_ns = found.st_size, found.st_ino, found.st_mtime_ns
-        info.sha256 = self.digest.hexdigest()
+        info.size, info.sha256 = hashed or (self.digest.count, self.digest.hexdigest())
+        info.inode, info.mtime_ns = found.st_ino, found.st_mtime_ns
         sidecar.write(info)
 
     # -- one request -------------------------------------------------------------------------
@@ -290,9 +298,11 @@ class _Download:
         pieces = body_pieces(response, buffers=HASH_AHEAD + 2)
         try:
             fd = os.open(self.part, flags, 0o666)
+            flushing = _Flushing(fd)
+            next_flush = received + FLUSH_EVERY
             try:
                 with _Sidecar(self.meta) as sidecar:
-                    self.checkpoint(fd, sidecar)
+                    self.checkpoint(fd, sidecar, offset)
                     try:
                         for piece in pieces:  # as received: a cut loses nothing
                             received += len(piece)
@@ -302,17 +312,21 @@ class _Download:
                             hashing.add(piece)  # after the write: the digest covers the disk
                             if self.on_progress is not None:
                                 self.on_progress(received, total)
-                            if received >= next_checkpoint:
-                                hashing.settle()
-                                self.checkpoint(fd, sidecar)
+                            if received >= next_flush:
+                                flushing.request()
+                                next_flush = received + FLUSH_EVERY
+                            if received >= next_checkpoint:  # not waiting for the hashing
+                                self.checkpoint(fd, sidecar, received, hashing.hashed)
                                 next_checkpoint = received + _interval(received - offset)
                             elif self.info.size > offset:  # some vouched for, some past it
                                 crashpoints.reached("download-partial")
                     finally:
+                        flushing.close()  # raises what a sync in the helper thread met
                         os.fsync(fd)  # on disk before anything may rename it
                         hashing.settle()
-                        self.checkpoint(fd, sidecar)
+                        self.checkpoint(fd, sidecar, self.digest.count)
             finally:
+                flushing.stop()
                 os.close(fd)
         except OSError as exc:
             raise _write_error(exc, self.part) from None
@@ -416,10 +430,13 @@ class _Hashing:
     """The SHA-256 of the pieces written, computed in a helper thread at most HASH_AHEAD
     pieces behind the writes: reading the socket, writing and hashing each release the GIL,
     so on two cores they overlap (bench/RESULTS.md, downloads). `settle()` waits until the
-    digest covers every piece given, before anyone reads it."""
+    digest covers every piece given, before anyone reads it; meanwhile `hashed` is the size
+    and SHA-256 of what it covered after its last piece (for a checkpoint that does not wait).
+    """
 
     def __init__(self, digest: StreamingDigest) -> None:
         self.digest = digest
+        self.hashed = (digest.count, digest.hexdigest())
         self._pieces: queue.Queue[bytes | memoryview | None] = queue.Queue(HASH_AHEAD)
         self._failed: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
@@ -433,6 +450,7 @@ class _Hashing:
                     return
                 if self._failed is None:
                     self.digest.update(piece)
+                    self.hashed = (self.digest.count, self.digest.hexdigest())
             except BaseException as exc:  # handed to the writer by settle()
                 self._failed = exc
             finally:
@@ -449,6 +467,64 @@ class _Hashing:
     def close(self) -> None:
         self._pieces.put(None)
         self._thread.join()
+
+
+class _Flushing:
+    """Syncs the `.part`'s written bytes to disk in a helper thread while more arrive, so that
+    the fsync before the rename finds little left to write: written last, the whole file
+    waited for the disk after the transfer (bench/RESULTS.md, downloads). That fsync still
+    happens, and is what vouches for the file; these syncs only start the disk's work early.
+
+    `request()` asks for a sync of what is written so far; a request made while one runs is
+    served by the next one. The thread starts at the first request (a short download has
+    none). A sync that fails keeps its error: a failed write-back is reported only once per
+    open file, so the final fsync might succeed over lost bytes, and `close()` raises it."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._wanted = threading.Event()
+        self._closing = False
+        self._failed: OSError | None = None
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            if self._closing:
+                return
+            try:
+                _datasync(self.fd)
+            except OSError as exc:
+                self._failed = exc
+                return
+
+    def request(self) -> None:
+        if self._failed is not None:
+            raise self._failed
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="flush", daemon=True)
+            self._thread.start()
+        self._wanted.set()
+
+    def stop(self) -> None:
+        """Wait for a sync in progress to end (skipping any asked for since): before the
+        file is closed."""
+        if self._thread is not None:
+            self._closing = True
+            self._wanted.set()
+            self._thread.join()
+
+    def close(self) -> None:
+        """`stop()`, then raise the error of a sync that failed."""
+        self.stop()
+        if self._failed is not None:
+            raise self._failed
+
+
+# fdatasync: the data and the size (what reading the file needs), not the times; where the
+# system has none (macOS), fsync
+_datasync = getattr(os, "fdatasync", os.fsync)
 
 
 class StreamingDigest:
