@@ -137,6 +137,8 @@ class Follower:
         elif step is Step.WAITING_FOR_SLOT and detail not in self._said:
             self._said.add(detail)
             info(f"waiting for a slot: {detail}")
+        elif step is Step.COPYING:
+            info(f"copying the video of this request from {detail}, where it was saved since")
         elif step is Step.RESUMING:
             info(
                 f"resuming {detail}, created earlier for this request and output "

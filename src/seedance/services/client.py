@@ -56,7 +56,7 @@ from seedance.services import references, request_ids
 from seedance.services.accounts import Allowance, Gate
 from seedance.services.asset_cache import file_sha256
 from seedance.services.download_check import NOT_A_VIDEO, check_video
-from seedance.services.downloads import download
+from seedance.services.downloads import DOWNLOAD_FAILED, download
 from seedance.services.journal import Journal, Observation
 from seedance.services.polling import Listener, Waiter, Watch, typical_duration
 from seedance.services.prepare import Prepared, prepare, resolve_model
@@ -526,6 +526,9 @@ class Client:
                 raise LocalError(
                     exc.message, hint=exc.hint, suggestion=Suggestion.again()
                 ) from None
+            if exc.code == DOWNLOAD_FAILED:  # the result host refused it: the task tells why
+                exc.message = f"task {task.id}, {what.replace('_', ' ')}: {exc.message}"
+                exc.suggestion = Suggestion.of("status", task.id)
             raise
         if what == "video":
             self.journal.downloaded(task.id, **_saved_file(result), at=self.clock.time())

@@ -62,6 +62,7 @@ MAX_ATTEMPTS = 6
 MAX_REFRESHES = 2
 SPACE_MARGIN = 16 * 1024 * 1024
 MAX_UNKNOWN_LENGTH = 4 * 1024**3  # a body that does not say its length is cut off here
+DOWNLOAD_FAILED = "download_failed"  # the result host refused it (404, 410, ...)
 
 SourceFn = Callable[[bool], DownloadSource]  # called with True when the last URL expired
 ProgressFn = Callable[[int, int | None], None]
@@ -257,10 +258,9 @@ class _Download:
                 raise APIError(
                     f"the download answered HTTP {status}",
                     status_code=status,
-                    code="download_failed",
+                    code=DOWNLOAD_FAILED,
                     hint="results are kept about 24 hours; check the task with",
-                    suggestion=Suggestion.of("status", "ID"),
-                )
+                )  # its next step names the task: the caller knows it (Client.download)
             total = _range_total(response, None) if status == 206 else _content_length(response)
             if status == 206 and offset:
                 if not (

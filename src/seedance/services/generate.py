@@ -14,6 +14,8 @@ the task exists (LocalError), an interruption (InterruptedByUser).
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -55,6 +57,7 @@ class Step(StrEnum):
     WAITING_FOR_LOCK = "waiting-for-lock"  # detail: who holds the output
     WAITING_FOR_SLOT = "waiting-for-slot"  # the account is full (detail: how full)
     SAVED_BEFORE = "saved-before"  # detail: the task whose video is already there
+    COPYING = "copying"  # detail: the saved copy of the video, copied to the output
     RESUMING = "resuming"  # detail: the task an earlier create made
     SENDING = "sending"
     CREATED = "created"  # detail: the new task
@@ -208,7 +211,12 @@ def _for_request(run: Run, prepared: Prepared) -> Generated:
         done = _saved_before(run, prepared.request_hash)
         if done is not None:
             return done
-    _check_destinations(run)
+    try:
+        _check_destinations(run)
+    except UsageError as refused:
+        if not run.new and refused.code == "output_exists" and refused.field == "output":
+            _made_already(run, prepared.request_hash, refused)
+        raise
     task_id = None if run.new else _resume(run, prepared)
     if task_id is not None:
         _refuse_failed(run, task_id)
@@ -548,27 +556,36 @@ def _recall(run: Run, prepared: Prepared) -> None:
 
 def _saved_before(run: Run, request_hash: str) -> Generated | None:
     """This very request already saved its video at the output, say just before a crash.
-    Only the file seedance wrote counts: its SHA-256 was journaled before it took its name."""
+    Only the file seedance wrote counts: its SHA-256 was journaled before it took its name.
+    When the output is gone but `download` saved the task's video elsewhere since (the
+    journal's saved path), that verified copy is copied to the output: no network, and the
+    task's URL may have expired."""
     client = run.client
     entry = client.journal.latest_for(
         client.profile.name, request_hash, str(run.output), states=(JournalState.CREATED,)
     )
     if entry is None or entry.task_id is None or entry.sha256 is None:
         return None
-    return _if_saved(run, entry)
+    output = run.saved_as(entry.task_id)
+    done = _if_saved(run, entry, output)
+    if done is None and _copied(run, entry, output):
+        done = _if_saved(run, entry, output, verified=True)
+    return done
 
 
-def _if_saved(run: Run, entry: Entry) -> Generated | None:
+def _if_saved(run: Run, entry: Entry, saved: Path, *, verified: bool = False) -> Generated | None:
+    """The video of `entry`'s task at `saved` (its SHA-256 the journaled one, unless just
+    `verified`), answered as made before: the journal's saved path then names it."""
     client = run.client
-    saved = Path(entry.saved_path or run.output)
-    if entry.sha256 is None or not saved.is_file() or file_sha256(saved) != entry.sha256:
+    if entry.sha256 is None or not (verified or _holds(saved, entry.sha256)):
         return None
     assert entry.task_id is not None
     size = saved.stat().st_size
-    if entry.downloaded_at is None:
+    if entry.downloaded_at is None or entry.saved_path != str(saved):
         client.journal.downloaded(
             entry.task_id, path=str(saved), sha256=entry.sha256, size=size, at=client.clock.time()
         )
+        _remember(run, entry.task_id)
     run.step(Step.SAVED_BEFORE, entry.task_id)
     video = DownloadResult(path=str(saved), bytes=size, sha256=entry.sha256)
     try:
@@ -578,6 +595,75 @@ def _if_saved(run: Run, entry: Entry) -> Generated | None:
             raise
         task = Task(id=entry.task_id, profile=client.profile.name, model=entry.model)
     return Generated(task, video, _frame(run, task, kept=True), Origin.SAVED_BEFORE)
+
+
+def _holds(path: Path, sha256: str) -> bool:
+    return path.is_file() and file_sha256(path) == sha256
+
+
+def _copied(run: Run, entry: Entry, dest: Path) -> bool:
+    """The task's video, saved elsewhere by a `download` (the journal's saved path), copied
+    to `dest`, where nothing is: verified as it is copied (a copy that is not the journaled
+    video is dropped: False), fsynced, journaled, then renamed into place, as a download."""
+    from seedance.services.client import local_failure
+    from seedance.services.outputs import check_file
+
+    task_id, sha256 = entry.task_id, entry.sha256
+    assert task_id is not None and sha256 is not None
+    source = Path(entry.saved_path) if entry.saved_path else None
+    if source is None or source == dest or os.path.lexists(dest) or not source.is_file():
+        return False
+    check_file(dest)  # its folder there and writable
+    run.step(Step.COPYING, str(source))
+    temporary = dest.with_name(f".{dest.name}.{os.getpid()}.copy")
+    digest, size = hashlib.sha256(), 0
+    try:
+        with source.open("rb") as reader, temporary.open("wb") as writer:
+            for chunk in iter(lambda: reader.read(1 << 20), b""):
+                digest.update(chunk)
+                writer.write(chunk)
+                size += len(chunk)
+            writer.flush()
+            os.fsync(writer.fileno())
+        if digest.hexdigest() != sha256:  # changed since it was saved: not the video
+            temporary.unlink()
+            return False
+        run.client.journal.saving(task_id, path=str(dest), sha256=sha256, size=size)
+        os.replace(temporary, dest)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise local_failure(exc, dest, task_id) from None
+    return True
+
+
+def _made_already(run: Run, request_hash: str, refused: UsageError) -> None:
+    """The output holds a file that is not this request's video, yet the request was made
+    (a create to this output): the same request under a free name would pay again, so the
+    next step saves that task's video there instead (`wait` never creates)."""
+    from seedance.services.outputs import free_name
+
+    client = run.client
+    entry = client.journal.latest_for(client.profile.name, request_hash, str(run.output))
+    if entry is None or (entry.status is not None and entry.status.is_failure):
+        return  # nothing made (a failed task is made again by a new create, as it says)
+    if entry.task_id is None:  # its answer was lost: the same command looks for it
+        refused.hint = (
+            "an earlier create of this request to this output may have reached the server; "
+            "move the file away, then run the same command again: it looks for that task"
+        )
+        refused.suggestions = (Suggestion.again(),)
+        return
+    sha256, saved = entry.sha256, entry.saved_path
+    elsewhere = saved if sha256 and saved and _holds(Path(saved), sha256) else None
+    refused.message = (
+        f"{run.output} already exists and is not the video task {entry.task_id} made for "
+        "this request" + (f"; that video is saved at {elsewhere}" if elsewhere else "")
+    )
+    refused.hint = (
+        "move the file away and run the same command again, or save the video under "
+        "another name with"
+    )
+    refused.suggestions = (Suggestion.of("wait", entry.task_id, output=str(free_name(run.output))),)
 
 
 def _check_destinations(run: Run) -> None:
@@ -600,7 +686,7 @@ def _for_task(run: Run, task_id: str) -> Generated:
     entry = run.client.journal.find(task_id)
     saved_here = entry is not None and entry.saved_path == str(run.saved_as(task_id))
     if entry is not None and entry.sha256 is not None and saved_here:
-        done = _if_saved(run, entry)
+        done = _if_saved(run, entry, run.saved_as(task_id))
         if done is not None:
             return done
     _check_destinations(run)

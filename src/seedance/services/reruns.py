@@ -8,6 +8,12 @@ job retried) finds a newer create of that request and clip in the journal: the r
 made its new task, which is followed (or found, when its answer was lost) instead of paid for
 again. A task that failed is replaced again, as a failed task always is.
 
+A storyboard shot continues from its parent's take, so its mark also says which take that was
+(`made_from`, the parent's task). A mark left by an interrupted rerun of the shot is the
+rerun's own only while the parent is still that take: once the parent is made anew (a later
+`rerun` of the parent), a newer create of the shot continues from the old take, and the shot
+is marked and made anew from the new one.
+
 A run that ends with every marked shot or take done settles the marks: a later rerun is a new
 one, billed anew, as asked.
 """
@@ -28,6 +34,12 @@ class RerunMark(BaseModel):
 
     replaces: str | None = None  # the task id (None: none, or its answer was lost)
     row: int | None = None  # the journal row of that create (None: there was none)
+    made_from: str | None = None  # the parent's task the shot continues from (None: none)
+
+    def made_from_other(self, parent_task: str | None) -> bool:
+        """Whether the rerun was marked while the parent was another take than
+        `parent_task`: then the create it made does not continue from the parent's take."""
+        return self.made_from is not None and self.made_from != parent_task
 
 
 def newest_create(journal: Journal, profile: str, request_hash: str, output: Path) -> Entry | None:
@@ -35,13 +47,20 @@ def newest_create(journal: Journal, profile: str, request_hash: str, output: Pat
     return journal.latest_for(profile, request_hash, str(output.resolve()), UNFINISHED)
 
 
-def mark(journal: Journal, profile: str, request_hash: str, output: Path) -> RerunMark:
+def mark(
+    journal: Journal,
+    profile: str,
+    request_hash: str,
+    output: Path,
+    *,
+    made_from: str | None = None,
+) -> RerunMark:
     """The mark of a rerun starting now: it replaces the newest create of its request and
-    clip (if any)."""
+    clip (if any); `made_from`: the parent's task the shot continues from."""
     entry = newest_create(journal, profile, request_hash, output)
     if entry is None:
-        return RerunMark()
-    return RerunMark(replaces=entry.task_id, row=entry.row)
+        return RerunMark(made_from=made_from)
+    return RerunMark(replaces=entry.task_id, row=entry.row, made_from=made_from)
 
 
 def makes_anew(

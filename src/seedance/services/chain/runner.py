@@ -247,7 +247,7 @@ class ChainRunner:
                 # frame URLs change from run to run: the shot's definition identifies its create
                 prepared = with_hash(prepared, plan.definition_hash)
                 output = self.clip_path(plan)
-                new = plan.fresh and self._anew(shot_id, plan.definition_hash, output)
+                new = plan.fresh and self._anew(plan, output)
                 made = self.client.generate(prepared, new=new, **settings)
         except TaskFailedError as exc:
             task = exc.task
@@ -277,14 +277,19 @@ class ChainRunner:
         self._save(plan, made)
         return Outcome(ShotState.DONE)
 
-    def _anew(self, shot_id: str, request_hash: str, output: Path) -> bool:
+    def _anew(self, plan: ShotPlan, output: Path) -> bool:
         """Whether a shot made again on purpose still needs its create: the rerun is marked
-        in the manifest (with the create it replaces) before it is sent, so the same command
-        run again after an interruption follows the task it made (services/reruns.py)."""
+        in the manifest (with the create it replaces, and the parent's take it continues
+        from) before it is sent, so the same command run again after an interruption follows
+        the task it made (services/reruns.py). A mark made while the parent was another take
+        (an interrupted rerun of this shot, before its parent was made anew) is replaced."""
+        shot_id, request_hash = plan.shot.id, plan.definition_hash
         journal, profile = self.client.journal, self.client.profile.name
+        parent = plan.shot.parent
+        made_from = self.manifest.record(parent).task_id if parent else None
         rerun = self.manifest.record(shot_id).rerun
-        if rerun is None:
-            rerun = reruns.mark(journal, profile, request_hash, output)
+        if rerun is None or rerun.made_from_other(made_from):
+            rerun = reruns.mark(journal, profile, request_hash, output, made_from=made_from)
             self.manifest.rerun_started(shot_id, self.client.clock.time(), rerun)
         return reruns.makes_anew(journal, profile, request_hash, output, rerun)
 
