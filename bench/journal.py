@@ -106,14 +106,14 @@ def made(data_dir: Path) -> None:
 
 
 def as_previous_version(data_dir: Path) -> None:
-    """The journal as version 3 left it: only its two indexes, user_version 3."""
+    """The journal as version 4 left it: its indexes before the per-read ones, user_version 4."""
     with sqlite3.connect(data_dir / JOURNAL_FILE) as db:
         for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall():
             if not name.startswith("sqlite_"):
                 db.execute(f"DROP INDEX {name}")
         db.execute("CREATE INDEX creates_task ON creates(task_id)")
         db.execute("CREATE INDEX creates_hash ON creates(request_hash)")
-        db.execute("PRAGMA user_version = 3")
+        db.execute("PRAGMA user_version = 4")
 
 
 def benchmark() -> Section:

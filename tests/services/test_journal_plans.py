@@ -104,17 +104,17 @@ def test_spend_reads_only_the_creates_since_its_start(
     assert plan[1:] in ([], ["USE TEMP B-TREE FOR GROUP BY"]), plan
 
 
-def test_a_version_3_file_gets_the_indexes_without_a_backup(tmp_path: Path) -> None:
+def test_a_version_4_file_gets_the_indexes_without_a_backup(tmp_path: Path) -> None:
     journal = Journal(tmp_path)
     journal.begin(**CREATE)
     journal.close()
-    with sqlite3.connect(tmp_path / JOURNAL_FILE) as db:  # as version 3 left it
+    with sqlite3.connect(tmp_path / JOURNAL_FILE) as db:  # as version 4 left it
         for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall():
             if not name.startswith("sqlite_"):
                 db.execute(f"DROP INDEX {name}")
         db.execute("CREATE INDEX creates_task ON creates(task_id)")
         db.execute("CREATE INDEX creates_hash ON creates(request_hash)")
-        db.execute("PRAGMA user_version = 3")
+        db.execute("PRAGMA user_version = 4")
 
     reopened = Journal(tmp_path)
     [plan] = plans(reopened, lambda j: j.latest_for("p", "h", None))
