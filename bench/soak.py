@@ -296,8 +296,8 @@ def render(rows: list[tuple[str, str]], options: argparse.Namespace) -> str:
         "(`SEEDANCE_CRASH_AT`) or on a random timer; then the same command again until it exits "
         "0. Verified: every file's SHA-256 against the bytes served and the journal (and "
         "chain.json), and that it is its own task's video. The processes run with "
-        "`SEEDANCE_CLOCK=fake`, so their waits (and the 10 s between two looks for a lost "
-        "create) take no real time.",
+        "`SEEDANCE_CLOCK=fake`, so their waits (and the looks, up to a minute apart, for a "
+        "lost create) take no real time.",
         "",
         "| figure | value |",
         "|---|---|",
