@@ -313,3 +313,24 @@ def test_a_take_an_earlier_seedance_journaled_by_its_body_is_found_not_paid_agai
     again = run("batch", "jobs.jsonl")
     assert again.exit_code == 0, again.stderr
     assert len(sim.creates()) == 2
+
+
+def test_issue15_a_batch_rerun_keeps_the_paid_clip_it_replaces(run, sim, world):
+    """Issue 15: "a re-made shot or take keeps the earlier file". `batch --rerun` saved the new
+    take over the earlier clip (and its poster and record) in place."""
+    write_jsonl(world, "jobs.jsonl", [{"id": "boat", "prompt": "a boat", "takes": 2}])
+    assert run("batch", "jobs.jsonl").exit_code == 0
+    folder = world.root / "jobs"
+    (folder / "boat.mp4").write_bytes(b"the first take, as paid for")  # tell the files apart
+    (folder / "boat.take2.mp4").write_bytes(b"the second take, as paid for")
+    before = {name: sha(folder / name) for name in ("boat.mp4", "boat.take2.mp4")}
+    earlier_tasks = {t["task_id"] for t in manifest(world, "jobs")["rows"][0]["takes"]}
+    again = run("batch", "jobs.jsonl", "--rerun", "boat")
+    assert again.exit_code == 0, again.stderr
+    assert len(sim.creates()) == 4
+    for name, earlier in before.items():
+        kept = folder / name.replace(".mp4", ".1.mp4")
+        assert kept.is_file() and sha(kept) == earlier, f"the earlier {name} is lost"
+    for take in manifest(world, "jobs")["rows"][0]["takes"]:  # the names hold the new takes
+        assert take["task_id"] not in earlier_tasks
+        assert sha(folder / take["clip"]) == take["sha256"]

@@ -19,7 +19,7 @@ from seedance.domain.errors import (
     Suggestion,
     TaskFailedError,
 )
-from seedance.services import crashpoints, reruns
+from seedance.services import crashpoints, reruns, takes
 from seedance.services.batch.manifest import BatchFile, TakeState
 from seedance.services.batch.plan import Action, BatchPlan, TakePlan
 from seedance.services.client import Client, disk_failure
@@ -182,6 +182,7 @@ class BatchRunner:
             elif step is Step.SENDING:
                 self.on_event(key, SUBMITTING, "")
             elif step is Step.DOWNLOADING:
+                takes.shelve(output)  # an earlier take of this clip keeps its file
                 self.on_event(key, DOWNLOADING, detail)
 
         def listen(watch: Watch) -> None:
