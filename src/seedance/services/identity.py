@@ -335,12 +335,12 @@ class LostCreate:
 
     def cannot_look(self, cause: SeedanceError | None = None) -> OutcomeUnknownError:
         """Stop: the provider cannot be asked (no task list, or the look itself failed)."""
-        wait = Suggestion.of("wait", "ID", output=self.output)
+        wait = Suggestion.of("wait", "TASK_ID", output=self.output)  # from the console
         if cause is None:
             return OutcomeUnknownError(
                 "an identical create was sent before and its outcome is unknown",
-                hint="this provider lists no tasks: its console shows whether one was created; "
-                "if so, follow it with",
+                hint="this provider lists no tasks: its console shows whether one was created "
+                "(its id is the TASK_ID); if so, follow it with",
                 suggestion=[wait, self.again],
                 exit_status=ServerError.exit_status,
             )
