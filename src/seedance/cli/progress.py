@@ -84,13 +84,13 @@ class Row:
 
 class LiveBoard:
     """A display redrawn in place on a terminal (rich Live, a few times a second); subclasses
-    render `__rich__` and, when there is no terminal (`self.live` is None), say plain lines."""
+    render `__rich__` and, when there is no terminal (`self.live` is None), say plain lines.
+    Its last frame stays on the screen: the summary of what happened."""
 
-    def __init__(self, env: Environment, *, transient: bool = False) -> None:
+    def __init__(self, env: Environment) -> None:
         self.env = env
         self.started = env.clock.monotonic()
         self.live: Any = None
-        self.transient = transient
 
     def __enter__(self) -> Self:
         if self.env.live:
@@ -100,7 +100,6 @@ class LiveBoard:
                 self,
                 console=self.env.output.console,
                 refresh_per_second=4,
-                transient=self.transient,
                 redirect_stdout=False,
             )
             self.live.__enter__()
@@ -125,8 +124,8 @@ class Board(LiveBoard):
 
     title = "TASK"
 
-    def __init__(self, env: Environment, *, transient: bool = False) -> None:
-        super().__init__(env, transient=transient)
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
         self.rows: dict[str, Row] = {}
         self._lock = threading.Lock()
         self._told: dict[str, str] = {}
@@ -265,10 +264,8 @@ def shortened(text: str, width: int) -> str:
 class TaskBoard(Board):
     """The tasks of one wait: state, progress, time taken and left, cost."""
 
-    def __init__(
-        self, env: Environment, client: Client, task_ids: list[str], *, transient: bool = False
-    ) -> None:
-        super().__init__(env, transient=transient)
+    def __init__(self, env: Environment, client: Client, task_ids: list[str]) -> None:
+        super().__init__(env)
         self.client = client
         for task_id in task_ids:
             self.rows[task_id] = Row(task_id)
