@@ -134,17 +134,23 @@ def test_spend_equals_the_simulators_billed_usage_per_model_and_per_day(run, sim
 
 
 def test_a_model_with_a_limit_of_its_own_runs_within_it(run, sim, world):
+    """The fast rows one at a time; the standard row after them in the file does not wait
+    behind them (a row waiting for its model's limit holds no place in the batch)."""
+    sim.config.run_seconds = 900  # long enough that the standard create is sent meanwhile
     profile_settings(world, max_running=3, max_running_models={"fast": 1})
     rows = [{"id": f"f{n}", "prompt": f"fast {n}", "model": "fast"} for n in range(3)]
     jobs(world, "jobs.jsonl", [*rows, {"id": "s", "prompt": "standard"}])
     done = run("batch", "jobs.jsonl")
     assert done.exit_code == 0, done.stderr
-    assert "1 of 1 tasks of dreamina-seedance-2-0-fast-260128 unfinished" in done.stderr
-    fast = sorted(
-        (t.created_at, t.finished_at()) for t in sim.state.tasks.values() if t.model == FAST
+    assert "waiting for a slot: 1 of 1 tasks of dreamina-seedance-2-0-fast-260128 running" in (
+        done.stderr
     )
+    tasks = sim.state.tasks.values()
+    fast = sorted((t.created_at, t.finished_at()) for t in tasks if t.model == FAST)
     assert len(fast) == 3
     assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(fast))
+    [standard] = [t for t in tasks if t.model == STANDARD]
+    assert standard.created_at < fast[0][1]  # sent while the first fast task ran
     assert accounts.peak_running(sim) == {accounts.account_of_key("sim-token"): 2}
 
 

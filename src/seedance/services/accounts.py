@@ -198,6 +198,16 @@ class Gate:
                 return limit
         return None
 
+    @staticmethod
+    def same_model(model: str | None, other: str | None) -> bool:
+        """Whether two model names count against one model limit (one name, or one family)."""
+        if model is None or other is None:
+            return False
+        if model == other:
+            return True
+        family = catalogue().family_for_name(model)
+        return family is not None and catalogue().family_for_name(other) == family
+
     # -- a create --------------------------------------------------------------------------
 
     @contextmanager
@@ -268,12 +278,7 @@ class Gate:
             return f"{len(running)} of {self.cap} tasks unfinished on this account"
         limit = self.model_cap(model)
         if limit is not None:
-            same = catalogue().family_for_name(model or "")
-            mine = [
-                e
-                for e in running
-                if e.model == model or (same and catalogue().family_for_name(e.model or "") == same)
-            ]
+            mine = [e for e in running if self.same_model(model, e.model)]
             if len(mine) >= limit:
                 return f"{len(mine)} of {limit} tasks of {model} unfinished on this account"
         return None

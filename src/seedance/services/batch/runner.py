@@ -7,6 +7,7 @@ not yet sent, since the next would pass it too."""
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -62,10 +63,11 @@ class BatchRunner:
         self.outcomes: dict[str, Outcome] = {}
         self.halted: str | None = None  # why no new take starts ("fail-fast", "budget")
         self.label = f"batch:{plan.directory.resolve()}"
+        self._passed_over: set[str] = set()  # takes told they wait for their model's limit
 
     def run(self) -> dict[str, Outcome]:
         now = self.client.clock.time()
-        queue: list[TakePlan] = []
+        queue: deque[TakePlan] = deque()  # in the file's order
         for take in self.plan.takes:
             if take.action is Action.SKIP:
                 self.outcomes[take.key] = Outcome(TakeState.DONE)
@@ -76,13 +78,16 @@ class BatchRunner:
             else:
                 queue.append(take)
         self.manifest.save(now)
-        queue.reverse()  # pop() takes them in the file's order
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="take") as pool:
             running: dict[Future[Outcome], TakePlan] = {}
 
             def fill() -> None:
                 while queue and len(running) < self.concurrency and self.halted is None:
-                    take = queue.pop()
+                    index = self._next(queue, list(running.values()))
+                    if index is None:
+                        return
+                    take = queue[index]
+                    del queue[index]
                     running[pool.submit(self._take, take)] = take
 
             fill()
@@ -104,6 +109,33 @@ class BatchRunner:
             self.outcomes[take.key] = Outcome(TakeState.PENDING)
         self.manifest.settle_reruns(self.client.clock.time())
         return self.outcomes
+
+    def _next(self, queue: deque[TakePlan], running: list[TakePlan]) -> int | None:
+        """Where in the queue is the first take (in the file's order) whose model has room
+        beside the running ones, so a take waiting for its model's own limit does not hold a
+        place another model could use; with nothing running, the first take (it waits for the
+        account's slot itself). A take passed over is told so, once."""
+        gate = self.client.gate
+        if not self.client.profile.max_running_models:
+            return 0
+        full: dict[str, str | None] = {}  # model name -> why a take of it may not start now
+        for index, take in enumerate(queue):
+            model = take.prepared.request.model
+            if model not in full:
+                limit = gate.model_cap(model)
+                same = [t for t in running if gate.same_model(model, t.prepared.request.model)]
+                full[model] = (
+                    f"{len(same)} of {limit} tasks of {model} running in this batch"
+                    if limit is not None and len(same) >= limit
+                    else None
+                )
+            why = full[model]
+            if why is None:
+                return index
+            if take.key not in self._passed_over:
+                self._passed_over.add(take.key)
+                self.on_event(take.key, WAITING, why)
+        return None if running else 0
 
     def _failed_before(self, take: TakePlan) -> TaskFailedError:
         record = self.manifest.take(take.job.id, take.take)
