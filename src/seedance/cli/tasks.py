@@ -295,15 +295,16 @@ def download(
 
 
 def _already_saved(client: Client, task_id: str, dest: Path) -> DownloadResult | None:
-    """The file at `dest` when it is this task's video as seedance saved it (the journal has
-    its SHA-256): nothing to download, and nothing to force."""
+    """The file at `dest` when it is this task's video, byte for byte the one seedance saved
+    (the journal has its SHA-256), wherever the journal says it was saved last: nothing to
+    download, and nothing to force."""
     from seedance.domain.models import DownloadResult
     from seedance.services.asset_cache import file_sha256
 
     entry = client.journal.find(task_id)
     if entry is None or entry.sha256 is None or not dest.is_file():
         return None
-    if entry.saved_path != str(dest.resolve()) or file_sha256(dest) != entry.sha256:
+    if file_sha256(dest) != entry.sha256:
         return None
     return DownloadResult(path=str(dest), bytes=dest.stat().st_size, sha256=entry.sha256)
 

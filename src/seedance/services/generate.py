@@ -564,7 +564,15 @@ def _saved_before(run: Run, request_hash: str) -> Generated | None:
     entry = client.journal.latest_for(
         client.profile.name, request_hash, str(run.output), states=(JournalState.CREATED,)
     )
-    if entry is None or entry.task_id is None or entry.sha256 is None:
+    if entry is None or entry.task_id is None:
+        return None
+    return _saved_or_copied(run, entry)
+
+
+def _saved_or_copied(run: Run, entry: Entry) -> Generated | None:
+    """`entry`'s task's verified video at the output: already there, or copied there from
+    where the journal says it was saved since (no network)."""
+    if entry.task_id is None or entry.sha256 is None:
         return None
     output = run.saved_as(entry.task_id)
     done = _if_saved(run, entry, output)
@@ -684,11 +692,9 @@ def _check_destinations(run: Run) -> None:
 
 def _for_task(run: Run, task_id: str) -> Generated:
     entry = run.client.journal.find(task_id)
-    saved_here = entry is not None and entry.saved_path == str(run.saved_as(task_id))
-    if entry is not None and entry.sha256 is not None and saved_here:
-        done = _if_saved(run, entry, run.saved_as(task_id))
-        if done is not None:
-            return done
+    done = _saved_or_copied(run, entry) if entry is not None else None
+    if done is not None:
+        return done
     _check_destinations(run)
     return _save(run, _wait(run, task_id, just_created=False), Origin.RESUMED)
 
