@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def made_then_downloaded_elsewhere(run, sim, world, monkeypatch) -> str:
     first = run("create", "a boat", "-o", "a.mp4", "--json")
@@ -49,3 +51,29 @@ def test_a_file_that_is_not_the_video_is_still_refused(run, sim, world, monkeypa
     assert waited.exit_code == 2
     assert "already exists" in waited.stderr
     assert (world.root / "a.mp4").read_bytes() == b"someone else's file"
+
+
+def test_a_last_frame_path_holding_a_file_is_not_taken_for_the_frame(run, sim, world, monkeypatch):
+    """Only beside a video seedance saved there itself is a last frame at its path taken as
+    that video's; here it is somebody's file, refused, not answered as the frame."""
+    from seedance import Client, UsageError
+
+    task_id = made_then_downloaded_elsewhere(run, sim, world, monkeypatch)
+    (world.root / "a.png").write_bytes(b"a picture of something else")
+    with (
+        Client.from_profile(
+            "sim-byteplus",
+            config_dir=world.config_dir,
+            data_dir=world.data_dir,
+            environ=dict(world.environ),
+            clock=world.clock,
+            transport=sim.transport(),
+        ) as client,
+        pytest.raises(UsageError, match="already exists"),
+    ):
+        client.generate(
+            task_id=task_id,
+            output=world.root / "a.mp4",
+            last_frame_output=world.root / "a.png",
+        )
+    assert (world.root / "a.png").read_bytes() == b"a picture of something else"

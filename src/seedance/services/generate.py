@@ -692,9 +692,14 @@ def _check_destinations(run: Run) -> None:
 
 def _for_task(run: Run, task_id: str) -> Generated:
     entry = run.client.journal.find(task_id)
-    done = _saved_or_copied(run, entry) if entry is not None else None
-    if done is not None:
-        return done
+    # a last frame already at its path is taken as the video's only beside the video seedance
+    # saved there itself; anywhere else it is a file the checks below refuse to overwrite
+    frame_there = run.last_frame_output is not None and run.last_frame_output.exists()
+    saved_here = entry is not None and entry.saved_path == str(run.saved_as(task_id))
+    if entry is not None and (saved_here or not frame_there):
+        done = _saved_or_copied(run, entry)
+        if done is not None:
+            return done
     _check_destinations(run)
     return _save(run, _wait(run, task_id, just_created=False), Origin.RESUMED)
 
