@@ -55,6 +55,8 @@ def test_seedance_sim_then_a_storyboard_on_every_sim_profile(world):
             assert run.returncode == 0, (name, err)
             made = json.loads((world.root / name / "chain.json").read_text())
             assert [s["state"] for s in made["shots"].values()] == ["done"] * 3, name
+        # the asset groups made are the simulator's, not the profiles file's to keep
+        assert not (world.config_dir / "profiles.toml").exists()
     finally:
         server.terminate()
         server.wait(timeout=30)

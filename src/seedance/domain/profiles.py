@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
 import shlex
 import stat
 import subprocess
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -341,16 +343,47 @@ class ProfileStore:
         return doc
 
     def write(self, doc: dict[str, Any]) -> None:
+        """The whole file, replaced atomically (a temporary of this process and thread, fsynced,
+        renamed over it), at mode 0600."""
+        import threading
+
         import tomli_w
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            tomli_w.dump(doc, fh)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                tomli_w.dump(doc, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         self._doc = doc
+
+    @contextmanager
+    def changing(self) -> Iterator[dict[str, Any]]:
+        """The file's document, read afresh under an exclusive lock, written back when the block
+        ends without an error and changed it: two processes changing profiles at once each keep
+        the other's change (a document read earlier may be stale)."""
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = os.open(
+            self.path.with_name(f".{self.path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600
+        )
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # held for a read and a write: never long
+            self._doc = None
+            doc = copy.deepcopy(self.read())
+            yield doc
+            if doc != self.read():
+                self.write(_ordered(doc))
+        finally:
+            os.close(lock)  # and with it the lock
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -398,33 +431,36 @@ class ProfileStore:
 
     def add(self, name: str, values: dict[str, Any], *, make_default: bool = False) -> Profile:
         profile = build_profile(name, values)  # validate before writing anything
-        doc = dict(self.read())
-        doc.setdefault("profiles", {})[name] = values
-        if make_default or not doc.get("default_profile"):
-            doc["default_profile"] = name
-        self.write(_ordered(doc))
+        with self.changing() as doc:
+            doc.setdefault("profiles", {})[name] = values
+            if make_default or not doc.get("default_profile"):
+                doc["default_profile"] = name
         return profile
 
     def remove(self, name: str) -> None:
-        doc = dict(self.read())
-        if name not in doc.get("profiles", {}):
-            raise ConfigError(f"no profile named '{name}' in {self.path}")
-        del doc["profiles"][name]
-        if doc.get("default_profile") == name:
-            doc.pop("default_profile")
-        self.write(_ordered(doc))
+        with self.changing() as doc:
+            if name not in doc.get("profiles", {}):
+                raise ConfigError(f"no profile named '{name}' in {self.path}")
+            del doc["profiles"][name]
+            if doc.get("default_profile") == name:
+                doc.pop("default_profile")
 
     def use(self, name: str) -> None:
         self.get(name)
-        doc = dict(self.read())
-        doc["default_profile"] = name
-        self.write(_ordered(doc))
+        with self.changing() as doc:
+            doc["default_profile"] = name
 
-    def remember(self, name: str, key: str, value: Any) -> None:
-        """Store one setting in a profile (e.g. the asset group it created)."""
-        doc = dict(self.read())
-        doc.setdefault("profiles", {}).setdefault(name, {})[key] = value
-        self.write(_ordered(doc))
+    def remember(self, name: str, key: str, value: Any) -> bool:
+        """Store one setting in a profile (e.g. the asset group it created): one in the file,
+        or a preset used by its name. Anything else (a running simulator's `sim-*` profile)
+        is not the file's to keep: False, nothing written."""
+        if name not in presets() and name not in self._load().get("profiles", {}):
+            return False  # (no folder nor lock made for it)
+        with self.changing() as doc:
+            if name not in doc.get("profiles", {}) and name not in presets():
+                return False
+            doc.setdefault("profiles", {}).setdefault(name, {})[key] = value
+        return True
 
 
 def _ordered(doc: dict[str, Any]) -> dict[str, Any]:
