@@ -6,6 +6,7 @@ Imported only when needed, so the core install stays light and starts fast.
 from __future__ import annotations
 
 import os
+import threading
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -43,15 +44,19 @@ def extract_last_frame(clip: Path, dest: Path) -> Path:
         raise UsageError(f"cannot read the video {clip}: {exc}") from None
     if last is None:
         raise UsageError(f"{clip} has no video frames")
-    tmp = dest.with_name(dest.name + ".tmp")
-    with av.open(str(tmp), "w", format="image2") as out:
-        stream = out.add_stream("png")
-        stream.width, stream.height, stream.pix_fmt = last.width, last.height, "rgb24"
-        for packet in stream.encode(last.reformat(format="rgb24")):
-            out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    os.replace(tmp, dest)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with av.open(str(tmp), "w", format="image2") as out:
+            stream = out.add_stream("png")
+            stream.width, stream.height, stream.pix_fmt = last.width, last.height, "rgb24"
+            for packet in stream.encode(last.reformat(format="rgb24")):
+                out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return dest
 
 
@@ -78,13 +83,17 @@ def concat(clips: list[Path], dest: Path) -> str:
         audio_kinds = {_audio_signature(a) for a in sounds if a is not None}
         same_sound = all(a is not None for a in sounds) and len(audio_kinds) == 1
         remux = len(signatures) == 1 and (same_sound or not audio_kinds)
-        tmp = dest.with_name(dest.name + ".tmp.mp4")
-        with av.open(str(tmp), "w", format="mp4") as out:
-            if remux:
-                _remux(inputs, out, with_audio=bool(audio_kinds))
-            else:
-                _reencode(inputs, out, with_audio=bool(audio_kinds))
-        os.replace(tmp, dest)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp.mp4")
+        try:
+            with av.open(str(tmp), "w", format="mp4") as out:
+                if remux:
+                    _remux(inputs, out, with_audio=bool(audio_kinds))
+                else:
+                    _reencode(inputs, out, with_audio=bool(audio_kinds))
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return "remux" if remux else "reencode"
     finally:
         for container in inputs:
