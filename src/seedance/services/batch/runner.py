@@ -99,7 +99,8 @@ class BatchRunner:
                         outcome = future.result()
                         self.outcomes[take.key] = outcome
                         self._after(outcome)
-                    fill()
+                    if finished:  # else nothing changed: the queue is not walked again
+                        fill()
             except (KeyboardInterrupt, Stopped):
                 self.stop.set()
                 for future in running:
