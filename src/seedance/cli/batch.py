@@ -291,6 +291,8 @@ class BatchBoard(LiveBoard):
                 if state not in ("done", "failed", "error", "stopped", "pending")
             ]
             tasks = dict(self.tasks)
+        # the takes at work first: many may wait for their model's limit, passed over
+        busy.sort(key=lambda row: row[1] == "waiting")
         for key, state, detail in busy[:SHOWN]:
             shown = f"{state} {detail}" if detail and detail.endswith("%") else state
             style = STYLES.get(state, "white")
