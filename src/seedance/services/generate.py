@@ -691,6 +691,10 @@ def _check_destinations(run: Run) -> None:
 
 
 def _for_task(run: Run, task_id: str) -> Generated:
+    from seedance.services.outputs import check_distinct
+
+    # before a saved copy is answered or copied: else the video is taken for its last frame
+    check_distinct({"output": run.saved_as(task_id), "last_frame_output": run.last_frame_output})
     entry = run.client.journal.find(task_id)
     # a last frame already at its path is taken as the video's only beside the video seedance
     # saved there itself; anywhere else it is a file the checks below refuse to overwrite
