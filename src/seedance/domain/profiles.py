@@ -448,6 +448,7 @@ class ProfileStore:
     def use(self, name: str) -> None:
         self.get(name)
         with self.changing() as doc:
+            self.get(name)  # still: the file as read now (another process may have removed it)
             doc["default_profile"] = name
 
     def remember(self, name: str, key: str, value: Any) -> bool:
