@@ -11,6 +11,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from seedance.domain.profiles import ProfileStore
 
 WRITES = 60
@@ -18,6 +20,8 @@ WRITES = 60
 WRITER = """
 import sys
 from pathlib import Path
+import pytest
+
 from seedance.domain.profiles import ProfileStore
 
 store = ProfileStore(Path(sys.argv[1]))
@@ -70,3 +74,21 @@ def test_a_profile_the_file_does_not_hold_is_not_written_into_it(tmp_path):
     assert not (tmp_path / "profiles.toml").exists()
     assert store.remember("kapon", "asset_group", "group-2") is True  # a preset, by its name
     assert stored(tmp_path) == {"kapon": {"asset_group": "group-2"}}
+
+
+def test_a_temporary_left_by_a_killed_writer_is_removed_by_the_next_change(tmp_path):
+    store = ProfileStore(tmp_path)
+    store.add("one", {"preset": "byteplus", "api_key": "sk-left-behind"})
+    left = tmp_path / ".profiles.toml.4242.1.tmp"  # holds a key, like any copy of the file
+    left.write_text((tmp_path / "profiles.toml").read_text())
+    store.use("one")
+    assert not left.exists()
+
+
+def test_removing_a_profile_the_file_lacks_makes_nothing(tmp_path):
+    from seedance.domain.errors import ConfigError
+
+    config = tmp_path / "config"
+    with pytest.raises(ConfigError, match="no profile named 'nope'"):
+        ProfileStore(config).remove("nope")
+    assert not config.exists()

@@ -271,7 +271,7 @@ def download(
         client.check_last_frame(task)  # refuses now when there is none and no PyAV to make one
     document = task.to_json()
     if kept is not None:
-        env.output.info(f"{dest} is already this task's video (saved by seedance, verified)")
+        env.output.info(f"{dest} is already this task's video (its SHA-256 is the one saved)")
         result = kept
     else:
         result = save(env, client, task, dest, "video")

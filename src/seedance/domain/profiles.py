@@ -342,9 +342,9 @@ class ProfileStore:
             raise ConfigError(f"{self.path}: default_profile must be a string", hint=_EDIT_FILE)
         return doc
 
-    def write(self, doc: dict[str, Any]) -> None:
+    def _write(self, doc: dict[str, Any]) -> None:
         """The whole file, replaced atomically (a temporary of this process and thread, fsynced,
-        renamed over it), at mode 0600."""
+        renamed over it), at mode 0600; only under the lock of `changing`."""
         import threading
 
         import tomli_w
@@ -377,11 +377,13 @@ class ProfileStore:
         )
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)  # held for a read and a write: never long
+            for left in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+                left.unlink(missing_ok=True)  # a writer killed mid-write (writers hold the lock)
             self._doc = None
             doc = copy.deepcopy(self.read())
             yield doc
             if doc != self.read():
-                self.write(_ordered(doc))
+                self._write(_ordered(doc))
         finally:
             os.close(lock)  # and with it the lock
 
@@ -438,9 +440,14 @@ class ProfileStore:
         return profile
 
     def remove(self, name: str) -> None:
+        def missing() -> ConfigError:
+            return ConfigError(f"no profile named '{name}' in {self.path}")
+
+        if name not in self._load().get("profiles", {}):
+            raise missing()  # (no folder nor lock made for it)
         with self.changing() as doc:
             if name not in doc.get("profiles", {}):
-                raise ConfigError(f"no profile named '{name}' in {self.path}")
+                raise missing()
             del doc["profiles"][name]
             if doc.get("default_profile") == name:
                 doc.pop("default_profile")

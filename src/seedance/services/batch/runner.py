@@ -115,11 +115,13 @@ class BatchRunner:
         """Where in the queue is the first take (in the file's order) whose model has room
         beside the running ones, so a take waiting for its model's own limit does not hold a
         place another model could use; with nothing running, the first take (it waits for the
-        account's slot itself). A take passed over is told so, once."""
+        account's slot itself). A take passed over that a free place would have started is
+        told so, once (the others wait their turn, as with no limit)."""
         gate = self.client.gate
         if not self.client.profile.max_running_models:
             return 0
         full: dict[str, str | None] = {}  # model name -> why a take of it may not start now
+        to_tell = self.concurrency - len(running)
         for index, take in enumerate(queue):
             model = take.prepared.request.model
             if model not in full:
@@ -133,7 +135,7 @@ class BatchRunner:
             why = full[model]
             if why is None:
                 return index
-            if take.key not in self._passed_over:
+            if index < to_tell and take.key not in self._passed_over:
                 self._passed_over.add(take.key)
                 self.on_event(take.key, WAITING, why)
         return None if running else 0
