@@ -10,6 +10,20 @@ import json
 import pytest
 
 
+def library(sim, world):  # type: ignore[no-untyped-def]
+    """The library's client on the simulator, as the CLI's."""
+    from seedance import Client
+
+    return Client.from_profile(
+        "sim-byteplus",
+        config_dir=world.config_dir,
+        data_dir=world.data_dir,
+        environ=dict(world.environ),
+        clock=world.clock,
+        transport=sim.transport(),
+    )
+
+
 def made_then_downloaded_elsewhere(run, sim, world, monkeypatch) -> str:
     first = run("create", "a boat", "-o", "a.mp4", "--json")
     assert first.exit_code == 0, first.stderr
@@ -56,24 +70,29 @@ def test_a_file_that_is_not_the_video_is_still_refused(run, sim, world, monkeypa
 def test_a_last_frame_path_holding_a_file_is_not_taken_for_the_frame(run, sim, world, monkeypatch):
     """Only beside a video seedance saved there itself is a last frame at its path taken as
     that video's; here it is somebody's file, refused, not answered as the frame."""
-    from seedance import Client, UsageError
+    from seedance import UsageError
 
     task_id = made_then_downloaded_elsewhere(run, sim, world, monkeypatch)
     (world.root / "a.png").write_bytes(b"a picture of something else")
-    with (
-        Client.from_profile(
-            "sim-byteplus",
-            config_dir=world.config_dir,
-            data_dir=world.data_dir,
-            environ=dict(world.environ),
-            clock=world.clock,
-            transport=sim.transport(),
-        ) as client,
-        pytest.raises(UsageError, match="already exists"),
-    ):
+    with library(sim, world) as client, pytest.raises(UsageError, match="already exists"):
         client.generate(
             task_id=task_id,
             output=world.root / "a.mp4",
             last_frame_output=world.root / "a.png",
         )
     assert (world.root / "a.png").read_bytes() == b"a picture of something else"
+
+
+def test_a_last_frame_named_as_the_output_is_refused_not_answered_with_the_video(
+    run, sim, world, monkeypatch
+):
+    """The video saved elsewhere is copied to a new output only when the outputs are distinct:
+    else the copy was then taken for the last frame, and the video reported as its own last
+    frame (before the copy, `generate` refused the two same names)."""
+    from seedance import UsageError
+
+    task_id = made_then_downloaded_elsewhere(run, sim, world, monkeypatch)
+    same = world.root / "c.mp4"
+    with library(sim, world) as client, pytest.raises(UsageError, match="written twice"):
+        client.generate(task_id=task_id, output=same, last_frame_output=same)
+    assert not same.exists()

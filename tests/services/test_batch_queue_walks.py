@@ -31,9 +31,19 @@ class Counting(BatchRunner):
         return Outcome(TakeState.DONE)
 
 
-def test_ticks_with_nothing_ended_do_not_walk_the_queue_again(monkeypatch, tmp_path: Path):
+def limited_to_one(count: int) -> tuple[SimpleNamespace, list[Take]]:
+    """A client whose profile runs one fast task at a time, and `count` fast takes."""
     from seedance.services.batch.plan import Action
 
+    profile = SimpleNamespace(max_running_models={"fast": 1}, max_running=10)
+    client = SimpleNamespace(profile=profile, clock=SimpleNamespace(time=lambda: 0.0))
+    client.gate = Gate(client)  # type: ignore[arg-type]
+    model = SimpleNamespace(request=SimpleNamespace(model=FAST))
+    takes = [Take(key=f"r{n}#1", action=Action.RUN, prepared=model) for n in range(count)]
+    return client, takes
+
+
+def test_ticks_with_nothing_ended_do_not_walk_the_queue_again(monkeypatch, tmp_path: Path):
     ticks = {"left": 40}
 
     def wait(futures, timeout, return_when):  # type: ignore[no-untyped-def]
@@ -43,17 +53,7 @@ def test_ticks_with_nothing_ended_do_not_walk_the_queue_again(monkeypatch, tmp_p
         return concurrent.futures.wait(futures, return_when=return_when)
 
     monkeypatch.setattr(batch_runner, "wait", wait)
-    profile = SimpleNamespace(max_running_models={"fast": 1}, max_running=10)
-    client = SimpleNamespace(profile=profile, clock=SimpleNamespace(time=lambda: 0.0))
-    client.gate = Gate(client)  # type: ignore[arg-type]
-    takes = [
-        Take(
-            key=f"r{n}#1",
-            action=Action.RUN,
-            prepared=SimpleNamespace(request=SimpleNamespace(model=FAST)),
-        )
-        for n in range(3)
-    ]
+    client, takes = limited_to_one(3)
     plan = SimpleNamespace(directory=tmp_path, takes=takes)
     manifest = SimpleNamespace(save=lambda now: None, settle_reruns=lambda now: None)
     Counting.looks = 0
@@ -66,19 +66,7 @@ def test_only_the_takes_a_free_place_would_have_started_are_told_they_wait(tmp_p
     """A thousand takes of a model limited to one at a time, 4 places: the 3 that free places
     would have started wait for the model's limit; the rest wait their turn, untold (each was
     told at once, a line each in a log: 25,000 lines for a file of 25,000)."""
-    from seedance.services.batch.plan import Action
-
-    profile = SimpleNamespace(max_running_models={"fast": 1}, max_running=10)
-    client = SimpleNamespace(profile=profile, clock=SimpleNamespace(time=lambda: 0.0))
-    client.gate = Gate(client)  # type: ignore[arg-type]
-    takes = [
-        Take(
-            key=f"r{n}#1",
-            action=Action.RUN,
-            prepared=SimpleNamespace(request=SimpleNamespace(model=FAST)),
-        )
-        for n in range(1000)
-    ]
+    client, takes = limited_to_one(1000)
     told: list[str] = []
     runner = BatchRunner(
         client,  # type: ignore[arg-type]
