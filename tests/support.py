@@ -323,3 +323,23 @@ def as_version_3(db: Any) -> None:
     for name in LEDGER_COLUMNS:
         db.execute(f"ALTER TABLE creates DROP COLUMN {name}")
     db.execute("PRAGMA user_version = 3")
+
+
+def png(width: int = 640, height: int = 360, rgb: bytes = b"\x80\x80\x80") -> bytes:
+    """A valid PNG of one colour (8-bit RGB), made without an imaging library."""
+    import struct
+    import zlib
+
+    raw = b"".join(b"\x00" + rgb * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    head = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", head)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import serve_a_queued_lookalike
+from support import png, serve_a_queued_lookalike
 
 ARK = "https://ark.ap-southeast.bytepluses.com/api/v3/contents/generations/tasks"
 TASK = ARK + "/cgt-1"
@@ -195,25 +195,6 @@ def test_a_redirecting_api_is_reported_not_followed(world, httpx_mock):
 
 LATIN1 = "un bateau à l'aube".encode("latin-1")
 OK_BOARD = '[[shots]]\nid = "a"\nprompt = "x"\n'
-
-
-def png(width: int = 640, height: int = 360) -> bytes:
-    import struct
-    import zlib
-
-    raw = b"".join(b"\x00" + b"\x80" * width * 3 for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    head = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", head)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + (chunk(b"IEND", b""))
-    )
 
 
 def furnish(world) -> None:

@@ -13,32 +13,17 @@ import re
 import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
+
+from support import png
 
 ESC = "\x1b["
 SEEDANCE = (sys.executable, "-m", "seedance")
 INSTANT = ("--queue-seconds", "0", "--run-seconds", "0", "--asset-seconds", "0")
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 CURSOR = re.compile(r"\x1b\[(\d*[ABCDK]|\?25[lh])")
-
-
-def png(width: int = 640, height: int = 360) -> bytes:
-    raw = b"".join(b"\x00" + b"\x80" * width * 3 for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    head = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", head)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 def creates(sim) -> int:

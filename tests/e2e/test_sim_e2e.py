@@ -5,30 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
 
 from seedance.sim.app import STORE_ORIGIN
 from seedance.sim.media import clip_of
-
-
-def png(width: int = 320, height: int = 320) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    raw = b"".join(b"\x00" + b"\x80\x40\x20" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+from support import png
 
 
 def create(run, *args: str) -> str:
@@ -69,12 +52,13 @@ def test_create_then_wait_then_download_as_separate_commands(run, sim, world):
 
 def test_first_frame_image_becomes_a_data_uri(run, sim, world):
     image = world.root / "boat.png"
-    image.write_bytes(png())
+    picture = png(320, 320, rgb=b"\x80\x40\x20")
+    image.write_bytes(picture)
     task_id = create(run, "--first-frame", str(image), "--return-last-frame")
     body = sim.creates()[0].json()
     item = body["content"][1]
     assert item["role"] == "first_frame" and item["type"] == "image_url"
-    assert item["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(png()).decode()
+    assert item["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(picture).decode()
     result = run(
         "create", "x", "-o", "c.mp4", "--last-frame-output", "c.png", "--first-frame", str(image)
     )

@@ -147,12 +147,12 @@ class Output:
     def error(self, exc: SeedanceError) -> None:
         """One line on stderr; with --json, the error document on stdout."""
         from seedance.cli.wording import describe
-        from seedance.domain.redact import redact_urls
+        from seedance.domain.redact import redact_urls, redact_urls_in
 
         text = redact_urls(describe(exc, self.env.active_profile, self.env.argv))
         if self.env.json:
             document = exc.to_json()
-            document["error"] = _redacted({**document["error"], "message": text})
+            document["error"] = redact_urls_in({**document["error"], "message": text})
             self.json(document)
         self._say(f"error: {text}", "bold red")
 
@@ -187,19 +187,6 @@ def human_bytes(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size / 2**20:.1f} MB"
-
-
-def _redacted(value: Any) -> Any:
-    """A JSON value with the query strings of the URLs in its strings hidden."""
-    from seedance.domain.redact import redact_urls
-
-    if isinstance(value, str):
-        return redact_urls(value)
-    if isinstance(value, dict):
-        return {key: _redacted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redacted(item) for item in value]
-    return value
 
 
 def human_duration(seconds: float) -> str:

@@ -4,6 +4,7 @@ are credentials; so may be the arguments of a configured command (`api_key_cmd`)
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 # an http(s) URL in running text: its user info and its query, if any, are what we hide
@@ -36,6 +37,17 @@ def redact_urls(text: str) -> str:
         return f"{match['scheme']}{match['rest']}{shown}{kept}"
 
     return _URL_IN_TEXT.sub(hide, text)
+
+
+def redact_urls_in(value: Any) -> Any:
+    """A JSON value with every URL in its strings shown as `redact_url` shows it."""
+    if isinstance(value, str):
+        return redact_urls(value)
+    if isinstance(value, dict):
+        return {key: redact_urls_in(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_urls_in(item) for item in value]
+    return value
 
 
 def program_of(command: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from seedance.domain.errors import SeedanceError, Suggestion
 from seedance.domain.models import Task
-from seedance.domain.redact import redact_url, redact_urls
+from seedance.domain.redact import redact_url, redact_urls, redact_urls_in
 from seedance.services.journal import Entry
 
 
@@ -38,21 +38,13 @@ class Reply:
 
     def safe(self) -> Reply:
         """The reply with every URL's query and user info hidden."""
-        return Reply(scrubbed(self.document), redact_urls(self.text), self.pictures, self.error)
+        return Reply(
+            redact_urls_in(self.document), redact_urls(self.text), self.pictures, self.error
+        )
 
     def worded(self) -> str:
         """The words and the document, for clients that read only text."""
         return f"{self.text}\n{json.dumps(self.document, ensure_ascii=False, indent=1)}"
-
-
-def scrubbed(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact_urls(value)
-    if isinstance(value, dict):
-        return {k: scrubbed(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrubbed(v) for v in value]
-    return value
 
 
 def task_json(task: Task) -> dict[str, Any]:

@@ -11,8 +11,6 @@ import base64
 import json
 import re
 import shlex
-import struct
-import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from seedance.services.journal import Journal
-from support import KEYS, Outcome, World, expect_ark_create
+from support import KEYS, Outcome, World, expect_ark_create, png
 
 BYTEPLUS = "https://ark.ap-southeast.bytepluses.com/api/v3"
 VOLCENGINE = "https://ark.cn-beijing.volces.com/api/v3"
@@ -103,27 +101,6 @@ def text(prompt: str) -> dict[str, Any]:
 def media(kind: str, url: str, role: str) -> dict[str, Any]:
     """A content item as our body writes it: explicit role always."""
     return {"type": kind, kind: {"url": url}, "role": role}
-
-
-def png_bytes(width: int = 320, height: int = 320) -> bytes:
-    """A small valid grey PNG (8-bit greyscale), made without an imaging library."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 def expect_create(
@@ -499,7 +476,7 @@ def test_body_has_no_nulls_and_explicit_roles(world: World, httpx_mock: HTTPXMoc
 def test_local_png_first_frame_is_sent_as_a_data_uri(
     world: World, httpx_mock: HTTPXMock, tmp_path: Path
 ) -> None:
-    image = png_bytes(320, 320)
+    image = png(320, 320)
     (tmp_path / "boat.png").write_bytes(image)
     uri = "data:image/png;base64," + base64.b64encode(image).decode("ascii")
     expect_create(
