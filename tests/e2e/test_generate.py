@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance import Client, GenerationParams
-from seedance.services.generate import Origin, Step
+from seedance.services.videos.generate import Origin, Step
 from seedance.sim.app import STORE_ORIGIN, FaultRule
 from support import World
 

@@ -459,7 +459,7 @@ def test_one_medium_becomes_one_asset_whoever_asks_meanwhile(
     """The cache is looked at, the asset made and cached under the medium's OS lock: another
     thread or process asking for it meanwhile waits, then finds it cached (other media do
     not wait)."""
-    from seedance.services.assets import AssetService
+    from seedance.services.assets.library import AssetService
 
     world.write_profiles({"profiles": {"pe": {"preset": "phanedge", "asset_group": GROUP}}})
     mine, theirs = (world.environment().client("pe") for _ in range(2))
@@ -691,7 +691,7 @@ def test_a_shared_origin_signs_only_the_library_path(httpx_mock: HTTPXMock) -> N
 
 
 def test_cached_answers_without_a_request(world: Any, httpx_mock: HTTPXMock) -> None:
-    from seedance.services.assets import AssetService
+    from seedance.services.assets.library import AssetService
 
     expect_new_group(httpx_mock)
     expect_create(httpx_mock)
@@ -708,7 +708,7 @@ def test_cached_answers_without_a_request(world: Any, httpx_mock: HTTPXMock) -> 
 
 
 def test_upload_cmd_is_split_before_placeholders_are_filled(tmp_path: Path) -> None:
-    from seedance.services.publish import upload_argv
+    from seedance.services.media.publish import upload_argv
 
     path = tmp_path / "a b's.png"
     path.write_bytes(b"x")
@@ -775,7 +775,7 @@ def test_issue15_upload_cmd_runs_commands_hidden_in_a_file_name(
 
 
 def test_upload_cmd_gets_the_file_in_its_environment(tmp_path: Path) -> None:
-    from seedance.services.publish import upload_argv, upload_environment
+    from seedance.services.media.publish import upload_argv, upload_environment
 
     path = tmp_path / "a.png"
     path.write_bytes(b"x")

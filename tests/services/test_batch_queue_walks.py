@@ -8,10 +8,10 @@ from collections import deque
 from pathlib import Path
 from types import SimpleNamespace
 
-from seedance.services.accounts import Gate
-from seedance.services.batch import runner as batch_runner
-from seedance.services.batch.manifest import TakeState
-from seedance.services.batch.runner import BatchRunner, Outcome
+from seedance.services.account.gate import Gate
+from seedance.services.batches import runner as batch_runner
+from seedance.services.batches.manifest import TakeState
+from seedance.services.batches.runner import BatchRunner, Outcome
 
 FAST = "dreamina-seedance-2-0-fast-260128"
 
@@ -33,7 +33,7 @@ class Counting(BatchRunner):
 
 def limited_to_one(count: int) -> tuple[SimpleNamespace, list[Take]]:
     """A client whose profile runs one fast task at a time, and `count` fast takes."""
-    from seedance.services.batch.plan import Action
+    from seedance.services.batches.plan import Action
 
     profile = SimpleNamespace(max_running_models={"fast": 1}, max_running=10)
     client = SimpleNamespace(profile=profile, clock=SimpleNamespace(time=lambda: 0.0))

@@ -12,7 +12,7 @@ from seedance.cli.app import current_env, sub_app
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
     from seedance.domain.models import Asset
-    from seedance.services.assets import AssetService
+    from seedance.services.assets.library import AssetService
 
 KINDS = ("image", "video", "audio")
 STATUSES = ("Processing", "Active", "Failed")
@@ -36,7 +36,7 @@ def _service(env: Environment) -> AssetService:
     A signed library needs only its access key pair, not the API key.
     """
     from seedance.domain.errors import UnsupportedError
-    from seedance.services.assets import AssetService
+    from seedance.services.assets.library import AssetService
 
     profile = env.selected_profile()
     if not profile.assets_url:

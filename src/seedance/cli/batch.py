@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from seedance.cli.environment import Environment
-    from seedance.services.batch.manifest import BatchFile
-    from seedance.services.batch.plan import BatchPlan
-    from seedance.services.batch.session import BatchResult
+    from seedance.services.batches.manifest import BatchFile
+    from seedance.services.batches.plan import BatchPlan
+    from seedance.services.batches.session import BatchResult
 
 BATCH_HELP = "Many videos from a .jsonl or .csv file: takes, one manifest, resumable, capped."
 STYLES = {
@@ -57,8 +57,8 @@ def batch(
 ) -> None:
     """Many videos from a .jsonl or .csv file: takes, one manifest, resumable, capped."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
-    from seedance.services.batch.jobs import Jobs, parse_jobs
-    from seedance.services.batch.session import MAX_CONCURRENCY, BatchIncomplete
+    from seedance.services.batches.jobs import Jobs, parse_jobs
+    from seedance.services.batches.session import MAX_CONCURRENCY, BatchIncomplete
 
     env = current_env()
     if jobs is None:
@@ -165,7 +165,7 @@ def _attention(env: Environment, result: BatchResult) -> None:
 
 def _print_plan(env: Environment, plan: BatchPlan, max_cost: float | None) -> None:
     from seedance.domain.catalogue import format_money
-    from seedance.services.prepare import redact_body
+    from seedance.services.videos.prepare import redact_body
 
     if env.json:
         env.output.json(plan.to_json())

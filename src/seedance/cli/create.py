@@ -31,7 +31,7 @@ from seedance.cli.inputs import (
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
     from seedance.services.client import Client
-    from seedance.services.prepare import Prepared
+    from seedance.services.videos.prepare import Prepared
 
 
 def register(app: typer.Typer) -> None:
@@ -153,7 +153,7 @@ def plan_outputs(
     way, and no two outputs the same file (a last frame over its video)."""
     from seedance.domain.errors import UsageError
     from seedance.domain.models import video_suffix
-    from seedance.services.outputs import check_distinct, check_file
+    from seedance.services.videos.outputs import check_distinct, check_file
 
     if sheet and output is None:
         raise UsageError("--sheet needs --output: the video to take the frames from")
@@ -261,7 +261,7 @@ def _generate(
     """The request made into a saved, verified video by `Client.generate`; with `sheet`, its
     poster and contact sheet (their paths checked before anything is paid)."""
     from seedance.domain.models import video_suffix
-    from seedance.services.generate import Origin
+    from seedance.services.videos.generate import Origin
 
     out = env.output
     target = outputs.video

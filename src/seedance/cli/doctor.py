@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 def doctor(probe_models: bool) -> None:
     """Check the profile, key, network, clock and models before a real run; spends nothing."""
-    from seedance.services.doctor import DoctorFailed
+    from seedance.services.account.doctor import DoctorFailed
 
     env = current_env()
     client = env.client(offline=True)  # a missing key is a finding, not a crash

@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from seedance.cli.progress import TaskBoard
     from seedance.domain.models import DownloadResult, Task
     from seedance.services.client import Client
-    from seedance.services.generate import Step
-    from seedance.services.polling import Watch
+    from seedance.services.videos.generate import Step
+    from seedance.services.videos.polling import Watch
 
 
 def command_line(client: Client, action: str, *args: str, **options: Any) -> str:
@@ -125,7 +125,7 @@ class Follower:
         self._stack.close()
 
     def step(self, step: Step, detail: str) -> None:
-        from seedance.services.generate import Step
+        from seedance.services.videos.generate import Step
 
         info = self.env.output.info
         if step is Step.DOWNLOADING:
@@ -183,8 +183,8 @@ def check_stills(
 ) -> None:
     """Refuse, before anything is paid, poster and sheet paths we would not write. Beside a
     clip already there, they may be its own (the run that made it decides)."""
-    from seedance.services import frames
-    from seedance.services.outputs import check_file
+    from seedance.services.media import frames
+    from seedance.services.videos.outputs import check_file
 
     if frames.available():
         for path in frames.outputs(dest):
@@ -195,7 +195,7 @@ def save_stills(env: Environment, clip: Path) -> dict[str, str] | None:
     """The poster and contact sheet of a saved video; a notice, never a failure, when they
     cannot be made (the video is saved either way)."""
     from seedance.domain.errors import SeedanceError
-    from seedance.services import frames
+    from seedance.services.media import frames
 
     if not frames.available():
         env.output.warn(frames.unavailable_notice())
@@ -211,7 +211,7 @@ def save_stills(env: Environment, clip: Path) -> dict[str, str] | None:
 
 def stills_of(clip: Path) -> tuple[Path, ...]:
     """Where a clip's poster and contact sheet go (NAME.poster.png, NAME.sheet.png)."""
-    from seedance.services import frames
+    from seedance.services.media import frames
 
     return tuple(frames.outputs(clip))
 

@@ -20,7 +20,7 @@ def models(all: bool, remote: bool) -> None:  # `all`: the option's name
     """The model catalogue with capabilities and prices."""
     from seedance.domain.catalogue import catalogue
     from seedance.domain.errors import ConfigError
-    from seedance.services.catalogue_rows import model_rows
+    from seedance.services.account.catalogue_rows import model_rows
 
     env = current_env()
     if remote:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from seedance.cli.environment import Environment
     from seedance.domain.models import Task
     from seedance.services.client import Client
-    from seedance.services.polling import Watch
+    from seedance.services.videos.polling import Watch
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 BAR = 20  # the widest bar

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from seedance.domain.errors import SeedanceError
     from seedance.domain.models import DownloadResult, Task
     from seedance.services.client import Client
-    from seedance.services.polling import Watch
+    from seedance.services.videos.polling import Watch
 
 
 def register(app: typer.Typer) -> None:
@@ -233,7 +233,7 @@ def download(
     from seedance.domain.errors import Suggestion, TaskFailedError, UsageError, WaitTimeoutError
     from seedance.domain.validation import check_task_id
     from seedance.services.client import failure_text
-    from seedance.services.outputs import check_distinct, check_file
+    from seedance.services.videos.outputs import check_distinct, check_file
 
     env = current_env()
     check_task_id(task_id)
@@ -299,7 +299,7 @@ def _already_saved(client: Client, task_id: str, dest: Path) -> DownloadResult |
     (the journal has its SHA-256), wherever the journal says it was saved last: nothing to
     download, and nothing to force."""
     from seedance.domain.models import DownloadResult
-    from seedance.services.asset_cache import file_sha256
+    from seedance.services.assets.cache import file_sha256
 
     entry = client.journal.find(task_id)
     if entry is None or entry.sha256 is None or not dest.is_file():

@@ -30,7 +30,7 @@ from seedance.mcp import policy
 from seedance.mcp.replies import Reply, error_reply
 from seedance.mcp.tools import DEFAULT_WAIT
 from seedance.services.client import Client
-from seedance.services.polling import Stopped
+from seedance.services.videos.polling import Stopped
 
 log = logging.getLogger("seedance.mcp")
 

@@ -75,7 +75,7 @@ def list_tasks(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
 
 def list_models(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     from seedance.domain.catalogue import catalogue
-    from seedance.services.catalogue_rows import model_rows
+    from seedance.services.account.catalogue_rows import model_rows
 
     if args.get("remote"):
         with calls.client(call) as client:

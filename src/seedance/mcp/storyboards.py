@@ -12,7 +12,7 @@ from seedance.mcp.calls import Call, Calls, budget, cap
 from seedance.mcp.replies import Picture, Reply, error_reply
 from seedance.mcp.turns import TurnClock
 from seedance.mcp.videos import look_at
-from seedance.services.prepare import redact_body
+from seedance.services.videos.prepare import redact_body
 
 STORYBOARDS = "mcp-storyboards"  # in the data dir: storyboards given as text
 
@@ -62,7 +62,7 @@ def plan_storyboard(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
 
 
 def run_storyboard(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
-    from seedance.services.chain.session import ChainIncomplete, ChainResult
+    from seedance.services.storyboards.session import ChainIncomplete, ChainResult
 
     path = storyboard_file(calls, args["storyboard"])
     turn = TurnClock(calls.settings.clock, budget(args.get("timeout")), call.stop)

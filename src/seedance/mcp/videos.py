@@ -12,11 +12,12 @@ from seedance.domain.errors import SeedanceError, TaskFailedError, UsageError, W
 from seedance.domain.models import DownloadResult, GenerationParams, Task, video_suffix
 from seedance.mcp.calls import Call, Calls, budget, cap
 from seedance.mcp.replies import Picture, Reply, error_reply, task_json
-from seedance.services import crashpoints, frames
+from seedance.services import crashpoints
 from seedance.services.client import Client, failure_text, task_outcome
-from seedance.services.generate import Origin, Step
-from seedance.services.polling import Stopped, Watch
-from seedance.services.prepare import redact_body
+from seedance.services.media import frames
+from seedance.services.videos.generate import Origin, Step
+from seedance.services.videos.polling import Stopped, Watch
+from seedance.services.videos.prepare import redact_body
 
 
 def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:

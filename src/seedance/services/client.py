@@ -45,21 +45,22 @@ from seedance.providers.registry import connect
 
 if TYPE_CHECKING:
     from seedance.providers.base import ModelProbe
-    from seedance.services.assets import AssetService
-    from seedance.services.batch.session import BatchResult, BatchSession, JobsSource
-    from seedance.services.chain.session import ChainResult, ChainSession
-    from seedance.services.doctor import Report
-    from seedance.services.generate import Generated, OnStep
-    from seedance.services.remote_models import RemoteListing
-    from seedance.services.spend import Spend
-from seedance.services import references, request_ids
-from seedance.services.accounts import Allowance, Gate
-from seedance.services.asset_cache import file_sha256
-from seedance.services.download_check import NOT_A_VIDEO, check_video
-from seedance.services.downloads import DOWNLOAD_FAILED, download
+    from seedance.services.account.doctor import Report
+    from seedance.services.account.remote_models import RemoteListing
+    from seedance.services.account.spend import Spend
+    from seedance.services.assets.library import AssetService
+    from seedance.services.batches.session import BatchResult, BatchSession, JobsSource
+    from seedance.services.storyboards.session import ChainResult, ChainSession
+    from seedance.services.videos.generate import Generated, OnStep
+from seedance.services.account.gate import Allowance, Gate
+from seedance.services.assets.cache import file_sha256
 from seedance.services.journal import Journal, Observation
-from seedance.services.polling import Listener, Waiter, Watch, typical_duration
-from seedance.services.prepare import Prepared, prepare, resolve_model
+from seedance.services.media import references
+from seedance.services.videos import request_ids
+from seedance.services.videos.download_check import NOT_A_VIDEO, check_video
+from seedance.services.videos.downloads import DOWNLOAD_FAILED, download
+from seedance.services.videos.polling import Listener, Waiter, Watch, typical_duration
+from seedance.services.videos.prepare import Prepared, prepare, resolve_model
 
 Notify = Callable[[str], None]
 
@@ -236,7 +237,7 @@ class Client:
     def asset_resolver(self) -> references.AssetResolver | None:
         """The profile's asset library as a resolver, when it has one."""
         if self._assets is None and self.profile.assets_url:
-            from seedance.services.assets import AssetService
+            from seedance.services.assets.library import AssetService
 
             self._assets = AssetService.for_client(self)
         return self._assets
@@ -247,7 +248,7 @@ class Client:
         """Send a create, journaled before and after. Never sent twice blindly: when its answer
         is lost, the task is looked for and adopted (dialects that can), or the create sent
         again only once it provably never arrived; otherwise OutcomeUnknownError says so."""
-        from seedance.services.generate import send
+        from seedance.services.videos.generate import send
 
         return send(self, prepared)
 
@@ -295,7 +296,7 @@ class Client:
         (a local failure once the task exists), BudgetError, InterruptedByUser, or the API's
         errors.
         """
-        from seedance.services.generate import generate
+        from seedance.services.videos.generate import generate
 
         prepared = None
         if isinstance(request, GenerationParams):
@@ -538,7 +539,7 @@ class Client:
         """Raise now, before any download, when `save_last_frame` could not give this task's
         last frame: the provider made none and PyAV (the `video` extra) cannot take it from
         the video."""
-        from seedance.services import video
+        from seedance.services.media import video
 
         try:
             self.provider.download_source(task, "last_frame")
@@ -552,7 +553,7 @@ class Client:
     def save_last_frame(self, task: Task, dest: Path, *, video: Path | None) -> DownloadResult:
         """A finished task's last frame at `dest`: downloaded when the provider made one (the
         task asked for it), else taken from its saved `video` with PyAV."""
-        from seedance.services import video as clips
+        from seedance.services.media import video as clips
 
         try:
             self.provider.download_source(task, "last_frame")
@@ -595,7 +596,7 @@ class Client:
         480p drafts (into `<output>/drafts`), `finalize` their finals. Unless `dry_run`, the
         session holds the output directory until it has run (`session.close()` lets go
         without running); BusyError when another process holds it."""
-        from seedance.services.chain.session import open_chain
+        from seedance.services.storyboards.session import open_chain
 
         return open_chain(
             self,
@@ -665,7 +666,7 @@ class Client:
         that cannot run, unless `skip_invalid`. Unless `dry_run`, the session holds the
         output folder until it has run (`session.close()` lets go); BusyError when another
         process holds it."""
-        from seedance.services.batch.session import open_batch
+        from seedance.services.batches.session import open_batch
 
         return open_batch(
             self,
@@ -716,7 +717,7 @@ class Client:
         """What was spent, from this machine's journal: estimated and billed, per day,
         model, profile, storyboard or batch (`by`), since a day (`2026-11-01`) or a time ago
         (`7d`; default 30 days); `profile` keeps one profile's creates."""
-        from seedance.services.spend import spend
+        from seedance.services.account.spend import spend
 
         return spend(self.journal, by=by, since=since, now=self.clock.time(), profile=profile)
 
@@ -796,7 +797,7 @@ class Client:
         """The final video of a draft task, ready for `create` (see services/finalize.py):
         its content is the draft; it may set its resolution and delivery. Refuses a draft
         older than 7 days, or one that has not succeeded. Nothing is sent but a read."""
-        from seedance.services.finalize import FinalOptions, prepare_final
+        from seedance.services.videos.finalize import FinalOptions, prepare_final
 
         check_task_id(draft_id, field="draft_id", what="draft task id")
         options = FinalOptions(
@@ -816,7 +817,7 @@ class Client:
     def probe_models(self, names: Sequence[str]) -> list[ModelProbe]:
         """Whether this key can use each model, asked for free (Ark dialects): nothing is
         created. Raises UnsupportedError on dialects without the probe."""
-        from seedance.services.remote_models import probe_models
+        from seedance.services.account.remote_models import probe_models
 
         with self.explain_auth():
             return probe_models(self, names)
@@ -824,7 +825,7 @@ class Client:
     def remote_models(self) -> RemoteListing:
         """The provider's live model list merged with the catalogue (known, new, gone), the
         cached one when the provider cannot be reached."""
-        from seedance.services.remote_models import remote_listing
+        from seedance.services.account.remote_models import remote_listing
 
         with self.explain_auth():
             return remote_listing(self)
@@ -832,7 +833,7 @@ class Client:
     def doctor(self, *, probe_models: bool = False, config_file: Path | None = None) -> Report:
         """Why the first real run will or will not work: config, key, proxy, DNS, TLS, auth,
         clock, asset library and (with `probe_models`) each model; spends nothing."""
-        from seedance.services.doctor import diagnose
+        from seedance.services.account.doctor import diagnose
 
         return diagnose(self, probe_models=probe_models, config_file=config_file)
 
