@@ -69,8 +69,8 @@ if TYPE_CHECKING:
     from seedance.services.media.frames import make_stills, save_frame, save_sheet
     from seedance.services.review.model import Review
     from seedance.services.review.review import write_review
-    from seedance.services.videos.generate import Generated
     from seedance.services.videos.prepare import Prepared
+    from seedance.services.videos.steps import Generated
 
 __all__ = [
     "APIError",
@@ -150,7 +150,7 @@ _HOMES: dict[str, str] = {
     "Estimate": "seedance.domain.catalogue",
     "ExitStatus": "seedance.domain.errors",
     "GenerationParams": "seedance.domain.models",
-    "Generated": "seedance.services.videos.generate",
+    "Generated": "seedance.services.videos.steps",
     "InterruptedByUser": "seedance.domain.errors",
     "JobsError": "seedance.services.batches.jobs",
     "JournalDamagedError": "seedance.domain.errors",

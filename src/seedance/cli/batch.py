@@ -76,8 +76,7 @@ def batch(
     else:
         source = env.path(jobs)
     client = env.client(offline=dry_run)
-    client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
-    session = client.open_batch(
+    session = client.batches.plan(
         source,
         output=env.path(output) if output else None,
         rerun=rerun or [],
@@ -85,6 +84,8 @@ def batch(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
         base_dir=env.cwd,
+        max_cost=max_cost,
+        allow_unpriced=allow_unpriced,
     )
     plan = session.plan
     for skipped in plan.skipped:
@@ -154,7 +155,7 @@ def _attention(env: Environment, result: BatchResult) -> None:
         if shown == SHOWN:
             env.output.warn(f"... and {len(result.attention) - shown} more (see batch.json)")
             break
-        reason = outcome.state
+        reason: str = outcome.state
         if outcome.error is not None:
             reason = describe(outcome.error, env.active_profile)
         env.output.warn(f"{key} {outcome.state}: {reason}")

@@ -55,7 +55,7 @@ def chain(
         concurrency = MAX_CONCURRENCY
     path = env.path(storyboard)
     client = env.client(offline=dry_run and not finalize)  # finalize reads its drafts
-    session = client.open_chain(
+    session = client.storyboards.plan(
         path,
         output=env.path(output) if output else None,
         restart=restart,

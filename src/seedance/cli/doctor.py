@@ -23,7 +23,7 @@ def doctor(probe_models: bool) -> None:
 
     env = current_env()
     client = env.client(offline=True)  # a missing key is a finding, not a crash
-    report = client.doctor(probe_models=probe_models, config_file=env.store.path)
+    report = client.account.doctor(probe_models=probe_models, config_file=env.store.path)
     if not env.json:
         from seedance.cli.wording import command_line
 

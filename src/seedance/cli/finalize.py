@@ -53,7 +53,7 @@ def finalize(
         output_format=output_format,
     )
     client = env.client()  # the draft is read from the server, even in a dry run
-    prepared = client.prepare_final(
+    prepared = client.videos.finalize(
         draft_id.strip(),
         resolution=resolution,
         watermark=watermark,

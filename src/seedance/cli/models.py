@@ -75,7 +75,7 @@ def _remote() -> None:
 
     env = current_env()
     client = env.client()
-    listing = client.remote_models()
+    listing = client.account.models()
     when = datetime.fromtimestamp(listing.fetched_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     if listing.cached:
         env.output.warn(f"the provider could not be reached: its list as of {when} (cached)")

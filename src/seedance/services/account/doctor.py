@@ -30,7 +30,7 @@ from seedance.domain.redact import redact_url
 from seedance.providers.http import RetryPolicy, http_date
 
 if TYPE_CHECKING:
-    from seedance.services.client import Client
+    from seedance.services.runtime import Runtime
 
 PROXY_VARIABLES = (
     "HTTPS_PROXY",
@@ -123,40 +123,38 @@ class DoctorFailed(SeedanceError):
         self.details = report.to_json()
 
 
-def diagnose(
-    client: Client, *, probe_models: bool = False, config_file: Path | None = None
-) -> Report:
+def diagnose(rt: Runtime, *, probe_models: bool = False, config_file: Path | None = None) -> Report:
     """Every check, in order; nothing is created or paid."""
-    profile = client.profile
+    profile = rt.profile
     report = Report(profile.name)
     add = report.checks.append
-    add(_config(client, config_file))
-    key = _key(client)
+    add(_config(rt, config_file))
+    key = _key(rt)
     add(key)
-    add(_proxies(client.environ))
-    with _single_tries(client):
-        dns = _dns(client)
+    add(_proxies(rt.environ))
+    with _single_tries(rt):
+        dns = _dns(rt)
         add(dns)
         api_ok = False
         if dns.status is Status.FAIL:
             add(Check("api", Status.SKIP, "not tried: the host does not resolve"))
             add(Check("clock", Status.SKIP, "not checked: no answer from the server"))
         else:
-            check, date = _api(client, key_ok=key.status is Status.OK)
+            check, date = _api(rt, key_ok=key.status is Status.OK)
             api_ok = check.status is Status.OK
             add(check)
-            add(_clock(client, date))
-        add(_assets(client))
+            add(_clock(rt, date))
+        add(_assets(rt))
         if probe_models:
-            report.checks += _models(client, usable=api_ok)
+            report.checks += _models(rt, usable=api_ok)
     return report
 
 
 # -- the checks ------------------------------------------------------------------------------
 
 
-def _config(client: Client, config_file: Path | None) -> Check:
-    profile = client.profile
+def _config(rt: Runtime, config_file: Path | None) -> Check:
+    profile = rt.profile
     kind = f"preset {profile.preset}" if profile.preset else "its own settings"
     if config_file is not None and config_file.exists():
         where = f"from {config_file}"
@@ -169,10 +167,10 @@ def _config(client: Client, config_file: Path | None) -> Check:
     )
 
 
-def _key(client: Client) -> Check:
-    source = client.profile.key_source(client.environ)
+def _key(rt: Runtime) -> Check:
+    source = rt.profile.key_source(rt.environ)
     try:
-        client.profile.api_key_value(client.environ)
+        rt.profile.api_key_value(rt.environ)
     except ConfigError as exc:
         return Check.failed("key", exc)
     return Check("key", Status.OK, f"from {source}")
@@ -189,8 +187,8 @@ def _proxies(environ: Mapping[str, str]) -> Check:
     return Check("proxy", Status.OK, detail)
 
 
-def _dns(client: Client) -> Check:
-    profile = client.profile
+def _dns(rt: Runtime) -> Check:
+    profile = rt.profile
     if profile.simulator == "inprocess":
         return Check("dns", Status.SKIP, "the in-process simulator: no network needed")
     host = urlsplit(profile.base_url).hostname or ""
@@ -207,12 +205,12 @@ def _dns(client: Client) -> Check:
     return Check("dns", Status.OK, f"{host} -> {', '.join(sorted(found)[:3])}")
 
 
-def _api(client: Client, *, key_ok: bool) -> tuple[Check, str | None]:
+def _api(rt: Runtime, *, key_ok: bool) -> tuple[Check, str | None]:
     """One authenticated read: it reaches the host (TLS included) and tries the key."""
-    host = urlsplit(client.profile.base_url).netloc
-    started = client.clock.monotonic()
+    host = urlsplit(rt.profile.base_url).netloc
+    started = rt.clock.monotonic()
     try:
-        response = client.provider.auth_read()
+        response = rt.provider.auth_read()
     except NetworkError as exc:
         check = Check(
             "api",
@@ -225,13 +223,13 @@ def _api(client: Client, *, key_ok: bool) -> tuple[Check, str | None]:
     except ConfigError as exc:  # no key: the request could not even be made
         return Check("api", Status.SKIP, f"not tried: {exc.message}"), None
     date = response.headers.get("date")
-    millis = (client.clock.monotonic() - started) * 1000
-    scheme = "TLS" if client.profile.base_url.startswith("https://") else "plain HTTP"
+    millis = (rt.clock.monotonic() - started) * 1000
+    scheme = "TLS" if rt.profile.base_url.startswith("https://") else "plain HTTP"
     if not key_ok:
         return Check("api", Status.SKIP, f"{host} answered over {scheme}; no key to try"), date
     if response.status_code in (401, 403):
-        error = client.provider.error_for(response)
-        source = client.profile.key_source(client.environ)
+        error = rt.provider.error_for(response)
+        source = rt.profile.key_source(rt.environ)
         return (
             Check(
                 "api",
@@ -254,13 +252,13 @@ def _api(client: Client, *, key_ok: bool) -> tuple[Check, str | None]:
     )
 
 
-def _clock(client: Client, date: str | None) -> Check:
+def _clock(rt: Runtime, date: str | None) -> Check:
     if not date:
         return Check("clock", Status.SKIP, "not checked: no Date header from the server")
     server = http_date(date)
     if server is None:
         return Check("clock", Status.SKIP, f"the server's Date header is unreadable: {date!r}")
-    skew = client.clock.time() - server
+    skew = rt.clock.time() - server
     text = f"this machine is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} the server"
     if abs(skew) > SKEW_FAIL:
         return Check(
@@ -275,15 +273,15 @@ def _clock(client: Client, date: str | None) -> Check:
     return Check("clock", Status.OK, text if abs(skew) >= 1 else "in step with the server")
 
 
-def _assets(client: Client) -> Check:
-    profile = client.profile
+def _assets(rt: Runtime) -> Check:
+    profile = rt.profile
     if not profile.assets_url:
         return Check("assets", Status.SKIP, "the profile has no asset library")
-    from seedance.services.assets.library import AssetService
-
     how = "signed with AK/SK" if profile.assets_auth == "aksk" else "with the API key"
     try:
-        AssetService.for_client(client).groups(page_size=1)
+        library = rt.asset_resolver()
+        assert library is not None  # the profile has an assets_url
+        library.groups(page_size=1)
     except (ConfigError, AuthError, NetworkError) as exc:
         return Check.failed("assets", exc)
     except SeedanceError as exc:
@@ -291,14 +289,14 @@ def _assets(client: Client) -> Check:
     return Check("assets", Status.OK, f"{urlsplit(profile.assets_url).netloc} ({how}) answered")
 
 
-def _models(client: Client, *, usable: bool) -> list[Check]:
+def _models(rt: Runtime, *, usable: bool) -> list[Check]:
     """The free probe of every model the profile's catalogue names, and its own model."""
-    if not client.capabilities.can_probe:
+    if not rt.capabilities.can_probe:
         return [
             Check(
                 "models",
                 Status.SKIP,
-                f"the {client.provider.dialect} API has no free probe (documented only for "
+                f"the {rt.provider.dialect} API has no free probe (documented only for "
                 "the Ark API)",
             )
         ]
@@ -306,11 +304,11 @@ def _models(client: Client, *, usable: bool) -> list[Check]:
         return [Check("models", Status.SKIP, "not probed: the API check did not pass")]
     from seedance.services.account.remote_models import probe_models
 
-    vocab = catalogue().vocabularies.get(client.profile.vocabulary or "")
-    own = client.profile.model
+    vocab = catalogue().vocabularies.get(rt.profile.vocabulary or "")
+    own = rt.profile.model
     names = [*(vocab.primaries() if vocab else []), *([own] if own else [])]
     try:
-        probes = probe_models(client, names)
+        probes = probe_models(rt, names)
     except SeedanceError as exc:
         return [Check.failed("models", exc)]
     checks = []
@@ -335,9 +333,9 @@ def _models(client: Client, *, usable: bool) -> list[Check]:
 
 
 @contextmanager
-def _single_tries(client: Client) -> Iterator[None]:
+def _single_tries(rt: Runtime) -> Iterator[None]:
     """Every request of the diagnosis tried once: a dead host is reported, not waited out."""
-    http = client.provider.http
+    http = rt.provider.http
     saved = http.retry
     http.retry = ONE_TRY
     try:

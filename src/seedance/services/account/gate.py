@@ -28,12 +28,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from seedance.domain.catalogue import Estimate, catalogue, format_money
+from seedance.domain.clock import Clock
 from seedance.domain.errors import (
     APIError,
     BudgetError,
@@ -42,14 +44,14 @@ from seedance.domain.errors import (
     NotFoundError,
     SeedanceError,
     Suggestion,
+    UsageError,
 )
+from seedance.domain.models import Task
+from seedance.domain.profiles import Profile
+from seedance.providers.base import Provider
 from seedance.providers.http import BearerAuth, origin_of
-from seedance.services.journal import Entry
+from seedance.services.journal import Entry, Journal, Observation
 from seedance.services.locks import Locks
-
-if TYPE_CHECKING:
-    from seedance.services.client import Client
-    from seedance.services.videos.prepare import Prepared
 
 SLOT_POLL = 5.0  # seconds between looks while the account is full
 # How long a task can stay unfinished: the longest queue expiry (docs/sources/ark.txt,
@@ -60,10 +62,10 @@ MAX_CROWDED = 30  # creates refused for concurrency in a row before giving up
 EPSILON = 1e-9  # money compared without float noise
 
 
-def account_of(client: Client) -> str:
-    """The account a client's creates go to: a digest of its API origin and key."""
-    origin = origin_of(client.profile.base_url)
-    credentials = client.provider.http.credentials.get(origin)
+def account_of(profile: Profile, provider: Provider) -> str:
+    """The account a profile's creates go to: a digest of its API origin and key."""
+    origin = origin_of(profile.base_url)
+    credentials = provider.http.credentials.get(origin)
     key = credentials.digest() if isinstance(credentials, BearerAuth) else ""
     return hashlib.sha256(f"{origin}\n{key}".encode()).hexdigest()[:20]
 
@@ -100,6 +102,14 @@ class Allowance:
     allow_unpriced: bool = False
     reserved: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, max_cost: float | None, *, allow_unpriced: bool = False) -> Allowance:
+        """The allowance of one call capped at `max_cost` (None: no cap of its own), the one
+        place a cap is checked: a number of 0 or more (nan and infinity would turn it off)."""
+        if max_cost is not None and not 0 <= max_cost < float("inf"):
+            raise UsageError("the cost cap must be a number of 0 or more", field="max_cost")
+        return cls(max_cost, allow_unpriced)
 
     @property
     def capped(self) -> bool:
@@ -166,28 +176,39 @@ class Gate:
     """One client's way through its account's limits (the cap it lowered lasts as long as
     the client)."""
 
-    def __init__(self, client: Client) -> None:
-        self.client = client
+    def __init__(
+        self,
+        profile: Profile,
+        provider: Provider,
+        journal: Journal,
+        clock: Clock,
+        *,
+        data_dir: Path,
+        account: str,
+        notify: Callable[[str], None],
+        auth: Callable[[], AbstractContextManager[None]],
+    ) -> None:
+        self.profile = profile
+        self.provider = provider
+        self.journal = journal
+        self.clock = clock
+        self.data_dir = data_dir
+        self.account = account
+        self.notify = notify
+        self.auth = auth  # annotates an auth failure with the profile's key source
         self.lowered: int | None = None  # after a concurrency refusal
-        self._account: str | None = None
         self._lock = threading.Lock()
         self._refreshed: float | None = None  # monotonic time of the last batched read
         self._warned = False  # that the journal cannot count the account's tasks
 
     @property
-    def account(self) -> str:
-        if self._account is None:
-            self._account = account_of(self.client)
-        return self._account
-
-    @property
     def cap(self) -> int:
-        cap = self.client.profile.max_running
+        cap = self.profile.max_running
         return min(cap, self.lowered) if self.lowered is not None else cap
 
     def model_cap(self, model: str | None) -> int | None:
         """The profile's own limit for `model` (by the name sent, or any name of its family)."""
-        limits = self.client.profile.max_running_models
+        limits = self.profile.max_running_models
         if not limits or not model:
             return None
         if model in limits:
@@ -213,7 +234,8 @@ class Gate:
     @contextmanager
     def admit(
         self,
-        prepared: Prepared,
+        model: str | None,
+        estimate: Estimate | None,
         *,
         allowance: Allowance,
         deadline: float | None = None,
@@ -225,21 +247,19 @@ class Gate:
 
         Raises BudgetError (nothing sent) when it does not fit; BusyError (exit 6) when no slot
         frees before `deadline` (monotonic); KeyboardInterrupt when `stop` is set meanwhile."""
-        client = self.client
-        clock = client.clock
-        locks = Locks(client.data_dir)
-        model = prepared.request.model
+        clock = self.clock
+        locks = Locks(self.data_dir)
         told = None
         self._check_ledger()
         while True:
             lock = locks.account(self.account)
             lock.acquire(clock, timeout=self._left(deadline))
             try:
-                self._check_money(prepared.estimate, allowance)
+                self._check_money(estimate, allowance)
                 running = self.running(locks)
                 full = self._full(running, model)
                 if full is None:
-                    ticket = Ticket(self.account, prepared.estimate, allowance)
+                    ticket = Ticket(self.account, estimate, allowance)
                     allowance.reserve(ticket.cost)
                     try:
                         yield ticket
@@ -260,13 +280,12 @@ class Gate:
 
     def running(self, locks: Locks | None = None) -> list[Entry]:
         """The account's creates that hold a slot now."""
-        client = self.client
-        locks = locks or Locks(client.data_dir)
-        since = client.clock.time() - SLOT_HORIZON
+        locks = locks or Locks(self.data_dir)
+        since = self.clock.time() - SLOT_HORIZON
         counted = []
-        for entry in client.journal.open_creates(self.account, since):
+        for entry in self.journal.open_creates(self.account, since):
             if entry.task_id is None and not locks.row_in_flight(entry.row):
-                entry = client.journal.entry(entry.row) or entry  # answered meanwhile?
+                entry = self.journal.entry(entry.row) or entry  # answered meanwhile?
                 if entry.task_id is None:
                     continue  # its sender died before an answer: not counted
             counted.append(entry)
@@ -286,7 +305,7 @@ class Gate:
     def _left(self, deadline: float | None) -> float | None:
         if deadline is None:
             return None
-        return max(deadline - self.client.clock.monotonic(), 0.0)
+        return max(deadline - self.clock.monotonic(), 0.0)
 
     def _pause(self, deadline: float | None, stop: threading.Event | None, full: str) -> None:
         left = self._left(deadline)
@@ -300,7 +319,7 @@ class Gate:
                 suggestion=Suggestion.of("tasks.list", local=True),
             )
         pause = SLOT_POLL if left is None else min(SLOT_POLL, left)
-        clock = self.client.clock
+        clock = self.clock
         if stop is None:
             clock.sleep(pause)
         elif clock.wait(stop, pause):
@@ -309,31 +328,29 @@ class Gate:
     def _refresh(self, running: list[Entry]) -> None:
         """Read again the unfinished tasks this client's provider can read (one batched read,
         at most one per SLOT_POLL for all of the client's threads)."""
-        client = self.client
-        ids = [e.task_id for e in running if e.task_id and e.base_url == client.profile.base_url]
-        now = client.clock.monotonic()
+        ids = [e.task_id for e in running if e.task_id and e.base_url == self.profile.base_url]
+        now = self.clock.monotonic()
         with self._lock:
             if not ids or (self._refreshed is not None and now - self._refreshed < SLOT_POLL):
                 return
             self._refreshed = now
         try:
-            with client.explain_auth():
-                tasks = client.provider.get_many(ids)
+            with self.auth():
+                tasks = self.provider.get_many(ids)
         except NotFoundError:
             tasks = self._one_by_one(ids)
         except SeedanceError:
             return  # the service is unwell: look again after the pause
-        for task in tasks.values():
-            client._observe(task)
+        now = self.clock.time()
+        self.journal.observe_many([Observation.of(task, now) for task in tasks.values()])
 
-    def _one_by_one(self, ids: list[str]) -> dict[str, Any]:
-        client = self.client
+    def _one_by_one(self, ids: list[str]) -> dict[str, Task]:
         found = {}
         for task_id in ids:
             try:
-                found[task_id] = client.provider.get(task_id)
+                found[task_id] = self.provider.get(task_id)
             except NotFoundError:
-                client.journal.gone(task_id, client.clock.time())
+                self.journal.gone(task_id, self.clock.time())
             except SeedanceError:
                 continue
         return found
@@ -346,7 +363,7 @@ class Gate:
         with self._lock:
             self.lowered = max(1, min(self.cap - 1, running))
             cap = self.lowered
-        self.client.notify(
+        self.notify(
             f"the API refused a create: too many tasks at once on this account ({exc.code}); "
             f"at most {cap} at a time for the rest of this run"
         )
@@ -356,10 +373,10 @@ class Gate:
         """A journal an older seedance wrote that could not be upgraded (no room for its
         backup, a read-only folder) has no ledger: the profile's budgets cannot be checked, so
         nothing is sent; the cap on unfinished tasks counts nothing (said once)."""
-        journal = self.client.journal
+        journal = self.journal
         if journal.has_ledger():
             return
-        profile = self.client.profile
+        profile = self.profile
         why = f"it could not be upgraded: {journal.not_upgraded or 'an older version'}"
         budgets = [
             name for name in ("budget_day", "budget_month") if getattr(profile, name) is not None
@@ -378,7 +395,7 @@ class Gate:
             if self._warned:
                 return
             self._warned = True
-        self.client.notify(
+        self.notify(
             f"the journal {journal.path} keeps no record of the account's tasks ({why}), so "
             f"the cap of {self.cap} unfinished tasks (max_running) is not enforced; free some "
             "space beside it and run again"
@@ -387,7 +404,7 @@ class Gate:
     # -- money -----------------------------------------------------------------------------
 
     def _check_money(self, estimate: Estimate | None, allowance: Allowance) -> None:
-        profile = self.client.profile
+        profile = self.profile
         budgets = [
             (name, period, limit)
             for name, period, limit in (
@@ -411,8 +428,8 @@ class Gate:
         currency = estimate.currency if estimate is not None else None
         allowance.check(cost, currency)
         for name, period, limit in budgets:
-            since = period_start(self.client.clock.time(), period)
-            spent = self.client.journal.charged(self.account, currency or "", since)
+            since = period_start(self.clock.time(), period)
+            spent = self.journal.charged(self.account, currency or "", since)
             if spent + cost <= limit + EPSILON:
                 continue
             when = "today" if period == "day" else "this month"

@@ -20,7 +20,7 @@ from seedance.domain.errors import APIError, NetworkError, Suggestion
 from seedance.providers.base import ModelProbe, RemoteModel
 
 if TYPE_CHECKING:
-    from seedance.services.client import Client
+    from seedance.services.runtime import Runtime
 
 CACHE_DIR = "models"
 Standing = Literal["known", "new", "gone", "retired"]
@@ -61,28 +61,28 @@ class RemoteListing:
         }
 
 
-def remote_listing(client: Client) -> RemoteListing:
+def remote_listing(rt: Runtime) -> RemoteListing:
     """The provider's live model list merged with the catalogue; the cached list (and its
     date) when the provider cannot be reached now."""
-    path = _cache_path(client)
+    path = _cache_path(rt)
     try:
-        live = client.provider.list_models()
+        live = rt.provider.list_models()
     except NetworkError:
         cached = _read_cache(path)
         if cached is None:
             raise
         fetched_at, live = cached
-        return RemoteListing(client.profile.name, fetched_at, merge(client, live), cached=True)
-    now = client.clock.time()
+        return RemoteListing(rt.profile.name, fetched_at, merge(rt, live), cached=True)
+    now = rt.clock.time()
     _write_cache(path, now, live)
-    return RemoteListing(client.profile.name, now, merge(client, live), cached=False)
+    return RemoteListing(rt.profile.name, now, merge(rt, live), cached=False)
 
 
-def merge(client: Client, live: list[RemoteModel]) -> list[ListedModel]:
+def merge(rt: Runtime, live: list[RemoteModel]) -> list[ListedModel]:
     """Every live name (known to the catalogue or new), then the catalogue's names the
     provider no longer lists (gone)."""
     cat = catalogue()
-    vocab = cat.vocabularies.get(client.profile.vocabulary or "")
+    vocab = cat.vocabularies.get(rt.profile.vocabulary or "")
     own = dict(vocab.models) if vocab else {}
     retired = vocab.retired if vocab else {}
     listed: list[ListedModel] = []
@@ -101,19 +101,19 @@ def merge(client: Client, live: list[RemoteModel]) -> list[ListedModel]:
     return listed
 
 
-def probe_models(client: Client, names: Iterable[str]) -> list[ModelProbe]:
+def probe_models(rt: Runtime, names: Iterable[str]) -> list[ModelProbe]:
     """Each model probed for free (dialects that can; others raise UnsupportedError)."""
-    return [client.provider.probe_model(name) for name in dict.fromkeys(names)]
+    return [rt.provider.probe_model(name) for name in dict.fromkeys(names)]
 
 
-def require_models(client: Client, names: Iterable[str]) -> list[ModelProbe]:
+def require_models(rt: Runtime, names: Iterable[str]) -> list[ModelProbe]:
     """Probe models the catalogue does not know before anything is paid (Ark dialects; a
     no-op elsewhere). Raises APIError naming the first one the key cannot use."""
     wanted = list(dict.fromkeys(names))
-    if not wanted or not client.capabilities.can_probe:
+    if not wanted or not rt.capabilities.can_probe:
         return []
-    with client.explain_auth():
-        probes = probe_models(client, wanted)
+    with rt.explain_auth():
+        probes = probe_models(rt, wanted)
     for probe in probes:
         if probe.outcome in ("not_found", "not_activated"):
             what = (
@@ -134,9 +134,9 @@ def require_models(client: Client, names: Iterable[str]) -> list[ModelProbe]:
     return probes
 
 
-def _cache_path(client: Client) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in client.profile.name)
-    return client.data_dir / CACHE_DIR / f"{safe}.json"
+def _cache_path(rt: Runtime) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in rt.profile.name)
+    return rt.data_dir / CACHE_DIR / f"{safe}.json"
 
 
 def _read_cache(path: Path) -> tuple[float, list[RemoteModel]] | None:

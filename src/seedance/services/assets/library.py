@@ -1,7 +1,7 @@
 """The asset library: media (a public URL, or a local file published by the profile's
 `upload_cmd`) made into Active assets referenced as `asset://ID`, each medium only once.
 
-    service = AssetService.for_client(client)
+    service = AssetService.for_runtime(profile, provider, clock=..., environ=..., data_dir=...)
     asset = service.upload("https://example.com/product.png")   # waits until Active
     asset.ref                                                     # "asset://asset-…"
 """
@@ -36,7 +36,7 @@ from seedance.services.media.publish import publish
 if TYPE_CHECKING:
     from seedance.domain.profiles import Profile, ProfileStore
     from seedance.providers.assets import AssetLibrary
-    from seedance.services.client import Client
+    from seedance.providers.base import Provider
 
 DEFAULT_GROUP = "seedance"
 # docs/sources/phanedge.txt §9.3: poll GetAsset after 2, 5, 10, 20 s (then 20 s)
@@ -92,32 +92,42 @@ class AssetService:
         self._locks = Locks(cache.path.parent).directory  # the data directory's locks
 
     @classmethod
-    def for_client(cls, client: Client) -> AssetService:
-        """The asset library of a client's profile (a signed one gets its signer on first use)."""
+    def for_runtime(
+        cls,
+        profile: Profile,
+        provider: Provider,
+        *,
+        clock: Clock,
+        environ: Mapping[str, str],
+        data_dir: Path,
+        store: ProfileStore | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> AssetService:
+        """The asset library of a profile, over its provider's HTTP layer (a signed one gets
+        its signer on first use)."""
         from seedance.providers.assets import AssetLibrary, install_signer
 
-        profile = client.profile
         if not profile.assets_url:
             raise UnsupportedError(
                 f"profile '{profile.name}' has no asset library",
                 hint="use a profile with assets_url, or pass media as https:// URLs",
             )
-        http = client.provider.http
+        http = provider.http
         signed = profile.assets_auth == "aksk"
         library = AssetLibrary(http, profile.assets_url, model=None if signed else profile.model)
 
         def prepare() -> None:
             if signed:
-                install_signer(http, profile, client.environ, client.clock)
+                install_signer(http, profile, environ, clock)
 
         return cls(
             library,
             profile,
-            clock=client.clock,
-            cache=AssetCache(client.data_dir, f"{profile.name} {profile.assets_url}"),
-            environ=client.environ,
-            store=client.store,
-            notify=client.notify,
+            clock=clock,
+            cache=AssetCache(data_dir, f"{profile.name} {profile.assets_url}"),
+            environ=environ,
+            store=store,
+            notify=notify,
             prepare=prepare,
         )
 

@@ -20,19 +20,12 @@ from pydantic import ValidationError
 
 from seedance.services.batches.jobs import Jobs
 from seedance.services.review.model import BatchManifest, BatchRow, BatchTake
+from seedance.services.runs.states import State
 
 MANIFEST = "batch.json"
 
 
-class TakeState:
-    """What became of a take (stored as these words)."""
-
-    PENDING = "pending"  # not started (or stopped before its create was sent)
-    SUBMITTED = "submitted"  # its task exists
-    DONE = "done"
-    FAILED = "failed"  # the task failed on the server
-    ERROR = "error"  # something else stopped it (the API refused it, the network, the disk)
-    STOPPED = "stopped"  # not sent: a spending cap
+TakeState = State  # a take's words are every run's (runs/states.py)
 
 
 class BatchFile:

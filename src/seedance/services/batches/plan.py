@@ -18,10 +18,10 @@ from seedance.domain.models import GenerationParams
 from seedance.services.assets.cache import file_sha256
 from seedance.services.batches.jobs import Invalid, Job, Jobs, JobsError
 from seedance.services.batches.manifest import BatchFile, TakeState
-from seedance.services.videos.prepare import Prepared
+from seedance.services.videos.prepare import Prepared, prepare_for
 
 if TYPE_CHECKING:
-    from seedance.services.client import Client
+    from seedance.services.runtime import Runtime
 
 UNUPLOADED = "asset://<"  # references.resolve's placeholder for a medium not uploaded yet
 
@@ -134,7 +134,7 @@ class BatchPlan:
         }
 
 
-def check_rows(client: Client, jobs: Jobs) -> dict[str, list[Prepared]]:
+def check_rows(rt: Runtime, jobs: Jobs) -> dict[str, list[Prepared]]:
     """Every row's takes prepared against the profile (no uploads); a row the model cannot
     serve joins `jobs.invalid`, named by its line (and column, when the error names one)."""
     prepared: dict[str, list[Prepared]] = {}
@@ -142,7 +142,8 @@ def check_rows(client: Client, jobs: Jobs) -> dict[str, list[Prepared]]:
     for job in jobs.rows:
         try:
             prepared[job.id] = [
-                client.prepare(
+                prepare_for(
+                    rt,
                     job.request.model_copy(update={"seed": seed}),
                     dry_run=True,
                     base_dir=jobs.base_dir,
@@ -168,7 +169,7 @@ def _column(exc: UsageError, job: Job) -> str | None:
 
 
 def make_plan(
-    client: Client,
+    rt: Runtime,
     jobs: Jobs,
     directory: Path,
     manifest: BatchFile,
@@ -182,7 +183,7 @@ def make_plan(
     Refuses (JobsError, naming the line and column) a file with invalid rows unless
     `skip_invalid`, and a row whose content changed since it was made unless it is made
     again (`rerun`)."""
-    prepared = check_rows(client, jobs)
+    prepared = check_rows(rt, jobs)
     if jobs.invalid and not skip_invalid:
         raise jobs.refuse()
     ids = {job.id for job in jobs.rows}
@@ -212,7 +213,7 @@ def make_plan(
             suggestion=Suggestion.again(rerun=changed),
         )
     _refuse_earlier_clips(jobs, manifest)
-    plan = BatchPlan(jobs, client.profile.name, directory, skipped=list(jobs.invalid))
+    plan = BatchPlan(jobs, rt.profile.name, directory, skipped=list(jobs.invalid))
     for job in jobs.rows:
         for number, (seed, ready) in enumerate(zip(job.seeds(), prepared[job.id], strict=True), 1):
             record = manifest.take(job.id, number)

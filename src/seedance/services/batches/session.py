@@ -24,16 +24,18 @@ from seedance.domain.errors import (
     UsageError,
     most_serious,
 )
+from seedance.services.account.gate import Allowance
 from seedance.services.batches.jobs import Jobs, jobs_from, read_jobs
 from seedance.services.batches.manifest import BatchFile, TakeState
 from seedance.services.batches.plan import BatchPlan, make_plan
-from seedance.services.batches.runner import BatchRunner, Listener, Outcome
+from seedance.services.batches.work import BatchWork
 from seedance.services.locks import FileLock, Locks
 from seedance.services.review.model import BatchManifest
 from seedance.services.review.review import try_review
+from seedance.services.runs.engine import Engine, Listener, Outcome
 
 if TYPE_CHECKING:
-    from seedance.services.client import Client
+    from seedance.services.runtime import Runtime
 
 MAX_CONCURRENCY = 64
 # A batch stopped by a cap exits 2 unless something worse happened (then that).
@@ -144,10 +146,11 @@ class BatchIncomplete(SeedanceError):
 class BatchSession:
     """A planned batch: the plan says what each take will do and cost."""
 
-    client: Client
+    rt: Runtime
     plan: BatchPlan
     manifest: BatchFile
     lock: FileLock | None = None  # held from opening to the end of the run
+    allowance: Allowance = field(default_factory=Allowance)  # what the run may spend
 
     @property
     def directory(self) -> Path:
@@ -168,28 +171,32 @@ class BatchSession:
         """Make every take that needs making. Raises BatchIncomplete when some did not end
         done; KeyboardInterrupt when stopped (submitted takes keep running on the server)."""
         try:
-            runner = BatchRunner(
-                self.client,
-                self.plan,
-                self.manifest,
-                concurrency=min(concurrency or self.client.gate.cap, MAX_CONCURRENCY),
+            work = BatchWork(self.rt, self.plan, self.manifest)
+            engine = Engine(
+                self.rt,
+                work,
+                concurrency=min(concurrency or self.rt.gate.cap, MAX_CONCURRENCY),
+                allowance=self.allowance,
                 fail_fast=fail_fast,
                 on_event=on_event,
+                stop=stop,
             )
-            if stop is not None:
-                runner.stop = stop
-            result = BatchResult(self.plan, self.manifest, self.directory, runner.run())
-            result.halted = runner.halted
+            units, settled = work.units()
+            self.manifest.save(self.rt.clock.time())
+            result = BatchResult(
+                self.plan, self.manifest, self.directory, engine.run(units, settled)
+            )
+            result.halted = engine.halted
         finally:
             self.close()
-        result.review, result.notes = try_review(self.directory, journal=self.client.journal)
+        result.review, result.notes = try_review(self.directory, journal=self.rt.journal)
         if not result.ok:
             raise BatchIncomplete(result)
         return result
 
 
 def open_batch(
-    client: Client,
+    rt: Runtime,
     source: JobsSource,
     *,
     output: Path | None = None,
@@ -198,6 +205,8 @@ def open_batch(
     skip_invalid: bool = False,
     dry_run: bool = False,
     base_dir: Path | None = None,
+    max_cost: float | None = None,
+    allow_unpriced: bool = False,
 ) -> BatchSession:
     """Read and check every row, and plan each take (nothing is sent; no medium uploaded).
 
@@ -205,6 +214,7 @@ def open_batch(
     `skip_invalid`: they are listed in the plan), UsageError for a row changed since it was
     made (unless in `rerun`). Unless `dry_run`, the session holds the folder's lock until it
     has run (or is closed): BusyError when another process holds it."""
+    allowance = Allowance.of(max_cost, allow_unpriced=allow_unpriced)
     jobs = load_jobs(source, base_dir)
     if output is None:
         if not isinstance(source, str | Path):
@@ -214,17 +224,17 @@ def open_batch(
         raise UsageError(f"{output} is a file", hint="give a folder for the clips", field="output")
     lock = None
     if not dry_run:
-        lock = Locks(client.data_dir).batch(output.resolve())
+        lock = Locks(rt.data_dir).batch(output.resolve())
         if not lock.try_acquire():
             raise lock.busy()
     try:
         if dry_run:  # read as it is; nothing is written
-            blank = BatchManifest(jobs=jobs.name, profile=client.profile.name)
+            blank = BatchManifest(jobs=jobs.name, profile=rt.profile.name)
             manifest = BatchFile.read(output) or BatchFile(output, blank)
         else:
-            manifest = BatchFile.open(output, jobs=jobs.name, profile=client.profile.name)
+            manifest = BatchFile.open(output, jobs=jobs.name, profile=rt.profile.name)
         plan = make_plan(
-            client,
+            rt,
             jobs,
             output,
             manifest,
@@ -238,12 +248,12 @@ def open_batch(
             seeds = {job.id: job.seeds() for job in jobs.rows}
             skipped = [s.to_json() for s in plan.skipped]
             manifest.plan(jobs, seeds, anew=anew, skipped=skipped)
-            manifest.save(client.clock.time())
+            manifest.save(rt.clock.time())
     except BaseException:
         if lock is not None:
             lock.release()
         raise
-    return BatchSession(client, plan, manifest, lock)
+    return BatchSession(rt, plan, manifest, lock, allowance)
 
 
 def _taken_by_directories(plan: BatchPlan) -> None:

@@ -31,7 +31,6 @@ import os
 import threading
 import time
 from collections.abc import Iterable
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,6 +45,7 @@ from pydantic import (
 from seedance.domain.catalogue import Estimate
 from seedance.domain.errors import StoryboardError
 from seedance.services.runs.reruns import RerunMark
+from seedance.services.runs.states import State
 from seedance.services.storyboards.storyboard import chain_again
 
 MANIFEST = "chain.json"
@@ -53,15 +53,7 @@ LOG = f"{MANIFEST}.log"  # changes since chain.json was last written whole
 SMALL = 64 * 1024  # a chain.json smaller than this is rewritten whole at every change
 
 
-class ShotState(StrEnum):
-    """Where a shot stands (stored as these words)."""
-
-    PENDING = "pending"  # not sent yet
-    SUBMITTED = "submitted"  # its task exists (and is paid for): poll it, never create it again
-    DONE = "done"  # its clip (and last frame) saved
-    FAILED = "failed"  # its task ended failed, expired or cancelled: a re-run makes it again
-    ERROR = "error"  # seedance could not finish it (network, disk, a refused create)
-    BLOCKED = "blocked"  # a shot it starts from did not finish
+ShotState = State  # a shot's words are every run's (runs/states.py)
 
 
 class ShotRecord(BaseModel):

@@ -15,12 +15,12 @@ from seedance.domain.catalogue import Estimate, format_money
 from seedance.domain.errors import StoryboardError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams, Reference, Role
 from seedance.providers.base import Capabilities
-from seedance.services.client import Client
 from seedance.services.media import video
+from seedance.services.runtime import Runtime
 from seedance.services.storyboards.manifest import Manifest, ManifestData, ShotState
 from seedance.services.storyboards.storyboard import Shot, Storyboard, chain_again
 from seedance.services.videos.finalize import FinalOptions, prepare_final
-from seedance.services.videos.prepare import Prepared
+from seedance.services.videos.prepare import Prepared, prepare_for, resolve_model
 
 
 class Action(StrEnum):
@@ -290,7 +290,7 @@ def continuity_of(shot: Shot, caps: Capabilities, where: str) -> Continuity | No
 
 
 def make_plan(
-    client: Client,
+    rt: Runtime,
     board: Storyboard,
     *,
     mode: Mode = Mode.NORMAL,
@@ -299,18 +299,18 @@ def make_plan(
 ) -> Plan:
     """Check every shot against the profile's model and API; decide how each continues from
     its parent; estimate each. Nothing is sent (a finalize run reads its drafts)."""
-    caps = client.capabilities
+    caps = rt.capabilities
     where_of = {shot.id: f"{board.path}: shot '{shot.id}'" for shot in board.shots}
     continuity = {s.id: continuity_of(s, caps, where_of[s.id]) for s in board.shots}
     taking = {s.id for s in board.shots if continuity[s.id] in _ROLES}
     if taking and not caps.returns_last_frame and not video.available():
         raise StoryboardError(
-            f"profile '{client.profile.name}' cannot chain shots: its API returns no last frame, "
+            f"profile '{rt.profile.name}' cannot chain shots: its API returns no last frame, "
             "and extracting one needs PyAV",
             hint=f"{video.INSTALL_HINT}, or use a profile whose API returns last frames",
         )
     if taking and caps.needs_assets and not caps.returns_last_frame:
-        _check_frame_upload(client, board, taking, where_of)
+        _check_frame_upload(rt, board, taking, where_of)
     base = board.path.parent
     shots: dict[str, ShotPlan] = {}
     for shot in board.shots:
@@ -325,13 +325,13 @@ def make_plan(
         try:
             if mode is Mode.FINALIZE and how in (None, Continuity.NONE):  # it takes no frame
                 drafted = replace(shot, params=_with_frame_flag(draft_params(shot.params), params))
-                asked = definition_hash(drafted, _sent_model(client, drafted.params), files)
+                asked = definition_hash(drafted, _sent_model(rt, drafted.params), files)
                 final_of = _draft_of(shot, drafts, where, asked)
-                prepared = _final(client, final_of, params, strict=strict)
+                prepared = _final(rt, final_of, params, strict=strict)
             else:
-                frame = _placeholder(client, shot, params, how, where)
-                prepared = client.prepare(
-                    params, dry_run=True, base_dir=base, frame=frame, strict=strict
+                frame = _placeholder(rt, shot, params, how, where)
+                prepared = prepare_for(
+                    rt, params, dry_run=True, base_dir=base, frame=frame, strict=strict
                 )
         except UsageError as exc:
             raise _in_shot(exc, where) from None
@@ -345,22 +345,22 @@ def make_plan(
             continuity=how,
             final_of=final_of,
         )
-    return Plan(board, client.profile.name, shots, caps.returns_last_frame, mode)
+    return Plan(board, rt.profile.name, shots, caps.returns_last_frame, mode)
 
 
 def _check_frame_upload(
-    client: Client, board: Storyboard, taking: set[str], where_of: dict[str, str]
+    rt: Runtime, board: Storyboard, taking: set[str], where_of: dict[str, str]
 ) -> None:
     """A frame extracted locally reaches an assets-only API only through the profile's
     upload_cmd: without one, the run would stop after its first shots were paid for."""
-    if client.profile.upload_cmd:
+    if rt.profile.upload_cmd:
         return
     first = next(s for s in board.shots if s.id in taking)
-    other = client.provider.alternative
+    other = rt.provider.alternative
     instead = f", or use profile {other} (the same gateway's API returns last frames)"
     raise StoryboardError(
         f"{where_of[first.id]}: it continues from the last frame of '{first.parent}', which "
-        f"profile '{client.profile.name}' would have to upload to its asset library (its API "
+        f"profile '{rt.profile.name}' would have to upload to its asset library (its API "
         "returns no last frame and takes media only as assets), but it has no upload_cmd",
         hint="set upload_cmd in the profile" + (instead if other else "") + ", or set "
         'continuity = "none"',
@@ -369,13 +369,13 @@ def _check_frame_upload(
 
 
 def _placeholder(
-    client: Client, shot: Shot, params: GenerationParams, how: Continuity | None, where: str
+    rt: Runtime, shot: Shot, params: GenerationParams, how: Continuity | None, where: str
 ) -> Reference | None:
     """What stands for the parent's last frame in the plan, in the role it will take."""
     if how not in _ROLES or shot.parent is None:
         return None
     if how is Continuity.REFERENCE:
-        _check_room(client, shot, params, where)
+        _check_room(rt, shot, params, where)
     return frame_placeholder(shot.parent, _ROLES[how])
 
 
@@ -397,10 +397,10 @@ def draft_params(params: GenerationParams) -> GenerationParams:
     return params.model_copy(update={"draft": True, "resolution": None, "size": None})
 
 
-def _check_room(client: Client, shot: Shot, params: GenerationParams, where: str) -> None:
+def _check_room(rt: Runtime, shot: Shot, params: GenerationParams, where: str) -> None:
     """A shot continuing with its parent's frame as a reference image needs room for it."""
-    name = params.model or client.profile.defaults.get("model")
-    spec = client.resolve_model(name if isinstance(name, str) else None, validate=False)
+    name = params.model or rt.profile.defaults.get("model")
+    spec = resolve_model(rt.profile, name if isinstance(name, str) else None, validate=False)
     if spec is None:
         return
     most = spec.family.max_reference_images
@@ -438,18 +438,18 @@ def _with_frame_flag(params: GenerationParams, planned: GenerationParams) -> Gen
     return params.model_copy(update={"return_last_frame": planned.return_last_frame})
 
 
-def _sent_model(client: Client, params: GenerationParams) -> str:
+def _sent_model(rt: Runtime, params: GenerationParams) -> str:
     """The model name a request of these parameters is sent with."""
-    named = params.model or client.profile.defaults.get("model") or client.profile.model
+    named = params.model or rt.profile.defaults.get("model") or rt.profile.model
     name = named if isinstance(named, str) else ""
-    spec = client.resolve_model(name or None, validate=False)
+    spec = resolve_model(rt.profile, name or None, validate=False)
     return spec.name if spec is not None else name
 
 
-def _final(client: Client, draft_id: str, params: GenerationParams, *, strict: bool) -> Prepared:
+def _final(rt: Runtime, draft_id: str, params: GenerationParams, *, strict: bool) -> Prepared:
     """The final of a shot's draft, with the shot's resolution and delivery."""
-    prepared = prepare_final(client, draft_id, FinalOptions.of(params), strict=strict)
-    client.tell(prepared.notes)
+    prepared = prepare_final(rt, draft_id, FinalOptions.of(params), strict=strict)
+    rt.tell(prepared.notes)
     return prepared
 
 

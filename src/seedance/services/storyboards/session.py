@@ -8,6 +8,7 @@ before anything is sent."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +21,14 @@ from seedance.domain.errors import (
     most_serious,
 )
 from seedance.domain.models import video_suffix
+from seedance.services.account.gate import Allowance
 from seedance.services.account.remote_models import require_models
 from seedance.services.assets.cache import file_sha256
 from seedance.services.journal import Journal
 from seedance.services.locks import FileLock, Locks
 from seedance.services.media import video
 from seedance.services.review.review import try_review
+from seedance.services.runs.engine import Engine, Listener, Outcome
 from seedance.services.storyboards.manifest import (
     MANIFEST,
     Manifest,
@@ -41,11 +44,11 @@ from seedance.services.storyboards.plan import (
     make_plan,
     with_actions,
 )
-from seedance.services.storyboards.runner import ChainRunner, Listener, Outcome
 from seedance.services.storyboards.storyboard import Storyboard, chain_again, load
+from seedance.services.storyboards.work import ShotWork
 
 if TYPE_CHECKING:
-    from seedance.services.client import Client
+    from seedance.services.runtime import Runtime
 
 MAX_CONCURRENCY = 10  # docs/sources/ark.txt: the provider's concurrency limit per model
 FILM = "film.mp4"
@@ -114,13 +117,14 @@ class ChainIncomplete(SeedanceError):
 class ChainSession:
     """A planned storyboard run: the plan says what each shot will do and cost."""
 
-    client: Client
+    rt: Runtime
     storyboard: Storyboard
     plan: Plan
     manifest: Manifest
     directory: Path
     abandoned: list[str]  # task ids a --restart leaves running on the server
     lock: FileLock | None = None  # held from opening to the end of the run
+    allowance: Allowance = field(default_factory=Allowance)  # what the run may spend
     recovered: list[str] = field(default_factory=list)  # shots rebuilt from the journal
     unverified: list[str] = field(default_factory=list)  # clips to save again
 
@@ -151,19 +155,26 @@ class ChainSession:
         on_event: Listener | None,
         stop: threading.Event | None,
     ) -> ChainResult:
-        runner = ChainRunner(
-            self.client,
-            self.plan,
-            self.manifest,
-            self.directory,
+        work = ShotWork(self.rt, self.plan, self.manifest, self.directory)
+        engine = Engine(
+            self.rt,
+            work,
             concurrency=min(max(concurrency, 1), MAX_CONCURRENCY),
+            allowance=self.allowance,
             on_event=on_event,
+            stop=stop,
         )
-        if stop is not None:
-            runner.stop = stop
         # before the first paid create: every model the catalogue does not know, probed free
-        require_models(self.client, self.plan.unknown_models())
-        result = ChainResult(self.plan, self.manifest, self.directory, runner.run())
+        require_models(self.rt, self.plan.unknown_models())
+        units, settled = work.units()
+        self.manifest.ensure_all(self.storyboard.shots)
+        self.manifest.save(self.rt.clock.time())
+        try:
+            outcomes = engine.run(units, settled)
+        finally:
+            with contextlib.suppress(OSError):  # the log holds every change: readers replay it
+                self.manifest.flush()
+        result = ChainResult(self.plan, self.manifest, self.directory, outcomes)
         film = self.directory / FILM
         remade = any(p.action is not Action.SKIP for p in self.plan.shots.values())
         if result.ok and (concat or (remade and film.is_file() and self._joinable())):
@@ -183,7 +194,7 @@ class ChainSession:
         """Posters, contact sheets and review.html, when the video extra is installed; never a
         failure of the run (what went wrong becomes a note)."""
         result.review, notes = try_review(
-            self.directory, journal=self.client.journal, storyboard=self.storyboard
+            self.directory, journal=self.rt.journal, storyboard=self.storyboard
         )
         result.notes += notes
 
@@ -196,7 +207,7 @@ def clip_name(manifest: Manifest, shot_id: str) -> str:
 
 
 def open_chain(
-    client: Client,
+    rt: Runtime,
     path: Path,
     *,
     output: Path | None = None,
@@ -237,10 +248,10 @@ def open_chain(
     mode = Mode.DRAFT if draft else (Mode.FINALIZE if finalize else Mode.NORMAL)
     check_directory(board, directory, create=not dry_run)
     drafts = load_drafts(board, finals) if finalize else None
-    plan = make_plan(client, board, mode=mode, drafts=drafts, strict=strict)
+    plan = make_plan(rt, board, mode=mode, drafts=drafts, strict=strict)
     lock = None
     if not dry_run:
-        lock = Locks(client.data_dir).chain(directory.resolve())
+        lock = Locks(rt.data_dir).chain(directory.resolve())
         if not lock.try_acquire():
             raise lock.busy()
     try:
@@ -248,23 +259,23 @@ def open_chain(
         manifest = Manifest.open(
             directory,
             storyboard=path,
-            profile=client.profile.name,
-            now=client.clock.time(),
+            profile=rt.profile.name,
+            now=rt.clock.time(),
             restart=restart,
         )
         recovered = unverified = []
         if not restart:
-            recovered = recover(manifest, plan, client.journal, directory, client.clock.time())
-            unverified = verify_clips(manifest, directory, client.clock.time())
+            recovered = recover(manifest, plan, rt.journal, directory, rt.clock.time())
+            unverified = verify_clips(manifest, directory, rt.clock.time())
         plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
-        plan.check_cost(max_cost, allow_unpriced=allow_unpriced)
         # every create then passes the same cap (and the profile's budgets) as it is sent
-        client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
+        allowance = Allowance.of(max_cost, allow_unpriced=allow_unpriced)
+        plan.check_cost(max_cost, allow_unpriced=allow_unpriced)
     except BaseException:
         if lock is not None:
             lock.release()
         raise
-    session = ChainSession(client, board, plan, manifest, directory, abandoned, lock)
+    session = ChainSession(rt, board, plan, manifest, directory, abandoned, lock, allowance)
     session.recovered, session.unverified = recovered, unverified
     return session
 

@@ -23,10 +23,11 @@ from seedance.domain.errors import (
 )
 from seedance.domain.models import CreateSettings, GenerationRequest, TaskStatus
 from seedance.domain.validation import Problem, validation_error
+from seedance.services.videos import tasks
 from seedance.services.videos.prepare import Prepared, choose_model, estimate_request, request_hash
 
 if TYPE_CHECKING:
-    from seedance.services.client import Client
+    from seedance.services.runtime import Runtime
 
 DRAFT_DAYS = 7
 DAY = 86400.0
@@ -64,52 +65,52 @@ class Draft:
 
 
 def prepare_final(
-    client: Client, draft_id: str, options: FinalOptions, *, strict: bool = False
+    rt: Runtime, draft_id: str, options: FinalOptions, *, strict: bool = False
 ) -> Prepared:
     """The final of `draft_id`, ready to send (nothing is sent; the draft is read).
 
     Refuses (ValidationError, exit 2) a draft older than 7 days, one that has not finished, a
     task that is no draft, and a resolution its model's finals do not take."""
-    if not client.capabilities.can_finalize:
+    if not rt.capabilities.can_finalize:
         raise UnsupportedError(
-            f"profile '{client.profile.name}' ({client.provider.dialect} API) cannot make a "
+            f"profile '{rt.profile.name}' ({rt.provider.dialect} API) cannot make a "
             "final from a draft",
             hint="drafts and their finals are made through the Ark task API",
         )
-    draft = find_draft(client, draft_id)
-    spec, unchecked = choose_model(client.profile, draft.model, strict=strict)
+    draft = find_draft(rt, draft_id)
+    spec, unchecked = choose_model(rt.profile, draft.model, strict=strict)
     if spec is not None and not spec.family.draft:
         raise ValidationError(
             f"task {draft_id} is a {spec.name} task, and {spec.name} has no draft mode",
             field="draft_id",
         )
-    options = _with_default_resolution(options, spec, client.profile.defaults)
+    options = _with_default_resolution(options, spec, rt.profile.defaults)
     problems = final_problems(options, spec) if spec is not None else []
     error = validation_error(problems)
     if error is not None:
         raise error
     request = GenerationRequest(model=draft.model, draft_task=draft_id, **asdict(options))
-    body = client.provider.build_body(request)
+    body = rt.provider.build_body(request)
     estimate = None
     if spec is not None:  # the final is made at its own resolution, for the draft's length
         sized = request.model_copy(update={"duration": draft.duration, "ratio": draft.ratio})
-        estimate = estimate_request(client.profile, spec, sized, draft=False)
+        estimate = estimate_request(rt.profile, spec, sized, draft=False)
     notes = [unchecked] if unchecked else []
-    made = f", made {_age(draft.made_at, client.clock.time())} ago" if draft.made_at else ""
+    made = f", made {_age(draft.made_at, rt.clock.time())} ago" if draft.made_at else ""
     notes.insert(0, f"the final of draft {draft_id} ({draft.model}{made})")
     return Prepared(request, body, spec, estimate, request_hash(body), notes)
 
 
-def find_draft(client: Client, draft_id: str) -> Draft:
+def find_draft(rt: Runtime, draft_id: str) -> Draft:
     """The draft's model, length and age: the journal knows when it was made; otherwise the
     server's `created_at` says. Its state comes from the server (a free read)."""
-    entry = client.journal.find(draft_id)
-    now = client.clock.time()
+    entry = rt.journal.find(draft_id)
+    now = rt.clock.time()
     made_at = entry.created_at if entry is not None else None
     if made_at is not None:
         _check_age(draft_id, made_at, now)
     try:
-        task = client.get(draft_id)
+        task = tasks.get(rt, draft_id)
     except NotFoundError:
         raise ValidationError(
             f"draft {draft_id} is not on the server (a draft is kept {DRAFT_DAYS} days)",

@@ -17,129 +17,40 @@ import contextlib
 import hashlib
 import os
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from seedance.domain.errors import (
-    BadResponseError,
     InterruptedByUser,
     NotFoundError,
-    OutcomeUnknownError,
     SeedanceError,
-    ServerError,
     Suggestion,
     TaskFailedError,
     UsageError,
     WaitTimeoutError,
 )
 from seedance.domain.models import DownloadResult, Task, video_suffix
-from seedance.services import crashpoints
-from seedance.services.account.gate import MAX_CROWDED, SLOT_POLL, is_crowded
+from seedance.services.account.gate import Allowance
 from seedance.services.assets.cache import file_sha256
 from seedance.services.journal import Entry, JournalState
-from seedance.services.locks import FileLock, Holder, Locks, holding
-from seedance.services.videos import output_record, request_ids
-from seedance.services.videos.identity import LostCreate, nonce_picker
+from seedance.services.locks import Holder, Locks, holding
+from seedance.services.runtime import Runtime
+from seedance.services.videos import output_record, request_ids, saving, tasks
 from seedance.services.videos.polling import Listener
-from seedance.services.videos.prepare import Prepared, redact_body
-
-if TYPE_CHECKING:
-    from seedance.services.client import Client
-
-MAX_SENDS = 5  # creates sent for one request when each provably never arrived
-
-
-class Step(StrEnum):
-    """What `generate` is doing (told to `on_step` with a detail)."""
-
-    WAITING_FOR_LOCK = "waiting-for-lock"  # detail: who holds the output
-    WAITING_FOR_SLOT = "waiting-for-slot"  # the account is full (detail: how full)
-    SAVED_BEFORE = "saved-before"  # detail: the task whose video is already there
-    COPYING = "copying"  # detail: the saved copy of the video, copied to the output
-    RESUMING = "resuming"  # detail: the task an earlier create made
-    SENDING = "sending"
-    CREATED = "created"  # detail: the new task
-    LOOKING = "looking"  # the answer was lost: looking for the task (detail: what)
-    FOUND = "found"  # detail: the lost create's task, found
-    NOT_ARRIVED = "not-arrived"  # the lost create provably never arrived: sending it again
-    DOWNLOADING = "downloading"  # detail: the file
-
-
-class Origin(StrEnum):
-    """Where a generated video's task came from."""
-
-    CREATED = "created"  # made by this call
-    RESUMED = "resumed"  # an earlier create of the same request and output (or a given id)
-    SAVED_BEFORE = "saved-before"  # the video was already saved there
-
-
-OnStep = Callable[[Step, str], None]
-Progress = Callable[[int, int | None], None]
-
-
-@dataclass(frozen=True)
-class Generated:
-    """A saved, verified video and the task it comes from."""
-
-    task: Task
-    video: DownloadResult
-    last_frame: DownloadResult | None = None
-    origin: Origin = Origin.CREATED
-
-
-@dataclass
-class Run:
-    """One call's settings."""
-
-    client: Client
-    output: Path  # resolved: the journal's name for it
-    last_frame_output: Path | None
-    deadline: float | None  # monotonic
-    new: bool
-    overwrite: bool
-    again: Suggestion  # how the user makes it anew on purpose
-    on_step: OnStep
-    on_update: Listener | None
-    on_progress: Progress | None
-    stop: threading.Event | None
-    task_id: str | None = None  # once a task exists
-    suffix: str = ".mp4"  # the video's extension, from the requested output format
-
-    def saved_as(self, task_id: str) -> Path:
-        """The file the video is saved as: the output, or `<task id>.mp4` (`.mov`) in it."""
-        return self.output / f"{task_id}{self.suffix}" if self.output.is_dir() else self.output
-
-    label: str | None = None  # what the create is made for, in the ledger ("batch:DIR")
-
-    def step(self, step: Step, detail: str = "") -> None:
-        self.on_step(step, detail)
-
-    def interrupted(self) -> InterruptedByUser:
-        """Stopped between steps: what runs on the server, and how to go on."""
-        if self.task_id is None:
-            return InterruptedByUser(
-                "stopped; this command made no task", suggestion=Suggestion.again()
-            )
-        return InterruptedByUser(
-            f"stopped; task {self.task_id} keeps running on the server",
-            hint="resume with",
-            suggestion=[
-                Suggestion.again(),
-                Suggestion.of("wait", self.task_id, output=str(self.output)),
-            ],
-        )
-
-    def left(self) -> float | None:
-        if self.deadline is None:
-            return None
-        return max(self.deadline - self.client.clock.monotonic(), 0.0)
+from seedance.services.videos.prepare import Prepared
+from seedance.services.videos.sending import find_lost, send
+from seedance.services.videos.steps import (
+    Generated,
+    OnStep,
+    Origin,
+    Progress,
+    Run,
+    Step,
+)
 
 
 def generate(
-    client: Client,
+    rt: Runtime,
     prepared: Prepared | None,
     *,
     task_id: str | None,
@@ -155,11 +66,14 @@ def generate(
     stop: threading.Event | None = None,
     label: str | None = None,
     request_id: str | None = None,
+    allowance: Allowance | None = None,
 ) -> Generated:
-    """See `Client.generate`."""
-    clock = client.clock
+    """A request (or an existing task, `task_id`) made into a saved, verified video at
+    `output`; see `Videos.generate`. `allowance`: what the call may spend (none: no cap but
+    the profile's budgets)."""
+    clock = rt.clock
     run = Run(
-        client,
+        rt,
         output.resolve(),
         last_frame_output,
         clock.monotonic() + timeout if timeout is not None else None,
@@ -170,11 +84,12 @@ def generate(
         on_update,
         on_progress,
         stop,
+        allowance or Allowance(),
         label=label,
     )
     if prepared is not None and prepared.request.output_format:
         run.suffix = video_suffix(prepared.request.output_format)
-    lock = Locks(client.data_dir).output(run.output)
+    lock = Locks(rt.data_dir).output(run.output)
 
     def waiting(holder: Holder) -> None:
         who = f"process {holder.pid}" if holder.pid else "another process"
@@ -205,7 +120,7 @@ def generate(
 
 
 def _for_request(run: Run, prepared: Prepared) -> Generated:
-    client = run.client
+    rt = run.rt
     key = str(run.output)
     if not run.new:
         _recall(run, prepared)
@@ -225,7 +140,7 @@ def _for_request(run: Run, prepared: Prepared) -> Generated:
         run.step(Step.RESUMING, task_id)
         origin = Origin.RESUMED
     else:
-        task_id = send(client, prepared, output=key, run=run).id
+        task_id = send(rt, prepared, allowance=run.allowance, output=key, run=run).id
         origin = Origin.CREATED
     _remember(run, task_id)
     try:
@@ -247,13 +162,13 @@ def _for_request_id(run: Run, prepared: Prepared, request_id: str) -> Generated:
     """A request under a caller's request id (services/request_ids.py): its first use
     creates (a new video), a repeat goes on with what the first made. The id's lock is held
     until the end, so a concurrent repeat waits and then finds the create."""
-    client = run.client
-    lock = Locks(client.data_dir).request(client.profile.name, request_id)
-    lock.acquire(client.clock, timeout=run.left())
+    rt = run.rt
+    lock = Locks(rt.data_dir).request(rt.profile.name, request_id)
+    lock.acquire(rt.clock, timeout=run.left())
     with holding(lock):
         earlier = request_ids.earlier(
-            client.journal,
-            client.profile.name,
+            rt.journal,
+            rt.profile.name,
             request_id,
             request_hash=prepared.request_hash,
             output=run.output,
@@ -267,7 +182,7 @@ def _refuse_failed(run: Run, task_id: str) -> None:
     """The task of an earlier create of this request ended failed (the journal saw it): it is
     not followed again, which would fail again every time; making it anew is a new, billed
     create, so the caller asks for it (`new`)."""
-    entry = run.client.journal.find(task_id)
+    entry = run.rt.journal.find(task_id)
     if entry is None or entry.status is None or not entry.status.is_failure:
         return
     code = (entry.error or "").partition(": ")[0]
@@ -280,268 +195,30 @@ def _refuse_failed(run: Run, task_id: str) -> None:
     )
 
 
-def send(
-    client: Client,
-    prepared: Prepared,
-    *,
-    output: str | None = None,
-    run: Run | None = None,
-) -> Task:
-    """Send a create, journaled (with its identity nonce and a lease on its row) before it
-    goes out. Never sent twice blindly: when its answer is lost, the task is looked for (on
-    dialects that can), adopted when found, and the create sent again only when it provably
-    never arrived."""
-    on_step = run.on_step if run is not None else (lambda _s, _d: None)
-    again = run.again if run is not None else Suggestion.again(new=True)
-    attempt = crowded = 0
-    while attempt < MAX_SENDS:
-        attempt += 1
-        try:
-            task, lost = _send_once(client, prepared, output, run, again)
-        except Crowded as refused:
-            crowded += 1
-            if crowded >= MAX_CROWDED:
-                raise refused.error from None
-            client.gate.crowded(refused.error)
-            pause = min(SLOT_POLL * crowded, 60.0)  # the account's other users, if any
-            stop = run.stop if run is not None else None
-            if stop is None:
-                client.clock.sleep(pause)
-            elif client.clock.wait(stop, pause):
-                raise KeyboardInterrupt from None
-            attempt -= 1
-            continue
-        crowded = 0
-        if task is not None:
-            return task
-        assert lost is not None
-        if attempt == MAX_SENDS:
-            raise ServerError(
-                f"the create failed {attempt} times, and each time nothing was made "
-                f"({lost.message})",
-                hint="nothing is billed; try again later",
-            )
-        on_step(Step.NOT_ARRIVED, lost.message)
-    raise AssertionError("unreachable")
-
-
-class Crowded(Exception):
-    """A create the API refused for concurrency (nothing was made): wait for a slot, then
-    send it again."""
-
-    def __init__(self, error: SeedanceError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-def _send_once(
-    client: Client,
-    prepared: Prepared,
-    output: str | None,
-    run: Run | None,
-    again: Suggestion,
-) -> tuple[Task | None, SeedanceError | None]:
-    """(the task, None), or (None, why) when the create provably never arrived."""
-    journal, clock, provider = client.journal, client.clock, client.provider
-    exact = client.capabilities.finds_lost_creates
-    locks = Locks(client.data_dir)
-    lease: list[FileLock] = []
-
-    def hold(row: int) -> None:
-        lock = locks.row(row)
-        lock.try_acquire()
-        lease.append(lock)
-
-    request = prepared.request
-
-    def slot_wait(detail: str) -> None:
-        if run is not None:
-            run.step(Step.WAITING_FOR_SLOT, detail)
-        else:
-            client.notify(f"waiting for a slot: {detail}")
-
-    with client.gate.admit(
-        prepared,
-        allowance=client.allowance,
-        deadline=run.deadline if run is not None else None,
-        on_wait=slot_wait,
-        stop=run.stop if run is not None else None,
-    ) as ticket:
-        row = _begin(client, prepared, output, hold, ticket.ledger(run.label if run else None))
-    try:
-        entry = journal.entry(row)
-        assert entry is not None
-        body = prepared.body
-        if entry.nonce is not None:
-            body = provider.build_body(request.model_copy(update={"expires_after": entry.nonce}))
-        if run is not None:
-            run.step(Step.SENDING)
-        try:
-            crashpoints.reached("create-sending")
-        except KeyboardInterrupt:
-            journal.rejected(row, "interrupted before it was sent", clock.time())
-            ticket.release()
-            raise InterruptedByUser(
-                "stopped before the create was sent; nothing was sent"
-            ) from None
-        try:
-            with client.explain_auth():
-                task = provider.create(body)
-        except (OutcomeUnknownError, ServerError, BadResponseError) as exc:
-            # it may have arrived: a lost answer, a 5xx, or an answer we cannot read (even a
-            # 200 without a task id may have made one)
-            journal.unknown(row, exc.message, clock.time())
-            if not exact:
-                raise client.lost_answer(exc) from None
-            found = _find_lost(
-                client, entry, run, again, just_lost=True, output=output, reason=exc.message
-            )
-            if found is None:
-                journal.rejected(row, f"never reached the server ({exc.message})", clock.time())
-                ticket.release()
-                return None, exc
-            journal.adopt(row, found.id, clock.time())
-            if run is not None:
-                run.task_id = found.id
-            _told(run, Step.FOUND, found.id)
-            return found, None
-        except KeyboardInterrupt:
-            journal.unknown(row, "interrupted while it was being sent", clock.time())
-            raise _interrupted_sending(output) from None
-        except SeedanceError as exc:
-            journal.rejected(row, str(exc), clock.time())
-            ticket.release()
-            if is_crowded(exc):
-                raise Crowded(exc) from None
-            raise
-        if run is not None:
-            run.task_id = task.id
-        crashpoints.reached("create-sent")
-        journal.created(row, task.id, clock.time())
-        crashpoints.reached("create-created")
-        _told(run, Step.CREATED, task.id)
-        return task, None
-    finally:
-        for lock in lease:
-            lock.release()
-
-
-def _begin(
-    client: Client,
-    prepared: Prepared,
-    output: str | None,
-    hold: Callable[[int], object],
-    ledger: dict[str, object],
-) -> int:
-    """The journal row of a create about to be sent (its lease taken before it is seen)."""
-    request = prepared.request
-    exact = client.capabilities.finds_lost_creates
-    return client.journal.begin(
-        profile=client.profile.name,
-        dialect=client.provider.dialect,
-        base_url=client.profile.base_url,
-        body=redact_body(prepared.body),
-        request_hash=prepared.request_hash,
-        model=request.model,
-        resolution=request.resolution,
-        duration=request.duration,
-        prompt=request.prompt,
-        output_path=output,
-        at=client.clock.time(),
-        service_tier=request.service_tier,
-        nonce=nonce_picker(request.expires_after) if exact else None,
-        hold=hold,
-        ledger=ledger,
-    )
-
-
-def _interrupted_sending(output: str | None) -> InterruptedByUser:
-    """Stopped with the create on the wire: it may exist. With an output, the same command
-    finds it; a create without one is a new request each time, so the task list tells."""
-    stopped = "stopped while the create was being sent: it may have reached the server"
-    if output is None:
-        return InterruptedByUser(
-            stopped,
-            hint="it was not sent again; the server's task list (or the journal) shows it",
-            suggestion=[Suggestion.of("tasks.list"), Suggestion.of("tasks.list", local=True)],
-        )
-    return InterruptedByUser(
-        stopped,
-        hint="the same command finds its task (never sending it twice) when run again",
-        suggestion=Suggestion.again(),
-    )
-
-
-def _told(run: Run | None, step: Step, task_id: str) -> None:
-    if run is not None:
-        run.step(step, task_id)
-
-
-def _find_lost(
-    client: Client,
-    entry: Entry,
-    run: Run | None,
-    again: Suggestion,
-    *,
-    just_lost: bool,
-    output: str | None,
-    reason: str | None = None,
-) -> Task | None:
-    def say(text: str) -> None:
-        if run is not None:
-            run.step(Step.LOOKING, text)
-
-    search = LostCreate(
-        client.provider,
-        client.journal,
-        client.clock,
-        entry,
-        again=again,
-        output=output,
-        on_step=say,
-        stop=run.stop if run is not None else None,
-        reason=reason,
-    )
-    try:
-        with client.explain_auth():
-            return search.find(
-                deadline=run.deadline if run is not None else None,
-                keep_watching=run is not None,
-                just_lost=just_lost,
-            )
-    except KeyboardInterrupt:
-        raise InterruptedByUser(
-            "stopped while looking for the task of a create whose answer was lost; "
-            "nothing was sent again",
-            hint="the same command looks again when run again",
-            suggestion=Suggestion.again(),
-        ) from None
-
-
 def _resume(run: Run, prepared: Prepared) -> str | None:
     """The task of an earlier create of this very request to this very output, found on the
     server if its answer was lost; None to create now."""
-    client = run.client
-    journal = client.journal
-    entry = journal.latest_for(client.profile.name, prepared.request_hash, str(run.output))
+    rt = run.rt
+    journal = rt.journal
+    entry = journal.latest_for(rt.profile.name, prepared.request_hash, str(run.output))
     if entry is None:
         return None
     if entry.state is JournalState.CREATED:
         return entry.task_id
-    lease = Locks(client.data_dir).row(entry.row)
-    lease.acquire(client.clock, timeout=run.left())  # its sender may still be at it
+    lease = Locks(rt.data_dir).row(entry.row)
+    lease.acquire(rt.clock, timeout=run.left())  # its sender may still be at it
     with holding(lease):
         entry = journal.entry(entry.row) or entry
         if entry.state is JournalState.CREATED:
             return entry.task_id
         if entry.state is JournalState.REJECTED:
             return None
-        found = _find_lost(client, entry, run, run.again, just_lost=False, output=str(run.output))
+        found = find_lost(rt, entry, run, run.again, just_lost=False, output=str(run.output))
         if found is None:
-            at = client.clock.time()
+            at = rt.clock.time()
             journal.rejected(entry.row, "never reached the server", at)
             return None
-        journal.adopt(entry.row, found.id, client.clock.time())
+        journal.adopt(entry.row, found.id, rt.clock.time())
         run.step(Step.FOUND, found.id)
         return found.id
 
@@ -549,10 +226,10 @@ def _resume(run: Run, prepared: Prepared) -> str | None:
 def _recall(run: Run, prepared: Prepared) -> None:
     """A record beside the output names a task the journal does not know (the journal was
     lost or rebuilt): write it back into the journal, so the steps below find it."""
-    client = run.client
-    record = output_record.find(run.output, client.profile.name, prepared.request_hash)
-    if record is not None and client.journal.find(record.task_id) is None:
-        client.journal.record(record.entry())
+    rt = run.rt
+    record = output_record.find(run.output, rt.profile.name, prepared.request_hash)
+    if record is not None and rt.journal.find(record.task_id) is None:
+        rt.journal.record(record.entry())
 
 
 def _saved_before(run: Run, request_hash: str) -> Generated | None:
@@ -561,9 +238,9 @@ def _saved_before(run: Run, request_hash: str) -> Generated | None:
     When the output is gone but `download` saved the task's video elsewhere since (the
     journal's saved path), that verified copy is copied to the output: no network, and the
     task's URL may have expired."""
-    client = run.client
-    entry = client.journal.latest_for(
-        client.profile.name, request_hash, str(run.output), states=(JournalState.CREATED,)
+    rt = run.rt
+    entry = rt.journal.latest_for(
+        rt.profile.name, request_hash, str(run.output), states=(JournalState.CREATED,)
     )
     if entry is None or entry.task_id is None:
         return None
@@ -585,24 +262,24 @@ def _saved_or_copied(run: Run, entry: Entry) -> Generated | None:
 def _if_saved(run: Run, entry: Entry, saved: Path, *, verified: bool = False) -> Generated | None:
     """The video of `entry`'s task at `saved` (its SHA-256 the journaled one, unless just
     `verified`), answered as made before: the journal's saved path then names it."""
-    client = run.client
+    rt = run.rt
     if entry.sha256 is None or not (verified or _holds(saved, entry.sha256)):
         return None
     assert entry.task_id is not None
     size = saved.stat().st_size
     if entry.downloaded_at is None or entry.saved_path != str(saved):
-        client.journal.downloaded(
-            entry.task_id, path=str(saved), sha256=entry.sha256, size=size, at=client.clock.time()
+        rt.journal.downloaded(
+            entry.task_id, path=str(saved), sha256=entry.sha256, size=size, at=rt.clock.time()
         )
         _remember(run, entry.task_id)
     run.step(Step.SAVED_BEFORE, entry.task_id)
     video = DownloadResult(path=str(saved), bytes=size, sha256=entry.sha256)
     try:
-        task = client.get(entry.task_id)
+        task = tasks.get(rt, entry.task_id)
     except SeedanceError:  # the server let it go (7 days): the saved video is what counts
         if run.last_frame_output is not None and not run.last_frame_output.is_file():
             raise
-        task = Task(id=entry.task_id, profile=client.profile.name, model=entry.model)
+        task = Task(id=entry.task_id, profile=rt.profile.name, model=entry.model)
     return Generated(task, video, _frame(run, task, kept=True), Origin.SAVED_BEFORE)
 
 
@@ -614,7 +291,6 @@ def _copied(run: Run, entry: Entry, dest: Path) -> bool:
     """The task's video, saved elsewhere by a `download` (the journal's saved path), copied
     to `dest`, where nothing is: verified as it is copied (a copy that is not the journaled
     video is dropped: False), fsynced, journaled, then renamed into place, as a download."""
-    from seedance.services.client import local_failure
     from seedance.services.videos.outputs import check_file
 
     task_id, sha256 = entry.task_id, entry.sha256
@@ -637,11 +313,11 @@ def _copied(run: Run, entry: Entry, dest: Path) -> bool:
         if digest.hexdigest() != sha256:  # changed since it was saved: not the video
             temporary.unlink()
             return False
-        run.client.journal.saving(task_id, path=str(dest), sha256=sha256, size=size)
+        run.rt.journal.saving(task_id, path=str(dest), sha256=sha256, size=size)
         os.replace(temporary, dest)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
-        raise local_failure(exc, dest, task_id) from None
+        raise saving.local_failure(exc, dest, task_id) from None
     return True
 
 
@@ -651,8 +327,8 @@ def _made_already(run: Run, request_hash: str, refused: UsageError) -> None:
     next step saves that task's video there instead (`wait` never creates)."""
     from seedance.services.videos.outputs import free_name
 
-    client = run.client
-    entry = client.journal.latest_for(client.profile.name, request_hash, str(run.output))
+    rt = run.rt
+    entry = rt.journal.latest_for(rt.profile.name, request_hash, str(run.output))
     if entry is None or (entry.status is not None and entry.status.is_failure):
         return  # nothing made (a failed task is made again by a new create, as it says)
     if entry.task_id is None:  # its answer was lost: the same command looks for it
@@ -696,7 +372,7 @@ def _for_task(run: Run, task_id: str) -> Generated:
 
     # before a saved copy is answered or copied: else the video is taken for its last frame
     check_distinct({"output": run.saved_as(task_id), "last_frame_output": run.last_frame_output})
-    entry = run.client.journal.find(task_id)
+    entry = run.rt.journal.find(task_id)
     # a last frame already at its path is taken as the video's only beside the video seedance
     # saved there itself; anywhere else it is a file the checks below refuse to overwrite
     frame_there = run.last_frame_output is not None and run.last_frame_output.exists()
@@ -713,9 +389,10 @@ def _for_task(run: Run, task_id: str) -> Generated:
 
 
 def _wait(run: Run, task_id: str, *, just_created: bool) -> Task:
-    client = run.client
+    rt = run.rt
     try:
-        return client.wait_one(
+        return tasks.wait_one(
+            rt,
             task_id,
             timeout=run.left(),
             on_update=run.on_update,
@@ -734,11 +411,11 @@ def _wait(run: Run, task_id: str, *, just_created: bool) -> Task:
 
 
 def _save(run: Run, task: Task, origin: Origin) -> Generated:
-    client = run.client
+    rt = run.rt
     dest = run.saved_as(task.id)
     run.step(Step.DOWNLOADING, dest.name)
     try:
-        video = client.download(task, dest, on_progress=run.on_progress)
+        video = saving.save(rt, task, dest, on_progress=run.on_progress)
     except KeyboardInterrupt:
         raise InterruptedByUser(
             "stopped the download; the part saved so far is kept",
@@ -758,7 +435,7 @@ def _frame(run: Run, task: Task, *, kept: bool = False) -> DownloadResult | None
     if kept and path.is_file():
         return DownloadResult(path=str(path), bytes=path.stat().st_size, sha256=file_sha256(path))
     try:
-        return run.client.download(task, path, what="last_frame")
+        return saving.save(run.rt, task, path, what="last_frame")
     except KeyboardInterrupt:
         raise InterruptedByUser(
             "stopped the download of the last frame",
@@ -769,7 +446,7 @@ def _frame(run: Run, task: Task, *, kept: bool = False) -> DownloadResult | None
 
 def _remember(run: Run, task_id: str) -> None:
     """Keep the record beside the output up to date (best effort: the journal has it too)."""
-    journal = run.client.journal
+    journal = run.rt.journal
     entry = journal.find(task_id)
     if entry is None or entry.output_path != str(run.output):
         return

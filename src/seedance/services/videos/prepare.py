@@ -32,6 +32,7 @@ from seedance.domain.validation import (
 from seedance.providers.base import Provider
 from seedance.services.media import references
 from seedance.services.media.references import AssetResolver
+from seedance.services.runtime import Runtime
 
 LOWER_BOUND_NOTE = (
     "the estimate is a lower bound: the length of a reference video is not known (local "
@@ -234,3 +235,30 @@ def _size_resolution(size: str | None) -> str | None:
 def _size_ratio(size: str | None) -> str | None:
     parsed = catalogue().parse_size(size) if size else None
     return parsed[1] if parsed else None
+
+
+def prepare_for(
+    rt: Runtime,
+    params: GenerationParams,
+    *,
+    validate: bool = True,
+    dry_run: bool = False,
+    base_dir: Path | None = None,
+    frame: Reference | None = None,
+    strict: bool = False,
+) -> Prepared:
+    """`prepare` with a client's collaborators; its notes (a model sent unchecked, prompt
+    guidance...) go to the client's notices, each once."""
+    prepared = prepare(
+        rt.profile,
+        rt.provider,
+        rt.asset_resolver,
+        params,
+        validate=validate,
+        dry_run=dry_run,
+        base_dir=base_dir,
+        frame=frame,
+        strict=strict,
+    )
+    rt.tell(prepared.notes)
+    return prepared
