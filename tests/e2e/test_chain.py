@@ -333,14 +333,14 @@ def test_a_changed_shot_is_remade_on_purpose_only(run, sim, world):
 
 
 def test_ctrl_c_stops_and_says_how_to_resume(run, sim, world, monkeypatch):
-    from seedance.services.storyboards import runner
+    from seedance.services.runs import engine
 
     storyboard(world, "linear")
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "next_finished", interrupted)
+    monkeypatch.setattr(engine, "next_finished", interrupted)
     result = run("chain", "linear.toml")
     assert result.exit_code == 130
     assert "resume with: seedance -p sim-byteplus chain" in result.stderr

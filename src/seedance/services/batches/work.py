@@ -23,6 +23,7 @@ class BatchWork:
     """The takes of one batch run, for the engine."""
 
     kind = "batch"
+    noun = "take"
 
     def __init__(self, rt: Runtime, plan: BatchPlan, manifest: BatchFile) -> None:
         self.rt = rt

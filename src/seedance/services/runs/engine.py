@@ -29,6 +29,7 @@ from seedance.domain.errors import (
     SeedanceError,
     Suggestion,
     TaskFailedError,
+    UsageError,
 )
 from seedance.domain.models import Task
 from seedance.services import crashpoints
@@ -87,6 +88,7 @@ class Work(Protocol):
 
     label: str  # what the run's creates are made for, in the ledger ("batch:DIR")
     kind: str  # "chain" or "batch": the crash points' names (tests)
+    noun: str  # what a unit is called in messages: "shot", "take"
 
     def request(self, unit: Unit, say: Listener) -> Prepared:
         """The request to send for `unit` now (its media uploaded, its parent's frame in)."""
@@ -191,10 +193,9 @@ class Engine:
             fill()
             try:
                 while running:
-                    try:
-                        future = finished.get(timeout=TICK)
-                    except queue.Empty:
-                        continue  # (a look for Ctrl-C)
+                    future = next_finished(finished, TICK)
+                    if future is None:
+                        continue  # (a look for Ctrl-C; nothing changed: no walk of the queue)
                     unit = running.pop(future)
                     outcome = future.result()
                     self.outcomes[unit.key] = outcome
@@ -227,13 +228,15 @@ class Engine:
         gate = self.rt.gate
         limited = bool(self.rt.profile.max_running_models)
         full: dict[str | None, str | None] = {}
-        to_tell = self.concurrency - len(running)
+        to_tell = self.concurrency - len(running)  # the units free places would start
         first_ready = None
+        position = 0  # among the ready units
         for index, unit in enumerate(waiting):
             if not self._ready(unit):
                 continue
             if first_ready is None:
                 first_ready = index
+            position += 1
             if not limited:
                 return index
             model = unit.model
@@ -248,8 +251,7 @@ class Engine:
             why = full[model]
             if why is None:
                 return index
-            if to_tell > 0 and unit.key not in self._told:
-                to_tell -= 1
+            if position <= to_tell and unit.key not in self._told:
                 self._told.add(unit.key)
                 self.on_event(unit.key, Stage.WAITING, why)
         return None if running else first_ready
@@ -373,22 +375,21 @@ class Engine:
             work.failed(unit, code, message)
             self.on_event(key, State.FAILED, f"{code}: {message}")
             return Outcome(State.FAILED, exc)
-        except NotFoundError as exc:
+        except NotFoundError:
             if not known:
                 raise
-            raise APIError(
-                f"the task {known} of {unit.key} is gone from the server",
-                code=exc.code,
-                status_code=exc.status_code,
-                hint="make it again",
+            raise UsageError(
+                f"the task {known} of {work.noun} '{key}' is gone from the server",
+                code="task_gone",
+                hint=f"make the {work.noun} again",
                 suggestion=work.again(unit),
             ) from None
         except APIError as exc:
             if not known or exc.code != RESULT_EXPIRED:
                 raise
             raise APIError(
-                f"the clip of {unit.key} must be saved again (the one on disk is not its "
-                f"video), but the result of its task {known} has expired",
+                f"the clip of {work.noun} '{key}' must be saved again (the one on disk is not "
+                f"its video), but the result of its task {known} has expired",
                 code=RESULT_EXPIRED,
                 hint="it is not made again unless you ask: that is billed anew; make it with",
                 suggestion=work.again(unit),
@@ -412,6 +413,17 @@ class Engine:
             )
             self.work.mark_rerun(unit, mark)
         return reruns.makes_anew(journal, profile, prepared.request_hash, unit.output, mark)
+
+
+def next_finished(
+    finished: queue.SimpleQueue[Future[Outcome]], timeout: float
+) -> Future[Outcome] | None:
+    """The next unit's future to finish, or None after `timeout` seconds (so that Ctrl-C is
+    noticed): O(1) however many units are under way."""
+    try:
+        return finished.get(timeout=timeout)
+    except queue.Empty:
+        return None
 
 
 def _followers(units: Sequence[Unit]) -> dict[str, list[Unit]]:

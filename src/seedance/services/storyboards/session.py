@@ -166,9 +166,9 @@ class ChainSession:
         )
         # before the first paid create: every model the catalogue does not know, probed free
         require_models(self.rt, self.plan.unknown_models())
-        units, settled = work.units()
         self.manifest.ensure_all(self.storyboard.shots)
         self.manifest.save(self.rt.clock.time())
+        units, settled = work.units()
         try:
             outcomes = engine.run(units, settled)
         finally:

@@ -31,6 +31,7 @@ class ShotWork:
     """The shots of one storyboard run, for the engine."""
 
     kind = "chain"
+    noun = "shot"
 
     def __init__(self, rt: Runtime, plan: Plan, manifest: Manifest, out_dir: Path) -> None:
         self.rt = rt
