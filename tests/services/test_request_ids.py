@@ -88,7 +88,9 @@ def test_a_request_id_another_process_is_sending_is_not_created_again(sim_server
     try:
         assert child.stderr is not None and "seedance-hold: create-sent" in child.stderr.readline()
         with client_of(world) as client, pytest.raises(BusyError):
-            client.videos.generate(BOAT, output=world.root / "b.mp4", request_id="boat-1", timeout=5)
+            client.videos.generate(
+                BOAT, output=world.root / "b.mp4", request_id="boat-1", timeout=5
+            )
         assert len(sim_server.sim.creates()) == 1
         out, err = child.communicate("go\n", timeout=60)
     finally:

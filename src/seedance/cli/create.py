@@ -84,7 +84,7 @@ def create(
     allow_unpriced: bool = False,
 ) -> None:
     """Create a task from a prompt and reference media; --wait / -o to block and download."""
-    from seedance.domain.models import GenerationParams
+    from seedance.domain.models import GenerationParams, asks_last_frame
 
     env = current_env()
     text = read_prompt(env, prompt, prompt_file)
@@ -106,7 +106,7 @@ def create(
         seed=seed,
         camera_fixed=camera_fixed,
         draft=draft or None,
-        return_last_frame=(return_last_frame or last_frame_output is not None) or None,
+        return_last_frame=asks_last_frame(return_last_frame, last_frame_output),
         callback_url=callback_url,
         service_tier=service_tier,
         priority=priority,

@@ -136,6 +136,12 @@ class GenerationParams(CreateSettings):
         return self.model_dump(include=set(CreateSettings.model_fields))
 
 
+def asks_last_frame(given: bool | None, output: object | None) -> bool | None:
+    """Whether a request asks the API for its last frame: as given, and always when the last
+    frame will be saved somewhere (an output for it); None leaves it to the defaults."""
+    return True if given or output is not None else None
+
+
 class VideoRequest(TypedDict, total=False):
     """`GenerationParams` as keyword arguments (`client.videos.generate(prompt=..., duration=5)`):
     the same names and types, for type checkers (tests/domain keeps the two alike)."""

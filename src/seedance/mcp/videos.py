@@ -9,7 +9,13 @@ from typing import Any
 
 from seedance.domain import params as declared
 from seedance.domain.errors import SeedanceError, UsageError, WaitTimeoutError
-from seedance.domain.models import DownloadResult, GenerationParams, Task, video_suffix
+from seedance.domain.models import (
+    DownloadResult,
+    GenerationParams,
+    Task,
+    asks_last_frame,
+    video_suffix,
+)
 from seedance.mcp.calls import Call, Calls, budget, capped
 from seedance.mcp.replies import Picture, Reply, error_reply, task_json
 from seedance.services import crashpoints
@@ -28,7 +34,7 @@ def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
         request[many] = request[many] or []
     request["draft"] = request["draft"] or None
     frame = args.get("last_frame_output")
-    request["return_last_frame"] = (request["return_last_frame"] or frame is not None) or None
+    request["return_last_frame"] = asks_last_frame(request["return_last_frame"], frame)
     dry_run = bool(args.get("dry_run"))
     with calls.client(call, offline=dry_run) as opened:
         client = capped(opened, call, args).with_options(

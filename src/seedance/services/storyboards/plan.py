@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance.domain.catalogue import Estimate, format_money
-from seedance.domain.errors import StoryboardError, Suggestion, UsageError
+from seedance.domain.errors import BudgetError, StoryboardError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams, Reference, Role
 from seedance.providers.base import Capabilities
 from seedance.services.media import video
@@ -157,8 +157,6 @@ class Plan:
         whose price is unknown (unless `allow_unpriced`: those shots then count as nothing)."""
         if max_cost is None:
             return
-        if not 0 <= max_cost < float("inf"):  # nan or inf would turn the cap off
-            raise UsageError("the cost cap must be a number of 0 or more", field="max_cost")
         unpriced = self.unpriced()
         if unpriced and not allow_unpriced:
             raise UsageError(
@@ -172,8 +170,9 @@ class Plan:
         _tokens, _cost, currency = self.total()
         cost = self.priced_cost()
         if cost > max_cost:
-            raise UsageError(
-                f"the estimate {format_money(cost, currency)} is above the cap {max_cost:g}",
+            raise BudgetError(
+                f"the estimate {format_money(cost, currency)} is above the cap of "
+                f"{format_money(max_cost, currency)}; nothing was sent",
                 hint="raise the cap, shorten shots, or lower the resolution",
                 field="max_cost",
             )
