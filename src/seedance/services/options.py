@@ -27,8 +27,8 @@ class CallOptions:
 
     def __post_init__(self) -> None:
         Allowance.of(self.max_cost)  # the one check of a cap
-        if self.timeout is not None and not 0 < self.timeout < float("inf"):
-            raise UsageError("a timeout is a number of seconds above 0", field="timeout")
+        if self.timeout is not None and not 0 <= self.timeout < float("inf"):
+            raise UsageError("a timeout is a number of seconds of 0 or more", field="timeout")
 
     def given(
         self,
