@@ -343,3 +343,9 @@ def png(width: int = 640, height: int = 360, rgb: bytes = b"\x80\x80\x80") -> by
         + chunk(b"IDAT", zlib.compress(raw))
         + chunk(b"IEND", b"")
     )
+
+
+def runtime_of(client: Any) -> Any:
+    """The collaborators behind a client (services/runtime.py), for tests that reach past
+    the resources: the journal, the gate, the asset library."""
+    return client._runtime

@@ -250,7 +250,7 @@ def test_a_rerun_whose_media_became_new_assets_finds_the_takes_made(run, sim, wo
     """The asset cache is gone between two runs (another machine, a cleaned data dir): the
     media become new assets, so the bodies differ, yet each take's create is found by its
     definition, never paid again."""
-    from seedance.services.asset_cache import CACHE_FILE
+    from seedance.services.assets.cache import CACHE_FILE
     from seedance.sim.app import FaultRule
 
     shared = "https://example.com/lantern.png"

@@ -14,7 +14,8 @@ from seedance.domain.clock import FakeClock
 from seedance.domain.errors import Suggestion
 from seedance.domain.models import Task, TaskStatus
 from seedance.providers.base import TaskPage
-from seedance.services.identity import (
+from seedance.services.journal import Journal, JournalState, NoncePicker
+from seedance.services.videos.identity import (
     CATCH_UP,
     DEFAULT_EXPIRES,
     LostCreate,
@@ -22,7 +23,6 @@ from seedance.services.identity import (
     nonce_picker,
     verdict,
 )
-from seedance.services.journal import Journal, JournalState, NoncePicker
 
 BODY = {"model": "m", "content": [{"type": "text", "text": "a boat"}]}
 

@@ -15,7 +15,7 @@ from pytest_httpx import HTTPXMock
 
 from seedance.domain.models import TaskStatus
 from seedance.services.journal import JOURNAL_FILE, Entry, Journal, JournalState
-from seedance.services.prepare import request_hash
+from seedance.services.videos.prepare import request_hash
 from support import World, expect_ark_create, serve_a_queued_lookalike
 
 BASE = "https://ark.ap-southeast.bytepluses.com/api/v3"

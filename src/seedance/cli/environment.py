@@ -141,26 +141,9 @@ class Environment:
     def selected_profile(self, name: str | None = None) -> Profile:
         """The profile asked for; a `sim-<preset>` name not in profiles.toml is the one of a
         simulator running now (`seedance sim`, same data directory)."""
-        from seedance.domain.errors import ConfigError
+        from seedance.services.profile_lookup import select_profile
 
-        try:
-            return self.store.select(name or self.profile, self.environ)
-        except ConfigError:
-            wanted = (
-                name
-                or self.profile
-                or self.environ.get("SEEDANCE_PROFILE")
-                or self.store.default_name()
-            )
-            if not wanted:
-                raise
-            from seedance.cli.sim import running_profile
-            from seedance.domain.profiles import build_profile
-
-            found = running_profile(self.data_dir, wanted)
-            if found is None:
-                raise
-            return build_profile(wanted, found)
+        return select_profile(self.store, name or self.profile, self.environ, self.data_dir)
 
     def client(self, profile_name: str | None = None, *, offline: bool = False) -> Client:
         """A connected client for the selected (or named) profile, one per profile.

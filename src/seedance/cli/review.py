@@ -27,7 +27,7 @@ def review(
 ) -> None:
     """review.html: posters, contact sheets, seams between shots, takes side by side."""
     from seedance.services.journal import Journal
-    from seedance.services.review import write_review
+    from seedance.services.review.review import write_review
 
     env = current_env()
     journal = Journal(env.data_dir)

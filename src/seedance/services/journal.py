@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from seedance.domain.errors import JournalDamagedError, Suggestion
-from seedance.domain.models import TaskStatus
+from seedance.domain.models import Task, TaskStatus
 
 JOURNAL_FILE = "journal.sqlite3"
 
@@ -250,6 +250,14 @@ class Observation:
     tokens: int | None = None
     error: str | None = None
     ended: float | None = None  # the server's time of its end, when it says
+
+    @classmethod
+    def of(cls, task: Task, at: float) -> Observation:
+        """What the journal records of a task as read at `at`."""
+        error = f"{task.error.code}: {task.error.message}" if task.error else None
+        tokens = task.usage.completion_tokens if task.usage else None
+        ended = task.updated_at.timestamp() if task.updated_at and task.status.is_terminal else None
+        return cls(task.id, task.status, at, tokens, error, ended)
 
 
 class Journal:
