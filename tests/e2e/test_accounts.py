@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from seedance.domain.catalogue import catalogue
-from seedance.services.journal import Journal, JournalState
+from seedance.services.state.sqlite import Journal, JournalState
 from seedance.sim import accounts
 from seedance.sim.app import API_ORIGIN
 from support import World, sim_profiles, version_3_journal
@@ -159,7 +159,7 @@ def test_a_journal_that_cannot_be_upgraded_warns_the_cap_is_off_until_there_is_r
 ):
     """No budget: the create goes through, saying once that the cap on unfinished tasks is
     not enforced; with room made, the next run upgrades the journal and counts again."""
-    from seedance.services.journal import JOURNAL_FILE
+    from seedance.services.state.sqlite import JOURNAL_FILE
 
     profile_settings(world, max_running=3)
     world.data_dir.mkdir(parents=True)

@@ -22,7 +22,7 @@ from seedance.services.identity import (
     nonce_picker,
     verdict,
 )
-from seedance.services.journal import Journal, JournalState, NoncePicker
+from seedance.services.state.sqlite import Journal, JournalState, NoncePicker
 
 BODY = {"model": "m", "content": [{"type": "text", "text": "a boat"}]}
 

@@ -14,7 +14,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from seedance.domain.models import TaskStatus
-from seedance.services.journal import JOURNAL_FILE, Entry, Journal, JournalState
+from seedance.services.state.sqlite import JOURNAL_FILE, Entry, Journal, JournalState
 from seedance.services.prepare import request_hash
 from support import World, expect_ark_create, serve_a_queued_lookalike
 
@@ -367,7 +367,7 @@ def test_cli_create_whose_answer_is_cut_off_is_journaled_as_unknown(
 def test_many_observations_are_one_transaction_and_unchanged_rows_are_left(
     journal: Journal,
 ) -> None:
-    from seedance.services.journal import Observation
+    from seedance.services.state.sqlite import Observation
 
     for n in range(50):
         journal.created(begin(journal), f"cgt-{n}", T0)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from seedance.domain.models import TaskStatus
-from seedance.services.journal import JOURNAL_FILE, SCHEMA_VERSION, Journal
+from seedance.services.state.sqlite import JOURNAL_FILE, SCHEMA_VERSION, Journal
 
 READS: dict[str, tuple[Callable[[Journal], object], str]] = {
     "find": (lambda j: j.find("cgt-1"), "creates_task"),

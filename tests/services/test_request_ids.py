@@ -35,7 +35,7 @@ def test_a_request_id_makes_one_video_however_often_it_is_asked_for(sim, world):
         task_id = waited.value.task.id
         resumed = client.generate(BOAT, output=out, request_id="boat-1")
         again = client.generate(BOAT, output=out, request_id="boat-1")
-        entry = client.journal.find(task_id)
+        entry = client.state.find(task_id)
     assert (resumed.task.id, resumed.origin) == (task_id, Origin.RESUMED)
     assert (again.task.id, again.origin) == (task_id, Origin.SAVED_BEFORE)
     assert len(sim.creates()) == 1

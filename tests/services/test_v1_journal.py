@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from seedance.domain.models import TaskStatus
-from seedance.services.journal import (
+from seedance.services.state.sqlite import (
     JOURNAL_FILE,
     SCHEMA_VERSION,
     Journal,

@@ -11,8 +11,8 @@ from seedance.cli.app import current_env
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
-    from seedance.services.journal import LedgerLine
     from seedance.services.spend import Spend
+    from seedance.services.state import LedgerLine
 
 SPEND_HELP = "Estimated and billed spend from the journal, per day, model, profile or run."
 BAR = 16
@@ -27,15 +27,11 @@ def register(app: typer.Typer) -> None:
 
 def spend(since: str | None, by: str) -> None:
     """Estimated and billed spend from the journal, per day, model, profile or run."""
-    from seedance.services.journal import Journal
     from seedance.services.spend import spend as ledger
 
     env = current_env()
-    journal = Journal(env.data_dir, warn=env.output.warn)
-    try:
-        report = ledger(journal, by=by, since=since, now=env.clock.time(), profile=env.profile)
-    finally:
-        journal.close()
+    state = env.state()
+    report = ledger(state, by=by, since=since, now=env.clock.time(), profile=env.profile)
     if env.json:
         env.output.json(report.to_json())
     elif env.quiet:

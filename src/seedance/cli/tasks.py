@@ -175,7 +175,7 @@ def status(task_id: str) -> None:
     try:
         task = client.get(task_id)
     except NotFoundError:
-        entry = client.journal.find(task_id)
+        entry = client.state.find(task_id)
         if entry is None:
             raise
         env.output.warn("the server no longer knows this task; showing the local journal")
@@ -219,7 +219,7 @@ def _describe(task: Task, client: Client) -> str:
             rows.append((key, value))
     if task.created_at:
         rows.append(("created", task.created_at.isoformat()))
-    entry = client.journal.find(task.id)
+    entry = client.state.find(task.id)
     if entry is not None and entry.output_path:
         rows.append(("output", entry.output_path))
     width = max(len(k) for k, _ in rows)
@@ -301,7 +301,7 @@ def _already_saved(client: Client, task_id: str, dest: Path) -> DownloadResult |
     from seedance.domain.models import DownloadResult
     from seedance.services.asset_cache import file_sha256
 
-    entry = client.journal.find(task_id)
+    entry = client.state.find(task_id)
     if entry is None or entry.sha256 is None or not dest.is_file():
         return None
     if file_sha256(dest) != entry.sha256:
@@ -391,18 +391,13 @@ def _list_local(
     env: Environment, status_: str | None, model: str | None, limit: int | None
 ) -> None:
     from seedance.domain.models import TaskStatus
-    from seedance.services.journal import Journal
 
-    journal = Journal(env.data_dir, warn=env.output.warn)
-    try:
-        entries = journal.entries(
-            profile=env.profile or env.environ.get("SEEDANCE_PROFILE"),
-            status=TaskStatus(status_) if status_ else None,
-            model=model,
-            limit=limit or 50,
-        )
-    finally:
-        journal.close()
+    entries = env.state().entries(
+        profile=env.profile or env.environ.get("SEEDANCE_PROFILE"),
+        status=TaskStatus(status_) if status_ else None,
+        model=model,
+        limit=limit or 50,
+    )
     if env.json:
         env.output.json([_entry_json(e) for e in entries])
         return
@@ -427,15 +422,10 @@ RESULT_TTL = 24 * 3600  # result URLs last 24 h from the task's end (docs/source
 
 def _list_unsaved(env: Environment, limit: int | None) -> None:
     from seedance.cli.output import human_duration
-    from seedance.services.journal import Journal
 
-    journal = Journal(env.data_dir, warn=env.output.warn)
-    try:
-        entries = journal.unsaved(
-            env.profile or env.environ.get("SEEDANCE_PROFILE"), limit=limit or 50
-        )
-    finally:
-        journal.close()
+    entries = env.state().unsaved(
+        env.profile or env.environ.get("SEEDANCE_PROFILE"), limit=limit or 50
+    )
     now = env.clock.time()
 
     def left(entry: Any) -> float | None:

@@ -13,7 +13,7 @@ from seedance.mcp.replies import Reply, entry_json, error_reply, next_step, task
 def get_task(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     task_id = args["task_id"]
     with calls.client(call) as client:
-        entry = client.journal.find(task_id)
+        entry = client.state.find(task_id)
         try:
             task = client.get(task_id)
         except NotFoundError:
@@ -53,9 +53,9 @@ def list_tasks(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
         with calls.client(call, offline=True) as client:
             mine = calls.settings.profile or calls.settings.environ.get("SEEDANCE_PROFILE")
             if args.get("unsaved"):
-                entries = client.journal.unsaved(mine)[: limit or 50]
+                entries = client.state.unsaved(mine)[: limit or 50]
             else:
-                entries = client.journal.entries(
+                entries = client.state.entries(
                     profile=mine,
                     status=TaskStatus(status) if status else None,
                     model=model,

@@ -156,7 +156,7 @@ def _delivered(
         reply = error_reply(exc, "wait_for_tasks", {**args, "task_ids": [watch.task_id]})
         reply.document["task"] = task_json(watch.task) if watch.task else watch.task_id
         return reply
-    entry = client.journal.find(task.id)
+    entry = client.state.find(task.id)
     dest = output or (Path(entry.output_path) if entry and entry.output_path else None)
     follow = Follow(call)
     made = client.generate(

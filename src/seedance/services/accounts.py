@@ -2,12 +2,13 @@
 may be unfinished at once, and how much may be spent.
 
 An account is an API origin and a key, known here by a digest of the two (`account_of`); the
-key itself is never stored. Its slots and its ledger are the journal's rows: a create holds a
-slot from the moment its row is written (before it is sent) until its task is seen finished
-or the create is refused, and its row carries its estimate and price, so the journal is the
-ledger. Each create is counted, and its row written, under the account's OS file lock
-(services/locks.py): two processes never both take the last slot, nor both pass the same
-remaining budget.
+key itself is never stored. Its slots and its ledger are the state's rows (services/state/): a
+create holds a slot from the moment its row is written (before it is sent) until its task is
+seen finished or the create is refused, and its row carries its estimate and price, so the
+journal is the ledger. Each create is counted, and its row written, under the account's lock
+(`State.account_lock`: a file lock on the local store, the database's on a shared one): two
+processes, on one machine or on several sharing a state, never both take the last slot, nor
+both pass the same remaining budget.
 
 - The cap: the profile's `max_running` (default 10, the concurrency docs/sources/ark.txt gives
   the pro models), or `max_running_models` for a model of its own; lowered for the rest of
@@ -44,8 +45,7 @@ from seedance.domain.errors import (
     Suggestion,
 )
 from seedance.providers.http import BearerAuth, origin_of
-from seedance.services.journal import Entry
-from seedance.services.locks import Locks
+from seedance.services.state import Entry
 
 if TYPE_CHECKING:
     from seedance.services.client import Client
@@ -227,16 +227,15 @@ class Gate:
         frees before `deadline` (monotonic); KeyboardInterrupt when `stop` is set meanwhile."""
         client = self.client
         clock = client.clock
-        locks = Locks(client.data_dir)
         model = prepared.request.model
         told = None
         self._check_ledger()
         while True:
-            lock = locks.account(self.account)
+            lock = client.state.account_lock(self.account)
             lock.acquire(clock, timeout=self._left(deadline))
             try:
                 self._check_money(prepared.estimate, allowance)
-                running = self.running(locks)
+                running = self.running()
                 full = self._full(running, model)
                 if full is None:
                     ticket = Ticket(self.account, prepared.estimate, allowance)
@@ -250,7 +249,7 @@ class Gate:
             finally:
                 lock.release()
             self._refresh(running)
-            full = self._full(self.running(locks), model)
+            full = self._full(self.running(), model)
             if full is None:
                 continue
             if full != told and on_wait is not None:
@@ -258,15 +257,15 @@ class Gate:
             told = full
             self._pause(deadline, stop, full)
 
-    def running(self, locks: Locks | None = None) -> list[Entry]:
+    def running(self) -> list[Entry]:
         """The account's creates that hold a slot now."""
         client = self.client
-        locks = locks or Locks(client.data_dir)
+        state = client.state
         since = client.clock.time() - SLOT_HORIZON
         counted = []
-        for entry in client.journal.open_creates(self.account, since):
-            if entry.task_id is None and not locks.row_in_flight(entry.row):
-                entry = client.journal.entry(entry.row) or entry  # answered meanwhile?
+        for entry in state.open_creates(self.account, since):
+            if entry.task_id is None and not state.row_in_flight(entry.row):
+                entry = state.entry(entry.row) or entry  # answered meanwhile?
                 if entry.task_id is None:
                     continue  # its sender died before an answer: not counted
             counted.append(entry)
@@ -333,7 +332,7 @@ class Gate:
             try:
                 found[task_id] = client.provider.get(task_id)
             except NotFoundError:
-                client.journal.gone(task_id, client.clock.time())
+                client.state.gone(task_id, client.clock.time())
             except SeedanceError:
                 continue
         return found
@@ -356,7 +355,7 @@ class Gate:
         """A journal an older seedance wrote that could not be upgraded (no room for its
         backup, a read-only folder) has no ledger: the profile's budgets cannot be checked, so
         nothing is sent; the cap on unfinished tasks counts nothing (said once)."""
-        journal = self.client.journal
+        journal = self.client.state
         if journal.has_ledger():
             return
         profile = self.client.profile
@@ -366,7 +365,7 @@ class Gate:
         ]
         if budgets:
             raise BudgetError(
-                f"the journal {journal.path} keeps no record of spending ({why}), so the "
+                f"the journal {journal.where} keeps no record of spending ({why}), so the "
                 f"profile's {' and '.join(budgets)} cannot be checked; nothing was sent",
                 code="no_ledger",
                 hint="free some space beside it (a copy is kept before it is upgraded) or make "
@@ -379,7 +378,7 @@ class Gate:
                 return
             self._warned = True
         self.client.notify(
-            f"the journal {journal.path} keeps no record of the account's tasks ({why}), so "
+            f"the journal {journal.where} keeps no record of the account's tasks ({why}), so "
             f"the cap of {self.cap} unfinished tasks (max_running) is not enforced; free some "
             "space beside it and run again"
         )
@@ -412,7 +411,7 @@ class Gate:
         allowance.check(cost, currency)
         for name, period, limit in budgets:
             since = period_start(self.client.clock.time(), period)
-            spent = self.client.journal.charged(self.account, currency or "", since)
+            spent = self.client.state.charged(self.account, currency or "", since)
             if spent + cost <= limit + EPSILON:
                 continue
             when = "today" if period == "day" else "this month"

@@ -57,31 +57,33 @@ from seedance.services.accounts import Allowance, Gate
 from seedance.services.asset_cache import file_sha256
 from seedance.services.download_check import NOT_A_VIDEO, check_video
 from seedance.services.downloads import DOWNLOAD_FAILED, download
-from seedance.services.journal import Journal, Observation
 from seedance.services.polling import Listener, Waiter, Watch, typical_duration
 from seedance.services.prepare import Prepared, prepare, resolve_model
+from seedance.services.state import Observation, State, state_for
 
 Notify = Callable[[str], None]
 
 
 class Client:
-    """One profile's provider, journal and clock."""
+    """One profile's provider, state (journal, ledger, locks) and clock."""
 
     def __init__(
         self,
         profile: Profile,
         provider: Provider,
         *,
-        journal: Journal,
+        state: State,
         clock: Clock,
         environ: Mapping[str, str],
         data_dir: Path,
         store: ProfileStore | None = None,
         notify: Notify | None = None,
+        owns_state: bool = True,
     ) -> None:
         self.profile = profile
         self.provider = provider
-        self.journal = journal
+        self.state = state
+        self._owns_state = owns_state  # closed with the client (not one the caller shares)
         self.clock = clock
         self.environ = environ
         self.data_dir = data_dir
@@ -142,12 +144,16 @@ class Client:
         warn: Notify | None = None,
         log: Notify | None = None,
         offline: bool = False,
+        state: State | None = None,
     ) -> Client:
         """The one wiring of a profile into a client: its provider (with the HTTP layer's
-        credentials, retries and rate limit), the journal and the clock.
+        credentials, retries and rate limit), the state and the clock.
 
         `offline` (a dry run) works without an API key: nothing will be sent. The `demo`
-        profile gets the in-process simulator as its transport.
+        profile gets the in-process simulator as its transport. `state` shares one the
+        caller opened (and closes); by default the client opens the configured one
+        (`SEEDANCE_STATE_URL`, `state_url` in profiles.toml, else the data directory's
+        journal) and closes it with itself.
         """
         environ = os.environ if environ is None else environ
         data_dir = data_dir or default_data_dir(environ)
@@ -164,20 +170,26 @@ class Client:
             log=log,
             offline=offline,
         )
+        owns_state = state is None
+        if state is None:
+            config = store or ProfileStore(default_config_dir(environ))
+            state = state_for(data_dir, environ, config, clock=clock, warn=warn)
         return cls(
             profile,
             provider,
-            journal=Journal(data_dir, warn=warn),
+            state=state,
             clock=clock,
             environ=environ,
             data_dir=data_dir,
             store=store,
             notify=notify,
+            owns_state=owns_state,
         )
 
     def close(self) -> None:
         self.provider.http.close()
-        self.journal.close()
+        if self._owns_state:
+            self.state.close()
 
     def __enter__(self) -> Client:
         return self
@@ -364,7 +376,7 @@ class Client:
             check_task_id(task_id)
 
         def journal(watches: list[Watch]) -> None:  # once per poll, however many tasks
-            self.journal.observe_many([self._seen(w.task) for w in watches if w.task is not None])
+            self.state.observe_many([self._seen(w.task) for w in watches if w.task is not None])
 
         waiter = Waiter(
             self.provider,
@@ -398,9 +410,9 @@ class Client:
     def expected_run(self, task: Task) -> float | None:
         """How long a task like this one usually takes, learned from the journal."""
         if task.id not in self._expected:
-            entry = self.journal.find(task.id)
+            entry = self.state.find(task.id)
             samples = (
-                self.journal.run_seconds(
+                self.state.run_seconds(
                     base_url=entry.base_url,
                     model=entry.model,
                     resolution=entry.resolution,
@@ -450,7 +462,7 @@ class Client:
 
         name = task.model
         if name is None:
-            entry = self.journal.find(task.id)
+            entry = self.state.find(task.id)
             name = entry.model if entry is not None else None
         if not name:
             return None
@@ -462,7 +474,7 @@ class Client:
             return None
 
     def _observe(self, task: Task) -> None:
-        self.journal.observe_many([self._seen(task)])
+        self.state.observe_many([self._seen(task)])
 
     def _seen(self, task: Task) -> Observation:
         """What the journal records of a task as read now."""
@@ -499,7 +511,7 @@ class Client:
         def saving(result: DownloadResult) -> None:
             if what == "video":
                 check_video(dest, url)  # before it is journaled or takes its name
-                self.journal.saving(task.id, **_saved_file(result))
+                self.state.saving(task.id, **_saved_file(result))
 
         try:
             for attempt in range(1, VIDEO_TRIES + 1):
@@ -531,7 +543,7 @@ class Client:
                 exc.suggestion = Suggestion.of("status", task.id)
             raise
         if what == "video":
-            self.journal.downloaded(task.id, **_saved_file(result), at=self.clock.time())
+            self.state.downloaded(task.id, **_saved_file(result), at=self.clock.time())
         return result
 
     def check_last_frame(self, task: Task) -> None:
@@ -713,12 +725,12 @@ class Client:
     def spend(
         self, *, by: str = "day", since: str | None = None, profile: str | None = None
     ) -> Spend:
-        """What was spent, from this machine's journal: estimated and billed, per day,
+        """What was spent, from the state's ledger: estimated and billed, per day,
         model, profile, storyboard or batch (`by`), since a day (`2026-11-01`) or a time ago
         (`7d`; default 30 days); `profile` keeps one profile's creates."""
         from seedance.services.spend import spend
 
-        return spend(self.journal, by=by, since=since, now=self.clock.time(), profile=profile)
+        return spend(self.state, by=by, since=since, now=self.clock.time(), profile=profile)
 
     def cancel(self, task_id: str, *, force: bool = False) -> CancelOutcome:
         """Cancel a queued task, delete a finished one; the journal keeps its last state.
@@ -729,7 +741,7 @@ class Client:
         if not self.capabilities.can_cancel:  # refuse without a request
             return self.provider.cancel(Task(id=task_id, profile=self.profile.name))
         task = self.get(task_id)
-        entry = self.journal.find(task_id)
+        entry = self.state.find(task_id)
         unsaved = entry is not None and entry.downloaded_at is None
         if task.status is TaskStatus.SUCCEEDED and unsaved and not force:
             raise UsageError(
@@ -740,7 +752,7 @@ class Client:
         with self.explain_auth():
             outcome = self.provider.cancel(task)
         if outcome == "cancelled":
-            self.journal.observe(
+            self.state.observe(
                 task_id, status=TaskStatus.CANCELLED, at=self.clock.time(), tokens=None, error=None
             )
         return outcome

@@ -103,7 +103,7 @@ def prepare_final(
 def find_draft(client: Client, draft_id: str) -> Draft:
     """The draft's model, length and age: the journal knows when it was made; otherwise the
     server's `created_at` says. Its state comes from the server (a free read)."""
-    entry = client.journal.find(draft_id)
+    entry = client.state.find(draft_id)
     now = client.clock.time()
     made_at = entry.created_at if entry is not None else None
     if made_at is not None:

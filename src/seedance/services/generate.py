@@ -40,10 +40,10 @@ from seedance.services import crashpoints, output_record, request_ids
 from seedance.services.accounts import MAX_CROWDED, SLOT_POLL, is_crowded
 from seedance.services.asset_cache import file_sha256
 from seedance.services.identity import LostCreate, nonce_picker
-from seedance.services.journal import Entry, JournalState
-from seedance.services.locks import FileLock, Holder, Locks, holding
+from seedance.services.locks import Locks, holding
 from seedance.services.polling import Listener
 from seedance.services.prepare import Prepared, redact_body
+from seedance.services.state import Entry, Holder, JournalState, Lock
 
 if TYPE_CHECKING:
     from seedance.services.client import Client
@@ -244,14 +244,15 @@ def _for_request(run: Run, prepared: Prepared) -> Generated:
 
 def _for_request_id(run: Run, prepared: Prepared, request_id: str) -> Generated:
     """A request under a caller's request id (services/request_ids.py): its first use
-    creates (a new video), a repeat goes on with what the first made. The id's lock is held
-    until the end, so a concurrent repeat waits and then finds the create."""
+    creates (a new video), a repeat goes on with what the first made. The id's lock (the
+    state's: on a shared state, every machine's) is held until the end, so a concurrent repeat
+    waits and then finds the create."""
     client = run.client
-    lock = Locks(client.data_dir).request(client.profile.name, request_id)
+    lock = client.state.request_lock(client.profile.name, request_id)
     lock.acquire(client.clock, timeout=run.left())
     with holding(lock):
         earlier = request_ids.earlier(
-            client.journal,
+            client.state,
             client.profile.name,
             request_id,
             request_hash=prepared.request_hash,
@@ -266,7 +267,7 @@ def _refuse_failed(run: Run, task_id: str) -> None:
     """The task of an earlier create of this request ended failed (the journal saw it): it is
     not followed again, which would fail again every time; making it anew is a new, billed
     create, so the caller asks for it (`new`)."""
-    entry = run.client.journal.find(task_id)
+    entry = run.client.state.find(task_id)
     if entry is None or entry.status is None or not entry.status.is_failure:
         return
     code = (entry.error or "").partition(": ")[0]
@@ -341,13 +342,12 @@ def _send_once(
     again: Suggestion,
 ) -> tuple[Task | None, SeedanceError | None]:
     """(the task, None), or (None, why) when the create provably never arrived."""
-    journal, clock, provider = client.journal, client.clock, client.provider
+    journal, clock, provider = client.state, client.clock, client.provider
     exact = client.capabilities.finds_lost_creates
-    locks = Locks(client.data_dir)
-    lease: list[FileLock] = []
+    lease: list[Lock] = []
 
     def hold(row: int) -> None:
-        lock = locks.row(row)
+        lock = journal.row_lease(row)
         lock.try_acquire()
         lease.append(lock)
 
@@ -435,7 +435,7 @@ def _begin(
     """The journal row of a create about to be sent (its lease taken before it is seen)."""
     request = prepared.request
     exact = client.capabilities.finds_lost_creates
-    return client.journal.begin(
+    return client.state.begin(
         profile=client.profile.name,
         dialect=client.provider.dialect,
         base_url=client.profile.base_url,
@@ -492,7 +492,7 @@ def _find_lost(
 
     search = LostCreate(
         client.provider,
-        client.journal,
+        client.state,
         client.clock,
         entry,
         again=again,
@@ -521,13 +521,13 @@ def _resume(run: Run, prepared: Prepared) -> str | None:
     """The task of an earlier create of this very request to this very output, found on the
     server if its answer was lost; None to create now."""
     client = run.client
-    journal = client.journal
+    journal = client.state
     entry = journal.latest_for(client.profile.name, prepared.request_hash, str(run.output))
     if entry is None:
         return None
     if entry.state is JournalState.CREATED:
         return entry.task_id
-    lease = Locks(client.data_dir).row(entry.row)
+    lease = journal.row_lease(entry.row)
     lease.acquire(client.clock, timeout=run.left())  # its sender may still be at it
     with holding(lease):
         entry = journal.entry(entry.row) or entry
@@ -550,8 +550,8 @@ def _recall(run: Run, prepared: Prepared) -> None:
     lost or rebuilt): write it back into the journal, so the steps below find it."""
     client = run.client
     record = output_record.find(run.output, client.profile.name, prepared.request_hash)
-    if record is not None and client.journal.find(record.task_id) is None:
-        client.journal.record(record.entry())
+    if record is not None and client.state.find(record.task_id) is None:
+        client.state.record(record.entry())
 
 
 def _saved_before(run: Run, request_hash: str) -> Generated | None:
@@ -561,7 +561,7 @@ def _saved_before(run: Run, request_hash: str) -> Generated | None:
     journal's saved path), that verified copy is copied to the output: no network, and the
     task's URL may have expired."""
     client = run.client
-    entry = client.journal.latest_for(
+    entry = client.state.latest_for(
         client.profile.name, request_hash, str(run.output), states=(JournalState.CREATED,)
     )
     if entry is None or entry.task_id is None:
@@ -590,7 +590,7 @@ def _if_saved(run: Run, entry: Entry, saved: Path, *, verified: bool = False) ->
     assert entry.task_id is not None
     size = saved.stat().st_size
     if entry.downloaded_at is None or entry.saved_path != str(saved):
-        client.journal.downloaded(
+        client.state.downloaded(
             entry.task_id, path=str(saved), sha256=entry.sha256, size=size, at=client.clock.time()
         )
         _remember(run, entry.task_id)
@@ -636,7 +636,7 @@ def _copied(run: Run, entry: Entry, dest: Path) -> bool:
         if digest.hexdigest() != sha256:  # changed since it was saved: not the video
             temporary.unlink()
             return False
-        run.client.journal.saving(task_id, path=str(dest), sha256=sha256, size=size)
+        run.client.state.saving(task_id, path=str(dest), sha256=sha256, size=size)
         os.replace(temporary, dest)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
@@ -651,7 +651,7 @@ def _made_already(run: Run, request_hash: str, refused: UsageError) -> None:
     from seedance.services.outputs import free_name
 
     client = run.client
-    entry = client.journal.latest_for(client.profile.name, request_hash, str(run.output))
+    entry = client.state.latest_for(client.profile.name, request_hash, str(run.output))
     if entry is None or (entry.status is not None and entry.status.is_failure):
         return  # nothing made (a failed task is made again by a new create, as it says)
     if entry.task_id is None:  # its answer was lost: the same command looks for it
@@ -695,7 +695,7 @@ def _for_task(run: Run, task_id: str) -> Generated:
 
     # before a saved copy is answered or copied: else the video is taken for its last frame
     check_distinct({"output": run.saved_as(task_id), "last_frame_output": run.last_frame_output})
-    entry = run.client.journal.find(task_id)
+    entry = run.client.state.find(task_id)
     # a last frame already at its path is taken as the video's only beside the video seedance
     # saved there itself; anywhere else it is a file the checks below refuse to overwrite
     frame_there = run.last_frame_output is not None and run.last_frame_output.exists()
@@ -768,8 +768,7 @@ def _frame(run: Run, task: Task, *, kept: bool = False) -> DownloadResult | None
 
 def _remember(run: Run, task_id: str) -> None:
     """Keep the record beside the output up to date (best effort: the journal has it too)."""
-    journal = run.client.journal
-    entry = journal.find(task_id)
+    entry = run.client.state.find(task_id)
     if entry is None or entry.output_path != str(run.output):
         return
     saved = Path(entry.saved_path) if entry.saved_path else None

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pytest_httpx import HTTPXMock
 
-from seedance.services.journal import Journal
+from seedance.services.state.sqlite import Journal
 from support import KEYS, Outcome, World, expect_ark_create, png
 
 BYTEPLUS = "https://ark.ap-southeast.bytepluses.com/api/v3"

@@ -254,7 +254,7 @@ class BatchRunner:
         record = self.manifest.take(take.job.id, take.take)
         earlier = record.request_hash if record is not None else None
         if earlier and earlier != take.definition:
-            journal, profile = self.client.journal, self.client.profile.name
+            journal, profile = self.client.state, self.client.profile.name
             if journal.latest_for(profile, earlier, str(output.resolve())) is not None:
                 return earlier
         return take.definition
@@ -266,7 +266,7 @@ class BatchRunner:
         made (services/reruns.py)."""
         if not take.fresh:
             return False
-        journal, profile = self.client.journal, self.client.profile.name
+        journal, profile = self.client.state, self.client.profile.name
         record = self.manifest.take(take.job.id, take.take)
         rerun = record.rerun if record is not None else None
         if rerun is None:

@@ -182,7 +182,7 @@ class BatchSession:
             result.halted = runner.halted
         finally:
             self.close()
-        result.review, result.notes = try_review(self.directory, journal=self.client.journal)
+        result.review, result.notes = try_review(self.directory, journal=self.client.state)
         if not result.ok:
             raise BatchIncomplete(result)
         return result

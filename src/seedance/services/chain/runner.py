@@ -284,7 +284,7 @@ class ChainRunner:
         the task it made (services/reruns.py). A mark made while the parent was another take
         (an interrupted rerun of this shot, before its parent was made anew) is replaced."""
         shot_id, request_hash = plan.shot.id, plan.definition_hash
-        journal, profile = self.client.journal, self.client.profile.name
+        journal, profile = self.client.state, self.client.profile.name
         parent = plan.shot.parent
         made_from = self.manifest.record(parent).task_id if parent else None
         rerun = self.manifest.record(shot_id).rerun

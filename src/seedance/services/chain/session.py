@@ -39,10 +39,10 @@ from seedance.services.chain.plan import (
 )
 from seedance.services.chain.runner import ChainRunner, Listener, Outcome
 from seedance.services.chain.storyboard import Storyboard, chain_again, load
-from seedance.services.journal import Journal
 from seedance.services.locks import FileLock, Locks
 from seedance.services.remote_models import require_models
 from seedance.services.review import try_review
+from seedance.services.state import State
 
 if TYPE_CHECKING:
     from seedance.services.client import Client
@@ -183,7 +183,7 @@ class ChainSession:
         """Posters, contact sheets and review.html, when the video extra is installed; never a
         failure of the run (what went wrong becomes a note)."""
         result.review, notes = try_review(
-            self.directory, journal=self.client.journal, storyboard=self.storyboard
+            self.directory, journal=self.client.state, storyboard=self.storyboard
         )
         result.notes += notes
 
@@ -254,7 +254,7 @@ def open_chain(
         )
         recovered = unverified = []
         if not restart:
-            recovered = recover(manifest, plan, client.journal, directory, client.clock.time())
+            recovered = recover(manifest, plan, client.state, directory, client.clock.time())
             unverified = verify_clips(manifest, directory, client.clock.time())
         plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
         plan.check_cost(max_cost, allow_unpriced=allow_unpriced)
@@ -309,7 +309,7 @@ def refuse_branches(board: Storyboard) -> None:
 
 
 def recover(
-    manifest: Manifest, plan: Plan, journal: Journal, directory: Path, now: float
+    manifest: Manifest, plan: Plan, journal: State, directory: Path, now: float
 ) -> list[str]:
     """Records the manifest lacks (it was lost or damaged), rebuilt from the journal: a shot
     whose clip on disk is the video a create of its definition saved (by SHA-256) is done; one
