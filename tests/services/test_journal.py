@@ -14,8 +14,8 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from seedance.domain.models import TaskStatus
-from seedance.services.state.sqlite import JOURNAL_FILE, Entry, Journal, JournalState
 from seedance.services.prepare import request_hash
+from seedance.services.state.sqlite import JOURNAL_FILE, Entry, Journal, JournalState
 from support import World, expect_ark_create, serve_a_queued_lookalike
 
 BASE = "https://ark.ap-southeast.bytepluses.com/api/v3"

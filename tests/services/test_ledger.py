@@ -11,13 +11,13 @@ import pytest
 
 from seedance.domain.errors import UsageError
 from seedance.domain.models import TaskStatus
+from seedance.services.spend import parse_since
 from seedance.services.state.sqlite import (
     JOURNAL_FILE,
     OPEN,
     SCHEMA_VERSION,
     Journal,
 )
-from seedance.services.spend import parse_since
 from support import as_version_3
 
 T0 = 1_781_181_681.0  # 2026-06-11 12:41:21 UTC

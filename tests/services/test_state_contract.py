@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from state_stores import Store, begin
 
 from seedance.domain.clock import FakeClock
 from seedance.domain.errors import BusyError, ExitStatus
 from seedance.domain.models import TaskStatus
 from seedance.services.state import Entry, JournalState, Observation, State, Who
-from state_stores import Store, begin
 
 T0 = 1_781_181_681.0
 HERE = Who("laptop-1", "ana")

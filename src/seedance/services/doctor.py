@@ -1,7 +1,8 @@
 """Why the first real run will or will not work, spending nothing.
 
-Each check reads only: the profile and where its key comes from, the proxy settings in the
-environment, DNS, one authenticated read of the API (which also shows TLS works and gives the
+Each check reads only: the profile and where its key comes from, the state (the local journal,
+or the shared database: reachable, schema version, privileges, round trip), the proxy settings
+in the environment, DNS, one authenticated read of the API (which also shows TLS works and gives the
 server's clock), the asset library, and, when asked, the free model probe of the Ark API
 (docs/sources/real-world.md "Finding out what an account can use", "Network").
 """
@@ -131,6 +132,7 @@ def diagnose(
     report = Report(profile.name)
     add = report.checks.append
     add(_config(client, config_file))
+    add(_state(client))
     key = _key(client)
     add(key)
     add(_proxies(client.environ))
@@ -167,6 +169,34 @@ def _config(client: Client, config_file: Path | None) -> Check:
         Status.OK,
         f"profile '{profile.name}' ({kind}, {profile.api} API at {profile.base_url}), {where}",
     )
+
+
+def _state(client: Client) -> Check:
+    """Where the journal, ledger and locks live, and whether this process can use them."""
+    health = client.state.health()
+    kind = "shared state" if health.store == "postgres" else "local journal"
+    if not health.reachable:
+        return Check(
+            "state",
+            Status.FAIL,
+            f"the {kind} cannot be reached: {health.problem or health.detail}",
+            health.hint,
+            ExitStatus.NETWORK,
+        )
+    if health.problem is not None:
+        suggestion = None
+        if health.schema_version is not None and health.expected_version is not None:
+            if health.schema_version < health.expected_version:
+                suggestion = Suggestion.of("journal.migrate")
+        return Check(
+            "state",
+            Status.FAIL,
+            health.problem,
+            health.hint,
+            ExitStatus.USAGE,
+            suggestion,
+        )
+    return Check("state", Status.OK, f"{kind}: {health.detail}")
 
 
 def _key(client: Client) -> Check:

@@ -235,7 +235,7 @@ class PostgresState(State):
         schema's advisory lock; returns what was found before."""
         import psycopg
 
-        role = str(cur.connection.info.user)
+        role, namespace = str(cur.connection.info.user), ""
         try:
             with cur.connection.transaction():
                 namespace = schema.look(cur).namespace
@@ -251,7 +251,7 @@ class PostgresState(State):
                     schema.set_up(cur)
                 return found
         except psycopg.errors.InsufficientPrivilege:
-            raise schema.no_create(self.where, role) from None
+            raise schema.no_create(self.where, role, namespace) from None
 
     @contextmanager
     def _cursor(self, *, transaction: bool = False) -> Iterator[psycopg.Cursor[Any]]:

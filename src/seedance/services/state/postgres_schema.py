@@ -192,12 +192,13 @@ def missing_privileges(where: str, role: str, missing: list[str]) -> ConfigError
     )
 
 
-def no_create(where: str, role: str) -> ConfigError:
+def no_create(where: str, role: str, namespace: str) -> ConfigError:
     return ConfigError(
         f"the role {role} may not create the shared state's tables at {where}; nothing was sent",
         code="state_privileges",
         field="state_url",
-        hint=f"have the database's owner run: GRANT CREATE ON SCHEMA public TO {role}; or "
+        hint=f"have the database's owner run: GRANT CREATE ON SCHEMA {namespace or 'public'} "
+        f"TO {role}; or "
         "set the state up once as the owner, with the same state URL, with",
         suggestion=Suggestion.of("journal.migrate"),
     )
