@@ -143,7 +143,9 @@ def test_a_newer_schema_is_refused_and_left_alone(store: Store, state: State):
 def test_a_role_that_may_only_read_is_told_what_to_grant(store: Store, state: State):
     begin(state, 1)  # set up by the owner
     reader = a_role(
-        store.location, "reader", f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema_of(store.location)} TO {{role}}"
+        store.location,
+        "reader",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema_of(store.location)} TO {{role}}",
     )
     limited = Store("postgres", reader).open()
     with pytest.raises(ConfigError) as refused:
@@ -152,7 +154,10 @@ def test_a_role_that_may_only_read_is_told_what_to_grant(store: Store, state: St
     error = refused.value
     assert error.code == "state_privileges" and error.exit_status is ExitStatus.USAGE
     assert "lacks INSERT on seedance_creates, UPDATE on seedance_creates" in error.message
-    assert f"GRANT SELECT, INSERT, UPDATE ON seedance_creates TO {reader.split('user=')[1].split('&')[0]}" in (error.hint or "")
+    assert (
+        f"GRANT SELECT, INSERT, UPDATE ON seedance_creates TO {reader.split('user=')[1].split('&')[0]}"
+        in (error.hint or "")
+    )
 
 
 def test_a_role_that_may_use_the_tables_works_and_health_says_so(store: Store, state: State):
