@@ -14,12 +14,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from state_stores import Store, begin
 
 from seedance.domain.errors import ConfigError, ExitStatus, NetworkError
 from seedance.domain.state_url import StateUrl, configured
 from seedance.services.state import State
 from seedance.services.state.entries import COLUMNS, DECLARATIONS, postgres_declaration
-from state_stores import Store, begin
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -154,10 +154,8 @@ def test_a_role_that_may_only_read_is_told_what_to_grant(store: Store, state: St
     error = refused.value
     assert error.code == "state_privileges" and error.exit_status is ExitStatus.USAGE
     assert "lacks INSERT on seedance_creates, UPDATE on seedance_creates" in error.message
-    assert (
-        f"GRANT SELECT, INSERT, UPDATE ON seedance_creates TO {reader.split('user=')[1].split('&')[0]}"
-        in (error.hint or "")
-    )
+    role = reader.split("user=")[1].split("&")[0]
+    assert f"GRANT SELECT, INSERT, UPDATE ON seedance_creates TO {role}" in (error.hint or "")
 
 
 def test_a_role_that_may_use_the_tables_works_and_health_says_so(store: Store, state: State):
@@ -166,8 +164,8 @@ def test_a_role_that_may_use_the_tables_works_and_health_says_so(store: Store, s
     user = a_role(
         store.location,
         "writer",
-        f"GRANT SELECT, INSERT, UPDATE ON seedance_creates TO {{role}}",
-        f"GRANT SELECT ON seedance_meta TO {{role}}",
+        "GRANT SELECT, INSERT, UPDATE ON seedance_creates TO {role}",
+        "GRANT SELECT ON seedance_meta TO {role}",
     )
     assert schema
     writer = Store("postgres", user).open()

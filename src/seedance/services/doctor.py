@@ -184,10 +184,8 @@ def _state(client: Client) -> Check:
             ExitStatus.NETWORK,
         )
     if health.problem is not None:
-        suggestion = None
-        if health.schema_version is not None and health.expected_version is not None:
-            if health.schema_version < health.expected_version:
-                suggestion = Suggestion.of("journal.migrate")
+        older = (health.schema_version or 0) < (health.expected_version or 0)
+        suggestion = Suggestion.of("journal.migrate") if older else None
         return Check(
             "state",
             Status.FAIL,
