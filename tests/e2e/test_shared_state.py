@@ -60,6 +60,9 @@ def test_a_video_made_on_the_shared_state_is_found_there_again(run, sim, world, 
     assert checked.exit_code == 0, checked.stderr
     report = json.loads(checked.stdout)
     assert (report["store"], report["rows"], report["schema_version"]) == ("postgres", 1, 6)
+    repaired = run("journal", "repair")
+    assert repaired.exit_code == 0 and "is sound: nothing to repair" in repaired.stderr
+    assert "from the shared state" in run("spend").stderr
     by = json.loads(run("spend", "--by", "machine", "--json").stdout)
     assert [g["machine"] for g in by["groups"]] == [socket.gethostname()]
     by = json.loads(run("spend", "--by", "user", "--json").stdout)

@@ -38,13 +38,14 @@ def spend(since: str | None, by: str) -> None:
         for total in report.totals():
             env.output.data(_money(total["billed"], total["currency"]))
     else:
-        _render(env, report)
+        source = "the shared state" if state.shared else "this machine's journal"
+        _render(env, report, source)
 
 
-def _render(env: Environment, report: Spend) -> None:
+def _render(env: Environment, report: Spend, source: str) -> None:
     out = env.output
     if not report.lines:
-        out.info(f"nothing spent since {_day(report.since)} (by this machine's journal)")
+        out.info(f"nothing spent since {_day(report.since)} (by {source})")
         return
     tallest: dict[str | None, float] = {}
     for line in report.lines:
@@ -76,7 +77,7 @@ def _render(env: Environment, report: Spend) -> None:
     out.table([report.by.upper(), "CREATES", "ESTIMATED", "BILLED", ""], rows)
     if any(line.unfinished for line in report.lines):
         out.info("* some tasks are not seen finished yet: billed so far")
-    out.info(f"since {_day(report.since)} (UTC), from this machine's journal")
+    out.info(f"since {_day(report.since)} (UTC), from {source}")
 
 
 def _height(line: LedgerLine) -> float:

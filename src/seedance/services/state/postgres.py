@@ -564,12 +564,14 @@ class PostgresState(State):
         if profile:
             where += " AND profile = %s"
             args.append(profile)
+        # ordered as SQLite orders them: by code point (the "C" collation), NULL first
         sql = (
-            f"SELECT {group} AS key, currency, COUNT(*), SUM(estimated_tokens)::bigint, "
-            "SUM(tokens)::bigint, (SUM(estimated_tokens * price) / 1e6)::float8, "
-            "(SUM(tokens * price) / 1e6)::float8, "
+            f"SELECT * FROM (SELECT {group} AS key, currency, COUNT(*), "
+            "SUM(estimated_tokens)::bigint, SUM(tokens)::bigint, "
+            "(SUM(estimated_tokens * price) / 1e6)::float8, (SUM(tokens * price) / 1e6)::float8, "
             "COUNT(*) FILTER (WHERE price IS NULL), COUNT(*) FILTER (WHERE finished_at IS NULL) "
-            f"FROM {TABLE} {where} GROUP BY 1, 2 ORDER BY 1 NULLS FIRST, 2 NULLS FIRST"
+            f"FROM {TABLE} {where} GROUP BY 1, 2) AS lines "
+            'ORDER BY key COLLATE "C" NULLS FIRST, currency COLLATE "C" NULLS FIRST'
         )
         return [LedgerLine(*row) for row in self.execute(sql, args)]
 
