@@ -362,3 +362,27 @@ def test_upkeep_on_a_sound_state(state: State):
     assert result.before == result.after == 6
     health = state.health()
     assert health.reachable and health.problem is None and health.schema_version == 6
+
+
+def test_one_state_serves_many_threads(state: State):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(n: int) -> str:
+        leases: list[Any] = []
+
+        def hold(row: int) -> None:
+            leases.append(state.row_lease(row))
+            assert leases[0].try_acquire()
+
+        row = begin(state, n, nonce=lambda taken: max(taken, default=0) + 1, hold=hold)
+        state.created(row, f"t{n}", T0)
+        state.observe_many([Observation(f"t{n}", TaskStatus.SUCCEEDED, T0 + n)])
+        leases[0].release()
+        return f"t{n}"
+
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(work, range(40)))
+    assert state.known(made) == set(made)
+    entries = state.entries(limit=None)
+    assert len(entries) == 40 and all(e.status is TaskStatus.SUCCEEDED for e in entries)
+    assert not any(state.row_in_flight(e.row) for e in entries)
