@@ -11,7 +11,8 @@ from pathlib import Path
 
 import psycopg
 
-from support import World
+from seedance.sim.app import API_ORIGIN
+from support import World, sim_profiles
 
 TOTALS = ("currency", "creates", "estimated_tokens", "tokens", "estimated", "billed")
 
@@ -40,6 +41,15 @@ def test_a_database_that_cannot_be_reached_at_start_exits_4_and_sends_nothing(
     failed = run("create", "a boat", "-o", "boat.mp4", "--json")
     error = json.loads(failed.stdout)["error"]
     assert (error["code"], error["exit_code"]) == ("state_unreachable", 4)
+    # the same from state_url at the top of profiles.toml
+    del world.environ["SEEDANCE_STATE_URL"]
+    document = sim_profiles(API_ORIGIN)
+    world.write_profiles({"state_url": f"postgresql:///films?host={tmp_path}", **document})
+    done = run("create", "a boat", "-o", "boat.mp4")
+    assert done.exit_code == 4 and "cannot reach the shared state" in done.stderr
+    world.environ["SEEDANCE_STATE_URL"] = ""  # set empty: the local journal after all
+    assert run("create", "a boat", "-o", "boat.mp4").exit_code == 0
+    assert len(sim.creates()) == 1
 
 
 def test_a_video_made_on_the_shared_state_is_found_there_again(run, sim, world, state_url):
