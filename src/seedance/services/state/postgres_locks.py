@@ -31,12 +31,15 @@ if TYPE_CHECKING:
 _MASK = 0xFFFFFFFF
 # the lock's row in pg_locks: an advisory lock on one bigint key shows its high and low 32
 # bits as classid and objid, objsubid 1; `granted`: held, not waited for
-_HELD = (
-    "SELECT l.pid, a.application_name FROM pg_locks l "
-    "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+_WHERE = (
     "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "AND l.classid = %s::bigint::oid AND l.objid = %s::bigint::oid LIMIT 1"
+    "AND l.classid = %s::bigint::oid AND l.objid = %s::bigint::oid"
+)
+_TAKEN = f"SELECT EXISTS (SELECT 1 FROM pg_locks l {_WHERE})"
+_HELD = (
+    "SELECT l.pid, a.application_name FROM pg_locks l "
+    f"LEFT JOIN pg_stat_activity a ON a.pid = l.pid {_WHERE} LIMIT 1"
 )
 
 
@@ -109,7 +112,8 @@ class AdvisoryLock:
 
     def taken(self) -> bool:
         """Whether any session (this one included) holds the lock now."""
-        return bool(self._holding())
+        high, low = (self.key >> 32) & _MASK, self.key & _MASK
+        return bool(self.state.execute(_TAKEN, (high, low))[0][0])
 
     def holder(self) -> Holder:
         """Who holds it: the pid, and the machine when another (from the holder's
