@@ -386,3 +386,40 @@ def test_one_state_serves_many_threads(state: State):
     entries = state.entries(limit=None)
     assert len(entries) == 40 and all(e.status is TaskStatus.SUCCEEDED for e in entries)
     assert not any(state.row_in_flight(e.row) for e in entries)
+
+
+def older(store: Store) -> None:
+    """The store as version 5 left it: no `machine`, no `login`."""
+    if store.kind == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(Path(store.location) / "journal.sqlite3") as db:
+            db.execute("ALTER TABLE creates DROP COLUMN machine")
+            db.execute("ALTER TABLE creates DROP COLUMN login")
+            db.execute("PRAGMA user_version = 5")
+        return
+    import psycopg
+
+    with psycopg.connect(store.location, autocommit=True) as conn:
+        conn.execute("ALTER TABLE seedance_creates DROP COLUMN machine, DROP COLUMN login")
+        conn.execute("UPDATE seedance_meta SET value = '5'")
+
+
+def test_migrate_brings_an_older_store_to_this_version_and_keeps_its_rows(
+    store: Store, state: State
+):
+    row = priced(state, 1)
+    state.created(row, "t1", T0)
+    state.close()
+    older(store)
+    upgraded = store.open(who=HERE)
+    try:
+        result = upgraded.migrate()
+        assert (result.before, result.after) == (5, 6)
+        kept = upgraded.find("t1")
+        assert kept is not None and kept.row == row and kept.machine is None
+        assert upgraded.charged("acct", "USD", 0) == pytest.approx(2.0)
+        new = upgraded.entry(begin(upgraded, 2))
+        assert new is not None and new.machine == "laptop-1"
+    finally:
+        upgraded.close()
