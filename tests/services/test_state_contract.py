@@ -421,5 +421,10 @@ def test_migrate_brings_an_older_store_to_this_version_and_keeps_its_rows(
         assert upgraded.charged("acct", "USD", 0) == pytest.approx(2.0)
         new = upgraded.entry(begin(upgraded, 2))
         assert new is not None and new.machine == "laptop-1"
+        child = store.child("hold", "request:after-migrate")  # one lock space with others
+        assert child.line().split()[0] == "held"
+        assert not upgraded.request_lock("p", "after-migrate").try_acquire()
+        child.say("done")
+        child.finish()
     finally:
         upgraded.close()

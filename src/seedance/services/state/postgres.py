@@ -627,7 +627,7 @@ class PostgresState(State):
         problem = schema.refusal(after, self.where)
         if problem is not None:
             raise problem
-        self._verified = True
+        self._namespace, self._verified = after.namespace, True
         return MigrateResult(self.where, found.version, SCHEMA_VERSION)
 
     def health(self) -> Health:
