@@ -40,8 +40,8 @@ class StateUrl:
             raise ConfigError(
                 f"the state URL in {source} must be a postgresql:// URL, not {shown}",
                 field="state_url",
-                hint="give postgresql://USER@HOST:PORT/DATABASE (the password in PGPASSWORD or "
-                "~/.pgpass), or remove it to use the local journal",
+                hint="give a postgresql:// URL with the user, host, port and database (the "
+                "password in PGPASSWORD or ~/.pgpass), or remove it to use the local journal",
             )
         return cls(url, source)
 

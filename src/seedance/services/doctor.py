@@ -179,7 +179,7 @@ def _state(client: Client) -> Check:
         return Check(
             "state",
             Status.FAIL,
-            f"the {kind} cannot be reached: {health.problem or health.detail}",
+            health.problem or f"the {kind} cannot be reached: {health.detail}",
             health.hint,
             ExitStatus.NETWORK,
         )
