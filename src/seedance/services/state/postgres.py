@@ -639,9 +639,10 @@ class PostgresState(State):
                     cur.execute("SELECT 1")
                     millis = (time.perf_counter() - started) * 1000
                     found = schema.look(cur)
-        except SeedanceError as exc:
+        except SeedanceError as exc:  # unreachable (the network's), or refused (the setup's)
+            reachable = not isinstance(exc, NetworkError)
             return Health(
-                self.store, self.where, False, exc.message, problem=exc.message, hint=exc.hint
+                self.store, self.where, reachable, exc.message, problem=exc.message, hint=exc.hint
             )
         except psycopg_errors().Error as exc:
             text = self._redacted(str(exc)).strip()
