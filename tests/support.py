@@ -303,9 +303,9 @@ def version_3_journal(data: Path) -> None:
     """The journal a user of the previous release has: no ledger columns, user_version 3."""
     import sqlite3
 
-    from seedance.services.journal import JOURNAL_FILE, Journal
+    from seedance.services.state.sqlite import JOURNAL_FILE, SqliteState
 
-    journal = Journal(data)
+    journal = SqliteState(data)
     journal._connect()  # made whole at the newest version ...
     journal.close()
     with sqlite3.connect(data / JOURNAL_FILE) as db:  # ... and taken back to version 3
@@ -314,7 +314,7 @@ def version_3_journal(data: Path) -> None:
 
 def as_version_3(db: Any) -> None:
     """A journal's table as version 3 had it: no ledger columns, no index on them."""
-    from seedance.services.journal import LEDGER_COLUMNS
+    from seedance.services.state.sqlite import LEDGER_COLUMNS
 
     indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall()
     for name, sql in indexes:

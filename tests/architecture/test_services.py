@@ -15,17 +15,41 @@ ARCHITECTURE = SRC.parents[1] / "ARCHITECTURE.md"
 SERVICES = "seedance.services"
 
 
+def run_time_imports(source: str) -> ast.Module:
+    """The module without its `if TYPE_CHECKING:` blocks (names for type checkers only: no
+    module needs another there when it runs)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                kept = [n for n in block if not _type_checking_only(n)]
+                if len(kept) != len(block):
+                    setattr(node, field, kept or [ast.Pass()])
+    return tree
+
+
+def _type_checking_only(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
 def services_graph(modules: list[tuple[str, str]]) -> dict[str, set[str]]:
-    """Each services module -> the services modules it imports (anywhere in the file, type
-    checking blocks and functions included: a circle of any import is a circle)."""
+    """Each services module -> the services modules it imports when it runs (at its top or
+    in a function). A package a module belongs to is no edge: Python imports it first
+    whenever one of its modules is imported."""
     names = {module for module, _ in modules}
     graph: dict[str, set[str]] = {}
     for module, source in modules:
         if not module.startswith(SERVICES + "."):
             continue
         found = set()
-        for _line, target in imported_modules(ast.parse(source), module):
-            if target in names and target.startswith(SERVICES + ".") and target != module:
+        for _line, target in imported_modules(run_time_imports(source), module):
+            own_package = module.startswith(target + ".")
+            inside = target in names and target.startswith(SERVICES + ".")
+            if inside and target != module and not own_package:
                 found.add(target)
         graph[module] = found
     return graph
@@ -87,7 +111,16 @@ def test_the_circle_check_finds_a_circle() -> None:
         ("seedance.services.a", "from seedance.services import b\n"),
         ("seedance.services.b", "def f():\n    from seedance.services.a import x\n"),
         ("seedance.services.c", "from seedance.services.a import y\n"),
+        (
+            "seedance.services.d",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+            "    from seedance.services.c import z\n",
+        ),
+        ("seedance.services.e", "from seedance.services.d import w\n"),
     ]
+    modules.append(
+        ("seedance.services.c", modules.pop(2)[1] + "from seedance.services.e import v\n")
+    )
     assert circles(services_graph(modules)) == [["seedance.services.a", "seedance.services.b"]]
 
 

@@ -292,7 +292,7 @@ def test_a_take_an_earlier_seedance_journaled_by_its_body_is_found_not_paid_agai
     take's create by its body's hash: a re-run follows that create."""
     import sqlite3
 
-    from seedance.services.journal import JOURNAL_FILE
+    from seedance.services.state.sqlite import JOURNAL_FILE
     from seedance.sim.app import FaultRule
 
     write_jsonl(world, "jobs.jsonl", [{"id": "r1", "prompt": "a boat", "takes": 2}])

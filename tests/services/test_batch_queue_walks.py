@@ -34,7 +34,6 @@ def limited_to_one(tmp_path: Path, count: int) -> tuple[Any, list[Unit]]:
         SimpleNamespace(),  # type: ignore[arg-type]
         SimpleNamespace(),  # type: ignore[arg-type]
         SimpleNamespace(time=lambda: 0.0),  # type: ignore[arg-type]
-        data_dir=tmp_path,
         account="a",
         notify=lambda _text: None,
         auth=lambda: None,  # type: ignore[arg-type,return-value]

@@ -10,7 +10,7 @@ import pytest
 
 from seedance import Client, GenerationParams
 from seedance.domain.errors import BusyError, UsageError, WaitTimeoutError
-from seedance.services.videos.generate import Origin
+from seedance.services.videos.steps import Origin
 from support import World
 
 BOAT = GenerationParams(prompt="a paper boat", duration=5)

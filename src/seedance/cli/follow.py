@@ -226,15 +226,11 @@ def stills_paths(clip: Path) -> dict[str, str]:
 def client_for_tasks(env: Environment, task_ids: list[str]) -> Client:
     """The profile the tasks were created with (the journal knows), unless -p says otherwise."""
     from seedance.domain.errors import UsageError
-    from seedance.services.journal import Journal
 
     if env.profile:
         return env.client()
-    journal = Journal(env.data_dir)
-    try:
-        profiles = {e.profile for t in task_ids if (e := journal.find(t)) is not None}
-    finally:
-        journal.close()
+    state = env.state()
+    profiles = {e.profile for t in task_ids if (e := state.find(t)) is not None}
     if len(profiles) > 1:
         raise UsageError(
             f"these tasks belong to different profiles ({', '.join(sorted(profiles))})",

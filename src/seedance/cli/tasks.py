@@ -379,18 +379,13 @@ def _list_local(
     env: Environment, status_: str | None, model: str | None, limit: int | None
 ) -> None:
     from seedance.domain.models import TaskStatus
-    from seedance.services.journal import Journal
 
-    journal = Journal(env.data_dir, warn=env.output.warn)
-    try:
-        entries = journal.entries(
-            profile=env.profile or env.environ.get("SEEDANCE_PROFILE"),
-            status=TaskStatus(status_) if status_ else None,
-            model=model,
-            limit=limit or 50,
-        )
-    finally:
-        journal.close()
+    entries = env.state().entries(
+        profile=env.profile or env.environ.get("SEEDANCE_PROFILE"),
+        status=TaskStatus(status_) if status_ else None,
+        model=model,
+        limit=limit or 50,
+    )
     if env.json:
         env.output.json([_entry_json(e) for e in entries])
         return
@@ -415,15 +410,10 @@ RESULT_TTL = 24 * 3600  # result URLs last 24 h from the task's end (docs/source
 
 def _list_unsaved(env: Environment, limit: int | None) -> None:
     from seedance.cli.output import human_duration
-    from seedance.services.journal import Journal
 
-    journal = Journal(env.data_dir, warn=env.output.warn)
-    try:
-        entries = journal.unsaved(
-            env.profile or env.environ.get("SEEDANCE_PROFILE"), limit=limit or 50
-        )
-    finally:
-        journal.close()
+    entries = env.state().unsaved(
+        env.profile or env.environ.get("SEEDANCE_PROFILE"), limit=limit or 50
+    )
     now = env.clock.time()
 
     def left(entry: Any) -> float | None:

@@ -6,7 +6,7 @@
         made = client.videos.generate(prompt="a paper boat at dawn", output="boat.mp4")
         print(made.task.id, made.video.path, made.video.sha256)
 
-A client is safe to share between threads: its journal, its HTTP connections and the account's
+A client is safe to share between threads: its state, its HTTP connections and the account's
 gate are, and every call keeps its own options (`max_cost`, `timeout`, ...). Close it (or use
 it as a context manager) to let its connections go.
 """
@@ -27,10 +27,10 @@ from seedance.providers.registry import connect
 from seedance.services.account.resource import Account
 from seedance.services.assets.resource import Assets
 from seedance.services.batches.resource import Batches
-from seedance.services.journal import Journal
 from seedance.services.options import CallOptions
 from seedance.services.profile_lookup import select_profile
 from seedance.services.runtime import Runtime
+from seedance.services.state import State, state_for
 from seedance.services.storyboards.resource import Storyboards
 from seedance.services.videos.resource import Videos
 
@@ -42,7 +42,7 @@ def _quiet(_text: str) -> None:
 
 
 class Client:
-    """One profile's provider, journal and clock, as resources: `videos`, `assets`,
+    """One profile's provider, state and clock, as resources: `videos`, `assets`,
     `storyboards`, `batches` and `account`."""
 
     def __init__(self, runtime: Runtime, options: CallOptions | None = None) -> None:
@@ -102,13 +102,18 @@ class Client:
         warn: Notify | None = None,
         log: Notify | None = None,
         offline: bool = False,
+        state: State | None = None,
     ) -> Client:
         """The one wiring of a profile into a client: its provider (with the HTTP layer's
-        credentials, retries and rate limit), the journal and the clock. `notify` hears the
-        client's notices, `warn` its warnings, `log` each HTTP exchange.
+        credentials, retries and rate limit), the state (journal, ledger, locks) and the
+        clock. `notify` hears the client's notices, `warn` its warnings, `log` each HTTP
+        exchange.
 
         `offline` (a dry run) works without an API key: nothing will be sent. The `demo`
-        profile gets the in-process simulator as its transport.
+        profile gets the in-process simulator as its transport. `state` shares one the
+        caller opened (and closes); by default the client opens the configured one
+        (`SEEDANCE_STATE_URL`, `state_url` in profiles.toml, else the data directory's
+        journal) and closes it with itself.
         """
         environ = os.environ if environ is None else environ
         data_dir = data_dir or default_data_dir(environ)
@@ -120,16 +125,21 @@ class Client:
         provider = connect(
             profile, environ=environ, clock=clock, transport=transport, log=log, offline=offline
         )
+        owns_state = state is None
+        if state is None:
+            config = store or ProfileStore(default_config_dir(environ))
+            state = state_for(data_dir, environ, config, clock=clock, warn=warn)
         runtime = Runtime(
             profile,
             provider,
-            Journal(data_dir, warn=warn),
+            state,
             clock,
             environ,
             data_dir,
             store,
             notify=notify or _quiet,
         )
+        runtime.owns_state = owns_state
         return cls(runtime)
 
     def with_options(
@@ -142,7 +152,7 @@ class Client:
         allow_unpriced: bool | None = None,
     ) -> Client:
         """A copy of this client whose calls take these defaults (each call may still give its
-        own). The copy shares the connections and the journal; `max_cost` caps each call or
+        own). The copy shares the connections and the state; `max_cost` caps each call or
         run on its own, never their sum."""
         options = self._options.given(
             max_cost=max_cost,
@@ -154,7 +164,7 @@ class Client:
         return Client(self._runtime, replace(options))
 
     def close(self) -> None:
-        """Let the client's connections and the journal go."""
+        """Let the client's connections and the state go."""
         self._runtime.close()
 
     def __enter__(self) -> Client:

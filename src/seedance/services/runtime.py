@@ -1,6 +1,7 @@
 """What every service of one client works with: the collaborators, wired once.
 
-A `Runtime` is the profile, its provider (with the one HTTP layer), the journal, the clock, the
+A `Runtime` is the profile, its provider (with the one HTTP layer), the state (journal, ledger,
+locks: services/state/), the clock, the
 environment, the data directory, where notices go, and the account's gate. The client's
 resources hand it to the services they call; a service uses the parts it needs and never the
 client (gh's options structs with injected collaborators are the model). Nothing here is an
@@ -20,7 +21,7 @@ from seedance.domain.errors import AuthError, Suggestion
 from seedance.domain.profiles import Profile, ProfileStore
 from seedance.providers.base import Capabilities, Provider
 from seedance.services.account.gate import Gate, account_of
-from seedance.services.journal import Journal
+from seedance.services.state import State
 
 if TYPE_CHECKING:
     from seedance.services.assets.library import AssetService
@@ -34,12 +35,12 @@ def _quiet(_text: str) -> None:
 
 @dataclass
 class Runtime:
-    """One client's collaborators. Shared by every thread of the client: the journal, the
+    """One client's collaborators. Shared by every thread of the client: the state, the
     provider's HTTP client and the gate are thread-safe."""
 
     profile: Profile
     provider: Provider
-    journal: Journal
+    state: State
     clock: Clock
     environ: Mapping[str, str]
     data_dir: Path
@@ -55,9 +56,8 @@ class Runtime:
         self.gate = Gate(
             self.profile,
             self.provider,
-            self.journal,
+            self.state,
             self.clock,
-            data_dir=self.data_dir,
             account=account_of(self.profile, self.provider),
             notify=self.notify,
             auth=self.explain_auth,
@@ -103,6 +103,9 @@ class Runtime:
             exc.suggestions = (Suggestion.of("profiles.show", self.profile.name),)
             raise
 
+    owns_state: bool = True  # closed with the client (not a state the caller shares)
+
     def close(self) -> None:
         self.provider.http.close()
-        self.journal.close()
+        if self.owns_state:
+            self.state.close()

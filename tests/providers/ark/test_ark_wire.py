@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pytest_httpx import HTTPXMock
 
-from seedance.services.journal import Journal
+from seedance.services.state.sqlite import SqliteState
 from support import KEYS, Outcome, World, expect_ark_create, png
 
 BYTEPLUS = "https://ark.ap-southeast.bytepluses.com/api/v3"
@@ -417,7 +417,7 @@ def test_create_sends_the_seed_body(
     assert outcome.exit_code == 0, outcome.stderr
     assert outcome.stdout == f"{TASK_ID}\n"
     assert len(httpx_mock.get_requests()) == 1
-    journal = Journal(world.data_dir)
+    journal = SqliteState(world.data_dir)
     [entry] = journal.entries()
     journal.close()
     assert nonces == [entry.nonce]  # the nonce sent is the one journaled before sending

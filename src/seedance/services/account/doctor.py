@@ -1,7 +1,8 @@
 """Why the first real run will or will not work, spending nothing.
 
-Each check reads only: the profile and where its key comes from, the proxy settings in the
-environment, DNS, one authenticated read of the API (which also shows TLS works and gives the
+Each check reads only: the profile and where its key comes from, the state (the local journal,
+or the shared database: reachable, schema version, privileges, round trip), the proxy settings
+in the environment, DNS, one authenticated read of the API (which also shows TLS works and gives the
 server's clock), the asset library, and, when asked, the free model probe of the Ark API
 (docs/sources/real-world.md "Finding out what an account can use", "Network").
 """
@@ -129,6 +130,7 @@ def diagnose(rt: Runtime, *, probe_models: bool = False, config_file: Path | Non
     report = Report(profile.name)
     add = report.checks.append
     add(_config(rt, config_file))
+    add(_state(rt))
     key = _key(rt)
     add(key)
     add(_proxies(rt.environ))
@@ -165,6 +167,32 @@ def _config(rt: Runtime, config_file: Path | None) -> Check:
         Status.OK,
         f"profile '{profile.name}' ({kind}, {profile.api} API at {profile.base_url}), {where}",
     )
+
+
+def _state(rt: Runtime) -> Check:
+    """Where the journal, ledger and locks live, and whether this process can use them."""
+    health = rt.state.health()
+    kind = "shared state" if health.store == "postgres" else "local journal"
+    if not health.reachable:
+        return Check(
+            "state",
+            Status.FAIL,
+            health.problem or f"the {kind} cannot be reached: {health.detail}",
+            health.hint,
+            ExitStatus.NETWORK,
+        )
+    if health.problem is not None:
+        older = (health.schema_version or 0) < (health.expected_version or 0)
+        suggestion = Suggestion.of("journal.migrate") if older else None
+        return Check(
+            "state",
+            Status.FAIL,
+            health.problem,
+            health.hint,
+            ExitStatus.USAGE,
+            suggestion,
+        )
+    return Check("state", Status.OK, f"{kind}: {health.detail}")
 
 
 def _key(rt: Runtime) -> Check:

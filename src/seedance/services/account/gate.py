@@ -2,12 +2,13 @@
 may be unfinished at once, and how much may be spent.
 
 An account is an API origin and a key, known here by a digest of the two (`account_of`); the
-key itself is never stored. Its slots and its ledger are the journal's rows: a create holds a
-slot from the moment its row is written (before it is sent) until its task is seen finished
-or the create is refused, and its row carries its estimate and price, so the journal is the
-ledger. Each create is counted, and its row written, under the account's OS file lock
-(services/locks.py): two processes never both take the last slot, nor both pass the same
-remaining budget.
+key itself is never stored. Its slots and its ledger are the state's rows (services/state/): a
+create holds a slot from the moment its row is written (before it is sent) until its task is
+seen finished or the create is refused, and its row carries its estimate and price, so the
+journal is the ledger. Each create is counted, and its row written, under the account's lock
+(`State.account_lock`: a file lock on the local store, the database's on a shared one): two
+processes, on one machine or on several sharing a state, never both take the last slot, nor
+both pass the same remaining budget.
 
 - The cap: the profile's `max_running` (default 10, the concurrency docs/sources/ark.txt gives
   the pro models), or `max_running_models` for a model of its own; lowered for the rest of
@@ -31,7 +32,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from seedance.domain.catalogue import Estimate, catalogue, format_money
@@ -50,8 +50,7 @@ from seedance.domain.models import Task
 from seedance.domain.profiles import Profile
 from seedance.providers.base import Provider
 from seedance.providers.http import BearerAuth, origin_of
-from seedance.services.journal import Entry, Journal, Observation
-from seedance.services.locks import Locks
+from seedance.services.state import Entry, Observation, State
 
 SLOT_POLL = 5.0  # seconds between looks while the account is full
 # How long a task can stay unfinished: the longest queue expiry (docs/sources/ark.txt,
@@ -180,19 +179,17 @@ class Gate:
         self,
         profile: Profile,
         provider: Provider,
-        journal: Journal,
+        state: State,
         clock: Clock,
         *,
-        data_dir: Path,
         account: str,
         notify: Callable[[str], None],
         auth: Callable[[], AbstractContextManager[None]],
     ) -> None:
         self.profile = profile
         self.provider = provider
-        self.journal = journal
+        self.state = state
         self.clock = clock
-        self.data_dir = data_dir
         self.account = account
         self.notify = notify
         self.auth = auth  # annotates an auth failure with the profile's key source
@@ -248,15 +245,14 @@ class Gate:
         Raises BudgetError (nothing sent) when it does not fit; BusyError (exit 6) when no slot
         frees before `deadline` (monotonic); KeyboardInterrupt when `stop` is set meanwhile."""
         clock = self.clock
-        locks = Locks(self.data_dir)
         told = None
         self._check_ledger()
         while True:
-            lock = locks.account(self.account)
+            lock = self.state.account_lock(self.account)
             lock.acquire(clock, timeout=self._left(deadline))
             try:
                 self._check_money(estimate, allowance)
-                running = self.running(locks)
+                running = self.running()
                 full = self._full(running, model)
                 if full is None:
                     ticket = Ticket(self.account, estimate, allowance)
@@ -270,7 +266,7 @@ class Gate:
             finally:
                 lock.release()
             self._refresh(running)
-            full = self._full(self.running(locks), model)
+            full = self._full(self.running(), model)
             if full is None:
                 continue
             if full != told and on_wait is not None:
@@ -278,14 +274,13 @@ class Gate:
             told = full
             self._pause(deadline, stop, full)
 
-    def running(self, locks: Locks | None = None) -> list[Entry]:
+    def running(self) -> list[Entry]:
         """The account's creates that hold a slot now."""
-        locks = locks or Locks(self.data_dir)
         since = self.clock.time() - SLOT_HORIZON
         counted = []
-        for entry in self.journal.open_creates(self.account, since):
-            if entry.task_id is None and not locks.row_in_flight(entry.row):
-                entry = self.journal.entry(entry.row) or entry  # answered meanwhile?
+        for entry in self.state.open_creates(self.account, since):
+            if entry.task_id is None and not self.state.row_in_flight(entry.row):
+                entry = self.state.entry(entry.row) or entry  # answered meanwhile?
                 if entry.task_id is None:
                     continue  # its sender died before an answer: not counted
             counted.append(entry)
@@ -342,7 +337,7 @@ class Gate:
         except SeedanceError:
             return  # the service is unwell: look again after the pause
         now = self.clock.time()
-        self.journal.observe_many([Observation.of(task, now) for task in tasks.values()])
+        self.state.observe_many([Observation.of(task, now) for task in tasks.values()])
 
     def _one_by_one(self, ids: list[str]) -> dict[str, Task]:
         found = {}
@@ -350,7 +345,7 @@ class Gate:
             try:
                 found[task_id] = self.provider.get(task_id)
             except NotFoundError:
-                self.journal.gone(task_id, self.clock.time())
+                self.state.gone(task_id, self.clock.time())
             except SeedanceError:
                 continue
         return found
@@ -373,17 +368,17 @@ class Gate:
         """A journal an older seedance wrote that could not be upgraded (no room for its
         backup, a read-only folder) has no ledger: the profile's budgets cannot be checked, so
         nothing is sent; the cap on unfinished tasks counts nothing (said once)."""
-        journal = self.journal
-        if journal.has_ledger():
+        state = self.state
+        if state.has_ledger():
             return
         profile = self.profile
-        why = f"it could not be upgraded: {journal.not_upgraded or 'an older version'}"
+        why = f"it could not be upgraded: {state.not_upgraded or 'an older version'}"
         budgets = [
             name for name in ("budget_day", "budget_month") if getattr(profile, name) is not None
         ]
         if budgets:
             raise BudgetError(
-                f"the journal {journal.path} keeps no record of spending ({why}), so the "
+                f"the journal {state.where} keeps no record of spending ({why}), so the "
                 f"profile's {' and '.join(budgets)} cannot be checked; nothing was sent",
                 code="no_ledger",
                 hint="free some space beside it (a copy is kept before it is upgraded) or make "
@@ -396,7 +391,7 @@ class Gate:
                 return
             self._warned = True
         self.notify(
-            f"the journal {journal.path} keeps no record of the account's tasks ({why}), so "
+            f"the journal {state.where} keeps no record of the account's tasks ({why}), so "
             f"the cap of {self.cap} unfinished tasks (max_running) is not enforced; free some "
             "space beside it and run again"
         )
@@ -429,7 +424,7 @@ class Gate:
         allowance.check(cost, currency)
         for name, period, limit in budgets:
             since = period_start(self.clock.time(), period)
-            spent = self.journal.charged(self.account, currency or "", since)
+            spent = self.state.charged(self.account, currency or "", since)
             if spent + cost <= limit + EPSILON:
                 continue
             when = "today" if period == "day" else "this month"

@@ -36,9 +36,7 @@ class Account:
         """What was spent, from the journal: estimated and billed, per day, model, profile,
         storyboard or batch (`by`), since a day (`2026-11-01`) or a time ago (`7d`; default
         30 days); every profile's creates, or one `profile`'s."""
-        return spend(
-            self._rt.journal, by=by, since=since, now=self._rt.clock.time(), profile=profile
-        )
+        return spend(self._rt.state, by=by, since=since, now=self._rt.clock.time(), profile=profile)
 
     def budgets(self) -> Budgets:
         """The profile's spending and concurrency limits."""

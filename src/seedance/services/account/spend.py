@@ -22,7 +22,7 @@ from typing import Any
 
 from seedance.domain.errors import UsageError
 from seedance.domain.params import SPEND_BY
-from seedance.services.journal import Journal, LedgerLine
+from seedance.services.state import LedgerLine, State
 
 DEFAULT_SINCE = "30d"
 _AGO = re.compile(r"(\d+)\s*([hdw])")
@@ -101,7 +101,7 @@ class Spend:
 
 
 def spend(
-    journal: Journal,
+    journal: State,
     *,
     by: str = "day",
     since: str | None = None,

@@ -189,7 +189,7 @@ class BatchSession:
             result.halted = engine.halted
         finally:
             self.close()
-        result.review, result.notes = try_review(self.directory, journal=self.rt.journal)
+        result.review, result.notes = try_review(self.directory, journal=self.rt.state)
         if not result.ok:
             raise BatchIncomplete(result)
         return result

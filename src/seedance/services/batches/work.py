@@ -84,7 +84,7 @@ class BatchWork:
         record = self.manifest.take(take.job.id, take.take)
         earlier = record.request_hash if record is not None else None
         if earlier and earlier != take.definition:
-            journal, profile = self.rt.journal, self.rt.profile.name
+            journal, profile = self.rt.state, self.rt.profile.name
             if journal.latest_for(profile, earlier, str(unit.output.resolve())) is not None:
                 return earlier
         return take.definition

@@ -1,7 +1,7 @@
 """What a review page shows (`seedance.services.review.review` builds it, `review_page` writes it),
 and the batch manifest it reads.
 
-`batch.json` is written by batch runs (services/batch/): the jobs file's name, the profile, and
+`batch.json` is written by batch runs (services/batches/): the jobs file's name, the profile, and
 every row with its takes, each take a task and what became of it (clips named `<id>.mp4`,
 `<id>.take2.mp4`, ...). Every field but the row's `id` has a default, so a manifest written by
 hand (or by an older version) reads too.

@@ -22,7 +22,6 @@ from pydantic import ValidationError
 
 from seedance.domain.catalogue import format_money
 from seedance.domain.errors import SeedanceError, StoryboardError, UsageError
-from seedance.services.journal import Entry, Journal
 from seedance.services.media import frames
 from seedance.services.review.folder import REVIEW, Folder
 from seedance.services.review.model import (
@@ -36,6 +35,7 @@ from seedance.services.review.model import (
     Row,
     Seam,
 )
+from seedance.services.state import Entry, State
 from seedance.services.storyboards.manifest import LOG, MANIFEST, ShotRecord, read_data
 from seedance.services.storyboards.storyboard import Storyboard, load
 
@@ -77,7 +77,7 @@ REFERENCES = ("first_frame", "last_frame", "images", "videos", "audios")
 def write_review(
     directory: Path,
     *,
-    journal: Journal | None = None,
+    journal: State | None = None,
     stills: bool | None = None,
     storyboard: Storyboard | None = None,
 ) -> Review:
@@ -97,7 +97,7 @@ def write_review(
 
 
 def try_review(
-    directory: Path, *, journal: Journal | None, storyboard: Storyboard | None = None
+    directory: Path, *, journal: State | None, storyboard: Storyboard | None = None
 ) -> tuple[Path | None, list[str]]:
     """A run's review page with its stills, when the video extra is installed; never a failure
     of the run: what could not be done becomes a note. Returns the page and the notes."""
@@ -113,7 +113,7 @@ def try_review(
 def read_folder(
     directory: Path,
     *,
-    journal: Journal | None = None,
+    journal: State | None = None,
     stills: bool | None = None,
     storyboard: Storyboard | None = None,
 ) -> Review:
@@ -149,7 +149,7 @@ def _read_manifest(path: Path, read: Callable[[Path], Document]) -> Document:
         ) from None
 
 
-def _storyboard(folder: Folder, journal: Journal | None, board: Storyboard | None) -> Review:
+def _storyboard(folder: Folder, journal: State | None, board: Storyboard | None) -> Review:
     # chain.json, with the changes its log holds
     data = _read_manifest(folder.directory / MANIFEST, lambda path: read_data(path.parent))
     folder.known.update({MANIFEST, LOG, FILM})
@@ -235,7 +235,7 @@ def _seed(values: dict[str, Any], record: Any) -> str:
     return "chosen by the provider"
 
 
-def _batch(folder: Folder, journal: Journal | None) -> Review:
+def _batch(folder: Folder, journal: State | None) -> Review:
     data = _read_manifest(
         folder.directory / BATCH_MANIFEST,
         lambda path: BatchManifest.model_validate_json(path.read_text("utf-8")),

@@ -404,7 +404,7 @@ class Engine:
         from) before it is sent, so the same command run again after an interruption follows
         the task it made (runs/reruns.py). A mark made while the unit it continues from was
         another take is replaced."""
-        journal, profile = self.rt.journal, self.rt.profile.name
+        journal, profile = self.rt.state, self.rt.profile.name
         made_from = self.work.made_from(unit)
         mark = self.work.rerun(unit)
         if mark is None or mark.made_from_other(made_from):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from seedance.services.journal import UNFINISHED, Entry, Journal
+from seedance.services.state import UNFINISHED, Entry, State
 
 
 class RerunMark(BaseModel):
@@ -42,13 +42,13 @@ class RerunMark(BaseModel):
         return self.made_from is not None and self.made_from != parent_task
 
 
-def newest_create(journal: Journal, profile: str, request_hash: str, output: Path) -> Entry | None:
+def newest_create(journal: State, profile: str, request_hash: str, output: Path) -> Entry | None:
     """The newest create of a request to a clip that may have made a task."""
     return journal.latest_for(profile, request_hash, str(output.resolve()), UNFINISHED)
 
 
 def mark(
-    journal: Journal,
+    journal: State,
     profile: str,
     request_hash: str,
     output: Path,
@@ -64,7 +64,7 @@ def mark(
 
 
 def makes_anew(
-    journal: Journal, profile: str, request_hash: str, output: Path, rerun: RerunMark
+    journal: State, profile: str, request_hash: str, output: Path, rerun: RerunMark
 ) -> bool:
     """Whether the rerun marked `rerun` still has to create: no create since the one it
     replaces, or the newest failed. A newer create, even one whose answer was lost, is the

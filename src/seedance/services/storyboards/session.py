@@ -24,11 +24,11 @@ from seedance.domain.models import video_suffix
 from seedance.services.account.gate import Allowance
 from seedance.services.account.remote_models import require_models
 from seedance.services.assets.cache import file_sha256
-from seedance.services.journal import Journal
 from seedance.services.locks import FileLock, Locks
 from seedance.services.media import video
 from seedance.services.review.review import try_review
 from seedance.services.runs.engine import Engine, Listener, Outcome
+from seedance.services.state import State
 from seedance.services.storyboards.manifest import (
     MANIFEST,
     Manifest,
@@ -194,7 +194,7 @@ class ChainSession:
         """Posters, contact sheets and review.html, when the video extra is installed; never a
         failure of the run (what went wrong becomes a note)."""
         result.review, notes = try_review(
-            self.directory, journal=self.rt.journal, storyboard=self.storyboard
+            self.directory, journal=self.rt.state, storyboard=self.storyboard
         )
         result.notes += notes
 
@@ -265,7 +265,7 @@ def open_chain(
         )
         recovered = unverified = []
         if not restart:
-            recovered = recover(manifest, plan, rt.journal, directory, rt.clock.time())
+            recovered = recover(manifest, plan, rt.state, directory, rt.clock.time())
             unverified = verify_clips(manifest, directory, rt.clock.time())
         plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
         # every create then passes the same cap (and the profile's budgets) as it is sent
@@ -320,7 +320,7 @@ def refuse_branches(board: Storyboard) -> None:
 
 
 def recover(
-    manifest: Manifest, plan: Plan, journal: Journal, directory: Path, now: float
+    manifest: Manifest, plan: Plan, journal: State, directory: Path, now: float
 ) -> list[str]:
     """Records the manifest lacks (it was lost or damaged), rebuilt from the journal: a shot
     whose clip on disk is the video a create of its definition saved (by SHA-256) is done; one

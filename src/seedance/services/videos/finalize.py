@@ -104,7 +104,7 @@ def prepare_final(
 def find_draft(rt: Runtime, draft_id: str) -> Draft:
     """The draft's model, length and age: the journal knows when it was made; otherwise the
     server's `created_at` says. Its state comes from the server (a free read)."""
-    entry = rt.journal.find(draft_id)
+    entry = rt.state.find(draft_id)
     now = rt.clock.time()
     made_at = entry.created_at if entry is not None else None
     if made_at is not None:

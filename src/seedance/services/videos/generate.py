@@ -32,9 +32,9 @@ from seedance.domain.errors import (
 from seedance.domain.models import DownloadResult, Task, video_suffix
 from seedance.services.account.gate import Allowance
 from seedance.services.assets.cache import file_sha256
-from seedance.services.journal import Entry, JournalState
-from seedance.services.locks import Holder, Locks, holding
+from seedance.services.locks import Locks, holding
 from seedance.services.runtime import Runtime
+from seedance.services.state import Entry, Holder, JournalState
 from seedance.services.videos import output_record, request_ids, saving, tasks
 from seedance.services.videos.polling import Listener
 from seedance.services.videos.prepare import Prepared
@@ -163,11 +163,11 @@ def _for_request_id(run: Run, prepared: Prepared, request_id: str) -> Generated:
     creates (a new video), a repeat goes on with what the first made. The id's lock is held
     until the end, so a concurrent repeat waits and then finds the create."""
     rt = run.rt
-    lock = Locks(rt.data_dir).request(rt.profile.name, request_id)
+    lock = rt.state.request_lock(rt.profile.name, request_id)
     lock.acquire(rt.clock, timeout=run.left())
     with holding(lock):
         earlier = request_ids.earlier(
-            rt.journal,
+            rt.state,
             rt.profile.name,
             request_id,
             request_hash=prepared.request_hash,
@@ -182,7 +182,7 @@ def _refuse_failed(run: Run, task_id: str) -> None:
     """The task of an earlier create of this request ended failed (the journal saw it): it is
     not followed again, which would fail again every time; making it anew is a new, billed
     create, so the caller asks for it (`new`)."""
-    entry = run.rt.journal.find(task_id)
+    entry = run.rt.state.find(task_id)
     if entry is None or entry.status is None or not entry.status.is_failure:
         return
     code = (entry.error or "").partition(": ")[0]
@@ -199,13 +199,13 @@ def _resume(run: Run, prepared: Prepared) -> str | None:
     """The task of an earlier create of this very request to this very output, found on the
     server if its answer was lost; None to create now."""
     rt = run.rt
-    journal = rt.journal
+    journal = rt.state
     entry = journal.latest_for(rt.profile.name, prepared.request_hash, str(run.output))
     if entry is None:
         return None
     if entry.state is JournalState.CREATED:
         return entry.task_id
-    lease = Locks(rt.data_dir).row(entry.row)
+    lease = journal.row_lease(entry.row)
     lease.acquire(rt.clock, timeout=run.left())  # its sender may still be at it
     with holding(lease):
         entry = journal.entry(entry.row) or entry
@@ -228,8 +228,8 @@ def _recall(run: Run, prepared: Prepared) -> None:
     lost or rebuilt): write it back into the journal, so the steps below find it."""
     rt = run.rt
     record = output_record.find(run.output, rt.profile.name, prepared.request_hash)
-    if record is not None and rt.journal.find(record.task_id) is None:
-        rt.journal.record(record.entry())
+    if record is not None and rt.state.find(record.task_id) is None:
+        rt.state.record(record.entry())
 
 
 def _saved_before(run: Run, request_hash: str) -> Generated | None:
@@ -239,7 +239,7 @@ def _saved_before(run: Run, request_hash: str) -> Generated | None:
     journal's saved path), that verified copy is copied to the output: no network, and the
     task's URL may have expired."""
     rt = run.rt
-    entry = rt.journal.latest_for(
+    entry = rt.state.latest_for(
         rt.profile.name, request_hash, str(run.output), states=(JournalState.CREATED,)
     )
     if entry is None or entry.task_id is None:
@@ -268,7 +268,7 @@ def _if_saved(run: Run, entry: Entry, saved: Path, *, verified: bool = False) ->
     assert entry.task_id is not None
     size = saved.stat().st_size
     if entry.downloaded_at is None or entry.saved_path != str(saved):
-        rt.journal.downloaded(
+        rt.state.downloaded(
             entry.task_id, path=str(saved), sha256=entry.sha256, size=size, at=rt.clock.time()
         )
         _remember(run, entry.task_id)
@@ -313,7 +313,7 @@ def _copied(run: Run, entry: Entry, dest: Path) -> bool:
         if digest.hexdigest() != sha256:  # changed since it was saved: not the video
             temporary.unlink()
             return False
-        run.rt.journal.saving(task_id, path=str(dest), sha256=sha256, size=size)
+        run.rt.state.saving(task_id, path=str(dest), sha256=sha256, size=size)
         os.replace(temporary, dest)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
@@ -328,7 +328,7 @@ def _made_already(run: Run, request_hash: str, refused: UsageError) -> None:
     from seedance.services.videos.outputs import free_name
 
     rt = run.rt
-    entry = rt.journal.latest_for(rt.profile.name, request_hash, str(run.output))
+    entry = rt.state.latest_for(rt.profile.name, request_hash, str(run.output))
     if entry is None or (entry.status is not None and entry.status.is_failure):
         return  # nothing made (a failed task is made again by a new create, as it says)
     if entry.task_id is None:  # its answer was lost: the same command looks for it
@@ -372,7 +372,7 @@ def _for_task(run: Run, task_id: str) -> Generated:
 
     # before a saved copy is answered or copied: else the video is taken for its last frame
     check_distinct({"output": run.saved_as(task_id), "last_frame_output": run.last_frame_output})
-    entry = run.rt.journal.find(task_id)
+    entry = run.rt.state.find(task_id)
     # a last frame already at its path is taken as the video's only beside the video seedance
     # saved there itself; anywhere else it is a file the checks below refuse to overwrite
     frame_there = run.last_frame_output is not None and run.last_frame_output.exists()
@@ -446,7 +446,7 @@ def _frame(run: Run, task: Task, *, kept: bool = False) -> DownloadResult | None
 
 def _remember(run: Run, task_id: str) -> None:
     """Keep the record beside the output up to date (best effort: the journal has it too)."""
-    journal = run.rt.journal
+    journal = run.rt.state
     entry = journal.find(task_id)
     if entry is None or entry.output_path != str(run.output):
         return

@@ -44,7 +44,7 @@ from seedance.domain.errors import (
 from seedance.domain.models import Task
 from seedance.domain.validation import EXPIRES_RANGE
 from seedance.providers.base import Provider
-from seedance.services.journal import Entry, Journal, NoncePicker
+from seedance.services.state import Entry, NoncePicker, State
 from seedance.services.videos.polling import TRANSIENT, Stopped, Waiter
 
 DEFAULT_EXPIRES = 172800  # the API's default queue expiry (docs/sources/ark.txt)
@@ -122,7 +122,7 @@ class LostCreate:
     def __init__(
         self,
         provider: Provider,
-        journal: Journal,
+        journal: State,
         clock: Clock,
         entry: Entry,
         *,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance.domain.models import TaskStatus
-from seedance.services.journal import Entry, JournalState
+from seedance.services.state import Entry, JournalState
 
 SUFFIX = ".seedance.json"
 

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from seedance.domain.errors import Suggestion, UsageError
-from seedance.services.journal import Entry, Journal
+from seedance.services.state import Entry, State
 
 LABEL = "request:"
 _ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -37,13 +37,13 @@ def label(request_id: str) -> str:
 
 
 def earlier(
-    journal: Journal, profile: str, request_id: str, *, request_hash: str, output: Path
+    journal: State, profile: str, request_id: str, *, request_hash: str, output: Path
 ) -> Entry | None:
     """The newest create made for this request id on this profile, if any. Raises UsageError
     when it was made for another request or another output: the id names one video."""
     if not journal.has_ledger():
         raise UsageError(
-            f"the journal {journal.path} is from an older version and could not be upgraded, "
+            f"the journal {journal.where} is from an older version and could not be upgraded, "
             "so it cannot record request ids",
             hint="make its folder and file writable, or leave the request id out",
             field="request_id",

@@ -31,9 +31,9 @@ from seedance.domain.models import (
 from seedance.domain.validation import check_task_id
 from seedance.providers.base import CancelOutcome, TaskPage
 from seedance.services.assets.cache import file_sha256
-from seedance.services.journal import Entry
 from seedance.services.options import CallOptions
 from seedance.services.runtime import Runtime
+from seedance.services.state import Entry
 from seedance.services.videos import request_ids, saving, tasks
 from seedance.services.videos.generate import generate
 from seedance.services.videos.polling import Listener, Watch
@@ -248,7 +248,7 @@ class Videos:
     ) -> builtins.list[Entry]:
         """The creates the journal knows, newest first: every profile's, or one `profile`'s;
         only the `unsaved` ones (succeeded, their video never saved) if asked."""
-        journal = self._rt.journal
+        journal = self._rt.state
         if unsaved:
             return journal.unsaved(profile, limit)
         wanted = TaskStatus(status) if status is not None else None
@@ -256,7 +256,7 @@ class Videos:
 
     def record(self, task_id: str) -> Entry | None:
         """The journal's record of a task (what was sent, where it was saved), if any."""
-        return self._rt.journal.find(task_id)
+        return self._rt.state.find(task_id)
 
     def wait(
         self,
@@ -330,7 +330,7 @@ class Videos:
     def saved_copy(self, task_id: str, output: str | Path) -> DownloadResult | None:
         """The file at `output` when it is this task's video, byte for byte the one seedance
         saved (the journal has its SHA-256), wherever it was saved last; else None."""
-        entry = self._rt.journal.find(task_id)
+        entry = self._rt.state.find(task_id)
         dest = Path(output)
         if entry is None or entry.sha256 is None or not dest.is_file():
             return None

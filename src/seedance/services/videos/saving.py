@@ -60,7 +60,7 @@ def save(
     def saving(result: DownloadResult) -> None:
         if what == "video":
             check_video(dest, url)  # before it is journaled or takes its name
-            rt.journal.saving(task.id, **saved_file(result))
+            rt.state.saving(task.id, **saved_file(result))
 
     try:
         for attempt in range(1, VIDEO_TRIES + 1):
@@ -90,7 +90,7 @@ def save(
             exc.suggestion = Suggestion.of("status", task.id)
         raise
     if what == "video":
-        rt.journal.downloaded(task.id, **saved_file(result), at=rt.clock.time())
+        rt.state.downloaded(task.id, **saved_file(result), at=rt.clock.time())
     return result
 
 

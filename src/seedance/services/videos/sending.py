@@ -18,9 +18,8 @@ from seedance.domain.errors import (
 from seedance.domain.models import Task
 from seedance.services import crashpoints
 from seedance.services.account.gate import MAX_CROWDED, SLOT_POLL, Allowance, is_crowded
-from seedance.services.journal import Entry
-from seedance.services.locks import FileLock, Locks
 from seedance.services.runtime import Runtime
+from seedance.services.state import Entry, Lock
 from seedance.services.videos.identity import LostCreate, nonce_picker
 from seedance.services.videos.prepare import Prepared, redact_body
 from seedance.services.videos.steps import Run, Step, told
@@ -92,13 +91,12 @@ def _send_once(
     again: Suggestion,
 ) -> tuple[Task | None, SeedanceError | None]:
     """(the task, None), or (None, why) when the create provably never arrived."""
-    journal, clock, provider = rt.journal, rt.clock, rt.provider
+    journal, clock, provider = rt.state, rt.clock, rt.provider
     exact = rt.capabilities.finds_lost_creates
-    locks = Locks(rt.data_dir)
-    lease: list[FileLock] = []
+    lease: list[Lock] = []
 
     def hold(row: int) -> None:
-        lock = locks.row(row)
+        lock = journal.row_lease(row)
         lock.try_acquire()
         lease.append(lock)
 
@@ -187,7 +185,7 @@ def _begin(
     """The journal row of a create about to be sent (its lease taken before it is seen)."""
     request = prepared.request
     exact = rt.capabilities.finds_lost_creates
-    return rt.journal.begin(
+    return rt.state.begin(
         profile=rt.profile.name,
         dialect=rt.provider.dialect,
         base_url=rt.profile.base_url,
@@ -239,7 +237,7 @@ def find_lost(
 
     search = LostCreate(
         rt.provider,
-        rt.journal,
+        rt.state,
         rt.clock,
         entry,
         again=again,

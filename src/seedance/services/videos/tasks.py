@@ -20,8 +20,8 @@ from seedance.domain.errors import (
 from seedance.domain.models import Task, TaskStatus
 from seedance.domain.validation import check_task_id
 from seedance.providers.base import CancelOutcome, TaskPage
-from seedance.services.journal import Observation
 from seedance.services.runtime import Runtime
+from seedance.services.state import Observation
 from seedance.services.videos.polling import Listener, Waiter, Watch, typical_duration
 
 
@@ -30,7 +30,7 @@ def get(rt: Runtime, task_id: str) -> Task:
     check_task_id(task_id, field="task_id")
     with rt.explain_auth():
         task = rt.provider.get(task_id)
-    rt.journal.observe_many([Observation.of(task, rt.clock.time())])
+    rt.state.observe_many([Observation.of(task, rt.clock.time())])
     return task
 
 
@@ -49,7 +49,7 @@ def wait(
 
     def journal(watches: list[Watch]) -> None:  # once per poll, however many tasks
         now = rt.clock.time()
-        rt.journal.observe_many([Observation.of(w.task, now) for w in watches if w.task])
+        rt.state.observe_many([Observation.of(w.task, now) for w in watches if w.task])
 
     waiter = Waiter(
         rt.provider,
@@ -153,7 +153,7 @@ def cancel(rt: Runtime, task_id: str, *, force: bool = False) -> CancelOutcome:
     if not rt.capabilities.can_cancel:  # refuse without a request
         return rt.provider.cancel(Task(id=task_id, profile=rt.profile.name))
     task = get(rt, task_id)
-    entry = rt.journal.find(task_id)
+    entry = rt.state.find(task_id)
     unsaved = entry is not None and entry.downloaded_at is None
     if task.status is TaskStatus.SUCCEEDED and unsaved and not force:
         raise UsageError(
@@ -164,7 +164,7 @@ def cancel(rt: Runtime, task_id: str, *, force: bool = False) -> CancelOutcome:
     with rt.explain_auth():
         outcome = rt.provider.cancel(task)
     if outcome == "cancelled":
-        rt.journal.observe(
+        rt.state.observe(
             task_id, status=TaskStatus.CANCELLED, at=rt.clock.time(), tokens=None, error=None
         )
     return outcome
@@ -176,9 +176,9 @@ def cancel(rt: Runtime, task_id: str, *, force: bool = False) -> CancelOutcome:
 def expected_run(rt: Runtime, task: Task) -> float | None:
     """How long a task like this one usually takes, learned from the journal."""
     if task.id not in rt.expected:
-        entry = rt.journal.find(task.id)
+        entry = rt.state.find(task.id)
         samples = (
-            rt.journal.run_seconds(
+            rt.state.run_seconds(
                 base_url=entry.base_url,
                 model=entry.model,
                 resolution=entry.resolution,
@@ -228,7 +228,7 @@ def spec_of(rt: Runtime, task: Task) -> ModelSpec | None:
     """The catalogue's model of a task (by its model, else its journaled one), if known."""
     name = task.model
     if name is None:
-        entry = rt.journal.find(task.id)
+        entry = rt.state.find(task.id)
         name = entry.model if entry is not None else None
     if not name:
         return None

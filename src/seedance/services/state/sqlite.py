@@ -1,20 +1,22 @@
-"""The local journal: every create, written before it is sent and after it answers.
+"""The SQLite store: the journal file in the data directory, and OS file locks beside it.
 
 A crash between create and wait loses nothing: the task id (or the fact that a create's outcome
 is unknown, with the identity nonce it was sent with) is on disk, and `status`, `wait`,
 `tasks list --local` and a re-run of the same `create` read it. SQLite in the data dir, mode
-0600.
+0600; the locks (services/locks.py) are files under `locks/` there, freed by the OS when
+their process ends.
 
-The columns are declared once, as the fields of `Entry`. A file an older version wrote is
-upgraded in place the first time it is opened, after a copy of it is kept beside it
-(`journal.sqlite3.v1.bak`); rows are never dropped, and a file is never called damaged for its
-age. A file that is not a journal (an empty one included: a new journal is made whole, then
-linked into place) is refused as damaged, never taken for a new one: `check` and `repair`
-(services/journal_repair.py) say what can be read of it and rebuild it.
+The columns are declared once, as the fields of `Entry` (state/entries.py). A file an older
+version wrote is upgraded in place the first time it is opened, after a copy of it is kept
+beside it (`journal.sqlite3.v1.bak`); rows are never dropped, and a file is never called
+damaged for its age. A file that is not a journal (an empty one included: a new journal is
+made whole, then linked into place) is refused as damaged, never taken for a new one: `check`
+and `repair` (state/sqlite_repair.py) say what can be read of it and rebuild it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -22,137 +24,42 @@ import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from seedance.domain.errors import JournalDamagedError, Suggestion
-from seedance.domain.models import Task, TaskStatus
+from seedance.domain.models import TaskStatus
+from seedance.services.locks import LOCKS_DIR, FileLock
+from seedance.services.state.base import (
+    Health,
+    MigrateResult,
+    RepairResult,
+    State,
+    StateReport,
+)
+from seedance.services.state.entries import (
+    COLUMNS,
+    DECLARATIONS,
+    LEDGER_COLUMNS,
+    NONCE_MEMORY,
+    OPTIONAL_COLUMNS,
+    SCHEMA_VERSION,
+    UNFINISHED,
+    Entry,
+    JournalState,
+    LedgerLine,
+    NoncePicker,
+    Observation,
+    Who,
+    widened,
+)
 
 JOURNAL_FILE = "journal.sqlite3"
-
-# The layout's version, in SQLite's `user_version`. Version 1 left it 0 (its early files
-# also lack `saved_path`); version 2 had no `nonce`; version 3 no ledger (`account`,
-# `estimated_tokens`, `price`, `currency`, `label`); version 4 lacked the indexes of the
-# newest-first reads (`_INDEXES`).
-SCHEMA_VERSION = 5
-
-# How long the server keeps a task (docs/sources/real-world.md: 7 days), so how long a nonce
-# must stay distinct from those of this machine's creates whose task is not known.
-NONCE_MEMORY = 8 * 86400.0
-
-NoncePicker = Callable[[set[int]], int]  # the nonces taken -> a free one
-
-# Columns versions 3 and 4 added: an older file that cannot be upgraded (read-only, no room
-# for its backup) still reads, these as None, and takes creates without them.
-LEDGER_COLUMNS = ("account", "estimated_tokens", "price", "currency", "label")
-OPTIONAL_COLUMNS = ("nonce", "service_tier", *LEDGER_COLUMNS)
 
 _BATCH = 500  # task ids in one `IN (...)`: far below SQLite's limit on bound values
 
 
-class JournalState(StrEnum):
-    """Where a create stands (stored as these words)."""
-
-    SENDING = "sending"  # written before the request went out; its fate is not known yet
-    CREATED = "created"  # the server answered with a task (or the lost task was found)
-    UNKNOWN = "unknown"  # it may have arrived, but the answer was lost
-    REJECTED = "rejected"  # refused, or provably never arrived: nothing was made
-
-
-UNFINISHED = (JournalState.SENDING, JournalState.CREATED, JournalState.UNKNOWN)
-
-
-def _sql(declaration: str) -> dict[str, str]:
-    return {"sql": declaration}
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One journal row; each field is a column of that name, declared by its `sql`."""
-
-    row: int = field(metadata=_sql("INTEGER PRIMARY KEY AUTOINCREMENT"))
-    state: JournalState = field(metadata=_sql("TEXT NOT NULL"))
-    task_id: str | None = field(metadata=_sql("TEXT"))
-    profile: str = field(metadata=_sql("TEXT NOT NULL"))
-    dialect: str = field(metadata=_sql("TEXT NOT NULL"))
-    base_url: str = field(metadata=_sql("TEXT NOT NULL"))
-    model: str | None = field(metadata=_sql("TEXT"))
-    resolution: str | None = field(metadata=_sql("TEXT"))
-    duration: int | None = field(metadata=_sql("INTEGER"))
-    request_hash: str = field(metadata=_sql("TEXT NOT NULL"))
-    # the body sent, with inline media replaced by their hashes
-    request: str = field(metadata=_sql("TEXT NOT NULL"))
-    prompt: str | None = field(metadata=_sql("TEXT"))
-    output_path: str | None = field(metadata=_sql("TEXT"))
-    created_at: float = field(metadata=_sql("REAL NOT NULL"))  # when the create began
-    answered_at: float | None = field(metadata=_sql("REAL"))
-    status: TaskStatus | None = field(metadata=_sql("TEXT"))  # the latest status seen
-    finished_at: float | None = field(metadata=_sql("REAL"))
-    tokens: int | None = field(metadata=_sql("INTEGER"))
-    error: str | None = field(metadata=_sql("TEXT"))
-    # of the saved video, recorded before it is renamed into place
-    sha256: str | None = field(metadata=_sql("TEXT"))
-    bytes: int | None = field(metadata=_sql("INTEGER"))
-    downloaded_at: float | None = field(metadata=_sql("REAL"))
-    # where the video was saved (output_path may be a directory)
-    saved_path: str | None = field(metadata=_sql("TEXT"))
-    # the identity nonce sent with the create (services/identity.py), None when none was
-    nonce: int | None = field(metadata=_sql("INTEGER"))
-    service_tier: str | None = field(metadata=_sql("TEXT"))  # where to list it (flex apart)
-    # The ledger (services/accounts.py, services/spend.py): the account the create went to (a
-    # digest of the API origin and key, never the key), its estimate and price when it was
-    # sent, and what it was made for ("batch:DIR", "storyboard:DIR").
-    account: str | None = field(default=None, metadata=_sql("TEXT"))
-    estimated_tokens: int | None = field(default=None, metadata=_sql("INTEGER"))
-    price: float | None = field(default=None, metadata=_sql("REAL"))  # per million tokens
-    currency: str | None = field(default=None, metadata=_sql("TEXT"))
-    label: str | None = field(default=None, metadata=_sql("TEXT"))
-
-    @property
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = json.loads(self.request)
-        return body
-
-    @classmethod
-    def from_row(cls, values: tuple[Any, ...]) -> Entry:
-        """An entry from a row of COLUMNS. A word this version does not know (a newer
-        version's) reads as unknown: the cautious reading, never a reason to fail."""
-        found = dict(zip(COLUMNS, values, strict=True))
-        state, status = found.pop("state"), found.pop("status")
-        return cls(
-            state=_word(JournalState, state, JournalState.UNKNOWN),
-            status=None if status is None else _word(TaskStatus, status, TaskStatus.UNKNOWN),
-            **found,
-        )
-
-
-Word = TypeVar("Word", bound=StrEnum)
-
-
-def _word(kind: type[Word], value: str, otherwise: Word) -> Word:
-    try:
-        return kind(value)
-    except ValueError:
-        return otherwise
-
-
-COLUMNS = tuple(f.name for f in fields(Entry))
-
-
-def _widened(present: list[str], values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A row read from the columns `present` as a row of COLUMNS (None where missing)."""
-    found = dict(zip(present, values, strict=True))
-    return tuple(found.get(name) for name in COLUMNS)
-
-
-def _values(entry: Entry) -> tuple[Any, ...]:
-    """An entry as the row it is stored as."""
-    return tuple(getattr(entry, name) for name in COLUMNS)
-
-
-_DECLARATIONS = {f.name: f.metadata["sql"] for f in fields(Entry)}
+_DECLARATIONS = DECLARATIONS
 # A create holds one of its account's slots until it is seen finished (or refused).
 OPEN = "finished_at IS NULL AND state != 'rejected'"
 # One for each read, so that none walks the whole table as the journal grows; each read is
@@ -192,12 +99,12 @@ _INDEXES = (
 _DROPPED_INDEXES = ("creates_hash",)
 
 
-# The tokens a row counts against a budget (see Journal.charged).
+# The tokens a row counts against a budget (see State.charged).
 CHARGED_TOKENS = (
     "(CASE WHEN tokens IS NOT NULL THEN tokens "
     "WHEN status IN ('failed', 'expired', 'cancelled') THEN 0 ELSE estimated_tokens END)"
 )
-# What `Journal.ledger` groups by. Its rows are those since a time, found through
+# What `State.ledger` groups by. Its rows are those since a time, found through
 # `creates_time`; a plain `model` or `profile` would let SQLite walk that column's index
 # instead (the whole table, in group order, to spare a sort of the week's rows): the unary
 # `+` (a no-op on any value) keeps such a column out of the index choice.
@@ -207,22 +114,9 @@ LEDGER_GROUPS = {
     "profile": "+profile",
     "storyboard": "CASE WHEN label LIKE 'storyboard:%' THEN substr(label, 12) END",
     "batch": "CASE WHEN label LIKE 'batch:%' THEN substr(label, 7) END",
+    "machine": "+machine",
+    "user": "+login",
 }
-
-
-@dataclass(frozen=True)
-class LedgerLine:
-    """The creates of one group in one currency (None: unpriced), summed."""
-
-    key: str | None
-    currency: str | None
-    creates: int
-    estimated_tokens: int | None
-    tokens: int | None  # the usage the API reported
-    estimated: float | None  # estimated_tokens × price
-    billed: float | None  # tokens × price
-    unpriced: int  # creates without a price
-    unfinished: int  # creates not seen finished yet
 
 
 def _create_table() -> str:
@@ -240,36 +134,39 @@ def _missing_columns(db: sqlite3.Connection) -> list[str]:
     return [name for name in COLUMNS if name not in present]
 
 
-@dataclass(frozen=True)
-class Observation:
-    """A task's status as a read saw it (see `Journal.observe`)."""
+class SqliteState(State):
+    """The journal file of a data directory and the lock files beside it (thread-safe)."""
 
-    task_id: str
-    status: TaskStatus
-    at: float
-    tokens: int | None = None
-    error: str | None = None
-    ended: float | None = None  # the server's time of its end, when it says
-
-    @classmethod
-    def of(cls, task: Task, at: float) -> Observation:
-        """What the journal records of a task as read at `at`."""
-        error = f"{task.error.code}: {task.error.message}" if task.error else None
-        tokens = task.usage.completion_tokens if task.usage else None
-        ended = task.updated_at.timestamp() if task.updated_at and task.status.is_terminal else None
-        return cls(task.id, task.status, at, tokens, error, ended)
-
-
-class Journal:
-    """A thread-safe handle on the journal file."""
-
-    def __init__(self, data_dir: Path, warn: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        warn: Callable[[str], None] | None = None,
+        *,
+        who: Who | None = None,
+    ) -> None:
+        self.data_dir = data_dir
         self.path = data_dir / JOURNAL_FILE
+        self.locks_dir = data_dir / LOCKS_DIR
         self._warn = warn
+        self._who = who
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._present: list[str] = list(COLUMNS)  # the columns the file has
         self.not_upgraded: str | None = None  # why an older file could not be upgraded
+
+    @property
+    def store(self) -> str:
+        return "sqlite"
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    @property
+    def who(self) -> Who:
+        if self._who is None:
+            self._who = Who.here()
+        return self._who
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
@@ -411,6 +308,11 @@ class Journal:
             first = found[0].removeprefix("*** in database main ***").strip()
             raise self.damaged(f"database disk image is malformed: {first}")
 
+    def schema_version(self) -> int:
+        """The file's layout version (opening it upgrades an older one)."""
+        with self._tx() as db:
+            return _version(db)
+
     def close(self) -> None:
         with self._lock:
             if self._db is not None:
@@ -438,13 +340,8 @@ class Journal:
         hold: Callable[[int], object] | None = None,
         ledger: Mapping[str, object] | None = None,
     ) -> int:
-        """Record a create about to be sent; returns its row.
-
-        `nonce` picks the create's identity nonce, told which ones this machine's creates whose
-        task is not known (yet) use; `hold` takes the row's lease. Both run before the row
-        becomes visible to other processes, under the journal's write lock. `ledger` holds the
-        LEDGER_COLUMNS' values.
-        """
+        """See `State.begin`: the nonce is picked and the lease taken under SQLite's write
+        lock (BEGIN IMMEDIATE)."""
         values: dict[str, object] = {
             "state": JournalState.SENDING,
             "profile": profile,
@@ -460,6 +357,8 @@ class Journal:
             "created_at": at,
             "service_tier": service_tier,
             **{k: v for k, v in (ledger or {}).items() if k in LEDGER_COLUMNS},
+            "machine": self.who.machine,
+            "login": self.who.login,
         }
         with self._tx(immediate=True) as db:
             if nonce is not None and "nonce" in self._present:
@@ -488,7 +387,7 @@ class Journal:
     def record(self, entry: Entry) -> int:
         """Write a whole entry (found in a record beside a video, or rebuilt by a repair);
         returns its row (a new one)."""
-        values = {k: v for k, v in zip(COLUMNS, _values(entry), strict=True) if k != "row"}
+        values = {k: v for k, v in zip(COLUMNS, entry.values(), strict=True) if k != "row"}
         with self._tx() as db:
             values = {k: v for k, v in values.items() if k in self._present}
             names, marks = ", ".join(values), ", ".join("?" for _ in values)
@@ -516,23 +415,7 @@ class Journal:
         """An unknown create found on the server after all."""
         self._set(row, state=JournalState.CREATED, task_id=task_id, answered_at=at)
 
-    def observe(
-        self,
-        task_id: str,
-        *,
-        status: TaskStatus,
-        at: float,
-        tokens: int | None,
-        error: str | None,
-        ended: float | None = None,
-    ) -> None:
-        """The latest status seen for a task, and when it first ended: `ended` (the server's
-        time) when known, else `at`."""
-        self.observe_many([Observation(task_id, TaskStatus(status), at, tokens, error, ended)])
-
     def observe_many(self, seen: Sequence[Observation]) -> None:
-        """`observe` of several tasks in one transaction (one fsync: a poll of a thousand
-        tasks must not cost a thousand). A row already saying the same is left untouched."""
         if not seen:
             return
         with self._tx() as db:
@@ -597,7 +480,7 @@ class Journal:
             if limit:
                 sql += f" LIMIT {int(limit)}"
             rows = db.execute(sql, args).fetchall()
-        return [Entry.from_row(_widened(present, r)) for r in rows]
+        return [Entry.from_row(widened(present, r)) for r in rows]
 
     def find(self, task_id: str) -> Entry | None:
         rows = self._rows("WHERE task_id = ?", (task_id,), 1)
@@ -681,7 +564,7 @@ class Journal:
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return self._rows(where, tuple(args), limit)
 
-    # -- the ledger (services/accounts.py, services/spend.py) --------------------------------
+    # -- the ledger (services/account/gate.py, services/account/spend.py) -------------------
 
     def has_ledger(self) -> bool:
         """Whether the file has the ledger's columns (an old file that could not be upgraded
@@ -749,3 +632,102 @@ class Journal:
             limit,
         )
         return [r.finished_at - r.answered_at for r in rows if r.finished_at and r.answered_at]
+
+    # -- locks: files under the data directory's locks/, freed by the OS with their process --
+
+    def _named(self, kind: str, key: str, what: str) -> FileLock:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return FileLock(self.locks_dir / f"{kind}-{digest}.lock", what)
+
+    def account_lock(self, account: str) -> FileLock:
+        return FileLock(self.locks_dir / f"account-{account}.lock", "the account's slots")
+
+    def request_lock(self, profile: str, request_id: str) -> FileLock:
+        return self._named("request", f"{profile}\n{request_id}", f"request {request_id}")
+
+    def row_lease(self, row: int) -> FileLock:
+        return FileLock(self.locks_dir / f"row-{row}.lock", f"journal entry {row}")
+
+    def row_in_flight(self, row: int) -> bool:
+        probe = self.row_lease(row)
+        if not probe.path.exists():
+            return False
+        if probe.try_acquire():
+            probe.release()
+            return False
+        return True
+
+    def unit_lock(self, kind: str, name: str) -> FileLock:
+        return self._named(f"unit-{kind}", name, f"{kind} {name}")
+
+    # -- upkeep ------------------------------------------------------------------------------
+
+    def check(self) -> StateReport:
+        from seedance.services.state.sqlite_repair import check
+
+        return check(self)
+
+    def repair(self) -> RepairResult:
+        from seedance.services.state.sqlite_repair import repair
+
+        return repair(self)
+
+    def migrate(self) -> MigrateResult:
+        """The file is upgraded when it is first opened; this opens it, and says whether an
+        older file could not be upgraded (read-only, or no room for its backup)."""
+        before = None
+        if self.path.exists():
+            with self._lock:
+                probe = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                try:
+                    before = _version(probe)
+                except sqlite3.DatabaseError as exc:
+                    raise self.damaged(str(exc)) from None
+                finally:
+                    probe.close()
+        after = self.schema_version()
+        if self.not_upgraded is not None:
+            raise self.cannot_upgrade()
+        return MigrateResult(self.where, before, after)
+
+    def cannot_upgrade(self) -> JournalDamagedError:
+        """The error for an older file that could not be upgraded."""
+        return JournalDamagedError(
+            f"the journal {self.path} is from an older version and could not be upgraded "
+            f"({self.not_upgraded})",
+            reason=self.not_upgraded or "",
+            code="not_upgraded",
+            hint="make its folder writable and free some space beside it (a copy is kept), "
+            "then run again",
+            suggestion=Suggestion.again(),
+        )
+
+    def health(self) -> Health:
+        if not self.path.exists():
+            return Health(
+                self.store,
+                self.where,
+                True,
+                f"{self.path} (new: nothing created yet)",
+                expected_version=SCHEMA_VERSION,
+            )
+        try:
+            version = self.schema_version()
+        except (JournalDamagedError, sqlite3.Error) as exc:
+            reason = getattr(exc, "reason", None) or str(exc)
+            return Health(
+                self.store,
+                self.where,
+                True,
+                f"{self.path} cannot be read",
+                problem=reason,
+            )
+        return Health(
+            self.store,
+            self.where,
+            True,
+            f"{self.path} (schema version {version})",
+            schema_version=version,
+            expected_version=SCHEMA_VERSION,
+            problem=f"it could not be upgraded: {self.not_upgraded}" if self.not_upgraded else None,
+        )
