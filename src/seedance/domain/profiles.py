@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from seedance import data
 from seedance.domain.errors import ConfigError, Suggestion
 from seedance.domain.models import CreateSettings, GenerationParams
-from seedance.domain.redact import program_of
+from seedance.domain.redact import program_of, register_secret
 
 if TYPE_CHECKING:
     from seedance.domain.pricing import ProfilePrices
@@ -184,6 +184,14 @@ class Profile(BaseModel):
         ak = checked_key(ak, f"environment variable {ak_env}", "access_key_env")
         return ak, checked_key(sk, f"environment variable {sk_env}", "secret_key_env")
 
+    def register_secrets(self, environ: Mapping[str, str]) -> None:
+        """Tell `domain/redact.py` the secrets this profile reaches that are not read yet (a
+        signed asset library's key pair is read on its first request, but a server may echo
+        it before): no text from a server shows them from now on."""
+        if self.assets_auth == "aksk":
+            register_secret(environ.get(self.access_key_env or "VOLC_ACCESSKEY", "").strip())
+            register_secret(environ.get(self.secret_key_env or "VOLC_SECRETKEY", "").strip())
+
 
 def checked_key(key: str, where: str, field: str | None = None) -> str:
     """`key` (stripped already) when a request header can carry it: printable ASCII without
@@ -199,6 +207,7 @@ def checked_key(key: str, where: str, field: str | None = None) -> str:
             hint="copy the key again, exactly as the console shows it",
             field=field,
         )
+    register_secret(key)  # no text from a server shows it from now on
     return key
 
 

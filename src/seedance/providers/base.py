@@ -20,6 +20,7 @@ from seedance.domain.errors import (
 )
 from seedance.domain.models import GenerationRequest, Task, TaskStatus
 from seedance.domain.profiles import Profile
+from seedance.domain.server_text import clean_text
 from seedance.domain.validation import Problem, messages
 from seedance.providers.http import HttpClient, Retry
 
@@ -255,7 +256,7 @@ class Provider(ABC):
         """A typed error from an error answer; dialects override `error_fields`."""
         try:
             data = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, too deep, a number too long
             data = None
         code, message = self.error_fields(data) if data is not None else (None, None)
         if not message:
@@ -331,7 +332,7 @@ def advised(error: APIError, advice: Advice | None) -> APIError:
 def parse_json(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, too deep, a number too long
         error = BadResponseError(
             f"the API answered {response.status_code} with something that is not JSON "
             f"({describe_non_json(response)})",
@@ -342,7 +343,9 @@ def parse_json(response: httpx.Response) -> Any:
 
 def describe_non_json(response: httpx.Response) -> str:
     kind = response.headers.get("content-type", "no content type").split(";")[0]
-    text = " ".join(response.text[:120].split()) if response.content else "empty body"
+    # (a body that is text is clean already, providers/http.py clean_answer; bytes are not)
+    text = clean_text(response.text)[:120] if response.content else "empty body"
+    text = " ".join(text.split())
     return f"{kind}: {text}" if text else kind
 
 

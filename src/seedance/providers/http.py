@@ -17,6 +17,7 @@ Rules it enforces for every request any provider or download makes:
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import socket
 import ssl
@@ -35,7 +36,8 @@ import httpx
 from seedance import __version__
 from seedance.domain.clock import Clock, SystemClock
 from seedance.domain.errors import BadResponseError, NetworkError, OutcomeUnknownError
-from seedance.domain.redact import redact_url
+from seedance.domain.redact import redact_url, register_secret
+from seedance.domain.server_text import clean_text, clean_value
 from seedance.providers.network import EnvProxyTransport
 
 MAX_BODY = 8 * 1024 * 1024
@@ -80,6 +82,7 @@ def secrets_of(credentials: Credentials) -> tuple[str, ...]:
 class BearerAuth:
     def __init__(self, token: str) -> None:
         self._token = token
+        register_secret(token)
 
     def apply(self, request: httpx.Request) -> None:
         request.headers["Authorization"] = f"Bearer {self._token}"
@@ -165,6 +168,9 @@ class HttpClient:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.credentials = dict(credentials or {})
+        for held in self.credentials.values():
+            for secret in secrets_of(held):
+                register_secret(secret)
         self.clock = clock or SystemClock()
         self.retry = retry or RetryPolicy()
         self.log = log
@@ -248,6 +254,7 @@ class HttpClient:
                     delay = self._backoff(attempt, None)
                     self._note(f"  answer cut off; retrying in {delay:.1f}s")
                 else:
+                    clean_answer(response)
                     return response
             self.clock.sleep(delay)
 
@@ -315,6 +322,7 @@ class HttpClient:
                     raise self._network_error(request, exc, sent=sent, retry=retry) from None
                 self._note(f"  {type(exc).__name__}; retrying in {delay:.1f}s")
             else:
+                clean_headers(response)
                 if self.log is not None:
                     ms = (time.perf_counter() - started) * 1000
                     self.log(f"← {response.status_code} {redact_url(request.url)} ({ms:.0f} ms)")
@@ -363,7 +371,8 @@ class HttpClient:
 
     def scrub(self, text: str) -> str:
         """`text` without any credential this client holds, as it is or as a header's repr
-        quotes it (an error of the transport may quote the header it refused)."""
+        quotes it (an error of the transport may quote the header it refused), nor any other
+        secret the process knows, nor a terminal control."""
         shown = set()
         for credentials in self.credentials.values():
             for secret in secrets_of(credentials):
@@ -372,7 +381,7 @@ class HttpClient:
                         shown.add(form)
         for secret in sorted(shown, key=len, reverse=True):
             text = text.replace(secret, "***")
-        return text
+        return clean_text(text)
 
     def _note(self, text: str) -> None:
         if self.log is not None:
@@ -439,12 +448,57 @@ def read_capped(response: httpx.Response, limit: int) -> bytes:
             chunks.append(chunk)
     except httpx.HTTPError as exc:
         raise NetworkError(
-            f"the answer from {response.request.url.host} was cut off: {exc}",
+            f"the answer from {response.request.url.host} was cut off: {clean_text(str(exc))}",
             hint="try again; nothing was lost",
         ) from None
     body = b"".join(chunks)
     response._content = body  # what Response.read() does: .json() and .text now work
     return body
+
+
+def clean_answer(response: httpx.Response) -> None:
+    """Make a read answer's body what everything above may hold (`domain/server_text.py`):
+    a JSON body with every string cleaned (re-encoded as UTF-8 JSON), any other text cleaned
+    as text (bytes that are no text in its encoding are left as they are). Answers are parsed
+    from here on, so no secret or terminal control a server put in one reaches a task, an
+    error, the journal or a person."""
+    body = response.content
+    if not body:
+        return
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON (or nested beyond the parser's reach)
+        document = _NOT_JSON
+    if document is not _NOT_JSON:
+        cleaned = clean_value(document)
+        if cleaned != document:
+            try:
+                response._content = json.dumps(cleaned, ensure_ascii=False).encode("utf-8")
+                return
+            except (ValueError, RecursionError):
+                pass  # cleaned as text below
+        else:
+            return
+    encoding = response.encoding or "utf-8"
+    try:
+        text = body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return  # bytes, not text: shown only as `describe_non_json` cleans them
+    cleaned_text = clean_text(text)
+    if cleaned_text != text:
+        response._content = cleaned_text.encode(encoding, errors="replace")
+
+
+_NOT_JSON = object()
+
+
+def clean_headers(response: httpx.Response) -> None:
+    """A server's header values as `domain/server_text.py` makes them (a redirect's Location
+    or a request id is shown in messages; an ETag is stored beside a download)."""
+    for name, value in response.headers.multi_items():
+        cleaned = clean_text(value)
+        if cleaned != value:
+            response.headers[name] = cleaned
 
 
 # -- a large body, straight from the connection ----------------------------------------------
