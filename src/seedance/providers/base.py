@@ -378,6 +378,21 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def status_word(data: dict[str, Any], key: str = "status", *, required: bool = True) -> Any:
+    """A task answer's status, refused when it is no word (a number, a list, an object; or
+    missing, when `required`): a wait cannot go on from such an answer, and it says so
+    (services/polling.py). An unknown word is read as `unknown`, not refused: a service may
+    add statuses."""
+    value = data.get(key)
+    if isinstance(value, str) or (value is None and not required):
+        return value
+    shown = "none" if value is None else f"{type(value).__name__} {json.dumps(value)[:40]}"
+    raise BadResponseError(
+        f"the API answered task {as_str(data.get('id')) or as_str(data.get('task_id')) or '?'} "
+        f"with a status that is no word ({key}: {shown})"
+    )
+
+
 def normalize_status(word: Any, table: dict[str, TaskStatus]) -> TaskStatus:
     """A dialect's status word as a contract status; unknown words become `unknown`."""
     if not isinstance(word, str):

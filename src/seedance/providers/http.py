@@ -35,9 +35,15 @@ import httpx
 
 from seedance import __version__
 from seedance.domain.clock import Clock, SystemClock
-from seedance.domain.errors import BadResponseError, NetworkError, OutcomeUnknownError
+from seedance.domain.errors import (
+    BadResponseError,
+    DeadlinePassedError,
+    NetworkError,
+    OutcomeUnknownError,
+)
 from seedance.domain.redact import redact_url, register_secret
 from seedance.domain.server_text import clean_text, clean_value
+from seedance.providers import deadline
 from seedance.providers.network import EnvProxyTransport
 
 MAX_BODY = 8 * 1024 * 1024
@@ -166,6 +172,7 @@ class HttpClient:
         timeout: httpx.Timeout | None = None,
         log: Callable[[str], None] | None = None,
         jitter: Callable[[], float] = random.random,
+        answer_deadline: float | None = deadline.ANSWER_DEADLINE,
     ) -> None:
         self.credentials = dict(credentials or {})
         for held in self.credentials.values():
@@ -173,6 +180,7 @@ class HttpClient:
                 register_secret(secret)
         self.clock = clock or SystemClock()
         self.retry = retry or RetryPolicy()
+        self.answer_deadline = answer_deadline  # seconds for a whole answer (deadline.py)
         self.log = log
         self._jitter = jitter
         self._limiter = RateLimiter(rate_limit, self.clock) if rate_limit else None
@@ -231,17 +239,21 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
-            with self.stream(
-                method,
-                url,
-                json=json,
-                params=params,
-                headers=headers,
-                retry=retry,
-                authenticate=authenticate,
-            ) as response:
+            with deadline.answer_scope():  # this attempt's deadline covers its body too
+                response = self._send_with_retries(
+                    method,
+                    url,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    retry=retry,
+                    authenticate=authenticate,
+                    follow_redirects=False,
+                )
                 try:
                     read_capped(response, max_body)
+                except SlowAnswerError as exc:
+                    raise self._late(response.request, exc, retry=retry) from None
                 except NetworkError as exc:
                     if retry is Retry.UNSENT:
                         raise OutcomeUnknownError(
@@ -256,7 +268,9 @@ class HttpClient:
                 else:
                     clean_answer(response)
                     return response
-            self.clock.sleep(delay)
+                finally:
+                    response.close()
+            self._pause(delay)
 
     @contextmanager
     def stream(
@@ -271,19 +285,22 @@ class HttpClient:
         authenticate: bool = True,
         follow_redirects: bool = False,
     ) -> Iterator[httpx.Response]:
-        """Like `request`, but the body is left to the caller to stream."""
-        response = self._send_with_retries(
-            method,
-            url,
-            json=json,
-            params=params,
-            headers=headers,
-            retry=retry,
-            authenticate=authenticate,
-            follow_redirects=follow_redirects,
-        )
+        """Like `request`, but the body is left to the caller to stream: its head arrives
+        within ANSWER_DEADLINE, its body by the caller's deadline (`deadline.within`) only."""
+        with deadline.answer_scope():
+            response = self._send_with_retries(
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=headers,
+                retry=retry,
+                authenticate=authenticate,
+                follow_redirects=follow_redirects,
+            )
         try:
-            yield response
+            with deadline.body_scope():
+                yield response
         finally:
             response.close()
 
@@ -297,6 +314,9 @@ class HttpClient:
         follow_redirects: bool,
         **kwargs: Any,
     ) -> httpx.Response:
+        """Send until an answer's head comes back (or retrying must stop). Each attempt has
+        ANSWER_DEADLINE for its whole answer, which the caller's `answer_scope` keeps in
+        force while it reads the body."""
         waited = 0.0
         attempt = 0
         while True:
@@ -307,6 +327,9 @@ class HttpClient:
                 credentials.apply(request)
             if self._limiter is not None:
                 self._limiter.acquire()
+            late = deadline.start_attempt(self.clock, self.answer_deadline)
+            if late is not None:  # the caller's deadline passed before this attempt began
+                raise self._late(request, late, retry=retry)
             started = time.perf_counter()
             try:
                 response = self._client.send(
@@ -315,6 +338,9 @@ class HttpClient:
             except httpx.HTTPError as exc:
                 refused = isinstance(exc, _REFUSED_HERE)
                 sent = not refused and not isinstance(exc, _NOT_SENT)
+                slow = deadline.overdue(exc)
+                if slow is not None:
+                    raise self._late(request, slow, retry=retry, sent=sent) from None
                 if refused or retry is Retry.NEVER or (sent and retry is Retry.UNSENT):
                     raise self._network_error(request, exc, sent=sent, retry=retry) from None
                 delay = self._backoff(attempt, None)
@@ -333,8 +359,45 @@ class HttpClient:
                     return response
                 response.close()
                 self._note(f"  HTTP {response.status_code}; retrying in {delay:.1f}s")
-            self.clock.sleep(delay)
+            self._pause(delay)
             waited += delay
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep between attempts, but not past the caller's deadline (the next attempt then
+        stops at once: DeadlinePassedError)."""
+        outer = deadline.caller_deadline()
+        if outer is not None:
+            seconds = min(seconds, max(outer.left(), 0.0))
+        self.clock.sleep(seconds)
+
+    def _late(
+        self,
+        request: httpx.Request,
+        late: SlowAnswerError | deadline.Deadline,
+        *,
+        retry: Retry,
+        sent: bool = True,
+    ) -> NetworkError:
+        """The error for an answer its deadline passed on: the caller's (DeadlinePassedError,
+        the caller words it), or this layer's own (the server answers too slowly)."""
+        host = request.url.host
+        limit = late.deadline if isinstance(late, SlowAnswerError) else late
+        if limit.caller:
+            return DeadlinePassedError(
+                f"the time given ran out while the answer from {host} was still arriving"
+            )
+        seconds = f"{self.answer_deadline:.0f} s"
+        if sent and retry is Retry.UNSENT:
+            return OutcomeUnknownError(
+                f"the request to {host} may have been received, but its answer did not arrive "
+                f"whole within {seconds}",
+                hint="it was not repeated, so nothing is billed twice",
+            )
+        return SlowAnswerError(
+            f"{host} did not answer in full within {seconds}: its answer came too slowly",
+            hint="try again later; the server or the network in between is slow",
+            deadline=limit,
+        )
 
     def _should_retry(self, response: httpx.Response, retry: Retry) -> bool:
         status = response.status_code
@@ -429,8 +492,20 @@ def retry_after(response: httpx.Response, now: float | None = None) -> float | N
     return max(when - (time.time() if now is None else now), 0.0)
 
 
+class SlowAnswerError(NetworkError):
+    """An answer its deadline passed on (`providers/deadline.py`): ANSWER_DEADLINE, or the
+    caller's (then the HTTP layer raises DeadlinePassedError instead)."""
+
+    code = "too_slow"
+
+    def __init__(self, message: str, *, deadline: deadline.Deadline, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.deadline = deadline
+
+
 def read_capped(response: httpx.Response, limit: int) -> bytes:
-    """Read a streamed answer, refusing one larger than `limit` bytes."""
+    """Read a streamed answer, refusing one larger than `limit` bytes, or one whose deadline
+    passes while it arrives (SlowAnswerError)."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BadResponseError(
@@ -446,7 +521,13 @@ def read_capped(response: httpx.Response, limit: int) -> bytes:
                     f"the server's answer exceeds {limit:,} bytes", status_code=response.status_code
                 )
             chunks.append(chunk)
+            late = deadline.current()
+            if late is not None and late.passed:
+                raise SlowAnswerError("the answer came too slowly", deadline=late)
     except httpx.HTTPError as exc:
+        late = deadline.overdue(exc)
+        if late is not None:
+            raise SlowAnswerError("the answer came too slowly", deadline=late) from None
         raise NetworkError(
             f"the answer from {response.request.url.host} was cut off: {clean_text(str(exc))}",
             hint="try again; nothing was lost",

@@ -39,12 +39,15 @@ import httpx
 from seedance.domain.errors import (
     APIError,
     BadResponseError,
+    DeadlinePassedError,
     LocalError,
     NetworkError,
     Suggestion,
     UsageError,
 )
 from seedance.domain.models import DownloadResult
+from seedance.domain.server_text import clean_text
+from seedance.providers import deadline
 from seedance.providers.base import DownloadSource
 from seedance.providers.http import HttpClient, body_pieces
 from seedance.services import crashpoints
@@ -138,10 +141,12 @@ def download(
         attempts += 1
         try:
             outcome = job.attempt(src)
+        except DeadlinePassedError:
+            raise  # the caller's time is up (providers/deadline.py): the `.part` is kept
         except (httpx.HTTPError, NetworkError) as exc:
             if attempts >= MAX_ATTEMPTS:
                 raise NetworkError(
-                    f"the download of {dest.name} kept failing: {exc}",
+                    f"the download of {dest.name} kept failing: {clean_text(str(exc))}",
                     hint="run the same command again: it resumes where it stopped",
                 ) from None
             http.clock.sleep(min(2.0**attempts, 30.0))
@@ -320,6 +325,7 @@ class _Download:
                                 next_checkpoint = received + _interval(received - offset)
                             elif self.info.size > offset:  # some vouched for, some past it
                                 crashpoints.reached("download-partial")
+                            deadline.check("the download")  # a timeout given still holds
                     finally:
                         flushing.close()  # raises what a sync in the helper thread met
                         os.fsync(fd)  # on disk before anything may rename it
