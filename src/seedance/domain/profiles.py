@@ -8,7 +8,6 @@ import os
 import shlex
 import stat
 import subprocess
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from seedance import data
+from seedance.domain.documents import parse_toml
 from seedance.domain.errors import ConfigError, Suggestion
 from seedance.domain.models import CreateSettings, GenerationParams
 from seedance.domain.redact import program_of, register_secret
@@ -335,8 +335,8 @@ class ProfileStore:
             mode = stat.filemode(info.st_mode)
             self._warn(f"{self.path} is readable by others ({mode}); run: chmod 600 {self.path}")
         try:
-            doc = tomllib.loads(self.path.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            doc = parse_toml(self.path.read_text("utf-8"))
+        except ValueError as exc:  # not TOML, not UTF-8, nested too deeply, a number too long
             raise ConfigError(
                 f"{self.path} is not valid TOML: {exc}", hint="fix the file or move it away"
             ) from None

@@ -8,6 +8,7 @@ with Client.from_profile("demo") as client:
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -100,7 +101,7 @@ class Client:
         `max_cost` (estimates, in the currency of the requests' prices), nor, under any cap
         (this one or the profile's budgets), a request whose price is unknown unless
         `allow_unpriced`. Refused creates raise BudgetError; nothing is sent."""
-        if max_cost is not None and not max_cost >= 0:  # also refuses nan
+        if max_cost is not None and not 0 <= max_cost < math.inf:  # nan, inf: no cap at all
             raise UsageError("the cost cap must be a number of 0 or more", field="max_cost")
         self.allowance = Allowance(max_cost, allow_unpriced)
 
