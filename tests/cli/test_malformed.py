@@ -6,6 +6,8 @@ bad flags and files send nothing at all.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from support import png, serve_a_queued_lookalike
@@ -402,6 +404,14 @@ def test_a_huge_value_is_quoted_short(world, sim, args):
     furnish(world)
     result = world.run(*args)
     assert result.exit_code == 2 and max(map(len, result.stderr.splitlines())) < 400, result.stderr
+
+
+def test_a_limit_beyond_any_journal_is_no_damaged_journal(world, sim):
+    """`tasks list --local --limit 10**23` listed nothing and called the journal damaged."""
+    assert world.run("create", "a boat").exit_code == 0
+    listed = world.run("tasks", "list", "--local", "--limit", "9" * 23, "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 1
 
 
 def test_the_table_covers_sixty_inputs():

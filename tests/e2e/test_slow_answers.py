@@ -95,9 +95,10 @@ def test_create_o_with_a_timeout_ends_when_it_passes_while_a_status_answer_trick
     assert [m for m, _path in server.requests].count("GET") == 1
 
 
-def test_create_o_with_a_timeout_ends_when_it_passes_while_the_video_trickles(
-    world: World,
-) -> None:
+def video_trickles(world: World, server: list[Scripted]) -> Any:
+    """A create, a finished task whose result is on this server, and its video a byte every
+    5 s (a Range asked for is ignored: every answer starts again from the first byte)."""
+
     def script(method: str, path: str) -> Iterator[bytes]:
         if method == "POST":
             yield http_answer(json.dumps({"id": TASK}).encode())
@@ -109,13 +110,21 @@ def test_create_o_with_a_timeout_ends_when_it_passes_while_the_video_trickles(
             done = {
                 "id": TASK,
                 "status": "succeeded",
-                "content": {"video_url": f"{server.url}/videos/{TASK}.mp4"},
+                "content": {"video_url": f"{server[0].url}/videos/{TASK}.mp4"},
                 "usage": {"completion_tokens": 108900},
             }
             answer = {"items": [done], "total": 1} if "?" in path else done
             yield http_answer(json.dumps(answer).encode())
 
-    with Scripted(script) as server:
+    return script
+
+
+def test_create_o_with_a_timeout_ends_when_it_passes_while_the_video_trickles(
+    world: World,
+) -> None:
+    found: list[Scripted] = []
+    with Scripted(video_trickles(world, found)) as server:
+        found.append(server)
         profile(world, server)
         outcome = world.run("-p", "slow", "create", "a boat", "-o", "boat.mp4", "--timeout", "20")
 
@@ -126,4 +135,23 @@ def test_create_o_with_a_timeout_ends_when_it_passes_while_the_video_trickles(
     assert [path for _m, path in server.requests if path.endswith(".mp4")] == [
         f"/videos/{TASK}.mp4"
     ]
+    assert not (world.root / "boat.mp4").exists()
+
+
+def test_a_video_that_trickles_is_given_up_without_a_timeout_too(world: World) -> None:
+    """No --timeout: each attempt ends when less than 1 KiB/s arrived over two minutes; the
+    `.part` is kept for the next run."""
+    from seedance.services.downloads import MAX_ATTEMPTS
+
+    found: list[Scripted] = []
+    with Scripted(video_trickles(world, found)) as server:
+        found.append(server)
+        profile(world, server)
+        outcome = world.run("-p", "slow", "create", "a boat", "-o", "boat.mp4")
+
+    assert outcome.exit_code == 4, outcome.stderr
+    [line] = [x for x in outcome.stderr.splitlines() if x.startswith("error:")]
+    assert "came too slowly" in line and "resumes where it stopped" in line
+    videos = [path for _m, path in server.requests if path.endswith(".mp4")]
+    assert len(videos) == MAX_ATTEMPTS
     assert not (world.root / "boat.mp4").exists()

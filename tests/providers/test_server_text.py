@@ -47,6 +47,16 @@ def test_terminal_controls_leave_a_server_text(sent: str, shown: str) -> None:
     assert clean_text(sent) == shown
 
 
+@pytest.mark.parametrize(
+    "split",
+    ["\x1b[0m", "\x1b]0;t\x07", "\u200b", "\u2060", "\ufeff", "\x00", "\u202e", "\xad"],
+)
+def test_a_secret_split_by_what_is_taken_out_is_hidden_once_whole(split: str) -> None:
+    register_secret(KEY)
+    shown = clean_text(f"key {KEY[:6]}{split}{KEY[6:]} refused")
+    assert shown == "key *** refused"
+
+
 def test_strip_controls_keeps_lines_and_tabs_of_our_own_messages() -> None:
     assert strip_controls("one\n\ttwo\x1b[1m") == "one\n\ttwo"
 

@@ -112,7 +112,7 @@ class Output:
         from seedance.domain.server_text import strip_controls
 
         # (texts from servers are clean already, `domain/server_text.py`: this is a second net)
-        text = strip_controls(redact_secrets(redact_urls(text)))
+        text = redact_secrets(strip_controls(redact_urls(text)))
         if self.env.color or self.env.live:
             style = style if self.env.color else None
             self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)

@@ -27,8 +27,13 @@ _SEQUENCE = re.compile(
     re.DOTALL,
 )
 # C0 controls but tab and line feed, DEL, C1, line/paragraph separators, bidi embeddings,
-# overrides and isolates (U+202A-E, U+2066-9)
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# overrides and isolates (U+202A-E, U+2066-9), and the invisible ones (zero-width spaces and
+# joiners, direction marks, word joiners, BOM, soft hyphen): a secret split by any of them
+# would be hidden by none of its forms, then joined again when they are taken out
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u200b-\u200f\u2028\u2029\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 _BREAKS = re.compile("\r\n|[\n\t]")
 
 
@@ -41,9 +46,10 @@ def strip_controls(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """A server's text, fit to hold, store and show: secrets hidden, controls gone, on one
-    line (each line break or tab a space)."""
-    return strip_controls(_BREAKS.sub(" ", redact_secrets(text)))
+    """A server's text, fit to hold, store and show: on one line (each line break or tab a
+    space), controls gone, then secrets hidden (in that order: a secret a server splits with
+    controls is whole again once they are gone)."""
+    return redact_secrets(strip_controls(_BREAKS.sub(" ", text)))
 
 
 def clean_value(value: Any) -> Any:

@@ -588,7 +588,11 @@ BODY_READ = 1024 * 1024  # bytes asked of the socket at a time by `body_pieces`
 
 
 def body_pieces(
-    response: httpx.Response, size: int = BODY_READ, *, buffers: int = 1
+    response: httpx.Response,
+    size: int = BODY_READ,
+    *,
+    buffers: int = 1,
+    on_read: Callable[[int], None] | None = None,
 ) -> Iterator[bytes | memoryview]:
     """A streamed response's body as it arrives, in pieces of up to `size` bytes.
 
@@ -610,23 +614,29 @@ def body_pieces(
     The pieces read from the socket go into `buffers` buffers in turn: a yielded memoryview is
     overwritten `buffers` pieces later, so whatever uses it (a write, a hash in another thread)
     must be done with it by then. Errors are httpx's (ReadTimeout, ReadError,
-    RemoteProtocolError), as from `iter_raw()`.
+    RemoteProtocolError), as from `iter_raw()`, or what `on_read` raises: it hears of every
+    read as it happens (its size), not only of whole pieces, so a body that trickles in can be
+    judged while a piece is still filling.
     """
+    heard = on_read or (lambda _size: None)
     # kept until the end: dropping it would close the connection
     raw = cast(Generator[bytes, None, None], response.iter_raw())
     try:
         sock = _body_socket(response)
         if sock is None:
-            yield from raw
+            for piece in raw:
+                heard(len(piece))
+                yield piece
             return
         total = int(response.headers["content-length"])
         received = 0
         for first in raw:  # what h11 read past the head (or one read of the socket)
             received += len(first)
+            heard(len(first))
             yield first
             break
         timeout = response.request.extensions.get("timeout", {}).get("read")
-        yield from _socket_body(sock, received, total, size, buffers, timeout)
+        yield from _socket_body(sock, received, total, size, buffers, timeout, heard)
     finally:
         raw.close()
 
@@ -662,6 +672,7 @@ def _socket_body(
     size: int,
     buffers: int,
     timeout: float | None,
+    heard: Callable[[int], None],
 ) -> Iterator[memoryview]:
     size = min(size, max(total - received, 0)) or 1
     views = [memoryview(bytearray(size)) for _ in range(max(buffers, 1))]
@@ -680,6 +691,7 @@ def _socket_body(
                         f"(received {received + filled} bytes, expected {total})"
                     )
                 filled += got
+                heard(got)
             received += filled
             yield view[:filled]
     except TimeoutError as exc:  # socket.timeout
