@@ -41,6 +41,7 @@ MAX_TRANSIENT_FAILURES = 8  # about five minutes of trouble in a row
 # after this many in a row the wait for that task stops: a server answering so will not be
 # waited out (the task keeps running; a later wait goes on).
 MAX_INVALID_ANSWERS = 3
+MIN_LOOK = 5.0  # seconds a poll has for its answer however little is left of a timeout
 
 MIN_PROGRESS_STEP = 6  # points of progress before its pace is used: fewer let a slow start mislead
 MIN_INTERVAL = 1.0
@@ -163,7 +164,10 @@ class Waiter:
             now = self.clock.monotonic()
             due = [w for w in pending if w.next_at <= now]
             if due:
-                with within(self.clock, deadline):  # a poll ends by the deadline too
+                # a poll ends by the deadline too, but a look always has MIN_LOOK seconds for
+                # its answer (a timeout of 0 still looks once)
+                until = max(deadline, now + MIN_LOOK) if deadline is not None else None
+                with within(self.clock, until):
                     self._poll(due)
                 if self._out_of_time:
                     break
