@@ -19,7 +19,7 @@ import pytest
 from hostile import CONTROL_BYTES, ESCAPES, Hostile
 from seedance.sim.app import SimConfig
 from seedance.sim.server import SimServer
-from support import Outcome, World, png, sim_profiles
+from support import Outcome, World, png, run_process, sim_profiles
 
 # (what it is, the environment variable the world sets it in, its value)
 SECRETS: list[tuple[str, str, str]] = [
@@ -134,6 +134,11 @@ def test_no_secret_or_terminal_control_a_server_sends_reaches_an_output_a_file_o
         server.sim.inject(_fault(method, path, 401, refusal))
     run("create 401", "create", "a boat", expect=3)
     run("status 401 --json", "--json", "status", task_id, expect=3)
+    # the same in a process of its own, with its traceback (SEEDANCE_DEBUG) and HTTP log on
+    server.sim.inject(_fault("GET", "/tasks/", 401, refusal))
+    debug = run_process(world, "-p", PROFILE, "-v", "status", task_id, debug="1")
+    assert "Traceback" in debug.stderr and "AuthError" in debug.stderr, debug.stderr
+    outcomes["status 401, SEEDANCE_DEBUG=1, -v"] = debug
 
     for name, outcome in outcomes.items():
         assert outcome.exception is None, (name, outcome.exception)

@@ -12,8 +12,9 @@ a whole, on the HTTP layer's injected clock:
   `DeadlinePassedError` and the caller says what was still going on (exit 6, naming the task).
 
 Both are enforced on every read and write of the connection (`DeadlineBackend`, under
-httpcore, so a head that trickles is bounded too, not only a body), and between the pieces
-of a body (`check`), on the clock given (a test's fake clock moves as its server trickles).
+httpcore, so a head that trickles is bounded too, not only a body), between the pieces of an
+answer read whole, and on every read of a download (`check`: it reads its socket itself), on
+the clock given (a test's fake clock moves as its server trickles).
 """
 
 from __future__ import annotations

@@ -382,17 +382,17 @@ class HttpClient:
         the caller words it), or this layer's own (the server answers too slowly)."""
         host = request.url.host
         limit = late.deadline if isinstance(late, SlowAnswerError) else late
+        if sent and retry is Retry.UNSENT:  # whoever's deadline it was: a create may be made
+            return OutcomeUnknownError(
+                f"the request to {host} may have been received, but its answer did not arrive "
+                "whole in the time it had",
+                hint="it was not repeated, so nothing is billed twice",
+            )
         if limit.caller:
             return DeadlinePassedError(
                 f"the time given ran out while the answer from {host} was still arriving"
             )
-        seconds = f"{self.answer_deadline:.0f} s"
-        if sent and retry is Retry.UNSENT:
-            return OutcomeUnknownError(
-                f"the request to {host} may have been received, but its answer did not arrive "
-                f"whole within {seconds}",
-                hint="it was not repeated, so nothing is billed twice",
-            )
+        seconds = f"{self.answer_deadline or 0:.0f} s"
         return SlowAnswerError(
             f"{host} did not answer in full within {seconds}: its answer came too slowly",
             hint="try again later; the server or the network in between is slow",
