@@ -374,3 +374,21 @@ def most_serious(
     """The exit status of a run whose parts ended with `found`: the first of `order` found."""
     statuses = set(found)
     return next((s for s in order if s in statuses), otherwise)
+
+
+def unexpected(exc: BaseException) -> SeedanceError:
+    """The error document of an exception no step turned into a SeedanceError: the one
+    mapping the command line and the MCP server share (each words its own hint, by code).
+
+    Ctrl-C outside the steps that say more is `interrupted`; a file the system refused
+    (`OSError`) is a path to fix, `os_error`, exit 2; anything else is a bug, `internal`."""
+    if isinstance(exc, SeedanceError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return InterruptedByUser("interrupted")
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return SeedanceError(
+            f"{exc.strerror or exc}{where}", code="os_error", exit_status=ExitStatus.USAGE
+        )
+    return SeedanceError(f"internal error: {type(exc).__name__}: {exc}", code="internal")

@@ -20,10 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance.domain.clock import Clock
-from seedance.domain.errors import (
-    SeedanceError,
-    UsageError,
-)
+from seedance.domain.errors import SeedanceError, UsageError, unexpected
 from seedance.domain.paths import default_config_dir, default_data_dir
 from seedance.domain.profiles import Profile, ProfileStore
 from seedance.mcp import policy
@@ -93,14 +90,10 @@ class Calls:
                 "stopped; whatever runs on the server keeps running",
                 error=True,
             )
-        except OSError as exc:
-            where = f": {exc.filename}" if exc.filename else ""
-            error = SeedanceError(f"{exc.strerror or exc}{where}", code="os_error")
-            reply = error_reply(error, tool, arguments)
-        except Exception as exc:
-            log.exception("%s failed", tool)
-            error = SeedanceError(f"internal error: {type(exc).__name__}: {exc}", code="internal")
-            reply = error_reply(error, tool, arguments)
+        except Exception as exc:  # a file the system refused, or a bug (domain/errors.py)
+            if not isinstance(exc, OSError):
+                log.exception("%s failed", tool)
+            reply = error_reply(unexpected(exc), tool, arguments)
         if call.notes:
             reply.document.setdefault("notes", list(dict.fromkeys(call.notes)))
         return reply.safe()
