@@ -80,6 +80,7 @@ def create(
     strict: bool,
     new: bool,
     sheet: bool,
+    fit: bool = False,
     max_cost: float | None = None,
     allow_unpriced: bool = False,
 ) -> None:
@@ -125,7 +126,12 @@ def create(
     client = env.client(offline=dry_run)
     client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
     prepared = client.prepare(
-        params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd, strict=strict
+        params,
+        validate=not no_validate,
+        dry_run=dry_run,
+        base_dir=env.cwd,
+        strict=strict,
+        fit=fit,
     )
     deliver(env, client, prepared, outputs, wait=wait, timeout=timeout, dry_run=dry_run, new=new)
 

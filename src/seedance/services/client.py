@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from seedance.services.generate import Generated, OnStep
     from seedance.services.remote_models import RemoteListing
     from seedance.services.spend import Spend
+    from seedance.services.storage import Storage
 from seedance.services import references, request_ids
 from seedance.services.accounts import Allowance, Gate
 from seedance.services.asset_cache import file_sha256
@@ -88,6 +89,7 @@ class Client:
         self.store = store
         self.notify = notify or (lambda _text: None)
         self._assets: AssetService | None = None
+        self._storage: Storage | None = None
         self._expected: dict[str, float | None] = {}
         self._told: set[str] = set()  # notes already passed to `notify`
         # the account's limits (services/accounts.py): what this client's run may spend, and
@@ -214,11 +216,13 @@ class Client:
         base_dir: Path | None = None,
         frame: Reference | None = None,
         strict: bool = False,
+        fit: bool = False,
     ) -> Prepared:
         """Apply the profile, choose the model, check everything, resolve media, build the
         body (see services/prepare.py); nothing is sent. Its notes (a model sent unchecked,
         prompt guidance...) go to `notify`, each once. `strict` refuses a model the catalogue
-        does not know instead of sending it unchecked."""
+        does not know instead of sending it unchecked; `fit` re-encodes a reference video
+        out of the API's bounds within them (that copy is sent)."""
         prepared = prepare(
             self.profile,
             self.provider,
@@ -229,6 +233,9 @@ class Client:
             base_dir=base_dir,
             frame=frame,
             strict=strict,
+            fit=fit,
+            publisher=self.storage,
+            data_dir=self.data_dir,
         )
         self.tell(prepared.notes)
         return prepared
@@ -240,6 +247,17 @@ class Client:
 
             self._assets = AssetService.for_client(self)
         return self._assets
+
+    def storage(self) -> Storage | None:
+        """The profile's bucket (`storage`), where local media that must be URLs are
+        published; None when the profile has none."""
+        if self._storage is None and self.profile.storage:
+            from seedance.services.storage import Storage
+
+            self._storage = Storage(
+                self.profile, environ=self.environ, clock=self.clock, notify=self.notify
+            )
+        return self._storage
 
     # -- tasks -------------------------------------------------------------------------------
 
@@ -310,7 +328,7 @@ class Client:
             request_ids.check(request_id)
         if task_id is not None:
             check_task_id(task_id, field="task_id")
-        return generate(
+        made = generate(
             self,
             prepared,
             task_id=task_id,
@@ -327,6 +345,9 @@ class Client:
             label=label,
             request_id=request_id,
         )
+        if prepared is not None and self._storage is not None and prepared.redactions:
+            self._storage.release(list(prepared.redactions.values()))  # (storage_cleanup)
+        return made
 
     def lost_answer(self, exc: SeedanceError) -> OutcomeUnknownError:
         """The report of a create whose answer was lost, on a dialect that cannot look."""

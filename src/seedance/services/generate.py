@@ -439,7 +439,7 @@ def _begin(
         profile=client.profile.name,
         dialect=client.provider.dialect,
         base_url=client.profile.base_url,
-        body=redact_body(prepared.body),
+        body=redact_body(prepared.body, prepared.redactions),
         request_hash=prepared.request_hash,
         model=request.model,
         resolution=request.resolution,

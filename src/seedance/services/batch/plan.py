@@ -19,11 +19,12 @@ from seedance.services.asset_cache import file_sha256
 from seedance.services.batch.jobs import Invalid, Job, Jobs, JobsError
 from seedance.services.batch.manifest import BatchFile, TakeState
 from seedance.services.prepare import Prepared
+from seedance.services.references import is_placeholder
 
 if TYPE_CHECKING:
     from seedance.services.client import Client
 
-UNUPLOADED = "asset://<"  # references.resolve's placeholder for a medium not uploaded yet
+UNUPLOADED = "asset://<"  # references.resolve's placeholder for an asset not uploaded yet
 
 
 class Action(StrEnum):
@@ -68,7 +69,7 @@ class TakePlan:
     @property
     def ready(self) -> bool:
         """Whether the checked request is the one to send (no medium awaits its upload)."""
-        return not any(r.url.startswith(UNUPLOADED) for r in self.prepared.request.references)
+        return not any(is_placeholder(r.url) for r in self.prepared.request.references)
 
 
 def take_hash(job: Job, seed: int, model: str) -> str:
