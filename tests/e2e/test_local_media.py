@@ -242,6 +242,16 @@ def test_a_reference_out_of_the_api_s_bounds_is_refused_before_anything_is_sent(
     assert s3.objects(f"refused-{list(CASES).index(case)}") == {}  # nothing uploaded either
 
 
+def test_a_file_that_is_not_a_video_is_refused_as_one(world, run, sim):
+    (world.root / "notes.mp4").write_text("not a video at all")
+
+    refused = run("-p", "sim-byteplus", "create", "x", "--video", "notes.mp4", "-o", "x.mp4")
+
+    assert refused.exit_code == 2
+    assert "notes.mp4: it cannot be read as a video" in refused.stderr
+    assert sim.creates() == []
+
+
 def test_fit_re_encodes_the_video_into_one_the_simulator_accepts(world, run, sim, s3):
     with_storage(world, s3, s3.bucket("fitted"), "sim-byteplus")
     _slow_small(world.root)

@@ -11,6 +11,7 @@ is a SeedanceError saying what to do.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,10 +87,15 @@ class Bucket:
         self._region = region
         self._client: Any = None
         self._session: Any = None
+        self._lock = threading.RLock()  # a boto3 session is not thread-safe; its clients are
 
     # -- the session and its credentials ---------------------------------------------------
 
     def session(self) -> Any:
+        with self._lock:
+            return self._session_unlocked()
+
+    def _session_unlocked(self) -> Any:
         if self._session is None:
             boto3 = boto3_module()
             import botocore.session
@@ -144,6 +150,10 @@ class Bucket:
         return [s for s in (frozen.secret_key, frozen.token) if s]
 
     def client(self) -> Any:
+        with self._lock:
+            return self._client_unlocked()
+
+    def _client_unlocked(self) -> Any:
         if self._client is None:
             from botocore.config import Config
 
@@ -160,7 +170,7 @@ class Bucket:
                 proxies=proxies or None,
             )
             with self._explained("connect"):
-                self._client = self.session().client(
+                self._client = self._session_unlocked().client(
                     "s3", endpoint_url=self.endpoint, region_name=self.region(), config=config
                 )
         return self._client

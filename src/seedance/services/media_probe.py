@@ -21,6 +21,7 @@ class MediaFacts:
     seconds: float | None = None
     has_audio: bool = False
     measured: bool = False  # PyAV read it (False: the size alone is known)
+    unreadable: bool = False  # PyAV is there but could not read it: not a medium it knows
 
     @property
     def pixels(self) -> int | None:
@@ -45,8 +46,8 @@ def available() -> bool:
 
 
 def measure(path: Path, *, video: bool) -> MediaFacts:
-    """The facts of a video (or audio) file; the size only when PyAV is missing or cannot
-    read the file (a file it cannot read is the server's to refuse, not a guess of ours)."""
+    """The facts of a video (or audio) file; the size only when PyAV is missing, or cannot
+    read the file (then `unreadable`)."""
     size = path.stat().st_size
     try:
         import av
@@ -75,4 +76,4 @@ def measure(path: Path, *, video: bool) -> MediaFacts:
             codec = audio[0].codec_context.codec.canonical_name if audio else None
             return MediaFacts(path, size, formats, codec, seconds=seconds, measured=True)
     except Exception:  # PyAV raises many kinds for files it cannot read
-        return MediaFacts(path, size)
+        return MediaFacts(path, size, unreadable=True)

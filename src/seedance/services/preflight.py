@@ -138,9 +138,17 @@ def video_breaches(facts: MediaFacts, bounds: MediaBounds) -> list[Breach]:
                 bounds.rule("video_max_bytes"),
             )
         )
+    formats = bounds.video_formats
+    if facts.unreadable:
+        found.append(
+            Breach(
+                "it cannot be read as a video (PyAV could not open it): a reference video is "
+                + " or ".join(f.upper() for f in formats or ("MP4",)),
+                bounds.rule("video_formats"),
+            )
+        )
     if not facts.measured:
         return found
-    formats = bounds.video_formats
     if formats and not set(formats) & set(facts.formats):
         found.append(
             Breach(
@@ -201,7 +209,14 @@ def audio_breaches(facts: MediaFacts, bounds: MediaBounds) -> list[Breach]:
     formats = bounds.audio_formats
     shown = facts.path.suffix.lower().lstrip(".")
     known = set(facts.formats) if facts.measured else {shown}
-    if formats and not set(formats) & known:
+    if facts.unreadable:
+        found.append(
+            Breach(
+                "it cannot be read as audio (PyAV could not open it)",
+                bounds.rule("audio_formats"),
+            )
+        )
+    elif formats and not set(formats) & known:
         found.append(
             Breach(
                 f"it is {shown.upper() or 'an unknown format'}; a reference audio is "
