@@ -337,6 +337,32 @@ def test_a_batch_checks_every_medium_before_its_first_row_is_paid(world, run, si
     assert sim.creates() == []
 
 
+def test_a_storyboard_s_last_frames_reach_an_asset_only_gateway_through_the_bucket(
+    world, run, sim, s3
+):
+    with_storage(world, s3, s3.bucket("frames"), "sim-kapon")
+    document = sim_profiles(API_ORIGIN)
+    kapon = document["profiles"]["sim-kapon"]
+    del kapon["upload_cmd"]  # the bucket alone publishes the frame
+    kapon.update(storage="s3://frames/media", storage_endpoint=s3.url)
+    world.write_profiles(document)
+    (world.root / "two.toml").write_text(
+        '[[shots]]\nid = "a"\nprompt = "x"\n[[shots]]\nid = "b"\nprompt = "y"\n'
+    )
+
+    result = run("-p", "sim-kapon", "chain", "two.toml")
+
+    assert result.exit_code == 0, result.stderr
+    [frame] = s3.objects("frames")
+    assert frame.endswith(".png")
+    second = sim.creates()[1].json()
+    assert second["input_reference"][0].startswith("asset://")
+    assert sim.fetched and all(SIGNED in url for url in sim.fetched)
+    for written in (world.root / "two").rglob("*"):
+        if written.is_file() and written.suffix in (".json", ".html"):
+            assert SIGNED not in written.read_text(errors="replace"), written
+
+
 # -- doctor -----------------------------------------------------------------------------------
 
 

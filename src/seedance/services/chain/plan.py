@@ -352,8 +352,9 @@ def _check_frame_upload(
     client: Client, board: Storyboard, taking: set[str], where_of: dict[str, str]
 ) -> None:
     """A frame extracted locally reaches an assets-only API only through the profile's
-    upload_cmd: without one, the run would stop after its first shots were paid for."""
-    if client.profile.upload_cmd:
+    upload_cmd or its bucket (storage): without one, the run would stop after its first shots
+    were paid for."""
+    if client.profile.upload_cmd or client.profile.storage:
         return
     first = next(s for s in board.shots if s.id in taking)
     other = client.provider.alternative
