@@ -280,6 +280,38 @@ def test_fit_re_encodes_the_video_into_one_the_simulator_accepts(world, run, sim
     assert len(sim.creates()) == 1  # the fitted copy is the same file: the same request
 
 
+def test_the_library_checks_fits_and_publishes_through_client_videos(world, sim, s3):
+    """The same features from Python: `client.videos` refuses the medium, `fit=True` (a
+    per-call option) sends the re-encoded copy from the bucket, and the bucket's objects are
+    let go once the video is made (storage_cleanup)."""
+    from seedance import Client, ValidationError
+
+    with_storage(world, s3, s3.bucket("library"), "sim-byteplus", storage_cleanup=True)
+    _slow_small(world.root)
+    with Client.from_profile(
+        "sim-byteplus",
+        config_dir=world.config_dir,
+        data_dir=world.data_dir,
+        environ=world.environ,
+        clock=world.clock,
+        transport=world.transport,
+    ) as client:
+        with pytest.raises(ValidationError) as refused:
+            client.videos.prepare(prompt="x", videos=["slow.mp4"], base_dir=world.root)
+        assert refused.value.rule is not None and refused.value.rule.name == "media.video_pixels"
+        assert sim.creates() == [] and s3.objects("library") == {}
+
+        made = client.videos.generate(
+            prompt="x", videos=["slow.mp4"], base_dir=world.root, fit=True, output=world.root
+        )
+
+    assert made.video.bytes > 0
+    [url] = media_urls(sim.creates()[0])
+    assert sim.fetched == [url] and re.search(r"/library/media/[0-9a-f]{64}\.mp4\?", url)
+    assert s3.objects("library") == {}  # deleted once the video was made
+    assert SIGNED not in journal_text(world)
+
+
 def test_without_pyav_a_video_is_checked_for_its_size_only_and_told_so(
     world, run, sim, monkeypatch
 ):

@@ -55,7 +55,7 @@ class Profile(BaseModel):
     secret_key_env: str | None = None
     references: Literal["any", "assets"] = "any"
     upload_cmd: str | None = None
-    # local media published to the user's S3-compatible bucket (services/storage.py):
+    # local media published to the user's S3-compatible bucket (services/media/storage.py):
     # "s3://bucket/prefix", its endpoint (AWS when unset), its region, and whether objects
     # are deleted once the video is made (else the bucket's lifecycle rules keep them)
     storage: str | None = None
@@ -440,6 +440,13 @@ class ProfileStore:
 
     def default_name(self) -> str | None:
         return self.read().get("default_profile") or None
+
+    def state_url(self) -> str | None:
+        """`state_url` at the top of the file: the shared state (domain/state_url.py)."""
+        value = self.read().get("state_url")
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{self.path}: state_url must be a string", hint=_EDIT_FILE)
+        return value or None
 
     def get(self, name: str) -> Profile:
         stored = self.stored()
