@@ -78,7 +78,7 @@ _seedance() {
                 --max-cost) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --strict --new --max-cost --allow-unpriced --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --strict --new --fit --max-cost --allow-unpriced --help -h" -- "$cur"))
             fi
             ;;
         "status")

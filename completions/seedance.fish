@@ -139,6 +139,7 @@ complete -c seedance -n "test (__seedance_path) = 'create'" -l dry-run -d 'Print
 complete -c seedance -n "test (__seedance_path) = 'create'" -l no-validate -d 'Skip client-side capability checks'
 complete -c seedance -n "test (__seedance_path) = 'create'" -l strict -d 'Refuse models the catalogue does not know (instead of sending them unchecked)'
 complete -c seedance -n "test (__seedance_path) = 'create'" -l new -d 'Create a new task even if this one was started before'
+complete -c seedance -n "test (__seedance_path) = 'create'" -l fit -d 'Re-encode a reference video that is out of the API\'s bounds (pixels, frame rate, codec) within them and send that copy (needs the video extra)'
 complete -c seedance -n "test (__seedance_path) = 'create'" -l max-cost -r -d 'Send no create that would take this run\'s spend above AMOUNT (estimates, in the profile\'s currency); the profile\'s budget_day and budget_month apply as well'
 complete -c seedance -n "test (__seedance_path) = 'create'" -l allow-unpriced -d 'Let requests whose price is unknown pass --max-cost and the profile\'s budgets (counted as nothing)'
 complete -c seedance -n "test (__seedance_path) = 'create'" -l help -s h -d 'Show help'

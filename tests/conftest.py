@@ -30,6 +30,18 @@ def secrets_of_this_test_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redact, "SECRETS", redact.SecretRegistry())
 
 
+@pytest.fixture(autouse=True)
+def no_aws_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's AWS credentials and files never reach a test, and boto3 never asks an
+    instance metadata service (a link-local address) for credentials."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws/credentials")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws/config")
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     environ = {
@@ -37,6 +49,9 @@ def world(tmp_path: Path) -> World:
         "SEEDANCE_DATA_DIR": str(tmp_path / "data"),
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path / "home"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "home" / "no-aws-credentials"),
+        "AWS_CONFIG_FILE": str(tmp_path / "home" / "no-aws-config"),
         **KEYS,
     }
     return World(tmp_path, environ, FakeClock())
@@ -71,6 +86,16 @@ def media_sim(world: World) -> Any:
     world.transport = simulator.transport()
     world.write_profiles(sim_profiles(API_ORIGIN))
     return simulator
+
+
+@pytest.fixture(scope="session")
+def s3() -> Any:
+    """moto's S3 server on loopback for the whole session (tests/s3server.py); each test makes
+    its own bucket."""
+    from s3server import S3Server
+
+    with S3Server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -177,7 +177,7 @@ def _print_plan(env: Environment, plan: BatchPlan, max_cost: float | None) -> No
         action = {"skip": "done, kept", "keep": "failed earlier, kept", "run": estimate}
         lines.append(f"{take.key:<24} seed {take.seed:<11} {action[take.action.value]}")
         if take.action.value == "run":
-            body = redact_body(take.prepared.body)
+            body = redact_body(take.prepared.body, take.prepared.redactions)
             lines.append("   " + json.dumps(body, ensure_ascii=False))
     lines.append(f"total: {plan.describe_total()}")
     _tokens, cost, currency = plan.total()

@@ -80,6 +80,7 @@ def create(
     strict: bool,
     new: bool,
     sheet: bool,
+    fit: bool = False,
     max_cost: float | None = None,
     allow_unpriced: bool = False,
 ) -> None:
@@ -125,7 +126,7 @@ def create(
     client = env.client(offline=dry_run).with_options(
         max_cost=max_cost, allow_unpriced=allow_unpriced, validate=not no_validate, strict=strict
     )
-    prepared = client.videos.prepare(params, dry_run=dry_run, base_dir=env.cwd)
+    prepared = client.videos.prepare(params, dry_run=dry_run, base_dir=env.cwd, fit=fit)
     deliver(env, client, prepared, outputs, wait=wait, timeout=timeout, dry_run=dry_run, new=new)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from seedance import data
 from seedance.domain.errors import Suggestion, ValidationError
+from seedance.domain.media_bounds import MediaBounds, load_bounds
 from seedance.domain.pricing import (
     Estimate,
     PriceFacts,
@@ -123,6 +124,7 @@ class Vocabulary:
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     retired: dict[str, Retired] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    media: dict[str, Any] = field(default_factory=dict)  # its own reference media bounds
 
     def primary(self, family: str) -> str | None:
         return next((name for name, fam in self.models.items() if fam == family), None)
@@ -193,6 +195,14 @@ class Catalogue:
             res: {ratio: parse_wxh(s) for ratio, s in table.items()}
             for res, table in data.get("sizes", {}).items()
         }
+        self.media: dict[str, Any] = dict(data.get("media", {}))
+
+    def media_bounds(self, vocabulary: str | None) -> MediaBounds:
+        """The reference media bounds on a provider speaking `vocabulary` (its own cells
+        over the catalogue's `[media]`)."""
+        vocab = self.vocabularies.get(vocabulary or "")
+        own = vocab.media if vocab is not None else None
+        return load_bounds(self.media, own, vocabulary, self.sources)
 
     # -- names -------------------------------------------------------------------------------
 
@@ -483,6 +493,7 @@ def _vocabulary(key: str, raw: dict[str, Any]) -> Vocabulary:
         overrides={k: dict(o) for k, o in raw.get("overrides", {}).items()},
         retired={name: Retired(**entry) for name, entry in raw.get("retired", {}).items()},
         sources=tuple(raw.get("sources", ())),
+        media=dict(raw.get("media", {})),
     )
 
 

@@ -76,6 +76,9 @@ class Reference(BaseModel):
     url: str
     source: str | None = None  # what the user wrote (a path, a URL), for messages
     seconds: float | None = None  # a video's or audio's length, when known
+    # what the URL is, where the URL itself may not go (a presigned URL is a secret: the
+    # journal, manifests and messages show this instead, e.g. s3://bucket/key)
+    stands_for: str | None = None
 
     @property
     def kind(self) -> MediaKind:

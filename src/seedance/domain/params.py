@@ -117,6 +117,13 @@ TIMEOUT = _p("timeout", float, "Stop waiting after SECONDS (exit 6).", metavar="
 DRY_RUN = _p("dry_run", bool, "Print the request body; send nothing.", default=False)
 NO_VALIDATE = _p("no_validate", bool, "Skip client-side capability checks.", default=False)
 NEW = _p("new", bool, "Create a new task even if this one was started before.", default=False)
+FIT = _p(
+    "fit",
+    bool,
+    "Re-encode a reference video that is out of the API's bounds (pixels, frame rate, codec) "
+    "within them and send that copy (needs the video extra).",
+    default=False,
+)
 STRICT = _p(
     "strict",
     bool,
@@ -152,6 +159,7 @@ CREATE: tuple[Param, ...] = (
     NO_VALIDATE,
     STRICT,
     NEW,
+    FIT,
     MAX_COST,
     ALLOW_UNPRICED,
 )

@@ -41,11 +41,15 @@ def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
             validate=not args.get("no_validate"), strict=bool(args.get("strict"))
         )
         prepared = client.videos.prepare(
-            GenerationParams(**request), dry_run=dry_run, base_dir=calls.settings.cwd
+            GenerationParams(**request),
+            dry_run=dry_run,
+            base_dir=calls.settings.cwd,
+            fit=bool(args.get("fit")),
         )
         estimate = prepared.estimate.describe() if prepared.estimate else "price unknown"
         if dry_run:
-            document = {"estimate": estimate, "request": redact_body(prepared.body)}
+            request = redact_body(prepared.body, prepared.redactions)
+            document = {"estimate": estimate, "request": request}
             return Reply(document, f"estimate: {estimate}; nothing was sent")
         request_id = args.get("request_id") or f"v-{uuid.uuid4().hex[:12]}"
         suffix = video_suffix(prepared.request.output_format)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from seedance.sim import fetching
 from seedance.sim.limits import Limits, table
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ def _media(
         return Refusal(
             400, "InvalidParameter", "reference_audio cannot be the only reference input"
         )
-    return None
+    return _fetched(sim, items)
 
 
 def _medium_url(sim: Simulator, model: str, url: str, assets_only: bool) -> Refusal | None:
@@ -247,6 +248,17 @@ def _medium_url(sim: Simulator, model: str, url: str, assets_only: bool) -> Refu
         )
     if not url.startswith(("https://", "http://", "data:")):
         return Refusal(400, "InvalidParameter", f"unsupported media URL {url[:40]}")
+    return None
+
+
+def _fetched(sim: Simulator, items: list[tuple[str, str, str]]) -> Refusal | None:
+    """What the service finds when it fetches the reference media (sim/fetching.py)."""
+    for kind, _role, url in items:
+        if url.lower().startswith("asset://"):
+            continue
+        found = fetching.check(sim, kind, url)
+        if found is not None:
+            return Refusal(400, found[0], found[1])
     return None
 
 

@@ -18,12 +18,11 @@ from seedance.domain.models import GenerationParams
 from seedance.services.assets.cache import file_sha256
 from seedance.services.batches.jobs import Invalid, Job, Jobs, JobsError
 from seedance.services.batches.manifest import BatchFile, TakeState
+from seedance.services.media.references import is_placeholder
 from seedance.services.videos.prepare import Prepared, prepare_for
 
 if TYPE_CHECKING:
     from seedance.services.runtime import Runtime
-
-UNUPLOADED = "asset://<"  # references.resolve's placeholder for a medium not uploaded yet
 
 
 class Action(StrEnum):
@@ -68,7 +67,7 @@ class TakePlan:
     @property
     def ready(self) -> bool:
         """Whether the checked request is the one to send (no medium awaits its upload)."""
-        return not any(r.url.startswith(UNUPLOADED) for r in self.prepared.request.references)
+        return not any(is_placeholder(r.url) for r in self.prepared.request.references)
 
 
 def take_hash(job: Job, seed: int, model: str) -> str:

@@ -351,8 +351,9 @@ def _check_frame_upload(
     rt: Runtime, board: Storyboard, taking: set[str], where_of: dict[str, str]
 ) -> None:
     """A frame extracted locally reaches an assets-only API only through the profile's
-    upload_cmd: without one, the run would stop after its first shots were paid for."""
-    if rt.profile.upload_cmd:
+    upload_cmd or its bucket (storage): without one, the run would stop after its first shots
+    were paid for."""
+    if rt.profile.upload_cmd or rt.profile.storage:
         return
     first = next(s for s in board.shots if s.id in taking)
     other = rt.provider.alternative

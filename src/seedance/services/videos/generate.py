@@ -113,10 +113,22 @@ def generate(
                 run.task_id = task_id
                 return _for_task(run, task_id)
             if request_id is not None:
-                return _for_request_id(run, prepared, request_id)
-            return _for_request(run, prepared)
+                made = _for_request_id(run, prepared, request_id)
+            else:
+                made = _for_request(run, prepared)
+            _release(rt, prepared)
+            return made
         except KeyboardInterrupt:  # the steps that know more say it themselves
             raise run.interrupted() from None
+
+
+def _release(rt: Runtime, prepared: Prepared) -> None:
+    """The bucket's objects the request was made from, let go now its video is made (deleted
+    with the profile's `storage_cleanup`)."""
+    if prepared.redactions:
+        storage = rt.storage()
+        if storage is not None:
+            storage.release(list(prepared.redactions.values()))
 
 
 # -- a request -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,8 @@ from seedance.domain.validation import (
 )
 from seedance.providers.base import Provider
 from seedance.services.media import references
-from seedance.services.media.references import AssetResolver
+from seedance.services.media.preflight import check_body, preflight
+from seedance.services.media.references import AssetResolver, Publisher
 from seedance.services.runtime import Runtime
 
 LOWER_BOUND_NOTE = (
@@ -55,21 +56,36 @@ class Prepared:
     request_hash: str
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def redactions(self) -> dict[str, str]:
+        """The secret URLs of the body (presigned URLs of published media), each with what
+        stands for it everywhere but on the wire (`s3://bucket/key`)."""
+        return secret_urls(self.request)
 
-def redact_body(value: Any) -> Any:
-    """The body with inline media replaced by their hashes (for the journal and hashing)."""
+
+def secret_urls(request: GenerationRequest) -> dict[str, str]:
+    return {r.url: r.stands_for for r in request.references if r.stands_for}
+
+
+def redact_body(value: Any, secrets: Mapping[str, str] | None = None) -> Any:
+    """The body with inline media replaced by their hashes and each secret URL by what stands
+    for it (for the journal, the manifests, messages and hashing)."""
     if isinstance(value, dict):
-        return {k: redact_body(v) for k, v in value.items()}
+        return {k: redact_body(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact_body(v) for v in value]
+        return [redact_body(v, secrets) for v in value]
     if isinstance(value, str) and value.startswith("data:"):
         head = value.split(",", 1)[0]
         return f"{head},sha256:{hashlib.sha256(value.encode()).hexdigest()}"
+    if isinstance(value, str) and secrets and value in secrets:
+        return secrets[value]
     return value
 
 
-def request_hash(body: dict[str, Any]) -> str:
-    canonical = json.dumps(redact_body(body), sort_keys=True, separators=(",", ":"))
+def request_hash(body: dict[str, Any], secrets: Mapping[str, str] | None = None) -> str:
+    """The request's identity: the same request made again, with its media published anew
+    (a new presigned URL each time), is the same request."""
+    canonical = json.dumps(redact_body(body, secrets), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -117,14 +133,20 @@ def prepare(
     base_dir: Path | None = None,
     frame: Reference | None = None,
     strict: bool = False,
+    fit: bool = False,
+    publisher: Callable[[], Publisher | None] = lambda: None,
+    data_dir: Path | None = None,
 ) -> Prepared:
     """Apply the profile, choose the model, check everything, resolve media, build the body.
 
     `frame` is a storyboard's continuity, already in wire form: the parent's last frame as a
     first frame, or as one more reference image (after the shot's own).
     Raises ValidationError (exit 2) for anything the model or provider cannot serve;
-    nothing has been sent by then. On an assets profile, media are uploaded only after
-    every check that does not need them (a dry run uploads nothing).
+    nothing has been sent by then. Every local video and audio is measured against the
+    API's bounds first (services/media/preflight.py; with `fit`, a video out of them is re-encoded
+    into `data_dir`). On an assets profile, media are uploaded only after every check that
+    does not need them, and `publisher` (the profile's bucket) publishes what must be a URL
+    (a dry run uploads nothing).
     """
     defaults = dict(profile.defaults)
     if params.size:  # a size replaces the profile's resolution and ratio
@@ -149,13 +171,22 @@ def prepare(
         )
         _refuse(_problems(params, spec, stubs) + provider.problem_facts(stub))
     references.check_local(specs, check=validate)
+    bounds = catalogue().media_bounds(profile.vocabulary)
+    checked = preflight(
+        specs, bounds, validate=validate, fit=fit, dry_run=dry_run, data_dir=data_dir
+    )
+    notes += checked.notes
     resolved = with_frame(
         references.resolve(
-            specs,
+            checked.specs,
             needs_assets=provider.capabilities.needs_assets,
             assets=assets,
             check=validate,
             dry_run=dry_run,
+            publisher=publisher,
+            bounds=bounds,
+            seconds=checked.seconds,
+            lifetime=params.expires_after,
         ),
         frame,
     )
@@ -166,10 +197,12 @@ def prepare(
         _refuse(_problems(params, spec, resolved) + provider.problem_facts(request))
         notes += request_notices(params, spec, resolved)
     body = provider.build_body(request)
+    if validate:
+        check_body(body, bounds)
     estimate = estimate_request(profile, spec, request) if spec is not None else None
     if estimate is not None and estimate.lower_bound:
         notes.append(LOWER_BOUND_NOTE)
-    return Prepared(request, body, spec, estimate, request_hash(body), notes)
+    return Prepared(request, body, spec, estimate, request_hash(body, secret_urls(request)), notes)
 
 
 def estimate_request(
@@ -246,8 +279,10 @@ def prepare_for(
     base_dir: Path | None = None,
     frame: Reference | None = None,
     strict: bool = False,
+    fit: bool = False,
 ) -> Prepared:
-    """`prepare` with a client's collaborators; its notes (a model sent unchecked, prompt
+    """`prepare` with a client's collaborators (the profile's bucket publishes, `fit`'s
+    copies are kept in the data directory); its notes (a model sent unchecked, prompt
     guidance...) go to the client's notices, each once."""
     prepared = prepare(
         rt.profile,
@@ -259,6 +294,9 @@ def prepare_for(
         base_dir=base_dir,
         frame=frame,
         strict=strict,
+        fit=fit,
+        publisher=rt.storage,
+        data_dir=rt.data_dir,
     )
     rt.tell(prepared.notes)
     return prepared

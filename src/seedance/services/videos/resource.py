@@ -72,11 +72,14 @@ class Videos:
         dry_run: bool = False,
         base_dir: str | Path | None = None,
         frame: Reference | None = None,
+        fit: bool = False,
         **params: Unpack[VideoRequest],
     ) -> Prepared:
         """The request checked and built, nothing sent: the exact body, the model and the
         estimate (a dry run). Local media are read relative to `base_dir` (default: the
-        working directory). Raises ValidationError for anything the model cannot serve."""
+        working directory) and measured against the API's bounds; `fit` re-encodes a
+        reference video out of them within them (the `video` extra) and sends that copy.
+        Raises ValidationError for anything the model cannot serve."""
         options = self._options.given(validate=validate, strict=strict)
         return prepare_for(
             self._rt,
@@ -86,6 +89,7 @@ class Videos:
             dry_run=dry_run,
             base_dir=Path(base_dir) if base_dir is not None else None,
             frame=frame,
+            fit=fit,
         )
 
     def create(
@@ -98,6 +102,7 @@ class Videos:
         validate: bool | None = None,
         strict: bool | None = None,
         base_dir: str | Path | None = None,
+        fit: bool = False,
         **params: Unpack[VideoRequest],
     ) -> Task:
         """Send a create and return its task, not waited for. Journaled before and after:
@@ -106,7 +111,7 @@ class Videos:
         options = self._options.given(
             max_cost=max_cost, allow_unpriced=allow_unpriced, validate=validate, strict=strict
         )
-        prepared = self._prepared(request, params, options, base_dir)
+        prepared = self._prepared(request, params, options, base_dir, fit)
         return send(self._rt, prepared, allowance=options.allowance())
 
     def generate(
@@ -126,6 +131,7 @@ class Videos:
         validate: bool | None = None,
         strict: bool | None = None,
         base_dir: str | Path | None = None,
+        fit: bool = False,
         on_step: OnStep | None = None,
         on_update: Listener | None = None,
         on_progress: Progress | None = None,
@@ -142,7 +148,8 @@ class Videos:
         is there; `request_id` is the caller's key for this one video (a repeat returns what
         the first made). A create waits for a free slot of the account and is refused
         (BudgetError) when it does not fit `max_cost` or the profile's budgets. `stop`, once
-        set, ends the waits. `on_step`, `on_update` and `on_progress` hear the steps, the
+        set, ends the waits. `fit` re-encodes a reference video out of the API's bounds
+        within them (see `prepare`). `on_step`, `on_update` and `on_progress` hear the steps, the
         task's status and the download's bytes.
 
         Raises TaskFailedError, WaitTimeoutError, OutcomeUnknownError, BusyError, LocalError
@@ -158,7 +165,7 @@ class Videos:
         )
         prepared = None
         if request is not None or params:
-            prepared = self._prepared(request, params, options, base_dir)
+            prepared = self._prepared(request, params, options, base_dir, fit)
         if (prepared is None) == (task_id is None):
             raise UsageError("give a request or a task id, not both", field="task_id")
         if request_id is not None:
@@ -373,6 +380,7 @@ class Videos:
         params: VideoRequest,
         options: CallOptions,
         base_dir: str | Path | None,
+        fit: bool,
     ) -> Prepared:
         if isinstance(request, Prepared):
             if params:
@@ -384,6 +392,7 @@ class Videos:
             validate=options.validate,
             strict=options.strict,
             base_dir=Path(base_dir) if base_dir is not None else None,
+            fit=fit,
         )
 
 

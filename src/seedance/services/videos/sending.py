@@ -189,7 +189,7 @@ def _begin(
         profile=rt.profile.name,
         dialect=rt.provider.dialect,
         base_url=rt.profile.base_url,
-        body=redact_body(prepared.body),
+        body=redact_body(prepared.body, prepared.redactions),
         request_hash=prepared.request_hash,
         model=request.model,
         resolution=request.resolution,
