@@ -105,6 +105,9 @@ class CreateSettings(BaseModel):
     expires_after: int | None = None
     safety_id: str | None = None
     output_format: str | None = None  # mp4 | mov, where the model offers a choice
+    # omni_reference_task_type (2.5): auto | reference | edit | extend (docs/sources/
+    # november-2026.md "Task types")
+    task_type: str | None = None
 
 
 class GenerationParams(CreateSettings):

@@ -93,6 +93,14 @@ REQUEST: tuple[Param, ...] = (
         metavar="FORMAT",
         choices=("mp4", "mov"),
     ),
+    _p(
+        "task_type",
+        str,
+        "What to do with the reference video (2.5): auto, reference, edit (change it; ratio "
+        "adaptive, duration -1) or extend (continue it; ratio adaptive).",
+        metavar="TYPE",
+        choices=("auto", "reference", "edit", "extend"),
+    ),
 )
 
 # -- how to run it ---------------------------------------------------------------------------

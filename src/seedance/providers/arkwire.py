@@ -52,6 +52,7 @@ ARK_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("safety_id", "safety_identifier"),
     ("callback_url", "callback_url"),
     ("output_format", "output_format"),  # 2.5 only (docs/sources/real-world.md "Models")
+    ("task_type", "omni_reference_task_type"),  # 2.5 (docs/sources/november-2026.md)
 )
 
 _TYPES = {MediaKind.IMAGE: "image_url", MediaKind.VIDEO: "video_url", MediaKind.AUDIO: "audio_url"}
