@@ -45,7 +45,9 @@ def test_every_family_cell_names_a_source():
     for key, family in RAW["families"].items():
         cells = [k for k in family if k not in FAMILY_META]
         missing += uncited(family, cells, family.get("cite", {}), f"families.{key}")
-        missing += [f"families.{key}.sources: {s}" for s in family.get("sources", ()) if s not in SOURCES]
+        missing += [
+            f"families.{key}.sources: {s}" for s in family.get("sources", ()) if s not in SOURCES
+        ]
     assert not missing, missing
 
 

@@ -51,6 +51,7 @@ def batch(
     allow_unpriced: bool,
     dry_run: bool,
     fail_fast: bool,
+    no_validate: bool,
     retry_failed: bool,
     skip_invalid: bool,
     rerun: list[str] | None,
@@ -85,6 +86,7 @@ def batch(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
         base_dir=env.cwd,
+        validate=not no_validate,
     )
     plan = session.plan
     for skipped in plan.skipped:

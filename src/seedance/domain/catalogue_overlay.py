@@ -169,7 +169,9 @@ def _check_vocabulary(
     for name, value in entry.items():
         here = (*where, name)
         if name not in VOCABULARY_KEYS:
-            raise OverlayProblem(here, f"unknown key (a vocabulary has: {', '.join(VOCABULARY_KEYS)})")
+            raise OverlayProblem(
+                here, f"unknown key (a vocabulary has: {', '.join(VOCABULARY_KEYS)})"
+            )
         if name == "models":
             for model, family in _table(here, value).items():
                 if family not in families:
@@ -248,7 +250,9 @@ _KEY = re.compile(r'^\s*((?:"[^"]*"|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|[A-Za-z
 
 
 def _split(dotted: str) -> Path_:
-    return tuple(m.group(1) or m.group(2) for m in re.finditer(r'"([^"]*)"|([A-Za-z0-9_-]+)', dotted))
+    return tuple(
+        m.group(1) or m.group(2) for m in re.finditer(r'"([^"]*)"|([A-Za-z0-9_-]+)', dotted)
+    )
 
 
 def line_of(text: str, where: Path_) -> int:

@@ -123,7 +123,13 @@ SHEET = _p(
 )
 TIMEOUT = _p("timeout", float, "Stop waiting after SECONDS (exit 6).", metavar="SECONDS")
 DRY_RUN = _p("dry_run", bool, "Print the request body; send nothing.", default=False)
-NO_VALIDATE = _p("no_validate", bool, "Skip client-side capability checks.", default=False)
+NO_VALIDATE = _p(
+    "no_validate",
+    bool,
+    "Skip the catalogue's capability checks: send what it would refuse and let the server "
+    "decide (caps and budgets still apply).",
+    default=False,
+)
 NEW = _p("new", bool, "Create a new task even if this one was started before.", default=False)
 STRICT = _p(
     "strict",
@@ -192,8 +198,68 @@ FINALIZE: tuple[Param, ...] = (
     LAST_FRAME_OUTPUT,
     TIMEOUT,
     DRY_RUN,
+    NO_VALIDATE,
     STRICT,
     NEW,
+)
+
+
+# -- edit and extend: a new video from an existing one (task types) --------------------------
+
+VIDEO = _p(
+    "video",
+    str,
+    "The video: a file, an https:// URL, asset://ID, or the id of a task whose video "
+    "seedance saved.",
+    metavar="VIDEO",
+    positional=True,
+    required=True,
+)
+_TASK_SETTINGS = tuple(
+    _REQUEST[name]
+    for name in (
+        "model",
+        "resolution",
+        "images",
+        "audios",
+        "generate_audio",
+        "watermark",
+        "seed",
+        "return_last_frame",
+        "callback_url",
+        "service_tier",
+        "priority",
+        "expires_after",
+        "safety_id",
+        "output_format",
+    )
+)
+_DELIVERY = (
+    WAIT,
+    OUTPUT,
+    LAST_FRAME_OUTPUT,
+    TIMEOUT,
+    DRY_RUN,
+    NO_VALIDATE,
+    STRICT,
+    NEW,
+    MAX_COST,
+    ALLOW_UNPRICED,
+)
+EDIT: tuple[Param, ...] = (
+    VIDEO,
+    _p("prompt", str, "What to change.", metavar="PROMPT", positional=True),
+    PROMPT_FILE,
+    *_TASK_SETTINGS,
+    *_DELIVERY,
+)
+EXTEND: tuple[Param, ...] = (
+    VIDEO,
+    _p("prompt", str, "What happens next.", metavar="PROMPT", positional=True),
+    PROMPT_FILE,
+    _p("duration", int, "Seconds of new video (-1: the model chooses).", metavar="SECONDS"),
+    *_TASK_SETTINGS,
+    *_DELIVERY,
 )
 
 
@@ -224,6 +290,7 @@ BATCH: tuple[Param, ...] = (
     ALLOW_UNPRICED,
     _p("dry_run", bool, "Print every request and the total estimate; send nothing.", default=False),
     _p("fail_fast", bool, "Start no new take once one has failed.", default=False),
+    NO_VALIDATE,
     _p(
         "retry_failed",
         bool,
@@ -363,6 +430,7 @@ CHAIN: tuple[Param, ...] = (
         "from their parent's final frame.",
         default=False,
     ),
+    NO_VALIDATE,
     STRICT,
 )
 

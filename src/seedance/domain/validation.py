@@ -67,7 +67,7 @@ class Lift:
     value: Any
 
 
-def _from_cell(
+def cell_problem(
     spec: ModelSpec, field_name: str, message: str, param: str | None, value: Any, **facts: Any
 ) -> Problem:
     """A refusal that comes from one catalogue cell of this model."""
@@ -137,7 +137,7 @@ def check_request_facts(
         problems += _duration_problems(params.duration, spec)
     if params.resolution is not None and not fam.offers(params.resolution):
         problems.append(
-            _from_cell(
+            cell_problem(
                 spec,
                 "resolutions",
                 f"{name} supports {', '.join(fam.all_resolutions)}, not {params.resolution}"
@@ -149,7 +149,7 @@ def check_request_facts(
         )
     if params.ratio is not None and params.ratio not in fam.all_ratios:
         problems.append(
-            _from_cell(
+            cell_problem(
                 spec,
                 "ratios",
                 f"ratio {params.ratio} is not one of {', '.join(fam.all_ratios)}",
@@ -166,7 +166,7 @@ def check_request_facts(
 
     if params.generate_audio and not fam.generate_audio:
         problems.append(
-            _from_cell(
+            cell_problem(
                 spec,
                 "generate_audio",
                 f"{name} cannot generate audio" + able(generate_audio=True),
@@ -179,7 +179,9 @@ def check_request_facts(
     if params.output_format is not None:
         problems += _format_problems(params.output_format, spec)
     if params.priority is not None and not fam.priority:
-        problems.append(_from_cell(spec, "priority", f"{name} takes no priority", "priority", True))
+        problems.append(
+            cell_problem(spec, "priority", f"{name} takes no priority", "priority", True)
+        )
     if params.service_tier is not None:
         if params.service_tier not in SERVICE_TIERS:
             problems.append(
@@ -191,7 +193,7 @@ def check_request_facts(
             )
         elif params.service_tier == "flex" and not fam.flex:
             problems.append(
-                _from_cell(
+                cell_problem(
                     spec,
                     "flex",
                     f"{name} has no flex service tier",
@@ -221,11 +223,11 @@ def _duration_problems(duration: int, spec: ModelSpec) -> list[Problem]:
         f"{fam.duration_min}-{fam.duration_max} seconds{extra}"
     )
     if duration == -1:
-        return [_from_cell(spec, "duration_auto", message, "duration", True, allowed=allowed)]
+        return [cell_problem(spec, "duration_auto", message, "duration", True, allowed=allowed)]
     if duration > fam.duration_max:
-        return [_from_cell(spec, "duration_max", message, "duration", duration, allowed=allowed)]
+        return [cell_problem(spec, "duration_max", message, "duration", duration, allowed=allowed)]
     if duration > 0:
-        return [_from_cell(spec, "duration_min", message, "duration", duration, allowed=allowed)]
+        return [cell_problem(spec, "duration_min", message, "duration", duration, allowed=allowed)]
     return [Problem(message, "duration", allowed)]
 
 
@@ -246,14 +248,15 @@ def task_type_problems(
         return [Problem(f"task type {kind} is not one of {', '.join(TASK_TYPES)}", "task_type")]
     if kind not in fam.task_types:
         what = "takes no task type" if not fam.task_types else f"takes no task type {kind}"
+        others = catalogue().models_able(spec.vocabulary, task_types=kind)
         return [
-            _from_cell(
+            cell_problem(
                 spec,
                 "task_types",
-                f"{name} {what}" + able(task_types=kind),
-                "task_type",
+                f"{name} {what}" + (f" (models that do: {', '.join(others)})" if others else ""),
+                "model",
                 (*fam.task_types, kind),
-                allowed=fam.task_types or None,
+                allowed=tuple(others) or None,
             )
         ]
     problems = []
@@ -261,7 +264,7 @@ def task_type_problems(
     if kind in fam.task_types_need_video and not videos:
         verb = "edit" if kind == "edit" else "extend"
         problems.append(
-            _from_cell(
+            cell_problem(
                 spec,
                 "task_types_need_video",
                 f"a task of type {kind} needs the video to {verb}: give a reference video",
@@ -272,7 +275,7 @@ def task_type_problems(
     ratio = params.ratio
     if kind in fam.task_types_adaptive and ratio not in (None, "adaptive"):
         problems.append(
-            _from_cell(
+            cell_problem(
                 spec,
                 "task_types_adaptive",
                 f"a task of type {kind} follows its video's shape: ratio adaptive, not {ratio}",
@@ -284,7 +287,7 @@ def task_type_problems(
     duration = params.duration
     if kind in fam.task_types_auto_duration and duration not in (None, -1):
         problems.append(
-            _from_cell(
+            cell_problem(
                 spec,
                 "task_types_auto_duration",
                 f"a task of type {kind} is as long as its video: duration -1, not {duration}",
@@ -298,7 +301,7 @@ def task_type_problems(
         short = [r for r in videos if r.seconds is not None and r.seconds < shortest]
         if short:
             problems.append(
-                _from_cell(
+                cell_problem(
                     spec,
                     "edit_min_seconds",
                     f"{short[0].source or 'the video'} lasts {short[0].seconds:.1f} s; "
@@ -320,7 +323,11 @@ def _draft_problems(
     "Request rules"; docs/sources/live-research.md §7)."""
     fam, name = spec.family, spec.name
     if not fam.draft:
-        return [_from_cell(spec, "draft", f"{name} has no draft mode" + able(draft=True), "draft", True)]
+        return [
+            cell_problem(
+                spec, "draft", f"{name} has no draft mode" + able(draft=True), "draft", True
+            )
+        ]
     problems = []
     asked = params.resolution or (_size_resolution(params.size) if params.size else None)
     if (params.resolution or params.size) and asked != DRAFT_RESOLUTION:
@@ -335,13 +342,19 @@ def _draft_problems(
         )
     if not fam.draft_last_frame and any(r.role is Role.LAST_FRAME for r in references):
         problems.append(
-            _from_cell(
-                spec, "draft_last_frame", f"a draft of {name} takes no last frame", "last_frame", True
+            cell_problem(
+                spec,
+                "draft_last_frame",
+                f"a draft of {name} takes no last frame",
+                "last_frame",
+                True,
             )
         )
     if not fam.draft_flex and params.service_tier == "flex":
         problems.append(
-            _from_cell(spec, "draft_flex", f"a draft of {name} has no flex tier", "service_tier", True)
+            cell_problem(
+                spec, "draft_flex", f"a draft of {name} has no flex tier", "service_tier", True
+            )
         )
     return problems
 
@@ -368,7 +381,7 @@ def _format_problems(output_format: str, spec: ModelSpec) -> list[Problem]:
         able = catalogue().models_able(spec.vocabulary, output_formats=output_format)
         also = f" (models that can: {', '.join(able)})" if able else ""
         return [
-            _from_cell(
+            cell_problem(
                 spec,
                 "output_formats",
                 f"{spec.name} has no choice of output format{also}",
@@ -378,7 +391,7 @@ def _format_problems(output_format: str, spec: ModelSpec) -> list[Problem]:
         ]
     if output_format not in formats:
         return [
-            _from_cell(
+            cell_problem(
                 spec,
                 "output_formats",
                 f"output format {output_format} is not one of {', '.join(formats)}",
@@ -440,13 +453,13 @@ def request_notices(
             f"ratio {params.ratio} on {spec.name}: the sources disagree whether it is offered "
             "(no source gives its size); it is sent and the server decides"
         )
-    if fam.task_types and params.ratio not in (None, "adaptive"):
-        if any(r.role is Role.FIRST_FRAME for r in references):
-            notices.append(
-                f"one source says a first frame on {spec.name} takes only ratio adaptive (the "
-                f"video follows the frame's shape); ratio {params.ratio} is sent as asked and "
-                "the server decides"
-            )
+    first_frame = any(r.role is Role.FIRST_FRAME for r in references)
+    if fam.task_types and params.ratio not in (None, "adaptive") and first_frame:
+        notices.append(
+            f"one source says a first frame on {spec.name} takes only ratio adaptive (the "
+            f"video follows the frame's shape); ratio {params.ratio} is sent as asked and "
+            "the server decides"
+        )
     disputed = [p for p in fam.disputed if getattr(params, p, None) not in (None, False)]
     if disputed:
         notices.append(
@@ -466,8 +479,10 @@ def request_notices(
 def overridden_notice(problem: Problem) -> str:
     """What is said of a catalogue refusal sent anyway (validation off): the server decides."""
     rule = problem.rule
-    where = f" (rule {rule.name}" + (f", source {rule.source})" if rule and rule.source else ")")
-    return f"sent unchecked: the catalogue says {problem.message}{where if rule else ''}; the server decides"
+    where = ""
+    if rule is not None:
+        where = f" (rule {rule.name}" + (f", source {rule.source})" if rule.source else ")")
+    return f"sent unchecked: the catalogue says {problem.message}{where}; the server decides"
 
 
 def _size_resolution(size: str) -> str | None:
@@ -498,7 +513,7 @@ def _size_problems(params: GenerationParams, spec: ModelSpec) -> list[Problem]:
     resolution, _ = parsed
     if not spec.family.offers(resolution):
         return [
-            _from_cell(
+            cell_problem(
                 spec,
                 "resolutions",
                 f"size {params.size} is {resolution}; {spec.name} supports "
@@ -517,11 +532,11 @@ def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[Pr
     roles = [r.role for r in references]
     if Role.FIRST_FRAME in roles and not fam.first_frame:
         problems.append(
-            _from_cell(spec, "first_frame", f"{name} takes no first frame", "first_frame", True)
+            cell_problem(spec, "first_frame", f"{name} takes no first frame", "first_frame", True)
         )
     if Role.LAST_FRAME in roles and not fam.last_frame:
         problems.append(
-            _from_cell(spec, "last_frame", f"{name} takes no last frame", "last_frame", True)
+            cell_problem(spec, "last_frame", f"{name} takes no last frame", "last_frame", True)
         )
     problems += shape_problems(references)
     for role in (Role.FIRST_FRAME, Role.LAST_FRAME):
@@ -539,11 +554,11 @@ def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[Pr
         count, most = roles.count(role), getattr(fam, cell)
         if count and most == 0:
             problems.append(
-                _from_cell(spec, cell, f"{name} takes no {label}", ROLE_FIELDS[role], count)
+                cell_problem(spec, cell, f"{name} takes no {label}", ROLE_FIELDS[role], count)
             )
         elif count > most:
             problems.append(
-                _from_cell(
+                cell_problem(
                     spec,
                     cell,
                     f"{count} {label} given; {name} takes at most {most}",
@@ -561,7 +576,7 @@ def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[Pr
         known = [r.seconds for r in references if r.kind is kind and r.seconds is not None]
         if most_seconds and sum(known) > most_seconds:
             problems.append(
-                _from_cell(
+                cell_problem(
                     spec,
                     cell,
                     f"{label} last {sum(known):.1f} s in total; "
@@ -575,7 +590,7 @@ def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[Pr
     visual = Role.REFERENCE_IMAGE in roles or Role.REFERENCE_VIDEO in roles
     if has_audio and fam.audio_needs_visual and not visual:
         problems.append(
-            _from_cell(
+            cell_problem(
                 spec,
                 "audio_needs_visual",
                 "an audio reference needs a visual anchor: add a reference image or video",

@@ -589,6 +589,7 @@ class Client:
         allow_unpriced: bool = False,
         strict: bool = False,
         dry_run: bool = False,
+        validate: bool = True,
     ) -> ChainSession:
         """Load and plan a storyboard (nothing is sent): `session.plan` holds every shot's
         action, continuity, request and estimate; `session.run()` makes them. `draft` makes
@@ -610,6 +611,7 @@ class Client:
             finalize=finalize,
             allow_unpriced=allow_unpriced,
             strict=strict,
+            validate=validate,
         )
 
     def chain(
@@ -627,6 +629,7 @@ class Client:
         finalize: bool = False,
         allow_unpriced: bool = False,
         strict: bool = False,
+        validate: bool = True,
     ) -> ChainResult:
         """Run a storyboard to its end: every shot made once, each continuing from its
         parent's last frame, the manifest written after every step so a re-run resumes.
@@ -643,6 +646,7 @@ class Client:
             finalize=finalize,
             allow_unpriced=allow_unpriced,
             strict=strict,
+            validate=validate,
         )
         return session.run(concurrency=concurrency, concat=concat, on_event=on_event)
 
@@ -658,6 +662,7 @@ class Client:
         skip_invalid: bool = False,
         dry_run: bool = False,
         base_dir: Path | None = None,
+        validate: bool = True,
     ) -> BatchSession:
         """Read and check a batch's jobs (a .jsonl or .csv file, or rows as mappings) and plan
         every take; nothing is sent. `session.plan` holds each take's request and estimate,
@@ -676,6 +681,7 @@ class Client:
             skip_invalid=skip_invalid,
             dry_run=dry_run,
             base_dir=base_dir,
+            validate=validate,
         )
 
     def batch(
@@ -691,6 +697,7 @@ class Client:
         skip_invalid: bool = False,
         rerun: Sequence[str] = (),
         on_event: Callable[[str, str, str], None] | None = None,
+        validate: bool = True,
     ) -> BatchResult:
         """Make every row's takes (`<id>.mp4`, `<id>.take2.mp4`, ... and `batch.json` in
         `output`, by default the jobs file's name beside it), each through `generate`: a
@@ -707,6 +714,7 @@ class Client:
             rerun=rerun,
             retry_failed=retry_failed,
             skip_invalid=skip_invalid,
+            validate=validate,
         )
         return session.run(concurrency=concurrency, fail_fast=fail_fast, on_event=on_event)
 
@@ -792,6 +800,7 @@ class Client:
         expires_after: int | None = None,
         safety_id: str | None = None,
         strict: bool = False,
+        validate: bool = True,
     ) -> Prepared:
         """The final video of a draft task, ready for `create` (see services/finalize.py):
         its content is the draft; it may set its resolution and delivery. Refuses a draft
@@ -809,7 +818,7 @@ class Client:
             expires_after=expires_after,
             safety_id=safety_id,
         )
-        prepared = prepare_final(self, draft_id, options, strict=strict)
+        prepared = prepare_final(self, draft_id, options, strict=strict, validate=validate)
         self.tell(prepared.notes)
         return prepared
 

@@ -277,8 +277,14 @@ def _refuse(problems: list[Problem]) -> None:
 
 
 def references_stub(spec: references.RefSpec) -> Reference:
-    """A reference placeholder with the right role, to check counts before any upload."""
-    return Reference(role=spec.role, url=spec.source, source=spec.source)
+    """A reference placeholder with the right role (and a local medium's length, when it can
+    be measured), to check counts and lengths before any upload."""
+    seconds = None
+    if spec.path is not None and spec.kind is not MediaKind.IMAGE:
+        from seedance.domain import media
+
+        seconds = media.media_seconds(spec.path)
+    return Reference(role=spec.role, url=spec.source, source=spec.source, seconds=seconds)
 
 
 def _size_resolution(size: str | None) -> str | None:

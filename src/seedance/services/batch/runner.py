@@ -192,7 +192,9 @@ class BatchRunner:
         self.on_event(key, SUBMITTING, "")
         prepared = take.prepared
         if not take.ready:  # media to upload to the asset library first
-            prepared = client.prepare(take.params, base_dir=self.plan.jobs.base_dir)
+            prepared = client.prepare(
+                take.params, base_dir=self.plan.jobs.base_dir, validate=self.plan.validate
+            )
         output = self.directory / take.clip
         # asset ids and URLs can change from run to run: the take's definition identifies
         # its creates, so a re-run finds them whatever its media became

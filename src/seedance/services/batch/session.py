@@ -198,6 +198,7 @@ def open_batch(
     skip_invalid: bool = False,
     dry_run: bool = False,
     base_dir: Path | None = None,
+    validate: bool = True,
 ) -> BatchSession:
     """Read and check every row, and plan each take (nothing is sent; no medium uploaded).
 
@@ -231,6 +232,7 @@ def open_batch(
             rerun=set(rerun),
             retry_failed=retry_failed,
             skip_invalid=skip_invalid,
+            validate=validate,
         )
         _taken_by_directories(plan)
         if not dry_run:

@@ -95,6 +95,7 @@ class Plan:
     shots: Mapping[str, ShotPlan]
     frames_from_api: bool  # last frames come from the API (else extracted with PyAV)
     mode: Mode = Mode.NORMAL
+    validate: bool = True  # the catalogue's checks (off: its refusals are sent, said)
 
     def to_run(self) -> list[ShotPlan]:
         return [p for p in self.shots.values() if p.action is not Action.SKIP]
@@ -296,6 +297,7 @@ def make_plan(
     mode: Mode = Mode.NORMAL,
     drafts: Drafts | None = None,
     strict: bool = False,
+    validate: bool = True,
 ) -> Plan:
     """Check every shot against the profile's model and API; decide how each continues from
     its parent; estimate each. Nothing is sent (a finalize run reads its drafts)."""
@@ -327,11 +329,16 @@ def make_plan(
                 drafted = replace(shot, params=_with_frame_flag(draft_params(shot.params), params))
                 asked = definition_hash(drafted, _sent_model(client, drafted.params), files)
                 final_of = _draft_of(shot, drafts, where, asked)
-                prepared = _final(client, final_of, params, strict=strict)
+                prepared = _final(client, final_of, params, strict=strict, validate=validate)
             else:
                 frame = _placeholder(client, shot, params, how, where)
                 prepared = client.prepare(
-                    params, dry_run=True, base_dir=base, frame=frame, strict=strict
+                    params,
+                    dry_run=True,
+                    base_dir=base,
+                    frame=frame,
+                    strict=strict,
+                    validate=validate,
                 )
         except UsageError as exc:
             raise _in_shot(exc, where) from None
@@ -345,7 +352,7 @@ def make_plan(
             continuity=how,
             final_of=final_of,
         )
-    return Plan(board, client.profile.name, shots, caps.returns_last_frame, mode)
+    return Plan(board, client.profile.name, shots, caps.returns_last_frame, mode, validate)
 
 
 def _check_frame_upload(
@@ -446,9 +453,12 @@ def _sent_model(client: Client, params: GenerationParams) -> str:
     return spec.name if spec is not None else name
 
 
-def _final(client: Client, draft_id: str, params: GenerationParams, *, strict: bool) -> Prepared:
+def _final(
+    client: Client, draft_id: str, params: GenerationParams, *, strict: bool, validate: bool
+) -> Prepared:
     """The final of a shot's draft, with the shot's resolution and delivery."""
-    prepared = prepare_final(client, draft_id, FinalOptions.of(params), strict=strict)
+    options = FinalOptions.of(params)
+    prepared = prepare_final(client, draft_id, options, strict=strict, validate=validate)
     client.tell(prepared.notes)
     return prepared
 

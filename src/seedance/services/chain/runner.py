@@ -241,7 +241,10 @@ class ChainRunner:
                 else:
                     frame = self._frame(plan) if plan.shot.parent else None
                     prepared = self.client.prepare(
-                        plan.shot.params, base_dir=self.plan.storyboard.path.parent, frame=frame
+                        plan.shot.params,
+                        base_dir=self.plan.storyboard.path.parent,
+                        frame=frame,
+                        validate=self.plan.validate,
                     )
                 model = prepared.request.model
                 # frame URLs change from run to run: the shot's definition identifies its create
