@@ -302,7 +302,7 @@ _seedance() {
             ;;
         "models")
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --all --remote --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --all --remote --sources --help -h" -- "$cur"))
             fi
             ;;
         "profiles")

@@ -208,6 +208,9 @@ class SeedanceGroup(TyperGroup):
         complete_var: str | None,
         extra: dict[str, Any],
     ) -> int:
+        from seedance.domain.catalogue import use_overlay
+
+        use_overlay(env.config_dir)  # the user's catalogue.toml, read when first needed
         try:
             result = super().main(
                 args=argv,

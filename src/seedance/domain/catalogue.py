@@ -675,6 +675,11 @@ def use_overlay(config_dir: Path | None) -> None:
     _overlay = config_dir / OVERLAY_FILE if config_dir is not None else None
 
 
+def overlay_file() -> Path | None:
+    """Where the user's catalogue overlay is read from (it may not exist yet)."""
+    return _overlay
+
+
 def catalogue() -> Catalogue:
     """The catalogue in use: the bundled one, with the user's overlay merged over it."""
     path = _overlay

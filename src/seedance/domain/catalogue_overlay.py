@@ -117,10 +117,10 @@ def check(result: dict[str, Any], overlay: dict[str, Any]) -> None:
         if not isinstance(value, str) or not value.strip():
             raise OverlayProblem(("sources", key), "a source is a text saying where a fact is")
     families = result.get("families", {})
-    for key in overlay.get("families", {}):
-        _check_family(key, families, sources)
-    for key in overlay.get("vocabularies", {}):
-        _check_vocabulary(key, result["vocabularies"][key], families, sources)
+    for key, entry in overlay.get("families", {}).items():
+        _check_family(key, entry, families, sources)
+    for key, entry in overlay.get("vocabularies", {}).items():
+        _check_vocabulary(key, entry, families, sources)
     for key, plist in overlay.get("price_lists", {}).items():
         for number, rule in enumerate(plist.get("rules", []) if isinstance(plist, dict) else []):
             where = ("price_lists", key, "rules")
@@ -139,18 +139,23 @@ def _family_types() -> dict[str, str]:
     return {f.name: str(f.type) for f in fields(Family) if f.name not in skip}
 
 
-def _check_family(key: str, families: dict[str, Any], sources: dict[str, Any]) -> None:
-    entry = families[key]
+def _check_family(key: str, entry: Any, families: dict[str, Any], sources: dict[str, Any]) -> None:
+    """The values the overlay set in one family (the bundled ones are known good)."""
     where: Path_ = ("families", key)
     if not isinstance(entry, dict):
         raise OverlayProblem(where, "a family is a table")
     base = entry.get("base")
     if base is not None and base not in families:
         raise OverlayProblem((*where, "base"), f"names no family ({base})")
+    if "base" not in families[key] and "title" not in families[key]:
+        raise OverlayProblem(where, "a new family needs a title, or a base to start from")
     types = _family_types()
     for name, value in entry.items():
         if name == "cite":
             _check_cite((*where, "cite"), value, sources)
+        elif name in FAMILY_NAMES:
+            if not isinstance(value, str):
+                raise OverlayProblem((*where, name), "must be a text")
         elif name in FAMILY_LISTS:
             _expect_strings((*where, name), value)
         elif name in types:

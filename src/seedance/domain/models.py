@@ -180,6 +180,10 @@ class Task(BaseModel):
     profile: str | None = None
     video_url: str | None = None
     last_frame_url: str | None = None
+    # the prompt as the model rewrote it, and a generated file's URL, when the answer has them
+    # (the SDKs' task type: docs/sources/november-2026.md "The answer")
+    revised_prompt: str | None = None
+    file_url: str | None = None
     error: TaskError | None = None
     usage: Usage | None = None
     duration: int | None = None

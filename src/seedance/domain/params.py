@@ -209,8 +209,8 @@ FINALIZE: tuple[Param, ...] = (
 VIDEO = _p(
     "video",
     str,
-    "The video: a file, an https:// URL, asset://ID, or the id of a task whose video "
-    "seedance saved.",
+    "The video: a file, an https:// URL, asset://ID, or the id of a task whose video was "
+    "saved on this machine.",
     metavar="VIDEO",
     positional=True,
     required=True,
@@ -442,6 +442,13 @@ MODELS: tuple[Param, ...] = (
         "remote",
         bool,
         "The provider's live model list against the catalogue: known, new, gone.",
+        default=False,
+    ),
+    _p(
+        "sources",
+        bool,
+        "Each model's values and the sources they cite; those from your catalogue overlay "
+        "(catalogue.toml in the config directory) are marked.",
         default=False,
     ),
 )

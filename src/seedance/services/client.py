@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from seedance.domain.catalogue import ModelSpec
+from seedance.domain.catalogue import ModelSpec, use_overlay
 from seedance.domain.clock import Clock, default_clock
 from seedance.domain.errors import (
     AuthError,
@@ -152,6 +152,8 @@ class Client:
         environ = os.environ if environ is None else environ
         data_dir = data_dir or default_data_dir(environ)
         clock = clock or default_clock(environ)
+        # the user's catalogue overlay (domain/catalogue_overlay.py), beside the profiles
+        use_overlay(store.path.parent if store is not None else default_config_dir(environ))
         if profile.simulator == "inprocess" and transport is None:
             from seedance.sim.transport import demo_transport
 

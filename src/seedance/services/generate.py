@@ -312,6 +312,10 @@ def send(
             continue
         crowded = 0
         if task is not None:
+            if prepared.overridden:  # the server took what the catalogue refuses
+                from seedance.services.stale_rules import stale_notice
+
+                client.tell([stale_notice(prepared.overridden, task.id, client.clock.time())])
             return task
         assert lost is not None
         if attempt == MAX_SENDS:

@@ -159,6 +159,7 @@ def _storyboard(folder: Folder, journal: Journal | None, board: Storyboard | Non
     asked = {s.id: s.params.model_dump(exclude_none=True) for s in board.shots} if board else {}
     titles = {r.id: f"{r.index:02d} {r.id}" for r in records}
     lanes = _lanes(records)
+    extending = {s.id for s in board.shots if s.continuity == "extend"} if board else set()
     for record in records:  # plan order: the storyboard's, which numbers the files
         entry = journal.find(record.task_id) if journal and record.task_id else None
         values = {**asked.get(record.id, {}), **_sent(entry)}
@@ -167,6 +168,8 @@ def _storyboard(folder: Folder, journal: Journal | None, board: Storyboard | Non
         card.depth = lanes[record.id][0]
         if record.parent is None:
             card.after = "starts fresh"
+        elif record.id in extending:
+            card.after = f"extends the video of {titles.get(record.parent)} (task type extend)"
         else:
             branch = " (a branch)" if lanes[record.id][1] else ""
             card.after = f"continues from the last frame of {titles.get(record.parent)}{branch}"
@@ -264,6 +267,7 @@ def _batch(folder: Folder, journal: Journal | None) -> Review:
 def _card(folder: Folder, key: str, title: str, record: Any, values: dict[str, Any]) -> Card:
     """A card from a manifest record (a shot or a take) and what was asked and sent."""
     card = Card(key, title, record.state, prompt=values.get("prompt"))
+    card.revised_prompt = getattr(record, "revised_prompt", None)
     card.facts = [("status", record.state), *_settings(values)]
     card.facts.append(("cost", _cost(record)))
     if record.task_id:

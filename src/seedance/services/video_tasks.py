@@ -51,8 +51,8 @@ def source_video(given: str, journal: SavedVideos, cwd: Path | None = None) -> s
     entry = journal.find(text)
     if entry is None:
         raise UsageError(
-            f"{text} is neither a video file, a URL, an asset:// id nor a task seedance knows",
-            hint="give the video's path or URL, or the id of a task whose video seedance saved",
+            f"{text} is neither a video file, a URL, an asset:// id nor a task in the journal",
+            hint="give the video's path or URL, or the id of a task whose video was saved here",
             field="video",
         )
     saved = Path(entry.saved_path) if entry.saved_path else None

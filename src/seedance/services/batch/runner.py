@@ -294,6 +294,7 @@ class BatchRunner:
             tokens=tokens,
             cost=cost,
             seed=task.seed if task.seed is not None else take.seed,
+            revised_prompt=task.revised_prompt,
             error=None,
         )
         self.on_event(take.key, TakeState.DONE, "")

@@ -89,13 +89,14 @@ class ShotRecord(BaseModel):
     finished_at: float | None = None
     seed: int | None = None  # the seed the provider used (succeeded tasks report it)
     rerun: RerunMark | None = None  # a rerun of the shot under way (services/reruns.py)
+    revised_prompt: str | None = None  # the prompt as the model rewrote it, when it says
 
     @model_serializer(mode="wrap")
     def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """Fields added after version 1 are written only when set, so a version-1 manifest
         reads and writes back unchanged."""
         data: dict[str, Any] = handler(self)
-        for name in ("seed", "rerun"):
+        for name in ("seed", "rerun", "revised_prompt"):
             if data.get(name) is None:
                 data.pop(name, None)
         return data
@@ -294,6 +295,7 @@ class Manifest:
         tokens: int | None,
         cost: float | None,
         seed: int | None = None,
+        revised_prompt: str | None = None,
     ) -> ShotRecord:
         """Its clip (and last frame) are saved. `request_hash` is kept if the record has one
         already: what the shot asked for when it was sent."""
@@ -312,6 +314,7 @@ class Manifest:
             tokens=tokens,
             cost=cost,
             seed=seed,
+            revised_prompt=revised_prompt,
             finished_at=now,
             error=None,
             request_hash=earlier or request_hash,

@@ -37,6 +37,7 @@ class Continuity(StrEnum):
     FRAME = "frame"  # as its first frame
     REFERENCE = "reference"  # as one more reference image, after its own
     NONE = "none"  # not at all: it only runs after its parent
+    EXTEND = "extend"  # it extends its parent's video (task type extend): no frame taken
 
 
 class Mode(StrEnum):
@@ -81,11 +82,17 @@ class ShotPlan:
             Continuity.FRAME: "its last frame as the first frame",
             Continuity.REFERENCE: "its last frame as a reference image",
             Continuity.NONE: "no frame taken",
+            Continuity.EXTEND: "extends its video",
         }[self.continuity or Continuity.NONE]
         return f"after {parent}: {how}"
 
 
-_ROLES = {Continuity.FRAME: Role.FIRST_FRAME, Continuity.REFERENCE: Role.REFERENCE_IMAGE}
+_ROLES = {
+    Continuity.FRAME: Role.FIRST_FRAME,
+    Continuity.REFERENCE: Role.REFERENCE_IMAGE,
+    Continuity.EXTEND: Role.REFERENCE_VIDEO,  # the parent's video, not its last frame
+}
+_FRAME_TAKING = (Continuity.FRAME, Continuity.REFERENCE)
 
 
 @dataclass(frozen=True)
@@ -205,7 +212,8 @@ class Plan:
 
 
 def frame_placeholder(parent: str, role: Role = Role.FIRST_FRAME) -> Reference:
-    return Reference(role=role, url=f"<last frame of '{parent}'>", source=parent)
+    what = "video" if role is Role.REFERENCE_VIDEO else "last frame"
+    return Reference(role=role, url=f"<{what} of '{parent}'>", source=parent)
 
 
 # Parameters added after version 1: left out of a shot's definition while unset, so a run a
@@ -276,6 +284,8 @@ def continuity_of(shot: Shot, caps: Capabilities, where: str) -> Continuity | No
     /v1/videos): then as a reference image."""
     if shot.parent is None:
         return None
+    if shot.continuity == Continuity.EXTEND:
+        return Continuity.EXTEND
     if shot.continuity is not None:
         chosen = Continuity(shot.continuity)
         if chosen is Continuity.FRAME and not caps.takes_frames:
@@ -304,7 +314,7 @@ def make_plan(
     caps = client.capabilities
     where_of = {shot.id: f"{board.path}: shot '{shot.id}'" for shot in board.shots}
     continuity = {s.id: continuity_of(s, caps, where_of[s.id]) for s in board.shots}
-    taking = {s.id for s in board.shots if continuity[s.id] in _ROLES}
+    taking = {s.id for s in board.shots if continuity[s.id] in _FRAME_TAKING}
     if taking and not caps.returns_last_frame and not video.available():
         raise StoryboardError(
             f"profile '{client.profile.name}' cannot chain shots: its API returns no last frame, "

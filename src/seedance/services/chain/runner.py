@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from seedance.domain import media
 from seedance.domain.errors import (
     APIError,
     NotFoundError,
@@ -21,7 +22,7 @@ from seedance.domain.errors import (
     Suggestion,
     TaskFailedError,
 )
-from seedance.domain.models import MediaKind, Reference, TaskStatus, video_suffix
+from seedance.domain.models import MediaKind, Reference, Role, TaskStatus, video_suffix
 from seedance.services import crashpoints, references, reruns, takes, video
 from seedance.services.chain.manifest import Manifest, ShotState
 from seedance.services.chain.plan import Action, Plan, ShotPlan
@@ -335,6 +336,7 @@ class ChainRunner:
             tokens=tokens,
             cost=cost,
             seed=task.seed,
+            revised_prompt=task.revised_prompt,
         )
         self.on_event(shot_id, ShotState.DONE, "")
 
@@ -349,6 +351,8 @@ class ChainRunner:
         role = plan.frame_role
         if parent_id is None or role is None:
             return None
+        if role is Role.REFERENCE_VIDEO:
+            return self._video(plan, parent_id)
         parent = self.manifest.record(parent_id)
         source = f"last frame of '{parent_id}'"
         needs_assets = self.client.capabilities.needs_assets
@@ -379,6 +383,35 @@ class ChainRunner:
         # the provider's own frame: its size is what the model made, so the upload rules for
         # people's images (a short side over 300 px) are not this client's to apply
         return Reference(role=role, url=references.local_image(path, check=False), source=source)
+
+    def _video(self, plan: ShotPlan, parent_id: str) -> Reference:
+        """The parent's video, for a shot that extends it: its task's result URL while the
+        server still serves it, else the clip saved here (through the asset library)."""
+        parent = self.manifest.record(parent_id)
+        source = f"video of '{parent_id}'"
+        clip = self.out_dir / parent.clip if parent.clip else None
+        seconds = media.media_seconds(clip) if clip is not None and clip.is_file() else None
+        needs_assets = self.client.capabilities.needs_assets
+        url = None
+        if parent.task_id:
+            try:
+                url = self.client.get(parent.task_id).video_url
+            except NotFoundError:  # the server let the task go; the local copy remains
+                url = None
+        if url:
+            if needs_assets:
+                self.on_event(plan.shot.id, Stage.UPLOADING, source)
+                url = self._assets().asset_for_url(url, MediaKind.VIDEO)
+            return Reference(role=Role.REFERENCE_VIDEO, url=url, source=source, seconds=seconds)
+        if clip is None or not clip.is_file():
+            raise StoryboardError(
+                f"the video of shot '{parent_id}' is missing",
+                hint="make that shot again",
+                suggestion=self._again(parent_id),
+            )
+        self.on_event(plan.shot.id, Stage.UPLOADING, source)
+        asset = self._assets().asset_for_file(clip, MediaKind.VIDEO)
+        return Reference(role=Role.REFERENCE_VIDEO, url=asset, source=source, seconds=seconds)
 
     def _assets(self) -> references.AssetResolver:
         library = self.client.asset_resolver()
