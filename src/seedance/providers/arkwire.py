@@ -196,7 +196,7 @@ ARK_ADVICE: dict[str, Advice] = {
     "InvalidParameter.TaskTypeConstraint": Advice(
         "the task type (asked for, or as the model judged the request) follows its video's "
         "shape: it takes only the adaptive ratio, and an edit only an automatic duration (-1)",
-        field="ratio",
+        field="duration",
     ),
     "InvalidParameter.TaskTypeMismatch": Advice(
         "the model judged this request another task type than the one asked for (edit and "
