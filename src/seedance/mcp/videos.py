@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +18,62 @@ from seedance.services.client import Client, failure_text, task_outcome
 from seedance.services.generate import Origin, Step
 from seedance.services.polling import Stopped, Watch
 from seedance.services.prepare import redact_body
+from seedance.services.video_tasks import Kind, model_for, source_video, task_params
 
 
 def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
-    timeout = budget(args.get("timeout"))
     request = {p.name: args.get(p.name) for p in declared.REQUEST}
     for many in ("images", "videos", "audios"):
         request[many] = request[many] or []
     request["draft"] = request["draft"] or None
     frame = args.get("last_frame_output")
     request["return_last_frame"] = (request["return_last_frame"] or frame is not None) or None
+    return _make(calls, call, args, lambda _client: GenerationParams(**request))
+
+
+def edit_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
+    """A new video: `video` edited as the prompt says (task type edit)."""
+    return _task(calls, call, args, "edit", declared.EDIT)
+
+
+def extend_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
+    """A new video continuing `video` (task type extend)."""
+    return _task(calls, call, args, "extend", declared.EXTEND)
+
+
+def _task(
+    calls: Calls, call: Call, args: dict[str, Any], kind: Kind, declared_params: Any
+) -> Reply:
+    settings = {
+        p.name: args.get(p.name)
+        for p in declared_params
+        if p.name in GenerationParams.model_fields and p.name not in ("video", "prompt")
+    }
+    frame = args.get("last_frame_output")
+    settings["return_last_frame"] = (settings.get("return_last_frame") or frame is not None) or None
+
+    def params(client: Client) -> GenerationParams:
+        chosen, notice = model_for(client.profile, kind, settings.get("model"))
+        if notice:
+            client.tell([notice])
+        video = source_video(args["video"], client.journal, calls.settings.cwd)
+        return task_params(kind, video, args.get("prompt"), {**settings, "model": chosen})
+
+    return _make(calls, call, args, params)
+
+
+def _make(
+    calls: Calls, call: Call, args: dict[str, Any], params: Callable[[Client], GenerationParams]
+) -> Reply:
+    """A video made from the parameters `params` gives: prepared, capped, created under a
+    request id, waited for within the call's budget and saved."""
+    timeout = budget(args.get("timeout"))
+    frame = args.get("last_frame_output")
     dry_run = bool(args.get("dry_run"))
     with calls.client(call, offline=dry_run) as client:
         cap(client, call, args)
         prepared = client.prepare(
-            GenerationParams(**request),
+            params(client),
             validate=not args.get("no_validate"),
             dry_run=dry_run,
             base_dir=calls.settings.cwd,
