@@ -147,9 +147,25 @@ def diagnose(
             add(check)
             add(_clock(client, date))
         add(_assets(client))
-        if probe_models:
-            report.checks += _models(client, usable=api_ok)
+        doubt = profile.models_unconfirmed
+        if probe_models or doubt:  # the probe is free; a doubtful region is always probed
+            models = _models(client, usable=api_ok)
+            report.checks += models
+            if doubt and api_ok and not any(c.status is Status.OK for c in models):
+                add(_no_models_here(client, doubt))
     return report
+
+
+def _no_models_here(client: Client, doubt: str) -> Check:
+    """A region the sources doubt serves Seedance, where no model answered the probe."""
+    return Check(
+        "region",
+        Status.FAIL,
+        f"no Seedance model answers on {client.profile.base_url} for this key: {doubt}",
+        "use a region that serves Seedance (the byteplus preset, ap-southeast-1); keys are "
+        "per region",
+        ExitStatus.API,
+    )
 
 
 # -- the checks ------------------------------------------------------------------------------

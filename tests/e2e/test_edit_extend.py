@@ -1,0 +1,158 @@
+"""Edit and extend (issue 26), end to end on the simulator: the task type's body, its checks
+before anything is paid, and the video saved and verified; a storyboard shot that extends the
+previous shot's video, resumable after kill -9 without paying twice."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from support import run_process
+
+STORY = """\
+[defaults]
+model = "2.5"
+ratio = "16:9"
+duration = 5
+
+[[shots]]
+id = "dawn"
+prompt = "A paper boat on calm water at dawn"
+
+[[shots]]
+id = "more"
+prompt = "extend forward: the boat drifts under a bridge"
+extend = "previous"
+"""
+
+
+def clip(path: Path, seconds: int = 5) -> Path:
+    """A small real video of `seconds` (PyAV), long enough for a 2.5 edit (4 s at least)."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=4)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for index in range(seconds * 4):
+            frame = av.VideoFrame(64, 64, "rgb24")
+            frame.planes[0].update(bytes([index * 9 % 256]) * 64 * 64 * 3)
+            for packet in stream.encode(frame.reformat(format="yuv420p")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_an_edit_dry_run_shows_the_task_type_body(run, sim, world):
+    clip(world.root / "clip.mp4")
+    out = run("-p", "sim-byteplus", "--json", "edit", "clip.mp4", "make it night", "--dry-run")
+    assert out.exit_code == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert body["omni_reference_task_type"] == "edit"
+    assert (body["ratio"], body["duration"]) == ("adaptive", -1)
+    assert body["model"] == "dreamina-seedance-2-5-260628"  # the profile's 2.0 takes none
+    video = [c for c in body["content"] if c["type"] == "video_url"]
+    assert [v["role"] for v in video] == ["reference_video"]
+    assert "takes no task type edit: dreamina-seedance-2-5-260628 is used" in out.stderr
+    assert sim.creates() == []
+
+
+def test_edit_and_extend_refusals_send_nothing(run, sim, world):
+    clip(world.root / "clip.mp4")
+    clip(world.root / "short.mp4", seconds=2)
+    cases = [
+        (["edit"], "Usage: seedance edit [OPTIONS] VIDEO"),
+        (["edit", "clip.mp4", "night", "-m", "2.0"], "takes no task type"),
+        (["extend", "clip.mp4", "on", "-m", "fast"], "takes no task type"),
+        (["edit", "short.mp4", "night"], "edits videos of at least 4 s"),
+        (["edit", "nothing-here", "night"], "neither a video file"),
+        (["create", "night", "-m", "2.5", "--task-type", "edit"], "needs the video to edit"),
+        (
+            [
+                "create",
+                "x",
+                "-m",
+                "2.5",
+                "--task-type",
+                "extend",
+                "--video",
+                "clip.mp4",
+                "--ratio",
+                "16:9",
+            ],
+            "ratio adaptive, not 16:9",
+        ),
+    ]
+    for args, message in cases:
+        out = run("-p", "sim-byteplus", *args)
+        assert out.exit_code == 2, (args, out.stderr)
+        assert message in out.stderr, (args, out.stderr)
+    refused = run("-p", "sim-byteplus", "edit", "clip.mp4", "night", "-m", "2.0")
+    assert "--no-validate" in refused.stderr and "seedance-2.0.task_types" in refused.stderr
+    assert sim.creates() == []
+
+
+def test_edit_and_extend_save_verified_videos(run, sim, world):
+    clip(world.root / "clip.mp4")
+    edited = run("-p", "sim-byteplus", "--json", "edit", "clip.mp4", "make it night", "-o", "n.mp4")
+    assert edited.exit_code == 0, edited.stderr
+    document = json.loads(edited.stdout)
+    saved = world.root / "n.mp4"
+    assert document["download"]["sha256"] == hashlib.sha256(saved.read_bytes()).hexdigest()
+    sent = sim.creates()[-1].json()
+    assert (sent["omni_reference_task_type"], sent["ratio"], sent["duration"]) == (
+        "edit",
+        "adaptive",
+        -1,
+    )
+    # the edit's own task, named by its id: its saved video is what is extended
+    extended = run("-p", "sim-byteplus", "extend", document["id"], "and on", "-d", "6", "-o", "x")
+    assert extended.exit_code == 0, extended.stderr
+    assert (world.root / "x.mp4").is_file()
+    sent = sim.creates()[-1].json()
+    assert (sent["omni_reference_task_type"], sent["ratio"], sent["duration"]) == (
+        "extend",
+        "adaptive",
+        6,
+    )
+    assert len(sim.creates()) == 2
+    saved.write_bytes(b"not that video any more")  # the task's video is no longer that file
+    changed = run("-p", "sim-byteplus", "extend", document["id"], "and on", "-o", "y")
+    assert changed.exit_code == 2 and "no longer the video task" in changed.stderr
+    assert len(sim.creates()) == 2
+
+
+def test_a_storyboard_shot_extends_the_previous_shots_video(run, sim, world):
+    (world.root / "story.toml").write_text(STORY)
+    plan = run("-p", "sim-byteplus", "chain", "story.toml", "--dry-run")
+    assert plan.exit_code == 0, plan.stderr
+    assert "after dawn: extends its video" in plan.stdout + plan.stderr
+    out = run("-p", "sim-byteplus", "chain", "story.toml")
+    assert out.exit_code == 0, out.stderr
+    first, second = (c.json() for c in sim.creates())
+    assert "omni_reference_task_type" not in first and first["ratio"] == "16:9"
+    assert second["omni_reference_task_type"] == "extend" and second["ratio"] == "adaptive"
+    video = [c for c in second["content"] if c["type"] == "video_url"]
+    assert video and video[0]["role"] == "reference_video"
+    assert not any(c.get("role") == "first_frame" for c in second["content"])
+    shots = json.loads((world.root / "story" / "chain.json").read_text())["shots"]
+    assert shots["more"]["state"] == "done" and shots["more"]["parent"] == "dawn"
+
+
+def test_an_extending_storyboard_resumes_after_kill_9_without_paying_twice(world, sim_server):
+    (world.root / "story.toml").write_text(STORY)
+    killed = run_process(
+        world, "-p", "sim-byteplus", "chain", "story.toml", crash_at="chain-submitted#2"
+    )
+    assert killed.exit_code == -9  # killed right after the extension was submitted
+    assert len(sim_server.sim.creates()) == 2
+    from seedance.services.chain.manifest import read_data
+
+    made = read_data(world.root / "story").shots["more"]
+    assert made.state == "submitted" and made.task_id
+    resumed = run_process(world, "-p", "sim-byteplus", "chain", "story.toml")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert len(sim_server.sim.creates()) == 2  # the extension was polled, not made again
+    shots = json.loads((world.root / "story" / "chain.json").read_text())["shots"]
+    assert shots["more"]["state"] == "done" and shots["more"]["task_id"] == made.task_id
