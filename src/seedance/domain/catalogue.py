@@ -580,6 +580,10 @@ def _vocabulary(key: str, raw: dict[str, Any], overlaid: frozenset[tuple[str, ..
     marked = frozenset(
         ".".join(path[2:]) for path in overlaid if path[:2] == here and len(path) > 2
     )
+    for name in list(cites):  # an overlay's value without its own citation cites nothing
+        part, _, cell = name.rpartition(".")
+        if name in marked and f"{part}.cite.{cell}".lstrip(".") not in marked:
+            cites[name] = ()
     return Vocabulary(
         key=key,
         title=raw.get("title", key),
@@ -637,6 +641,8 @@ def _load_families(
                 marks[key].discard(name)
                 if ("families", key, name) in overlaid:
                     marks[key].add(name)
+                    if ("families", key, "cite", name) not in overlaid:
+                        cites[key][name] = ()  # the bundled source is not the overlay's
             resolved[key] = merged
         return resolved[key]
 
