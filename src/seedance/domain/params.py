@@ -183,7 +183,7 @@ FINALIZE: tuple[Param, ...] = (
     _p(
         "resolution",
         str,
-        "The final's resolution (2.5: 1080p; 2.5 premium: 4k; 1.5 pro: up to 1080p).",
+        "The final's resolution (2.5: 1080p, 4k where offered; 1.5 pro: up to 1080p).",
         metavar="RES",
     ),
     _REQUEST["output_format"],

@@ -218,7 +218,7 @@ def frame_placeholder(parent: str, role: Role = Role.FIRST_FRAME) -> Reference:
 
 # Parameters added after version 1: left out of a shot's definition while unset, so a run a
 # version-1 seedance recorded still matches its storyboard.
-_LATER_PARAMS = ("output_format",)
+_LATER_PARAMS = ("output_format", "task_type")
 
 
 def definition_hash(
