@@ -177,3 +177,22 @@ def test_byteplus_eu_says_plainly_when_no_seedance_model_answers(run, sim_server
     assert "byteplus preset" in out.stderr and sim.creates() == []
     sim.config.open_models = None  # the probe decides, not the preset
     assert run("-p", "sim-byteplus-eu", "create", BOAT, "-o", "boat.mp4").exit_code == 0
+
+
+def test_storyboards_and_batches_name_and_take_no_validate(run, sim, world):
+    (world.root / "jobs.jsonl").write_text(
+        json.dumps({"id": "a", "prompt": BOAT, "model": "fast", "resolution": "1080p"}) + "\n"
+    )
+    (world.root / "s.toml").write_text(
+        f'[[shots]]\nid = "a"\nprompt = "{BOAT}"\nmodel = "fast"\nresolution = "1080p"\n'
+    )
+    for command in (("batch", "jobs.jsonl"), ("chain", "s.toml")):
+        refused = run("--json", *command, "--dry-run")
+        assert refused.exit_code == 2
+        error = json.loads(refused.stdout)["error"]
+        assert error["rule"]["name"] == "seedance-2.0-fast.resolutions"
+        assert "--no-validate" in refused.stderr
+        sent = run(*command, "--dry-run", "--no-validate")
+        assert sent.exit_code == 0, sent.stderr
+        assert "sent unchecked: the catalogue says" in sent.stderr
+    assert sim.creates() == []

@@ -152,7 +152,9 @@ def check_rows(client: Client, jobs: Jobs, *, validate: bool = True) -> dict[str
                 for seed in job.seeds()
             ]
         except UsageError as exc:
-            jobs.invalid.append(Invalid(job.line, exc.message, _column(exc, job), job.id))
+            jobs.invalid.append(
+                Invalid(job.line, exc.message, _column(exc, job), job.id, rule=exc.rule)
+            )
             continue
         valid.append(job)
     jobs.rows = valid

@@ -400,13 +400,15 @@ def _in_shot(exc: UsageError, where: str) -> StoryboardError:
     """A refusal of one shot's request, as the storyboard's error naming the shot."""
     if isinstance(exc, StoryboardError):
         return exc
-    return StoryboardError(
+    error = StoryboardError(
         f"{where}: {exc.message}",
         hint=exc.hint,
         field=exc.field,
         allowed=exc.allowed,
         suggestion=exc.suggestion,
     )
+    error.rule = exc.rule  # a refusal from the catalogue stays one
+    return error
 
 
 def draft_params(params: GenerationParams) -> GenerationParams:
