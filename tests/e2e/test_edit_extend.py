@@ -147,7 +147,7 @@ def test_an_extending_storyboard_resumes_after_kill_9_without_paying_twice(world
     )
     assert killed.exit_code == -9  # killed right after the extension was submitted
     assert len(sim_server.sim.creates()) == 2
-    from seedance.services.chain.manifest import read_data
+    from seedance.services.storyboards.manifest import read_data
 
     made = read_data(world.root / "story").shots["more"]
     assert made.state == "submitted" and made.task_id

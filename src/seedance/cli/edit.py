@@ -29,12 +29,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _run(
-    kind: Any,
+    kind: str,
     *,
     video: str,
     prompt: str | None,
     prompt_file: str | None,
-    model: str | None,
     return_last_frame: bool,
     wait: bool,
     output: str | None,
@@ -48,8 +47,7 @@ def _run(
     allow_unpriced: bool,
     **settings: Any,
 ) -> None:
-    from seedance.domain.errors import ValidationError
-    from seedance.services.video_tasks import model_for, source_video, task_params
+    from seedance.domain.models import asks_last_frame
 
     env = current_env()
     text = read_prompt(env, prompt, prompt_file)
@@ -62,21 +60,10 @@ def _run(
         dry_run=dry_run,
         output_format=settings.get("output_format"),
     )
-    client = env.client(offline=dry_run)
-    client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
-    chosen, notice = model_for(client.profile, kind, model)
-    if notice:
-        env.output.info(notice)
-    settings["return_last_frame"] = (return_last_frame or last_frame_output is not None) or None
-    params = task_params(
-        kind, source_video(video, client.journal, env.cwd), text, {"model": chosen, **settings}
+    client = env.client(offline=dry_run).with_options(
+        max_cost=max_cost, allow_unpriced=allow_unpriced, validate=not no_validate, strict=strict
     )
-    try:
-        prepared = client.prepare(
-            params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd, strict=strict
-        )
-    except ValidationError as exc:
-        if exc.field == "videos":  # the video is this command's argument, not an option
-            exc.field = "video"
-        raise
+    settings["return_last_frame"] = asks_last_frame(return_last_frame, last_frame_output)
+    make = client.videos.edit if kind == "edit" else client.videos.extend
+    prepared = make(video, text, dry_run=dry_run, base_dir=env.cwd, **settings)
     deliver(env, client, prepared, outputs, wait=wait, timeout=timeout, dry_run=dry_run, new=new)

@@ -20,7 +20,7 @@ def models(all: bool, remote: bool, sources: bool = False) -> None:  # `all`: th
     """The model catalogue with capabilities and prices."""
     from seedance.domain.catalogue import catalogue
     from seedance.domain.errors import ConfigError
-    from seedance.services.catalogue_rows import model_rows
+    from seedance.services.account.catalogue_rows import model_rows
 
     env = current_env()
     if remote:
@@ -62,7 +62,7 @@ def models(all: bool, remote: bool, sources: bool = False) -> None:  # `all`: th
 
 def _sources(cat: Any, vocabularies: list[str | None]) -> None:
     """Every cell of every model, with its sources; the overlay's marked."""
-    from seedance.services.catalogue_rows import cell_rows, specs_of
+    from seedance.services.account.catalogue_rows import cell_rows, specs_of
 
     env = current_env()
     rows = [row for v in vocabularies for spec in specs_of(cat, v) for row in cell_rows(cat, spec)]
@@ -110,7 +110,7 @@ def _remote() -> None:
 
     env = current_env()
     client = env.client()
-    listing = client.remote_models()
+    listing = client.account.models()
     when = datetime.fromtimestamp(listing.fetched_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     if listing.cached:
         env.output.warn(f"the provider could not be reached: its list as of {when} (cached)")
