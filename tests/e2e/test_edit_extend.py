@@ -8,6 +8,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from support import run_process
 
 STORY = """\
@@ -140,19 +142,57 @@ def test_a_storyboard_shot_extends_the_previous_shots_video(run, sim, world):
     assert shots["more"]["state"] == "done" and shots["more"]["parent"] == "dawn"
 
 
-def test_an_extending_storyboard_resumes_after_kill_9_without_paying_twice(world, sim_server):
+@pytest.mark.parametrize(
+    ("crash_at", "recorded"),
+    [
+        ("create-sent#2", None),  # the extension reached the server; its answer never read
+        ("create-created#2", None),  # journaled, chain.json not yet told
+        ("chain-submitted#2", "submitted"),  # chain.json knows its task
+        ("download-complete#2", "submitted"),  # its video on disk, not yet verified
+    ],
+)
+def test_an_extending_storyboard_resumes_after_kill_9_without_paying_twice(
+    world, sim_server, crash_at, recorded
+):
     (world.root / "story.toml").write_text(STORY)
-    killed = run_process(
-        world, "-p", "sim-byteplus", "chain", "story.toml", crash_at="chain-submitted#2"
-    )
-    assert killed.exit_code == -9  # killed right after the extension was submitted
+    killed = run_process(world, "-p", "sim-byteplus", "chain", "story.toml", crash_at=crash_at)
+    assert killed.exit_code == -9, killed.stderr  # killed while the extension was under way
     assert len(sim_server.sim.creates()) == 2
     from seedance.services.storyboards.manifest import read_data
 
-    made = read_data(world.root / "story").shots["more"]
-    assert made.state == "submitted" and made.task_id
+    folder = world.root / "story"
+    made = read_data(folder).shots["more"]
+    assert made.state == (recorded or "pending")
     resumed = run_process(world, "-p", "sim-byteplus", "chain", "story.toml")
     assert resumed.exit_code == 0, resumed.stderr
-    assert len(sim_server.sim.creates()) == 2  # the extension was polled, not made again
+    creates = sim_server.sim.creates()
+    assert len(creates) == 2  # the extension was found or polled, not made again
+    assert creates[1].json()["omni_reference_task_type"] == "extend"
+    shots = json.loads((folder / "chain.json").read_text())["shots"]
+    assert shots["more"]["state"] == "done" and shots["more"]["task_id"] == sim_task_id(
+        sim_server.sim, 1
+    )
+    page = (folder / "review.html").read_text()  # the review the resumed run wrote
+    assert "extends the video of 01 dawn (task type extend)" in page
+    assert "continues from the last frame of 01 dawn" not in page
+
+
+def sim_task_id(sim, index: int) -> str:
+    """The id of the simulator's task made by its `index`-th create."""
+    return list(sim.state.tasks.values())[index].id  # in the order they were made
+
+
+def test_the_review_says_a_shot_extends_its_parent_without_the_storyboard(run, sim, world):
+    """chain.json itself records that a shot extends its parent's video: the review page says
+    so when the storyboard was moved away or changed since (it said "continues from the last
+    frame", a frame the shot never took)."""
+    (world.root / "story.toml").write_text(STORY)
+    assert run("-p", "sim-byteplus", "chain", "story.toml").exit_code == 0
+    (world.root / "story.toml").rename(world.root / "elsewhere.toml")
+    again = run("-p", "sim-byteplus", "review", "story")
+    assert again.exit_code == 0, again.stderr
+    page = (world.root / "story" / "review.html").read_text()
+    assert "extends the video of 01 dawn (task type extend)" in page
+    assert "continues from the last frame of 01 dawn" not in page
     shots = json.loads((world.root / "story" / "chain.json").read_text())["shots"]
-    assert shots["more"]["state"] == "done" and shots["more"]["task_id"] == made.task_id
+    assert shots["more"]["extends"] is True and "extends" not in shots["dawn"]

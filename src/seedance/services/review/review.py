@@ -159,7 +159,6 @@ def _storyboard(folder: Folder, journal: State | None, board: Storyboard | None)
     asked = {s.id: s.params.model_dump(exclude_none=True) for s in board.shots} if board else {}
     titles = {r.id: f"{r.index:02d} {r.id}" for r in records}
     lanes = _lanes(records)
-    extending = {s.id for s in board.shots if s.continuity == "extend"} if board else set()
     for record in records:  # plan order: the storyboard's, which numbers the files
         entry = journal.find(record.task_id) if journal and record.task_id else None
         values = {**asked.get(record.id, {}), **_sent(entry)}
@@ -168,7 +167,7 @@ def _storyboard(folder: Folder, journal: State | None, board: Storyboard | None)
         card.depth = lanes[record.id][0]
         if record.parent is None:
             card.after = "starts fresh"
-        elif record.id in extending:
+        elif record.extends:  # chain.json says what was made, whatever the storyboard says now
             card.after = f"extends the video of {titles.get(record.parent)} (task type extend)"
         else:
             branch = " (a branch)" if lanes[record.id][1] else ""
