@@ -65,8 +65,13 @@ def test_edit_and_extend_refusals_send_nothing(run, sim, world):
     clip(world.root / "short.mp4", seconds=2)
     cases = [
         (["edit"], "Usage: seedance edit [OPTIONS] VIDEO"),
+        (["extend"], "Usage: seedance extend [OPTIONS] VIDEO"),
+        (["edit", " ", "night"], "give the video to work on"),
+        (["extend", " ", "on"], "give the video to work on"),
         (["edit", "clip.mp4", "night", "-m", "2.0"], "takes no task type"),
         (["extend", "clip.mp4", "on", "-m", "fast"], "takes no task type"),
+        (["extend", "clip.mp4", "on", "-m", "2.0"], "takes no task type"),
+        (["extend", "nothing-here", "on"], "neither a video file"),
         (["edit", "short.mp4", "night"], "edits videos of at least 4 s"),
         (["edit", "nothing-here", "night"], "neither a video file"),
         (["create", "night", "-m", "2.5", "--task-type", "edit"], "needs the video to edit"),
@@ -92,7 +97,7 @@ def test_edit_and_extend_refusals_send_nothing(run, sim, world):
         assert message in out.stderr, (args, out.stderr)
     refused = run("-p", "sim-byteplus", "edit", "clip.mp4", "night", "-m", "2.0")
     assert "--no-validate" in refused.stderr and "seedance-2.0.task_types" in refused.stderr
-    assert sim.creates() == []
+    assert not [r for r in sim.requests if r.method == "POST"]  # nothing sent, nothing uploaded
 
 
 def test_edit_and_extend_save_verified_videos(run, sim, world):
@@ -196,3 +201,54 @@ def test_the_review_says_a_shot_extends_its_parent_without_the_storyboard(run, s
     assert "continues from the last frame of 01 dawn" not in page
     shots = json.loads((world.root / "story" / "chain.json").read_text())["shots"]
     assert shots["more"]["extends"] is True and "extends" not in shots["dawn"]
+
+
+def test_the_library_edits_and_extends_on_the_videos_resource(sim, world):
+    """`client.videos.edit` and `.extend` prepare the task type's request (checked, nothing
+    sent), as `finalize` does; `generate` makes it. A refusal from the catalogue names its rule,
+    and `validate=False` sends it with a notice."""
+    from seedance import Client, ValidationError
+
+    clip(world.root / "clip.mp4")
+    heard: list[str] = []
+    with Client.from_profile(
+        "sim-byteplus",
+        config_dir=world.config_dir,
+        data_dir=world.data_dir,
+        environ=world.environ,
+        clock=world.clock,
+        transport=world.transport,
+        notify=heard.append,
+    ) as client:
+        edit = client.videos.edit(world.root / "clip.mp4", "make it night", dry_run=True)
+        assert (edit.body["omni_reference_task_type"], edit.body["ratio"]) == ("edit", "adaptive")
+        assert edit.body["duration"] == -1 and edit.request.model == "dreamina-seedance-2-5-260628"
+        assert any("takes no task type edit" in note for note in heard)
+        with pytest.raises(ValidationError) as refused:
+            client.videos.extend("https://example.com/a.mp4", "on", model="2.0")
+        assert refused.value.rule is not None
+        assert refused.value.rule.name == "seedance-2.0.task_types"
+        assert sim.creates() == []
+        extend = client.videos.extend(
+            world.root / "clip.mp4", "and on", duration=6, base_dir=world.root
+        )
+        made = client.videos.generate(extend, output=world.root / "more.mp4")
+    assert made.video.sha256 == hashlib.sha256((world.root / "more.mp4").read_bytes()).hexdigest()
+    sent = sim.creates()[-1].json()
+    assert (sent["omni_reference_task_type"], sent["duration"]) == ("extend", 6)
+
+
+@pytest.mark.parametrize("crash_at", ["create-sent", "create-created", "download-complete"])
+def test_an_edit_killed_midway_is_resumed_not_paid_twice(world, sim_server, crash_at):
+    """An edit of a local file, killed -9 at any step and run again: the same task is found (its
+    local video reaches the API the same way both times), never made twice."""
+    clip(world.root / "clip.mp4")
+    args = ("-p", "sim-byteplus", "edit", "clip.mp4", "make it night", "-o", "night.mp4")
+    killed = run_process(world, *args, crash_at=crash_at)
+    assert killed.exit_code == -9, killed.stderr
+    assert len(sim_server.sim.creates()) == 1
+    again = run_process(world, *args)
+    assert again.exit_code == 0, again.stderr
+    assert len(sim_server.sim.creates()) == 1
+    saved = world.root / "night.mp4"
+    assert saved.is_file() and not (world.root / "night.mp4.part").exists()
