@@ -21,6 +21,16 @@ def no_network_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True)
+def no_catalogue_overlay_from_another_test() -> Any:
+    """The catalogue overlay a client or command chose (process-wide: domain/catalogue.py
+    `use_overlay`) never outlives its test."""
+    yield
+    from seedance.domain.catalogue import use_overlay
+
+    use_overlay(None)
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     environ = {
