@@ -42,6 +42,16 @@ def no_aws_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws/config")
 
 
+@pytest.fixture(autouse=True)
+def no_catalogue_overlay_from_another_test() -> Any:
+    """The catalogue overlay a client or command chose (process-wide: domain/catalogue.py
+    `use_overlay`) never outlives its test."""
+    yield
+    from seedance.domain.catalogue import use_overlay
+
+    use_overlay(None)
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     environ = {

@@ -218,7 +218,7 @@ def test_volcengine_4k_on_2_0_is_sent_with_a_notice(world, httpx_mock):
         ),
         (["--draft"], "has no draft mode", "--draft"),
         (["--service-tier", "flex"], "has no flex service tier", "--service-tier"),
-        (["-r", "4k", "-m", "2.5"], "supports 480p, 720p, 1080p, not 4k", "--resolution"),
+        (["-r", "1080p", "-m", "flash"], "supports 480p, 720p, not 1080p", "--resolution"),
         (["-m", "2.5", "-d", "31"], "4-30 seconds", "--duration"),
         (["--output-format", "mov"], "has no choice of output format", "--output-format"),
         (["-m", "2.5", "--draft", "-r", "1080p"], "a draft is always 480p", "--resolution"),

@@ -289,3 +289,26 @@ def test_a_server_killed_in_a_wait_leaves_a_task_the_next_one_delivers(server, s
     again = server.call("create_video", ask)
     assert again.document["origin"] == "saved-before"
     assert len(sim.creates()) == before + 1
+
+
+def test_edit_and_extend_videos_as_tools(server, sim):
+    """edit_video and extend_video (issue 26): the task type's body, checked before anything is
+    paid; a refusal from the catalogue names its rule and how to send it anyway."""
+    before = len(sim.creates())
+    video = "https://example.com/clip.mp4"
+    dry = server.call("edit_video", {"video": video, "prompt": "make it night", "dry_run": True})
+    assert not dry.error, dry.text
+    body = dry.document["request"]
+    assert body["omni_reference_task_type"] == "edit" and body["ratio"] == "adaptive"
+    assert body["duration"] == -1 and body["model"] == "dreamina-seedance-2-5-260628"
+    assert body["content"][1]["video_url"]["url"] == video
+    wrong = server.call("extend_video", {"video": video, "model": "2.0", "dry_run": True})
+    assert wrong.error and wrong.document["error"]["rule"]["name"] == "seedance-2.0.task_types"
+    assert "no_validate=true" in wrong.text
+    made = server.call(
+        "extend_video", {"video": video, "prompt": "and on", "duration": 5, "wait": True}
+    )
+    assert not made.error, made.text
+    sent = sim.creates()[-1].json()
+    assert sent["omni_reference_task_type"] == "extend" and sent["duration"] == 5
+    assert len(sim.creates()) == before + 1

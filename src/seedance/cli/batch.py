@@ -51,6 +51,7 @@ def batch(
     allow_unpriced: bool,
     dry_run: bool,
     fail_fast: bool,
+    no_validate: bool,
     retry_failed: bool,
     skip_invalid: bool,
     rerun: list[str] | None,
@@ -86,6 +87,7 @@ def batch(
         base_dir=env.cwd,
         max_cost=max_cost,
         allow_unpriced=allow_unpriced,
+        validate=not no_validate,
     )
     plan = session.plan
     for skipped in plan.skipped:

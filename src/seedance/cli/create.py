@@ -71,6 +71,7 @@ def create(
     expires_after: int | None,
     safety_id: str | None,
     output_format: str | None,
+    task_type: str | None,
     wait: bool,
     output: str | None,
     last_frame_output: str | None,
@@ -114,6 +115,7 @@ def create(
         expires_after=expires_after,
         safety_id=safety_id,
         output_format=output_format,
+        task_type=task_type,
     )
     outputs = plan_outputs(
         env,

@@ -210,9 +210,11 @@ def _describe(task: Task, client: Client) -> str:
             rows.append((key, str(value)))
     if task.usage and task.usage.completion_tokens is not None:
         rows.append(("tokens", f"{task.usage.completion_tokens:,}"))
+    if task.revised_prompt:
+        rows.append(("revised prompt", task.revised_prompt))
     if task.error:
         rows.append(("error", f"{task.error.code}: {task.error.message}"))
-    for key in ("video_url", "last_frame_url"):
+    for key in ("video_url", "last_frame_url", "file_url"):
         value = getattr(task, key)
         if value:
             rows.append((key, value))

@@ -137,10 +137,19 @@ class SeedanceError(Exception):
 
 
 class UsageError(SeedanceError):
-    """A bad flag, argument or file."""
+    """A bad flag, argument or file. `rule`: the catalogue cell a refusal comes from, when it
+    does (set by ValidationError, and by the errors that carry one of a request's refusals:
+    a storyboard's, a batch's)."""
 
     exit_status = ExitStatus.USAGE
     code = "usage"
+    rule: Rule | None = None
+
+    def facts(self) -> dict[str, Any]:
+        found = super().facts()
+        if self.rule is not None:
+            found["rule"] = self.rule.to_json()
+        return found
 
 
 class ConfigError(UsageError):
@@ -172,12 +181,6 @@ class ValidationError(UsageError):
     def __init__(self, message: str, *, rule: Rule | None = None, **facts: Any) -> None:
         super().__init__(message, **facts)
         self.rule = rule
-
-    def facts(self) -> dict[str, Any]:
-        found = super().facts()
-        if self.rule is not None:
-            found["rule"] = self.rule.to_json()
-        return found
 
 
 class UnsupportedError(UsageError):

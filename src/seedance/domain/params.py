@@ -93,6 +93,14 @@ REQUEST: tuple[Param, ...] = (
         metavar="FORMAT",
         choices=("mp4", "mov"),
     ),
+    _p(
+        "task_type",
+        str,
+        "What to do with the reference video (2.5): auto, reference, edit (change it; ratio "
+        "adaptive, duration -1) or extend (continue it; ratio adaptive).",
+        metavar="TYPE",
+        choices=("auto", "reference", "edit", "extend"),
+    ),
 )
 
 # -- how to run it ---------------------------------------------------------------------------
@@ -115,7 +123,13 @@ SHEET = _p(
 )
 TIMEOUT = _p("timeout", float, "Stop waiting after SECONDS (exit 6).", metavar="SECONDS")
 DRY_RUN = _p("dry_run", bool, "Print the request body; send nothing.", default=False)
-NO_VALIDATE = _p("no_validate", bool, "Skip client-side capability checks.", default=False)
+NO_VALIDATE = _p(
+    "no_validate",
+    bool,
+    "Skip the catalogue's capability checks: send what it would refuse and let the server "
+    "decide (caps and budgets still apply).",
+    default=False,
+)
 NEW = _p("new", bool, "Create a new task even if this one was started before.", default=False)
 FIT = _p(
     "fit",
@@ -177,7 +191,7 @@ FINALIZE: tuple[Param, ...] = (
     _p(
         "resolution",
         str,
-        "The final's resolution (2.5: 1080p; 2.5 premium: 4k; 1.5 pro: up to 1080p).",
+        "The final's resolution (2.5: 1080p, 4k where offered; 1.5 pro: up to 1080p).",
         metavar="RES",
     ),
     _REQUEST["output_format"],
@@ -192,8 +206,68 @@ FINALIZE: tuple[Param, ...] = (
     LAST_FRAME_OUTPUT,
     TIMEOUT,
     DRY_RUN,
+    NO_VALIDATE,
     STRICT,
     NEW,
+)
+
+
+# -- edit and extend: a new video from an existing one (task types) --------------------------
+
+VIDEO = _p(
+    "video",
+    str,
+    "The video: a file, an https:// URL, asset://ID, or the id of a task whose video was "
+    "saved on this machine.",
+    metavar="VIDEO",
+    positional=True,
+    required=True,
+)
+_TASK_SETTINGS = tuple(
+    _REQUEST[name]
+    for name in (
+        "model",
+        "resolution",
+        "images",
+        "audios",
+        "generate_audio",
+        "watermark",
+        "seed",
+        "return_last_frame",
+        "callback_url",
+        "service_tier",
+        "priority",
+        "expires_after",
+        "safety_id",
+        "output_format",
+    )
+)
+_DELIVERY = (
+    WAIT,
+    OUTPUT,
+    LAST_FRAME_OUTPUT,
+    TIMEOUT,
+    DRY_RUN,
+    NO_VALIDATE,
+    STRICT,
+    NEW,
+    MAX_COST,
+    ALLOW_UNPRICED,
+)
+EDIT: tuple[Param, ...] = (
+    VIDEO,
+    _p("prompt", str, "What to change.", metavar="PROMPT", positional=True),
+    PROMPT_FILE,
+    *_TASK_SETTINGS,
+    *_DELIVERY,
+)
+EXTEND: tuple[Param, ...] = (
+    VIDEO,
+    _p("prompt", str, "What happens next.", metavar="PROMPT", positional=True),
+    PROMPT_FILE,
+    _p("duration", int, "Seconds of new video (-1: the model chooses).", metavar="SECONDS"),
+    *_TASK_SETTINGS,
+    *_DELIVERY,
 )
 
 
@@ -224,6 +298,7 @@ BATCH: tuple[Param, ...] = (
     ALLOW_UNPRICED,
     _p("dry_run", bool, "Print every request and the total estimate; send nothing.", default=False),
     _p("fail_fast", bool, "Start no new take once one has failed.", default=False),
+    NO_VALIDATE,
     _p(
         "retry_failed",
         bool,
@@ -363,6 +438,7 @@ CHAIN: tuple[Param, ...] = (
         "from their parent's final frame.",
         default=False,
     ),
+    NO_VALIDATE,
     STRICT,
 )
 
@@ -374,6 +450,13 @@ MODELS: tuple[Param, ...] = (
         "remote",
         bool,
         "The provider's live model list against the catalogue: known, new, gone.",
+        default=False,
+    ),
+    _p(
+        "sources",
+        bool,
+        "Each model's values and the sources they cite; those from your catalogue overlay "
+        "(catalogue.toml in the config directory) are marked.",
         default=False,
     ),
 )

@@ -67,6 +67,9 @@ class Profile(BaseModel):
     rate_limit: int = 600
     strict: bool = False  # refuse models the catalogue does not know, instead of a notice
     model_family: str | None = None  # what an endpoint id (ep-…) serves, e.g. "2.0"
+    # a preset's doubt about which models its endpoint serves (the free probe decides: doctor
+    # probes, and a create refused there says so plainly)
+    models_unconfirmed: str | None = None
     prices: dict[str, Any] = {}  # per model: a price per million tokens, or one per resolution
     currency: str | None = None  # of `prices` (default: the provider's price list's)
     # The account's limits, shared by every seedance process (services/accounts.py): tasks

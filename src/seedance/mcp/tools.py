@@ -52,6 +52,21 @@ DIFFERENCES: tuple[Difference, ...] = (
         "stdin is the protocol here, and an agent passes the prompt's text itself",
     ),
     Difference("create_video", "new", "cli", "a new request_id makes a new video"),
+    *(
+        d
+        for tool in ("edit_video", "extend_video")
+        for d in (
+            Difference(
+                tool,
+                "request_id",
+                "mcp",
+                "agents retry calls: a repeated request_id returns what the first call made",
+                params.REQUEST_ID,
+            ),
+            Difference(tool, "prompt_file", "cli", "an agent passes the prompt's text itself"),
+            Difference(tool, "new", "cli", "a new request_id makes a new video"),
+        )
+    ),
     Difference("create_video", "sheet", "cli", "a saved video's poster and sheet always come back"),
     Difference("download_video", "sheet", "cli", "the poster and sheet always come back"),
     Difference("plan_storyboard", "dry_run", "cli", "planning is the dry run"),
@@ -149,6 +164,27 @@ TOOLS: tuple[ToolSpec, ...] = (
         f"and a contact sheet to look at. {WAITS} Retrying: repeat the call with the "
         "request_id a result gave, and you get that task or video back instead of paying "
         "again; a new video needs a new request_id. Money: {cap}",
+    ),
+    ToolSpec(
+        "edit_video",
+        "Edit a video",
+        "edit",
+        params.EDIT,
+        "Make a new video from an existing one, changed as the prompt says (Seedance 2.5's "
+        "task type edit: the new video keeps the source's length and shape). The video is a "
+        "local path, a URL, an asset://ID, or the id of a task whose video was saved here. "
+        "Checked before anything is paid (a model that takes task types, ratio adaptive, "
+        f"duration -1, a source of at least 4 s); then as create_video. {WAITS} Money: {{cap}}",
+    ),
+    ToolSpec(
+        "extend_video",
+        "Extend a video",
+        "extend",
+        params.EXTEND,
+        "Make a new video continuing an existing one (Seedance 2.5's task type extend: the "
+        "new part only, in the source's shape; duration is its length). The video is a local "
+        "path, a URL, an asset://ID, or the id of a task whose video was saved here. Checked "
+        f"before anything is paid; then as create_video. {WAITS} Money: {{cap}}",
     ),
     ToolSpec(
         "get_task",

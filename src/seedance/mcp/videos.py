@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,30 +23,81 @@ from seedance.services import crashpoints
 from seedance.services.client import Client
 from seedance.services.media import frames
 from seedance.services.videos.polling import Stopped, Watch
-from seedance.services.videos.prepare import redact_body
+from seedance.services.videos.prepare import Prepared, redact_body
 from seedance.services.videos.steps import Origin, Step
 from seedance.services.videos.tasks import failed, task_outcome
 
 
 def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
-    timeout = budget(args.get("timeout"))
     request = {p.name: args.get(p.name) for p in declared.REQUEST}
     for many in ("images", "videos", "audios"):
         request[many] = request[many] or []
     request["draft"] = request["draft"] or None
     frame = args.get("last_frame_output")
     request["return_last_frame"] = asks_last_frame(request["return_last_frame"], frame)
+    return _make(
+        calls,
+        call,
+        args,
+        lambda client, dry_run: client.videos.prepare(
+            GenerationParams(**request),
+            dry_run=dry_run,
+            base_dir=calls.settings.cwd,
+            fit=bool(args.get("fit")),
+        ),
+    )
+
+
+def edit_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
+    """A new video: `video` edited as the prompt says (task type edit)."""
+    return _of_video(calls, call, args, declared.EDIT, edit=True)
+
+
+def extend_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
+    """A new video continuing `video` (task type extend)."""
+    return _of_video(calls, call, args, declared.EXTEND, edit=False)
+
+
+def _of_video(
+    calls: Calls, call: Call, args: dict[str, Any], declared_params: Any, *, edit: bool
+) -> Reply:
+    settings: dict[str, Any] = {
+        p.name: args.get(p.name)
+        for p in declared_params
+        if p.name in GenerationParams.model_fields and p.name not in ("video", "prompt")
+    }
+    frame = args.get("last_frame_output")
+    settings["return_last_frame"] = asks_last_frame(settings.get("return_last_frame"), frame)
+
+    def prepare(client: Client, dry_run: bool) -> Prepared:
+        make = client.videos.edit if edit else client.videos.extend
+        return make(
+            args["video"],
+            args.get("prompt"),
+            dry_run=dry_run,
+            base_dir=calls.settings.cwd,
+            **settings,
+        )
+
+    return _make(calls, call, args, prepare)
+
+
+def _make(
+    calls: Calls,
+    call: Call,
+    args: dict[str, Any],
+    prepare: Callable[[Client, bool], Prepared],
+) -> Reply:
+    """A video made from the request `prepare` gives: capped, created under a request id,
+    waited for within the call's budget and saved."""
+    timeout = budget(args.get("timeout"))
+    frame = args.get("last_frame_output")
     dry_run = bool(args.get("dry_run"))
     with calls.client(call, offline=dry_run) as opened:
         client = capped(opened, call, args).with_options(
             validate=not args.get("no_validate"), strict=bool(args.get("strict"))
         )
-        prepared = client.videos.prepare(
-            GenerationParams(**request),
-            dry_run=dry_run,
-            base_dir=calls.settings.cwd,
-            fit=bool(args.get("fit")),
-        )
+        prepared = prepare(client, dry_run)
         estimate = prepared.estimate.describe() if prepared.estimate else "price unknown"
         if dry_run:
             request = redact_body(prepared.body, prepared.redactions)

@@ -71,6 +71,7 @@ ARK_ONLY_FIELDS: tuple[str, ...] = (
     "expires_after",
     "safety_id",
     "output_format",
+    "task_type",
 )
 # The same by their Ark names: what goes into a body only when validation was skipped.
 _ARK_EXTRAS = frozenset(wire for name, wire in ARK_PARAMETERS if name in ARK_ONLY_FIELDS)

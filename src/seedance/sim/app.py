@@ -54,6 +54,9 @@ class SimConfig:
     endpoints: dict[str, str] = field(default_factory=dict)  # ep-… id -> the model it serves
     clock_offset: float = 0.0  # seconds the server's clock (its Date header) is ahead
     max_running: int | None = None  # tasks unfinished at once per key (sim/accounts.py)
+    # succeeded tasks carry `revised_prompt` (the SDKs declare it: real-world.md "November
+    # 2026"); no source says which models rewrite prompts, so it is off unless asked
+    revised_prompts: bool = False
 
 
 @dataclass

@@ -36,6 +36,7 @@ class Limits:
     priority: bool
     frames: bool
     sizes: dict[str, dict[str, Size]] = field(default_factory=dict)
+    task_types: tuple[str, ...] = ()  # omni_reference_task_type values (2.5)
 
 
 @dataclass(frozen=True)

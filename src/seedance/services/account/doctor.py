@@ -149,9 +149,25 @@ def diagnose(rt: Runtime, *, probe_models: bool = False, config_file: Path | Non
             add(_clock(rt, date))
         add(_assets(rt))
         add(_storage(rt))
-        if probe_models:
-            report.checks += _models(rt, usable=api_ok)
+        doubt = profile.models_unconfirmed
+        if probe_models or doubt:  # the probe is free; a doubtful region is always probed
+            models = _models(rt, usable=api_ok)
+            report.checks += models
+            if doubt and api_ok and not any(c.status is Status.OK for c in models):
+                add(_no_models_here(rt, doubt))
     return report
+
+
+def _no_models_here(rt: Runtime, doubt: str) -> Check:
+    """A region the sources doubt serves Seedance, where no model answered the probe."""
+    return Check(
+        "region",
+        Status.FAIL,
+        f"no Seedance model answers on {rt.profile.base_url} for this key: {doubt}",
+        "use a region that serves Seedance (the byteplus preset, ap-southeast-1); keys are "
+        "per region",
+        ExitStatus.API,
+    )
 
 
 # -- the checks ------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticError
 
 from seedance.domain.documents import DocumentError, parse_json, shown
-from seedance.domain.errors import UsageError
+from seedance.domain.errors import Rule, UsageError
 from seedance.domain.models import GenerationParams
 from seedance.domain.params import REQUEST, Param, by_name
 from seedance.services.assets.cache import file_sha256
@@ -57,6 +57,7 @@ class JobsError(UsageError):
     def __init__(self, invalid: Invalid, name: str, **facts: Any) -> None:
         super().__init__(invalid.describe(name), **facts)
         self.invalid = invalid
+        self.rule = invalid.rule
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Invalid:
     message: str
     column: str | None = None  # a field's name, or a character position
     id: str | None = None
+    rule: Rule | None = None  # the catalogue cell that refuses the row, when one does
 
     def describe(self, name: str) -> str:
         where = f"{name}, line {self.line}"

@@ -84,6 +84,7 @@ class BatchPlan:
     directory: Path
     takes: list[TakePlan] = field(default_factory=list)
     skipped: list[Invalid] = field(default_factory=list)  # invalid rows left out
+    validate: bool = True  # the catalogue's checks (off: its refusals are sent, said)
 
     def to_make(self) -> list[TakePlan]:
         return [t for t in self.takes if t.action is Action.RUN]
@@ -133,7 +134,7 @@ class BatchPlan:
         }
 
 
-def check_rows(rt: Runtime, jobs: Jobs) -> dict[str, list[Prepared]]:
+def check_rows(rt: Runtime, jobs: Jobs, *, validate: bool = True) -> dict[str, list[Prepared]]:
     """Every row's takes prepared against the profile (no uploads); a row the model cannot
     serve joins `jobs.invalid`, named by its line (and column, when the error names one)."""
     prepared: dict[str, list[Prepared]] = {}
@@ -146,11 +147,14 @@ def check_rows(rt: Runtime, jobs: Jobs) -> dict[str, list[Prepared]]:
                     job.request.model_copy(update={"seed": seed}),
                     dry_run=True,
                     base_dir=jobs.base_dir,
+                    validate=validate,
                 )
                 for seed in job.seeds()
             ]
         except UsageError as exc:
-            jobs.invalid.append(Invalid(job.line, exc.message, _column(exc, job), job.id))
+            jobs.invalid.append(
+                Invalid(job.line, exc.message, _column(exc, job), job.id, rule=exc.rule)
+            )
             continue
         valid.append(job)
     jobs.rows = valid
@@ -176,13 +180,14 @@ def make_plan(
     rerun: set[str],
     retry_failed: bool,
     skip_invalid: bool,
+    validate: bool = True,
 ) -> BatchPlan:
     """Every row checked, then each take's action from what an earlier run recorded.
 
     Refuses (JobsError, naming the line and column) a file with invalid rows unless
     `skip_invalid`, and a row whose content changed since it was made unless it is made
     again (`rerun`)."""
-    prepared = check_rows(rt, jobs)
+    prepared = check_rows(rt, jobs, validate=validate)
     if jobs.invalid and not skip_invalid:
         raise jobs.refuse()
     ids = {job.id for job in jobs.rows}
@@ -212,7 +217,9 @@ def make_plan(
             suggestion=Suggestion.again(rerun=changed),
         )
     _refuse_earlier_clips(jobs, manifest)
-    plan = BatchPlan(jobs, rt.profile.name, directory, skipped=list(jobs.invalid))
+    plan = BatchPlan(
+        jobs, rt.profile.name, directory, skipped=list(jobs.invalid), validate=validate
+    )
     for job in jobs.rows:
         for number, (seed, ready) in enumerate(zip(job.seeds(), prepared[job.id], strict=True), 1):
             record = manifest.take(job.id, number)

@@ -34,14 +34,18 @@ class Batches:
         base_dir: str | Path | None = None,
         max_cost: float | None = None,
         allow_unpriced: bool | None = None,
+        validate: bool | None = None,
     ) -> BatchSession:
         """Read and check a batch's jobs (a file, or rows as mappings) and plan every take;
         nothing is sent. `session.plan` holds each take's request and estimate,
-        `session.run()` makes them within `max_cost`. Raises JobsError (naming the line and
-        column) for a row that cannot run, unless `skip_invalid`. Unless `dry_run`, the
-        session holds the output folder until it has run; BusyError when another process
-        holds it."""
-        options = self._options.given(max_cost=max_cost, allow_unpriced=allow_unpriced)
+        `session.run()` makes them within `max_cost` (`validate=False`: what the catalogue
+        would refuse is sent and the server decides; caps still apply). Raises JobsError
+        (naming the line and column) for a row that cannot run, unless `skip_invalid`. Unless
+        `dry_run`, the session holds the output folder until it has run; BusyError when
+        another process holds it."""
+        options = self._options.given(
+            max_cost=max_cost, allow_unpriced=allow_unpriced, validate=validate
+        )
         return open_batch(
             self._rt,
             jobs,
@@ -53,6 +57,7 @@ class Batches:
             base_dir=Path(base_dir) if base_dir is not None else None,
             max_cost=options.max_cost,
             allow_unpriced=options.allow_unpriced,
+            validate=options.validate,
         )
 
     def run(
@@ -63,6 +68,7 @@ class Batches:
         concurrency: int | None = None,
         max_cost: float | None = None,
         allow_unpriced: bool | None = None,
+        validate: bool | None = None,
         fail_fast: bool = False,
         retry_failed: bool = False,
         skip_invalid: bool = False,
@@ -82,5 +88,6 @@ class Batches:
             skip_invalid=skip_invalid,
             max_cost=max_cost,
             allow_unpriced=allow_unpriced,
+            validate=validate,
         )
         return session.run(concurrency=concurrency, fail_fast=fail_fast, on_event=on_event)

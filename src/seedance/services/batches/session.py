@@ -207,6 +207,7 @@ def open_batch(
     base_dir: Path | None = None,
     max_cost: float | None = None,
     allow_unpriced: bool = False,
+    validate: bool = True,
 ) -> BatchSession:
     """Read and check every row, and plan each take (nothing is sent; no medium uploaded).
 
@@ -241,6 +242,7 @@ def open_batch(
             rerun=set(rerun),
             retry_failed=retry_failed,
             skip_invalid=skip_invalid,
+            validate=validate,
         )
         _taken_by_directories(plan)
         if not dry_run:

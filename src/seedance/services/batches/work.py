@@ -75,7 +75,9 @@ class BatchWork:
         take = self._take(unit)
         if take.ready:
             return take.prepared
-        return prepare_for(self.rt, take.params, base_dir=self.plan.jobs.base_dir)  # uploads
+        return prepare_for(  # uploads
+            self.rt, take.params, base_dir=self.plan.jobs.base_dir, validate=self.plan.validate
+        )
 
     def identity(self, unit: Unit) -> str:
         """The hash the journal knows the take's creates by: its definition, or the request
@@ -150,6 +152,7 @@ class BatchWork:
             tokens=tokens,
             cost=cost,
             seed=task.seed if task.seed is not None else take.seed,
+            revised_prompt=task.revised_prompt,
             error=None,
         )
 

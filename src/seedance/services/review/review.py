@@ -167,6 +167,8 @@ def _storyboard(folder: Folder, journal: State | None, board: Storyboard | None)
         card.depth = lanes[record.id][0]
         if record.parent is None:
             card.after = "starts fresh"
+        elif record.extends:  # chain.json says what was made, whatever the storyboard says now
+            card.after = f"extends the video of {titles.get(record.parent)} (task type extend)"
         else:
             branch = " (a branch)" if lanes[record.id][1] else ""
             card.after = f"continues from the last frame of {titles.get(record.parent)}{branch}"
@@ -264,6 +266,7 @@ def _batch(folder: Folder, journal: State | None) -> Review:
 def _card(folder: Folder, key: str, title: str, record: Any, values: dict[str, Any]) -> Card:
     """A card from a manifest record (a shot or a take) and what was asked and sent."""
     card = Card(key, title, record.state, prompt=values.get("prompt"))
+    card.revised_prompt = getattr(record, "revised_prompt", None)
     card.facts = [("status", record.state), *_settings(values)]
     card.facts.append(("cost", _cost(record)))
     if record.task_id:

@@ -37,6 +37,7 @@ class Continuity(StrEnum):
     FRAME = "frame"  # as its first frame
     REFERENCE = "reference"  # as one more reference image, after its own
     NONE = "none"  # not at all: it only runs after its parent
+    EXTEND = "extend"  # it extends its parent's video (task type extend): no frame taken
 
 
 class Mode(StrEnum):
@@ -81,11 +82,17 @@ class ShotPlan:
             Continuity.FRAME: "its last frame as the first frame",
             Continuity.REFERENCE: "its last frame as a reference image",
             Continuity.NONE: "no frame taken",
+            Continuity.EXTEND: "extends its video",
         }[self.continuity or Continuity.NONE]
         return f"after {parent}: {how}"
 
 
-_ROLES = {Continuity.FRAME: Role.FIRST_FRAME, Continuity.REFERENCE: Role.REFERENCE_IMAGE}
+_ROLES = {
+    Continuity.FRAME: Role.FIRST_FRAME,
+    Continuity.REFERENCE: Role.REFERENCE_IMAGE,
+    Continuity.EXTEND: Role.REFERENCE_VIDEO,  # the parent's video, not its last frame
+}
+_FRAME_TAKING = (Continuity.FRAME, Continuity.REFERENCE)
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,7 @@ class Plan:
     shots: Mapping[str, ShotPlan]
     frames_from_api: bool  # last frames come from the API (else extracted with PyAV)
     mode: Mode = Mode.NORMAL
+    validate: bool = True  # the catalogue's checks (off: its refusals are sent, said)
 
     def to_run(self) -> list[ShotPlan]:
         return [p for p in self.shots.values() if p.action is not Action.SKIP]
@@ -203,12 +211,13 @@ class Plan:
 
 
 def frame_placeholder(parent: str, role: Role = Role.FIRST_FRAME) -> Reference:
-    return Reference(role=role, url=f"<last frame of '{parent}'>", source=parent)
+    what = "video" if role is Role.REFERENCE_VIDEO else "last frame"
+    return Reference(role=role, url=f"<{what} of '{parent}'>", source=parent)
 
 
 # Parameters added after version 1: left out of a shot's definition while unset, so a run a
 # version-1 seedance recorded still matches its storyboard.
-_LATER_PARAMS = ("output_format",)
+_LATER_PARAMS = ("output_format", "task_type")
 
 
 def definition_hash(
@@ -274,6 +283,8 @@ def continuity_of(shot: Shot, caps: Capabilities, where: str) -> Continuity | No
     /v1/videos): then as a reference image."""
     if shot.parent is None:
         return None
+    if shot.continuity == Continuity.EXTEND:
+        return Continuity.EXTEND
     if shot.continuity is not None:
         chosen = Continuity(shot.continuity)
         if chosen is Continuity.FRAME and not caps.takes_frames:
@@ -295,13 +306,14 @@ def make_plan(
     mode: Mode = Mode.NORMAL,
     drafts: Drafts | None = None,
     strict: bool = False,
+    validate: bool = True,
 ) -> Plan:
     """Check every shot against the profile's model and API; decide how each continues from
     its parent; estimate each. Nothing is sent (a finalize run reads its drafts)."""
     caps = rt.capabilities
     where_of = {shot.id: f"{board.path}: shot '{shot.id}'" for shot in board.shots}
     continuity = {s.id: continuity_of(s, caps, where_of[s.id]) for s in board.shots}
-    taking = {s.id for s in board.shots if continuity[s.id] in _ROLES}
+    taking = {s.id for s in board.shots if continuity[s.id] in _FRAME_TAKING}
     if taking and not caps.returns_last_frame and not video.available():
         raise StoryboardError(
             f"profile '{rt.profile.name}' cannot chain shots: its API returns no last frame, "
@@ -326,11 +338,17 @@ def make_plan(
                 drafted = replace(shot, params=_with_frame_flag(draft_params(shot.params), params))
                 asked = definition_hash(drafted, _sent_model(rt, drafted.params), files)
                 final_of = _draft_of(shot, drafts, where, asked)
-                prepared = _final(rt, final_of, params, strict=strict)
+                prepared = _final(rt, final_of, params, strict=strict, validate=validate)
             else:
                 frame = _placeholder(rt, shot, params, how, where)
                 prepared = prepare_for(
-                    rt, params, dry_run=True, base_dir=base, frame=frame, strict=strict
+                    rt,
+                    params,
+                    dry_run=True,
+                    base_dir=base,
+                    frame=frame,
+                    strict=strict,
+                    validate=validate,
                 )
         except UsageError as exc:
             raise _in_shot(exc, where) from None
@@ -344,7 +362,7 @@ def make_plan(
             continuity=how,
             final_of=final_of,
         )
-    return Plan(board, rt.profile.name, shots, caps.returns_last_frame, mode)
+    return Plan(board, rt.profile.name, shots, caps.returns_last_frame, mode, validate)
 
 
 def _check_frame_upload(
@@ -383,13 +401,15 @@ def _in_shot(exc: UsageError, where: str) -> StoryboardError:
     """A refusal of one shot's request, as the storyboard's error naming the shot."""
     if isinstance(exc, StoryboardError):
         return exc
-    return StoryboardError(
+    error = StoryboardError(
         f"{where}: {exc.message}",
         hint=exc.hint,
         field=exc.field,
         allowed=exc.allowed,
         suggestion=exc.suggestion,
     )
+    error.rule = exc.rule  # a refusal from the catalogue stays one
+    return error
 
 
 def draft_params(params: GenerationParams) -> GenerationParams:
@@ -446,9 +466,12 @@ def _sent_model(rt: Runtime, params: GenerationParams) -> str:
     return spec.name if spec is not None else name
 
 
-def _final(rt: Runtime, draft_id: str, params: GenerationParams, *, strict: bool) -> Prepared:
+def _final(
+    rt: Runtime, draft_id: str, params: GenerationParams, *, strict: bool, validate: bool
+) -> Prepared:
     """The final of a shot's draft, with the shot's resolution and delivery."""
-    prepared = prepare_final(rt, draft_id, FinalOptions.of(params), strict=strict)
+    options = FinalOptions.of(params)
+    prepared = prepare_final(rt, draft_id, options, strict=strict, validate=validate)
     rt.tell(prepared.notes)
     return prepared
 

@@ -37,6 +37,7 @@ class Storyboards:
         dry_run: bool = False,
         max_cost: float | None = None,
         allow_unpriced: bool | None = None,
+        validate: bool | None = None,
         strict: bool | None = None,
     ) -> ChainSession:
         """Load and plan a storyboard (nothing is sent): `session.plan` holds every shot's
@@ -46,7 +47,7 @@ class Storyboards:
         the session holds the output folder until it has run (`session.close()` lets go);
         BusyError when another process holds it."""
         options = self._options.given(
-            max_cost=max_cost, allow_unpriced=allow_unpriced, strict=strict
+            max_cost=max_cost, allow_unpriced=allow_unpriced, strict=strict, validate=validate
         )
         return open_chain(
             self._rt,
@@ -61,6 +62,7 @@ class Storyboards:
             finalize=finalize,
             allow_unpriced=options.allow_unpriced,
             strict=options.strict,
+            validate=options.validate,
         )
 
     def run(
@@ -76,6 +78,7 @@ class Storyboards:
         finalize: bool = False,
         max_cost: float | None = None,
         allow_unpriced: bool | None = None,
+        validate: bool | None = None,
         strict: bool | None = None,
         on_event: Listener | None = None,
     ) -> ChainResult:
@@ -93,5 +96,6 @@ class Storyboards:
             max_cost=max_cost,
             allow_unpriced=allow_unpriced,
             strict=strict,
+            validate=validate,
         )
         return session.run(concurrency=concurrency, concat=concat, on_event=on_event)

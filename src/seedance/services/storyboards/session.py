@@ -220,6 +220,7 @@ def open_chain(
     allow_unpriced: bool = False,
     strict: bool = False,
     dry_run: bool = False,
+    validate: bool = True,
 ) -> ChainSession:
     """Load and plan a storyboard: every shot checked and estimated, the manifest of an earlier
     run applied (done shots kept, submitted ones polled; rebuilt from the journal and the clips
@@ -248,7 +249,7 @@ def open_chain(
     mode = Mode.DRAFT if draft else (Mode.FINALIZE if finalize else Mode.NORMAL)
     check_directory(board, directory, create=not dry_run)
     drafts = load_drafts(board, finals) if finalize else None
-    plan = make_plan(rt, board, mode=mode, drafts=drafts, strict=strict)
+    plan = make_plan(rt, board, mode=mode, drafts=drafts, strict=strict, validate=validate)
     lock = None
     if not dry_run:
         lock = Locks(rt.data_dir).chain(directory.resolve())

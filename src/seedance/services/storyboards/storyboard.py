@@ -10,6 +10,8 @@ continuity = "frame"  how the parent's last frame is carried: as the first frame
                       one more reference image ("reference"), or not at all ("none"); by
                       default "frame", or "reference" when the shot has reference media (the
                       API refuses a first frame beside them: docs/sources/real-world.md)
+extend = "previous"   continue by extending the previous shot's video (task type extend, ratio
+                      adaptive) instead of starting from its last frame
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class ShotEntry(ShotSettings):
     last_frame: str | None = None
     continue_: bool | None = Field(None, alias="continue")
     after: str | None = None
+    extend: Literal["previous"] | None = None
 
 
 class StoryboardFile(BaseModel):
@@ -69,7 +72,9 @@ class Shot:
     params: GenerationParams
     parent: str | None
     children: tuple[str, ...] = ()  # the shots that start from its last frame, in file order
-    continuity: str | None = None  # as the storyboard says (the plan decides when it does not)
+    # as the storyboard says (the plan decides when it does not); "extend": the shot extends
+    # its parent's video
+    continuity: str | None = None
 
     @property
     def stem(self) -> str:
@@ -173,11 +178,11 @@ def _build(path: Path, document: StoryboardFile) -> Storyboard:
             raise StoryboardError(f"{where}: the id is used twice")
         seen.add(entry.id)
         prompt = _prompt(entry, base, where)
-        values = {
-            **defaults,
-            **entry.model_dump(include=set(ShotSettings.model_fields), exclude_none=True),
-        }
+        own = entry.model_dump(include=set(ShotSettings.model_fields), exclude_none=True)
+        values = {**defaults, **own}
         continuity = values.pop("continuity", None)
+        if entry.extend is not None:
+            values, continuity = _extending(entry, own, values, shots, where)
         params = GenerationParams(
             prompt=prompt, first_frame=entry.first_frame, last_frame=entry.last_frame, **values
         )
@@ -205,6 +210,37 @@ def _build(path: Path, document: StoryboardFile) -> Storyboard:
     return board
 
 
+def _extending(
+    entry: ShotEntry,
+    own: dict[str, Any],
+    values: dict[str, Any],
+    earlier: list[Shot],
+    where: str,
+) -> tuple[dict[str, Any], str]:
+    """A shot that extends the previous shot's video: task type extend, the video's own shape
+    (the defaults' ratio and size left out; its own, if any, checked like any request)."""
+    if not earlier:
+        raise StoryboardError(f'{where}: extend = "previous" but there is no previous shot')
+    for key, clash in (
+        ("after", entry.after is not None),
+        ("continue = false", entry.continue_ is False),
+        ("first_frame", entry.first_frame is not None),
+        ("last_frame", entry.last_frame is not None),
+        ("continuity", entry.continuity is not None),
+    ):
+        if clash:
+            raise StoryboardError(
+                f'{where}: extend = "previous" continues the previous shot\'s video; remove '
+                f"'{key}'"
+            )
+    if own.get("task_type") not in (None, "extend"):
+        raise StoryboardError(
+            f'{where}: extend = "previous" is task type extend, not {own["task_type"]}'
+        )
+    kept = {k: v for k, v in values.items() if k not in ("ratio", "size") or k in own}
+    return {**kept, "task_type": "extend"}, "extend"
+
+
 def _prompt(entry: ShotEntry, base: Path, where: str) -> str | None:
     if entry.prompt is not None and entry.prompt_file is not None:
         raise StoryboardError(f"{where}: give prompt or prompt_file, not both")
@@ -223,6 +259,8 @@ def _parent(
     entry: ShotEntry, earlier: list[Shot], where: str, continuity: str | None
 ) -> str | None:
     own_frame_allowed = continuity == "none"  # it follows, but takes no frame from its parent
+    if continuity == "extend":
+        return earlier[-1].id
     if entry.after is not None:
         if entry.continue_ is False:
             raise StoryboardError(f"{where}: 'after' and 'continue = false' contradict each other")

@@ -24,6 +24,7 @@ from seedance.domain.profiles import Profile
 from seedance.domain.validation import (
     Problem,
     check_request_facts,
+    overridden_notice,
     prompt_problems,
     request_notices,
     shape_problems,
@@ -55,6 +56,9 @@ class Prepared:
     estimate: Estimate | None
     request_hash: str
     notes: list[str] = field(default_factory=list)
+    # the catalogue's refusals sent anyway (validation off): if the server accepts the
+    # request, the catalogue is stale there (services/stale_rules.py says so)
+    overridden: list[Problem] = field(default_factory=list)
 
     @property
     def redactions(self) -> dict[str, str]:
@@ -112,6 +116,19 @@ def choose_model(
         if validate:
             raise
         return None, None
+    if spec.folded is not None:
+        folded = spec.folded
+        if strict or profile.strict:
+            raise ValidationError(
+                f"{spec.name} is folded into another model: {folded.reason}",
+                hint=f"strict mode refuses it; its replacement is {folded.replacement()}",
+                field="model",
+                allowed=[folded.into],
+            )
+        return spec, (
+            f"{spec.name}: {folded.reason}; it is sent as asked and the server decides whether "
+            f"it still answers to it (its replacement is {folded.replacement()})"
+        )
     return spec, None
 
 
@@ -154,7 +171,7 @@ def prepare(
         defaults.pop("ratio", None)
     if params.draft:  # a draft is 480p: the profile's resolution is for finals
         defaults.pop("resolution", None)
-    params = params.with_defaults(defaults)
+    params = shaped_by_task_type(params.with_defaults(task_type_defaults(params, defaults)))
     _refuse(prompt_problems(params.prompt))  # whatever `validate` says: never sent
     spec, unchecked = choose_model(profile, params.model, validate=validate, strict=strict)
     model = spec.name if spec else (params.model or profile.model or "")
@@ -170,6 +187,7 @@ def prepare(
             model=model, prompt=params.prompt, references=stubs, **params.settings()
         )
         _refuse(_problems(params, spec, stubs) + provider.problem_facts(stub))
+
     references.check_local(specs, check=validate)
     bounds = catalogue().media_bounds(profile.vocabulary)
     checked = preflight(
@@ -193,16 +211,55 @@ def prepare(
     request = GenerationRequest(
         model=model, prompt=params.prompt, references=resolved, **params.settings()
     )
+    overridden: list[Problem] = []
     if validate:
         _refuse(_problems(params, spec, resolved) + provider.problem_facts(request))
         notes += request_notices(params, spec, resolved)
+    elif spec is not None:  # the catalogue's refusals, said: the server decides
+        refusals = check_request_facts(params, spec, resolved, suggest=False)
+        overridden = [p for p in refusals if p.rule is not None]
+        notes += [overridden_notice(p) for p in overridden]
     body = provider.build_body(request)
     if validate:
         check_body(body, bounds)
     estimate = estimate_request(profile, spec, request) if spec is not None else None
     if estimate is not None and estimate.lower_bound:
         notes.append(LOWER_BOUND_NOTE)
-    return Prepared(request, body, spec, estimate, request_hash(body, secret_urls(request)), notes)
+    if spec is not None and spec.price_list and estimate and not estimate.priced:
+        notes.append(unpriced_note(spec))
+    return Prepared(
+        request, body, spec, estimate, request_hash(body, secret_urls(request)), notes, overridden
+    )
+
+
+def unpriced_note(spec: ModelSpec | None) -> str:
+    """A model the catalogue knows whose price no source gives: sent, with this said."""
+    name = spec.name if spec is not None else "this model"
+    return (
+        f"no source gives the price of {name} at this setting: the estimate cannot say what "
+        "it costs (a spending cap refuses it unless unpriced requests are allowed)"
+    )
+
+
+def task_type_defaults(params: GenerationParams, defaults: dict[str, Any]) -> dict[str, Any]:
+    """The profile's defaults a task type leaves out: an edit or extension follows its
+    video's shape (and an edit its length), whatever the profile's ratio and duration."""
+    if params.task_type in ("edit", "extend"):
+        defaults = {k: v for k, v in defaults.items() if k not in ("ratio", "size")}
+    if params.task_type == "edit":
+        defaults.pop("duration", None)
+    return defaults
+
+
+def shaped_by_task_type(params: GenerationParams) -> GenerationParams:
+    """An edit is sent with ratio adaptive and duration -1, an extension with ratio adaptive,
+    unless the request says otherwise (and is then refused, or sent unchecked)."""
+    update: dict[str, Any] = {}
+    if params.task_type in ("edit", "extend") and params.ratio is None and params.size is None:
+        update["ratio"] = "adaptive"
+    if params.task_type == "edit" and params.duration is None:
+        update["duration"] = -1
+    return params.model_copy(update=update) if update else params
 
 
 def estimate_request(
@@ -256,8 +313,14 @@ def _refuse(problems: list[Problem]) -> None:
 
 
 def references_stub(spec: references.RefSpec) -> Reference:
-    """A reference placeholder with the right role, to check counts before any upload."""
-    return Reference(role=spec.role, url=spec.source, source=spec.source)
+    """A reference placeholder with the right role (and a local medium's length, when it can
+    be measured), to check counts and lengths before any upload."""
+    seconds = None
+    if spec.path is not None and spec.kind is not MediaKind.IMAGE:
+        from seedance.domain import media
+
+        seconds = media.media_seconds(spec.path)
+    return Reference(role=spec.role, url=spec.source, source=spec.source, seconds=seconds)
 
 
 def _size_resolution(size: str | None) -> str | None:

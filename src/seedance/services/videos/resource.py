@@ -17,9 +17,9 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack
 
-from seedance.domain.errors import UsageError
+from seedance.domain.errors import UsageError, ValidationError
 from seedance.domain.models import (
     DownloadResult,
     GenerationParams,
@@ -40,6 +40,7 @@ from seedance.services.videos.polling import Listener, Watch
 from seedance.services.videos.prepare import Prepared, prepare_for
 from seedance.services.videos.sending import send
 from seedance.services.videos.steps import Generated, OnStep, Progress
+from seedance.services.videos.task_types import Kind, model_for, source_video, task_params
 
 
 @dataclass(frozen=True)
@@ -204,10 +205,12 @@ class Videos:
         expires_after: int | None = None,
         safety_id: str | None = None,
         strict: bool | None = None,
+        validate: bool | None = None,
     ) -> Prepared:
         """The final video of a draft task, prepared (its content is the draft; it may set its
         resolution and delivery): give it to `create` or `generate`. Refuses a draft older
-        than 7 days, or one that has not succeeded. Nothing is sent but a read."""
+        than 7 days, or one that has not succeeded (`validate=False`: what the catalogue would
+        refuse is sent, and the server decides). Nothing is sent but a read."""
         from seedance.services.videos.finalize import FinalOptions, prepare_final
 
         check_task_id(draft_id, field="draft_id", what="draft task id")
@@ -221,11 +224,85 @@ class Videos:
             expires_after=expires_after,
             safety_id=safety_id,
         )
+        options = self._options.given(strict=strict, validate=validate)
         prepared = prepare_final(
-            self._rt, draft_id, final, strict=self._options.given(strict=strict).strict
+            self._rt, draft_id, final, strict=options.strict, validate=options.validate
         )
         self._rt.tell(prepared.notes)
         return prepared
+
+    def edit(
+        self,
+        video: str | Path,
+        prompt: str | None = None,
+        /,
+        *,
+        validate: bool | None = None,
+        strict: bool | None = None,
+        dry_run: bool = False,
+        base_dir: str | Path | None = None,
+        **params: Unpack[VideoRequest],
+    ) -> Prepared:
+        """A new video: `video` changed as `prompt` says (Seedance 2.5's task type edit; it
+        keeps the video's length and shape), prepared: give it to `create` or `generate`.
+        `video` is a file, a URL, an asset:// id or the id of a task whose video was saved
+        here. Raises ValidationError (nothing sent) for a model without task types, a ratio
+        other than adaptive or a duration other than -1."""
+        return self._of_video("edit", video, prompt, validate, strict, dry_run, base_dir, params)
+
+    def extend(
+        self,
+        video: str | Path,
+        prompt: str | None = None,
+        /,
+        *,
+        validate: bool | None = None,
+        strict: bool | None = None,
+        dry_run: bool = False,
+        base_dir: str | Path | None = None,
+        **params: Unpack[VideoRequest],
+    ) -> Prepared:
+        """A new video continuing `video` (task type extend; `duration` is the new part's
+        length, in the video's shape), prepared: give it to `create` or `generate`. `video`
+        as for `edit`."""
+        return self._of_video("extend", video, prompt, validate, strict, dry_run, base_dir, params)
+
+    def _of_video(
+        self,
+        kind: Kind,
+        video: str | Path,
+        prompt: str | None,
+        validate: bool | None,
+        strict: bool | None,
+        dry_run: bool,
+        base_dir: str | Path | None,
+        params: VideoRequest,
+    ) -> Prepared:
+        options = self._options.given(validate=validate, strict=strict)
+        where = Path(base_dir) if base_dir is not None else None
+        settings: dict[str, Any] = dict(params)
+        named = settings.pop("prompt", None)
+        if prompt is not None and named is not None:
+            raise UsageError("give the prompt once", field="prompt")
+        prompt = prompt if prompt is not None else named
+        chosen, notice = model_for(self._rt.profile, kind, settings.pop("model", None))
+        if notice:
+            self._rt.tell([notice])
+        source = source_video(str(video), self._rt.state, where)
+        request = task_params(kind, source, prompt, {**settings, "model": chosen})
+        try:
+            return prepare_for(
+                self._rt,
+                request,
+                validate=options.validate,
+                strict=options.strict,
+                dry_run=dry_run,
+                base_dir=where,
+            )
+        except ValidationError as exc:
+            if exc.field == "videos":  # the video is the call's argument, not a list
+                exc.field = "video"
+            raise
 
     # -- tasks -------------------------------------------------------------------------------
 

@@ -61,6 +61,10 @@ def send(
             continue
         crowded = 0
         if task is not None:
+            if prepared.overridden:  # the server took what the catalogue refuses
+                from seedance.services.videos.stale_rules import stale_notice
+
+                rt.tell([stale_notice(prepared.overridden, task.id, rt.clock.time())])
             return task
         assert lost is not None
         if attempt == MAX_SENDS:
@@ -162,7 +166,7 @@ def _send_once(
             ticket.release()
             if is_crowded(exc):
                 raise Crowded(exc) from None
-            raise
+            raise _in_this_region(rt, exc) from None
         if run is not None:
             run.task_id = task.id
         crashpoints.reached("create-sent")
@@ -173,6 +177,28 @@ def _send_once(
     finally:
         for lock in lease:
             lock.release()
+
+
+# the Ark answers of a model this key cannot use here (docs/sources/real-world.md "Finding
+# out what an account can use")
+_NOT_HERE = ("InvalidEndpointOrModel.NotFound", "ModelNotOpen")
+
+
+def _in_this_region(rt: Runtime, exc: SeedanceError) -> SeedanceError:
+    """A create refused for its model on an endpoint whose preset doubts it serves Seedance
+    (byteplus-eu): said plainly, with the server's answer."""
+    doubt = rt.profile.models_unconfirmed
+    if doubt and exc.code in _NOT_HERE:
+        exc.message = (
+            f"no Seedance model answers on {rt.profile.base_url} for this key: {doubt} "
+            f"({exc.message})"
+        )
+        exc.hint = (
+            "use a region that serves Seedance (the byteplus preset, ap-southeast-1); keys "
+            "are per region"
+        )
+        exc.suggestions = (Suggestion.of("doctor"),)
+    return exc
 
 
 def _begin(
