@@ -21,6 +21,21 @@ def no_network_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True)
+def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Host names in tests resolve to nothing (no test asks a real DNS server): where a result
+    host's address is checked (providers/addresses.py), only literal addresses count, unless a
+    test says what a name resolves to."""
+    import socket
+
+    from seedance.providers import addresses
+
+    def resolve(host: str) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, f"{host}: not resolved in tests")
+
+    monkeypatch.setattr(addresses, "resolve", resolve)
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     environ = {

@@ -40,6 +40,7 @@ from seedance.domain.models import (
 from seedance.domain.paths import default_config_dir, default_data_dir
 from seedance.domain.profiles import Profile, ProfileStore
 from seedance.domain.validation import check_task_id
+from seedance.providers.addresses import PublicOnly
 from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskPage
 from seedance.providers.registry import connect
 
@@ -486,6 +487,7 @@ class Client:
         resumes)."""
         current = task
         url = ""
+        check = PublicOnly(self.profile.base_url, f"task {task.id}'s {what.replace('_', ' ')}")
 
         def source(expired: bool):  # type: ignore[no-untyped-def]
             nonlocal current, url
@@ -493,6 +495,7 @@ class Client:
                 self.notify("the result URL expired; asking for a fresh one")
                 current = self.get(current.id)
             found = self.provider.download_source(current, what)
+            check(found.url)  # before anything is asked of it
             url = found.url
             return found
 
@@ -512,6 +515,7 @@ class Client:
                             identity=f"{task.id}:{what}",
                             on_progress=on_progress,
                             before_rename=saving,
+                            check_url=check,
                         )
                     break
                 except BadResponseError as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from seedance.domain.errors import (
     ServerError,
     Suggestion,
     TaskFailedError,
+    UnusableTaskIdError,
     UsageError,
     WaitTimeoutError,
 )
@@ -386,6 +388,10 @@ def _send_once(
         try:
             with client.explain_auth():
                 task = provider.create(body)
+        except UnusableTaskIdError as exc:
+            # it arrived and may be billed (the reservation stays); it holds no slot
+            journal.unusable(row, unusable_reason(client, exc), clock.time())
+            raise
         except (OutcomeUnknownError, ServerError, BadResponseError) as exc:
             # it may have arrived: a lost answer, a 5xx, or an answer we cannot read (even a
             # 200 without a task id may have made one)
@@ -527,6 +533,13 @@ def _resume(run: Run, prepared: Prepared) -> str | None:
         return None
     if entry.state is JournalState.CREATED:
         return entry.task_id
+    if was_unusable(entry):
+        raise UnusableTaskIdError(
+            "an earlier create of this request to this output reached the server, which "
+            "answered with a task id seedance cannot use; it may have made the task, and bill it",
+            hint="it is not sent again, nor followed; making it anew is a new create, billed anew",
+            suggestion=run.again,
+        )
     lease = Locks(client.data_dir).row(entry.row)
     lease.acquire(client.clock, timeout=run.left())  # its sender may still be at it
     with holding(lease):
@@ -543,6 +556,30 @@ def _resume(run: Run, prepared: Prepared) -> str | None:
         journal.adopt(entry.row, found.id, client.clock.time())
         run.step(Step.FOUND, found.id)
         return found.id
+
+
+MAX_ANSWER = 4000  # characters of a server's unusable answer kept in the journal
+
+
+def unusable_reason(client: Client, exc: UnusableTaskIdError) -> str:
+    """What the journal keeps of a create answered with an unusable task id: the error, and
+    the server's answer as it was (escaped, cut short, without any credential)."""
+    try:
+        answer = json.dumps(exc.answer)
+    except (TypeError, ValueError):
+        answer = repr(exc.answer)
+    if len(answer) > MAX_ANSWER:
+        answer = answer[:MAX_ANSWER] + "..."
+    return client.provider.http.scrub(
+        f"{UnusableTaskIdError.code}: {exc.message}; the server's answer: {answer}"
+    )
+
+
+def was_unusable(entry: Entry) -> bool:
+    """Whether the journal row is a create answered with an unusable task id."""
+    return entry.state is JournalState.UNKNOWN and (entry.error or "").startswith(
+        f"{UnusableTaskIdError.code}: "
+    )
 
 
 def _recall(run: Run, prepared: Prepared) -> None:
