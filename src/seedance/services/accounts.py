@@ -408,6 +408,24 @@ class Gate:
                     suggestion=Suggestion.again(allow_unpriced=True),
                 )
             return
+        capped = allowance.capped or bool(budgets)
+        if (
+            estimate is not None
+            and estimate.lower_bound
+            and capped
+            and not allowance.allow_unpriced
+        ):
+            raise BudgetError(
+                f"this request's estimate is only a lower bound ({estimate.describe()}): "
+                "the length of a reference video is not known, and input video seconds "
+                "are billed, so the spending caps cannot be checked; nothing was sent",
+                code="lower_bound",
+                hint="give the video as a local file or a URL whose header can be read "
+                "(with the video extra installed), or let it through counted at its lower "
+                "bound with",
+                field="allow_unpriced",
+                suggestion=Suggestion.again(allow_unpriced=True),
+            )
         currency = estimate.currency if estimate is not None else None
         allowance.check(cost, currency)
         for name, period, limit in budgets:

@@ -91,6 +91,7 @@ class Client:
         self._assets: AssetService | None = None
         self._expected: dict[str, float | None] = {}
         self._told: set[str] = set()  # notes already passed to `notify`
+        self._measured: dict[str, float | None] = {}  # reference videos by URL: their seconds
         # the account's limits (services/accounts.py): what this client's run may spend, and
         # its way through the account's slots and budgets
         self.allowance = Allowance()
@@ -230,9 +231,33 @@ class Client:
             base_dir=base_dir,
             frame=frame,
             strict=strict,
+            measure=self.measure_video if self.under_cap else None,
         )
         self.tell(prepared.notes)
         return prepared
+
+    @property
+    def under_cap(self) -> bool:
+        """Whether a spending cap applies to this client's creates (its own, or the
+        profile's budgets)."""
+        profile = self.profile
+        return self.allowance.capped or (
+            profile.budget_day is not None or profile.budget_month is not None
+        )
+
+    def measure_video(self, url: str) -> float | None:
+        """The length of a reference video by URL, read from its header (once per client);
+        None, and a notice saying why, when it cannot be told."""
+        from seedance.domain.redact import redact_url
+        from seedance.services.remote_media import video_seconds
+
+        if url not in self._measured:
+            check = PublicOnly(self.profile.base_url, "the reference video")
+            seconds, why = video_seconds(self.provider.http, url, check)
+            self._measured[url] = seconds
+            if why is not None:
+                self.notify(f"the length of reference video {redact_url(url)} is not known: {why}")
+        return self._measured[url]
 
     def asset_resolver(self) -> references.AssetResolver | None:
         """The profile's asset library as a resolver, when it has one."""

@@ -35,7 +35,8 @@ from seedance.services.references import AssetResolver
 
 LOWER_BOUND_NOTE = (
     "the estimate is a lower bound: the length of a reference video is not known (local "
-    "files are measured when PyAV is installed), and input video seconds are billed too"
+    "files are measured when PyAV is installed, videos by URL under a spending cap), and "
+    "input video seconds are billed too"
 )
 
 
@@ -116,11 +117,13 @@ def prepare(
     base_dir: Path | None = None,
     frame: Reference | None = None,
     strict: bool = False,
+    measure: Callable[[str], float | None] | None = None,
 ) -> Prepared:
     """Apply the profile, choose the model, check everything, resolve media, build the body.
 
     `frame` is a storyboard's continuity, already in wire form: the parent's last frame as a
-    first frame, or as one more reference image (after the shot's own).
+    first frame, or as one more reference image (after the shot's own). `measure` gives the
+    length of a reference video by URL (under a spending cap: services/remote_media.py).
     Raises ValidationError (exit 2) for anything the model or provider cannot serve;
     nothing has been sent by then. On an assets profile, media are uploaded only after
     every check that does not need them (a dry run uploads nothing).
@@ -155,6 +158,7 @@ def prepare(
             assets=assets,
             check=validate,
             dry_run=dry_run,
+            measure=measure,
         ),
         frame,
     )

@@ -157,22 +157,25 @@ def resolve(
     assets: Callable[[], AssetResolver | None],
     check: bool = True,
     dry_run: bool = False,
+    measure: Callable[[str], float | None] | None = None,
 ) -> list[Reference]:
     """Each reference in a form the provider accepts; on an assets-only profile, as assets.
 
     `assets` gives the profile's asset library, asked for only when a medium needs it.
     With `dry_run`, nothing is uploaded: a medium not yet an asset shows as a placeholder.
+    Local media are measured (their seconds), and reference videos by URL too when `measure`
+    is given (services/remote_media.py: input video seconds are billed).
     """
     out = []
     for spec in specs:
         url = _resolve_one(
             spec, needs_assets=needs_assets, assets=assets, check=check, dry_run=dry_run
         )
-        seconds = (
-            media.media_seconds(spec.path)
-            if spec.path and spec.kind is not MediaKind.IMAGE
-            else None
-        )
+        seconds = None
+        if spec.path and spec.kind is not MediaKind.IMAGE:
+            seconds = media.media_seconds(spec.path)
+        elif measure is not None and spec.form == "url" and spec.kind is MediaKind.VIDEO:
+            seconds = measure(spec.source)
         out.append(Reference(role=spec.role, url=url, source=spec.source, seconds=seconds))
     return out
 

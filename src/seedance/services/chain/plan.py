@@ -152,13 +152,31 @@ class Plan:
             f"{'at least ' if lower else ''}{tokens:,} tokens{money}"
         )
 
-    def check_cost(self, max_cost: float | None, *, allow_unpriced: bool = False) -> None:
+    def check_cost(
+        self, max_cost: float | None, *, allow_unpriced: bool = False, budgets: bool = False
+    ) -> None:
         """Refuse, before anything is sent, a run whose estimate is above `max_cost`, or
-        whose price is unknown (unless `allow_unpriced`: those shots then count as nothing)."""
+        whose price is unknown (unless `allow_unpriced`: those shots then count as nothing);
+        under any cap (`max_cost`, or the profile's `budgets`), one whose estimate is only a
+        lower bound (unless `allow_unpriced`: those shots then count at their lower bound)."""
+        if max_cost is not None and not 0 <= max_cost < float("inf"):  # nan, inf: no cap
+            raise UsageError("the cost cap must be a number of 0 or more", field="max_cost")
+        if max_cost is None and not budgets:
+            return
+        lower = [p.shot.id for p in self._paying() if p.estimate and p.estimate.lower_bound]
+        if lower and not allow_unpriced:
+            raise UsageError(
+                f"the estimate of shot{'s' if len(lower) > 1 else ''} {', '.join(lower)} is "
+                "only a lower bound: the length of a reference video is not known, and input "
+                "video seconds are billed, so the spending caps cannot be checked",
+                code="lower_bound",
+                hint="give the video as a local file or a URL whose header can be read (with "
+                "the video extra installed), or let it through counted at its lower bound with",
+                field="allow_unpriced",
+                suggestion=Suggestion.again(allow_unpriced=True),
+            )
         if max_cost is None:
             return
-        if not 0 <= max_cost < float("inf"):  # nan or inf would turn the cap off
-            raise UsageError("the cost cap must be a number of 0 or more", field="max_cost")
         unpriced = self.unpriced()
         if unpriced and not allow_unpriced:
             raise UsageError(
@@ -173,7 +191,8 @@ class Plan:
         cost = self.priced_cost()
         if cost > max_cost:
             raise UsageError(
-                f"the estimate {format_money(cost, currency)} is above the cap {max_cost:g}",
+                f"the estimate {format_money(cost, currency)} is above the cap of "
+                f"{format_money(max_cost, currency)}",
                 hint="raise the cap, shorten shots, or lower the resolution",
                 field="max_cost",
             )

@@ -237,6 +237,9 @@ def open_chain(
     mode = Mode.DRAFT if draft else (Mode.FINALIZE if finalize else Mode.NORMAL)
     check_directory(board, directory, create=not dry_run)
     drafts = load_drafts(board, finals) if finalize else None
+    # every create passes the same cap (and the profile's budgets) as it is sent; set first,
+    # so that the plan measures what a cap needs measured (reference videos by URL)
+    client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
     plan = make_plan(client, board, mode=mode, drafts=drafts, strict=strict)
     lock = None
     if not dry_run:
@@ -257,9 +260,8 @@ def open_chain(
             recovered = recover(manifest, plan, client.journal, directory, client.clock.time())
             unverified = verify_clips(manifest, directory, client.clock.time())
         plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
-        plan.check_cost(max_cost, allow_unpriced=allow_unpriced)
-        # every create then passes the same cap (and the profile's budgets) as it is sent
-        client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
+        budgets = client.profile.budget_day is not None or client.profile.budget_month is not None
+        plan.check_cost(max_cost, allow_unpriced=allow_unpriced, budgets=budgets)
     except BaseException:
         if lock is not None:
             lock.release()
