@@ -136,7 +136,7 @@ _seedance() {
                 --max-cost) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --strict --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --strict --allow-outside --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur"));
             fi
             ;;
@@ -148,7 +148,7 @@ _seedance() {
                 --rerun) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --retry-failed --skip-invalid --rerun --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --retry-failed --skip-invalid --allow-outside --rerun --help -h" -- "$cur"))
             fi
             ;;
         "spend")

@@ -6,6 +6,8 @@ bad flags and files send nothing at all.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from support import png, serve_a_queued_lookalike
@@ -234,6 +236,22 @@ def furnish(world) -> None:
     }
     for name, text in boards.items():
         (root / name).write_text(text)
+    inner = root / "inner"  # a jobs file and a storyboard that name files outside their folder
+    inner.mkdir()
+    (inner / "link.png").symlink_to(root / "a.png")
+    outside = {
+        "up.jsonl": {"prompt": "x", "images": ["../a.png"]},
+        "home.jsonl": {"prompt": "x", "images": ["~/a.png"]},
+        "abs.jsonl": {"prompt": "x", "first_frame": str(root / "a.png")},
+        "link.jsonl": {"prompt": "x", "images": ["link.png"]},
+    }
+    for name, row in outside.items():
+        (inner / name).write_text(json.dumps(row) + "\n")
+    (inner / "up.toml").write_text('[[shots]]\nid = "a"\nprompt = "x"\nimages = ["../a.png"]\n')
+    (inner / "link.toml").write_text(
+        '[[shots]]\nid = "a"\nprompt = "x"\nfirst_frame = "link.png"\n'
+    )
+    (inner / "prompt.toml").write_text('[[shots]]\nid = "a"\nprompt_file = "../latin1.txt"\n')
     profiles = profile_document(API_ORIGIN, "sim-token")
     kapon = dict(profiles["sim-kapon"])
     kapon.pop("upload_cmd")
@@ -325,6 +343,15 @@ INPUTS = [
     (["chain", "badid.toml"], "../up"),
     (["chain", "duration.toml"], "duration 99"),
     (["chain", "ok.toml", "--rerun", "zz"], "no shot named zz"),
+    # local files outside a jobs file's or a storyboard's folder: nothing read of them
+    (["batch", "inner/up.jsonl"], "is outside the jobs file's folder"),
+    (["batch", "inner/home.jsonl"], "~/a.png"),
+    (["batch", "inner/abs.jsonl"], "column first_frame"),
+    (["batch", "inner/link.jsonl"], "link.png"),
+    (["batch", "inner/up.jsonl", "--dry-run"], "--allow-outside"),
+    (["chain", "inner/up.toml"], "is outside the storyboard's folder"),
+    (["chain", "inner/link.toml"], "--allow-outside"),
+    (["chain", "inner/prompt.toml", "--dry-run"], "field 'prompt_file'"),
 ]
 
 

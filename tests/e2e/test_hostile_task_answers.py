@@ -1,6 +1,6 @@
 """Hostile task answers (issue 23, finding 14), from a hostile Ark server (pytest-httpx):
 
-- a create answered with a task id seedance cannot use (`../evil`): the create was made and
+- a create answered with a task id cannot be used (`../evil`): the create was made and
   may be billed, so it says so (exit 3), keeps the raw answer in the journal, frees the slot,
   counts the estimate as spent, and a second run neither pays again nor follows the id;
 - a task read answering another, unusable id never becomes a file name;
@@ -58,7 +58,7 @@ def fetched(httpx_mock: Any, host: str) -> list[str]:
     return [str(r.url) for r in httpx_mock.get_requests() if r.url.host == host]
 
 
-# -- a create answered with an id seedance cannot use ---------------------------------------
+# -- a create answered with an id cannot be used ---------------------------------------
 
 
 def test_a_create_answered_with_an_unusable_id_says_so_keeps_the_answer_and_frees_the_slot(
@@ -68,7 +68,7 @@ def test_a_create_answered_with_an_unusable_id_says_so_keeps_the_answer_and_free
     httpx_mock.add_response(method="POST", url=TASKS, json=answer)
     first = world.run("-p", "byteplus", "create", "a boat", "-o", "boat.mp4")
     assert first.exit_code == 3, first.stderr
-    assert "task id seedance cannot use" in first.stderr
+    assert "unusable task id" in first.stderr
     assert "'../evil'" in first.stderr
     assert "nothing was sent" not in first.stderr
 
@@ -83,7 +83,7 @@ def test_a_create_answered_with_an_unusable_id_says_so_keeps_the_answer_and_free
 
     again = world.run("-p", "byteplus", "create", "a boat", "-o", "boat.mp4")
     assert again.exit_code == 3, again.stderr
-    assert "task id seedance cannot use" in again.stderr
+    assert "unusable task id" in again.stderr
     assert "--new" in again.stderr  # making it anew is a choice, billed anew
     posts = [r for r in httpx_mock.get_requests() if r.method == "POST"]
     assert len(posts) == 1
@@ -96,7 +96,7 @@ def test_a_task_read_answering_another_unusable_id_never_names_a_file(world, htt
     (world.root / "out").mkdir()
     outcome = world.run("-p", "byteplus", "download", "cgt-1", "-o", "out/")
     assert outcome.exit_code == 3, outcome.stderr
-    assert "task id seedance cannot use" in outcome.stderr
+    assert "unusable task id" in outcome.stderr
     assert not fetched(httpx_mock, "cdn.example.com")
     assert not list(world.root.parent.glob("evil*"))
 

@@ -53,11 +53,12 @@ def batch(
     fail_fast: bool,
     retry_failed: bool,
     skip_invalid: bool,
+    allow_outside: bool,
     rerun: list[str] | None,
 ) -> None:
     """Many videos from a .jsonl or .csv file: takes, one manifest, resumable, capped."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
-    from seedance.services.batch.jobs import Jobs, parse_jobs
+    from seedance.services.batch.jobs import Jobs, confined_to, parse_jobs
     from seedance.services.batch.session import MAX_CONCURRENCY, BatchIncomplete
 
     env = current_env()
@@ -72,7 +73,10 @@ def batch(
         if output is None:
             raise UsageError("with the jobs on stdin, say where the clips go: --output DIR")
         here = env.cwd or Path.cwd()
-        source = parse_jobs(env.stdin.read(), kind="jsonl", name="stdin", base_dir=here)
+        confine = None if allow_outside else confined_to(here, "the current folder")
+        source = parse_jobs(
+            env.stdin.read(), kind="jsonl", name="stdin", base_dir=here, confine=confine
+        )
     else:
         source = env.path(jobs)
     client = env.client(offline=dry_run)
@@ -85,6 +89,7 @@ def batch(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
         base_dir=env.cwd,
+        allow_outside=allow_outside,
     )
     plan = session.plan
     for skipped in plan.skipped:

@@ -58,6 +58,18 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference("plan_storyboard", "concurrency", "cli", "a plan runs nothing"),
     Difference("run_storyboard", "dry_run", "cli", "plan_storyboard is the dry run"),
     Difference(
+        "plan_storyboard",
+        "allow_outside",
+        "cli",
+        "an agent's files stay in the server's output folder",
+    ),
+    Difference(
+        "run_storyboard",
+        "allow_outside",
+        "cli",
+        "an agent's files stay in the server's output folder",
+    ),
+    Difference(
         "run_storyboard",
         "timeout",
         "mcp",

@@ -91,8 +91,7 @@ class PublicOnly:
         shown = redact_url(url)
         if url.scheme not in SCHEMES:
             raise BadResponseError(
-                f"{self.what} URL {shown} is not an http(s) URL: seedance fetches only from "
-                "http(s) hosts",
+                f"{self.what} URL {shown} is not an http(s) URL: only http(s) URLs are fetched",
                 code=UNUSABLE_URL,
             )
         host = (url.host or "").lower()
@@ -101,8 +100,8 @@ class PublicOnly:
         why = non_public(host)
         if why is not None:
             raise BadResponseError(
-                f"{self.what} URL {shown} is on {why}, not a public address: seedance "
-                "fetches results only from public hosts",
+                f"{self.what} URL {shown} is on {why}, not a public address: results are "
+                "fetched only from public hosts",
                 code=UNUSABLE_URL,
                 hint="a gateway on a private network is trusted with its results when the "
                 "profile's base_url is on that network",

@@ -400,13 +400,14 @@ def usable_id(value: str, data: Any, *, created: bool = False) -> str:
         return value
     if created:
         raise UnusableTaskIdError(
-            f"the server answered the create with a task id seedance cannot use "
-            f"({shown_id(value)}): it may have made the task, and bill it",
+            f"the server answered the create with an unusable task id ({shown_id(value)}: not "
+            "fit for a URL, a file name or a command): it may have made the task, and bill it",
             answer=data,
-            hint="seedance cannot follow that task; the provider's console shows it",
+            hint="that task cannot be followed from here; the provider's console shows it",
         )
     raise UnusableTaskIdError(
-        f"the server answered with a task id seedance cannot use ({shown_id(value)})",
+        f"the server answered with an unusable task id ({shown_id(value)}: not fit for a URL, "
+        "a file name or a command)",
         answer=data,
     )
 

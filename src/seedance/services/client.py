@@ -216,11 +216,13 @@ class Client:
         base_dir: Path | None = None,
         frame: Reference | None = None,
         strict: bool = False,
+        confine: references.Confinement | None = None,
     ) -> Prepared:
         """Apply the profile, choose the model, check everything, resolve media, build the
         body (see services/prepare.py); nothing is sent. Its notes (a model sent unchecked,
         prompt guidance...) go to `notify`, each once. `strict` refuses a model the catalogue
-        does not know instead of sending it unchecked."""
+        does not know instead of sending it unchecked. `confine`: the folder local media must
+        be in (OutsideError otherwise, before any of them is read)."""
         prepared = prepare(
             self.profile,
             self.provider,
@@ -232,6 +234,7 @@ class Client:
             frame=frame,
             strict=strict,
             measure=self.measure_video if self.under_cap else None,
+            confine=confine,
         )
         self.tell(prepared.notes)
         return prepared
@@ -618,12 +621,16 @@ class Client:
         allow_unpriced: bool = False,
         strict: bool = False,
         dry_run: bool = False,
+        allow_outside: bool = False,
+        confine: references.Confinement | None = None,
     ) -> ChainSession:
         """Load and plan a storyboard (nothing is sent): `session.plan` holds every shot's
         action, continuity, request and estimate; `session.run()` makes them. `draft` makes
-        480p drafts (into `<output>/drafts`), `finalize` their finals. Unless `dry_run`, the
-        session holds the output directory until it has run (`session.close()` lets go
-        without running); BusyError when another process holds it."""
+        480p drafts (into `<output>/drafts`), `finalize` their finals. The local files it
+        names must be in its folder (or `confine`'s), unless `allow_outside`. Unless
+        `dry_run`, the session holds the output directory until it has run
+        (`session.close()` lets go without running); BusyError when another process holds
+        it."""
         from seedance.services.chain.session import open_chain
 
         return open_chain(
@@ -639,6 +646,8 @@ class Client:
             finalize=finalize,
             allow_unpriced=allow_unpriced,
             strict=strict,
+            allow_outside=allow_outside,
+            confine=confine,
         )
 
     def chain(
@@ -656,9 +665,11 @@ class Client:
         finalize: bool = False,
         allow_unpriced: bool = False,
         strict: bool = False,
+        allow_outside: bool = False,
     ) -> ChainResult:
         """Run a storyboard to its end: every shot made once, each continuing from its
         parent's last frame, the manifest written after every step so a re-run resumes.
+        Local files it names must be in its folder, unless `allow_outside`.
 
         Raises ChainIncomplete (with `.result`) when some shots failed; the rest are kept."""
         session = self.open_chain(
@@ -672,6 +683,7 @@ class Client:
             finalize=finalize,
             allow_unpriced=allow_unpriced,
             strict=strict,
+            allow_outside=allow_outside,
         )
         return session.run(concurrency=concurrency, concat=concat, on_event=on_event)
 
@@ -687,13 +699,15 @@ class Client:
         skip_invalid: bool = False,
         dry_run: bool = False,
         base_dir: Path | None = None,
+        allow_outside: bool = False,
     ) -> BatchSession:
         """Read and check a batch's jobs (a .jsonl or .csv file, or rows as mappings) and plan
         every take; nothing is sent. `session.plan` holds each take's request and estimate,
         `session.run()` makes them. Raises JobsError (naming the line and column) for a row
-        that cannot run, unless `skip_invalid`. Unless `dry_run`, the session holds the
-        output folder until it has run (`session.close()` lets go); BusyError when another
-        process holds it."""
+        that cannot run, unless `skip_invalid`; a row naming a local file outside the jobs
+        file's folder (rows given as mappings: `base_dir`) cannot, unless `allow_outside`.
+        Unless `dry_run`, the session holds the output folder until it has run
+        (`session.close()` lets go); BusyError when another process holds it."""
         from seedance.services.batch.session import open_batch
 
         return open_batch(
@@ -705,6 +719,7 @@ class Client:
             skip_invalid=skip_invalid,
             dry_run=dry_run,
             base_dir=base_dir,
+            allow_outside=allow_outside,
         )
 
     def batch(
@@ -720,12 +735,14 @@ class Client:
         skip_invalid: bool = False,
         rerun: Sequence[str] = (),
         on_event: Callable[[str, str, str], None] | None = None,
+        allow_outside: bool = False,
     ) -> BatchResult:
         """Make every row's takes (`<id>.mp4`, `<id>.take2.mp4`, ... and `batch.json` in
         `output`, by default the jobs file's name beside it), each through `generate`: a
         re-run pays for nothing already made, after any crash. `concurrency` takes at a time
         (default: the profile's max_running), within the account's slots; `max_cost` caps
-        what this run newly spends.
+        what this run newly spends. Local files rows name must be in the jobs file's folder,
+        unless `allow_outside`.
 
         Raises BatchIncomplete (with `.result`) when some takes need attention; the rest are
         kept."""
@@ -736,6 +753,7 @@ class Client:
             rerun=rerun,
             retry_failed=retry_failed,
             skip_invalid=skip_invalid,
+            allow_outside=allow_outside,
         )
         return session.run(concurrency=concurrency, fail_fast=fail_fast, on_event=on_event)
 

@@ -536,7 +536,7 @@ def _resume(run: Run, prepared: Prepared) -> str | None:
     if was_unusable(entry):
         raise UnusableTaskIdError(
             "an earlier create of this request to this output reached the server, which "
-            "answered with a task id seedance cannot use; it may have made the task, and bill it",
+            "answered with an unusable task id; it may have made the task, and bill it",
             hint="it is not sent again, nor followed; making it anew is a new create, billed anew",
             suggestion=run.again,
         )

@@ -118,6 +118,7 @@ def prepare(
     frame: Reference | None = None,
     strict: bool = False,
     measure: Callable[[str], float | None] | None = None,
+    confine: references.Confinement | None = None,
 ) -> Prepared:
     """Apply the profile, choose the model, check everything, resolve media, build the body.
 
@@ -141,7 +142,7 @@ def prepare(
     notes = [unchecked] if unchecked else []
     if spec is not None and spec.translated:
         notes.insert(0, f"model {spec.requested} is {spec.name} on this profile")
-    specs = references.plan(params, base_dir)
+    specs = references.plan(params, base_dir, confine)
     # Check what can be checked before any upload: roles, counts, the provider's own rules,
     # every local file (not the lengths of media that are still URLs).
     if validate:

@@ -146,6 +146,7 @@ def check_rows(client: Client, jobs: Jobs) -> dict[str, list[Prepared]]:
                     job.request.model_copy(update={"seed": seed}),
                     dry_run=True,
                     base_dir=jobs.base_dir,
+                    confine=jobs.confine,
                 )
                 for seed in job.seeds()
             ]

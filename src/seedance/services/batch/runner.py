@@ -192,7 +192,8 @@ class BatchRunner:
         self.on_event(key, SUBMITTING, "")
         prepared = take.prepared
         if not take.ready:  # media to upload to the asset library first
-            prepared = client.prepare(take.params, base_dir=self.plan.jobs.base_dir)
+            jobs = self.plan.jobs
+            prepared = client.prepare(take.params, base_dir=jobs.base_dir, confine=jobs.confine)
         output = self.directory / take.clip
         # asset ids and URLs can change from run to run: the take's definition identifies
         # its creates, so a re-run finds them whatever its media became

@@ -24,7 +24,7 @@ from seedance.domain.errors import (
     UsageError,
     most_serious,
 )
-from seedance.services.batch.jobs import Jobs, jobs_from, read_jobs
+from seedance.services.batch.jobs import Jobs, confined_to, jobs_from, read_jobs
 from seedance.services.batch.manifest import BatchFile, TakeState
 from seedance.services.batch.plan import BatchPlan, make_plan
 from seedance.services.batch.runner import BatchRunner, Listener, Outcome
@@ -47,14 +47,20 @@ def default_output(jobs: Path) -> Path:
     return jobs.with_suffix("")
 
 
-def load_jobs(source: JobsSource, base_dir: Path | None = None) -> Jobs:
-    """Jobs from a file, or from rows given as mappings (as JSON lines would give them)."""
+def load_jobs(
+    source: JobsSource, base_dir: Path | None = None, *, allow_outside: bool = False
+) -> Jobs:
+    """Jobs from a file, or from rows given as mappings (as JSON lines would give them, their
+    local files relative to `base_dir`, by default the working folder). The local files they
+    name must be in the file's folder (the rows': `base_dir`), unless `allow_outside`."""
     if isinstance(source, Jobs):
         return source
     if isinstance(source, str | Path):
-        return read_jobs(Path(source))
+        return read_jobs(Path(source), allow_outside=allow_outside)
     rows = [(number, row) for number, row in enumerate(source, start=1)]
-    return jobs_from(rows, name="the rows given", base_dir=base_dir or Path.cwd())
+    folder = base_dir or Path.cwd()
+    confine = None if allow_outside else confined_to(folder, "the rows' folder")
+    return jobs_from(rows, name="the rows given", base_dir=folder, confine=confine)
 
 
 @dataclass
@@ -198,14 +204,17 @@ def open_batch(
     skip_invalid: bool = False,
     dry_run: bool = False,
     base_dir: Path | None = None,
+    allow_outside: bool = False,
 ) -> BatchSession:
     """Read and check every row, and plan each take (nothing is sent; no medium uploaded).
 
     Raises JobsError naming the line and column of the first invalid row (unless
     `skip_invalid`: they are listed in the plan), UsageError for a row changed since it was
-    made (unless in `rerun`). Unless `dry_run`, the session holds the folder's lock until it
-    has run (or is closed): BusyError when another process holds it."""
-    jobs = load_jobs(source, base_dir)
+    made (unless in `rerun`). The local files rows name must be in the jobs file's folder
+    (a row naming one elsewhere is invalid, and nothing is read of it), unless
+    `allow_outside`. Unless `dry_run`, the session holds the folder's lock until it has run
+    (or is closed): BusyError when another process holds it."""
+    jobs = load_jobs(source, base_dir, allow_outside=allow_outside)
     if output is None:
         if not isinstance(source, str | Path):
             raise UsageError("say where the clips go", field="output")

@@ -350,7 +350,12 @@ def make_plan(
             else:
                 frame = _placeholder(client, shot, params, how, where)
                 prepared = client.prepare(
-                    params, dry_run=True, base_dir=base, frame=frame, strict=strict
+                    params,
+                    dry_run=True,
+                    base_dir=base,
+                    frame=frame,
+                    strict=strict,
+                    confine=board.confine,
                 )
         except UsageError as exc:
             raise _in_shot(exc, where) from None

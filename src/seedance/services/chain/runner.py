@@ -240,8 +240,12 @@ class ChainRunner:
                     prepared = plan.prepared
                 else:
                     frame = self._frame(plan) if plan.shot.parent else None
+                    board = self.plan.storyboard
                     prepared = self.client.prepare(
-                        plan.shot.params, base_dir=self.plan.storyboard.path.parent, frame=frame
+                        plan.shot.params,
+                        base_dir=board.path.parent,
+                        frame=frame,
+                        confine=board.confine,
                     )
                 model = prepared.request.model
                 # frame URLs change from run to run: the shot's definition identifies its create

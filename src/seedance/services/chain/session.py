@@ -41,6 +41,7 @@ from seedance.services.chain.runner import ChainRunner, Listener, Outcome
 from seedance.services.chain.storyboard import Storyboard, chain_again, load
 from seedance.services.journal import Journal
 from seedance.services.locks import FileLock, Locks
+from seedance.services.references import Confinement
 from seedance.services.remote_models import require_models
 from seedance.services.review import try_review
 
@@ -209,6 +210,8 @@ def open_chain(
     allow_unpriced: bool = False,
     strict: bool = False,
     dry_run: bool = False,
+    allow_outside: bool = False,
+    confine: Confinement | None = None,
 ) -> ChainSession:
     """Load and plan a storyboard: every shot checked and estimated, the manifest of an earlier
     run applied (done shots kept, submitted ones polled; rebuilt from the journal and the clips
@@ -219,8 +222,9 @@ def open_chain(
     their parent final's last frame (a final reuses its draft's media, which would start it
     from a 480p draft frame).
 
-    Unless `dry_run`, the session holds the directory's lock until it has run (or is closed):
-    raises BusyError when another process holds it."""
+    The local files the storyboard names must be in its folder (or `confine`'s), unless
+    `allow_outside`. Unless `dry_run`, the session holds the directory's lock until it has run
+    (or is closed): raises BusyError when another process holds it."""
     if draft and finalize:
         raise UsageError("a run makes drafts or finalizes them, not both", field="finalize")
     if concat and not video.available():
@@ -229,7 +233,7 @@ def open_chain(
             hint=video.INSTALL_HINT,
             field="concat",
         )
-    board = load(path)
+    board = load(path, allow_outside=allow_outside, confine=confine)
     if concat:
         refuse_branches(board)
     finals = output or default_output(path)
