@@ -204,8 +204,9 @@ def test_a_video_is_made_waited_for_in_turns_saved_and_never_paid_twice(server, 
     assert looked.document["task"]["video_url"].endswith("?…")
     assert looked.document["output"] == str(clip)
     copied = server.call("download_video", {"task_id": task_id, "output": "copy.mp4"})
-    assert Path(copied.document["video"]["path"]) == place.root / "copy.mp4"
-    assert (place.root / "copy.mp4").read_bytes() == clip.read_bytes()
+    copy = place.data_dir / "videos" / "copy.mp4"  # relative: in the server's output folder
+    assert Path(copied.document["video"]["path"]) == copy
+    assert copy.read_bytes() == clip.read_bytes()
     assert len(sim.creates()) == before + 1
 
     other = server.call("create_video", {**boat, "prompt": "a ship"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from pathlib import Path
@@ -10,11 +11,13 @@ from typing import Any
 from seedance.domain import params as declared
 from seedance.domain.errors import SeedanceError, TaskFailedError, UsageError, WaitTimeoutError
 from seedance.domain.models import DownloadResult, GenerationParams, Task, video_suffix
+from seedance.domain.paths import is_inside
 from seedance.mcp.calls import Call, Calls, budget, cap
 from seedance.mcp.replies import Picture, Reply, error_reply, task_json
 from seedance.services import crashpoints, frames
 from seedance.services.client import Client, failure_text, task_outcome
 from seedance.services.generate import Origin, Step
+from seedance.services.output_record import vouched
 from seedance.services.polling import Stopped, Watch
 from seedance.services.prepare import redact_body
 
@@ -34,8 +37,9 @@ def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
             GenerationParams(**request),
             validate=not args.get("no_validate"),
             dry_run=dry_run,
-            base_dir=calls.settings.cwd,
+            base_dir=calls.settings.output_dir,
             strict=bool(args.get("strict")),
+            confine=calls.confinement(),
         )
         estimate = prepared.estimate.describe() if prepared.estimate else "price unknown"
         if dry_run:
@@ -51,7 +55,7 @@ def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
             made = client.generate(
                 prepared,
                 output=dest,
-                last_frame_output=calls.path(frame) if frame else None,
+                last_frame_output=calls.path(frame, "last_frame_output") if frame else None,
                 timeout=timeout,
                 request_id=request_id,
                 on_step=follow.step,
@@ -158,6 +162,8 @@ def _delivered(
         return reply
     entry = client.journal.find(task.id)
     dest = output or (Path(entry.output_path) if entry and entry.output_path else None)
+    if dest is not None and not is_inside(dest, calls.settings.output_dir):
+        dest = None  # where a create outside the server said (the command line's): not here
     follow = Follow(call)
     made = client.generate(
         task_id=task.id,
@@ -178,8 +184,12 @@ def download_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     frame = args.get("last_frame")
     frame_dest = None
     if frame is not None:
-        frame_dest = calls.path(frame) if frame else dest.with_name(dest.stem + ".last.png")
+        beside = dest.with_name(dest.stem + ".last.png")
+        frame_dest = calls.path(frame, "last_frame") if frame else beside
+    force = bool(args.get("force"))
     with calls.client(call) as client:
+        if force:
+            refuse_to_replace(client, dest, frame_dest)
         task = client.get(task_id)
         if not task.status.is_terminal:
             return running(task)
@@ -191,7 +201,7 @@ def download_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
             task_id=task_id,
             output=dest,
             last_frame_output=frame_dest,
-            overwrite=bool(args.get("force")),
+            overwrite=force,
             timeout=budget(None),  # another call saving it: wait for it this long
             on_step=follow.step,
             on_progress=follow.download,
@@ -201,6 +211,25 @@ def download_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     if made.last_frame is not None:
         reply.document["last_frame"] = made.last_frame.path
     return reply
+
+
+def refuse_to_replace(client: Client, dest: Path, frame: Path | None) -> None:
+    """`force` replaces only a video seedance saved (output_record.vouched: its record beside
+    it, confirmed by the journal), never a file it did not write; nor a last frame, which
+    nothing vouches for."""
+    if os.path.lexists(dest) and not dest.is_dir() and not vouched(dest, client.journal):
+        raise UsageError(
+            f"{dest} is not a video this server saved: force replaces only those",
+            hint="choose another output, or move the file away",
+            field="force",
+        )
+    if frame is not None and os.path.lexists(frame):
+        raise UsageError(
+            f"{frame} already exists: force replaces only a video this server saved, never "
+            "a last frame",
+            hint="choose another last_frame, or move the file away",
+            field="last_frame",
+        )
 
 
 def look_at(clip: Path, *, sheet: bool = True) -> tuple[list[Picture], dict[str, Any]]:

@@ -631,6 +631,7 @@ def _if_saved(run: Run, entry: Entry, saved: Path, *, verified: bool = False) ->
             entry.task_id, path=str(saved), sha256=entry.sha256, size=size, at=client.clock.time()
         )
         _remember(run, entry.task_id)
+    _vouch(run, entry.task_id, saved)
     run.step(Step.SAVED_BEFORE, entry.task_id)
     video = DownloadResult(path=str(saved), bytes=size, sha256=entry.sha256)
     try:
@@ -782,6 +783,7 @@ def _save(run: Run, task: Task, origin: Origin) -> Generated:
             suggestion=[Suggestion.again(), Suggestion.of("download", task.id, output=str(dest))],
         ) from None
     _remember(run, task.id)
+    _vouch(run, task.id, Path(video.path))
     return Generated(task, video, _frame(run, task), origin)
 
 
@@ -812,6 +814,19 @@ def _remember(run: Run, task_id: str) -> None:
     saved = Path(entry.saved_path) if entry.saved_path else None
     if saved is None:
         saved = run.saved_as(task_id)
+    with contextlib.suppress(OSError):
+        output_record.write(output_record.OutputRecord.of(entry, task_id), saved)
+
+
+def _vouch(run: Run, task_id: str, saved: Path) -> None:
+    """A video saved where its create did not say (a download elsewhere) gets its own record
+    too: the proof that seedance saved it (output_record.vouched), best effort."""
+    entry = run.client.journal.find(task_id)
+    if entry is None or entry.sha256 is None or entry.output_path == str(run.output):
+        return  # unknown to the journal (nothing to vouch with), or `_remember`'s already
+    existing = output_record.read(output_record.record_path(saved))
+    if existing is not None and (existing.task_id, existing.sha256) == (task_id, entry.sha256):
+        return
     with contextlib.suppress(OSError):
         output_record.write(output_record.OutputRecord.of(entry, task_id), saved)
 

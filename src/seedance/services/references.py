@@ -64,6 +64,7 @@ class Confinement:
     root: Path
     name: str
     can_allow: bool = True
+    rule: str = "only files in that folder are read"
 
     def check(self, path: Path, source: str, *, what: str, field: str | None) -> None:
         """Raise OutsideError when `path` (given as `source`) leads out of the folder."""
@@ -74,10 +75,9 @@ class Confinement:
         raise OutsideError(
             f"{what} {shown} is outside {self.name} {self.root}",
             hint=(
-                "only files in that folder are read; if you trust the file, let it read "
-                "files elsewhere with"
+                f"{self.rule}; if you trust the file, let it read files elsewhere with"
                 if self.can_allow
-                else "only files in that folder are read"
+                else self.rule
             ),
             field=field,
             suggestion=Suggestion.again(allow_outside=True) if self.can_allow else None,
