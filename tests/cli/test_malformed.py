@@ -252,6 +252,12 @@ def furnish(world) -> None:
         '[[shots]]\nid = "a"\nprompt = "x"\nfirst_frame = "link.png"\n'
     )
     (inner / "prompt.toml").write_text('[[shots]]\nid = "a"\nprompt_file = "../latin1.txt"\n')
+    (root / "holiday.jsonl").write_text('{"id": "holiday", "prompt": "x"}\n')  # the user's
+    (root / "holiday").mkdir()  # own poster where the batch's would go
+    (root / "holiday" / "holiday.poster.png").write_bytes(whole)
+    (root / "stilled.toml").write_text(OK_BOARD)
+    (root / "stilled").mkdir()
+    (root / "stilled" / "01-a.sheet.png").write_bytes(whole)
     profiles = profile_document(API_ORIGIN, "sim-token")
     kapon = dict(profiles["sim-kapon"])
     kapon.pop("upload_cmd")
@@ -352,6 +358,9 @@ INPUTS = [
     (["chain", "inner/up.toml"], "is outside the storyboard's folder"),
     (["chain", "inner/link.toml"], "--allow-outside"),
     (["chain", "inner/prompt.toml", "--dry-run"], "field 'prompt_file'"),
+    # the user's own stills where a run's would go, before anything is paid
+    (["batch", "holiday.jsonl"], "holiday.poster.png already exists, and is not a still"),
+    (["chain", "stilled.toml"], "01-a.sheet.png already exists, and is not a still"),
 ]
 
 

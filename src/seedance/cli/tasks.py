@@ -276,7 +276,7 @@ def download(
     else:
         result = save(env, client, task, dest, "video")
     document["download"] = result.model_dump()
-    saved_stills = save_stills(env, Path(result.path)) if sheet else None
+    saved_stills = save_stills(env, Path(result.path), force=force) if sheet else None
     if saved_stills:
         document["stills"] = saved_stills
     printed = [result.path]

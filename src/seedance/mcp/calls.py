@@ -149,8 +149,7 @@ class Calls:
             folder or self.settings.output_dir,
             name or "the server's output folder",
             can_allow=False,
-            rule="an agent's files are read and written only in the server's output folder "
-            "(seedance mcp --output-dir)",
+            rule="an agent's files are read and written only in the server's output folder",
         )
 
     def output_dir(self) -> Path:

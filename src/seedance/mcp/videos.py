@@ -14,7 +14,7 @@ from seedance.domain.models import DownloadResult, GenerationParams, Task, video
 from seedance.domain.paths import is_inside
 from seedance.mcp.calls import Call, Calls, budget, cap
 from seedance.mcp.replies import Picture, Reply, error_reply, task_json
-from seedance.services import crashpoints, frames
+from seedance.services import companions, crashpoints, frames
 from seedance.services.client import Client, failure_text, task_outcome
 from seedance.services.generate import Origin, Step
 from seedance.services.output_record import vouched
@@ -50,6 +50,8 @@ def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
         given = args.get("output")
         dest = calls.path(given) if given else calls.output_dir() / f"{request_id}{suffix}"
         waits = bool(args.get("wait") or given or frame is not None)
+        if frames.available() and not dest.is_dir():  # its poster and sheet, before it is paid
+            companions.check(dest, field="output")
         follow = Follow(call, stop_once_created=not waits)
         try:
             made = client.generate(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from seedance.domain import media
 from seedance.domain.errors import SeedanceError
-from seedance.services import frames
+from seedance.services import companions, frames
 from seedance.services.chain.manifest import ShotRecord
 from seedance.services.review_model import Image, Seam
 
@@ -67,6 +67,7 @@ class Folder:
             return path if path.is_file() else None
         try:
             if _stale([path], clip):
+                companions.refuse_unless_ours([path])
                 make(clip, path)
         except SeedanceError as exc:
             self.skipped.append(f"{clip.name}: {exc.message}")

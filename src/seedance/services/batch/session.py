@@ -24,6 +24,7 @@ from seedance.domain.errors import (
     UsageError,
     most_serious,
 )
+from seedance.services import companions, frames
 from seedance.services.batch.jobs import Jobs, confined_to, jobs_from, read_jobs
 from seedance.services.batch.manifest import BatchFile, TakeState
 from seedance.services.batch.plan import BatchPlan, make_plan
@@ -242,6 +243,7 @@ def open_batch(
             skip_invalid=skip_invalid,
         )
         _taken_by_directories(plan)
+        _stills_free(plan)
         if not dry_run:
             anew = {(t.job.id, t.take) for t in plan.takes if t.fresh}
             seeds = {job.id: job.seeds() for job in jobs.rows}
@@ -253,6 +255,16 @@ def open_batch(
             lock.release()
         raise
     return BatchSession(client, plan, manifest, lock)
+
+
+def _stills_free(plan: BatchPlan) -> None:
+    """The posters and contact sheets the run's review makes beside each clip to make: refused
+    now, before anything is paid, where they would replace files seedance did not make
+    (services/companions.py)."""
+    if not frames.available():
+        return  # none will be made
+    for take in plan.to_make():
+        companions.check(plan.directory / take.clip, field="output")
 
 
 def _taken_by_directories(plan: BatchPlan) -> None:

@@ -20,7 +20,7 @@ from seedance.domain.errors import (
     most_serious,
 )
 from seedance.domain.models import video_suffix
-from seedance.services import video
+from seedance.services import companions, video
 from seedance.services.asset_cache import file_sha256
 from seedance.services.chain.manifest import (
     MANIFEST,
@@ -39,6 +39,7 @@ from seedance.services.chain.plan import (
 )
 from seedance.services.chain.runner import ChainRunner, Listener, Outcome
 from seedance.services.chain.storyboard import Storyboard, chain_again, load
+from seedance.services.frames import available as frames_available
 from seedance.services.journal import Journal
 from seedance.services.locks import FileLock, Locks
 from seedance.services.references import Confinement
@@ -283,10 +284,14 @@ def check_directory(board: Storyboard, directory: Path, *, create: bool) -> None
     ensure_folder(directory, create=create)
     if not directory.is_dir():
         return
+    stills = frames_available()
     for shot in board.shots:
         clip = directory / f"{shot.stem}{video_suffix(shot.params.output_format)}"
         for taken in (clip, directory / f"{shot.stem}.last.png"):
             check_file(taken, overwrite=True)  # a shot made again keeps the earlier take
+        if stills:  # the review's, beside each clip (services/companions.py)
+            kinds = (*companions.KINDS, "first") if shot.parent else companions.KINDS
+            companions.check(clip, kinds=kinds, field="output")
     for name in (MANIFEST, FILM):
         check_file(
             directory / name, overwrite=True, field="manifest" if name == MANIFEST else "film"
