@@ -203,9 +203,7 @@ def _load_storyboard(folder: Folder, path: Path) -> Storyboard | None:
     candidates = [directory / name]
     if Path(name).stem == directory.name:  # the folder a run of it makes by default
         candidates.append(directory.parent / name)
-    found = next(
-        (c for c in candidates if c.is_file() and is_inside(c, c.parent)), None
-    )
+    found = next((c for c in candidates if c.is_file() and is_inside(c, c.parent)), None)
     if found is None:
         folder.skipped.append(
             f"the storyboard: {name} is neither in the folder nor beside it; prompts and "
