@@ -8,6 +8,7 @@ videos are on a host of their own (a Range-capable file server in the test's tra
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 from typing import Any
@@ -140,3 +141,18 @@ def test_a_storyboard_over_its_cap_says_the_cap_with_its_currency(world, sim):
     refused = world.run("chain", "story.toml", "--max-cost", "0.5")
     assert refused.exit_code == 2, refused.stderr
     assert "the estimate $0.76 is above the cap of $0.50" in refused.stderr
+
+
+def test_a_batch_under_a_cap_refuses_a_lower_bound_before_any_take_is_paid(world, sim):
+    world.transport = MediaHost(sim, {})
+    budget(world, budget_month=50.0)
+    rows = [{"id": "lake", "prompt": "a lake"}, {"id": "boat", "prompt": "a boat", "videos": [REF]}]
+    (world.root / "jobs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    refused = world.run("batch", "jobs.jsonl")
+    assert refused.exit_code == 2, refused.stderr
+    assert "row boat is only a lower bound" in refused.stderr
+    assert "--allow-unpriced" in refused.stderr
+    assert sim.creates() == []
+    allowed = world.run("batch", "jobs.jsonl", "--allow-unpriced")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert len(sim.creates()) == 2

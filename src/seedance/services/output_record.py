@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import stat
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -100,14 +101,19 @@ def record_path(saved: Path) -> Path:
 
 
 def write(record: OutputRecord, saved: Path) -> Path:
-    """Write (or replace) the record of `saved`, atomically."""
+    """Write (or replace) the record of `saved`, atomically, through a temporary file made
+    new (never one, or a link, put in its place: the folder may come from elsewhere)."""
     path = record_path(saved)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(asdict(record), out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    os.replace(tmp, path)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(asdict(record), out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

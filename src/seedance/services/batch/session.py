@@ -244,6 +244,7 @@ def open_batch(
         )
         _taken_by_directories(plan)
         _stills_free(plan)
+        _caps_checkable(client, plan)
         if not dry_run:
             anew = {(t.job.id, t.take) for t in plan.takes if t.fresh}
             seeds = {job.id: job.seeds() for job in jobs.rows}
@@ -255,6 +256,27 @@ def open_batch(
             lock.release()
         raise
     return BatchSession(client, plan, manifest, lock)
+
+
+def _caps_checkable(client: Client, plan: BatchPlan) -> None:
+    """Under a spending cap, rows whose estimate is only a lower bound (a reference video of
+    unknown length) are refused before any take is paid, unless unpriced requests are let
+    through: each create would be refused as it is sent, after earlier rows were paid."""
+    if not client.under_cap or client.allowance.allow_unpriced:
+        return
+    lower = [t.job.id for t in plan.to_make() if t.estimate and t.estimate.lower_bound]
+    if lower:
+        rows = ", ".join(dict.fromkeys(lower))
+        raise BudgetError(
+            f"the estimate of row{'s' if len(set(lower)) > 1 else ''} {rows} is only a lower "
+            "bound: the length of a reference video is not known, and input video seconds are "
+            "billed, so the spending caps cannot be checked; nothing was sent",
+            code="lower_bound",
+            hint="give the video as a local file or a URL whose header can be read (with the "
+            "video extra installed), or let it through counted at its lower bound with",
+            field="allow_unpriced",
+            suggestion=Suggestion.again(allow_unpriced=True),
+        )
 
 
 def _stills_free(plan: BatchPlan) -> None:
