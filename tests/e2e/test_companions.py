@@ -45,7 +45,7 @@ def test_a_batch_refuses_to_replace_the_users_stills_before_paying(world, sim):
 
 
 def test_a_batch_remakes_its_own_stills(world, sim):
-    from seedance.services import companions
+    from seedance.services.media import companions
 
     (world.root / "jobs.jsonl").write_text(json.dumps({"id": "holiday", "prompt": "a beach"}))
     assert world.run("batch", "jobs.jsonl").exit_code == 0
@@ -100,7 +100,7 @@ def test_an_agents_download_saves_the_video_and_leaves_the_users_stills(calls):
 
 
 def test_a_download_with_sheet_leaves_the_users_stills_and_force_replaces_them(world, sim):
-    from seedance.services import companions
+    from seedance.services.media import companions
 
     made = world.run("create", "a beach", "--wait", "-q")
     task_id = made.stdout.strip()
@@ -114,7 +114,7 @@ def test_a_download_with_sheet_leaves_the_users_stills_and_force_replaces_them(w
 
 
 def test_stills_carry_seedances_mark_and_a_users_png_does_not(tmp_path):
-    from seedance.services import companions, frames
+    from seedance.services.media import companions, frames
 
     assert frames.available()
     clip = tmp_path / "clip.mp4"

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from seedance.services.journal import Journal
+from seedance.services.state.sqlite import SqliteState
 
 API = "https://ark.ap-southeast.bytepluses.com/api/v3"
 TASKS = API + "/contents/generations/tasks"
@@ -72,7 +72,7 @@ def test_a_create_answered_with_an_unusable_id_says_so_keeps_the_answer_and_free
     assert "'../evil'" in first.stderr
     assert "nothing was sent" not in first.stderr
 
-    journal = Journal(world.data_dir)
+    journal = SqliteState(world.data_dir)
     [entry] = journal.entries(limit=None)
     assert entry.task_id is None  # never a path, a URL or a command
     assert entry.finished_at is not None  # it holds no slot of the account

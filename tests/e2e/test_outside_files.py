@@ -146,10 +146,31 @@ def test_the_library_confines_rows_to_their_folder_unless_allowed(world, sim, fo
     ) as client:
         rows = [{"id": "boat", "prompt": "a boat", "images": ["../private/secret.png"]}]
         with pytest.raises(UsageError) as refused:
-            client.open_batch(rows, output=project / "out", base_dir=project, dry_run=True)
+            client.batches.plan(rows, output=project / "out", base_dir=project, dry_run=True)
         assert refused.value.suggestion == Suggestion.again(allow_outside=True)
-        session = client.open_batch(
+        session = client.batches.plan(
             rows, output=project / "out", base_dir=project, dry_run=True, allow_outside=True
         )
         assert [t.key for t in session.plan.takes] == ["boat#1"]
     assert sim.requests == []
+
+
+def test_the_library_runs_confine_batches_and_storyboards_unless_allowed(world, sim, folders):
+    project, _ = folders
+    jobs = jobs_file(project, {"id": "boat", "prompt": "a boat", "images": ["leak.png"]})
+    story = project / "story.toml"
+    story.write_text(BOARDS["images"])
+    with Client.from_profile(
+        "sim-byteplus", environ=world.environ, clock=world.clock, transport=world.transport
+    ) as client:
+        with pytest.raises(UsageError) as batch:
+            client.batches.run(jobs)
+        assert batch.value.suggestion == Suggestion.again(allow_outside=True)
+        with pytest.raises(UsageError) as board:
+            client.storyboards.run(story)
+        assert board.value.suggestion == Suggestion.again(allow_outside=True)
+        assert sim.requests == []
+        made = client.batches.run(jobs, allow_outside=True)
+        assert made.ok and len(sim.creates()) == 1
+        shots = client.storyboards.run(story, allow_outside=True)
+        assert shots.ok and len(sim.creates()) == 2

@@ -149,10 +149,35 @@ class ConfigError(UsageError):
     code = "config"
 
 
+@dataclass(frozen=True)
+class Rule:
+    """The catalogue cell a refusal comes from: what it says (`name`, e.g.
+    "seedance-2.5.resolutions") and the source it cites. A rule can be stale (the services
+    change every few weeks): the front ends say how to send the request anyway."""
+
+    name: str
+    source: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "source": self.source}
+
+
 class ValidationError(UsageError):
-    """A request the model or gateway cannot serve, caught before sending."""
+    """A request the model or gateway cannot serve, caught before sending. `rule`: the
+    catalogue cell that refuses it, when the refusal comes from the catalogue (not from a
+    fact of the request itself, such as a missing file)."""
 
     code = "validation"
+
+    def __init__(self, message: str, *, rule: Rule | None = None, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.rule = rule
+
+    def facts(self) -> dict[str, Any]:
+        found = super().facts()
+        if self.rule is not None:
+            found["rule"] = self.rule.to_json()
+        return found
 
 
 class UnsupportedError(UsageError):
