@@ -36,6 +36,15 @@ def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(addresses, "resolve", resolve)
 
 
+@pytest.fixture(autouse=True)
+def secrets_of_this_test_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with a process that knows no secret (domain/redact.py), as a run
+    does: a key an earlier test registered does not hide words from this one's texts."""
+    from seedance.domain import redact
+
+    monkeypatch.setattr(redact, "SECRETS", redact.SecretRegistry())
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     environ = {

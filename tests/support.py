@@ -113,14 +113,19 @@ class ServerClock(FakeClock):
         self.client.sleep(seconds)
 
 
-def run_process(world: World, *args: str, crash_at: str | None = None) -> Outcome:
-    """The real `seedance` in a child process (its sleeps take no time; see SEEDANCE_CLOCK)."""
+def run_process(
+    world: World, *args: str, crash_at: str | None = None, debug: str | None = None
+) -> Outcome:
+    """The real `seedance` in a child process (its sleeps take no time; see SEEDANCE_CLOCK);
+    `debug` sets SEEDANCE_DEBUG (tracebacks)."""
     import subprocess
     import sys
 
     environ = {**world.environ, "SEEDANCE_CLOCK": "fake", "NO_COLOR": "1"}
     if crash_at:
         environ["SEEDANCE_CRASH_AT"] = crash_at
+    if debug:
+        environ["SEEDANCE_DEBUG"] = debug
     done = subprocess.run(
         [sys.executable, "-m", "seedance", *args],
         cwd=world.root,

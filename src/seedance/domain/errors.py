@@ -299,6 +299,13 @@ class OutcomeUnknownError(NetworkError):
     code = "outcome_unknown"
 
 
+class DeadlinePassedError(NetworkError):
+    """The caller's deadline (a wait's timeout) passed while a request was still going on: a
+    wait turns it into its own timeout, naming the task."""
+
+    code = "deadline"
+
+
 # -- tasks: exit 5 and 6 ---------------------------------------------------------------------
 
 

@@ -627,9 +627,9 @@ def test_an_unknown_status_word_is_unknown(world: World, httpx_mock: HTTPXMock) 
 @pytest.mark.parametrize(
     "answer",
     [
-        {"id": TASK_ID},
-        {"id": TASK_ID, "status": None, "content": None, "usage": None, "error": None},
-        {"id": TASK_ID, "status": 3, "content": "x", "usage": [], "created_at": "soon"},
+        {"id": TASK_ID, "status": "exploded"},
+        {"id": TASK_ID, "status": "exploded", "content": None, "usage": None, "error": None},
+        {"id": TASK_ID, "status": "exploded", "content": "x", "usage": [], "created_at": "soon"},
     ],
     ids=["only-id", "nulls", "wrong-types"],
 )
@@ -645,6 +645,23 @@ def test_missing_or_odd_fields_are_tolerated(
     assert doc["status"] == "unknown"
     for key in ("video_url", "last_frame_url", "error", "usage", "created_at", "duration"):
         assert doc[key] is None, key
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"id": TASK_ID}, {"id": TASK_ID, "status": None}, {"id": TASK_ID, "status": 3}],
+    ids=["missing", "null", "number"],
+)
+def test_a_status_that_is_no_word_is_an_invalid_answer(
+    world: World, httpx_mock: HTTPXMock, answer: dict[str, Any]
+) -> None:
+    """Issue 23 finding 11: an answer a wait cannot go on from is said, not read as unknown."""
+    serve_task(httpx_mock, "byteplus", answer)
+
+    outcome = world.run("-p", "byteplus", "status", TASK_ID)
+
+    assert outcome.exit_code == 3, outcome.stderr
+    assert "with a status that is no word" in outcome.stderr
 
 
 # -- list and cancel -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from seedance.domain.documents import shown
 from seedance.domain.errors import UsageError
 from seedance.domain.params import SPEND_BY
 from seedance.services.state import LedgerLine, State
@@ -34,12 +35,20 @@ def parse_since(text: str | None, now: float) -> float:
     text = (text or DEFAULT_SINCE).strip().lower()
     ago = _AGO.fullmatch(text)
     if ago:
-        return now - int(ago.group(1)) * _UNITS[ago.group(2)]
+        digits = ago.group(1).lstrip("0") or "0"
+        # (a number of thousands of digits is more than Python reads: it reaches back too far)
+        since = now - int(digits) * _UNITS[ago.group(2)] if len(digits) <= 15 else -1.0
+        if since < 0:
+            raise UsageError(
+                f"'{shown(text)}' reaches back before 1970: give a shorter time or a day",
+                field="since",
+            )
+        return since
     try:
         day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise UsageError(
-            f"'{text}' is neither a day (2026-11-01) nor a time ago (7d, 12h, 2w)",
+            f"'{shown(text)}' is neither a day (2026-11-01) nor a time ago (7d, 12h, 2w)",
             field="since",
         ) from None
     return day.timestamp()

@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticError
 
+from seedance.domain.documents import DocumentError, parse_json, shown
 from seedance.domain.errors import UsageError
 from seedance.domain.models import GenerationParams
 from seedance.domain.params import REQUEST, Param, by_name
@@ -290,10 +291,13 @@ def _jsonl_rows(text: str) -> Iterable[tuple[int, Mapping[str, Any] | Invalid]]:
         if not stripped or stripped.startswith("#"):
             continue
         try:
-            value = json.loads(stripped)
+            value = parse_json(stripped)
         except json.JSONDecodeError as exc:
             column = str(exc.colno + len(raw) - len(raw.lstrip()))
             yield line, Invalid(line, f"not valid JSON ({exc.msg})", column)
+            continue
+        except DocumentError as exc:  # nested too deeply, a number too long
+            yield line, Invalid(line, f"not valid JSON ({exc.msg})", "1")
             continue
         if not isinstance(value, dict):
             yield line, Invalid(line, "each line must be a JSON object ({...})", "1")
@@ -409,7 +413,7 @@ def _value(param: Param, value: Any) -> Any:
         return float(value)
     if param.type in (str, bool) and isinstance(value, param.type):
         return value
-    raise _Problem(f"must be {_kind(param.type)}, not {json.dumps(value)}", param.name)
+    raise _Problem(f"must be {_kind(param.type)}, not {shown(json.dumps(value))}", param.name)
 
 
 def _from_text(param: Param, text: str) -> Any:
@@ -424,7 +428,7 @@ def _from_text(param: Param, text: str) -> Any:
             return param.type(value)
         except ValueError:
             pass
-    raise _Problem(f"must be {_kind(param.type)}, not '{text}'", param.name)
+    raise _Problem(f"must be {_kind(param.type)}, not '{shown(text)}'", param.name)
 
 
 def _kind(kind: type) -> str:

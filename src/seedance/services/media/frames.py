@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seedance.domain.documents import shown
 from seedance.domain.errors import UsageError
 from seedance.services.media import companions
 from seedance.services.media.video import INSTALL_HINT
@@ -260,7 +261,7 @@ def parse_time(text: str) -> float:
         seconds = float("nan")
     if not seconds >= 0 or seconds == float("inf"):  # also refuses nan
         raise UsageError(
-            f"'{text}' is not a time in the clip",
+            f"'{shown(text)}' is not a time in the clip",
             hint="give seconds like 1.5s, 1500ms or 0:01.5",
             field="at",
         )

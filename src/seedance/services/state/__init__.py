@@ -56,8 +56,11 @@ def open_state(
         from seedance.services.state.sqlite import SqliteState
 
         return SqliteState(data_dir, warn=warn, who=who)
+    from seedance.domain.redact import register_secret
     from seedance.services.state.postgres import PostgresState
 
+    for secret in url.secrets(environ or {}):  # hidden from every server text and output
+        register_secret(secret)
     return PostgresState(url, environ=environ, clock=clock, who=who)
 
 

@@ -491,7 +491,7 @@ class SqliteState(State):
             present = self._present
             sql = f"SELECT {', '.join(present)} FROM creates {where} ORDER BY row DESC"
             if limit:
-                sql += f" LIMIT {int(limit)}"
+                sql += f" LIMIT {min(int(limit), 2**63 - 1)}"  # (SQLite's largest integer)
             rows = db.execute(sql, args).fetchall()
         return [Entry.from_row(widened(present, r)) for r in rows]
 

@@ -14,7 +14,6 @@ continuity = "frame"  how the parent's last frame is carried: as the first frame
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -23,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from seedance.domain.documents import parse_toml
 from seedance.domain.errors import StoryboardError, Suggestion
 from seedance.domain.models import CreateSettings, GenerationParams
 from seedance.services.media.references import Confinement, OutsideError, local_path
@@ -136,12 +136,12 @@ def load(
     The local files it names (media, prompt files) must be in its folder (or `confine`'s),
     unless `allow_outside`: nothing is read of one elsewhere."""
     try:
-        raw = tomllib.loads(path.read_text("utf-8"))
+        raw = parse_toml(path.read_text("utf-8"))
     except FileNotFoundError:
         raise StoryboardError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise StoryboardError(f"{path}: cannot read it: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or nested too deeply, a number too long
         raise StoryboardError(f"{path}: not valid TOML: {exc}") from None
     try:
         document = StoryboardFile.model_validate(raw)

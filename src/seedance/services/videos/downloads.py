@@ -36,15 +36,19 @@ from typing import Literal
 
 import httpx
 
+from seedance.domain.clock import Clock
 from seedance.domain.errors import (
     APIError,
     BadResponseError,
+    DeadlinePassedError,
     LocalError,
     NetworkError,
     Suggestion,
     UsageError,
 )
 from seedance.domain.models import DownloadResult
+from seedance.domain.server_text import clean_text
+from seedance.providers import deadline
 from seedance.providers.base import DownloadSource
 from seedance.providers.http import HttpClient, body_pieces
 from seedance.services import crashpoints
@@ -62,6 +66,13 @@ MAX_ATTEMPTS = 6
 MAX_REFRESHES = 2
 SPACE_MARGIN = 16 * 1024 * 1024
 MAX_UNKNOWN_LENGTH = 4 * 1024**3  # a body that does not say its length is cut off here
+# A body that trickles (never idle long enough for the socket's timeout) is given up when
+# less than SLOW_BYTES arrive in SLOW_WINDOW seconds, like curl's --speed-limit: the attempt
+# ends, the `.part` is kept, the next attempt resumes it (at most MAX_ATTEMPTS of them). Only
+# a window of SLOW_PIECES reads or more is judged: a small file in a read or two is not slow.
+SLOW_WINDOW = 120.0
+SLOW_BYTES = 120 * 1024  # 1 KiB/s on average
+SLOW_PIECES = 8
 DOWNLOAD_FAILED = "download_failed"  # the result host refused it (404, 410, ...)
 
 SourceFn = Callable[[bool], DownloadSource]  # called with True when the last URL expired
@@ -141,10 +152,12 @@ def download(
         attempts += 1
         try:
             outcome = job.attempt(src)
+        except DeadlinePassedError:
+            raise  # the caller's time is up (providers/deadline.py): the `.part` is kept
         except (httpx.HTTPError, NetworkError) as exc:
             if attempts >= MAX_ATTEMPTS:
                 raise NetworkError(
-                    f"the download of {dest.name} kept failing: {exc}",
+                    f"the download of {dest.name} kept failing: {clean_text(str(exc))}",
                     hint="run the same command again: it resumes where it stopped",
                 ) from None
             http.clock.sleep(min(2.0**attempts, 30.0))
@@ -168,6 +181,29 @@ def download(
                 hint="run the same command again: it resumes where it stopped",
             )
     return job.finish(before_rename)
+
+
+class _Pace:
+    """How fast a body arrives, on the injected clock: too slow ends the attempt."""
+
+    def __init__(self, clock: Clock, host: str) -> None:
+        self.clock = clock
+        self.host = host
+        self.since = clock.monotonic()
+        self.bytes = self.pieces = 0
+
+    def add(self, size: int) -> None:
+        self.bytes += size
+        self.pieces += 1
+        now = self.clock.monotonic()
+        if now - self.since < SLOW_WINDOW or self.pieces < SLOW_PIECES:
+            return
+        if self.bytes < SLOW_BYTES:
+            raise NetworkError(
+                f"the download from {self.host} came too slowly: {self.bytes:,} bytes in "
+                f"{now - self.since:.0f} s"
+            )
+        self.since, self.bytes, self.pieces = now, 0, 0
 
 
 class _Download:
@@ -304,7 +340,13 @@ class _Download:
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "ab" else os.O_TRUNC)
         hashing = _Hashing(self.digest)
         # a piece is overwritten `buffers` pieces later: by then it is written and hashed
-        pieces = body_pieces(response, buffers=HASH_AHEAD + 2)
+        pace = _Pace(self.http.clock, response.request.url.host)
+
+        def on_read(size: int) -> None:  # every read of the connection, as it happens
+            deadline.check("the download")  # a timeout given holds here too
+            pace.add(size)
+
+        pieces = body_pieces(response, buffers=HASH_AHEAD + 2, on_read=on_read)
         try:
             fd = os.open(self.part, flags, 0o666)
             flushing = _Flushing(fd)

@@ -21,6 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from seedance.domain.errors import (
+    BadResponseError,
+    DeadlinePassedError,
     InterruptedByUser,
     NotFoundError,
     SeedanceError,
@@ -31,6 +33,7 @@ from seedance.domain.errors import (
     WaitTimeoutError,
 )
 from seedance.domain.models import DownloadResult, Task, video_suffix
+from seedance.providers.deadline import within
 from seedance.services.account.gate import Allowance
 from seedance.services.assets.cache import file_sha256
 from seedance.services.locks import Locks, holding
@@ -414,7 +417,7 @@ def _wait(run: Run, task_id: str, *, just_created: bool) -> Task:
             hint="resume with",
             suggestion=[Suggestion.again(), Suggestion.of("wait", task_id, output=_shown(run))],
         ) from None
-    except WaitTimeoutError as exc:
+    except (WaitTimeoutError, BadResponseError) as exc:  # (the server's answers were invalid)
         exc.suggestions = (Suggestion.again(), Suggestion.of("wait", task_id, output=_shown(run)))
         raise
 
@@ -423,17 +426,28 @@ def _save(run: Run, task: Task, origin: Origin) -> Generated:
     rt = run.rt
     dest = run.saved_as(task.id)
     run.step(Step.DOWNLOADING, dest.name)
+    resume = [Suggestion.again(), Suggestion.of("download", task.id, output=str(dest))]
     try:
-        video = saving.save(rt, task, dest, on_progress=run.on_progress)
+        with within(rt.clock, run.deadline):  # the timeout bounds the download too
+            video = saving.save(rt, task, dest, on_progress=run.on_progress)
+            _remember(run, task.id)
+            _vouch(run, task.id, Path(video.path))
+            frame = _frame(run, task)
     except KeyboardInterrupt:
         raise InterruptedByUser(
             "stopped the download; the part saved so far is kept",
             hint="resume with",
-            suggestion=[Suggestion.again(), Suggestion.of("download", task.id, output=str(dest))],
+            suggestion=resume,
         ) from None
-    _remember(run, task.id)
-    _vouch(run, task.id, Path(video.path))
-    return Generated(task, video, _frame(run, task), origin)
+    except DeadlinePassedError as exc:
+        raise WaitTimeoutError(
+            f"task {task.id} has {task.status.value}, but the time given ran out while its "
+            f"result was downloading ({exc.message}); the part saved so far is kept",
+            hint="resume with",
+            suggestion=resume,
+            task=task,
+        ) from None
+    return Generated(task, video, frame, origin)
 
 
 def _frame(run: Run, task: Task, *, kept: bool = False) -> DownloadResult | None:

@@ -17,13 +17,16 @@ from dataclasses import dataclass, field
 from seedance.domain.clock import Clock
 from seedance.domain.errors import (
     BadResponseError,
+    DeadlinePassedError,
     NetworkError,
     RateLimitError,
     SeedanceError,
     ServerError,
+    Suggestion,
 )
 from seedance.domain.models import Task, TaskStatus
 from seedance.providers.base import Provider
+from seedance.providers.deadline import within
 
 
 class Stopped(Exception):
@@ -34,6 +37,11 @@ class Stopped(Exception):
 # task is paid for and keeps running, so a flaky minute must not end the wait.
 TRANSIENT = (NetworkError, ServerError, RateLimitError, BadResponseError)
 MAX_TRANSIENT_FAILURES = 8  # about five minutes of trouble in a row
+# An answer that is not a task (not JSON, too large, of the wrong shape) is said at once, and
+# after this many in a row the wait for that task stops: a server answering so will not be
+# waited out (the task keeps running; a later wait goes on).
+MAX_INVALID_ANSWERS = 3
+MIN_LOOK = 5.0  # seconds a poll has for its answer however little is left of a timeout
 
 MIN_PROGRESS_STEP = 6  # points of progress before its pace is used: fewer let a slow start mislead
 MIN_INTERVAL = 1.0
@@ -75,6 +83,8 @@ class Watch:
     samples: list[tuple[float, int]] = field(default_factory=list)  # (monotonic, progress)
     finished_seen_at: float | None = None
     failures: int = 0  # polls in a row that failed with a trouble that may pass
+    invalid: int = 0  # of them, answers in a row that were not a task (BadResponseError)
+    trouble: SeedanceError | None = None  # why the last poll failed, while it may pass
 
     @property
     def done(self) -> bool:
@@ -130,6 +140,7 @@ class Waiter:
         self.expected = expected
         self.on_update = on_update
         self.on_round = on_round  # told of every task a poll read, once per poll
+        self._out_of_time = False  # a poll's answer was still arriving when the deadline came
 
     def wait(
         self,
@@ -145,6 +156,7 @@ class Waiter:
         first = start + (min(delay, timeout) if timeout is not None else delay)
         watches = {tid: Watch(tid, start, first) for tid in dict.fromkeys(task_ids)}
         deadline = start + timeout if timeout is not None else None
+        self._out_of_time = False
         while True:
             pending = [w for w in watches.values() if not w.done]
             if not pending:
@@ -152,7 +164,13 @@ class Waiter:
             now = self.clock.monotonic()
             due = [w for w in pending if w.next_at <= now]
             if due:
-                self._poll(due)
+                # a poll ends by the deadline too, but a look always has MIN_LOOK seconds for
+                # its answer (a timeout of 0 still looks once)
+                until = max(deadline, now + MIN_LOOK) if deadline is not None else None
+                with within(self.clock, until):
+                    self._poll(due)
+                if self._out_of_time:
+                    break
                 continue
             if deadline is not None and now >= deadline:
                 break
@@ -168,10 +186,17 @@ class Waiter:
     def _poll(self, due: list[Watch]) -> None:
         try:
             tasks = self.provider.get_many([w.task_id for w in due])
+        except DeadlinePassedError as exc:  # its answer was still arriving: the wait is over
+            self._out_of_time = True
+            for watch in due:
+                watch.trouble = exc
+                self._notify(watch)
+            return
         except SeedanceError as exc:
             if len(due) > 1:  # find which one is at fault
                 for watch in due:
-                    self._poll([watch])
+                    if not self._out_of_time:
+                        self._poll([watch])
                 return
             self._trouble(due[0], exc)
             return
@@ -185,7 +210,8 @@ class Waiter:
                         watch, BadResponseError(f"the answer did not include {watch.task_id}")
                     )
                     continue
-                watch.failures = 0
+                watch.failures = watch.invalid = 0
+                watch.trouble = None
                 watch.task = task
                 read.append(watch)
                 if task.progress is not None and task.status is TaskStatus.RUNNING:
@@ -200,7 +226,15 @@ class Waiter:
                 self.on_round(read)
 
     def _trouble(self, watch: Watch, exc: SeedanceError) -> None:
-        """A poll failed: look again later if the trouble may pass, else give up on the task."""
+        """A poll failed: look again later if the trouble may pass, else give up on the task.
+        Either way the watch says why (`trouble`), for the progress and the final word."""
+        watch.trouble = exc
+        if isinstance(exc, BadResponseError):
+            watch.invalid += 1
+            if watch.invalid >= MAX_INVALID_ANSWERS:
+                watch.error = invalid_answers(watch.task_id, watch.invalid, exc)
+                self._notify(watch)
+                return
         if isinstance(exc, TRANSIENT) and watch.failures < MAX_TRANSIENT_FAILURES:
             watch.failures += 1
             watch.next_at = self.clock.monotonic() + min(5.0 * 2 ** (watch.failures - 1), 60.0)
@@ -226,6 +260,16 @@ class Waiter:
     def _notify(self, watch: Watch) -> None:
         if self.on_update is not None:
             self.on_update(watch)
+
+
+def invalid_answers(task_id: str, count: int, last: BadResponseError) -> BadResponseError:
+    """The error that ends a wait on a server whose answers about a task are not tasks."""
+    return BadResponseError(
+        f"the server's last {count} answers about task {task_id} were invalid ({last.message})",
+        status_code=last.status_code,
+        hint="the task keeps running on the server; once it answers properly, continue with",
+        suggestion=Suggestion.of("wait", task_id),
+    )
 
 
 def typical_duration(samples: list[float]) -> float | None:

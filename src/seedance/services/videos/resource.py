@@ -74,15 +74,14 @@ class Videos:
         base_dir: str | Path | None = None,
         frame: Reference | None = None,
         confine: Confinement | None = None,
-        max_cost: float | None = None,
         **params: Unpack[VideoRequest],
     ) -> Prepared:
         """The request checked and built, nothing sent: the exact body, the model and the
         estimate (a dry run). Local media are read relative to `base_dir` (default: the
         working directory), and must be inside `confine`'s folder when it is given. Under a
-        cap (`max_cost`, the profile's budgets) a reference video by URL is measured. Raises
-        ValidationError for anything the model cannot serve."""
-        options = self._options.given(validate=validate, strict=strict, max_cost=max_cost)
+        cap (the client's `max_cost`, the profile's budgets) a reference video by URL is
+        measured. Raises ValidationError for anything the model cannot serve."""
+        options = self._options.given(validate=validate, strict=strict)
         return prepare_for(
             self._rt,
             _params(request, params),

@@ -89,8 +89,9 @@ def task_outcome(watch: Watch) -> Task:
     task = watch.task
     if task is None or not task.status.is_terminal:
         state = task.status.value if task else "not seen yet"
+        why = f" ({watch.trouble.message})" if watch.trouble is not None else ""
         raise WaitTimeoutError(
-            f"task {watch.task_id} is still {state}",
+            f"task {watch.task_id} is still {state}{why}",
             hint="it keeps running; continue with",
             suggestion=Suggestion.of("wait", watch.task_id),
             task=task,
