@@ -142,7 +142,7 @@ _seedance() {
                 --max-cost) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --no-validate --strict --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --no-validate --strict --allow-outside --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur"));
             fi
             ;;
@@ -154,7 +154,7 @@ _seedance() {
                 --rerun) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --no-validate --retry-failed --skip-invalid --rerun --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --no-validate --retry-failed --skip-invalid --allow-outside --rerun --help -h" -- "$cur"))
             fi
             ;;
         "spend")

@@ -22,6 +22,21 @@ def no_network_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Host names in tests resolve to nothing (no test asks a real DNS server): where a result
+    host's address is checked (providers/addresses.py), only literal addresses count, unless a
+    test says what a name resolves to."""
+    import socket
+
+    from seedance.providers import addresses
+
+    def resolve(host: str) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, f"{host}: not resolved in tests")
+
+    monkeypatch.setattr(addresses, "resolve", resolve)
+
+
+@pytest.fixture(autouse=True)
 def secrets_of_this_test_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with a process that knows no secret (domain/redact.py), as a run
     does: a key an earlier test registered does not hide words from this one's texts."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import media_files
 from support import run_process
 
 STORY = """\
@@ -30,20 +31,9 @@ extend = "previous"
 
 
 def clip(path: Path, seconds: int = 5) -> Path:
-    """A small real video of `seconds` (PyAV), long enough for a 2.5 edit (4 s at least)."""
-    import av
-
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=4)
-        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
-        for index in range(seconds * 4):
-            frame = av.VideoFrame(64, 64, "rgb24")
-            frame.planes[0].update(bytes([index * 9 % 256]) * 64 * 64 * 3)
-            for packet in stream.encode(frame.reformat(format="yuv420p")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+    """A real video within the API's reference bounds (854x480, 24 fps), long enough for a
+    2.5 edit (4 s at least)."""
+    return media_files.video(path, seconds=seconds)
 
 
 def test_an_edit_dry_run_shows_the_task_type_body(run, sim, world):

@@ -54,11 +54,12 @@ def batch(
     no_validate: bool,
     retry_failed: bool,
     skip_invalid: bool,
+    allow_outside: bool,
     rerun: list[str] | None,
 ) -> None:
     """Many videos from a .jsonl or .csv file: takes, one manifest, resumable, capped."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
-    from seedance.services.batches.jobs import Jobs, parse_jobs
+    from seedance.services.batches.jobs import Jobs, confined_to, parse_jobs
     from seedance.services.batches.session import MAX_CONCURRENCY, BatchIncomplete
 
     env = current_env()
@@ -73,7 +74,10 @@ def batch(
         if output is None:
             raise UsageError("with the jobs on stdin, say where the clips go: --output DIR")
         here = env.cwd or Path.cwd()
-        source = parse_jobs(env.stdin.read(), kind="jsonl", name="stdin", base_dir=here)
+        confine = None if allow_outside else confined_to(here, "the current folder")
+        source = parse_jobs(
+            env.stdin.read(), kind="jsonl", name="stdin", base_dir=here, confine=confine
+        )
     else:
         source = env.path(jobs)
     client = env.client(offline=dry_run)
@@ -88,6 +92,7 @@ def batch(
         max_cost=max_cost,
         allow_unpriced=allow_unpriced,
         validate=not no_validate,
+        allow_outside=allow_outside,
     )
     plan = session.plan
     for skipped in plan.skipped:

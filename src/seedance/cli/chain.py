@@ -39,6 +39,7 @@ def chain(
     draft: bool,
     finalize: bool,
     strict: bool,
+    allow_outside: bool,
     no_validate: bool = False,
 ) -> None:
     """Run a multi-shot storyboard; every shot starts from the previous shot's last frame."""
@@ -69,6 +70,7 @@ def chain(
         allow_unpriced=allow_unpriced,
         strict=strict,
         validate=not no_validate,
+        allow_outside=allow_outside,
     )
     if session.manifest.damaged is not None:
         env.output.warn(

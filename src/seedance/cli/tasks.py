@@ -281,7 +281,7 @@ def download(
         )
     document = got.task.to_json()
     document["download"] = result.model_dump()
-    saved_stills = save_stills(env, Path(result.path)) if sheet else None
+    saved_stills = save_stills(env, Path(result.path), force=force) if sheet else None
     if saved_stills:
         document["stills"] = saved_stills
     printed = [result.path]

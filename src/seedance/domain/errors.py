@@ -254,6 +254,18 @@ class BadResponseError(APIError):
     code = "bad_response"
 
 
+class UnusableTaskIdError(BadResponseError):
+    """The server answered with a task id seedance cannot use (`../x`, a space, a control
+    character): not a path, a URL or a command. After a create, the task may exist and be
+    billed; `answer` is what the server said."""
+
+    code = "unusable_task_id"
+
+    def __init__(self, message: str, *, answer: Any = None, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.answer = answer
+
+
 _BY_STATUS: dict[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthError,

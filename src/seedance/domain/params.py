@@ -155,8 +155,18 @@ MAX_COST = _p(
 ALLOW_UNPRICED = _p(
     "allow_unpriced",
     bool,
-    "Let requests whose price is unknown pass {max_cost} and the profile's budgets "
-    "(counted as nothing).",
+    "Let requests whose price is unknown pass {max_cost} and the profile's budgets (counted "
+    "as nothing), and those whose estimate is only a lower bound (a reference video of "
+    "unknown length; counted at that bound).",
+    default=False,
+)
+
+# -- local files named in a jobs file or a storyboard: chain and batch -----------------------
+ALLOW_OUTSIDE = _p(
+    "allow_outside",
+    bool,
+    "Read local files the file names outside its own folder (by default only files in that "
+    "folder are read: a file from elsewhere may name any of yours).",
     default=False,
 )
 
@@ -311,6 +321,7 @@ BATCH: tuple[Param, ...] = (
         "Run the valid rows and list the invalid ones, instead of refusing the file.",
         default=False,
     ),
+    ALLOW_OUTSIDE,
     _p(
         "rerun",
         str,
@@ -440,6 +451,7 @@ CHAIN: tuple[Param, ...] = (
     ),
     NO_VALIDATE,
     STRICT,
+    ALLOW_OUTSIDE,
 )
 
 # -- the catalogue and the set-up -------------------------------------------------------------

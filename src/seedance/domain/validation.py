@@ -661,6 +661,23 @@ def check_task_id(value: str, *, field: str = "task_ids", what: str = "task id")
     return value
 
 
+def usable_task_id(value: object) -> bool:
+    """Whether a task id (from the user or a server's answer) is safe to use in a URL path, a
+    file name and a command line."""
+    if not isinstance(value, str):
+        return False
+    try:
+        check_task_id(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def shown_id(value: str) -> str:
+    """An id as a message quotes it: escaped, and cut short."""
+    return repr(value if len(value) <= 60 else value[:57] + "...")
+
+
 def _invisible(value: str) -> bool:
     """Format characters (zero-width, bidi overrides) or lone surrogates: never in an id."""
     import unicodedata

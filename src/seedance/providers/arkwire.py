@@ -31,6 +31,7 @@ from seedance.providers.base import (
     as_str,
     normalize_status,
     status_word,
+    usable_id,
 )
 
 ARK_STATUSES: dict[str, TaskStatus] = {s.value: s for s in TaskStatus}
@@ -112,7 +113,7 @@ def parse_ark_task(data: Any, profile: str) -> Task:
     error = as_dict(data.get("error"))
     return Task(
         profile=profile,
-        id=data["id"],
+        id=usable_id(data["id"], data),
         status=normalize_status(status_word(data), ARK_STATUSES),
         model=as_str(data.get("model")),
         video_url=as_str(content.get("video_url")),

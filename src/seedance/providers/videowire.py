@@ -31,6 +31,7 @@ from seedance.providers.base import (
     normalize_status,
     require_task_id,
     status_word,
+    usable_id,
 )
 from seedance.providers.http import Retry
 
@@ -212,6 +213,7 @@ def parse_video(
     found = task_id or as_str(data.get("id")) or as_str(data.get("task_id"))
     if not found:
         raise BadResponseError("the API answered a task without an id")
+    found = usable_id(found, data)
     resolution, ratio = as_str(data.get("resolution")), as_str(data.get("ratio"))
     size = as_str(data.get("size"))
     if size and not (resolution and ratio):

@@ -56,6 +56,8 @@ class Runtime:
     _told: set[str] = field(default_factory=set, init=False, repr=False)
     # how long tasks like each one usually take, learned from the journal (videos/tasks.py)
     expected: dict[str, float | None] = field(default_factory=dict, init=False, repr=False)
+    # reference videos by URL: their seconds, measured under a cap (media/remote_media.py)
+    measured: dict[str, float | None] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.gate = Gate(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from seedance.domain.catalogue import Estimate, format_money, total_of
 from seedance.domain.errors import SeedanceError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams
+from seedance.services.account.gate import Allowance
 from seedance.services.assets.cache import file_sha256
 from seedance.services.batches.jobs import Invalid, Job, Jobs, JobsError
 from seedance.services.batches.manifest import BatchFile, TakeState
@@ -134,9 +135,12 @@ class BatchPlan:
         }
 
 
-def check_rows(rt: Runtime, jobs: Jobs, *, validate: bool = True) -> dict[str, list[Prepared]]:
-    """Every row's takes prepared against the profile (no uploads); a row the model cannot
-    serve joins `jobs.invalid`, named by its line (and column, when the error names one)."""
+def check_rows(
+    rt: Runtime, jobs: Jobs, allowance: Allowance | None = None, *, validate: bool = True
+) -> dict[str, list[Prepared]]:
+    """Every row's takes prepared against the profile (no uploads; under `allowance`'s cap,
+    reference videos by URL measured); a row the model cannot serve joins `jobs.invalid`,
+    named by its line (and column, when the error names one)."""
     prepared: dict[str, list[Prepared]] = {}
     valid = []
     for job in jobs.rows:
@@ -148,6 +152,8 @@ def check_rows(rt: Runtime, jobs: Jobs, *, validate: bool = True) -> dict[str, l
                     dry_run=True,
                     base_dir=jobs.base_dir,
                     validate=validate,
+                    confine=jobs.confine,
+                    allowance=allowance,
                 )
                 for seed in job.seeds()
             ]
@@ -181,13 +187,14 @@ def make_plan(
     retry_failed: bool,
     skip_invalid: bool,
     validate: bool = True,
+    allowance: Allowance | None = None,
 ) -> BatchPlan:
     """Every row checked, then each take's action from what an earlier run recorded.
 
     Refuses (JobsError, naming the line and column) a file with invalid rows unless
     `skip_invalid`, and a row whose content changed since it was made unless it is made
     again (`rerun`)."""
-    prepared = check_rows(rt, jobs, validate=validate)
+    prepared = check_rows(rt, jobs, allowance, validate=validate)
     if jobs.invalid and not skip_invalid:
         raise jobs.refuse()
     ids = {job.id for job in jobs.rows}

@@ -3,6 +3,7 @@ provider accepts (https URL, asset://ID or data: URI)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from seedance.domain import media
 from seedance.domain.errors import SeedanceError, Suggestion, UsageError, ValidationError
 from seedance.domain.media_bounds import MediaBounds
 from seedance.domain.models import GenerationParams, MediaKind, Reference, Role
+from seedance.domain.paths import is_inside
 from seedance.domain.validation import ROLE_FIELDS
 
 Form = Literal["url", "asset", "data", "file"]
@@ -72,7 +74,57 @@ def normalize_asset(ref: str) -> str:
     return "asset://" + ref[len("asset://") :]
 
 
-def classify(source: str, role: Role, base_dir: Path | None = None) -> RefSpec:
+@dataclass(frozen=True)
+class Confinement:
+    """The folder local files must be in (every symbolic link followed, every `..`
+    resolved): a jobs file's or a storyboard's own, or an MCP server's output folder. `name`
+    says which, in words; `can_allow`: the operation can be told to read elsewhere
+    (`allow_outside`)."""
+
+    root: Path
+    name: str
+    can_allow: bool = True
+    rule: str = "only files in that folder are read"
+
+    def check(self, path: Path, source: str, *, what: str, field: str | None) -> None:
+        """Raise OutsideError when `path` (given as `source`) leads out of the folder."""
+        if is_inside(path, self.root):
+            return
+        leads_to = os.path.realpath(path)  # where `..` and links lead
+        shown = source if source.strip() == leads_to else f"{source} (that is {leads_to})"
+        raise OutsideError(
+            f"{what} {shown} is outside {self.name} {self.root}",
+            hint=(
+                f"{self.rule}; if you trust the file, let it read files elsewhere with"
+                if self.can_allow
+                else self.rule
+            ),
+            field=field,
+            suggestion=Suggestion.again(allow_outside=True) if self.can_allow else None,
+        )
+
+
+class OutsideError(UsageError):
+    """A local file named by a jobs file, a storyboard or an agent, outside its folder."""
+
+    code = "outside_folder"
+
+
+def local_path(source: str, base_dir: Path | None = None) -> Path | None:
+    """The file a reference names, when it names a local file (None for a URL, an asset or
+    a data: URI)."""
+    text = source.strip()
+    if text.lower().startswith(("asset://", "https://", "http://", "data:")):
+        return None
+    path = Path(text).expanduser()
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    return path
+
+
+def classify(
+    source: str, role: Role, base_dir: Path | None = None, confine: Confinement | None = None
+) -> RefSpec:
     text = source.strip()
     low = text.lower()
     if low.startswith("asset://"):
@@ -92,9 +144,10 @@ def classify(source: str, role: Role, base_dir: Path | None = None) -> RefSpec:
                 hint="give data:image/png;base64,... or a file path",
             )
         return RefSpec(role, text, "data")
-    path = Path(text).expanduser()
-    if base_dir is not None and not path.is_absolute():
-        path = base_dir / path
+    path = local_path(text, base_dir)
+    assert path is not None
+    if confine is not None:  # before anything is read of it, or told of it
+        confine.check(path, source, what=f"{role.kind} file", field=ROLE_FIELDS[role])
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "does not exist"
         raise UsageError(
@@ -117,8 +170,11 @@ def _check_kind(name: str, role: Role) -> None:
         )
 
 
-def plan(params: GenerationParams, base_dir: Path | None = None) -> list[RefSpec]:
-    """Every reference of a request, in wire order: frames, images, videos, audios."""
+def plan(
+    params: GenerationParams, base_dir: Path | None = None, confine: Confinement | None = None
+) -> list[RefSpec]:
+    """Every reference of a request, in wire order: frames, images, videos, audios; local
+    files inside `confine`'s folder when given."""
     pairs: list[tuple[str, Role]] = []
     if params.first_frame:
         pairs.append((params.first_frame, Role.FIRST_FRAME))
@@ -127,7 +183,7 @@ def plan(params: GenerationParams, base_dir: Path | None = None) -> list[RefSpec
     pairs += [(s, Role.REFERENCE_IMAGE) for s in params.images]
     pairs += [(s, Role.REFERENCE_VIDEO) for s in params.videos]
     pairs += [(s, Role.REFERENCE_AUDIO) for s in params.audios]
-    return [classify(source, role, base_dir) for source, role in pairs]
+    return [classify(source, role, base_dir, confine) for source, role in pairs]
 
 
 def local_image(path: Path, *, check: bool = True) -> str:
@@ -181,6 +237,7 @@ def resolve(
     bounds: MediaBounds | None = None,
     seconds: dict[Path, float] | None = None,
     lifetime: int | None = None,
+    measure: Callable[[str], float | None] | None = None,
 ) -> list[Reference]:
     """Each reference in a form the provider accepts; on an assets-only profile, as assets.
 
@@ -189,7 +246,9 @@ def resolve(
     the API takes it (else it is a URL like a video), other local media are published to the
     bucket (a presigned URL, signed for `lifetime` seconds) or made assets. With `dry_run`,
     nothing is uploaded: a medium not yet uploaded shows as a placeholder. `seconds` are the
-    lengths already measured (services/media/preflight.py).
+    lengths already measured (services/media/preflight.py); reference videos by URL are
+    measured too when `measure` is given (services/media/remote_media.py: input video
+    seconds are billed).
     """
     out = []
     known = seconds or {}
@@ -209,6 +268,8 @@ def resolve(
             length = known.get(spec.path)
             if length is None:
                 length = media.media_seconds(spec.path)
+        elif measure is not None and spec.form == "url" and spec.kind is MediaKind.VIDEO:
+            length = measure(spec.source)
         out.append(
             Reference(
                 role=spec.role, url=url, source=spec.source, seconds=length, stands_for=stands_for

@@ -15,6 +15,7 @@ from seedance.domain.catalogue import Estimate, format_money
 from seedance.domain.errors import BudgetError, StoryboardError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams, Reference, Role
 from seedance.providers.base import Capabilities
+from seedance.services.account.gate import Allowance
 from seedance.services.media import video
 from seedance.services.runtime import Runtime
 from seedance.services.storyboards.manifest import Manifest, ManifestData, ShotState
@@ -160,9 +161,28 @@ class Plan:
             f"{'at least ' if lower else ''}{tokens:,} tokens{money}"
         )
 
-    def check_cost(self, max_cost: float | None, *, allow_unpriced: bool = False) -> None:
+    def check_cost(
+        self, max_cost: float | None, *, allow_unpriced: bool = False, budgets: bool = False
+    ) -> None:
         """Refuse, before anything is sent, a run whose estimate is above `max_cost`, or
-        whose price is unknown (unless `allow_unpriced`: those shots then count as nothing)."""
+        whose price is unknown (unless `allow_unpriced`: those shots then count as nothing);
+        under any cap (`max_cost`, or the profile's `budgets`), one whose estimate is only a
+        lower bound (unless `allow_unpriced`: those shots then count at their lower bound)."""
+        if max_cost is None and not budgets:
+            return
+        lower = [p.shot.id for p in self._paying() if p.estimate and p.estimate.lower_bound]
+        if lower and not allow_unpriced:
+            raise BudgetError(
+                f"the estimate of shot{'s' if len(lower) > 1 else ''} {', '.join(lower)} is "
+                "only a lower bound: the length of a reference video is not known, and input "
+                "video seconds are billed, so the spending caps cannot be checked; nothing "
+                "was sent",
+                code="lower_bound",
+                hint="give the video as a local file or a URL whose header can be read (with "
+                "the video extra installed), or let it through counted at its lower bound with",
+                field="allow_unpriced",
+                suggestion=Suggestion.again(allow_unpriced=True),
+            )
         if max_cost is None:
             return
         unpriced = self.unpriced()
@@ -307,9 +327,11 @@ def make_plan(
     drafts: Drafts | None = None,
     strict: bool = False,
     validate: bool = True,
+    allowance: Allowance | None = None,
 ) -> Plan:
     """Check every shot against the profile's model and API; decide how each continues from
-    its parent; estimate each. Nothing is sent (a finalize run reads its drafts)."""
+    its parent; estimate each (under `allowance`'s cap, reference videos by URL measured).
+    Nothing is sent (a finalize run reads its drafts)."""
     caps = rt.capabilities
     where_of = {shot.id: f"{board.path}: shot '{shot.id}'" for shot in board.shots}
     continuity = {s.id: continuity_of(s, caps, where_of[s.id]) for s in board.shots}
@@ -349,6 +371,8 @@ def make_plan(
                     frame=frame,
                     strict=strict,
                     validate=validate,
+                    confine=board.confine,
+                    allowance=allowance,
                 )
         except UsageError as exc:
             raise _in_shot(exc, where) from None

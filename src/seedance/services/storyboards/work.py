@@ -16,6 +16,7 @@ from seedance.domain.errors import (
     Suggestion,
 )
 from seedance.domain.models import MediaKind, Reference, Role, video_suffix
+from seedance.services.account.gate import Allowance
 from seedance.services.media import references, video
 from seedance.services.runs.engine import Listener, Outcome, Stage, Unit
 from seedance.services.runs.reruns import RerunMark
@@ -34,11 +35,19 @@ class ShotWork:
     kind = "chain"
     noun = "shot"
 
-    def __init__(self, rt: Runtime, plan: Plan, manifest: Manifest, out_dir: Path) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        plan: Plan,
+        manifest: Manifest,
+        out_dir: Path,
+        allowance: Allowance | None = None,
+    ) -> None:
         self.rt = rt
         self.plan = plan
         self.manifest = manifest
         self.out_dir = out_dir
+        self.allowance = allowance  # the run's cap: reference videos by URL measured under it
         self.label = f"storyboard:{out_dir.resolve()}"  # the ledger's group
 
     def clip_path(self, plan: ShotPlan) -> Path:
@@ -79,11 +88,14 @@ class ShotWork:
         if plan.final_of:  # a final is complete at plan time: its content is its draft
             return plan.prepared
         frame = self._frame(plan, say) if plan.shot.parent else None
+        board = self.plan.storyboard
         return prepare_for(
             self.rt,
             plan.shot.params,
-            base_dir=self.plan.storyboard.path.parent,
+            base_dir=board.path.parent,
             frame=frame,
+            confine=board.confine,
+            allowance=self.allowance,
             validate=self.plan.validate,
         )
 

@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +32,16 @@ from seedance.domain.validation import (
     validation_error,
 )
 from seedance.providers.base import Provider
-from seedance.services.media import references
+from seedance.services.account.gate import Allowance
+from seedance.services.media import references, remote_media
 from seedance.services.media.preflight import check_body, preflight
 from seedance.services.media.references import AssetResolver, Publisher
 from seedance.services.runtime import Runtime
 
 LOWER_BOUND_NOTE = (
     "the estimate is a lower bound: the length of a reference video is not known (local "
-    "files are measured when PyAV is installed), and input video seconds are billed too"
+    "files are measured when PyAV is installed, videos by URL under a spending cap), and "
+    "input video seconds are billed too"
 )
 
 
@@ -153,11 +156,14 @@ def prepare(
     fit: bool = False,
     publisher: Callable[[], Publisher | None] = lambda: None,
     data_dir: Path | None = None,
+    measure: Callable[[str], float | None] | None = None,
+    confine: references.Confinement | None = None,
 ) -> Prepared:
     """Apply the profile, choose the model, check everything, resolve media, build the body.
 
     `frame` is a storyboard's continuity, already in wire form: the parent's last frame as a
-    first frame, or as one more reference image (after the shot's own).
+    first frame, or as one more reference image (after the shot's own). `measure` gives the
+    length of a reference video by URL (under a spending cap: services/remote_media.py).
     Raises ValidationError (exit 2) for anything the model or provider cannot serve;
     nothing has been sent by then. Every local video and audio is measured against the
     API's bounds first (services/media/preflight.py; with `fit`, a video out of them is re-encoded
@@ -178,7 +184,7 @@ def prepare(
     notes = [unchecked] if unchecked else []
     if spec is not None and spec.translated:
         notes.insert(0, f"model {spec.requested} is {spec.name} on this profile")
-    specs = references.plan(params, base_dir)
+    specs = references.plan(params, base_dir, confine)
     # Check what can be checked before any upload: roles, counts, the provider's own rules,
     # every local file (not the lengths of media that are still URLs).
     if validate:
@@ -205,6 +211,7 @@ def prepare(
             bounds=bounds,
             seconds=checked.seconds,
             lifetime=params.expires_after,
+            measure=measure,
         ),
         frame,
     )
@@ -343,10 +350,16 @@ def prepare_for(
     frame: Reference | None = None,
     strict: bool = False,
     fit: bool = False,
+    allowance: Allowance | None = None,
+    confine: references.Confinement | None = None,
 ) -> Prepared:
     """`prepare` with a client's collaborators (the profile's bucket publishes, `fit`'s
     copies are kept in the data directory); its notes (a model sent unchecked, prompt
-    guidance...) go to the client's notices, each once."""
+    guidance...) go to the client's notices, each once. Under a spending cap (`allowance`'s,
+    or the profile's budgets) a reference video by URL is measured (media/remote_media.py);
+    `confine`: the folder local media must be in (OutsideError otherwise, before any of
+    them is read)."""
+    capped = rt.gate.capped(allowance or Allowance())
     prepared = prepare(
         rt.profile,
         rt.provider,
@@ -360,6 +373,8 @@ def prepare_for(
         fit=fit,
         publisher=rt.storage,
         data_dir=rt.data_dir,
+        measure=partial(remote_media.measured, rt) if capped else None,
+        confine=confine,
     )
     rt.tell(prepared.notes)
     return prepared

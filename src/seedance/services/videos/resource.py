@@ -31,10 +31,11 @@ from seedance.domain.models import (
 from seedance.domain.validation import check_task_id
 from seedance.providers.base import CancelOutcome, TaskPage
 from seedance.services.assets.cache import file_sha256
+from seedance.services.media.references import Confinement
 from seedance.services.options import CallOptions
 from seedance.services.runtime import Runtime
 from seedance.services.state import Entry
-from seedance.services.videos import request_ids, saving, tasks
+from seedance.services.videos import output_record, request_ids, saving, tasks
 from seedance.services.videos.generate import generate
 from seedance.services.videos.polling import Listener, Watch
 from seedance.services.videos.prepare import Prepared, prepare_for
@@ -74,13 +75,16 @@ class Videos:
         base_dir: str | Path | None = None,
         frame: Reference | None = None,
         fit: bool = False,
+        confine: Confinement | None = None,
         **params: Unpack[VideoRequest],
     ) -> Prepared:
         """The request checked and built, nothing sent: the exact body, the model and the
         estimate (a dry run). Local media are read relative to `base_dir` (default: the
-        working directory) and measured against the API's bounds; `fit` re-encodes a
-        reference video out of them within them (the `video` extra) and sends that copy.
-        Raises ValidationError for anything the model cannot serve."""
+        working directory), must be inside `confine`'s folder when it is given, and are
+        measured against the API's bounds; `fit` re-encodes a reference video out of them
+        within them (the `video` extra) and sends that copy. Under a cap (the client's
+        `max_cost`, the profile's budgets) a reference video by URL is measured. Raises
+        ValidationError for anything the model cannot serve."""
         options = self._options.given(validate=validate, strict=strict)
         return prepare_for(
             self._rt,
@@ -91,6 +95,8 @@ class Videos:
             base_dir=Path(base_dir) if base_dir is not None else None,
             frame=frame,
             fit=fit,
+            allowance=options.allowance(),
+            confine=confine,
         )
 
     def create(
@@ -241,6 +247,7 @@ class Videos:
         strict: bool | None = None,
         dry_run: bool = False,
         base_dir: str | Path | None = None,
+        confine: Confinement | None = None,
         **params: Unpack[VideoRequest],
     ) -> Prepared:
         """A new video: `video` changed as `prompt` says (Seedance 2.5's task type edit; it
@@ -248,7 +255,9 @@ class Videos:
         `video` is a file, a URL, an asset:// id or the id of a task whose video was saved
         here. Raises ValidationError (nothing sent) for a model without task types, a ratio
         other than adaptive or a duration other than -1."""
-        return self._of_video("edit", video, prompt, validate, strict, dry_run, base_dir, params)
+        return self._of_video(
+            "edit", video, prompt, validate, strict, dry_run, base_dir, confine, params
+        )
 
     def extend(
         self,
@@ -260,12 +269,15 @@ class Videos:
         strict: bool | None = None,
         dry_run: bool = False,
         base_dir: str | Path | None = None,
+        confine: Confinement | None = None,
         **params: Unpack[VideoRequest],
     ) -> Prepared:
         """A new video continuing `video` (task type extend; `duration` is the new part's
         length, in the video's shape), prepared: give it to `create` or `generate`. `video`
         as for `edit`."""
-        return self._of_video("extend", video, prompt, validate, strict, dry_run, base_dir, params)
+        return self._of_video(
+            "extend", video, prompt, validate, strict, dry_run, base_dir, confine, params
+        )
 
     def _of_video(
         self,
@@ -276,6 +288,7 @@ class Videos:
         strict: bool | None,
         dry_run: bool,
         base_dir: str | Path | None,
+        confine: Confinement | None,
         params: VideoRequest,
     ) -> Prepared:
         options = self._options.given(validate=validate, strict=strict)
@@ -298,6 +311,8 @@ class Videos:
                 strict=options.strict,
                 dry_run=dry_run,
                 base_dir=where,
+                allowance=options.allowance(),
+                confine=confine,
             )
         except ValidationError as exc:
             if exc.field == "videos":  # the video is the call's argument, not a list
@@ -422,6 +437,12 @@ class Videos:
             return None
         return DownloadResult(path=str(dest), bytes=dest.stat().st_size, sha256=entry.sha256)
 
+    def vouched(self, path: str | Path) -> bool:
+        """Whether the file at `path` is, as it is now, a video seedance saved: its record
+        beside it names a task whose video the journal saved with this very SHA-256 (a
+        record alone, or a file alone, proves nothing)."""
+        return output_record.vouched(Path(path), self._rt.state)
+
     def save(
         self,
         task: Task,
@@ -470,6 +491,7 @@ class Videos:
             strict=options.strict,
             base_dir=Path(base_dir) if base_dir is not None else None,
             fit=fit,
+            allowance=options.allowance(),
         )
 
 

@@ -5,6 +5,7 @@ never arrived; a dialect that cannot look says so instead (`lost_answer`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from seedance.domain.errors import (
@@ -14,12 +15,13 @@ from seedance.domain.errors import (
     SeedanceError,
     ServerError,
     Suggestion,
+    UnusableTaskIdError,
 )
 from seedance.domain.models import Task
 from seedance.services import crashpoints
 from seedance.services.account.gate import MAX_CROWDED, SLOT_POLL, Allowance, is_crowded
 from seedance.services.runtime import Runtime
-from seedance.services.state import Entry, Lock
+from seedance.services.state import Entry, JournalState, Lock
 from seedance.services.videos.identity import LostCreate, nonce_picker
 from seedance.services.videos.prepare import Prepared, redact_body
 from seedance.services.videos.steps import Run, Step, told
@@ -140,6 +142,10 @@ def _send_once(
         try:
             with rt.explain_auth():
                 task = provider.create(body)
+        except UnusableTaskIdError as exc:
+            # it arrived and may be billed (the reservation stays); it holds no slot
+            journal.unusable(row, unusable_reason(rt, exc), clock.time())
+            raise
         except (OutcomeUnknownError, ServerError, BadResponseError) as exc:
             # it may have arrived: a lost answer, a 5xx, or an answer we cannot read (even a
             # 200 without a task id may have made one)
@@ -199,6 +205,30 @@ def _in_this_region(rt: Runtime, exc: SeedanceError) -> SeedanceError:
         )
         exc.suggestions = (Suggestion.of("doctor"),)
     return exc
+
+
+MAX_ANSWER = 4000  # characters of a server's unusable answer kept in the journal
+
+
+def unusable_reason(rt: Runtime, exc: UnusableTaskIdError) -> str:
+    """What the journal keeps of a create answered with an unusable task id: the error, and
+    the server's answer as it was (escaped, cut short, without any credential)."""
+    try:
+        answer = json.dumps(exc.answer)
+    except (TypeError, ValueError):
+        answer = repr(exc.answer)
+    if len(answer) > MAX_ANSWER:
+        answer = answer[:MAX_ANSWER] + "..."
+    return rt.provider.http.scrub(
+        f"{UnusableTaskIdError.code}: {exc.message}; the server's answer: {answer}"
+    )
+
+
+def was_unusable(entry: Entry) -> bool:
+    """Whether the journal row is a create answered with an unusable task id."""
+    return entry.state is JournalState.UNKNOWN and (entry.error or "").startswith(
+        f"{UnusableTaskIdError.code}: "
+    )
 
 
 def _begin(
