@@ -24,6 +24,7 @@ _seedance() {
             "/journal") path="journal" ;;
             "/mcp") path="mcp" ;;
             "/sim") path="sim" ;;
+            "/completion") path="completion" ;;
             "tasks/list") path="tasks list" ;;
             "assets/upload") path="assets upload" ;;
             "assets/get") path="assets get" ;;
@@ -46,7 +47,7 @@ _seedance() {
         "")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain batch spend review frames assets finalize doctor models profiles journal mcp sim" -- "$cur"))
+            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain batch spend review frames assets finalize doctor models profiles journal mcp sim completion" -- "$cur"))
             fi
             ;;
         "create")
@@ -347,6 +348,11 @@ _seedance() {
             esac
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --open-model --endpoint --clock-offset --max-running --instant --write-profiles --help -h" -- "$cur"))
+            fi
+            ;;
+        "completion")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
             fi
             ;;
     esac

@@ -50,6 +50,11 @@ FLAGS = [
     (["chain", "missing.toml"], "no such file"),
     (["profiles", "add", "x", "--set", "oops"], "expected KEY=VALUE"),
     (["unknown-command"], "No such command"),
+    (["create", "x", "-d", "5.5"], "'5.5' is not a whole number"),
+    (["create", "x", "--priority", "high"], "'high' is not a whole number"),
+    (["creat", "x"], "did you mean `seedance create`?"),
+    (["tasks", "lst"], "did you mean `seedance tasks list`?"),
+    (["completion", "tcsh"], "no completion script for 'tcsh'"),
 ]
 
 

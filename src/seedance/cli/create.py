@@ -203,12 +203,19 @@ def deliver(
         out.info(f"estimate: {describe_estimate(prepared)}")
         show_body(env, prepared)
         if client.capabilities.finds_lost_creates:
-            around = prepared.request.expires_after or IDENTITY_DEFAULT
-            out.info(
+            # Sent for real, the body carries a queue expiry a few minutes off the one asked
+            # (the create's identity, services/identity.py). Worth a line only to a user who
+            # set that expiry; for everyone else it is an internal detail (--verbose).
+            given = prepared.request.expires_after
+            text = (
                 f"sent for real, the body also carries --expires-after a few minutes off "
-                f"{around}: seedance's identity for this create, by which a lost answer is "
-                "found again exactly (see the README, 'Nothing lost')"
+                f"{given or IDENTITY_DEFAULT}: seedance's identity for this create, by which a "
+                "lost answer is found again exactly"
             )
+            if given is not None:
+                out.info(text)
+            elif env.verbose:
+                out.debug_line(text)
         return
     if outputs.video is not None:
         _generate(env, client, prepared, outputs, timeout=timeout, new=new)

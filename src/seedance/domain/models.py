@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from seedance.domain.errors import UsageError
 
@@ -105,6 +105,12 @@ class CreateSettings(BaseModel):
     expires_after: int | None = None
     safety_id: str | None = None
     output_format: str | None = None  # mp4 | mov, where the model offers a choice
+
+    @field_validator("resolution")
+    @classmethod
+    def _resolution_folded(cls, value: str | None) -> str | None:
+        """`4K`, `720P`: resolutions are names in lower case (`4k`, `720p`) on every API."""
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 class GenerationParams(CreateSettings):

@@ -12,7 +12,13 @@ otherwise.
 
 from __future__ import annotations
 
-import fcntl
+try:
+    import fcntl
+except ImportError:  # Windows: said in one line, not as a missing module
+    raise ImportError(
+        "this library runs on POSIX systems only (Linux, macOS; on Windows, inside "
+        "WSL): its locks are the OS's (fcntl)"
+    ) from None
 import hashlib
 import json
 import os

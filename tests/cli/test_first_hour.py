@@ -1,0 +1,72 @@
+"""A newcomer's first commands (issue 28): help without an error, a mistyped command that
+says what it may mean, resolutions in any case, a dry run without internals, completion
+scripts printed, one clear line on a system that is not POSIX."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("args", [[], ["tasks"], ["profiles"]])
+def test_a_bare_command_shows_its_help_and_exits_0(world, args):
+    result = world.run(*args)
+    assert result.exit_code == 0, result
+    assert result.stdout.startswith("Usage: seedance"), result.stdout
+    assert result.stderr == ""
+    last = result.stdout.rstrip("\n").splitlines()[-1]
+    assert "see `seedance" not in last and "error" not in result.stdout
+
+
+def test_a_mistyped_command_names_the_one_meant(world):
+    result = world.run("creat", "a boat")
+    assert result.exit_code == 2
+    assert result.stderr == "error: No such command 'creat'; did you mean `seedance create`?\n"
+
+
+def test_a_resolution_in_upper_case_is_the_same_resolution(world, sim):
+    result = world.run("--json", "create", "a boat", "-r", "720P", "-m", "fast", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["resolution"] == "720p"
+    assert world.run("create", "a boat", "-r", "4K", "--dry-run").exit_code == 0
+
+
+def test_a_dry_run_prints_no_internal_line(world, sim):
+    result = world.run("create", "a boat", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "expires-after" not in result.stderr and "identity" not in result.stderr
+    assert sim.requests == []
+
+
+def test_a_dry_run_says_a_given_expiry_is_shifted(world, sim):
+    result = world.run("create", "a boat", "--expires-after", "7200", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "a few minutes off 7200" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("shell", "name"), [("bash", "seedance.bash"), ("zsh", "_seedance"), ("fish", "seedance.fish")]
+)
+def test_completion_prints_the_shipped_script(world, shell, name):
+    result = world.run("completion", shell)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (ROOT / "completions" / name).read_text()
+    assert result.stderr == ""  # eval "$(seedance completion bash)" in ~/.bashrc prints nothing
+
+
+def test_another_platform_gets_one_clear_line(monkeypatch, capsys):
+    import os
+
+    from seedance.cli import entry
+
+    monkeypatch.setattr(os, "name", "nt")
+    monkeypatch.setattr("sys.argv", ["seedance", "--version"])
+    with pytest.raises(SystemExit) as stopped:
+        entry.main()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "POSIX" in err and "fcntl" in err
