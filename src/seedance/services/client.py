@@ -44,6 +44,7 @@ from seedance.providers.base import CancelOutcome, Capabilities, Provider, TaskP
 from seedance.providers.registry import connect
 
 if TYPE_CHECKING:
+    from seedance.domain.pricing import Estimate
     from seedance.providers.base import ModelProbe
     from seedance.services.assets import AssetService
     from seedance.services.batch.session import BatchResult, BatchSession, JobsSource
@@ -423,13 +424,20 @@ class Client:
 
     def cost_of(self, task: Task) -> tuple[float, str | None, bool] | None:
         """What a task costs: (amount, currency, billed): billed from the tokens it reports
-        once finished, else estimated from its settings; None when the price is unknown."""
+        once finished (nothing once it failed), else its own estimate (services/task_cost.py);
+        None when the price is unknown."""
+        from seedance.services.task_cost import task_cost
+
+        return task_cost(task, self.journal.find(task.id), lambda: self._estimate_of(task))
+
+    def _estimate_of(self, task: Task) -> Estimate | None:
+        """The task priced from what its answer says (a task this machine did not create)."""
         from seedance.domain.catalogue import catalogue
 
         spec = self._spec_of(task)
         if spec is None:
             return None
-        estimate = catalogue().estimate(
+        return catalogue().estimate(
             spec,
             resolution=task.resolution,
             ratio=task.ratio,
@@ -437,13 +445,6 @@ class Client:
             draft=bool(task.draft),
             overrides=self.profile.price_overrides(),
         )
-        price = estimate.price_per_million
-        if price is None:
-            return None
-        tokens = task.usage.completion_tokens if task.usage else None
-        if tokens is not None:
-            return tokens / 1_000_000 * price, estimate.currency, True
-        return estimate.tokens / 1_000_000 * price, estimate.currency, False
 
     def _spec_of(self, task: Task) -> ModelSpec | None:
         from seedance.domain.catalogue import catalogue
