@@ -234,7 +234,7 @@ def test_dry_run_sends_nothing_and_max_cost_refuses(run, sim, world):
     text = run("chain", "branching.toml", "--dry-run")
     assert "02 bridge" in text.stdout and "after dawn" in text.stdout and "total:" in text.stdout
     refused = run("chain", "branching.toml", "--max-cost", "1")
-    assert refused.exit_code == 2 and "above the cap 1" in refused.stderr
+    assert refused.exit_code == 2 and "above the cap of $1.00" in refused.stderr
     assert "--max-cost" in refused.stderr
     assert sim.requests == []
     assert run("chain", "branching.toml", "--max-cost", "10", "--dry-run").exit_code == 0

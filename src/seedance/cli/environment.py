@@ -154,11 +154,13 @@ class Environment:
             )
             if not wanted:
                 raise
-            from seedance.cli.sim import running_profile
+            from seedance.cli.sim import missing_profile, running_profile
             from seedance.domain.profiles import build_profile
 
             found = running_profile(self.data_dir, wanted)
             if found is None:
+                if wanted.startswith("sim-") and wanted not in self.store.stored():
+                    raise missing_profile(self.data_dir, wanted) from None
                 raise
             return build_profile(wanted, found)
 

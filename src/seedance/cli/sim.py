@@ -10,6 +10,7 @@ import typer
 from seedance.cli.app import current_env
 
 if TYPE_CHECKING:
+    from seedance.domain.errors import SeedanceError, UsageError
     from seedance.sim.server import SimServer
 
 
@@ -92,13 +93,11 @@ def withdraw(data_dir: Path) -> None:
         state_path(data_dir).unlink(missing_ok=True)
 
 
-def running_profile(data_dir: Path, name: str) -> dict[str, str] | None:
-    """The settings of profile `name` (`sim-<preset>`) of a simulator running now with this
-    data directory; None when none runs (or it has no such profile)."""
+def running_simulator(data_dir: Path) -> dict[str, Any] | None:
+    """What the simulator running now with this data directory announced (its pid, URLs and
+    profiles); None when none runs."""
     import os
 
-    if not name.startswith("sim-"):
-        return None
     running = _read(state_path(data_dir))
     if running is None:
         return None
@@ -108,8 +107,39 @@ def running_profile(data_dir: Path, name: str) -> dict[str, str] | None:
         return None  # it stopped without saying so (kill -9)
     except PermissionError:
         pass  # alive, someone else's
-    found = running.get("profiles", {}).get(name)
+    return running
+
+
+def running_profile(data_dir: Path, name: str) -> dict[str, str] | None:
+    """The settings of profile `name` (`sim-<preset>`) of a simulator running now with this
+    data directory; None when none runs (or it has no such profile)."""
+    if not name.startswith("sim-"):
+        return None
+    running = running_simulator(data_dir)
+    found = (running or {}).get("profiles", {}).get(name)
     return found if isinstance(found, dict) else None
+
+
+def missing_profile(data_dir: Path, name: str) -> SeedanceError:
+    """Why there is no `sim-*` profile `name`: no simulator runs (start one), or the one that
+    runs has no such profile (its names)."""
+    from seedance.domain.errors import ConfigError
+
+    running = running_simulator(data_dir)
+    if running is None:
+        return ConfigError(
+            f"profile '{name}' is a simulator's, and no simulator is running",
+            hint="start one in another terminal with `seedance sim` (its sim-* profiles work "
+            "while it runs), then run this again",
+            field="profile",
+        )
+    names = sorted(running.get("profiles", {}))
+    return ConfigError(
+        f"the simulator running (on {running.get('api_url')}) has no profile '{name}'",
+        hint=f"its profiles are {', '.join(names)}",
+        field="profile",
+        allowed=names,
+    )
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -265,13 +295,19 @@ def sim(
         max_running=max_running,
     )
     log = env.output.debug_line if env.verbose else None
+    from seedance.services.locks import Locks, holding
+
+    only = Locks(env.data_dir).simulator()  # held while it runs: one simulator's profiles
+    if not only.try_acquire():
+        raise _already_running(env.data_dir, only.holder().pid)
     try:
         server: SimServer = SimServer(config, host=host, port=port, store_port=store_port, log=log)
     except OSError as exc:
+        only.release()
         raise UsageError(
             f"cannot listen on {host}:{port}: {exc.strerror}", hint="try --port 0"
         ) from None
-    with server:
+    with server, holding(only):
         announce(env.data_dir, server, token or "sim")
         if write_profiles:
             for name, values in profile_document(server.api_url, token or "sim").items():
@@ -295,6 +331,22 @@ def sim(
             env.output.info("stopped")
         finally:
             withdraw(env.data_dir)
+
+
+def _already_running(data_dir: Path, pid: int | None) -> UsageError:
+    """A second simulator with the same data directory would take over the first's sim-*
+    profiles (every command would then talk to it instead): refused."""
+    from seedance.domain.errors import UsageError
+
+    running = running_simulator(data_dir) or {}
+    where = f" on {running['api_url']}" if running.get("api_url") else ""
+    who = f" (pid {pid})" if pid else ""
+    return UsageError(
+        f"a simulator already runs{where}{who} for this data directory, and its sim-* "
+        "profiles point at it; nothing was started",
+        hint="use that one, stop it first (Ctrl-C where it runs), or start this one with "
+        "another SEEDANCE_DATA_DIR (its profiles then work with that directory)",
+    )
 
 
 def _block() -> None:

@@ -187,6 +187,10 @@ class Locks:
         counted and journaled; `account` is already a digest."""
         return FileLock(self.directory / f"account-{account}.lock", "the account's slots")
 
+    def simulator(self) -> FileLock:
+        """The one simulator announced for this data directory (its sim-* profiles)."""
+        return FileLock(self.directory / "simulator.lock", "the simulator of this data directory")
+
     def row(self, row: int) -> FileLock:
         """A journal row whose create is in flight: its lease."""
         return FileLock(self.directory / f"row-{row}.lock", f"journal entry {row}")

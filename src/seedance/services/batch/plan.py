@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from seedance.domain.catalogue import Estimate, format_money, total_of
 from seedance.domain.errors import SeedanceError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams
+from seedance.domain.pricing import money
 from seedance.services.asset_cache import file_sha256
 from seedance.services.batch.jobs import Invalid, Job, Jobs, JobsError
 from seedance.services.batch.manifest import BatchFile, TakeState
@@ -120,7 +121,7 @@ class BatchPlan:
                     "model": t.prepared.request.model,
                     "request": t.prepared.body,
                     "estimated_tokens": t.estimate.tokens if t.estimate else None,
-                    "estimated_cost": t.estimate.cost if t.estimate else None,
+                    "estimated_cost": money(t.estimate.cost) if t.estimate else None,
                 }
                 for t in self.takes
             ],
@@ -128,7 +129,7 @@ class BatchPlan:
             "total": {
                 "takes": len(self.to_make()),
                 "tokens": tokens,
-                "cost": cost,
+                "cost": money(cost),
                 "currency": currency,
             },
         }

@@ -24,6 +24,7 @@ from seedance.domain.errors import (
     UsageError,
     most_serious,
 )
+from seedance.domain.pricing import money
 from seedance.services.batch.jobs import Jobs, jobs_from, read_jobs
 from seedance.services.batch.manifest import BatchFile, TakeState
 from seedance.services.batch.plan import BatchPlan, make_plan
@@ -100,7 +101,7 @@ class BatchResult:
             totals={
                 "takes": len(self.outcomes),
                 **self.counts(),
-                "spent": spent,
+                "spent": money(spent),
                 "currency": currency,
             },
             halted=self.halted,

@@ -14,6 +14,7 @@ from typing import Any
 from seedance.domain.catalogue import Estimate, format_money
 from seedance.domain.errors import StoryboardError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams, Reference, Role
+from seedance.domain.pricing import money
 from seedance.providers.base import Capabilities
 from seedance.services import video
 from seedance.services.chain.manifest import Manifest, ManifestData, ShotState
@@ -173,7 +174,8 @@ class Plan:
         cost = self.priced_cost()
         if cost > max_cost:
             raise UsageError(
-                f"the estimate {format_money(cost, currency)} is above the cap {max_cost:g}",
+                f"the estimate {format_money(cost, currency)} is above the cap of "
+                f"{format_money(max_cost, currency)}",
                 hint="raise the cap, shorten shots, or lower the resolution",
                 field="max_cost",
             )
@@ -195,11 +197,11 @@ class Plan:
                     "model": p.prepared.request.model,
                     "request": p.prepared.body,
                     "estimated_tokens": p.estimate.tokens if p.estimate else None,
-                    "estimated_cost": p.estimate.cost if p.estimate else None,
+                    "estimated_cost": money(p.estimate.cost) if p.estimate else None,
                 }
                 for p in self.shots.values()
             ],
-            "total": {"tokens": tokens, "cost": cost, "currency": currency},
+            "total": {"tokens": tokens, "cost": money(cost), "currency": currency},
         }
 
 
