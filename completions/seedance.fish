@@ -296,6 +296,7 @@ complete -c seedance -n "test (__seedance_path) = 'sim'" -l endpoint -r -d 'An e
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l clock-offset -r -d 'Run the server\'s clock (its Date) this far ahead'
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l max-running -r -d 'Answer 429 ConcurrencyLimitExceeded to a create while a key has N tasks unfinished'
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l instant -d 'Tasks and assets finish at once (CI): sets every --*-seconds to 0'
+complete -c seedance -n "test (__seedance_path) = 'sim'" -l small-clips -d 'Serve 1-second thumbnails, made faster, instead of clips of the duration and size asked for'
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l write-profiles -d 'Also store the sim-* profiles in profiles.toml (they work without it while the simulator runs)'
 complete -c seedance -n "test (__seedance_path) = 'sim'" -l help -s h -d 'Show help'
 complete -c seedance -n "test (__seedance_path) = 'completion'" -l help -s h -d 'Show help'

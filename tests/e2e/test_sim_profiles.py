@@ -18,7 +18,17 @@ def test_seedance_sim_then_a_storyboard_on_every_sim_profile(world):
 
     path = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
     server = subprocess.Popen(
-        [sys.executable, "-m", "seedance", "--json", "sim", "--port", "0", "--instant"],
+        [
+            sys.executable,
+            "-m",
+            "seedance",
+            "--json",
+            "sim",
+            "--port",
+            "0",
+            "--instant",
+            "--small-clips",
+        ],
         cwd=world.root,
         env={**world.environ, **path, "NO_COLOR": "1"},
         stdout=subprocess.PIPE,

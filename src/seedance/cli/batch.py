@@ -97,8 +97,9 @@ def batch(
     if dry_run:
         _print_plan(env, plan, max_cost)
         return
+    pretend = " (simulated: nothing is billed)" if client.profile.simulated else ""
     env.output.info(
-        f"{plan.describe_total()} on profile {client.profile.name}, into {plan.directory}"
+        f"{plan.describe_total()}{pretend} on profile {client.profile.name}, into {plan.directory}"
     )
     kept = len(plan.takes) - len(plan.to_make())
     if kept:

@@ -200,7 +200,7 @@ def deliver(
     spent: a run that finds its video saved, or resumes its task, spends none."""
     out = env.output
     if dry_run:
-        out.info(f"estimate: {describe_estimate(prepared)}")
+        out.info(f"estimate: {describe_estimate(prepared, client.profile.simulated)}")
         show_body(env, prepared)
         if client.capabilities.finds_lost_creates:
             # Sent for real, the body carries a queue expiry a few minutes off the one asked
@@ -220,7 +220,7 @@ def deliver(
     if outputs.video is not None:
         _generate(env, client, prepared, outputs, timeout=timeout, new=new)
         return
-    out.info(f"estimate: {describe_estimate(prepared)}")
+    out.info(f"estimate: {describe_estimate(prepared, client.profile.simulated)}")
     task = client.create(prepared)
     out.info(f"created {task.id} on profile {client.profile.name}")
     frame_dest = outputs.last_frame
@@ -281,7 +281,9 @@ def _generate(
         dest = destination(env, target.given, suffix=suffix).path
     else:
         dest = target.path
-    with Follower(env, client, estimate=describe_estimate(prepared)) as follow:
+    with Follower(
+        env, client, estimate=describe_estimate(prepared, client.profile.simulated)
+    ) as follow:
         made = client.generate(
             prepared,
             output=dest,
@@ -296,7 +298,9 @@ def _generate(
     if made.origin is Origin.SAVED_BEFORE:
         out.info(f"{video.path} was already made by task {made.task.id} for this request")
     else:
-        out.result(f"saved {video.path} ({video.bytes:,} bytes, sha256 {video.sha256[:12]}…)")
+        from seedance.cli.saved import say_saved
+
+        say_saved(env, client.profile, video)
     document = made.task.to_json()
     document["download"] = video.model_dump()
     if outputs.sheet:
@@ -315,7 +319,8 @@ def _generate(
         out.data(video.path if target.folder else str(dest))  # the path as the user gave it
 
 
-def describe_estimate(prepared: Prepared) -> str:
+def describe_estimate(prepared: Prepared, simulated: bool = False) -> str:
+    """The estimate in words; on a simulator's profile, said to be what nothing is billed."""
     if prepared.estimate is None:
         return "unknown (seedance cannot price a model its catalogue does not know)"
-    return prepared.estimate.describe()
+    return prepared.estimate.describe() + (" (simulated: nothing is billed)" if simulated else "")

@@ -229,6 +229,14 @@ def sim(
             help="Tasks and assets finish at once (CI): sets every --*-seconds to 0.",
         ),
     ] = False,
+    small_clips: Annotated[
+        bool,
+        typer.Option(
+            "--small-clips",
+            help="Serve 1-second thumbnails, made faster, instead of clips of the duration and "
+            "size asked for.",
+        ),
+    ] = False,
     write_profiles: Annotated[
         bool,
         typer.Option(
@@ -293,6 +301,7 @@ def sim(
         endpoints=endpoints,
         clock_offset=clock_offset,
         max_running=max_running,
+        full_clips=not small_clips,
     )
     log = env.output.debug_line if env.verbose else None
     from seedance.services.locks import Locks, holding

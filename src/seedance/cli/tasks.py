@@ -128,7 +128,9 @@ def _saved(env: Environment, client: Client, task: Task, target: Destination) ->
             on_progress=follow.progress,
         )
     video = made.video
-    env.output.result(f"saved {video.path} ({video.bytes:,} bytes, sha256 {video.sha256[:12]}…)")
+    from seedance.cli.saved import say_saved
+
+    say_saved(env, client.profile, video)
     return video
 
 

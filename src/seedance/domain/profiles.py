@@ -109,6 +109,16 @@ class Profile(BaseModel):
             raise ValueError(f"model_family '{value}' names no model family (one of: {names})")
         return value
 
+    @property
+    def simulated(self) -> bool:
+        """A simulator's profile (the built-in demo, or a `sim-*` one on a loopback host): its
+        money is what the real service would charge, and nothing is billed."""
+        from urllib.parse import urlsplit
+
+        if self.simulator is not None:
+            return True
+        return self.name.startswith("sim-") and is_loopback(urlsplit(self.base_url).hostname)
+
     def price_overrides(self) -> ProfilePrices | None:
         """The profile's own prices, when it sets any."""
         from seedance.domain.pricing import ProfilePrices
