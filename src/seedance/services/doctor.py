@@ -276,16 +276,28 @@ def _clock(client: Client, date: str | None) -> Check:
 
 
 def _assets(client: Client) -> Check:
+    """The asset library: a failure where the profile's media must be assets; elsewhere (its
+    references go as URLs or inline) only a warning, since only asset:// media need it."""
     profile = client.profile
     if not profile.assets_url:
         return Check("assets", Status.SKIP, "the profile has no asset library")
+    from dataclasses import replace
+
     from seedance.services.assets import AssetService
 
     how = "signed with AK/SK" if profile.assets_auth == "aksk" else "with the API key"
     try:
         AssetService.for_client(client).groups(page_size=1)
     except (ConfigError, AuthError, NetworkError) as exc:
-        return Check.failed("assets", exc)
+        failed = Check.failed("assets", exc)
+        if client.capabilities.needs_assets:
+            return failed
+        return replace(
+            failed,
+            status=Status.WARN,
+            detail=f"{failed.detail}; needed only for asset:// media and the asset library",
+            exit_status=ExitStatus.OK,
+        )
     except SeedanceError as exc:
         return Check("assets", Status.WARN, f"answered: {exc.message}", exc.hint)
     return Check("assets", Status.OK, f"{urlsplit(profile.assets_url).netloc} ({how}) answered")
