@@ -70,3 +70,24 @@ def test_another_platform_gets_one_clear_line(monkeypatch, capsys):
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "POSIX" in err and "fcntl" in err
+
+
+def test_batch_and_chain_dry_runs_show_the_same_image_alike(world, sim):
+    from support import png
+
+    (world.root / "boat.png").write_bytes(png())
+    (world.root / "jobs.jsonl").write_text(
+        '{"id": "a", "prompt": "a boat", "first_frame": "boat.png"}\n'
+    )
+    (world.root / "shots.toml").write_text(
+        '[[shots]]\nid = "a"\nprompt = "a boat"\nfirst_frame = "boat.png"\n'
+    )
+    batch = world.run("batch", "jobs.jsonl", "--dry-run")
+    chain = world.run("chain", "shots.toml", "--dry-run")
+    assert batch.exit_code == chain.exit_code == 0, batch.stderr + chain.stderr
+
+    def shown(stdout: str) -> set[str]:
+        return {part.split('"')[0] for part in stdout.split('"<')[1:]}
+
+    assert shown(batch.stdout) == shown(chain.stdout) != set()
+    assert next(iter(shown(batch.stdout))).startswith("boat.png, ")

@@ -33,3 +33,26 @@ def test_a_failed_task_costs_nothing_on_the_board(world, sim):
     assert result.exit_code == 5, result.stderr
     failed = rows_of(result.stderr, "failed")
     assert failed and "$0.00" in failed[-1] and "~" not in failed[-1], result.stderr
+
+
+def test_money_in_json_documents_is_to_the_cent(world, sim):
+    import json
+
+    (world.root / "shots.toml").write_text('[[shots]]\nid = "a"\nprompt = "a boat"\n')
+    (world.root / "jobs.jsonl").write_text('{"id": "b", "prompt": "a gull", "takes": 2}\n')
+    amounts = []
+    for args in (("chain", "shots.toml"), ("chain", "shots.toml", "--dry-run")):
+        document = json.loads(world.run("--json", *args).stdout)
+        shots = document["shots"]
+        for shot in shots.values() if isinstance(shots, dict) else shots:
+            amounts += [shot.get("cost"), shot.get("estimated_cost")]
+        amounts += [document.get("total", {}).get("cost")]
+    for args in (("batch", "jobs.jsonl"), ("batch", "jobs.jsonl", "--dry-run", "-o", "again")):
+        document = json.loads(world.run("--json", *args).stdout)
+        for row in document.get("rows", []):
+            amounts += [t[k] for t in row["takes"] for k in ("cost", "estimated_cost")]
+        amounts += [t.get("estimated_cost") for t in document.get("takes", [])]
+        amounts += [document.get("totals", {}).get("spent"), document.get("total", {}).get("cost")]
+    priced = [a for a in amounts if a is not None]
+    assert len(priced) >= 8 and all(round(a, 2) == a for a in priced), priced
+    assert (world.root / "shots" / "chain.json").read_text().count("0.7623") == 2  # kept exact

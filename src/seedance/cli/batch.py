@@ -165,8 +165,8 @@ def _attention(env: Environment, result: BatchResult) -> None:
 
 
 def _print_plan(env: Environment, plan: BatchPlan, max_cost: float | None) -> None:
+    from seedance.cli.output import abbreviated
     from seedance.domain.catalogue import format_money
-    from seedance.services.prepare import redact_body
 
     if env.json:
         env.output.json(plan.to_json())
@@ -176,9 +176,10 @@ def _print_plan(env: Environment, plan: BatchPlan, max_cost: float | None) -> No
         estimate = take.estimate.describe() if take.estimate else "no estimate"
         action = {"skip": "done, kept", "keep": "failed earlier, kept", "run": estimate}
         lines.append(f"{take.key:<24} seed {take.seed:<11} {action[take.action.value]}")
-        if take.action.value == "run":
-            body = redact_body(take.prepared.body)
-            lines.append("   " + json.dumps(body, ensure_ascii=False))
+        if take.action.value == "run":  # inline media as chain and create show them
+            request = take.prepared
+            names = {r.url: r.source or "" for r in request.request.references}
+            lines.append("   " + json.dumps(abbreviated(request.body, names), ensure_ascii=False))
     lines.append(f"total: {plan.describe_total()}")
     _tokens, cost, currency = plan.total()
     if max_cost is not None and cost is not None and cost > max_cost:

@@ -294,7 +294,7 @@ def _generate(
             on_update=follow.update,
             on_progress=follow.progress,
         )
-    video = made.video
+    video = made.download
     if made.origin is Origin.SAVED_BEFORE:
         out.info(f"{video.path} was already made by task {made.task.id} for this request")
     else:

@@ -127,7 +127,7 @@ def _saved(env: Environment, client: Client, task: Task, target: Destination) ->
             on_update=follow.update,
             on_progress=follow.progress,
         )
-    video = made.video
+    video = made.download
     from seedance.cli.saved import say_saved
 
     say_saved(env, client.profile, video)

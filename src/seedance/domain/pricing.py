@@ -31,6 +31,15 @@ def money(amount: float | None) -> float | None:
     return None if amount is None else round(amount, 2)
 
 
+MONEY_FIELDS = ("cost", "estimated_cost")
+
+
+def money_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """A record (a shot's, a take's) for a JSON document, its money to the cent. The
+    manifest files keep the exact amounts (and earlier versions' records read back whole)."""
+    return {k: money(v) if k in MONEY_FIELDS else v for k, v in record.items()}
+
+
 def total_of(estimates: Sequence[Estimate | None]) -> tuple[int, float | None, str | None]:
     """The tokens and cost of several requests (the cost None unless every one is priced)."""
     known = [e for e in estimates if e is not None]

@@ -3,7 +3,7 @@
 from seedance import Client
 with Client.from_profile("demo") as client:
     made = client.generate(GenerationParams(prompt="a paper boat at dawn"), output="boat.mp4")
-    print(made.task.id, made.video.path, made.video.sha256)
+    print(made.task.id, made.download.path, made.download.sha256)
 """
 
 from __future__ import annotations

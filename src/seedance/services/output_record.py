@@ -1,10 +1,17 @@
-"""A small record beside each video `generate` saves: `.NAME.seedance.json` next to `NAME`.
+"""A small record of each video `generate` saves, in the video's folder: `.seedance/NAME.json`.
 
 It names the task the video comes from (and, once saved, the video's SHA-256), with what the
 journal knows of the create. Written as soon as the task is known, so even when the journal is
 lost or damaged, running the same command again finds the task instead of paying for another.
-A hidden file, mode 0600 (it holds the prompt). Deleting it loses nothing while the journal is
-sound.
+Mode 0600 (it holds the prompt). Deleting it loses nothing while the journal is sound.
+
+Where: in the output's own folder, because it must outlive the data directory (a CI runner or
+another machine that gets the folder back without the journal finds its tasks by it), so not
+in the data directory; and before the video exists (the task is known first), so not in an
+extended attribute of the file. But in one hidden folder, `.seedance/`, holding a `.gitignore`
+of `*`: not a hidden file beside every video that `git status` shows and `git add .` takes.
+Records of earlier versions (`.NAME.seedance.json` beside the video) are still read, and moved
+into the folder when next written.
 """
 
 from __future__ import annotations
@@ -18,7 +25,13 @@ from typing import Any
 from seedance.domain.models import TaskStatus
 from seedance.services.journal import Entry, JournalState
 
-SUFFIX = ".seedance.json"
+RECORDS = ".seedance"  # the folder of records, beside the videos
+SUFFIX = ".json"
+LEGACY_SUFFIX = ".seedance.json"  # `.NAME.seedance.json` beside NAME (earlier versions)
+IGNORE_ALL = (
+    "# seedance's records of the videos in the folder above (safe to delete while the journal "
+    "is sound)\n*\n"
+)
 
 
 @dataclass(frozen=True)
@@ -90,24 +103,46 @@ class OutputRecord:
 
 def record_path(saved: Path) -> Path:
     """Where the record of the video at `saved` is kept."""
-    return saved.with_name(f".{saved.name}{SUFFIX}")
+    return saved.parent / RECORDS / f"{saved.name}{SUFFIX}"
+
+
+def legacy_path(saved: Path) -> Path:
+    """Where an earlier version kept it: `.NAME.seedance.json` beside the video."""
+    return saved.with_name(f".{saved.name}{LEGACY_SUFFIX}")
 
 
 def write(record: OutputRecord, saved: Path) -> Path:
-    """Write (or replace) the record of `saved`, atomically."""
+    """Write (or replace) the record of `saved`, atomically; an earlier version's record
+    beside the video is removed once this one is in place."""
     path = record_path(saved)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    _folder(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(asdict(record), out, indent=2, ensure_ascii=False)
         out.write("\n")
     os.replace(tmp, path)
+    legacy_path(saved).unlink(missing_ok=True)
     return path
+
+
+def _folder(folder: Path) -> None:
+    """The records' folder, made with a `.gitignore` that ignores all of it."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        tmp = folder / f".gitignore.{os.getpid()}.tmp"
+        tmp.write_text(IGNORE_ALL, "utf-8")
+        os.replace(tmp, ignore)
 
 
 def find(output: Path, profile: str, request_hash: str) -> OutputRecord | None:
     """The record of this request's video at `output` (a file, or a directory holding it)."""
-    places = sorted(output.glob(f".*{SUFFIX}")) if output.is_dir() else [record_path(output)]
+    if output.is_dir():
+        places = sorted((output / RECORDS).glob(f"*{SUFFIX}"))
+        places += sorted(output.glob(f".*{LEGACY_SUFFIX}"))
+    else:
+        places = [record_path(output), legacy_path(output)]
     for place in places:
         record = read(place)
         if record is not None and (record.profile, record.request_hash, record.output) == (

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_serializer
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from seedance.domain.pricing import money
 from seedance.services.reruns import RerunMark
 
 FAILED = ("failed", "error")
@@ -45,10 +44,6 @@ class BatchTake(BaseModel):
     bytes: int | None = None
     updated_at: float | None = None
     rerun: RerunMark | None = None  # a rerun of the take under way (services/reruns.py)
-
-    @field_serializer("estimated_cost", "cost")
-    def _to_the_cent(self, amount: float | None) -> float | None:
-        return money(amount)
 
 
 class BatchRow(BaseModel):

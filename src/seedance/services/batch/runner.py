@@ -275,7 +275,7 @@ class BatchRunner:
         return reruns.makes_anew(journal, profile, prepared.request_hash, output, rerun)
 
     def _done(self, take: TakePlan, prepared: Prepared, made: Generated) -> None:
-        task, clip = made.task, made.video
+        task, clip = made.task, made.download
         tokens = task.usage.completion_tokens if task.usage else None
         estimate = prepared.estimate
         cost = None

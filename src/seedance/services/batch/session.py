@@ -24,7 +24,7 @@ from seedance.domain.errors import (
     UsageError,
     most_serious,
 )
-from seedance.domain.pricing import money
+from seedance.domain.pricing import money, money_fields
 from seedance.services.batch.jobs import Jobs, jobs_from, read_jobs
 from seedance.services.batch.manifest import BatchFile, TakeState
 from seedance.services.batch.plan import BatchPlan, make_plan
@@ -94,6 +94,8 @@ class BatchResult:
 
     def to_json(self) -> dict[str, Any]:
         document = self.manifest.data.model_dump(mode="json")
+        for row in document.get("rows", []):
+            row["takes"] = [money_fields(take) for take in row.get("takes", [])]
         spent, currency = self.spent()
         document.update(
             directory=str(self.directory),

@@ -40,13 +40,11 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
-    field_serializer,
     model_serializer,
 )
 
 from seedance.domain.catalogue import Estimate
 from seedance.domain.errors import StoryboardError
-from seedance.domain.pricing import money
 from seedance.services.chain.storyboard import chain_again
 from seedance.services.reruns import RerunMark
 
@@ -91,10 +89,6 @@ class ShotRecord(BaseModel):
     finished_at: float | None = None
     seed: int | None = None  # the seed the provider used (succeeded tasks report it)
     rerun: RerunMark | None = None  # a rerun of the shot under way (services/reruns.py)
-
-    @field_serializer("estimated_cost", "cost")
-    def _to_the_cent(self, amount: float | None) -> float | None:
-        return money(amount)
 
     @model_serializer(mode="wrap")
     def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

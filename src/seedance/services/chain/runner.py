@@ -304,7 +304,7 @@ class ChainRunner:
     def _save(self, plan: ShotPlan, made: Generated) -> None:
         """The shot's last frame (from the API, or from its clip), then the manifest."""
         shot_id = plan.shot.id
-        task, clip = made.task, made.video
+        task, clip = made.task, made.download
         frame_name = frame_sha = None
         if plan.wants_frame:
             frame = self.frame_path(plan)

@@ -20,6 +20,7 @@ from seedance.domain.errors import (
     most_serious,
 )
 from seedance.domain.models import video_suffix
+from seedance.domain.pricing import money_fields
 from seedance.services import video
 from seedance.services.asset_cache import file_sha256
 from seedance.services.chain.manifest import (
@@ -84,6 +85,7 @@ class ChainResult:
 
     def to_json(self) -> dict[str, Any]:
         document = self.manifest.data.model_dump(mode="json")
+        document["shots"] = {key: money_fields(s) for key, s in document["shots"].items()}
         document["directory"] = str(self.directory)
         document["film"] = str(self.film) if self.film else None
         document["review"] = str(self.review) if self.review else None
