@@ -25,7 +25,7 @@ def fitted(rows: list[list[str]], width: int) -> list[str]:
     words under their own column, a long check name alone on its line."""
     import textwrap
 
-    status = max(len(row[1]) for row in rows)
+    status = max([len("STATUS"), *(len(row[1]) for row in rows)])
     indent = " " * (NAME + 2 + status + 2)
     lines = [f"{'CHECK':<{NAME}}  {'STATUS':<{status}}  DETAIL"]
     for name, state, detail in rows:
