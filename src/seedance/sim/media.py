@@ -226,24 +226,29 @@ def make_clip(
 
 def _tone(av: Any, container: Any, stream: Any, seed: int, seconds: float) -> None:
     """A quiet tone whose pitch depends on the seed, for the whole clip."""
-    pitch = 220.0 + (seed % 12) * 40.0
     per_frame = stream.codec_context.frame_size or 1024
     total = int(seconds * SAMPLE_RATE)
+    second = _tone_second(seed % 12)  # a whole number of cycles: each second is the same
     for start in range(0, total, per_frame):
-        samples = array(
-            "f",
-            (
-                0.2 * math.sin(2 * math.pi * pitch * (start + i) / SAMPLE_RATE)
-                for i in range(per_frame)
-            ),
-        )
+        at = 4 * (start % SAMPLE_RATE)
         frame = av.AudioFrame(format="fltp", layout="mono", samples=per_frame)
-        frame.planes[0].update(samples.tobytes())
+        frame.planes[0].update(second[at : at + 4 * per_frame])
         frame.sample_rate, frame.pts = SAMPLE_RATE, start
         for packet in stream.encode(frame):
             container.mux(packet)
     for packet in stream.encode():
         container.mux(packet)
+
+
+@lru_cache(maxsize=12)
+def _tone_second(step: int) -> bytes:
+    """One second of the tone of pitch 220 + 40 * `step` Hz (whole cycles), then one more, as
+    float samples: any frame's samples are a slice of it."""
+    pitch = 220.0 + step * 40.0
+    one = array(
+        "f", (0.2 * math.sin(2 * math.pi * pitch * i / SAMPLE_RATE) for i in range(SAMPLE_RATE))
+    )
+    return one.tobytes() * 2
 
 
 @lru_cache(maxsize=1)
