@@ -91,3 +91,11 @@ def test_batch_and_chain_dry_runs_show_the_same_image_alike(world, sim):
 
     assert shown(batch.stdout) == shown(chain.stdout) != set()
     assert next(iter(shown(batch.stdout))).startswith("boat.png, ")
+
+
+def test_profiles_show_with_none_selected_prints_where_profiles_go(world):
+    result = world.run("profiles", "show")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"file: {world.config_dir / 'profiles.toml'}\n"
+    assert "no profile selected" in result.stderr and "profiles add" in result.stderr
+    assert world.run("profiles", "show", "nope").exit_code == 2  # a name given: still an error
