@@ -68,6 +68,30 @@ def test_bad_flags(world, httpx_mock, args, message):
     assert not httpx_mock.get_requests()
 
 
+# -- a newcomer's first mistakes (issue 28): each one line, the right exit code ----------------
+
+FIRST_HOUR = [
+    (["-p", "sim-byteplus", "create", "x"], 2, "no simulator is running"),
+    (["-p", "sim-byteplus", "doctor"], 2, "start one in another terminal with `seedance sim`"),
+    (["creat", "a boat"], 2, "did you mean `seedance create`?"),
+    (["-p", "demo", "create", "x", "-d", "5.5"], 2, "'5.5' is not a whole number"),
+    (["-p", "demo", "create", "x", "-r", "4K", "-m", "fast", "--dry-run"], 2, "not 4k"),
+    (["completion", "powershell"], 2, "no completion script for 'powershell'"),
+    (["completion"], 2, "Missing argument 'SHELL'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"), FIRST_HOUR, ids=[" ".join(a[:4]) for a, _, _ in FIRST_HOUR]
+)
+def test_first_hour_mistakes(world, httpx_mock, args, code, message):
+    result = world.run(*args)
+    assert result.exit_code == code, result
+    assert message in result.stderr, result.stderr
+    assert one_error_line(result)
+    assert not httpx_mock.get_requests()
+
+
 # -- files: exit 2, nothing sent --------------------------------------------------------------
 
 PROFILES = [
