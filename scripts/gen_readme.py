@@ -125,7 +125,7 @@ def _tick(value: bool) -> str:
 
 def model_table() -> str:
     """Every model each provider names, from the catalogue, with the sources of its cells."""
-    from seedance.services.catalogue_rows import model_row
+    from seedance.services.account.catalogue_rows import model_row
 
     cat = catalogue()
     header = (

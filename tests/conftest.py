@@ -110,3 +110,26 @@ def no_credentials_to_result_hosts(request: pytest.FixtureRequest, monkeypatch: 
     yield
     leaks = credential_leaks(result_requests(sims, mock))
     assert not leaks, f"a credential was sent to a result host: {leaks}"
+
+
+# -- PostgreSQL, for the shared state (tests/postgres.py) ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Any:
+    """One PostgreSQL server for the whole session. Missing binaries are a failure, not a
+    skip: .ci/run installs them (and sets SEEDANCE_REQUIRE_POSTGRES=1)."""
+    from postgres import PostgresMissing, start_server
+
+    try:
+        server = start_server()
+    except PostgresMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def state_url(postgres_server: Any) -> str:
+    """A fresh, empty database on the session's server: its URL (the superuser's)."""
+    return str(postgres_server.database())

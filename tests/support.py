@@ -303,9 +303,9 @@ def version_3_journal(data: Path) -> None:
     """The journal a user of the previous release has: no ledger columns, user_version 3."""
     import sqlite3
 
-    from seedance.services.journal import JOURNAL_FILE, Journal
+    from seedance.services.state.sqlite import JOURNAL_FILE, SqliteState
 
-    journal = Journal(data)
+    journal = SqliteState(data)
     journal._connect()  # made whole at the newest version ...
     journal.close()
     with sqlite3.connect(data / JOURNAL_FILE) as db:  # ... and taken back to version 3
@@ -314,7 +314,7 @@ def version_3_journal(data: Path) -> None:
 
 def as_version_3(db: Any) -> None:
     """A journal's table as version 3 had it: no ledger columns, no index on them."""
-    from seedance.services.journal import LEDGER_COLUMNS
+    from seedance.services.state.sqlite import LEDGER_COLUMNS
 
     indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall()
     for name, sql in indexes:
@@ -343,3 +343,9 @@ def png(width: int = 640, height: int = 360, rgb: bytes = b"\x80\x80\x80") -> by
         + chunk(b"IDAT", zlib.compress(raw))
         + chunk(b"IEND", b"")
     )
+
+
+def runtime_of(client: Any) -> Any:
+    """The collaborators behind a client (services/runtime.py), for tests that reach past
+    the resources: the journal, the gate, the asset library."""
+    return client._runtime

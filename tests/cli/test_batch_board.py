@@ -12,7 +12,7 @@ def test_the_board_says_what_runs_and_what_waits_within_80_columns(world: World,
     env = world.environment()
     client = env.client()
     rows = [{"id": f"a-rather-long-row-name-{n}", "prompt": f"p {n}", "takes": 2} for n in range(6)]
-    session = client.open_batch(rows, output=world.root / "out", dry_run=True)
+    session = client.batches.plan(rows, output=world.root / "out", dry_run=True)
     board = BatchBoard(env, session.plan, session.manifest)
     keys = [t.key for t in session.plan.takes]
     board.event(keys[0], "done", "")
@@ -42,7 +42,7 @@ def test_each_take_at_work_shows_its_time_time_left_and_own_cost(world: World, s
         {"id": "fast", "prompt": "a", "model": "fast", "resolution": "480p", "duration": 4},
         {"id": "std", "prompt": "b", "takes": 2},
     ]
-    session = env.client().open_batch(rows, output=world.root / "out", dry_run=True)
+    session = env.client().batches.plan(rows, output=world.root / "out", dry_run=True)
     board = BatchBoard(env, session.plan, session.manifest)
     fast, std1, std2 = (t.key for t in session.plan.takes)
     for key in (fast, std1, std2):

@@ -42,12 +42,6 @@ def test_a_dry_run_prints_no_internal_line(world, sim):
     assert sim.requests == []
 
 
-def test_a_dry_run_says_a_given_expiry_is_shifted(world, sim):
-    result = world.run("create", "a boat", "--expires-after", "7200", "--dry-run")
-    assert result.exit_code == 0, result.stderr
-    assert "a few minutes off 7200" in result.stderr
-
-
 @pytest.mark.parametrize(
     ("shell", "name"), [("bash", "seedance.bash"), ("zsh", "_seedance"), ("fish", "seedance.fish")]
 )

@@ -72,7 +72,7 @@ def test_bad_flags(world, httpx_mock, args, message):
 
 FIRST_HOUR = [
     (["-p", "sim-byteplus", "create", "x"], 2, "no simulator is running"),
-    (["-p", "sim-byteplus", "doctor"], 2, "start one in another terminal with `seedance sim`"),
+    (["-p", "sim-byteplus", "doctor"], 2, "start one in another terminal with: seedance sim"),
     (["creat", "a boat"], 2, "did you mean `seedance create`?"),
     (["-p", "demo", "create", "x", "-d", "5.5"], 2, "'5.5' is not a whole number"),
     (["-p", "demo", "create", "x", "-r", "4K", "-m", "fast", "--dry-run"], 2, "not 4k"),

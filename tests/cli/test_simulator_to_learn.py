@@ -10,9 +10,8 @@ def test_a_sim_profile_without_a_simulator_says_to_start_one(world):
     result = world.run("-p", "sim-byteplus", "create", "a boat")
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: profile 'sim-byteplus' is a simulator's, and no simulator is running; start "
-        "one in another terminal with `seedance sim` (its sim-* profiles work while it runs), "
-        "then run this again\n"
+        "error: profile 'sim-byteplus' is a simulator's, and no simulator is running; its "
+        "sim-* profiles work while it runs; start one in another terminal with: seedance sim\n"
     )
     assert "profiles add" not in result.stderr
 

@@ -14,7 +14,8 @@ from seedance.domain.clock import FakeClock
 from seedance.domain.errors import Suggestion
 from seedance.domain.models import Task, TaskStatus
 from seedance.providers.base import TaskPage
-from seedance.services.identity import (
+from seedance.services.state.sqlite import JournalState, NoncePicker, SqliteState
+from seedance.services.videos.identity import (
     CATCH_UP,
     DEFAULT_EXPIRES,
     LostCreate,
@@ -22,7 +23,6 @@ from seedance.services.identity import (
     nonce_picker,
     verdict,
 )
-from seedance.services.journal import Journal, JournalState, NoncePicker
 
 BODY = {"model": "m", "content": [{"type": "text", "text": "a boat"}]}
 
@@ -61,12 +61,12 @@ SENT = {
 }
 
 
-def sent(journal: Journal, at: float = 1000.0, nonce: NoncePicker | None = None) -> int:
+def sent(journal: SqliteState, at: float = 1000.0, nonce: NoncePicker | None = None) -> int:
     """A create of 720p, 5 s, journaled as it is sent."""
     return journal.begin(**SENT, at=at, nonce=nonce)  # type: ignore[arg-type]
 
 
-def entry_with(journal: Journal, nonce: int | None):
+def entry_with(journal: SqliteState, nonce: int | None):
     row = sent(journal, nonce=(lambda _taken: nonce) if nonce is not None else None)
     entry = journal.entry(row)
     assert entry is not None
@@ -78,7 +78,7 @@ def task(**fields: object) -> Task:
 
 
 def test_only_the_nonce_says_a_task_is_ours_and_settings_only_rule_out(tmp_path: Path):
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     mine = entry_with(journal, 172361)
     assert verdict(task(status=TaskStatus.SUCCEEDED, expires_after=172361), mine) is Verdict.OURS
     assert verdict(task(expires_after=172362), mine) is Verdict.NOT_OURS
@@ -95,7 +95,7 @@ def test_only_the_nonce_says_a_task_is_ours_and_settings_only_rule_out(tmp_path:
 
 
 def test_nonces_of_open_creates_are_kept_apart(tmp_path: Path):
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     seen: list[set[int]] = []
 
     def pick(taken: set[int]) -> int:
@@ -119,7 +119,7 @@ def test_lost_create_by_endpoint_id_told_by_its_nonce_whatever_model_the_task_na
 ):
     """A task sent to an endpoint id may name the model the endpoint serves: the nonce
     decides; only another endpoint id rules it out on its model."""
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     row = journal.begin(**{**SENT, "model": EP}, at=1000.0, nonce=lambda _taken: 172361)
     mine = journal.entry(row)
     assert mine is not None
@@ -159,7 +159,7 @@ class Listing:
 
 
 def search(tmp_path: Path, clock: FakeClock, provider: Listing, model: str = "m") -> LostCreate:
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     row = journal.begin(**{**SENT, "model": model}, at=clock.time(), nonce=lambda _t: 172361)  # type: ignore[arg-type]
     entry = journal.entry(row)
     assert entry is not None

@@ -77,7 +77,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "models": ("models", "The model catalogue with capabilities and prices."),
     "profiles": ("profiles", "Manage connection profiles (profiles.toml)."),
-    "journal": ("journal", "Inspect or repair the local journal."),
+    "journal": (
+        "journal",
+        "Inspect, repair or migrate the state; move a local journal into a shared state.",
+    ),
     "mcp": ("mcp", "Serve seedance's tools to AI agents over MCP (stdio; needs the mcp extra)."),
     "sim": (
         "sim",

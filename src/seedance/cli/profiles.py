@@ -196,7 +196,7 @@ def add(
     if not values:
         values = {"preset": name}
     from seedance.domain.profiles import build_profile
-    from seedance.services.prepare import choose_model
+    from seedance.services.videos.prepare import choose_model
 
     _spec, unchecked = choose_model(build_profile(name, values), None, validate=False)
     if unchecked:  # as create says it: sent unchecked, the server decides

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from seedance.cli.environment import Environment
     from seedance.domain.models import Task
     from seedance.services.client import Client
-    from seedance.services.polling import Watch
+    from seedance.services.videos.polling import Watch
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 BAR = 20  # the widest bar
@@ -303,12 +303,12 @@ class TaskBoard(Board):
     def _left(self, task: Task, age: float) -> float | None:
         """From the pace of its progress, else from how long such tasks take (the journal,
         then the model's typical time)."""
-        return time_left(age, task.progress, self.client.typical_run(task))
+        return time_left(age, task.progress, self.client.videos.typical_seconds(task))
 
     def _cost(self, task: Task) -> str:
         from seedance.domain.catalogue import format_money
 
-        found = self.client.cost_of(task)
+        found = self.client.videos.cost(task)
         if found is None:
             return ""
         amount, currency, billed = found

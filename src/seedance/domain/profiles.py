@@ -410,6 +410,13 @@ class ProfileStore:
     def default_name(self) -> str | None:
         return self.read().get("default_profile") or None
 
+    def state_url(self) -> str | None:
+        """`state_url` at the top of the file: the shared state (domain/state_url.py)."""
+        value = self.read().get("state_url")
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{self.path}: state_url must be a string", hint=_EDIT_FILE)
+        return value or None
+
     def get(self, name: str) -> Profile:
         stored = self.stored()
         if name in stored:

@@ -1,5 +1,6 @@
 """Secrets kept out of messages: a pre-signed URL's query string and a URL's `user:password@`
-are credentials; so may be the arguments of a configured command (`api_key_cmd`)."""
+are credentials (a state URL's, `postgresql://user:password@host/db?password=...`, too); so
+may be the arguments of a configured command (`api_key_cmd`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-# an http(s) URL in running text: its user info and its query, if any, are what we hide
+# an http(s) or PostgreSQL URL in running text: its user info and its query, if any, are what
+# we hide
 _URL_IN_TEXT = re.compile(
-    r"(?P<scheme>https?://)(?P<user>[^\s/?#@'\"<>]*@)?(?P<rest>[^\s?#'\"<>]*)"
+    r"(?P<scheme>(?:https?|postgres(?:ql)?)://)(?P<user>[^\s/?#@'\"<>]*@)?(?P<rest>[^\s?#'\"<>]*)"
     r"(?P<query>\?[^\s#'\"<>]*)?",
     re.IGNORECASE,
 )
@@ -25,7 +27,7 @@ def redact_url(url: object) -> str:
 
 
 def redact_urls(text: str) -> str:
-    """`text` with every http(s) URL in it shown as `redact_url` shows it."""
+    """`text` with every http(s) or PostgreSQL URL in it shown as `redact_url` shows it."""
     if "://" not in text:
         return text
 

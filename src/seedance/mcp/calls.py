@@ -30,7 +30,7 @@ from seedance.mcp import policy
 from seedance.mcp.replies import Reply, error_reply
 from seedance.mcp.tools import DEFAULT_WAIT
 from seedance.services.client import Client
-from seedance.services.polling import Stopped
+from seedance.services.videos.polling import Stopped
 
 log = logging.getLogger("seedance.mcp")
 
@@ -143,10 +143,9 @@ def budget(timeout: float | None) -> float:
     return float(timeout)
 
 
-def cap(client: Client, call: Call, args: dict[str, Any]) -> float | None:
-    """The call's spending cap (policy.py), applied to its client's creates."""
+def capped(client: Client, call: Call, args: dict[str, Any]) -> Client:
+    """The client with the call's spending cap (policy.py) on its creates."""
     cap, default = policy.cap_for(client.profile, args.get("max_cost"))
     if default:
         call.default_cap = policy.default_cap(client.profile)
-    client.cap_spending(cap, allow_unpriced=bool(args.get("allow_unpriced")))
-    return cap
+    return client.with_options(max_cost=cap, allow_unpriced=bool(args.get("allow_unpriced")))
