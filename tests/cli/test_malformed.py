@@ -74,6 +74,7 @@ FIRST_HOUR = [
     (["-p", "sim-byteplus", "create", "x"], 2, "no simulator is running"),
     (["-p", "sim-byteplus", "doctor"], 2, "start one in another terminal with: seedance sim"),
     (["creat", "a boat"], 2, "did you mean `seedance create`?"),
+    (["tasks", "lst"], 2, "did you mean `seedance tasks list`?"),
     (["-p", "demo", "create", "x", "-d", "5.5"], 2, "'5.5' is not a whole number"),
     (["-p", "demo", "create", "x", "-r", "4K", "-m", "fast", "--dry-run"], 2, "not 4k"),
     (["completion", "powershell"], 2, "no completion script for 'powershell'"),
@@ -102,6 +103,10 @@ PROFILES = [
     ("[profiles.x]\npreset = 'byteplus'\napi_key_cmd = 'false'", "gave no key"),
     ("[profiles.x]\npreset = 'byteplus'\nrate_limit = 'fast'", "rate_limit"),
     ("[profiles.x]\npreset = 'byteplus'\ndefaults = { duration = 'five' }", "duration"),
+    (
+        "[profiles.x]\npreset = 'byteplus'\ndefaults = { duration = 5.5 }",
+        "duration: must be a whole number, not 5.5",
+    ),
     ("\x00\x01", "not valid TOML"),
 ]
 
@@ -260,6 +265,8 @@ def furnish(world) -> None:
         "nofield.toml": '[[shots]]\nid = "a"\nprompt = "x"\ncolour = "red"\n',
         "badid.toml": '[[shots]]\nid = "../up"\nprompt = "x"\n',
         "duration.toml": '[[shots]]\nid = "a"\nprompt = "x"\nduration = 99\n',
+        "fraction.toml": '[[shots]]\nid = "a"\nprompt = "x"\nduration = 5.5\n',
+        "maybe.toml": '[[shots]]\nid = "a"\nprompt = "x"\nwatermark = "maybe"\n',
     }
     for name, text in boards.items():
         (root / name).write_text(text)
@@ -348,6 +355,9 @@ INPUTS = [
     (["chain", "twice.toml"], "used twice"),
     (["chain", "blank.toml"], "the prompt is blank"),
     (["chain", "loop.toml"], "loop"),
+    # a newcomer's numbers in a storyboard, in plain words (issue 28)
+    (["chain", "fraction.toml"], "field 'duration': must be a whole number, not 5.5"),
+    (["chain", "maybe.toml"], "field 'watermark': must be true or false, not 'maybe'"),
     (["chain", "branch.toml", "--concat"], "needs a story without branches"),
     (["chain", "broken.toml"], "TOML"),
     (["chain", "nofield.toml"], "colour"),

@@ -53,9 +53,9 @@ def test_without_pyav_the_demo_clip_is_said_to_be_a_sample(world, monkeypatch):
     notes = [line for line in result.stderr.splitlines() if "simulated clip" in line]
     assert notes == [
         "a simulated clip: the simulator's 1-second sample, not the length and size asked for "
-        "(nothing was billed); for clips made as asked, install the 'video' extra: pip install "
-        "'seedance[video]' in seedance's environment (it adds PyAV and Pillow to the copy "
-        "installed there, from a clone or the package index)"
+        "(nothing was billed); for clips made as asked, install the 'video' extra (PyAV and "
+        "Pillow): pip install '.[video]' from a clone of the repository, or pip install "
+        "'seedance[video]' in the environment it is installed in"
     ]
 
 

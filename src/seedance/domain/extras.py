@@ -1,21 +1,23 @@
-"""How to add an optional extra (`video`, `mcp`), in words true however seedance was installed.
+"""How to add an optional extra (`video`, `mcp`, `postgres`), in words true however seedance
+was installed.
 
-`pip install 'seedance[EXTRA]'`, run in the environment seedance is installed in, takes the copy
-already there (from a clone or from the package index: pip resolves the extra against the
-installed distribution's metadata) and adds only the extra's packages. So the same line holds
-before and after the package is published.
+Two forms, each of which works today: from a clone of the repository, `pip install '.[EXTRA]'`
+(the clone's copy, with the extra); anywhere seedance is installed already, `pip install
+'seedance[EXTRA]'` in its environment: pip keeps the copy there (from a clone or, once
+published, the package index: it reads the extra from the installed copy's metadata) and adds
+only the extra's packages. The second is also the form for the package index.
 """
 
 from __future__ import annotations
 
-PACKAGES = {"video": "PyAV and Pillow", "mcp": "the MCP SDK"}
+PACKAGES = {"video": "PyAV and Pillow", "mcp": "the MCP SDK", "postgres": "psycopg"}
 
 
 def install_hint(extra: str) -> str:
     """The hint of an error that needs `extra`."""
     what = PACKAGES.get(extra, "its packages")
     return (
-        f"install the '{extra}' extra: pip install 'seedance[{extra}]' in seedance's "
-        f"environment (it adds {what} to the copy installed there, from a clone or the "
-        "package index)"
+        f"install the '{extra}' extra ({what}): pip install '.[{extra}]' from a clone of "
+        f"the repository, or pip install 'seedance[{extra}]' in the environment it is "
+        "installed in"
     )

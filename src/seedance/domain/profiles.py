@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from seedance import data
 from seedance.domain.errors import ConfigError, Suggestion
+from seedance.domain.field_errors import plain_message
 from seedance.domain.models import CreateSettings, GenerationParams
 from seedance.domain.redact import program_of
 
@@ -135,7 +136,7 @@ class Profile(BaseModel):
             except ValidationError as exc:
                 err = exc.errors()[0]
                 where = ".".join(str(p) for p in err["loc"])
-                raise ValueError(f"{where}: {err['msg']}") from None
+                raise ValueError(f"{where}: {plain_message(err)}") from None
         if unknown:
             raise ValueError(
                 f"unknown default {', '.join(unknown)} (allowed: {', '.join(DEFAULT_KEYS)})"

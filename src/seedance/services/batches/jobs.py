@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticError
 
 from seedance.domain.errors import UsageError
+from seedance.domain.field_errors import plain_message
 from seedance.domain.models import GenerationParams
 from seedance.domain.params import REQUEST, Param, by_name
 from seedance.services.assets.cache import file_sha256
@@ -341,7 +342,9 @@ def _job(line: int, index: int, fields: Mapping[str, Any], base_dir: Path) -> Jo
         GenerationParams.model_validate(params)
     except PydanticError as exc:
         error = exc.errors()[0]
-        raise _Problem(error["msg"], str(error["loc"][0]) if error["loc"] else None) from None
+        raise _Problem(
+            plain_message(error), str(error["loc"][0]) if error["loc"] else None
+        ) from None
     files = _files(params, base_dir)
     document = {"params": params, "files": files}
     digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()

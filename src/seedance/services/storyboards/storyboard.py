@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from seedance.domain.errors import StoryboardError, Suggestion
+from seedance.domain.field_errors import plain_message
 from seedance.domain.models import CreateSettings, GenerationParams
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -156,7 +157,7 @@ def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
         return f"{where}: unknown field '{name}'"
     if err["type"] == "missing":
         return f"{where}: '{name}' is required"
-    message = err["msg"].removeprefix("Value error, ")
+    message = plain_message(err)
     if err["type"] == "string_pattern_mismatch":
         message = "ids use letters, digits, '-', '_' and '.' (at most 64)"
     return f"{where}: field '{name}': {message}"
