@@ -61,9 +61,23 @@ def problems(dist: Path) -> list[str]:
     if len(wheels) != 1 or len(sdists) != 1:
         return [f"expected one wheel and one sdist in {dist}, found {wheels + sdists}"]
     wheel, sdist = wheels[0], sdists[0]
-    for built in (wheel, sdist):
-        if not built.name.startswith(f"seedance-{release}"):
-            found.append(f"{built.name} is not version {release} (src/seedance/__init__.py)")
+    if not sdist.name.startswith(f"seedance-{release}"):
+        found.append(f"{sdist.name} is not version {release} (src/seedance/__init__.py)")
+    found += wheel_problems(wheel)
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+        for member in SDIST_MEMBERS:
+            if member not in names:
+                found.append(f"the sdist lacks {member}")
+    return found
+
+
+def wheel_problems(wheel: Path) -> list[str]:
+    """What is missing or wrong in the wheel (tests/e2e/test_wheel.py builds one and asks)."""
+    found: list[str] = []
+    release = version()
+    if not wheel.name.startswith(f"seedance-{release}-"):
+        found.append(f"{wheel.name} is not version {release} (src/seedance/__init__.py)")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         for member in WHEEL_MEMBERS:
@@ -79,11 +93,6 @@ def problems(dist: Path) -> list[str]:
         for extra in ("video", "mcp"):
             if f"Provides-Extra: {extra}" not in metadata:
                 found.append(f"the wheel's metadata lacks the extra {extra}")
-    with tarfile.open(sdist) as archive:
-        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-        for member in SDIST_MEMBERS:
-            if member not in names:
-                found.append(f"the sdist lacks {member}")
     return found
 
 
