@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+SHOWN = 40  # characters of the value given, at most (a table or a long text is cut)
+
 # pydantic's error type -> what the value must be
 KINDS: dict[str, str] = {
     "int_from_float": "a whole number",
@@ -28,5 +30,8 @@ def plain_message(error: Mapping[str, Any]) -> str:
     """One pydantic error (an item of `ValidationError.errors()`) as a plain sentence."""
     kind = KINDS.get(str(error.get("type")))
     if kind is not None:
-        return f"must be {kind}, not {error.get('input')!r}"
+        given = repr(error.get("input"))
+        if len(given) > SHOWN:
+            given = given[: SHOWN - 1] + "…"
+        return f"must be {kind}, not {given}"
     return str(error.get("msg", "")).removeprefix("Value error, ")
