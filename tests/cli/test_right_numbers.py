@@ -56,3 +56,34 @@ def test_money_in_json_documents_is_to_the_cent(world, sim):
     priced = [a for a in amounts if a is not None]
     assert len(priced) >= 8 and all(round(a, 2) == a for a in priced), priced
     assert (world.root / "shots" / "chain.json").read_text().count("0.7623") == 2  # kept exact
+
+
+def test_the_accounts_spend_totals_with_an_unpriced_create_are_numbers(world, sim):
+    """The README's `round(t["billed"], 2) for t in client.account.spend().totals()`, once a
+    gateway's model with no price has made a video (issue 28: `round(None)` crashed)."""
+    from seedance.domain.models import TaskStatus
+    from support import runtime_of
+
+    assert world.run("create", "a boat", "-m", "fast", "-r", "480p", "-d", "4").exit_code == 0
+    client = world.environment().client()
+    state, now = runtime_of(client).state, world.clock.time()
+    row = state.begin(
+        profile="gateway",
+        dialect="ark",
+        base_url="https://gateway.example/v1",
+        body={"model": "m", "content": [{"type": "text", "text": "a gull"}]},
+        request_hash="1" * 64,
+        model="m",
+        resolution="720p",
+        duration=5,
+        prompt="a gull",
+        output_path=None,
+        at=now,
+        ledger={"account": "g" * 20, "estimated_tokens": 100_000, "price": None, "currency": None},
+    )
+    state.created(row, "cgt-unpriced", now)
+    state.observe("cgt-unpriced", status=TaskStatus.SUCCEEDED, at=now, tokens=90_000, error=None)
+    spent = client.account.spend()
+    assert [(t["currency"], round(t["billed"], 2)) for t in spent.totals()] == [("USD", 0.0)]
+    assert all(v is not None for t in spent.totals() for v in t.values())
+    assert spent.unpriced() == {"creates": 1, "estimated_tokens": 100_000, "tokens": 90_000}
