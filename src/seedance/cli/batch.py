@@ -54,6 +54,7 @@ def batch(
     retry_failed: bool,
     skip_invalid: bool,
     rerun: list[str] | None,
+    name: str | None = None,
 ) -> None:
     """Many videos from a .jsonl or .csv file: takes, one manifest, resumable, capped."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
@@ -86,6 +87,7 @@ def batch(
         base_dir=env.cwd,
         max_cost=max_cost,
         allow_unpriced=allow_unpriced,
+        name=name,
     )
     plan = session.plan
     for skipped in plan.skipped:

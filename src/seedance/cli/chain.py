@@ -39,6 +39,7 @@ def chain(
     draft: bool,
     finalize: bool,
     strict: bool,
+    name: str | None = None,
 ) -> None:
     """Run a multi-shot storyboard; every shot starts from the previous shot's last frame."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
@@ -67,6 +68,7 @@ def chain(
         finalize=finalize,
         allow_unpriced=allow_unpriced,
         strict=strict,
+        name=name,
     )
     if session.manifest.damaged is not None:
         env.output.warn(

@@ -139,6 +139,16 @@ ALLOW_UNPRICED = _p(
     default=False,
 )
 
+REQUEST_ID = _p(
+    "request_id",
+    str,
+    "Your key for this video: a call repeated with the same {request_id}, on any machine that "
+    "shares the state, returns the task (or the saved video) it made instead of paying "
+    "again; a new video needs a new {request_id}. Letters, digits, '.', '_' and '-'; up to "
+    "100.",
+    metavar="KEY",
+)
+
 CREATE: tuple[Param, ...] = (
     REQUEST[0],
     PROMPT_FILE,
@@ -152,6 +162,7 @@ CREATE: tuple[Param, ...] = (
     NO_VALIDATE,
     STRICT,
     NEW,
+    REQUEST_ID,
     MAX_COST,
     ALLOW_UNPRICED,
 )
@@ -190,6 +201,14 @@ FINALIZE: tuple[Param, ...] = (
 
 
 # -- batch: many videos from a JSON-lines or CSV file (issue 16) -----------------------------
+
+RUN_NAME = _p(
+    "name",
+    str,
+    "The run's identity in a shared state: a retried job on another machine, into another "
+    "folder, finds what was made under it [default: the file's name].",
+    metavar="NAME",
+)
 
 BATCH: tuple[Param, ...] = (
     _p(
@@ -235,6 +254,7 @@ BATCH: tuple[Param, ...] = (
         metavar="ID",
         many=True,
     ),
+    RUN_NAME,
 )
 
 # -- spend: the journal's ledger -------------------------------------------------------------
@@ -356,6 +376,7 @@ CHAIN: tuple[Param, ...] = (
         default=False,
     ),
     STRICT,
+    RUN_NAME,
 )
 
 # -- the catalogue and the set-up -------------------------------------------------------------
@@ -379,12 +400,3 @@ DOCTOR: tuple[Param, ...] = (
 )
 
 # -- the MCP server's own (src/seedance/mcp/tools.py lists every difference from the CLI) ---
-
-REQUEST_ID = _p(
-    "request_id",
-    str,
-    "Your key for this video: a call repeated with the same request_id returns the task (or "
-    "the saved video) it made instead of paying again; a new video needs a new request_id. "
-    "Letters, digits, '.', '_' and '-'; up to 100.",
-    metavar="ID",
-)

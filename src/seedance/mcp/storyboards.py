@@ -42,6 +42,7 @@ def chain_options(calls: Calls, args: dict[str, Any]) -> dict[str, Any]:
         "finalize": bool(args.get("finalize")),
         "allow_unpriced": bool(args.get("allow_unpriced")),
         "strict": bool(args.get("strict")),
+        "name": args.get("name") or None,
     }
 
 

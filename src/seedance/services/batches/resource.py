@@ -34,13 +34,16 @@ class Batches:
         base_dir: str | Path | None = None,
         max_cost: float | None = None,
         allow_unpriced: bool | None = None,
+        name: str | None = None,
     ) -> BatchSession:
         """Read and check a batch's jobs (a file, or rows as mappings) and plan every take;
         nothing is sent. `session.plan` holds each take's request and estimate,
         `session.run()` makes them within `max_cost`. Raises JobsError (naming the line and
         column) for a row that cannot run, unless `skip_invalid`. Unless `dry_run`, the
         session holds the output folder until it has run; BusyError when another process
-        holds it."""
+        holds it. `name` is the batch's identity on every machine that shares the state
+        (default: the jobs file's stem): a retried job on another machine, into another
+        folder, finds the takes made under it."""
         options = self._options.given(max_cost=max_cost, allow_unpriced=allow_unpriced)
         return open_batch(
             self._rt,
@@ -53,6 +56,7 @@ class Batches:
             base_dir=Path(base_dir) if base_dir is not None else None,
             max_cost=options.max_cost,
             allow_unpriced=options.allow_unpriced,
+            name=name,
         )
 
     def run(
@@ -68,6 +72,7 @@ class Batches:
         skip_invalid: bool = False,
         rerun: Sequence[str] = (),
         on_event: Listener | None = None,
+        name: str | None = None,
     ) -> BatchResult:
         """Make every row's takes (`<id>.mp4`, `<id>.take2.mp4`, ... and `batch.json` in
         `output`, by default the jobs file's name beside it): a re-run pays for nothing
@@ -82,5 +87,6 @@ class Batches:
             skip_invalid=skip_invalid,
             max_cost=max_cost,
             allow_unpriced=allow_unpriced,
+            name=name,
         )
         return session.run(concurrency=concurrency, fail_fast=fail_fast, on_event=on_event)

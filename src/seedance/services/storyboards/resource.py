@@ -38,13 +38,15 @@ class Storyboards:
         max_cost: float | None = None,
         allow_unpriced: bool | None = None,
         strict: bool | None = None,
+        name: str | None = None,
     ) -> ChainSession:
         """Load and plan a storyboard (nothing is sent): `session.plan` holds every shot's
         action, continuity, request and estimate; `session.run()` makes them. `draft` makes
         480p drafts (into `<output>/drafts`), `finalize` their finals. `max_cost` caps what
         the run newly spends (refused now when the estimate is above it). Unless `dry_run`,
         the session holds the output folder until it has run (`session.close()` lets go);
-        BusyError when another process holds it."""
+        BusyError when another process holds it. `name` is the storyboard's identity on every
+        machine that shares the state (default: the file's stem)."""
         options = self._options.given(
             max_cost=max_cost, allow_unpriced=allow_unpriced, strict=strict
         )
@@ -61,6 +63,7 @@ class Storyboards:
             finalize=finalize,
             allow_unpriced=options.allow_unpriced,
             strict=options.strict,
+            name=name,
         )
 
     def run(
@@ -78,6 +81,7 @@ class Storyboards:
         allow_unpriced: bool | None = None,
         strict: bool | None = None,
         on_event: Listener | None = None,
+        name: str | None = None,
     ) -> ChainResult:
         """Run a storyboard to its end: every shot made once, the manifest written after
         every step so a re-run resumes. Raises ChainIncomplete (with `.result`) when some
@@ -93,5 +97,6 @@ class Storyboards:
             max_cost=max_cost,
             allow_unpriced=allow_unpriced,
             strict=strict,
+            name=name,
         )
         return session.run(concurrency=concurrency, concat=concat, on_event=on_event)
