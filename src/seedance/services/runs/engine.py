@@ -41,7 +41,6 @@ from seedance.services.runs.reruns import RerunMark
 from seedance.services.runs.states import State
 from seedance.services.runtime import Runtime
 from seedance.services.state import Holder, Lock
-from seedance.services.state.base import busy_error
 from seedance.services.videos.generate import generate, with_hash
 from seedance.services.videos.polling import Stopped, Watch
 from seedance.services.videos.prepare import Prepared
@@ -447,7 +446,7 @@ class Engine:
         lock = self.rt.state.unit_lock(self.work.kind, f"{self.work.label}\n{unit.key}")
 
         def waiting(holder: Holder) -> None:
-            self.on_event(unit.key, Stage.WAITING, busy_error(holder).message)
+            self.on_event(unit.key, Stage.WAITING, holder.working())
 
         lock.acquire(self.rt.clock, on_wait=waiting)
         return lock

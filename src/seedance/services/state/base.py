@@ -47,6 +47,14 @@ class Holder:
     what: str
     machine: str | None = None  # another machine's host name (a shared store)
 
+    def working(self) -> str:
+        """Who is working on what, in words (for a wait)."""
+        if self.machine:
+            who = f"a process on {self.machine}"
+        else:
+            who = f"process {self.pid}" if self.pid else "another process"
+        return f"{who} is working on {self.what}"
+
 
 POLL = 0.5  # seconds between tries when a lock is waited for by polling
 

@@ -12,7 +12,7 @@ import getpass
 import json
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -237,12 +237,13 @@ class Who:
     login: str
 
     @classmethod
-    def here(cls) -> Who:
+    def here(cls, environ: Mapping[str, str] | None = None) -> Who:
         """This process's: the machine's name is SEEDANCE_MACHINE when set (a CI runner's
         name), else the host name."""
         try:
             login = getpass.getuser()
         except (KeyError, OSError):  # no name for this uid (a container's bare user)
             login = str(os.getuid())
-        machine = os.environ.get("SEEDANCE_MACHINE", "").strip()
+        machine = (os.environ if environ is None else environ).get("SEEDANCE_MACHINE", "")
+        machine = machine.strip()
         return cls(machine or socket.gethostname() or "unknown", login)

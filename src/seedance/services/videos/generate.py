@@ -172,7 +172,11 @@ def _for_request_id(run: Run, prepared: Prepared, request_id: str) -> Generated:
     until the end, so a concurrent repeat waits and then finds the create."""
     rt = run.rt
     lock = rt.state.request_lock(rt.profile.name, request_id)
-    lock.acquire(rt.clock, timeout=run.left())
+
+    def waiting(holder: Holder) -> None:  # (a process here, or on another machine)
+        run.step(Step.WAITING_FOR_LOCK, holder.working())
+
+    lock.acquire(rt.clock, timeout=run.left(), on_wait=waiting)
     with holding(lock):
         earlier = request_ids.earlier(
             rt.state,
@@ -494,8 +498,9 @@ def _refuse_expired_elsewhere(run: Run, task_id: str) -> None:
         "its result has expired on the server, so it cannot be downloaded here",
         code=RESULT_EXPIRED,
         hint=f"copy that file here as {run.saved_as(task_id)} and run the same command "
-        "again (it is verified by its SHA-256), or make it anew (billed anew) with",
-        suggestion=run.again,
+        "again (it is verified by its SHA-256), or make it anew (billed anew) "
+        + ("under a new request id" if run.by_label else "with"),
+        suggestion=None if run.by_label else run.again,
     )
 
 
