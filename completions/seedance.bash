@@ -75,10 +75,11 @@ _seedance() {
                 --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --last-frame-output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --timeout) COMPREPLY=(); return ;;
+                --request-id) COMPREPLY=(); return ;;
                 --max-cost) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --strict --new --max-cost --allow-unpriced --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --strict --new --request-id --max-cost --allow-unpriced --help -h" -- "$cur"))
             fi
             ;;
         "status")
@@ -137,9 +138,10 @@ _seedance() {
                 --rerun) COMPREPLY=(); return ;;
                 --concurrency) COMPREPLY=(); return ;;
                 --max-cost) COMPREPLY=(); return ;;
+                --name) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --strict --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --strict --name --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur"));
             fi
             ;;
@@ -149,9 +151,10 @@ _seedance() {
                 --concurrency) COMPREPLY=(); return ;;
                 --max-cost) COMPREPLY=(); return ;;
                 --rerun) COMPREPLY=(); return ;;
+                --name) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --retry-failed --skip-invalid --rerun --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --retry-failed --skip-invalid --rerun --name --help -h" -- "$cur"))
             fi
             ;;
         "spend")
