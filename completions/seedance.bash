@@ -79,10 +79,11 @@ _seedance() {
                 --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --last-frame-output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --timeout) COMPREPLY=(); return ;;
+                --request-id) COMPREPLY=(); return ;;
                 --max-cost) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --task-type --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --strict --new --fit --max-cost --allow-unpriced --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --task-type --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --strict --new --fit --request-id --max-cost --allow-unpriced --help -h" -- "$cur"))
             fi
             ;;
         "status")
@@ -141,9 +142,10 @@ _seedance() {
                 --rerun) COMPREPLY=(); return ;;
                 --concurrency) COMPREPLY=(); return ;;
                 --max-cost) COMPREPLY=(); return ;;
+                --name) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --no-validate --strict --allow-outside --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --no-validate --strict --allow-outside --name --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur"));
             fi
             ;;
@@ -153,9 +155,10 @@ _seedance() {
                 --concurrency) COMPREPLY=(); return ;;
                 --max-cost) COMPREPLY=(); return ;;
                 --rerun) COMPREPLY=(); return ;;
+                --name) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --no-validate --retry-failed --skip-invalid --allow-outside --rerun --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --no-validate --retry-failed --skip-invalid --allow-outside --rerun --name --help -h" -- "$cur"))
             fi
             ;;
         "spend")

@@ -127,7 +127,9 @@ def start_simulator(command: str, cwd: Path, environ: dict[str, str]) -> subproc
         text=True,
     )
     assert child.stderr is not None
+    said = []
     for line in child.stderr:  # bounded: it says it listens, or it ends
         if "listening on" in line:
             return child
-    raise AssertionError(f"seedance sim ended: {child.wait(timeout=30)}")
+        said.append(line)
+    raise AssertionError(f"seedance sim ended ({child.wait(timeout=30)}): {''.join(said)}")

@@ -52,6 +52,7 @@ MANUAL = (
     "docs/media.md",
     "docs/nothing-lost.md",
     "docs/ci.md",
+    "docs/teams.md",
     "docs/python.md",
     "docs/mcp.md",
     "docs/commands.md",

@@ -20,6 +20,7 @@ from seedance.domain.clock import FakeClock
 from seedance.domain.errors import BusyError, ExitStatus
 from seedance.domain.models import TaskStatus
 from seedance.services.state import Entry, JournalState, Observation, State, Who
+from seedance.services.state.entries import SCHEMA_VERSION, WORK_COLUMNS
 
 T0 = 1_781_181_681.0
 HERE = Who("laptop-1", "ana")
@@ -369,12 +370,12 @@ def test_upkeep_on_a_sound_state(state: State):
     report = state.check()
     assert report.ok and report.rows == 2 and report.states == {"sending": 1, "created": 1}
     assert [e.row for e in report.interrupted] == [1] and report.in_flight == []
-    assert report.schema_version == 6
+    assert report.schema_version == SCHEMA_VERSION
     assert state.repair().backup is None
     result = state.migrate()
-    assert result.before == result.after == 6
+    assert result.before == result.after == SCHEMA_VERSION
     health = state.health()
-    assert health.reachable and health.problem is None and health.schema_version == 6
+    assert health.reachable and health.problem is None and health.schema_version == SCHEMA_VERSION
 
 
 def test_one_state_serves_many_threads(state: State):
@@ -401,21 +402,28 @@ def test_one_state_serves_many_threads(state: State):
     assert not any(state.row_in_flight(e.row) for e in entries)
 
 
-def older(store: Store) -> None:
-    """The store as version 5 left it: no `machine`, no `login`."""
+NEWER_THAN = {5: ("machine", "login", *WORK_COLUMNS, "saved_on"), 6: (*WORK_COLUMNS, "saved_on")}
+
+
+def older(store: Store, version: int = 5) -> None:
+    """The store as `version` left it: version 5 had no `machine`, no `login`; version 6 no
+    unit, generation, rerun mark nor `saved_on`."""
+    columns = NEWER_THAN[version]
     if store.kind == "sqlite":
         import sqlite3
 
         with sqlite3.connect(Path(store.location) / "journal.sqlite3") as db:
-            db.execute("ALTER TABLE creates DROP COLUMN machine")
-            db.execute("ALTER TABLE creates DROP COLUMN login")
-            db.execute("PRAGMA user_version = 5")
+            db.execute("DROP INDEX IF EXISTS creates_unit")
+            for column in columns:
+                db.execute(f"ALTER TABLE creates DROP COLUMN {column}")
+            db.execute(f"PRAGMA user_version = {version}")
         return
     import psycopg
 
     with psycopg.connect(store.location, autocommit=True) as conn:
-        conn.execute("ALTER TABLE seedance_creates DROP COLUMN machine, DROP COLUMN login")
-        conn.execute("UPDATE seedance_meta SET value = '5'")
+        dropped = ", ".join(f"DROP COLUMN {column}" for column in columns)
+        conn.execute(f"ALTER TABLE seedance_creates {dropped}")
+        conn.execute(f"UPDATE seedance_meta SET value = '{version}'")
 
 
 def test_migrate_brings_an_older_store_to_this_version_and_keeps_its_rows(
@@ -428,7 +436,7 @@ def test_migrate_brings_an_older_store_to_this_version_and_keeps_its_rows(
     upgraded = store.open(who=HERE)
     try:
         result = upgraded.migrate()
-        assert (result.before, result.after) == (5, 6)
+        assert (result.before, result.after) == (5, SCHEMA_VERSION)
         kept = upgraded.find("t1")
         assert kept is not None and kept.row == row and kept.machine is None
         assert upgraded.charged("acct", "USD", 0) == pytest.approx(2.0)
@@ -439,5 +447,54 @@ def test_migrate_brings_an_older_store_to_this_version_and_keeps_its_rows(
         assert not upgraded.request_lock("p", "after-migrate").try_acquire()
         child.say("done")
         child.finish()
+    finally:
+        upgraded.close()
+
+
+def made_for_unit(state: State, n: int, unit: str, generation: int, rerun: bool = False) -> int:
+    """A create of a batch's unit (runs/identities.py): its label, unit, generation, mark."""
+    work = {"unit": unit, "generation": generation, "rerun": 1 if rerun else None}
+    ledger = {"account": "acct", "currency": "USD", "label": "batch:jobs", **work}
+    return begin(state, n, ledger=ledger)
+
+
+def test_a_unit_s_creates_are_found_by_its_identity_whatever_their_output(state: State):
+    first = made_for_unit(state, 1, "r1#1", 0)
+    state.created(first, "t1", T0)
+    rerun = made_for_unit(state, 2, "r1#1", 1, rerun=True)
+    made_for_unit(state, 3, "r2#1", 0)
+    state.rejected(begin(state, 4, ledger={"label": "batch:jobs", "unit": "r2#1"}), "no", T0)
+    newest = state.latest_of("p", "batch:jobs", "r1#1")
+    assert newest is not None and (newest.row, newest.generation, newest.rerun) == (rerun, 1, 1)
+    at_0 = state.latest_of("p", "batch:jobs", "r1#1", generation=0, request_hash=f"{1:064x}")
+    assert at_0 is not None and at_0.task_id == "t1"
+    assert state.latest_of("p", "batch:jobs", "r1#1", request_hash=f"{9:064x}") is None
+    assert state.latest_of("p", "batch:other", "r1#1") is None
+    assert state.latest_of("q", "batch:jobs", "r1#1") is None
+    units = state.units_of("p", "batch:jobs")
+    assert {u: e.row for u, e in units.items()} == {"r1#1": rerun, "r2#1": 3}  # never refused
+    state.settle_reruns("p", "batch:jobs", ["r1#1"])
+    settled = state.entry(rerun)
+    assert settled is not None and settled.rerun is None and settled.generation == 1
+    state.saving("t1", path="/films/1.mp4", sha256="ab", size=1)
+    saved = state.find("t1")
+    assert saved is not None and saved.saved_on == "laptop-1"
+
+
+def test_a_version_6_store_is_migrated_with_the_work_columns(store: Store, state: State):
+    row = made_for_unit(state, 1, "r1#1", 0)
+    state.created(row, "t1", T0)
+    state.close()
+    older(store, 6)
+    upgraded = store.open(who=HERE)
+    try:
+        result = upgraded.migrate()
+        assert (result.before, result.after) == (6, SCHEMA_VERSION)
+        kept = upgraded.find("t1")
+        assert kept is not None and kept.row == row and kept.unit is None and kept.label
+        if store.kind == "sqlite":  # upgraded in place, after a copy of it was kept
+            assert (Path(store.location) / "journal.sqlite3.v6.bak").is_file()
+        again = upgraded.entry(made_for_unit(upgraded, 2, "r1#1", 1, rerun=True))
+        assert again is not None and (again.unit, again.generation, again.rerun) == ("r1#1", 1, 1)
     finally:
         upgraded.close()

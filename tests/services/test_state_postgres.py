@@ -19,7 +19,12 @@ from state_stores import Store, begin
 from seedance.domain.errors import ConfigError, ExitStatus, NetworkError
 from seedance.domain.state_url import StateUrl, configured
 from seedance.services.state import State
-from seedance.services.state.entries import COLUMNS, DECLARATIONS, postgres_declaration
+from seedance.services.state.entries import (
+    COLUMNS,
+    DECLARATIONS,
+    SCHEMA_VERSION,
+    postgres_declaration,
+)
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -83,7 +88,7 @@ def test_the_first_use_sets_up_an_empty_database_from_the_columns(store: Store, 
         "SELECT value FROM seedance_meta WHERE key = 'schema_version'",
     )
     assert tuple(c for (c,) in columns) == COLUMNS
-    assert version == "6"
+    assert version == str(SCHEMA_VERSION)
 
 
 def test_two_processes_set_up_one_empty_database_together(store: Store):
@@ -114,19 +119,20 @@ def test_an_older_schema_is_refused_until_migrate(store: Store, state: State):
     assert refused.value.code == "state_schema_older"
     assert refused.value.exit_status is ExitStatus.USAGE
     assert [s.action for s in refused.value.suggestions] == ["journal.migrate"]
-    assert "version 5, older than this seedance's (6)" in refused.value.message
+    assert f"version 5, older than this seedance's ({SCHEMA_VERSION})" in refused.value.message
     result = older.migrate()
-    assert (result.before, result.after) == (5, 6)
+    assert (result.before, result.after) == (5, SCHEMA_VERSION)
     entry = older.entry(row)
     assert entry is not None and entry.login is None and entry.prompt == "shot 1"  # kept
-    assert older.migrate().before == 6  # nothing more to do
+    assert older.migrate().before == SCHEMA_VERSION  # nothing more to do
     older.close()
 
 
 def test_a_newer_schema_is_refused_and_left_alone(store: Store, state: State):
     begin(state, 1)
     state.close()
-    sql(store.location, "UPDATE seedance_meta SET value = '7'")
+    newer_version = str(SCHEMA_VERSION + 1)
+    sql(store.location, f"UPDATE seedance_meta SET value = '{newer_version}'")
     newer = store.open()
     for use in (lambda: newer.find("x"), newer.migrate):
         with pytest.raises(ConfigError) as refused:
@@ -134,7 +140,7 @@ def test_a_newer_schema_is_refused_and_left_alone(store: Store, state: State):
         assert refused.value.code == "state_schema_newer"
         assert "upgrade" in (refused.value.hint or "")
     newer.close()
-    assert sql(store.location, "SELECT value FROM seedance_meta")[0] == [("7",)]
+    assert sql(store.location, "SELECT value FROM seedance_meta")[0] == [(newer_version,)]
 
 
 # -- privileges and read-only servers --------------------------------------------------------

@@ -57,6 +57,7 @@ def batch(
     skip_invalid: bool,
     allow_outside: bool,
     rerun: list[str] | None,
+    name: str | None = None,
 ) -> None:
     """Many videos from a .jsonl or .csv file: takes, one manifest, resumable, capped."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
@@ -94,6 +95,7 @@ def batch(
         allow_unpriced=allow_unpriced,
         validate=not no_validate,
         allow_outside=allow_outside,
+        name=name,
     )
     plan = session.plan
     for skipped in plan.skipped:

@@ -41,6 +41,7 @@ def chain(
     strict: bool,
     allow_outside: bool,
     no_validate: bool = False,
+    name: str | None = None,
 ) -> None:
     """Run a multi-shot storyboard; every shot starts from the previous shot's last frame."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
@@ -71,6 +72,7 @@ def chain(
         strict=strict,
         validate=not no_validate,
         allow_outside=allow_outside,
+        name=name,
     )
     if session.manifest.damaged is not None:
         env.output.warn(

@@ -84,11 +84,13 @@ def create(
     fit: bool = False,
     max_cost: float | None = None,
     allow_unpriced: bool = False,
+    request_id: str | None = None,
 ) -> None:
     """Create a task from a prompt and reference media; --wait / -o to block and download."""
     from seedance.domain.models import GenerationParams, asks_last_frame
 
     env = current_env()
+    check_request_id(request_id, output=output, new=new)
     text = read_prompt(env, prompt, prompt_file)
     check_timeout(timeout)
     params = GenerationParams(
@@ -129,7 +131,37 @@ def create(
         max_cost=max_cost, allow_unpriced=allow_unpriced, validate=not no_validate, strict=strict
     )
     prepared = client.videos.prepare(params, dry_run=dry_run, base_dir=env.cwd, fit=fit)
-    deliver(env, client, prepared, outputs, wait=wait, timeout=timeout, dry_run=dry_run, new=new)
+    deliver(
+        env,
+        client,
+        prepared,
+        outputs,
+        wait=wait,
+        timeout=timeout,
+        dry_run=dry_run,
+        new=new,
+        request_id=request_id,
+    )
+
+
+def check_request_id(request_id: str | None, *, output: str | None, new: bool) -> None:
+    """A request id names one video to save: it goes with --output, never with --new (a new
+    video is a new request id)."""
+    from seedance.domain.errors import UsageError
+    from seedance.services.videos import request_ids
+
+    if request_id is None:
+        return
+    request_ids.check(request_id)
+    if output is None:
+        raise UsageError(
+            "--request-id names a video to save: give --output too", field="request_id"
+        )
+    if new:
+        raise UsageError(
+            "--request-id and --new together: a new video needs a new request id",
+            field="request_id",
+        )
 
 
 @dataclass(frozen=True)
@@ -192,6 +224,7 @@ def deliver(
     timeout: float | None,
     dry_run: bool,
     new: bool,
+    request_id: str | None = None,
 ) -> None:
     """Everything after a request is prepared, for `create` and `finalize` alike: the dry run,
     and then with an output `Client.generate` (resume, create, wait, save, verify), without
@@ -203,7 +236,7 @@ def deliver(
         show_body(env, prepared)
         return
     if outputs.video is not None:
-        _generate(env, client, prepared, outputs, timeout=timeout, new=new)
+        _generate(env, client, prepared, outputs, timeout=timeout, new=new, request_id=request_id)
         return
     out.info(f"estimate: {describe_estimate(prepared, client.profile.simulated)}")
     task = client.videos.create(prepared)
@@ -249,6 +282,7 @@ def _generate(
     *,
     timeout: float | None,
     new: bool,
+    request_id: str | None = None,
 ) -> None:
     """The request made into a saved, verified video by `Client.generate`; with `sheet`, its
     poster and contact sheet (their paths checked before anything is paid)."""
@@ -274,6 +308,7 @@ def _generate(
             last_frame_output=outputs.last_frame,
             timeout=timeout,
             new=new,
+            request_id=request_id,
             on_step=follow.step,
             on_update=follow.update,
             on_progress=follow.progress,

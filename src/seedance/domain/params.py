@@ -170,6 +170,16 @@ ALLOW_OUTSIDE = _p(
     default=False,
 )
 
+REQUEST_ID = _p(
+    "request_id",
+    str,
+    "Your key for this video: a call repeated with the same {request_id}, on any machine that "
+    "shares the state, returns the task (or the saved video) it made instead of paying "
+    "again; a new video needs a new {request_id}. Letters, digits, '.', '_' and '-'; up to "
+    "100.",
+    metavar="KEY",
+)
+
 CREATE: tuple[Param, ...] = (
     REQUEST[0],
     PROMPT_FILE,
@@ -184,6 +194,7 @@ CREATE: tuple[Param, ...] = (
     STRICT,
     NEW,
     FIT,
+    REQUEST_ID,
     MAX_COST,
     ALLOW_UNPRICED,
 )
@@ -283,6 +294,14 @@ EXTEND: tuple[Param, ...] = (
 
 # -- batch: many videos from a JSON-lines or CSV file (issue 16) -----------------------------
 
+RUN_NAME = _p(
+    "name",
+    str,
+    "The run's identity in a shared state: a retried job on another machine, into another "
+    "folder, finds what was made under it [default: the file's name].",
+    metavar="NAME",
+)
+
 BATCH: tuple[Param, ...] = (
     _p(
         "jobs",
@@ -329,6 +348,7 @@ BATCH: tuple[Param, ...] = (
         metavar="ID",
         many=True,
     ),
+    RUN_NAME,
 )
 
 # -- spend: the journal's ledger -------------------------------------------------------------
@@ -452,6 +472,7 @@ CHAIN: tuple[Param, ...] = (
     NO_VALIDATE,
     STRICT,
     ALLOW_OUTSIDE,
+    RUN_NAME,
 )
 
 # -- the catalogue and the set-up -------------------------------------------------------------
@@ -482,12 +503,3 @@ DOCTOR: tuple[Param, ...] = (
 )
 
 # -- the MCP server's own (src/seedance/mcp/tools.py lists every difference from the CLI) ---
-
-REQUEST_ID = _p(
-    "request_id",
-    str,
-    "Your key for this video: a call repeated with the same request_id returns the task (or "
-    "the saved video) it made instead of paying again; a new video needs a new request_id. "
-    "Letters, digits, '.', '_' and '-'; up to 100.",
-    metavar="ID",
-)

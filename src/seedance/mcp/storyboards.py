@@ -53,6 +53,7 @@ def chain_options(calls: Calls, args: dict[str, Any]) -> dict[str, Any]:
         "allow_unpriced": bool(args.get("allow_unpriced")),
         "strict": bool(args.get("strict")),
         "validate": not args.get("no_validate"),
+        "name": args.get("name") or None,
     }
 
 

@@ -40,13 +40,6 @@ class Difference:
 DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         "create_video",
-        "request_id",
-        "mcp",
-        "agents retry calls: a repeated request_id returns what the first call made",
-        params.REQUEST_ID,
-    ),
-    Difference(
-        "create_video",
         "prompt_file",
         "cli",
         "stdin is the protocol here, and an agent passes the prompt's text itself",

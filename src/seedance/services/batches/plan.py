@@ -21,6 +21,7 @@ from seedance.services.assets.cache import file_sha256
 from seedance.services.batches.jobs import Invalid, Job, Jobs, JobsError
 from seedance.services.batches.manifest import BatchFile, TakeState
 from seedance.services.media.references import is_placeholder
+from seedance.services.runs import identities
 from seedance.services.videos.prepare import Prepared, prepare_for
 
 if TYPE_CHECKING:
@@ -87,6 +88,12 @@ class BatchPlan:
     takes: list[TakePlan] = field(default_factory=list)
     skipped: list[Invalid] = field(default_factory=list)  # invalid rows left out
     validate: bool = True  # the catalogue's checks (off: its refusals are sent, said)
+    name: str = ""  # the batch's identity on every machine (default: the file's stem)
+
+    @property
+    def label(self) -> str:
+        """What its creates are made for: `batch:NAME` (runs/identities.py)."""
+        return identities.label("batch", self.name or self.directory.name)
 
     def to_make(self) -> list[TakePlan]:
         return [t for t in self.takes if t.action is Action.RUN]
@@ -189,12 +196,13 @@ def make_plan(
     skip_invalid: bool,
     validate: bool = True,
     allowance: Allowance | None = None,
+    name: str = "",
 ) -> BatchPlan:
     """Every row checked, then each take's action from what an earlier run recorded.
 
     Refuses (JobsError, naming the line and column) a file with invalid rows unless
-    `skip_invalid`, and a row whose content changed since it was made unless it is made
-    again (`rerun`)."""
+    `skip_invalid`, and a row whose content changed since it was made (as the manifest or,
+    on any machine, the state knows it) unless it is made again (`rerun`)."""
     prepared = check_rows(rt, jobs, allowance, validate=validate)
     if jobs.invalid and not skip_invalid:
         raise jobs.refuse()
@@ -214,20 +222,27 @@ def make_plan(
         and row.digest not in (None, job.digest)
         and any(t.task_id for t in row.takes)
     ]
+    plan = BatchPlan(
+        jobs,
+        rt.profile.name,
+        directory,
+        skipped=list(jobs.invalid),
+        validate=validate,
+        name=name,
+    )
+    in_state = _changed_in_state(rt, plan, prepared, rerun, manifest)
+    changed += [row for row in in_state if row not in changed]
     if changed:
         many = len(changed) > 1
         raise UsageError(
             f"{jobs.name}: row{'s' if many else ''} {', '.join(changed)} changed since "
-            f"{'they were' if many else 'it was'} made",
+            f"{'they were' if many else 'it was'} made (as batch '{plan.name}')",
             hint=f"make {'them' if many else 'it'} again on purpose (the earlier "
             f"clip{'s are' if many else ' is'} replaced) with",
             field="rerun",
             suggestion=Suggestion.again(rerun=changed),
         )
     _refuse_earlier_clips(jobs, manifest)
-    plan = BatchPlan(
-        jobs, rt.profile.name, directory, skipped=list(jobs.invalid), validate=validate
-    )
     for job in jobs.rows:
         for number, (seed, ready) in enumerate(zip(job.seeds(), prepared[job.id], strict=True), 1):
             record = manifest.take(job.id, number)
@@ -241,6 +256,30 @@ def make_plan(
                     action, fresh = (Action.RUN, True) if retry_failed else (Action.KEEP, False)
             plan.takes.append(TakePlan(job, number, seed, ready, action, fresh))
     return plan
+
+
+def _changed_in_state(
+    rt: Runtime,
+    plan: BatchPlan,
+    prepared: dict[str, list[Prepared]],
+    rerun: set[str],
+    manifest: BatchFile,
+) -> list[str]:
+    """The rows whose takes' newest creates, made on any machine (the state), asked for
+    something else than the row asks for now (one read for the whole batch); a take's hash
+    an earlier seedance recorded in the manifest names it too."""
+    definitions: dict[str, set[str]] = {}
+    for job in plan.jobs.rows:
+        if job.id in rerun:
+            continue
+        for number, (seed, ready) in enumerate(zip(job.seeds(), prepared[job.id], strict=True), 1):
+            record = manifest.take(job.id, number)
+            named = {take_hash(job, seed, ready.request.model)}
+            if record is not None and record.request_hash:
+                named.add(record.request_hash)
+            definitions[f"{job.id}#{number}"] = named
+    found = identities.changed(rt.state, rt.profile.name, plan.label, definitions, set())
+    return list(dict.fromkeys(unit.rpartition("#")[0] for unit in found))
 
 
 def _refuse_earlier_clips(jobs: Jobs, manifest: BatchFile) -> None:

@@ -36,6 +36,7 @@ class Batches:
         allow_unpriced: bool | None = None,
         validate: bool | None = None,
         allow_outside: bool = False,
+        name: str | None = None,
     ) -> BatchSession:
         """Read and check a batch's jobs (a file, or rows as mappings) and plan every take;
         nothing is sent. `session.plan` holds each take's request and estimate,
@@ -44,7 +45,10 @@ class Batches:
         (naming the line and column) for a row that cannot run, unless `skip_invalid`; a row
         naming a local file outside the jobs file's folder (rows given as mappings:
         `base_dir`) cannot, unless `allow_outside`. Unless `dry_run`, the session holds the
-        output folder until it has run; BusyError when another process holds it."""
+        output folder until it has run; BusyError when another process holds it. `name` is
+        the batch's identity on every machine that shares the state (default: the jobs
+        file's stem): a retried job on another machine, into another folder, finds the takes
+        made under it."""
         options = self._options.given(
             max_cost=max_cost, allow_unpriced=allow_unpriced, validate=validate
         )
@@ -61,6 +65,7 @@ class Batches:
             allow_unpriced=options.allow_unpriced,
             validate=options.validate,
             allow_outside=allow_outside,
+            name=name,
         )
 
     def run(
@@ -79,6 +84,7 @@ class Batches:
         on_event: Listener | None = None,
         base_dir: str | Path | None = None,
         allow_outside: bool = False,
+        name: str | None = None,
     ) -> BatchResult:
         """Make every row's takes (`<id>.mp4`, `<id>.take2.mp4`, ... and `batch.json` in
         `output`, by default the jobs file's name beside it): a re-run pays for nothing
@@ -98,5 +104,6 @@ class Batches:
             allow_unpriced=allow_unpriced,
             validate=validate,
             allow_outside=allow_outside,
+            name=name,
         )
         return session.run(concurrency=concurrency, fail_fast=fail_fast, on_event=on_event)

@@ -34,6 +34,7 @@ from seedance.services.locks import FileLock, Locks
 from seedance.services.media import companions, frames
 from seedance.services.review.model import BatchManifest
 from seedance.services.review.review import try_review
+from seedance.services.runs import identities
 from seedance.services.runs.engine import Engine, Listener, Outcome
 
 if TYPE_CHECKING:
@@ -199,7 +200,8 @@ class BatchSession:
             result.halted = engine.halted
         finally:
             self.close()
-        result.review, result.notes = try_review(self.directory, journal=self.rt.state)
+        result.review, notes = try_review(self.directory, journal=self.rt.state)
+        result.notes = [*engine.resumed, *notes]
         if not result.ok:
             raise BatchIncomplete(result)
         return result
@@ -219,8 +221,11 @@ def open_batch(
     allow_unpriced: bool = False,
     validate: bool = True,
     allow_outside: bool = False,
+    name: str | None = None,
 ) -> BatchSession:
     """Read and check every row, and plan each take (nothing is sent; no medium uploaded).
+    `name`: the batch's identity on every machine that shares the state (default: the jobs
+    file's stem, else the output folder's name).
 
     Raises JobsError naming the line and column of the first invalid row (unless
     `skip_invalid`: they are listed in the plan), UsageError for a row changed since it was
@@ -236,6 +241,8 @@ def open_batch(
         output = default_output(Path(source))
     if output.exists() and not output.is_dir():
         raise UsageError(f"{output} is a file", hint="give a folder for the clips", field="output")
+    file = Path(source) if isinstance(source, str | Path) else None
+    name = identities.run_name(name, file, output.resolve().name)
     lock = None
     if not dry_run:
         lock = Locks(rt.data_dir).batch(output.resolve())
@@ -257,6 +264,7 @@ def open_batch(
             skip_invalid=skip_invalid,
             validate=validate,
             allowance=allowance,
+            name=name,
         )
         _taken_by_directories(plan)
         _stills_free(plan)

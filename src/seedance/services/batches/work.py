@@ -37,7 +37,7 @@ class BatchWork:
         self.plan = plan
         self.manifest = manifest
         self.allowance = allowance  # the run's cap: reference videos by URL measured under it
-        self.label = f"batch:{plan.directory.resolve()}"
+        self.label = plan.label  # the batch's name, not its folder: the same on every machine
         self._takes = {take.key: take for take in plan.takes}
 
     def units(self) -> tuple[list[Unit], dict[str, Outcome]]:

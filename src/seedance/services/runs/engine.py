@@ -34,15 +34,18 @@ from seedance.domain.errors import (
 from seedance.domain.models import Task
 from seedance.services import crashpoints
 from seedance.services.account.gate import Allowance
-from seedance.services.runs import reruns, takes
+from seedance.services.locks import holding
+from seedance.services.runs import identities, takes
+from seedance.services.runs.identities import Decision
 from seedance.services.runs.reruns import RerunMark
 from seedance.services.runs.states import State
 from seedance.services.runtime import Runtime
+from seedance.services.state import Holder, Lock
 from seedance.services.videos.generate import generate, with_hash
 from seedance.services.videos.polling import Stopped, Watch
 from seedance.services.videos.prepare import Prepared
 from seedance.services.videos.saving import disk_failure
-from seedance.services.videos.steps import Generated, Step
+from seedance.services.videos.steps import Generated, Origin, Step
 
 RESULT_EXPIRED = "result_expired"  # videos/downloads.py: a result URL refused for good
 FOUND = "found the task of the interrupted create"
@@ -86,7 +89,7 @@ class Work(Protocol):
     """What a planner supplies: the units' requests, what its manifest records, and how the
     user runs it again."""
 
-    label: str  # what the run's creates are made for, in the ledger ("batch:DIR")
+    label: str  # the run, as every machine knows it: its creates' label ("batch:NAME")
     kind: str  # "chain" or "batch": the crash points' names (tests)
     noun: str  # what a unit is called in messages: "shot", "take"
 
@@ -95,7 +98,7 @@ class Work(Protocol):
         ...
 
     def identity(self, unit: Unit) -> str:
-        """How the journal knows the unit's creates, the same on every run."""
+        """What the unit asks for (its request hash in the journal), the same on every run."""
         ...
 
     def again(self, unit: Unit) -> Suggestion:
@@ -162,7 +165,9 @@ class Engine:
         self.stop = stop or threading.Event()
         self.outcomes: dict[str, Outcome] = {}
         self.halted: str | None = None  # why no new unit starts ("fail-fast", "budget")
+        self.resumed: list[str] = []  # what this run resumed of another machine's, in words
         self._told: set[str] = set()  # units told they wait for their model's limit
+        self._reruns: set[str] = set()  # units made by a rerun (their marks in the state)
 
     # -- scheduling --------------------------------------------------------------------------
 
@@ -211,7 +216,17 @@ class Engine:
         for unit in waiting:  # never started: a cap, or fail-fast
             self.outcomes[unit.key] = Outcome(State.PENDING)
         self.work.settle()
+        self._settle()
         return self.outcomes
+
+    def _settle(self) -> None:
+        """Every rerun of the run done: their marks in the state go (one write), so a later
+        rerun is a new one; else they stay, and the same command goes on with them."""
+        reruns = sorted(self._reruns)
+        if reruns and all(
+            key in self.outcomes and self.outcomes[key].state is State.DONE for key in reruns
+        ):
+            self.rt.state.settle_reruns(self.rt.profile.name, self.work.label, reruns)
 
     def _ready(self, unit: Unit) -> bool:
         after = unit.after
@@ -352,24 +367,28 @@ class Engine:
                     allowance=self.allowance,
                 )
             else:
-                # media and frame URLs can change from run to run: the unit's definition
-                # identifies its creates, so a re-run finds them whatever its media became
-                prepared = with_hash(work.request(unit, self.on_event), work.identity(unit))
-                made = generate(
-                    self.rt,
-                    prepared,
-                    task_id=None,
-                    output=unit.output,
-                    new=unit.fresh and self._anew(unit, prepared),
-                    overwrite=True,
-                    again=work.again(unit),
-                    on_step=step,
-                    on_update=listen,
-                    on_progress=check_stop,
-                    stop=self.stop,
-                    label=work.label,
-                    allowance=self.allowance,
-                )
+                with holding(self._unit_lock(unit)):
+                    decision = self._decide(unit)
+                    # media and frame URLs can change from run to run: the unit's definition
+                    # identifies its creates, so a re-run finds them whatever its media became
+                    prepared = with_hash(work.request(unit, self.on_event), work.identity(unit))
+                    made = generate(
+                        self.rt,
+                        prepared,
+                        task_id=None,
+                        output=unit.output,
+                        new=decision.new,
+                        overwrite=True,
+                        again=work.again(unit),
+                        on_step=step,
+                        on_update=listen,
+                        on_progress=check_stop,
+                        stop=self.stop,
+                        label=work.label,
+                        allowance=self.allowance,
+                        unit=decision.key,
+                    )
+                self._tell_resumed(unit, decision, made)
         except TaskFailedError as exc:
             code, message = _failure(exc)
             work.failed(unit, code, message)
@@ -398,21 +417,52 @@ class Engine:
         self.on_event(key, State.DONE, "")
         return Outcome(State.DONE)
 
-    def _anew(self, unit: Unit, prepared: Prepared) -> bool:
-        """Whether a unit made anew on purpose still needs its create: the rerun is marked in
-        the manifest (with the create it replaces, and the take of the unit it continues
-        from) before it is sent, so the same command run again after an interruption follows
-        the task it made (runs/reruns.py). A mark made while the unit it continues from was
-        another take is replaced."""
-        journal, profile = self.rt.state, self.rt.profile.name
-        made_from = self.work.made_from(unit)
-        mark = self.work.rerun(unit)
-        if mark is None or mark.made_from_other(made_from):
-            mark = reruns.mark(
-                journal, profile, prepared.request_hash, unit.output, made_from=made_from
+    def _decide(self, unit: Unit) -> Decision:
+        """The generation of the unit to make now (runs/identities.py), read from the state
+        (every machine's creates); a rerun is marked in the manifest too, for the record."""
+        decision = identities.decide(
+            self.rt.state,
+            self.rt.profile.name,
+            self.work.label,
+            unit.key,
+            fresh=unit.fresh,
+            parent=unit.after,
+        )
+        if decision.key.rerun:
+            self._reruns.add(unit.key)
+        if unit.fresh and decision.new and self.work.rerun(unit) is None:
+            newest = decision.newest
+            mark = RerunMark(
+                replaces=newest.task_id if newest is not None else None,
+                row=newest.row if newest is not None else None,
+                made_from=self.work.made_from(unit),
             )
             self.work.mark_rerun(unit, mark)
-        return reruns.makes_anew(journal, profile, prepared.request_hash, unit.output, mark)
+        return decision
+
+    def _unit_lock(self, unit: Unit) -> Lock:
+        """The unit's lock in the state, waited for while another process (another machine,
+        on a shared state) makes it: then its create is found, not made twice."""
+        lock = self.rt.state.unit_lock(self.work.kind, f"{self.work.label}\n{unit.key}")
+
+        def waiting(holder: Holder) -> None:
+            self.on_event(unit.key, Stage.WAITING, holder.working())
+
+        lock.acquire(self.rt.clock, on_wait=waiting)
+        return lock
+
+    def _tell_resumed(self, unit: Unit, decision: Decision, made: Generated) -> None:
+        """A unit whose task another machine created, resumed here: said once, in the run's
+        notes."""
+        newest, here = decision.newest, self.rt.state.who.machine
+        if made.origin is Origin.CREATED or newest is None or newest.task_id != made.task.id:
+            return
+        if newest.machine is None or newest.machine == here:
+            return
+        self.resumed.append(
+            f"{self.work.noun} '{unit.key}': resumed task {made.task.id}, created on "
+            f"{newest.machine}; no new create"
+        )
 
 
 def next_finished(

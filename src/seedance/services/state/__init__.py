@@ -75,4 +75,11 @@ def state_for(
     """The state configured for this environment and profile file (domain/state_url.py)."""
     from seedance.domain.state_url import configured
 
-    return open_state(data_dir, configured(environ, store), environ=environ, clock=clock, warn=warn)
+    return open_state(
+        data_dir,
+        configured(environ, store),
+        environ=environ,
+        clock=clock,
+        warn=warn,
+        who=Who.here(environ),
+    )

@@ -35,6 +35,7 @@ from seedance.services.state.entries import (
     LedgerLine,
     NoncePicker,
     Observation,
+    Who,
 )
 
 
@@ -45,6 +46,14 @@ class Holder:
     pid: int | None
     what: str
     machine: str | None = None  # another machine's host name (a shared store)
+
+    def working(self) -> str:
+        """Who is working on what, in words (for a wait)."""
+        if self.machine:
+            who = f"a process on {self.machine}"
+        else:
+            who = f"process {self.pid}" if self.pid else "another process"
+        return f"{who} is working on {self.what}"
 
 
 POLL = 0.5  # seconds between tries when a lock is waited for by polling
@@ -173,6 +182,11 @@ class State(ABC):
         """Where the state is, for messages: a path, or a URL without credentials."""
 
     @property
+    @abstractmethod
+    def who(self) -> Who:
+        """Who this process is: the machine and login it records with its creates."""
+
+    @property
     def shared(self) -> bool:
         """Whether other machines share this state."""
         return False
@@ -208,7 +222,8 @@ class State(ABC):
         `nonce` picks the create's identity nonce, told which ones the recent creates whose
         task is not known use; `hold` takes the row's lease. Both run before the row becomes
         visible to other processes, under the store's write lock, so two processes never
-        pick the same nonce. `ledger` holds the LEDGER_COLUMNS' values; the store adds who
+        pick the same nonce. `ledger` holds the LEDGER_COLUMNS' values (and the
+        WORK_COLUMNS' of a run's unit); the store adds who
         sends it (`machine`, `login`)."""
 
     @abstractmethod
@@ -277,7 +292,12 @@ class State(ABC):
 
     @abstractmethod
     def downloaded(self, task_id: str, *, path: str, sha256: str, size: int, at: float) -> None:
-        """The video is saved and verified at `path`."""
+        """The video is saved and verified at `path` (on this machine: `saved_on`)."""
+
+    @abstractmethod
+    def settle_reruns(self, profile: str, label: str, units: Sequence[str]) -> None:
+        """The reruns of these units of the run `label` are done: their marks go (`rerun`), so
+        a later rerun advances the generation again."""
 
     # -- the journal: reads ------------------------------------------------------------------
 
@@ -301,6 +321,26 @@ class State(ABC):
     @abstractmethod
     def labelled(self, profile: str, label: str) -> Entry | None:
         """The newest create of this profile made with this label (a request id's)."""
+
+    @abstractmethod
+    def latest_of(
+        self,
+        profile: str,
+        label: str,
+        unit: str | None,
+        *,
+        request_hash: str | None = None,
+        generation: int | None = None,
+        states: Sequence[JournalState] = UNFINISHED,
+    ) -> Entry | None:
+        """The newest create of this profile made for `label` (a run, a request id) and `unit`
+        (None: made for no unit) in one of `states`; of `request_hash` and `generation` when
+        given (a generation None is the first, 0). Whatever its output path: the same work
+        on every machine."""
+
+    @abstractmethod
+    def units_of(self, profile: str, label: str) -> dict[str, Entry]:
+        """Each unit of the run `label` -> its newest create that was not refused."""
 
     @abstractmethod
     def unsaved(self, profile: str | None = None, limit: int | None = None) -> list[Entry]:

@@ -12,7 +12,7 @@ import getpass
 import json
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -23,8 +23,10 @@ from seedance.domain.models import Task, TaskStatus
 # PostgreSQL in `seedance_meta`. SQLite's history: version 1 left it 0 (its early files also
 # lack `saved_path`); version 2 had no `nonce`; version 3 no ledger (`account`,
 # `estimated_tokens`, `price`, `currency`, `label`); version 4 lacked the indexes of the
-# newest-first reads; version 5 lacked who made a create (`machine`, `login`).
-SCHEMA_VERSION = 6
+# newest-first reads; version 5 lacked who made a create (`machine`, `login`); version 6 the
+# work a create was made for (`unit`, `generation`, `rerun`) and where its video was saved
+# (`saved_on`).
+SCHEMA_VERSION = 7
 
 # How long the server keeps a task (docs/sources/real-world.md: 7 days), so how long a nonce
 # must stay distinct from those of the creates whose task is not known.
@@ -36,7 +38,17 @@ NoncePicker = Callable[[set[int]], int]  # the nonces taken -> a free one
 # for its backup) still reads, these as None, and takes creates without them.
 LEDGER_COLUMNS = ("account", "estimated_tokens", "price", "currency", "label")
 WHO_COLUMNS = ("machine", "login")
-OPTIONAL_COLUMNS = ("nonce", "service_tier", *LEDGER_COLUMNS, *WHO_COLUMNS)
+# A unit of a storyboard or batch, as every machine knows it (runs/identities.py); `begin`
+# takes them with the ledger's.
+WORK_COLUMNS = ("unit", "generation", "rerun")
+OPTIONAL_COLUMNS = (
+    "nonce",
+    "service_tier",
+    *LEDGER_COLUMNS,
+    *WHO_COLUMNS,
+    *WORK_COLUMNS,
+    "saved_on",
+)
 
 
 class JournalState(StrEnum):
@@ -99,6 +111,14 @@ class Entry:
     # who sent it: the host name and the login name (spend by machine, by user)
     machine: str | None = field(default=None, metadata=_sql("TEXT"))
     login: str | None = field(default=None, metadata=_sql("TEXT"))
+    # the unit of the run named by `label` it was made for ("row#2", a shot id), never a path:
+    # the same on every machine; the unit's generation (0, then one more per rerun); 1 while
+    # the rerun that made this generation is under way (settled: None)
+    unit: str | None = field(default=None, metadata=_sql("TEXT"))
+    generation: int | None = field(default=None, metadata=_sql("INTEGER"))
+    rerun: int | None = field(default=None, metadata=_sql("INTEGER"))
+    # the machine that saved and verified the video at `saved_path`
+    saved_on: str | None = field(default=None, metadata=_sql("TEXT"))
 
     @property
     def body(self) -> dict[str, Any]:
@@ -155,6 +175,15 @@ def postgres_declaration(declaration: str) -> str:
     return " ".join([_POSTGRES_TYPES[words[0]], *words[1:]])
 
 
+def newest_per_unit(rows: list[Entry]) -> dict[str, Entry]:
+    """Rows read newest first -> each unit's newest."""
+    found: dict[str, Entry] = {}
+    for entry in rows:
+        if entry.unit is not None:
+            found.setdefault(entry.unit, entry)
+    return found
+
+
 def widened(present: list[str], values: tuple[Any, ...]) -> tuple[Any, ...]:
     """A row read from the columns `present` as a row of COLUMNS (None where missing)."""
     found = dict(zip(present, values, strict=True))
@@ -208,9 +237,13 @@ class Who:
     login: str
 
     @classmethod
-    def here(cls) -> Who:
+    def here(cls, environ: Mapping[str, str] | None = None) -> Who:
+        """This process's: the machine's name is SEEDANCE_MACHINE when set (a CI runner's
+        name), else the host name."""
         try:
             login = getpass.getuser()
         except (KeyError, OSError):  # no name for this uid (a container's bare user)
             login = str(os.getuid())
-        return cls(socket.gethostname() or "unknown", login)
+        machine = (os.environ if environ is None else environ).get("SEEDANCE_MACHINE", "")
+        machine = machine.strip()
+        return cls(machine or socket.gethostname() or "unknown", login)

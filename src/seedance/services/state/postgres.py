@@ -45,12 +45,14 @@ from seedance.services.state.entries import (
     NONCE_MEMORY,
     SCHEMA_VERSION,
     UNFINISHED,
+    WORK_COLUMNS,
     Entry,
     JournalState,
     LedgerLine,
     NoncePicker,
     Observation,
     Who,
+    newest_per_unit,
 )
 from seedance.services.state.postgres_locks import AdvisoryLock, lock_key
 
@@ -331,7 +333,7 @@ class PostgresState(State):
             "output_path": output_path,
             "created_at": at,
             "service_tier": service_tier,
-            **{k: v for k, v in (ledger or {}).items() if k in LEDGER_COLUMNS},
+            **{k: v for k, v in (ledger or {}).items() if k in (*LEDGER_COLUMNS, *WORK_COLUMNS)},
             "machine": self.who.machine,
             "login": self.who.login,
         }
@@ -449,16 +451,25 @@ class PostgresState(State):
 
     def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:
         self.execute(
-            f"UPDATE {TABLE} SET saved_path = %s, sha256 = %s, bytes = %s WHERE task_id = %s",
-            (path, sha256, size, task_id),
+            f"UPDATE {TABLE} SET saved_path = %s, sha256 = %s, bytes = %s, saved_on = %s "
+            "WHERE task_id = %s",
+            (path, sha256, size, self.who.machine, task_id),
         )
 
     def downloaded(self, task_id: str, *, path: str, sha256: str, size: int, at: float) -> None:
         self.execute(
-            f"UPDATE {TABLE} SET saved_path = %s, sha256 = %s, bytes = %s, downloaded_at = %s "
-            "WHERE task_id = %s",
-            (path, sha256, size, at, task_id),
+            f"UPDATE {TABLE} SET saved_path = %s, sha256 = %s, bytes = %s, downloaded_at = %s, "
+            "saved_on = %s WHERE task_id = %s",
+            (path, sha256, size, at, self.who.machine, task_id),
         )
+
+    def settle_reruns(self, profile: str, label: str, units: Sequence[str]) -> None:
+        if units:
+            self.execute(
+                f"UPDATE {TABLE} SET rerun = NULL WHERE profile = %s AND label = %s "
+                "AND unit = ANY(%s::text[]) AND rerun IS NOT NULL",
+                (profile, label, list(units)),
+            )
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -494,6 +505,36 @@ class PostgresState(State):
     def labelled(self, profile: str, label: str) -> Entry | None:
         rows = self._rows("WHERE profile = %s AND label = %s", (profile, label), 1)
         return rows[0] if rows else None
+
+    def latest_of(
+        self,
+        profile: str,
+        label: str,
+        unit: str | None,
+        *,
+        request_hash: str | None = None,
+        generation: int | None = None,
+        states: Sequence[JournalState] = UNFINISHED,
+    ) -> Entry | None:
+        where = "WHERE profile = %s AND label = %s AND unit IS NOT DISTINCT FROM %s"
+        args: list[Any] = [profile, label, unit]
+        if request_hash is not None:
+            where += " AND request_hash = %s"
+            args.append(request_hash)
+        if generation is not None:
+            where += " AND COALESCE(generation, 0) = %s"
+            args.append(generation)
+        where += " AND state = ANY(%s::text[])"
+        args.append([s.value for s in states])
+        rows = self._rows(where, args, 1)
+        return rows[0] if rows else None
+
+    def units_of(self, profile: str, label: str) -> dict[str, Entry]:
+        rows = self._rows(
+            "WHERE profile = %s AND label = %s AND unit IS NOT NULL AND state <> %s",
+            (profile, label, JournalState.REJECTED.value),
+        )
+        return newest_per_unit(rows)
 
     def unsaved(self, profile: str | None = None, limit: int | None = None) -> list[Entry]:
         where = "WHERE status = 'succeeded' AND downloaded_at IS NULL AND task_id IS NOT NULL"

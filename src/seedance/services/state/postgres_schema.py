@@ -46,6 +46,8 @@ INDEXES = (
     f"CREATE INDEX IF NOT EXISTS {TABLE}_ledger ON {TABLE} (account, currency, created_at)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_time ON {TABLE} (created_at)",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_label ON {TABLE} (profile, label) WHERE label IS NOT NULL",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_unit ON {TABLE} (profile, label, unit) "
+    "WHERE unit IS NOT NULL",
 )
 # what a role needs on each table to use the state (not to migrate it: that is its owner's)
 PRIVILEGES = {TABLE: ("SELECT", "INSERT", "UPDATE"), META: ("SELECT",)}

@@ -45,12 +45,14 @@ from seedance.services.state.entries import (
     OPTIONAL_COLUMNS,
     SCHEMA_VERSION,
     UNFINISHED,
+    WORK_COLUMNS,
     Entry,
     JournalState,
     LedgerLine,
     NoncePicker,
     Observation,
     Who,
+    newest_per_unit,
     widened,
 )
 
@@ -93,6 +95,9 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS creates_time ON creates(created_at)",
     # labelled(): a request id's create
     "CREATE INDEX IF NOT EXISTS creates_label ON creates(profile, label) WHERE label IS NOT NULL",
+    # a run's unit, the same on every machine (runs/identities.py)
+    "CREATE INDEX IF NOT EXISTS creates_unit ON creates(profile, label, unit) "
+    "WHERE unit IS NOT NULL",
 )
 # Indexes an earlier version made that a later one replaced (version 3: creates_hash, by
 # creates_request).
@@ -356,7 +361,7 @@ class SqliteState(State):
             "output_path": output_path,
             "created_at": at,
             "service_tier": service_tier,
-            **{k: v for k, v in (ledger or {}).items() if k in LEDGER_COLUMNS},
+            **{k: v for k, v in (ledger or {}).items() if k in (*LEDGER_COLUMNS, *WORK_COLUMNS)},
             "machine": self.who.machine,
             "login": self.who.login,
         }
@@ -468,6 +473,11 @@ class SqliteState(State):
                 "UPDATE creates SET saved_path = ?, sha256 = ?, bytes = ? WHERE task_id = ?",
                 (path, sha256, size, task_id),
             )
+            if "saved_on" in self._present:
+                db.execute(
+                    "UPDATE creates SET saved_on = ? WHERE task_id = ?",
+                    (self.who.machine, task_id),
+                )
 
     def downloaded(self, task_id: str, *, path: str, sha256: str, size: int, at: float) -> None:
         with self._tx() as db:
@@ -475,6 +485,22 @@ class SqliteState(State):
                 "UPDATE creates SET saved_path = ?, sha256 = ?, bytes = ?, downloaded_at = ? "
                 "WHERE task_id = ?",
                 (path, sha256, size, at, task_id),
+            )
+            if "saved_on" in self._present:
+                db.execute(
+                    "UPDATE creates SET saved_on = ? WHERE task_id = ?",
+                    (self.who.machine, task_id),
+                )
+
+    def settle_reruns(self, profile: str, label: str, units: Sequence[str]) -> None:
+        if not units or "rerun" not in self._present:
+            return
+        marks = ", ".join("?" for _ in units)
+        with self._tx() as db:
+            db.execute(
+                f"UPDATE creates SET rerun = NULL WHERE profile = ? AND label = ? "
+                f"AND unit IN ({marks}) AND rerun IS NOT NULL",
+                (profile, label, *units),
             )
 
     def _set(self, row: int, **values: object) -> None:
@@ -532,6 +558,39 @@ class SqliteState(State):
             return None
         rows = self._rows("WHERE profile = ? AND label = ?", (profile, label), 1)
         return rows[0] if rows else None
+
+    def latest_of(
+        self,
+        profile: str,
+        label: str,
+        unit: str | None,
+        *,
+        request_hash: str | None = None,
+        generation: int | None = None,
+        states: Sequence[JournalState] = UNFINISHED,
+    ) -> Entry | None:
+        if "unit" not in self._present or not self.has_ledger():
+            return None
+        where = "WHERE profile = ? AND label = ? AND unit IS ?"
+        args: tuple[Any, ...] = (profile, label, unit)
+        if request_hash is not None:
+            where += " AND request_hash = ?"
+            args += (request_hash,)
+        if generation is not None:
+            where += " AND COALESCE(generation, 0) = ?"
+            args += (generation,)
+        marks = ", ".join("?" for _ in states)
+        rows = self._rows(f"{where} AND state IN ({marks})", (*args, *states), 1)
+        return rows[0] if rows else None
+
+    def units_of(self, profile: str, label: str) -> dict[str, Entry]:
+        if "unit" not in self._present or not self.has_ledger():
+            return {}
+        rows = self._rows(
+            "WHERE profile = ? AND label = ? AND unit IS NOT NULL AND state <> ?",
+            (profile, label, JournalState.REJECTED),
+        )
+        return newest_per_unit(rows)
 
     def unsaved(self, profile: str | None = None, limit: int | None = None) -> list[Entry]:
         """Tasks seen succeeded whose video this machine has not saved, newest first."""

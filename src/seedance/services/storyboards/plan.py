@@ -18,6 +18,7 @@ from seedance.domain.pricing import money
 from seedance.providers.base import Capabilities
 from seedance.services.account.gate import Allowance
 from seedance.services.media import video
+from seedance.services.runs import identities
 from seedance.services.runtime import Runtime
 from seedance.services.storyboards.manifest import Manifest, ManifestData, ShotState
 from seedance.services.storyboards.storyboard import Shot, Storyboard, chain_again
@@ -105,13 +106,23 @@ class Plan:
     frames_from_api: bool  # last frames come from the API (else extracted with PyAV)
     mode: Mode = Mode.NORMAL
     validate: bool = True  # the catalogue's checks (off: its refusals are sent, said)
+    name: str = ""  # the storyboard's identity on every machine (default: the file's stem)
+
+    @property
+    def label(self) -> str:
+        """What its creates are made for: `storyboard:NAME` (its drafts: `NAME/drafts`)."""
+        name = self.name or self.storyboard.path.stem
+        return identities.label("storyboard", name + ("/drafts" if self.mode is Mode.DRAFT else ""))
 
     def to_run(self) -> list[ShotPlan]:
         return [p for p in self.shots.values() if p.action is not Action.SKIP]
 
     def again(self, out_dir: Path, **options: object) -> Suggestion:
         """Running this storyboard again in this mode (a draft run writes to `drafts/` of
-        the directory the user named), with `options` (`rerun`, `restart`...)."""
+        the directory the user named), with `options` (`rerun`, `restart`...), under the
+        name it was given."""
+        if self.name and self.name != self.storyboard.path.stem:
+            options = {"name": self.name, **options}
         if self.mode is Mode.DRAFT:
             return chain_again(self.storyboard.path, out_dir.parent, draft=True, **options)
         if self.mode is Mode.FINALIZE:

@@ -42,6 +42,7 @@ class Storyboards:
         strict: bool | None = None,
         allow_outside: bool = False,
         confine: Confinement | None = None,
+        name: str | None = None,
     ) -> ChainSession:
         """Load and plan a storyboard (nothing is sent): `session.plan` holds every shot's
         action, continuity, request and estimate; `session.run()` makes them. `draft` makes
@@ -49,7 +50,8 @@ class Storyboards:
         the run newly spends (refused now when the estimate is above it). The local files it
         names must be in its folder (or `confine`'s), unless `allow_outside`. Unless
         `dry_run`, the session holds the output folder until it has run (`session.close()`
-        lets go); BusyError when another process holds it."""
+        lets go); BusyError when another process holds it. `name` is the storyboard's
+        identity on every machine that shares the state (default: the file's stem)."""
         options = self._options.given(
             max_cost=max_cost, allow_unpriced=allow_unpriced, strict=strict, validate=validate
         )
@@ -69,6 +71,7 @@ class Storyboards:
             validate=options.validate,
             allow_outside=allow_outside,
             confine=confine,
+            name=name,
         )
 
     def run(
@@ -88,6 +91,7 @@ class Storyboards:
         strict: bool | None = None,
         on_event: Listener | None = None,
         allow_outside: bool = False,
+        name: str | None = None,
     ) -> ChainResult:
         """Run a storyboard to its end: every shot made once, the manifest written after
         every step so a re-run resumes. Local files it names must be in its folder, unless
@@ -106,5 +110,6 @@ class Storyboards:
             strict=strict,
             validate=validate,
             allow_outside=allow_outside,
+            name=name,
         )
         return session.run(concurrency=concurrency, concat=concat, on_event=on_event)

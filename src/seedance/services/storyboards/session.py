@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from seedance.services.media import companions, video
 from seedance.services.media.frames import available as frames_available
 from seedance.services.media.references import Confinement
 from seedance.services.review.review import try_review
+from seedance.services.runs import identities
 from seedance.services.runs.engine import Engine, Listener, Outcome
 from seedance.services.state import State
 from seedance.services.storyboards.manifest import (
@@ -179,6 +180,7 @@ class ChainSession:
             with contextlib.suppress(OSError):  # the log holds every change: readers replay it
                 self.manifest.flush()
         result = ChainResult(self.plan, self.manifest, self.directory, outcomes)
+        result.notes += engine.resumed
         film = self.directory / FILM
         remade = any(p.action is not Action.SKIP for p in self.plan.shots.values())
         if result.ok and (concat or (remade and film.is_file() and self._joinable())):
@@ -227,6 +229,7 @@ def open_chain(
     validate: bool = True,
     allow_outside: bool = False,
     confine: Confinement | None = None,
+    name: str | None = None,
 ) -> ChainSession:
     """Load and plan a storyboard: every shot checked and estimated, the manifest of an earlier
     run applied (done shots kept, submitted ones polled; rebuilt from the journal and the clips
@@ -238,8 +241,11 @@ def open_chain(
     from a 480p draft frame).
 
     The local files the storyboard names must be in its folder (or `confine`'s), unless
-    `allow_outside`. Unless `dry_run`, the session holds the directory's lock until it has run
-    (or is closed): raises BusyError when another process holds it."""
+    `allow_outside`. `name` is the storyboard's identity on every machine that shares the
+    state (default: the file's stem): shots made under it, anywhere, are found again.
+
+    Unless `dry_run`, the session holds the directory's lock until it has run (or is closed):
+    raises BusyError when another process holds it."""
     if draft and finalize:
         raise UsageError("a run makes drafts or finalizes them, not both", field="finalize")
     if concat and not video.available():
@@ -268,6 +274,7 @@ def open_chain(
         allowance=allowance,
         validate=validate,
     )
+    plan = replace(plan, name=identities.run_name(name, path, path.stem))
     lock = None
     if not dry_run:
         lock = Locks(rt.data_dir).chain(directory.resolve())
@@ -287,6 +294,7 @@ def open_chain(
             recovered = recover(manifest, plan, rt.state, directory, rt.clock.time())
             unverified = verify_clips(manifest, directory, rt.clock.time())
         plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
+        refuse_changed(rt, plan, directory)
         budgets = rt.gate.capped(Allowance())  # the profile's budgets
         plan.check_cost(max_cost, allow_unpriced=allow_unpriced, budgets=budgets)
     except BaseException:
@@ -296,6 +304,25 @@ def open_chain(
     session = ChainSession(rt, board, plan, manifest, directory, abandoned, lock, allowance)
     session.recovered, session.unverified = recovered, unverified
     return session
+
+
+def refuse_changed(rt: Runtime, plan: Plan, directory: Path) -> None:
+    """Refuse shots whose newest create, on any machine (the state), asked for something
+    else than the storyboard asks for now, unless they are made anew on purpose."""
+    fresh = {shot_id for shot_id, p in plan.shots.items() if p.fresh}
+    definitions = {shot_id: {p.definition_hash} for shot_id, p in plan.shots.items()}
+    changed = identities.changed(rt.state, rt.profile.name, plan.label, definitions, fresh)
+    if not changed:
+        return
+    many = len(changed) > 1
+    names = ", ".join(f"'{n}'" for n in changed)
+    raise StoryboardError(
+        f"{plan.storyboard.path}: shot{'s' if many else ''} {names} changed since "
+        f"{'they' if many else 'it'} ran (as storyboard '{plan.name}')",
+        hint=f"start over with a restart, or make {'them' if many else 'it'} again (and "
+        "what follows)",
+        suggestion=plan.again(directory, rerun=changed),
+    )
 
 
 def check_directory(board: Storyboard, directory: Path, *, create: bool) -> None:

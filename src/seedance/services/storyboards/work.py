@@ -48,7 +48,7 @@ class ShotWork:
         self.manifest = manifest
         self.out_dir = out_dir
         self.allowance = allowance  # the run's cap: reference videos by URL measured under it
-        self.label = f"storyboard:{out_dir.resolve()}"  # the ledger's group
+        self.label = plan.label  # its name, not its folder: the same on every machine
 
     def clip_path(self, plan: ShotPlan) -> Path:
         return self.out_dir / f"{plan.shot.stem}{video_suffix(plan.shot.params.output_format)}"

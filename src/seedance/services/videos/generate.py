@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from seedance.domain.errors import (
+    APIError,
     BadResponseError,
     DeadlinePassedError,
     InterruptedByUser,
@@ -37,8 +38,9 @@ from seedance.providers.deadline import within
 from seedance.services.account.gate import Allowance
 from seedance.services.assets.cache import file_sha256
 from seedance.services.locks import Locks, holding
+from seedance.services.runs.identities import UnitKey
 from seedance.services.runtime import Runtime
-from seedance.services.state import Entry, Holder, JournalState
+from seedance.services.state import UNFINISHED, Entry, Holder, JournalState
 from seedance.services.videos import output_record, request_ids, saving, tasks
 from seedance.services.videos.polling import Listener
 from seedance.services.videos.prepare import Prepared
@@ -71,10 +73,12 @@ def generate(
     label: str | None = None,
     request_id: str | None = None,
     allowance: Allowance | None = None,
+    unit: UnitKey | None = None,
 ) -> Generated:
     """A request (or an existing task, `task_id`) made into a saved, verified video at
     `output`; see `Videos.generate`. `allowance`: what the call may spend (none: no cap but
-    the profile's budgets)."""
+    the profile's budgets); `unit`: the unit of a run it makes, whose creates (on any
+    machine, to any output) are its own (runs/identities.py)."""
     clock = rt.clock
     run = Run(
         rt,
@@ -90,6 +94,7 @@ def generate(
         stop,
         allowance or Allowance(),
         label=label,
+        unit=unit,
     )
     if prepared is not None and prepared.request.output_format:
         run.suffix = video_suffix(prepared.request.output_format)
@@ -180,7 +185,11 @@ def _for_request_id(run: Run, prepared: Prepared, request_id: str) -> Generated:
     until the end, so a concurrent repeat waits and then finds the create."""
     rt = run.rt
     lock = rt.state.request_lock(rt.profile.name, request_id)
-    lock.acquire(rt.clock, timeout=run.left())
+
+    def waiting(holder: Holder) -> None:  # (a process here, or on another machine)
+        run.step(Step.WAITING_FOR_LOCK, holder.working())
+
+    lock.acquire(rt.clock, timeout=run.left(), on_wait=waiting)
     with holding(lock):
         earlier = request_ids.earlier(
             rt.state,
@@ -191,6 +200,7 @@ def _for_request_id(run: Run, prepared: Prepared, request_id: str) -> Generated:
         )
         run.new = earlier is None
         run.label = request_ids.label(request_id)
+        run.by_label = True
         return _for_request(run, prepared)
 
 
@@ -216,7 +226,7 @@ def _resume(run: Run, prepared: Prepared) -> str | None:
     server if its answer was lost; None to create now."""
     rt = run.rt
     journal = rt.state
-    entry = journal.latest_for(rt.profile.name, prepared.request_hash, str(run.output))
+    entry = _latest(run, prepared.request_hash)
     if entry is None:
         return None
     if entry.state is JournalState.CREATED:
@@ -261,13 +271,38 @@ def _saved_before(run: Run, request_hash: str) -> Generated | None:
     When the output is gone but `download` saved the task's video elsewhere since (the
     journal's saved path), that verified copy is copied to the output: no network, and the
     task's URL may have expired."""
-    rt = run.rt
-    entry = rt.state.latest_for(
-        rt.profile.name, request_hash, str(run.output), states=(JournalState.CREATED,)
-    )
+    entry = _latest(run, request_hash, (JournalState.CREATED,))
     if entry is None or entry.task_id is None:
         return None
     return _saved_or_copied(run, entry)
+
+
+def _latest(
+    run: Run, request_hash: str, states: tuple[JournalState, ...] = UNFINISHED
+) -> Entry | None:
+    """The newest create of this request made for what the call makes, in `states`: a run's
+    unit (its generation) or a request id, made on any machine to any output; else (and
+    for creates an older seedance made, which name no unit) one to this very output."""
+    rt = run.rt
+    profile, unit = rt.profile.name, run.unit
+    if unit is not None:
+        entry = rt.state.latest_of(
+            profile,
+            unit.label,
+            unit.unit,
+            request_hash=request_hash,
+            generation=unit.generation,
+            states=states,
+        )
+        if entry is not None or unit.generation > 0:
+            return entry
+    elif run.by_label and run.label is not None:
+        entry = rt.state.latest_of(
+            profile, run.label, None, request_hash=request_hash, states=states
+        )
+        if entry is not None:
+            return entry
+    return rt.state.latest_for(profile, request_hash, str(run.output), states)
 
 
 def _saved_or_copied(run: Run, entry: Entry) -> Generated | None:
@@ -322,6 +357,8 @@ def _copied(run: Run, entry: Entry, dest: Path) -> bool:
     source = Path(entry.saved_path) if entry.saved_path else None
     if source is None or source == dest or os.path.lexists(dest) or not source.is_file():
         return False
+    if _saved_elsewhere(run, entry):  # a path on another machine: downloaded here instead
+        return False
     check_file(dest)  # its folder there and writable
     run.step(Step.COPYING, str(source))
     temporary = dest.with_name(f".{dest.name}.{os.getpid()}.copy")
@@ -351,8 +388,7 @@ def _made_already(run: Run, request_hash: str, refused: UsageError) -> None:
     next step saves that task's video there instead (`wait` never creates)."""
     from seedance.services.videos.outputs import free_name
 
-    rt = run.rt
-    entry = rt.state.latest_for(rt.profile.name, request_hash, str(run.output))
+    entry = _latest(run, request_hash)
     if entry is None or (entry.status is not None and entry.status.is_failure):
         return  # nothing made (a failed task is made again by a new create, as it says)
     if entry.task_id is None:  # its answer was lost: the same command looks for it
@@ -451,6 +487,10 @@ def _save(run: Run, task: Task, origin: Origin) -> Generated:
             hint="resume with",
             suggestion=resume,
         ) from None
+    except APIError as exc:
+        if exc.code == RESULT_EXPIRED:
+            _refuse_expired_elsewhere(run, task.id)
+        raise
     except DeadlinePassedError as exc:
         raise WaitTimeoutError(
             f"task {task.id} has {task.status.value}, but the time given ran out while its "
@@ -460,6 +500,30 @@ def _save(run: Run, task: Task, origin: Origin) -> Generated:
             task=task,
         ) from None
     return Generated(task, video, frame, origin)
+
+
+def _saved_elsewhere(run: Run, entry: Entry) -> str | None:
+    """The machine `entry`'s video was saved on, when another than this one."""
+    here = run.rt.state.who.machine
+    return entry.saved_on if entry.saved_on not in (None, here) else None
+
+
+def _refuse_expired_elsewhere(run: Run, task_id: str) -> None:
+    """The task's result URL has expired, and its video was saved on another machine: say
+    where, and the choices (never a silent new create)."""
+    entry = run.rt.state.find(task_id)
+    machine = _saved_elsewhere(run, entry) if entry is not None else None
+    if entry is None or machine is None:
+        return
+    raise APIError(
+        f"the video of task {task_id} was saved on {machine} (at {entry.saved_path}), and "
+        "its result has expired on the server, so it cannot be downloaded here",
+        code=RESULT_EXPIRED,
+        hint=f"copy that file here as {run.saved_as(task_id)} and run the same command "
+        "again (it is verified by its SHA-256), or make it anew (billed anew) "
+        + ("under a new request id" if run.by_label else "with"),
+        suggestion=None if run.by_label else run.again,
+    )
 
 
 def _frame(run: Run, task: Task, *, kept: bool = False) -> DownloadResult | None:
@@ -508,6 +572,9 @@ def _vouch(run: Run, task_id: str, saved: Path) -> None:
 
 def _shown(run: Run) -> str:
     return str(run.output)
+
+
+RESULT_EXPIRED = "result_expired"  # videos/downloads.py: a result URL refused for good
 
 
 def with_hash(prepared: Prepared, request_hash: str) -> Prepared:

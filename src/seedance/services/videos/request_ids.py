@@ -4,8 +4,10 @@ A caller that retries (an agent whose tool call timed out, a script run again) r
 request id, and gets the task that id made (resumed, or its saved video) instead of paying
 again; a new video needs a new id. The id is recorded in the journal, as the label of the
 create's row (`request:ID`), when the create is written there: before it is sent, so it
-survives a crash and a restart, and the lookup and the create happen under one OS lock per
-profile and id, so two processes never both create for it.
+survives a crash and a restart, and the lookup and the create happen under the state's lock
+of the profile and id (`State.request_lock`), so two processes never both create for it: on a
+shared state, two machines neither. A repeat on another machine gets the same video, saved
+wherever that machine asks (a path on the first machine names no file there).
 """
 
 from __future__ import annotations
@@ -59,7 +61,9 @@ def earlier(
             "request id (a new video, paid again)",
             field="request_id",
         )
-    if entry.output_path != str(output):
+    # a path another machine sent it with names no file here: saved where this call says
+    elsewhere = entry.machine is not None and entry.machine != journal.who.machine
+    if entry.output_path != str(output) and not elsewhere:
         raise UsageError(
             f"request id {request_id!r} saves its video to {entry.output_path}",
             hint="repeat it with that output, or give a new request id for a new video",

@@ -122,7 +122,10 @@ def _send_once(
         on_wait=slot_wait,
         stop=run.stop if run is not None else None,
     ) as ticket:
-        row = _begin(rt, prepared, output, hold, ticket.ledger(run.label if run else None))
+        ledger = ticket.ledger(run.label if run else None)
+        if run is not None and run.unit is not None:
+            ledger |= run.unit.columns()
+        row = _begin(rt, prepared, output, hold, ledger)
     try:
         entry = journal.entry(row)
         assert entry is not None

@@ -11,6 +11,7 @@ from pathlib import Path
 from seedance.domain.errors import InterruptedByUser, Suggestion
 from seedance.domain.models import DownloadResult, Task
 from seedance.services.account.gate import Allowance
+from seedance.services.runs.identities import UnitKey
 from seedance.services.runtime import Runtime
 from seedance.services.videos.polling import Listener
 
@@ -84,7 +85,9 @@ class Run:
         """The file the video is saved as: the output, or `<task id>.mp4` (`.mov`) in it."""
         return self.output / f"{task_id}{self.suffix}" if self.output.is_dir() else self.output
 
-    label: str | None = None  # what the create is made for, in the ledger ("batch:DIR")
+    label: str | None = None  # what the create is made for, in the ledger ("batch:NAME")
+    unit: UnitKey | None = None  # the run's unit it makes: its creates known by it, not a path
+    by_label: bool = False  # its creates are known by their label (a request id's)
 
     def step(self, step: Step, detail: str = "") -> None:
         self.on_step(step, detail)
