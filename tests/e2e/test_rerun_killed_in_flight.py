@@ -1,0 +1,81 @@
+"""`batch --rerun boat` (and `chain --rerun boat`) killed with kill -9 at each crash point of
+the rerun's path, then the same command again: the rerun's own task is the clip saved (the
+earlier clip kept as the next free take, `boat.1.mp4`, `boat.2.mp4`, ...), exactly one rerun
+task is paid, and nothing paid is left unsaved (issue 23, finding 2: killed with its create
+journaled or in flight, the paid rerun was orphaned and the earlier clip answered as done).
+Real processes, on the simulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from seedance.services.journal import Journal
+from support import World, run_process
+
+# every point the rerun's path passes, in order: its create journaled, not sent; sent, the
+# answer not journaled (the task exists: "in flight"); journaled; named in the manifest; the
+# download complete before its rename; renamed, before the manifest says done
+POINTS = (
+    "create-sending",
+    "create-sent",
+    "create-created",
+    "submitted",
+    "download-complete",
+    "download-renamed",
+)
+
+
+def _setup(world: World, command: str) -> tuple[list[str], Path]:
+    if command == "batch":
+        (world.root / "jobs.jsonl").write_text(json.dumps({"id": "boat", "prompt": "a boat"}))
+        return ["batch", "jobs.jsonl"], world.root / "jobs" / "boat.mp4"
+    (world.root / "shots.toml").write_text('[[shots]]\nid = "boat"\nprompt = "a boat"\n')
+    return ["chain", "shots.toml"], world.root / "shots" / "01-boat.mp4"
+
+
+def _recorded(world: World, command: str) -> dict:
+    if command == "batch":
+        data = json.loads((world.root / "jobs" / "batch.json").read_text())
+        [row] = data["rows"]
+        [take] = row["takes"]
+        return dict(take)
+    return dict(json.loads((world.root / "shots" / "chain.json").read_text())["shots"]["boat"])
+
+
+# the chain's rerun takes the same path through `Client.generate` as the batch's: its own
+# steps (its mark, its manifest) and the points around them
+CHAIN_POINTS = ("create-sending", "create-sent", "submitted", "download-complete")
+
+
+@pytest.mark.parametrize(("command", "points"), [("batch", POINTS), ("chain", CHAIN_POINTS)])
+def test_a_rerun_killed_at_each_point_is_saved_once_run_again(world, sim_server, command, points):
+    sim = sim_server.sim
+    source, clip = _setup(world, command)
+    args = ["-p", "sim-byteplus", *source, "--concurrency", "1"]
+    assert run_process(world, *args).exit_code == 0
+    for number, point in enumerate(points, start=1):
+        before = set(sim.state.tasks)
+        earlier = clip.read_bytes()
+        crash = f"{command}-submitted" if point == "submitted" else point
+        killed = run_process(world, *args, "--rerun", "boat", crash_at=crash)
+        assert killed.exit_code == -9, f"never reached {crash}: {killed.stderr[-1500:]}"
+
+        again = run_process(world, *args, "--rerun", "boat")  # the same command, once more
+        assert again.exit_code == 0, f"{point}: {again.stderr}"
+        made = set(sim.state.tasks) - before
+        assert len(made) == 1, f"killed at {point}: {len(made)} rerun tasks paid for one rerun"
+        [rerun] = made
+        record = _recorded(world, command)
+        assert record["task_id"] == rerun, f"killed at {point}: the rerun's task is not saved"
+        assert record["state"] == "done" and not record.get("rerun")  # done: the mark settles
+        taken = clip.with_name(f"{clip.stem}.{number}{clip.suffix}")
+        assert taken.read_bytes() == earlier, f"killed at {point}: the earlier clip is lost"
+        journal = Journal(world.data_dir)
+        saved = journal.find(rerun)
+        assert saved is not None and saved.downloaded_at is not None
+        assert (saved.saved_path, saved.sha256) == (str(clip.resolve()), record["sha256"])
+        assert journal.unsaved() == [], f"killed at {point}: a paid task is left unsaved"
+        journal.close()
