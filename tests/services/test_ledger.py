@@ -95,7 +95,7 @@ def test_a_version_3_journal_is_upgraded_with_a_backup(tmp_path: Path) -> None:
     journal.close()
     assert (tmp_path / f"{JOURNAL_FILE}.v3.bak").read_bytes() == original
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
 
 
 def test_a_version_3_journal_without_room_for_its_backup_says_why_it_has_no_ledger(

@@ -204,9 +204,19 @@ def deliver(
         show_body(env, prepared)
         if client.capabilities.finds_lost_creates:
             around = prepared.request.expires_after or IDENTITY_DEFAULT
+            request = prepared.request
+            drawn = [
+                flag
+                for flag, own in (
+                    ("--seed", request.seed is not None or request.draft_task),
+                    ("--safety-id", request.safety_id),
+                )
+                if not own
+            ]
+            also = f", and a random {' and '.join(drawn)}" if drawn else ""
             out.info(
-                f"sent for real, the body also carries --expires-after a few minutes off "
-                f"{around}: seedance's identity for this create, by which a lost answer is "
+                f"sent for real, the body also carries seedance's identity for this create: "
+                f"--expires-after up to an hour off {around}{also}, by which a lost answer is "
                 "found again exactly (see the README, 'Nothing lost')"
             )
         return

@@ -39,7 +39,7 @@ from seedance.domain.models import DownloadResult, Task, video_suffix
 from seedance.services import crashpoints, output_record, request_ids
 from seedance.services.accounts import MAX_CROWDED, SLOT_POLL, is_crowded
 from seedance.services.asset_cache import file_sha256
-from seedance.services.identity import LostCreate, nonce_picker
+from seedance.services.identity import LostCreate, identity_picker, with_identity
 from seedance.services.journal import Entry, JournalState
 from seedance.services.locks import FileLock, Holder, Locks, holding
 from seedance.services.polling import Listener
@@ -371,8 +371,8 @@ def _send_once(
         entry = journal.entry(row)
         assert entry is not None
         body = prepared.body
-        if entry.nonce is not None:
-            body = provider.build_body(request.model_copy(update={"expires_after": entry.nonce}))
+        if entry.nonce is not None:  # the request as sent carries its identity
+            body = provider.build_body(with_identity(request, entry))
         if run is not None:
             run.step(Step.SENDING)
         try:
@@ -448,7 +448,7 @@ def _begin(
         output_path=output,
         at=client.clock.time(),
         service_tier=request.service_tier,
-        nonce=nonce_picker(request.expires_after) if exact else None,
+        nonce=identity_picker(request) if exact else None,
         hold=hold,
         ledger=ledger,
     )

@@ -35,19 +35,23 @@ JOURNAL_FILE = "journal.sqlite3"
 # The layout's version, in SQLite's `user_version`. Version 1 left it 0 (its early files
 # also lack `saved_path`); version 2 had no `nonce`; version 3 no ledger (`account`,
 # `estimated_tokens`, `price`, `currency`, `label`); version 4 lacked the indexes of the
-# newest-first reads (`_INDEXES`).
-SCHEMA_VERSION = 5
+# newest-first reads (`_INDEXES`); version 5 the identity beside the nonce (`IDENTITY_COLUMNS`:
+# how many values the nonce was drawn from, the seed and safety identifier seedance drew).
+SCHEMA_VERSION = 6
 
 # How long the server keeps a task (docs/sources/real-world.md: 7 days), so how long a nonce
 # must stay distinct from those of this machine's creates whose task is not known.
 NONCE_MEMORY = 8 * 86400.0
 
-NoncePicker = Callable[[set[int]], int]  # the nonces taken -> a free one
+# A create's identity (services/identity.py): the nonces taken -> the identity columns' values
+# of a new create (`nonce` and IDENTITY_COLUMNS).
+NoncePicker = Callable[[set[int]], Mapping[str, object]]
 
-# Columns versions 3 and 4 added: an older file that cannot be upgraded (read-only, no room
+# Columns versions 3, 4 and 6 added: an older file that cannot be upgraded (read-only, no room
 # for its backup) still reads, these as None, and takes creates without them.
 LEDGER_COLUMNS = ("account", "estimated_tokens", "price", "currency", "label")
-OPTIONAL_COLUMNS = ("nonce", "service_tier", *LEDGER_COLUMNS)
+IDENTITY_COLUMNS = ("nonce_space", "seed_nonce", "safety_nonce")
+OPTIONAL_COLUMNS = ("nonce", "service_tier", *LEDGER_COLUMNS, *IDENTITY_COLUMNS)
 
 _BATCH = 500  # task ids in one `IN (...)`: far below SQLite's limit on bound values
 
@@ -109,6 +113,12 @@ class Entry:
     price: float | None = field(default=None, metadata=_sql("REAL"))  # per million tokens
     currency: str | None = field(default=None, metadata=_sql("TEXT"))
     label: str | None = field(default=None, metadata=_sql("TEXT"))
+    # The rest of the create's identity (services/identity.py), None on rows written before
+    # version 6: how many values `nonce` was drawn from, and the seed and safety identifier
+    # seedance drew for it (None when the request carried its own, or none was sent).
+    nonce_space: int | None = field(default=None, metadata=_sql("INTEGER"))
+    seed_nonce: int | None = field(default=None, metadata=_sql("INTEGER"))
+    safety_nonce: str | None = field(default=None, metadata=_sql("TEXT"))
 
     @property
     def body(self) -> dict[str, Any]:
@@ -432,10 +442,10 @@ class Journal:
     ) -> int:
         """Record a create about to be sent; returns its row.
 
-        `nonce` picks the create's identity nonce, told which ones this machine's creates whose
-        task is not known (yet) use; `hold` takes the row's lease. Both run before the row
-        becomes visible to other processes, under the journal's write lock. `ledger` holds the
-        LEDGER_COLUMNS' values.
+        `nonce` picks the create's identity (its nonce and IDENTITY_COLUMNS), told which nonces
+        this journal's creates whose task is not known (yet) use; `hold` takes the row's lease.
+        Both run before the row becomes visible to other processes, under the journal's write
+        lock. `ledger` holds the LEDGER_COLUMNS' values.
         """
         values: dict[str, object] = {
             "state": JournalState.SENDING,
@@ -455,7 +465,8 @@ class Journal:
         }
         with self._tx(immediate=True) as db:
             if nonce is not None and "nonce" in self._present:
-                values["nonce"] = nonce(self._open_nonces(db, at))
+                picked = nonce(self._open_nonces(db, at))
+                values.update({k: picked[k] for k in ("nonce", *IDENTITY_COLUMNS) if k in picked})
             values = {k: v for k, v in values.items() if k in self._present}
             names, marks = ", ".join(values), ", ".join("?" for _ in values)
             cur = db.execute(

@@ -433,7 +433,9 @@ def test_dry_run_prints_exactly_the_body_and_sends_nothing(
     assert json.loads(outcome.stdout) == body
     assert not httpx_mock.get_requests()
     around = body.get("execution_expires_after", 172800)
-    assert f"--expires-after a few minutes off {around}: seedance's identity" in outcome.stderr
+    assert f"identity for this create: --expires-after up to an hour off {around}" in (
+        outcome.stderr
+    )
 
 
 def test_create_json_prints_the_queued_task(world: World, httpx_mock: HTTPXMock) -> None:
