@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from seedance.cli.app import app
 from seedance.cli.environment import Environment
 from seedance.domain.clock import FakeClock
+from seedance.sim.app import Simulator
+from seedance.sim.wire import SimRequest, SimResponse
 
 KEYS = {
     "ARK_API_KEY": "ark-test-key-0001",
@@ -112,6 +114,17 @@ class ServerClock(FakeClock):
 
     def sleep(self, seconds: float) -> None:
         self.client.sleep(seconds)
+
+
+class TickingSimulator(Simulator):
+    """Time on the server moves one second per API request, so tasks take a number of
+    requests to finish rather than real seconds: processes on fake clocks can wait for them
+    without sleeping, and nothing depends on how fast the machine is."""
+
+    def handle_api(self, request: SimRequest) -> SimResponse:
+        assert isinstance(self.clock, FakeClock)
+        self.clock.advance(1.0)
+        return super().handle_api(request)
 
 
 def run_process(world: World, *args: str, crash_at: str | None = None) -> Outcome:

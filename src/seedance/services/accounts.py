@@ -15,8 +15,13 @@ remaining budget.
 - A full account: the status of its unfinished tasks is read again first (one batched read),
   since a task nobody waits for (a create that did not wait, a killed process) frees its slot
   only when seen finished; then the create waits on the clock, up to its deadline.
-- A create being sent counts while its sender holds its row's lease; one whose sender died
-  before an answer is not counted (the same command finds it when run again).
+- A create being sent counts while its sender holds its row's lease. One whose sender died
+  (or gave up) before an answer may have made a task that runs: it keeps its slot until it is
+  resolved. Where this client can look for it (the same API and a dialect that finds lost
+  creates), a full account makes the gate look (services/identity.py): found, the create
+  adopts its task, which frees the slot once seen finished; provably never arrived, it is
+  refused and frees it; everything that could be it ended, it frees it (its outcome stays
+  unknown for the command that sent it). Elsewhere it holds its slot for ORPHAN_HOLD.
 - Money: the run's `max_cost` (an `Allowance`), and the profile's `budget_day` and
   `budget_month` (UTC days and months) over everything this machine sent to the account, in the
   currency of the request's price. A request whose price is not known is refused under any cap
@@ -40,12 +45,15 @@ from seedance.domain.errors import (
     BusyError,
     ExitStatus,
     NotFoundError,
+    OutcomeUnknownError,
     SeedanceError,
     Suggestion,
 )
 from seedance.providers.http import BearerAuth, origin_of
-from seedance.services.journal import Entry
-from seedance.services.locks import Locks
+from seedance.services.identity import LostCreate
+from seedance.services.journal import Entry, JournalState
+from seedance.services.locks import Locks, holding
+from seedance.services.polling import Stopped
 
 if TYPE_CHECKING:
     from seedance.services.client import Client
@@ -55,6 +63,11 @@ SLOT_POLL = 5.0  # seconds between looks while the account is full
 # How long a task can stay unfinished: the longest queue expiry (docs/sources/ark.txt,
 # execution_expires_after up to 259200 s) and an hour to run. Older rows hold no slot.
 SLOT_HORIZON = 259_200 + 3_600
+# How long a create whose sender died unanswered holds its slot where it cannot be looked
+# for: longer than a task of the usual tier takes to queue and run (docs/sources/
+# live-research.md §11: 60-150 s, longer under a queue; a flex task queued 15 minutes).
+ORPHAN_HOLD = 3_600.0
+RESOLVE_SPAN = 25.0  # one resolution's looks: two 10 s apart, or the candidates seen
 CROWDED_WORDS = ("concurren",)  # a 429 saying so is about running tasks, not request rates
 MAX_CROWDED = 30  # creates refused for concurrency in a row before giving up
 EPSILON = 1e-9  # money compared without float noise
@@ -172,6 +185,7 @@ class Gate:
         self._account: str | None = None
         self._lock = threading.Lock()
         self._refreshed: float | None = None  # monotonic time of the last batched read
+        self._resolved: float | None = None  # monotonic time of the last look for orphans
         self._warned = False  # that the journal cannot count the account's tasks
 
     @property
@@ -250,6 +264,7 @@ class Gate:
             finally:
                 lock.release()
             self._refresh(running)
+            self._resolve(running, stop)
             full = self._full(self.running(locks), model)
             if full is None:
                 continue
@@ -262,15 +277,26 @@ class Gate:
         """The account's creates that hold a slot now."""
         client = self.client
         locks = locks or Locks(client.data_dir)
-        since = client.clock.time() - SLOT_HORIZON
+        now = client.clock.time()
         counted = []
-        for entry in client.journal.open_creates(self.account, since):
+        for entry in client.journal.open_creates(self.account, now - SLOT_HORIZON):
             if entry.task_id is None and not locks.row_in_flight(entry.row):
                 entry = client.journal.entry(entry.row) or entry  # answered meanwhile?
-                if entry.task_id is None:
-                    continue  # its sender died before an answer: not counted
+                unanswered = entry.task_id is None and not self._can_look(entry)
+                if unanswered and now - entry.created_at >= ORPHAN_HOLD:
+                    continue  # its sender died unanswered long ago: not counted
             counted.append(entry)
         return counted
+
+    def _can_look(self, entry: Entry) -> bool:
+        """Whether this client can look for the task of `entry`'s create on the server."""
+        client = self.client
+        return (
+            client.capabilities.finds_lost_creates
+            and entry.nonce is not None
+            and entry.base_url == client.profile.base_url
+            and entry.dialect == client.provider.dialect
+        )
 
     def _full(self, running: list[Entry], model: str | None) -> str | None:
         """Why there is no slot for a create of `model`, or None."""
@@ -325,6 +351,59 @@ class Gate:
             return  # the service is unwell: look again after the pause
         for task in tasks.values():
             client._observe(task)
+
+    def _resolve(self, running: list[Entry], stop: threading.Event | None) -> None:
+        """Look on the server for the tasks of the account's creates whose sender died before
+        an answer (no lease on their row), so they hold their slots no longer than needed; at
+        most once per SLOT_POLL for all of the client's threads, each row by one process at a
+        time (its lease)."""
+        client = self.client
+        orphans = [e for e in running if e.task_id is None and self._can_look(e)]
+        now = client.clock.monotonic()
+        with self._lock:
+            if not orphans or (self._resolved is not None and now - self._resolved < SLOT_POLL):
+                return
+            self._resolved = now
+        locks = Locks(client.data_dir)
+        for entry in orphans:
+            lease = locks.row(entry.row)
+            if not lease.try_acquire():
+                continue  # its sender, or another process, is at it
+            with holding(lease):
+                self._resolve_one(entry.row, stop)
+
+    def _resolve_one(self, row: int, stop: threading.Event | None) -> None:
+        client = self.client
+        journal, clock = client.journal, client.clock
+        entry = journal.entry(row)
+        if entry is None or entry.task_id is not None or entry.state is JournalState.REJECTED:
+            return
+        search = LostCreate(
+            client.provider,
+            journal,
+            clock,
+            entry,
+            again=Suggestion.again(new=True),
+            stop=stop,
+            reason="its sender stopped before the answer",
+        )
+        try:
+            with client.explain_auth():
+                found = search.find(deadline=clock.monotonic() + RESOLVE_SPAN, keep_watching=False)
+        except Stopped:
+            raise KeyboardInterrupt from None
+        except OutcomeUnknownError:
+            seen = list(search.seen.values())
+            if search.whole and seen and all(t.status.is_terminal for t in seen):
+                journal.free_slot(row, clock.time())  # whatever it made runs no more
+            return
+        except SeedanceError:
+            return  # the service is unwell: it keeps its slot; look again later
+        if found is None:
+            journal.rejected(row, "never reached the server", clock.time())
+            return
+        journal.adopt(row, found.id, clock.time())
+        client._observe(found)
 
     def _one_by_one(self, ids: list[str]) -> dict[str, Any]:
         client = self.client

@@ -264,6 +264,7 @@ class LostCreate:
         self.compared: set[str] = set()  # every task judged (at most CROWD)
         self.skew: float | None = None  # our clock less the server's, from its Date header
         self.newest: float | None = None  # the newest task the last look listed (server time)
+        self.whole = False  # whether the last look read every task since the create began
 
     def find(
         self, *, deadline: float | None, keep_watching: bool, just_lost: bool = False
@@ -341,6 +342,7 @@ class LostCreate:
         model = None if entry.model and is_endpoint(entry.model) else entry.model
         undetermined: list[Task] = []
         self.newest = None
+        self.whole = False
         read = 0
         try:
             for page in range(1, MAX_PAGES + 1):
@@ -378,6 +380,7 @@ class LostCreate:
                         else len(result.items) < PAGE_SIZE
                     )
                 ):
+                    self.whole = True
                     break
             else:  # every page read and still within the window: not all of it was seen
                 raise _Stop(self.too_many())

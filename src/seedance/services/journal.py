@@ -568,6 +568,15 @@ class Journal:
                 (at, task_id),
             )
 
+    def free_slot(self, row: int, at: float) -> None:
+        """A create whose task is not known and whatever it may have made has ended: it holds
+        no slot any more (its state stays what it is: the command that sent it still looks)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE creates SET finished_at = COALESCE(finished_at, ?) WHERE row = ?",
+                (at, row),
+            )
+
     def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:
         """The video is complete on disk and about to be renamed to `path`."""
         with self._tx() as db:
