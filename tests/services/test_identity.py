@@ -76,7 +76,7 @@ def test_a_seed_and_a_safety_identifier_are_drawn_only_where_the_request_has_non
 def test_the_bound_one_in_a_billion_over_the_most_tasks_a_search_compares():
     assert pytest.approx(FALSE_ADOPTION) == CROWD * MATCH_BOUND and FALSE_ADOPTION == 1e-9
     assert 1 / (7080 * SEED_SPACE) < MATCH_BOUND  # the default nonce and a drawn seed: enough
-    assert 1 / (3540 * SEED_SPACE) > MATCH_BOUND  # half the nonces (an hour's expiry): not
+    assert 1 / (3540 * SEED_SPACE) > MATCH_BOUND  # half of them (--expires-after 259200): not
 
 
 SENT = {
@@ -160,7 +160,7 @@ def test_values_the_user_chose_prove_nothing(tmp_path: Path):
     assert verdict(ended(expires_after=172361, seed=42, safety_id=OTHER), theirs) is (
         Verdict.NOT_OURS
     )
-    short = entry_with(journal, drawn(space=354, safety=None))  # --expires-after 3600
+    short = entry_with(journal, drawn(space=708, safety=None))  # --expires-after 7200
     assert verdict(ended(expires_after=172361, seed=99), short) is Verdict.UNPROVEN
     journal.close()
 
