@@ -113,3 +113,15 @@ def test_a_server_that_ignores_the_seed_makes_a_lost_create_stop_not_create_agai
     assert len(sim.creates()) == 1 and not (world.root / "boat.mp4").exists()
     # the way on it names: the user looks, and saves it as theirs
     assert f"seedance -p sim-byteplus wait {mine} -o" in stopped.stderr
+
+
+def test_a_server_that_ignores_the_seed_still_shows_the_lost_creates_own_task(run, sim, world):
+    """Without a safety identifier of the user's, the drawn one proves the task the create's,
+    whatever seed the server used instead of the one asked for."""
+    others(sim, world, seedance=False)
+    sim.config.honours_seed = False
+    sim.inject(FaultRule("POST", "/tasks$", 502, LOST, after_processing=True))
+    done = run("create", "a boat", "-o", "boat.mp4")
+    assert done.exit_code == 0, done.stderr
+    [mine] = ours(sim)
+    assert saved_task(world) == mine and len(sim.creates()) == 1

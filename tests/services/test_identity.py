@@ -134,8 +134,12 @@ def test_a_task_is_ours_only_when_what_it_echoes_proves_it(tmp_path: Path):
     assert verdict(ended(expires_after=172361, safety_id=OTHER), mine) is Verdict.NOT_OURS
     # a seed that differs proves nothing: the server may have ignored the one requested
     assert verdict(ended(expires_after=172361, seed=100), mine) is Verdict.UNPROVEN
+    ignored = ended(expires_after=172361, seed=100, safety_id=OURS)
+    assert verdict(ignored, mine) is Verdict.OURS  # nor does it weaken what does prove it
     rewritten = ended(expires_after=172361, safety_id="user-hash-001", seed=99)
-    assert verdict(rewritten, mine) is Verdict.UNPROVEN  # a gateway's rewrite proves nothing
+    assert verdict(rewritten, mine) is Verdict.OURS  # a gateway's rewrite: E and S prove it
+    rewritten = rewritten.model_copy(update={"seed": 100})
+    assert verdict(rewritten, mine) is Verdict.UNPROVEN  # ... and proves nothing itself
     queued = task(status=TaskStatus.QUEUED)  # queued tasks echo no settings at all
     assert verdict(queued, mine) is Verdict.UNDETERMINED
     assert verdict(task(status=TaskStatus.RUNNING, expires_after=172361), mine) is (

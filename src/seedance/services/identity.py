@@ -19,14 +19,15 @@ safety identifier: so only a different queue expiry, or another create's `seedan
 identifier, proves a task is not ours; a seed (or a safety identifier not of that form) that
 differs proves nothing either way.
 
-A task is ours only when the values it echoes, equal to ours, make a chance match of a foreign
-task below MATCH_BOUND: each value seedance drew from n equally likely ones matches a foreign
+A task is ours when the values it echoes equal to ours make a chance match of a foreign task
+less likely than MATCH_BOUND (a value that differs, such as a seed the server drew itself,
+takes nothing from that): each value seedance drew from n equally likely ones matches a foreign
 task's with a chance of at most 1/n, whatever that task's value is, so a task echoing a set
 of them equal to ours is foreign with a chance of at most the product (1/n of every value
 echoed; a value the user chose, or one not echoed, counts 1). A search compares at most CROWD
 foreign tasks, so the chance that it adopts any foreign task is below CROWD × MATCH_BOUND =
 FALSE_ADOPTION (one in a billion). A task that echoes too little for that (a failed task shows
-only its queue expiry) or contradicts a value it should echo (a server that ignored the seed)
+only its queue expiry; a server that ignored the seed, with the user's own safety identifier)
 is never adopted, and never taken for proof that the create did not arrive: seedance stops
 and names it (ARCHITECTURE.md "Lost creates" gives the bound per case). The identity is the
 server's echo against the journal's row, nothing else: no process needs to have seen the
@@ -173,10 +174,10 @@ def verdict(task: Task, entry: Entry) -> Verdict:
             return Verdict.NOT_OURS
     if _other_model(task.model, entry.model):
         return Verdict.NOT_OURS
-    chance, contradicted = match_chance(task, entry)
+    chance, _contradicted = match_chance(task, entry)
     if chance is None:
         return Verdict.NOT_OURS
-    if not contradicted and chance < MATCH_BOUND:
+    if chance < MATCH_BOUND:  # what differs (a seed the server drew) weakens no match
         return Verdict.OURS
     return Verdict.UNPROVEN if task.status.is_terminal else Verdict.UNDETERMINED
 
