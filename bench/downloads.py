@@ -27,7 +27,7 @@ from harness import (
     table,
 )
 
-from seedance.services.downloads import MAX_CHECKPOINT
+from seedance.services.videos.downloads import MAX_CHECKPOINT
 from seedance.sim.app import SimConfig
 from seedance.sim.objectstore import synthetic_bytes
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness import Check, Run, Section, Sim, World, median, table
 
-from seedance.services.journal import COLUMNS, JOURNAL_FILE, Journal
+from seedance.services.state.sqlite import COLUMNS, JOURNAL_FILE, Journal
 from seedance.sim.app import SimConfig
 
 ROWS = 100_000

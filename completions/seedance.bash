@@ -37,6 +37,9 @@ _seedance() {
             "profiles/remove") path="profiles remove" ;;
             "journal/check") path="journal check" ;;
             "journal/repair") path="journal repair" ;;
+            "journal/migrate") path="journal migrate" ;;
+            "journal/export") path="journal export" ;;
+            "journal/import") path="journal import" ;;
         esac
     done
     case "$prev" in
@@ -303,7 +306,7 @@ _seedance() {
         "journal")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "check repair" -- "$cur"))
+            else COMPREPLY=($(compgen -W "check repair migrate export import" -- "$cur"))
             fi
             ;;
         "journal check")
@@ -312,6 +315,21 @@ _seedance() {
             fi
             ;;
         "journal repair")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
+            fi
+            ;;
+        "journal migrate")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
+            fi
+            ;;
+        "journal export")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --local --help -h" -- "$cur"))
+            fi
+            ;;
+        "journal import")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
             fi

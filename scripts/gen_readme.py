@@ -1,9 +1,10 @@
-"""Generate the README's command reference and preset table from the app itself.
+"""Generate the user manual's command reference, preset table and model table from the app.
 
-    python scripts/gen_readme.py          rewrite the generated sections of README.md
+    python scripts/gen_readme.py          rewrite the generated sections of README.md and docs/
     python scripts/gen_readme.py --check  exit 1 if they are out of date
 
-Sections sit between `<!-- NAME:start -->` and `<!-- NAME:end -->` markers.
+Sections sit between `<!-- NAME:start -->` and `<!-- NAME:end -->` markers, each in exactly
+one page (README.md or a docs/*.md page).
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from seedance.providers.registry import capabilities
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+
+
+def pages() -> list[Path]:
+    """The user manual: the README, then the pages of docs/."""
+    return [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def _option_row(param: Any) -> str:
@@ -125,7 +131,7 @@ def _tick(value: bool) -> str:
 
 def model_table() -> str:
     """Every model each provider names, from the catalogue, with the sources of its cells."""
-    from seedance.services.catalogue_rows import model_row
+    from seedance.services.account.catalogue_rows import model_row
 
     cat = catalogue()
     header = (
@@ -182,32 +188,51 @@ def _link(reference: str) -> str:
     first, _, rest = reference.partition(" ")
     if first.startswith("https://"):
         return f"<{first}> {rest}".strip()
-    if first.startswith("docs/"):
-        return f"[{first}]({first}) {rest}".strip()
+    if first.startswith("docs/"):  # the model table is on a page of docs/ itself
+        return f"[{first}]({first.removeprefix('docs/')}) {rest}".strip()
     return reference.replace("|", "\\|")
 
 
 SECTIONS = {"reference": reference, "presets": preset_table, "models": model_table}
 
 
-def render(text: str) -> str:
+def render(text: str, *, complete: bool = True) -> str:
+    """`text` with its generated sections made anew; `complete`: every section must be there."""
     for name, make in SECTIONS.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
-            raise SystemExit(f"README.md has no {name} markers")
+            if complete:
+                raise SystemExit(f"no {name} markers")
+            continue
         text = pattern.sub(lambda m, body=make(): m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 
-def main(argv: list[str]) -> int:
-    current = README.read_text()
-    fresh = render(current)
-    if "--check" in argv:
+def stale() -> dict[Path, str]:
+    """Each page whose generated sections are out of date, with its fresh text."""
+    found: dict[Path, str] = {}
+    placed = {name: 0 for name in SECTIONS}
+    for page in pages():
+        current = page.read_text("utf-8")
+        for name in SECTIONS:
+            placed[name] += current.count(f"<!-- {name}:start -->")
+        fresh = render(current, complete=False)
         if fresh != current:
-            print("README.md is out of date: run python scripts/gen_readme.py")
-            return 1
-        return 0
-    README.write_text(fresh)
+            found[page] = fresh
+    misplaced = [name for name, count in placed.items() if count != 1]
+    if misplaced:
+        raise SystemExit(f"each generated section must be on exactly one page: {misplaced}")
+    return found
+
+
+def main(argv: list[str]) -> int:
+    found = stale()
+    if "--check" in argv:
+        for page in found:
+            print(f"{page.relative_to(ROOT)} is out of date: run python scripts/gen_readme.py")
+        return 1 if found else 0
+    for page, fresh in found.items():
+        page.write_text(fresh, "utf-8")
     return 0
 
 

@@ -1,5 +1,5 @@
 """A batch's output folder as `seedance batch` will leave it (issue 16): clips named `<id>.mp4`,
-`<id>.take2.mp4`, ... and `batch.json`, the shape `seedance.services.review.BatchManifest`
+`<id>.take2.mp4`, ... and `batch.json`, the shape `seedance.services.review.review.BatchManifest`
 reads:
 
     {"jobs": "shots.jsonl", "profile": "demo",

@@ -21,6 +21,15 @@ def no_network_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True)
+def secrets_of_this_test_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with a process that knows no secret (domain/redact.py), as a run
+    does: a key an earlier test registered does not hide words from this one's texts."""
+    from seedance.domain import redact
+
+    monkeypatch.setattr(redact, "SECRETS", redact.SecretRegistry())
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     environ = {
@@ -110,3 +119,26 @@ def no_credentials_to_result_hosts(request: pytest.FixtureRequest, monkeypatch: 
     yield
     leaks = credential_leaks(result_requests(sims, mock))
     assert not leaks, f"a credential was sent to a result host: {leaks}"
+
+
+# -- PostgreSQL, for the shared state (tests/postgres.py) ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Any:
+    """One PostgreSQL server for the whole session. Missing binaries are a failure, not a
+    skip: .ci/run installs them (and sets SEEDANCE_REQUIRE_POSTGRES=1)."""
+    from postgres import PostgresMissing, start_server
+
+    try:
+        server = start_server()
+    except PostgresMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def state_url(postgres_server: Any) -> str:
+    """A fresh, empty database on the session's server: its URL (the superuser's)."""
+    return str(postgres_server.database())

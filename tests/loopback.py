@@ -236,3 +236,89 @@ def make_test_ca(directory: Path) -> tuple[Path, Path, Path]:
         )
     )
     return ca_pem, cert_pem, key_pem
+
+
+# -- a server whose answers are scripted byte by byte ----------------------------------------
+
+Script = Any  # (method, path) -> an iterable of the bytes to send, piece by piece
+
+
+class Scripted:
+    """`with Scripted(script) as server: server.url` — a loopback HTTP server that answers
+    each request with the pieces `script(method, path)` yields (status line and head
+    included), and closes the connection after it. A script drives time itself: a trickle
+    advances the test's fake clock before each byte it sends, so the client sees the seconds
+    pass without anyone sleeping. Bounded: at most `limit` bytes per answer; `sent` counts
+    the bytes each answer sent, `requests` lists (method, path)."""
+
+    def __init__(self, script: Script, limit: int = 64 * 1024) -> None:
+        self.script = script
+        self.limit = limit
+        self.requests: list[tuple[str, str]] = []
+        self.sent: list[int] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> Scripted:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._closing.set()
+        with contextlib.suppress(OSError):
+            socket.create_connection(self._listener.getsockname(), timeout=1).close()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        with client:
+            try:
+                client.settimeout(IDLE)
+                client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    data = client.recv(65536)
+                    if not data or len(head) > MAX_HEAD:
+                        return
+                    head += data
+                first = head.split(b"\r\n", 1)[0].decode("latin-1")
+                method, target, _version = first.split(" ", 2)
+                self.requests.append((method, target))
+                sent = 0
+                try:
+                    for piece in self.script(method, target):
+                        if sent + len(piece) > self.limit:
+                            break
+                        client.sendall(piece)
+                        sent += len(piece)
+                finally:
+                    self.sent.append(sent)
+            except OSError:
+                pass
+
+
+def trickle(data: bytes, clock: Any, seconds: float = 5.0) -> Any:
+    """`data` a byte at a time, `seconds` passing on `clock` before each."""
+    for byte in data:
+        clock.advance(seconds)
+        yield bytes([byte])
+
+
+def http_answer(body: bytes, status: str = "200 OK", length: int | None = None) -> bytes:
+    """A whole HTTP/1.1 answer's head (Content-Length: `length`, or the body's) and body."""
+    size = len(body) if length is None else length
+    head = (
+        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode() + body

@@ -127,14 +127,19 @@ class TickingSimulator(Simulator):
         return super().handle_api(request)
 
 
-def run_process(world: World, *args: str, crash_at: str | None = None) -> Outcome:
-    """The real `seedance` in a child process (its sleeps take no time; see SEEDANCE_CLOCK)."""
+def run_process(
+    world: World, *args: str, crash_at: str | None = None, debug: str | None = None
+) -> Outcome:
+    """The real `seedance` in a child process (its sleeps take no time; see SEEDANCE_CLOCK);
+    `debug` sets SEEDANCE_DEBUG (tracebacks)."""
     import subprocess
     import sys
 
     environ = {**world.environ, "SEEDANCE_CLOCK": "fake", "NO_COLOR": "1"}
     if crash_at:
         environ["SEEDANCE_CRASH_AT"] = crash_at
+    if debug:
+        environ["SEEDANCE_DEBUG"] = debug
     done = subprocess.run(
         [sys.executable, "-m", "seedance", *args],
         cwd=world.root,
@@ -200,7 +205,7 @@ def serve_a_queued_lookalike(
     )
 
 
-IDENTITY_SHIFT = 3600  # services/identity.py MAX_SHIFT: how far a nonce strays
+IDENTITY_SHIFT = 3600  # services/videos/identity.py MAX_SHIFT: how far a nonce strays
 SAFETY_ID = re.compile(r"seedance-[0-9a-f]{32}")  # a safety identifier seedance draws
 
 
@@ -341,9 +346,9 @@ def version_3_journal(data: Path) -> None:
     """The journal a user of the previous release has: no ledger columns, user_version 3."""
     import sqlite3
 
-    from seedance.services.journal import JOURNAL_FILE, Journal
+    from seedance.services.state.sqlite import JOURNAL_FILE, SqliteState
 
-    journal = Journal(data)
+    journal = SqliteState(data)
     journal._connect()  # made whole at the newest version ...
     journal.close()
     with sqlite3.connect(data / JOURNAL_FILE) as db:  # ... and taken back to version 3
@@ -352,7 +357,7 @@ def version_3_journal(data: Path) -> None:
 
 def as_version_3(db: Any) -> None:
     """A journal's table as version 3 had it: no ledger columns, no index on them."""
-    from seedance.services.journal import LEDGER_COLUMNS
+    from seedance.services.state.sqlite import LEDGER_COLUMNS
 
     indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall()
     for name, sql in indexes:
@@ -381,3 +386,9 @@ def png(width: int = 640, height: int = 360, rgb: bytes = b"\x80\x80\x80") -> by
         + chunk(b"IDAT", zlib.compress(raw))
         + chunk(b"IEND", b"")
     )
+
+
+def runtime_of(client: Any) -> Any:
+    """The collaborators behind a client (services/runtime.py), for tests that reach past
+    the resources: the journal, the gate, the asset library."""
+    return client._runtime

@@ -63,14 +63,14 @@ if TYPE_CHECKING:
         Usage,
     )
     from seedance.domain.profiles import Profile
-    from seedance.services.batch.jobs import JobsError
-    from seedance.services.batch.session import BatchIncomplete, BatchResult
+    from seedance.services.batches.jobs import JobsError
+    from seedance.services.batches.session import BatchIncomplete, BatchResult
     from seedance.services.client import Client
-    from seedance.services.frames import make_stills, save_frame, save_sheet
-    from seedance.services.generate import Generated
-    from seedance.services.prepare import Prepared
-    from seedance.services.review import write_review
-    from seedance.services.review_model import Review
+    from seedance.services.media.frames import make_stills, save_frame, save_sheet
+    from seedance.services.review.model import Review
+    from seedance.services.review.review import write_review
+    from seedance.services.videos.prepare import Prepared
+    from seedance.services.videos.steps import Generated
 
 __all__ = [
     "APIError",
@@ -139,8 +139,8 @@ _HOMES: dict[str, str] = {
     "AuthError": "seedance.domain.errors",
     "BadRequestError": "seedance.domain.errors",
     "BadResponseError": "seedance.domain.errors",
-    "BatchIncomplete": "seedance.services.batch.session",
-    "BatchResult": "seedance.services.batch.session",
+    "BatchIncomplete": "seedance.services.batches.session",
+    "BatchResult": "seedance.services.batches.session",
     "BudgetError": "seedance.domain.errors",
     "BusyError": "seedance.domain.errors",
     "Client": "seedance.services.client",
@@ -150,9 +150,9 @@ _HOMES: dict[str, str] = {
     "Estimate": "seedance.domain.catalogue",
     "ExitStatus": "seedance.domain.errors",
     "GenerationParams": "seedance.domain.models",
-    "Generated": "seedance.services.generate",
+    "Generated": "seedance.services.videos.steps",
     "InterruptedByUser": "seedance.domain.errors",
-    "JobsError": "seedance.services.batch.jobs",
+    "JobsError": "seedance.services.batches.jobs",
     "JournalDamagedError": "seedance.domain.errors",
     "LocalError": "seedance.domain.errors",
     "MediaKind": "seedance.domain.models",
@@ -161,12 +161,12 @@ _HOMES: dict[str, str] = {
     "NotFoundError": "seedance.domain.errors",
     "OutcomeUnknownError": "seedance.domain.errors",
     "Page": "seedance.domain.models",
-    "Prepared": "seedance.services.prepare",
+    "Prepared": "seedance.services.videos.prepare",
     "Profile": "seedance.domain.profiles",
     "QuotaError": "seedance.domain.errors",
     "RateLimitError": "seedance.domain.errors",
     "Reference": "seedance.domain.models",
-    "Review": "seedance.services.review_model",
+    "Review": "seedance.services.review.model",
     "Role": "seedance.domain.models",
     "SeedanceError": "seedance.domain.errors",
     "ServerError": "seedance.domain.errors",
@@ -182,10 +182,10 @@ _HOMES: dict[str, str] = {
     "UsageError": "seedance.domain.errors",
     "ValidationError": "seedance.domain.errors",
     "WaitTimeoutError": "seedance.domain.errors",
-    "make_stills": "seedance.services.frames",
-    "save_frame": "seedance.services.frames",
-    "save_sheet": "seedance.services.frames",
-    "write_review": "seedance.services.review",
+    "make_stills": "seedance.services.media.frames",
+    "save_frame": "seedance.services.media.frames",
+    "save_sheet": "seedance.services.media.frames",
+    "write_review": "seedance.services.review.review",
 }
 
 

@@ -12,7 +12,7 @@ def test_the_board_says_what_runs_and_what_waits_within_80_columns(world: World,
     env = world.environment()
     client = env.client()
     rows = [{"id": f"a-rather-long-row-name-{n}", "prompt": f"p {n}", "takes": 2} for n in range(6)]
-    session = client.open_batch(rows, output=world.root / "out", dry_run=True)
+    session = client.batches.plan(rows, output=world.root / "out", dry_run=True)
     board = BatchBoard(env, session.plan, session.manifest)
     keys = [t.key for t in session.plan.takes]
     board.event(keys[0], "done", "")

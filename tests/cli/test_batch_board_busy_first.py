@@ -13,7 +13,7 @@ def test_the_takes_that_run_are_listed_before_those_passed_over(world: World, si
     env = world.environment()
     client = env.client()
     rows = [{"id": f"row-{n}", "prompt": f"p {n}"} for n in range(SHOWN + 6)]
-    session = client.open_batch(rows, output=world.root / "out", dry_run=True)
+    session = client.batches.plan(rows, output=world.root / "out", dry_run=True)
     board = BatchBoard(env, session.plan, session.manifest)
     keys = [t.key for t in session.plan.takes]
     board.event(keys[0], "running", "10%")

@@ -68,12 +68,12 @@ def test_create_reads_the_prompt_from_stdin(run, sim):
 
 
 def test_an_internal_error_is_one_line_exit_1(run, sim, monkeypatch):
-    from seedance.services import client
+    from seedance.services.videos import resource
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(client.Client, "prepare", broken)
+    monkeypatch.setattr(resource.Videos, "prepare", broken)
     result = run("create", "a boat")
     assert result.exit_code == 1
     assert (
@@ -84,9 +84,9 @@ def test_an_internal_error_is_one_line_exit_1(run, sim, monkeypatch):
 
 
 def test_seedance_debug_shows_the_traceback(run, sim, monkeypatch, world):
-    from seedance.services import client
+    from seedance.services.videos import resource
 
-    monkeypatch.setattr(client.Client, "prepare", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(resource.Videos, "prepare", lambda *a, **k: 1 / 0)
     world.environ["SEEDANCE_DEBUG"] = "1"
     result = run("create", "a boat")
     assert isinstance(result.exception, ZeroDivisionError)

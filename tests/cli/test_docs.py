@@ -1,7 +1,9 @@
-"""The README's generated sections are current, and its examples are real commands."""
+"""The manual's generated sections are current, its examples are real commands, its links
+lead to files, and the README fits a screen's worth of reading (at most 250 lines)."""
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 import sys
@@ -15,17 +17,41 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import gen_readme  # noqa: E402
 
 
+def whole_manual() -> str:
+    return "\n".join(page.read_text("utf-8") for page in gen_readme.pages())
+
+
 def test_the_generated_readme_sections_are_current():
-    readme = (ROOT / "README.md").read_text()
-    assert gen_readme.render(readme) == readme, (
-        "README.md is stale: run python scripts/gen_readme.py"
-    )
+    stale = [str(page.relative_to(ROOT)) for page in gen_readme.stale()]
+    assert not stale, f"{stale} stale: run python scripts/gen_readme.py"
+
+
+def test_the_readme_fits_a_screen_and_the_rest_is_in_docs():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert len(readme.splitlines()) <= 250
+    assert "<!-- reference:start -->" in (ROOT / "docs" / "commands.md").read_text("utf-8")
+
+
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+def test_every_link_of_the_manual_leads_to_a_file():
+    broken = []
+    for page in gen_readme.pages():
+        for target in LINK.findall(page.read_text("utf-8")):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not broken, broken
+
+
+def test_the_link_check_finds_a_broken_link(tmp_path):
+    assert LINK.findall("see [x](docs/nowhere.md#part) and <https://a.b>") == ["docs/nowhere.md"]
 
 
 def test_every_command_is_in_the_reference():
     from seedance.cli.app import app
 
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "commands.md").read_text()
     root = typer.main.get_command(app).load_all()
     for name in root.commands:
         assert f"### `seedance {name}" in readme
@@ -33,7 +59,7 @@ def test_every_command_is_in_the_reference():
 
 def test_every_example_command_in_the_readme_parses(world):
     """Each `seedance ...` line of the usage examples names real commands and options."""
-    readme = (ROOT / "README.md").read_text()
+    readme = whole_manual()
     blocks = [
         readme.split(section)[1].split("```sh")[1].split("```")[0]
         for section in ("## Make videos", "## Review what you made")

@@ -6,6 +6,8 @@ bad flags and files send nothing at all.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from support import png, serve_a_queued_lookalike
@@ -74,6 +76,9 @@ PROFILES = [
     ("[profiles.x]\npreset = 'byteplus'\nrate_limit = 'fast'", "rate_limit"),
     ("[profiles.x]\npreset = 'byteplus'\ndefaults = { duration = 'five' }", "duration"),
     ("\x00\x01", "not valid TOML"),
+    # issue 23 finding 12: what Python's TOML parser fails on otherwise than TOMLDecodeError
+    ("[profiles.x]\npreset = 'byteplus'\nrate_limit = " + "1" * 5001, "more digits than"),
+    ("[profiles.x]\npreset = 'byteplus'\nmodel = " + "[" * 100_000, "nested too deeply"),
 ]
 
 
@@ -232,8 +237,18 @@ def furnish(world) -> None:
         "badid.toml": '[[shots]]\nid = "../up"\nprompt = "x"\n',
         "duration.toml": '[[shots]]\nid = "a"\nprompt = "x"\nduration = 99\n',
     }
+    digits = "1" * 5001  # more than Python reads as an integer (issue 23 finding 12)
+    boards["digits.toml"] = OK_BOARD + f"duration = {digits}\n"
+    boards["deep.toml"] = OK_BOARD + "duration = " + "[" * 100_000 + "\n"
     for name, text in boards.items():
         (root / name).write_text(text)
+    (root / "ok.jsonl").write_text('{"prompt": "x"}\n')
+    (root / "deep.jsonl").write_text("[" * 100_000 + "\n")
+    (root / "deep-object.jsonl").write_text('{"prompt": ' * 100_000 + "\n")
+    (root / "digits.jsonl").write_text(f'{{"prompt": "x", "duration": {digits}}}\n')
+    (root / "huge.jsonl").write_text('{"prompt": "x", "duration": 1e999}\n')
+    (root / "digits.csv").write_text(f"prompt,duration\nx,{digits}\n")
+    (root / "seed.csv").write_text(f"prompt,seed\nx,{digits}\n")
     profiles = profile_document(API_ORIGIN, "sim-token")
     kapon = dict(profiles["sim-kapon"])
     kapon.pop("upload_cmd")
@@ -325,6 +340,27 @@ INPUTS = [
     (["chain", "badid.toml"], "../up"),
     (["chain", "duration.toml"], "duration 99"),
     (["chain", "ok.toml", "--rerun", "zz"], "no shot named zz"),
+    # issue 23 finding 12: nested 100,000 deep, 5,001 digits, a time before 1970, and siblings
+    (["batch", "deep.jsonl"], "nested too deeply"),
+    (["batch", "deep-object.jsonl"], "nested too deeply"),
+    (["batch", "digits.jsonl"], "more digits than can be read"),
+    (["batch", "huge.jsonl"], "duration"),
+    (["batch", "digits.csv"], "must be a whole number"),
+    (["batch", "seed.csv"], "must be a whole number"),
+    (["chain", "digits.toml"], "more digits than can be read"),
+    (["chain", "deep.toml"], "nested too deeply"),
+    (["spend", "--since", "99999999999d"], "reaches back before 1970"),
+    (["spend", "--since", "9" * 5001 + "w"], "reaches back before 1970"),
+    (
+        ["profiles", "add", "p", "--preset", "byteplus", "--set", "rate_limit=" + "1" * 5001],
+        "more digits than",
+    ),
+    (
+        ["profiles", "add", "p", "--preset", "byteplus", "--set", "model=" + "[" * 100_000],
+        "nested too deeply",
+    ),
+    (["batch", "ok.jsonl", "--max-cost", "1e999"], "the cost cap must be a number"),
+    (["frames", "clip.mp4", "--at", "1" * 5001], "is not a time in the clip"),
 ]
 
 
@@ -356,6 +392,26 @@ def test_malformed_inputs_send_and_write_nothing(world, sim, args, message):
     assert one_error_line(result), result.stderr
     assert sim.requests == []
     assert written(world) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [a for a, _ in INPUTS if any(len(word) > 5000 for word in a) or a[-1].startswith("digits")],
+    ids=lambda a: " ".join(a)[:40],
+)
+def test_a_huge_value_is_quoted_short(world, sim, args):
+    """A message quotes at most a few dozen characters of what it refuses, not 5,001."""
+    furnish(world)
+    result = world.run(*args)
+    assert result.exit_code == 2 and max(map(len, result.stderr.splitlines())) < 400, result.stderr
+
+
+def test_a_limit_beyond_any_journal_is_no_damaged_journal(world, sim):
+    """`tasks list --local --limit 10**23` listed nothing and called the journal damaged."""
+    assert world.run("create", "a boat").exit_code == 0
+    listed = world.run("tasks", "list", "--local", "--limit", "9" * 23, "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 1
 
 
 def test_the_table_covers_sixty_inputs():

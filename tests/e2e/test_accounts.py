@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from seedance.domain.catalogue import catalogue
-from seedance.services.journal import Journal, JournalState
+from seedance.services.state.sqlite import JournalState, SqliteState
 from seedance.sim import accounts
 from seedance.sim.app import API_ORIGIN
 from support import World, sim_profiles, version_3_journal
@@ -45,7 +45,9 @@ def test_a_concurrency_429_lowers_the_cap_for_the_rest_of_the_run(run, sim, worl
     assert len(sim.creates()) == 6
     assert accounts.peak_running(sim) == {accounts.account_of_key("sim-token"): 2}
     refused = [
-        e for e in Journal(world.data_dir).entries(limit=None) if e.state is JournalState.REJECTED
+        e
+        for e in SqliteState(world.data_dir).entries(limit=None)
+        if e.state is JournalState.REJECTED
     ]
     # only the two takes sent before the cap came down were refused; none after
     assert 1 <= len(refused) <= 2
@@ -159,7 +161,7 @@ def test_a_journal_that_cannot_be_upgraded_warns_the_cap_is_off_until_there_is_r
 ):
     """No budget: the create goes through, saying once that the cap on unfinished tasks is
     not enforced; with room made, the next run upgrades the journal and counts again."""
-    from seedance.services.journal import JOURNAL_FILE
+    from seedance.services.state.sqlite import JOURNAL_FILE
 
     profile_settings(world, max_running=3)
     world.data_dir.mkdir(parents=True)
@@ -172,4 +174,4 @@ def test_a_journal_that_cannot_be_upgraded_warns_the_cap_is_off_until_there_is_r
     blocked.rmdir()
     again = run("create", "a lake", "-o", "lake.mp4")
     assert again.exit_code == 0 and "not enforced" not in again.stderr, again.stderr
-    assert Journal(world.data_dir).has_ledger()
+    assert SqliteState(world.data_dir).has_ledger()

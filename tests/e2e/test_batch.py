@@ -250,7 +250,7 @@ def test_a_rerun_whose_media_became_new_assets_finds_the_takes_made(run, sim, wo
     """The asset cache is gone between two runs (another machine, a cleaned data dir): the
     media become new assets, so the bodies differ, yet each take's create is found by its
     definition, never paid again."""
-    from seedance.services.asset_cache import CACHE_FILE
+    from seedance.services.assets.cache import CACHE_FILE
     from seedance.sim.app import FaultRule
 
     shared = "https://example.com/lantern.png"
@@ -292,7 +292,7 @@ def test_a_take_an_earlier_seedance_journaled_by_its_body_is_found_not_paid_agai
     take's create by its body's hash: a re-run follows that create."""
     import sqlite3
 
-    from seedance.services.journal import JOURNAL_FILE
+    from seedance.services.state.sqlite import JOURNAL_FILE
     from seedance.sim.app import FaultRule
 
     write_jsonl(world, "jobs.jsonl", [{"id": "r1", "prompt": "a boat", "takes": 2}])

@@ -4,7 +4,7 @@ concurrency cap count nothing: creates go through a `budget_day` they exceed, si
 
 from __future__ import annotations
 
-from seedance.services.journal import JOURNAL_FILE
+from seedance.services.state.sqlite import JOURNAL_FILE
 from seedance.sim.app import API_ORIGIN
 from support import sim_profiles, version_3_journal
 

@@ -164,7 +164,7 @@ def test_interrupted_run_resumes_without_a_second_create(world, sim_server):
 def test_a_large_run_killed_after_a_submit_resumes_from_the_log(world, sim_server):
     """Past SMALL, a change goes to chain.json.log: kill -9 right after shot 1's task exists
     leaves chain.json older than the log, and the next run still polls that task."""
-    from seedance.services.chain.manifest import read_data
+    from seedance.services.storyboards.manifest import read_data
 
     shots = "".join(f'[[shots]]\nid = "s{i:03d}"\nprompt = "shot {i}"\n' for i in range(150))
     storyboard(world, "long", "[defaults]\nduration = 5\n" + shots)
@@ -234,7 +234,7 @@ def test_dry_run_sends_nothing_and_max_cost_refuses(run, sim, world):
     text = run("chain", "branching.toml", "--dry-run")
     assert "02 bridge" in text.stdout and "after dawn" in text.stdout and "total:" in text.stdout
     refused = run("chain", "branching.toml", "--max-cost", "1")
-    assert refused.exit_code == 2 and "above the cap 1" in refused.stderr
+    assert refused.exit_code == 2 and "above the cap of $1.00" in refused.stderr
     assert "--max-cost" in refused.stderr
     assert sim.requests == []
     assert run("chain", "branching.toml", "--max-cost", "10", "--dry-run").exit_code == 0
@@ -333,14 +333,14 @@ def test_a_changed_shot_is_remade_on_purpose_only(run, sim, world):
 
 
 def test_ctrl_c_stops_and_says_how_to_resume(run, sim, world, monkeypatch):
-    from seedance.services.chain import runner
+    from seedance.services.runs import engine
 
     storyboard(world, "linear")
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "next_finished", interrupted)
+    monkeypatch.setattr(engine, "next_finished", interrupted)
     result = run("chain", "linear.toml")
     assert result.exit_code == 130
     assert "resume with: seedance -p sim-byteplus chain" in result.stderr

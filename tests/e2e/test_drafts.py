@@ -161,11 +161,11 @@ def test_the_library_does_the_same(world, sim):
     ) as client:
         from seedance.domain.models import GenerationParams
 
-        drafted = client.create(
-            client.prepare(GenerationParams(prompt="a boat", model="2.5", draft=True))
+        drafted = client.videos.create(
+            client.videos.prepare(GenerationParams(prompt="a boat", model="2.5", draft=True))
         )
-        client.wait_one(drafted.id)
-        prepared = client.prepare_final(drafted.id)
+        client.videos.wait(drafted.id)
+        prepared = client.videos.finalize(drafted.id)
         assert prepared.request.draft_task == drafted.id and prepared.estimate is not None
-        final = client.wait_one(client.create(prepared).id)
+        final = client.videos.wait(client.videos.create(prepared).id)
         assert final.resolution == "1080p"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance import Client, GenerationParams
-from seedance.services.generate import Origin, Step
+from seedance.services.videos.generate import Origin, Step
 from seedance.sim.app import STORE_ORIGIN, FaultRule
 from support import World
 
@@ -108,12 +108,12 @@ def test_generate_from_python_tells_its_steps_and_resumes(sim, world: World):
         clock=world.clock,
         transport=sim.transport(),
     ) as client:
-        made = client.generate(
+        made = client.videos.generate(
             GenerationParams(prompt="a paper boat"),
             output=world.root / "boat.mp4",
             on_step=lambda step, detail: steps.append((step, detail)),
         )
-        again = client.generate(
+        again = client.videos.generate(
             GenerationParams(prompt="a paper boat"), output=world.root / "boat.mp4"
         )
     assert made.origin is Origin.CREATED and again.origin is Origin.SAVED_BEFORE
@@ -154,7 +154,7 @@ def test_a_saved_file_that_is_not_what_was_downloaded_is_a_local_error(tmp_path)
 
     from seedance.domain.errors import ExitStatus, LocalError
     from seedance.domain.models import DownloadResult
-    from seedance.services.client import verify
+    from seedance.services.videos.saving import verify
 
     video = tmp_path / "v.mp4"
     video.write_bytes(b"the bytes that arrived")

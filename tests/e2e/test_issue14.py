@@ -210,10 +210,10 @@ def test_sigterm_while_waiting_says_what_runs_and_how_to_resume(world, sim_serve
 
 
 def test_issue14_line10_a_full_disk_stops_a_chain_with_exit_7_not_5(run, sim, world, monkeypatch):
-    from seedance.services import client
+    from seedance.services.videos import saving
 
     (world.root / "s.toml").write_text(LINEAR)
-    original = client.download
+    original = saving.download
     full = [True]
 
     def no_room(http: Any, source: Any, dest: Path, **kwargs: Any) -> Any:
@@ -222,7 +222,7 @@ def test_issue14_line10_a_full_disk_stops_a_chain_with_exit_7_not_5(run, sim, wo
             raise OSError(errno.ENOSPC, "No space left on device", str(dest))
         return original(http, source, dest, **kwargs)
 
-    monkeypatch.setattr(client, "download", no_room)
+    monkeypatch.setattr(saving, "download", no_room)
     stopped = run("chain", "s.toml")
     assert stopped.exit_code == 7, stopped.stderr
     assert "No space left on device" in stopped.stderr and "01-a.mp4" in stopped.stderr

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from seedance.domain.clock import FakeClock
-from seedance.services.journal import Journal, JournalState
+from seedance.services.state import JournalState
+from seedance.services.state.sqlite import SqliteState
 from seedance.sim import accounts
 from seedance.sim.app import SimConfig
 from seedance.sim.server import SimServer
@@ -48,7 +49,7 @@ def test_creates_in_flight_when_their_sender_is_killed_hold_their_slots(world, s
     killed.proc.kill()  # kill -9, both creates in flight
     assert killed.proc.wait(timeout=60) == -9
     assert len(sim.creates()) == 2
-    journal = Journal(world.data_dir)
+    journal = SqliteState(world.data_dir)
     assert [e.state for e in journal.entries(limit=None)] == [JournalState.SENDING] * 2
     journal.close()
 
@@ -79,7 +80,7 @@ def test_where_its_task_cannot_be_looked_for_a_killed_create_holds_its_slot_an_h
     second = run_process(world, "-p", "sim-kapon", "create", "a lake", "-o", "lake.mp4")
     assert second.exit_code == 0, second.stderr[-2000:]
     assert "waiting for a slot: 1 of 1 tasks unfinished on this account" in second.stderr
-    journal = Journal(world.data_dir)
+    journal = SqliteState(world.data_dir)
     lost, lake = sorted(journal.entries(limit=None), key=lambda e: e.row)
     journal.close()
     assert lost.task_id is None and lake.created_at - lost.created_at >= 3600  # ORPHAN_HOLD
@@ -104,7 +105,7 @@ def test_a_create_that_never_arrived_frees_its_slot_once_the_gate_has_looked(run
     world.clock.advance(60)
     lake = run("create", "a lake", "-o", "lake.mp4")
     assert lake.exit_code == 0, lake.stderr
-    journal = Journal(world.data_dir)
+    journal = SqliteState(world.data_dir)
     boat = min(journal.entries(limit=None), key=lambda e: e.row)
     journal.close()
     assert boat.state is JournalState.REJECTED, "the gate did not resolve it before sending"
@@ -130,7 +131,7 @@ def test_a_lost_create_whose_every_candidate_ended_frees_its_slot(run, sim, worl
     assert boat.exit_code == 3, boat.stderr
     lake = run("create", "a lake", "-o", "lake.mp4")
     assert lake.exit_code == 0, lake.stderr
-    journal = Journal(world.data_dir)
+    journal = SqliteState(world.data_dir)
     first = min(journal.entries(limit=None), key=lambda e: e.row)
     journal.close()
     assert first.state is JournalState.UNKNOWN and first.finished_at is not None

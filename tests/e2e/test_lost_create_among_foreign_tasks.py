@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from seedance.services.identity import SEED_SPACE, nonce_values
-from seedance.services.journal import Journal
+from seedance.services.state.sqlite import SqliteState
+from seedance.services.videos.identity import SEED_SPACE, nonce_values
 from seedance.sim.app import FaultRule
 from support import World
 
@@ -50,7 +50,7 @@ def ours(sim: Any) -> list[str]:
 
 
 def saved_task(world: World) -> str | None:
-    journal = Journal(world.data_dir)
+    journal = SqliteState(world.data_dir)
     try:
         [entry] = [e for e in journal.entries(limit=None) if e.downloaded_at is not None]
         return entry.task_id

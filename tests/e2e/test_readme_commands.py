@@ -1,5 +1,6 @@
-"""The README's commands work as written: every `seedance …` line of its ```sh blocks runs
-against the simulator, in order, and exits as its marker says.
+"""The manual's commands work as written: every `seedance …` line of the ```sh blocks of the
+README and of each page of docs/ runs against the simulator, page by page in MANUAL's order,
+and exits as its marker says.
 
 A block's marker is the HTML comment just before it (invisible on GitHub):
 
@@ -41,6 +42,33 @@ MARKER = re.compile(r"^<!-- commands: (.+?) -->$")
 EXITS = re.compile(r"\(exits (\d+)\)")
 DRAFT = "cgt-20260611204121-462cw"  # the README's example ids
 TASKS = ("cgt-1", "cgt-2", "cgt-3")
+# The manual's pages in the order their commands run (a page may use what an earlier made).
+MANUAL = (
+    "README.md",
+    "docs/profiles.md",
+    "docs/models.md",
+    "docs/storyboards.md",
+    "docs/videos.md",
+    "docs/media.md",
+    "docs/nothing-lost.md",
+    "docs/ci.md",
+    "docs/python.md",
+    "docs/mcp.md",
+    "docs/commands.md",
+)
+
+
+def manual() -> list[tuple[str, str]]:
+    """Each page of the manual that exists (name, text), in MANUAL's order; every page of
+    docs/ must be in MANUAL."""
+    pages = {str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")}
+    unlisted = pages - set(MANUAL)
+    assert not unlisted, f"pages whose commands no test runs: {sorted(unlisted)}"
+    return [(name, (ROOT / name).read_text("utf-8")) for name in MANUAL if (ROOT / name).exists()]
+
+
+def whole_manual() -> str:
+    return "\n".join(text for _name, text in manual())
 
 
 @dataclass(frozen=True)
@@ -98,13 +126,13 @@ def commands(line: Line) -> list[list[str]]:
 
 
 def test_every_readme_command_line_has_a_marker():
-    lines = readme_lines((ROOT / "README.md").read_text())
-    assert len(lines) >= 40  # the README's lines, found
-    unmarked = [f"README.md:{line.number}: {line.text}" for line in lines if line.marker is None]
+    lines = [(name, line) for name, text in manual() for line in readme_lines(text)]
+    assert len(lines) >= 40  # the manual's lines, found
+    unmarked = [f"{name}:{line.number}: {line.text}" for name, line in lines if line.marker is None]
     assert not unmarked, "a seedance line without a <!-- commands: ... --> marker:\n" + "\n".join(
         unmarked
     )
-    kinds = {line.marker.split()[0] for line in lines if line.marker}
+    kinds = {line.marker.split()[0] for _name, line in lines if line.marker}
     assert kinds <= {"profile", "processes"}, kinds
 
 
@@ -112,7 +140,7 @@ def test_every_readme_command_line_has_a_marker():
 
 
 def furnish(world: World, readme: str) -> None:
-    """The files the README's lines name."""
+    """The files the manual's lines name (`readme`: the whole manual's text)."""
     from seedance.sim.media import png_bytes
 
     image = png_bytes(640, 360, bytes([90, 140, 200]) * 640 * 360)
@@ -168,9 +196,8 @@ def run_in_process(world: World, words: list[str], environ: dict[str, str]) -> t
 
 
 def test_the_readme_commands_work_as_written(world, sim_server, monkeypatch):
-    readme = (ROOT / "README.md").read_text()
     world.clock = FakeClock(time.time())  # the server's clock is real (doctor compares them)
-    furnish(world, readme)
+    furnish(world, whole_manual())
     seed_tasks(sim_server)
     opened: list[str] = []
     monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
@@ -178,7 +205,8 @@ def test_the_readme_commands_work_as_written(world, sim_server, monkeypatch):
     problems: list[str] = []
     block = None
     try:
-        for line in readme_lines(readme):
+        lines = [(name, line) for name, text in manual() for line in readme_lines(text)]
+        for name, line in lines:
             assert line.marker is not None, line  # (the test above names them)
             if line.marker != block:  # a new block: its own profiles
                 block = line.marker
@@ -187,7 +215,7 @@ def test_the_readme_commands_work_as_written(world, sim_server, monkeypatch):
                 if block.startswith("profile"):
                     world.write_profiles(sim_profiles(sim_server.api_url))
             if not commands(line):  # seedance behind a pipe: this test cannot run it
-                problems.append(f"README.md:{line.number}: cannot run: {line.text.strip()}")
+                problems.append(f"{name}:{line.number}: cannot run: {line.text.strip()}")
             for words in commands(line):
                 if block == "processes":
                     code, output = run_process(world, words, background)
@@ -197,7 +225,7 @@ def test_the_readme_commands_work_as_written(world, sim_server, monkeypatch):
                     code, output = run_in_process(world, profiled(words, profile), environ)
                 if code != line.exit_code:
                     problems.append(
-                        f"README.md:{line.number}: {line.text.strip()}\n"
+                        f"{name}:{line.number}: {line.text.strip()}\n"
                         f"  exited {code}, expected {line.exit_code}:\n  {output.strip()[-600:]}"
                     )
     finally:

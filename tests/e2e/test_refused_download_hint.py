@@ -1,7 +1,7 @@
 """A download the result host refuses (HTTP 404, 410, ...): the error names the task, and its
 next step is `status` of that very task, a command that runs (it once read `status ID`, a
 literal placeholder that fails with exit 3). services/downloads.py raises the refusal;
-services/client.py `Client.download`, which knows the task, names it and its next step."""
+services/videos/saving.py `save`, which knows the task, names it and its next step."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from seedance.services.journal import Journal
+from seedance.services.state.sqlite import SqliteState
 from support import World, run_process
 
 # every point the rerun's path passes, in order: its create journaled, not sent; sent, the
@@ -73,7 +73,7 @@ def test_a_rerun_killed_at_each_point_is_saved_once_run_again(world, sim_server,
         assert record["state"] == "done" and not record.get("rerun")  # done: the mark settles
         taken = clip.with_name(f"{clip.stem}.{number}{clip.suffix}")
         assert taken.read_bytes() == earlier, f"killed at {point}: the earlier clip is lost"
-        journal = Journal(world.data_dir)
+        journal = SqliteState(world.data_dir)
         saved = journal.find(rerun)
         assert saved is not None and saved.downloaded_at is not None
         assert (saved.saved_path, saved.sha256) == (str(clip.resolve()), record["sha256"])

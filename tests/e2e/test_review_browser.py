@@ -143,7 +143,7 @@ def test_a_branching_storyboard_in_chromium(world, run, media_sim, browser):
 def test_a_batch_with_takes_in_chromium(tmp_path, browser):
     folder = tmp_path / "shots"
     write_batch_folder(folder)
-    from seedance.services.review import write_review
+    from seedance.services.review.review import write_review
 
     review = write_review(folder)
     assert review.skipped == [] and review.notices == []

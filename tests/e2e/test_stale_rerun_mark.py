@@ -2,7 +2,7 @@
 is not honoured by a later `chain --rerun b`: c is made anew from b's new last frame, not
 followed to the task made from b's previous take (which once broke the continuity the user
 paid b for). The mark says which parent take the shot continues from (services/reruns.py
-`RerunMark.made_from`, services/chain/runner.py `ChainRunner._anew`). The new mark is then
+`RerunMark.made_from`, services/runs/engine.py `Engine._anew`). The new mark is then
 honoured as any: the `--rerun b` killed once c's new task exists pays no more run again."""
 
 from __future__ import annotations

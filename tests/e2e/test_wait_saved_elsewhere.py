@@ -75,7 +75,7 @@ def test_a_last_frame_path_holding_a_file_is_not_taken_for_the_frame(run, sim, w
     task_id = made_then_downloaded_elsewhere(run, sim, world, monkeypatch)
     (world.root / "a.png").write_bytes(b"a picture of something else")
     with library(sim, world) as client, pytest.raises(UsageError, match="already exists"):
-        client.generate(
+        client.videos.generate(
             task_id=task_id,
             output=world.root / "a.mp4",
             last_frame_output=world.root / "a.png",
@@ -94,5 +94,5 @@ def test_a_last_frame_named_as_the_output_is_refused_not_answered_with_the_video
     task_id = made_then_downloaded_elsewhere(run, sim, world, monkeypatch)
     same = world.root / "c.mp4"
     with library(sim, world) as client, pytest.raises(UsageError, match="written twice"):
-        client.generate(task_id=task_id, output=same, last_frame_output=same)
+        client.videos.generate(task_id=task_id, output=same, last_frame_output=same)
     assert not same.exists()

@@ -27,7 +27,7 @@ from seedance.domain.clock import FakeClock
 from seedance.domain.models import DownloadResult
 from seedance.providers.base import DownloadSource
 from seedance.providers.http import BODY_READ, HttpClient, _body_socket, body_pieces
-from seedance.services.downloads import download
+from seedance.services.videos.downloads import download
 
 BODY = os.urandom(5 * BODY_READ + 12_345)
 ETAG = '"body-1"'

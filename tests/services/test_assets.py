@@ -21,7 +21,7 @@ from seedance.domain.models import MediaKind
 from seedance.providers.assets import AssetLibrary
 from seedance.providers.assets.signing import sign
 from seedance.providers.http import HttpClient
-from support import expect_ark_create
+from support import expect_ark_create, runtime_of
 
 ASSETS = "https://models.phanedge.cloud/volcark/"
 TASKS = "https://models.phanedge.cloud/volcark/api/v3/contents/generations/tasks"
@@ -459,11 +459,9 @@ def test_one_medium_becomes_one_asset_whoever_asks_meanwhile(
     """The cache is looked at, the asset made and cached under the medium's OS lock: another
     thread or process asking for it meanwhile waits, then finds it cached (other media do
     not wait)."""
-    from seedance.services.assets import AssetService
-
     world.write_profiles({"profiles": {"pe": {"preset": "phanedge", "asset_group": GROUP}}})
     mine, theirs = (world.environment().client("pe") for _ in range(2))
-    service, other = AssetService.for_client(mine), AssetService.for_client(theirs)
+    service, other = runtime_of(mine).asset_resolver(), runtime_of(theirs).asset_resolver()
     tried: list[bool] = []
 
     def create(request: httpx.Request) -> httpx.Response:
@@ -691,13 +689,11 @@ def test_a_shared_origin_signs_only_the_library_path(httpx_mock: HTTPXMock) -> N
 
 
 def test_cached_answers_without_a_request(world: Any, httpx_mock: HTTPXMock) -> None:
-    from seedance.services.assets import AssetService
-
     expect_new_group(httpx_mock)
     expect_create(httpx_mock)
     expect_get(httpx_mock, "Active")
     client = world.environment().client("phanedge")
-    service = AssetService.for_client(client)
+    service = runtime_of(client).asset_resolver()
     assert service.cached(IMAGE_URL) is None
     assert service.asset_for_url(IMAGE_URL, MediaKind.IMAGE) == f"asset://{ASSET}"
     sent = len(httpx_mock.get_requests())
@@ -708,7 +704,7 @@ def test_cached_answers_without_a_request(world: Any, httpx_mock: HTTPXMock) -> 
 
 
 def test_upload_cmd_is_split_before_placeholders_are_filled(tmp_path: Path) -> None:
-    from seedance.services.publish import upload_argv
+    from seedance.services.media.publish import upload_argv
 
     path = tmp_path / "a b's.png"
     path.write_bytes(b"x")
@@ -775,7 +771,7 @@ def test_issue15_upload_cmd_runs_commands_hidden_in_a_file_name(
 
 
 def test_upload_cmd_gets_the_file_in_its_environment(tmp_path: Path) -> None:
-    from seedance.services.publish import upload_argv, upload_environment
+    from seedance.services.media.publish import upload_argv, upload_environment
 
     path = tmp_path / "a.png"
     path.write_bytes(b"x")

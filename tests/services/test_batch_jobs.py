@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from seedance.domain.errors import UsageError
-from seedance.services.batch.jobs import Jobs, JobsError, parse_jobs, read_jobs
+from seedance.services.batches.jobs import Jobs, JobsError, parse_jobs, read_jobs
 
 
 def csv(text: str, base: Path) -> Jobs:

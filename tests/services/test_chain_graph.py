@@ -11,7 +11,7 @@ import pytest
 
 from seedance.domain.errors import StoryboardError
 from seedance.domain.models import GenerationParams
-from seedance.services.chain.storyboard import Shot, Storyboard, _check_cycles, load
+from seedance.services.storyboards.storyboard import Shot, Storyboard, _check_cycles, load
 
 PARAMS = GenerationParams(prompt="a paper boat")
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from seedance.domain.catalogue import Estimate
 from seedance.domain.errors import StoryboardError, Suggestion
-from seedance.services.chain.manifest import (
+from seedance.services.storyboards.manifest import (
     MANIFEST,
     SMALL,
     Manifest,

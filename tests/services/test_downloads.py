@@ -19,8 +19,8 @@ from seedance.domain.clock import FakeClock
 from seedance.domain.errors import ExitStatus, SeedanceError, UsageError
 from seedance.providers.base import DownloadSource
 from seedance.providers.http import BearerAuth, HttpClient, origin_of
-from seedance.services import downloads
-from seedance.services.downloads import check_destination, download, part_paths
+from seedance.services.videos import downloads
+from seedance.services.videos.downloads import check_destination, download, part_paths
 from seedance.sim.objectstore import synthetic_bytes
 from support import KEYS, World
 

@@ -20,8 +20,8 @@ from seedance.domain.clock import FakeClock
 from seedance.domain.errors import LocalError
 from seedance.providers.base import DownloadSource
 from seedance.providers.http import HttpClient
-from seedance.services import downloads
-from seedance.services.downloads import download, part_paths
+from seedance.services.videos import downloads
+from seedance.services.videos.downloads import download, part_paths
 
 PIECE = 64 * 1024
 VIDEO = hashlib.sha256(b"seed").digest() * (48 * PIECE // 32)  # 3 MiB, 48 pieces

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from seedance.domain.errors import UsageError
-from seedance.services import frames
+from seedance.services.media import frames
 from seedance.sim import media
 
 PORTRAIT = media.preview_size(720, 1280)  # 9:16 at 720p, scaled down

@@ -14,7 +14,8 @@ from seedance.domain.clock import FakeClock
 from seedance.domain.errors import OutcomeUnknownError, Suggestion
 from seedance.domain.models import GenerationRequest, Task, TaskStatus
 from seedance.providers.base import TaskPage
-from seedance.services.identity import (
+from seedance.services.state.sqlite import JournalState, NoncePicker, SqliteState
+from seedance.services.videos.identity import (
     CATCH_UP,
     CROWD,
     DEFAULT_EXPIRES,
@@ -27,7 +28,6 @@ from seedance.services.identity import (
     nonce_values,
     verdict,
 )
-from seedance.services.journal import Journal, JournalState, NoncePicker
 
 BODY = {"model": "m", "content": [{"type": "text", "text": "a boat"}]}
 OURS = "seedance-" + "0123456789abcdef" * 2  # the safety identifier our create drew
@@ -101,12 +101,12 @@ def drawn(
     return lambda _taken: values
 
 
-def sent(journal: Journal, at: float = 1000.0, nonce: NoncePicker | None = None) -> int:
+def sent(journal: SqliteState, at: float = 1000.0, nonce: NoncePicker | None = None) -> int:
     """A create of 720p, 5 s, journaled as it is sent."""
     return journal.begin(**SENT, at=at, nonce=nonce)  # type: ignore[arg-type]
 
 
-def entry_with(journal: Journal, nonce: NoncePicker | None, body: dict | None = None):
+def entry_with(journal: SqliteState, nonce: NoncePicker | None, body: dict | None = None):
     row = journal.begin(**{**SENT, "body": body or BODY}, at=1000.0, nonce=nonce)  # type: ignore[arg-type]
     entry = journal.entry(row)
     assert entry is not None
@@ -122,7 +122,7 @@ def ended(**fields: object) -> Task:
 
 
 def test_a_task_is_ours_only_when_what_it_echoes_proves_it(tmp_path: Path):
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     mine = entry_with(journal, drawn())
     assert verdict(ended(expires_after=172361, safety_id=OURS, seed=99), mine) is Verdict.OURS
     assert verdict(ended(expires_after=172361, safety_id=OURS), mine) is Verdict.OURS
@@ -156,7 +156,7 @@ def test_a_task_is_ours_only_when_what_it_echoes_proves_it(tmp_path: Path):
 def test_values_the_user_chose_prove_nothing(tmp_path: Path):
     """The user's own seed and safety identifier may be a teammate's too: only the nonce
     (one of 7080) is left, never enough; a short queue expiry leaves fewer nonces still."""
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     body = {**BODY, "seed": 42, "safety_identifier": "user-hash-001"}
     theirs = entry_with(journal, drawn(seed=None, safety=None), body)
     echo = ended(expires_after=172361, seed=42, safety_id="user-hash-001")
@@ -170,7 +170,7 @@ def test_values_the_user_chose_prove_nothing(tmp_path: Path):
 
 
 def test_a_create_sent_before_its_identity_was_kept_is_never_adopted(tmp_path: Path):
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     old = entry_with(journal, None)
     assert verdict(ended(expires_after=172800), old) is Verdict.UNPROVEN
     assert verdict(task(status=TaskStatus.QUEUED), old) is Verdict.UNDETERMINED
@@ -180,7 +180,7 @@ def test_a_create_sent_before_its_identity_was_kept_is_never_adopted(tmp_path: P
 
 
 def test_nonces_of_open_creates_are_kept_apart(tmp_path: Path):
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     seen: list[set[int]] = []
 
     def pick(taken: set[int]) -> dict[str, object]:
@@ -204,7 +204,7 @@ def test_lost_create_by_endpoint_id_told_by_its_nonce_whatever_model_the_task_na
 ):
     """A task sent to an endpoint id may name the model the endpoint serves: the nonce
     decides; only another endpoint id rules it out on its model."""
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     row = journal.begin(**{**SENT, "model": EP}, at=1000.0, nonce=drawn())
     mine = journal.entry(row)
     assert mine is not None
@@ -244,7 +244,7 @@ class Listing:
 
 
 def search(tmp_path: Path, clock: FakeClock, provider: Listing, model: str = "m") -> LostCreate:
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     row = journal.begin(**{**SENT, "model": model}, at=clock.time(), nonce=drawn())  # type: ignore[arg-type]
     entry = journal.entry(row)
     assert entry is not None

@@ -14,8 +14,8 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from seedance.domain.models import TaskStatus
-from seedance.services.journal import JOURNAL_FILE, Entry, Journal, JournalState
-from seedance.services.prepare import request_hash
+from seedance.services.state.sqlite import JOURNAL_FILE, Entry, JournalState, SqliteState
+from seedance.services.videos.prepare import request_hash
 from support import World, expect_ark_create, serve_a_queued_lookalike
 
 BASE = "https://ark.ap-southeast.bytepluses.com/api/v3"
@@ -25,14 +25,14 @@ T0 = 1_781_181_681.0
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    handle = Journal(tmp_path / "data")
+def journal(tmp_path: Path) -> Iterator[SqliteState]:
+    handle = SqliteState(tmp_path / "data")
     yield handle
     handle.close()
 
 
 def begin(
-    journal: Journal,
+    journal: SqliteState,
     *,
     profile: str = "byteplus",
     base_url: str = BASE,
@@ -58,7 +58,7 @@ def begin(
 
 
 def finish(
-    journal: Journal,
+    journal: SqliteState,
     task_id: str,
     *,
     seconds: float,
@@ -70,7 +70,7 @@ def finish(
     journal.observe(task_id, status=status, at=T0 + seconds, tokens=None, error=None)
 
 
-def found(journal: Journal, task_id: str) -> Entry:
+def found(journal: SqliteState, task_id: str) -> Entry:
     entry = journal.find(task_id)
     assert entry is not None
     return entry
@@ -79,7 +79,7 @@ def found(journal: Journal, task_id: str) -> Entry:
 # -- the life of an entry --------------------------------------------------------------------
 
 
-def test_a_create_round_trips_through_every_state(journal: Journal) -> None:
+def test_a_create_round_trips_through_every_state(journal: SqliteState) -> None:
     row = begin(journal, output_path="/films/boat.mp4")
     [sending] = journal.entries()
     assert (sending.row, sending.state, sending.task_id) == (row, JournalState.SENDING, None)
@@ -116,7 +116,7 @@ def test_a_create_round_trips_through_every_state(journal: Journal) -> None:
     assert entry.downloaded_at == T0 + 95
 
 
-def test_unknown_and_rejected_creates_keep_their_reason(journal: Journal) -> None:
+def test_unknown_and_rejected_creates_keep_their_reason(journal: SqliteState) -> None:
     lost, refused = begin(journal), begin(journal)
 
     journal.unknown(lost, "the answer was lost", T0 + 1)
@@ -131,7 +131,7 @@ def test_unknown_and_rejected_creates_keep_their_reason(journal: Journal) -> Non
     assert by_row[lost].task_id is None
 
 
-def test_an_unknown_create_found_later_is_adopted(journal: Journal) -> None:
+def test_an_unknown_create_found_later_is_adopted(journal: SqliteState) -> None:
     row = begin(journal)
     journal.unknown(row, "lost", T0 + 1)
 
@@ -141,7 +141,7 @@ def test_an_unknown_create_found_later_is_adopted(journal: Journal) -> None:
     assert (entry.row, entry.state) == (row, JournalState.CREATED)
 
 
-def test_a_failure_keeps_its_error(journal: Journal) -> None:
+def test_a_failure_keeps_its_error(journal: SqliteState) -> None:
     journal.created(begin(journal), "cgt-1", T0)
 
     journal.observe("cgt-1", status=TaskStatus.FAILED, at=T0 + 9, tokens=None, error="E: sensitive")
@@ -155,7 +155,7 @@ def test_a_failure_keeps_its_error(journal: Journal) -> None:
 
 
 def test_reading_a_journal_that_does_not_exist_creates_nothing(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "nowhere")
+    journal = SqliteState(tmp_path / "nowhere")
 
     assert journal.entries() == []
     assert journal.find("cgt-1") is None
@@ -167,7 +167,7 @@ def test_reading_a_journal_that_does_not_exist_creates_nothing(tmp_path: Path) -
 
 def test_the_file_is_created_private(tmp_path: Path) -> None:
     warnings: list[str] = []
-    journal = Journal(tmp_path, warn=warnings.append)
+    journal = SqliteState(tmp_path, warn=warnings.append)
 
     begin(journal)
     journal.close()
@@ -178,12 +178,12 @@ def test_the_file_is_created_private(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", [0o640, 0o644, 0o666])
 def test_a_readable_file_is_warned_about(tmp_path: Path, mode: int) -> None:
-    first = Journal(tmp_path)
+    first = SqliteState(tmp_path)
     begin(first)
     first.close()
     (tmp_path / JOURNAL_FILE).chmod(mode)
     warnings: list[str] = []
-    journal = Journal(tmp_path, warn=warnings.append)
+    journal = SqliteState(tmp_path, warn=warnings.append)
 
     journal.entries()
     journal.close()
@@ -196,7 +196,7 @@ def test_a_readable_file_is_warned_about(tmp_path: Path, mode: int) -> None:
 # -- finding earlier creates -----------------------------------------------------------------
 
 
-def test_latest_for_finds_an_unfinished_identical_create(journal: Journal) -> None:
+def test_latest_for_finds_an_unfinished_identical_create(journal: SqliteState) -> None:
     out = "/films/boat.mp4"
     older = begin(journal, output_path=out)
     journal.created(older, "cgt-old", T0)
@@ -212,13 +212,13 @@ def test_latest_for_finds_an_unfinished_identical_create(journal: Journal) -> No
     assert journal.latest_for("byteplus", "0" * 64, out) is None
 
 
-def test_latest_for_skips_rejected_creates(journal: Journal) -> None:
+def test_latest_for_skips_rejected_creates(journal: SqliteState) -> None:
     journal.rejected(begin(journal), "400", T0)
 
     assert journal.latest_for("byteplus", request_hash(BODY), None) is None
 
 
-def test_latest_for_matches_a_missing_output(journal: Journal) -> None:
+def test_latest_for_matches_a_missing_output(journal: SqliteState) -> None:
     row = begin(journal, output_path=None)
 
     entry = journal.latest_for("byteplus", request_hash(BODY), None)
@@ -229,7 +229,7 @@ def test_latest_for_matches_a_missing_output(journal: Journal) -> None:
 # -- how long tasks take ---------------------------------------------------------------------
 
 
-def test_run_seconds_counts_only_succeeded_tasks_of_the_same_kind(journal: Journal) -> None:
+def test_run_seconds_counts_only_succeeded_tasks_of_the_same_kind(journal: SqliteState) -> None:
     finish(journal, "cgt-1", seconds=60)
     finish(journal, "cgt-2", seconds=75)
     finish(journal, "cgt-3", seconds=5, status=TaskStatus.FAILED)
@@ -248,7 +248,7 @@ def test_run_seconds_counts_only_succeeded_tasks_of_the_same_kind(journal: Journ
     assert sorted(seconds) == [60, 75]
 
 
-def test_run_seconds_is_limited_to_recent_tasks(journal: Journal) -> None:
+def test_run_seconds_is_limited_to_recent_tasks(journal: SqliteState) -> None:
     for n in range(5):
         finish(journal, f"cgt-{n}", seconds=10 * (n + 1))
 
@@ -262,7 +262,7 @@ def test_run_seconds_is_limited_to_recent_tasks(journal: Journal) -> None:
 # -- threads ---------------------------------------------------------------------------------
 
 
-def test_concurrent_writes_from_threads_do_not_fail(journal: Journal) -> None:
+def test_concurrent_writes_from_threads_do_not_fail(journal: SqliteState) -> None:
     def create(n: int) -> None:
         row = begin(journal, at=T0 + n)
         journal.created(row, f"cgt-{n}", T0 + n)
@@ -354,7 +354,7 @@ def test_cli_create_whose_answer_is_cut_off_is_journaled_as_unknown(
 
     outcome = world.run("-p", "byteplus", "create", "a boat")
 
-    journal = Journal(world.data_dir)
+    journal = SqliteState(world.data_dir)
     [entry] = journal.entries()
     journal.close()
     assert entry.state is JournalState.UNKNOWN
@@ -365,9 +365,9 @@ def test_cli_create_whose_answer_is_cut_off_is_journaled_as_unknown(
 
 
 def test_many_observations_are_one_transaction_and_unchanged_rows_are_left(
-    journal: Journal,
+    journal: SqliteState,
 ) -> None:
-    from seedance.services.journal import Observation
+    from seedance.services.state.sqlite import Observation
 
     for n in range(50):
         journal.created(begin(journal), f"cgt-{n}", T0)
@@ -399,15 +399,15 @@ def test_many_observations_are_one_transaction_and_unchanged_rows_are_left(
     )
 
 
-def test_a_version_5_journal_gains_the_identity_columns_with_a_backup(tmp_path: Path) -> None:
-    """Version 6 keeps the rest of a create's identity (services/identity.py); a row written
-    before reads them as None, and a create of version 5 still unknown is never adopted on
-    its nonce alone."""
+def test_a_version_6_journal_gains_the_identity_columns_with_a_backup(tmp_path: Path) -> None:
+    """Version 7 keeps the rest of a create's identity (services/videos/identity.py); a row
+    written before reads them as None, and a create of version 6 still unknown is never
+    adopted on its nonce alone."""
     import sqlite3
 
-    from seedance.services.journal import IDENTITY_COLUMNS, SCHEMA_VERSION
+    from seedance.services.state.entries import IDENTITY_COLUMNS, SCHEMA_VERSION
 
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     row = journal.begin(
         profile="p",
         dialect="ark",
@@ -426,15 +426,15 @@ def test_a_version_5_journal_gains_the_identity_columns_with_a_backup(tmp_path: 
     with sqlite3.connect(tmp_path / JOURNAL_FILE) as db:
         for name in IDENTITY_COLUMNS:
             db.execute(f"ALTER TABLE creates DROP COLUMN {name}")
-        db.execute("PRAGMA user_version = 5")
+        db.execute("PRAGMA user_version = 6")
     before = (tmp_path / JOURNAL_FILE).read_bytes()
-    upgraded = Journal(tmp_path)
+    upgraded = SqliteState(tmp_path)
     entry = upgraded.entry(row)
     assert entry is not None and entry.nonce == 172361
     assert (entry.nonce_space, entry.seed_nonce, entry.safety_nonce) == (None, None, None)
     upgraded.close()
-    assert (tmp_path / f"{JOURNAL_FILE}.v5.bak").read_bytes() == before
+    assert (tmp_path / f"{JOURNAL_FILE}.v6.bak").read_bytes() == before
     with sqlite3.connect(tmp_path / JOURNAL_FILE) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         columns = {r[1] for r in db.execute("PRAGMA table_info(creates)")}
     assert set(IDENTITY_COLUMNS) <= columns

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from seedance.domain.models import TaskStatus
-from seedance.services.journal import JOURNAL_FILE, SCHEMA_VERSION, Journal
+from seedance.services.state.sqlite import JOURNAL_FILE, SCHEMA_VERSION, SqliteState
 
-READS: dict[str, tuple[Callable[[Journal], object], str]] = {
+READS: dict[str, tuple[Callable[[SqliteState], object], str]] = {
     "find": (lambda j: j.find("cgt-1"), "creates_task"),
     "known": (lambda j: j.known(["cgt-1", "cgt-2"]), "creates_task"),
     "latest_for": (lambda j: j.latest_for("p", "h", "/out/clip.mp4"), "creates_request"),
@@ -52,7 +52,7 @@ CREATE = {
 }
 
 
-def plans(journal: Journal, read: Callable[[Journal], object]) -> list[list[str]]:
+def plans(journal: SqliteState, read: Callable[[SqliteState], object]) -> list[list[str]]:
     """The query plan of each SELECT `read` runs."""
     db = journal._connect()
     statements: list[str] = []
@@ -70,7 +70,7 @@ def plans(journal: Journal, read: Callable[[Journal], object]) -> list[list[str]
 
 @pytest.mark.parametrize("name", list(READS))
 def test_each_read_searches_its_index(tmp_path: Path, name: str) -> None:
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     journal.begin(**CREATE)
     read, index = READS[name]
 
@@ -84,7 +84,7 @@ def test_each_read_searches_its_index(tmp_path: Path, name: str) -> None:
 
 def test_the_newest_entries_walk_back_from_the_end_and_stop(tmp_path: Path) -> None:
     """`tasks list --local` without a filter: the table backwards, LIMIT rows, no sort."""
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     journal.begin(**CREATE)
     [plan] = plans(journal, lambda j: j.entries(limit=20))
     assert plan == ["SCAN creates"]
@@ -98,7 +98,7 @@ def test_spend_reads_only_the_creates_since_its_start(
     """`spend --since 7d`: the rows of the week through the time index; only those rows are
     then sorted into their groups (the GROUP BY's temporary tree), never the whole table (as
     walking the model's or the profile's index would)."""
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     journal.begin(**CREATE)
 
     [plan] = plans(journal, lambda j: j.ledger(by, since=1_781_000_000.0, profile=profile))
@@ -108,7 +108,7 @@ def test_spend_reads_only_the_creates_since_its_start(
 
 
 def test_a_version_4_file_gets_the_indexes_without_a_backup(tmp_path: Path) -> None:
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     journal.begin(**CREATE)
     journal.close()
     with sqlite3.connect(tmp_path / JOURNAL_FILE) as db:  # as version 4 left it
@@ -119,7 +119,7 @@ def test_a_version_4_file_gets_the_indexes_without_a_backup(tmp_path: Path) -> N
         db.execute("CREATE INDEX creates_hash ON creates(request_hash)")
         db.execute("PRAGMA user_version = 4")
 
-    reopened = Journal(tmp_path)
+    reopened = SqliteState(tmp_path)
     [plan] = plans(reopened, lambda j: j.latest_for("p", "h", None))
     reopened.close()
 

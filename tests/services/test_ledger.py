@@ -11,20 +11,20 @@ import pytest
 
 from seedance.domain.errors import UsageError
 from seedance.domain.models import TaskStatus
-from seedance.services.journal import (
+from seedance.services.account.spend import parse_since
+from seedance.services.state.sqlite import (
     JOURNAL_FILE,
     OPEN,
     SCHEMA_VERSION,
-    Journal,
+    SqliteState,
 )
-from seedance.services.spend import parse_since
 from support import as_version_3
 
 T0 = 1_781_181_681.0  # 2026-06-11 12:41:21 UTC
 ACCOUNT = "a" * 20
 
 
-def begin(journal: Journal, n: int, **ledger: Any) -> int:
+def begin(journal: SqliteState, n: int, **ledger: Any) -> int:
     return journal.begin(
         profile="intl",
         dialect="ark",
@@ -48,7 +48,7 @@ def begin(journal: Journal, n: int, **ledger: Any) -> int:
 
 
 def test_what_each_create_counts_against_a_budget(tmp_path: Path) -> None:
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     sending = begin(journal, 1)  # reserved: its estimate
     refused = begin(journal, 2)
     journal.rejected(refused, "400", T0)  # refused: nothing
@@ -72,7 +72,7 @@ def test_what_each_create_counts_against_a_budget(tmp_path: Path) -> None:
 
 def v3_file(data: Path) -> Path:
     """A journal as version 3 made it: no ledger columns, user_version 3, one row."""
-    journal = Journal(data / "new")
+    journal = SqliteState(data / "new")
     begin(journal, 1)
     journal.close()
     path = data / JOURNAL_FILE
@@ -86,7 +86,7 @@ def v3_file(data: Path) -> Path:
 def test_a_version_3_journal_is_upgraded_with_a_backup(tmp_path: Path) -> None:
     path = v3_file(tmp_path)
     original = path.read_bytes()
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     [entry] = journal.entries(limit=None)
     assert entry.prompt == "shot 1" and entry.account is None and entry.price is None
     assert journal.open_creates(ACCOUNT, 0) == []  # made before the ledger: no account
@@ -95,7 +95,7 @@ def test_a_version_3_journal_is_upgraded_with_a_backup(tmp_path: Path) -> None:
     journal.close()
     assert (tmp_path / f"{JOURNAL_FILE}.v3.bak").read_bytes() == original
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
 
 
 def test_a_version_3_journal_without_room_for_its_backup_says_why_it_has_no_ledger(
@@ -104,18 +104,18 @@ def test_a_version_3_journal_without_room_for_its_backup_says_why_it_has_no_ledg
     v3_file(tmp_path)
     blocked = tmp_path / f"{JOURNAL_FILE}.v3.bak.tmp"
     blocked.mkdir()  # stands for a full disk
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     assert not journal.has_ledger() and "Is a directory" in (journal.not_upgraded or "")
     journal.close()
     blocked.rmdir()
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     assert journal.has_ledger() and journal.not_upgraded is None
     journal.close()
 
 
 def test_the_ledgers_lookups_use_indexes(tmp_path: Path) -> None:
     """At 100,000 rows a scan of the table is what makes a create wait: none here scans."""
-    journal = Journal(tmp_path)
+    journal = SqliteState(tmp_path)
     begin(journal, 1)
     journal.close()
     queries = [

@@ -61,13 +61,3 @@ def test_an_unbounded_wait_is_woken_by_the_release(tmp_path: Path):
     holder.release()
     thread.join(timeout=30)
     assert got == [True]
-
-
-def test_a_row_in_flight_is_seen_as_such(tmp_path: Path):
-    locks = Locks(tmp_path)
-    lease = locks.row(7)
-    assert not locks.row_in_flight(7)
-    assert lease.try_acquire()
-    assert locks.row_in_flight(7)
-    lease.release()
-    assert not locks.row_in_flight(7)

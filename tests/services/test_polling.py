@@ -12,7 +12,7 @@ from seedance.domain.clock import FakeClock
 from seedance.domain.errors import NotFoundError, SeedanceError, ServerError
 from seedance.domain.models import Task, TaskStatus, from_unix
 from seedance.providers.base import Provider
-from seedance.services.polling import (
+from seedance.services.videos.polling import (
     FIRST_LOOK_AFTER_CREATE,
     MAX_INTERVAL,
     MIN_INTERVAL,

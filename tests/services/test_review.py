@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 
 from batch_fixture import SCRIPT_PROMPT, SIGNED, write_batch_folder
-from seedance.services import frames
-from seedance.services.review import read_folder
+from seedance.services.media import frames
+from seedance.services.review.review import read_folder
 from support import KEYS
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from seedance.domain.models import TaskStatus
-from seedance.services.journal import (
+from seedance.services.state.sqlite import (
     JOURNAL_FILE,
     SCHEMA_VERSION,
-    Journal,
     JournalState,
+    SqliteState,
 )
 from support import World
 
@@ -71,7 +71,7 @@ def test_a_v1_journal_reads_every_row_after_its_upgrade(tmp_path: Path, fixture:
     data = v1_data_dir(tmp_path, fixture)
     assert user_version(data / JOURNAL_FILE) == 0  # version 1 wrote no version
 
-    journal = Journal(data)
+    journal = SqliteState(data)
     entries = journal.entries(limit=None)
     journal.close()
 
@@ -99,7 +99,7 @@ def test_the_upgrade_keeps_a_backup_of_the_v1_file(tmp_path: Path) -> None:
     data = v1_data_dir(tmp_path, "journal-before-saved-path.sqlite3")
     original = (data / JOURNAL_FILE).read_bytes()
 
-    journal = Journal(data)
+    journal = SqliteState(data)
     journal.entries()
     journal.close()
 
@@ -115,8 +115,8 @@ def test_an_upgraded_journal_has_the_shape_of_a_new_one(tmp_path: Path) -> None:
     """The same columns, types and constraints as a file made now: nothing was reshaped."""
     for fixture in FILES:
         data = v1_data_dir(tmp_path / fixture, fixture)
-        Journal(data).entries()
-        new = Journal(tmp_path / fixture / "new")
+        SqliteState(data).entries()
+        new = SqliteState(tmp_path / fixture / "new")
         new.begin(**BEGIN)
         new.close()
         assert columns(data / JOURNAL_FILE) == columns(new.path)
@@ -143,7 +143,7 @@ BEGIN = {
 @pytest.mark.parametrize("fixture", FILES)
 def test_new_writes_to_an_upgraded_journal_work(tmp_path: Path, fixture: str) -> None:
     data = v1_data_dir(tmp_path, fixture)
-    journal = Journal(data)
+    journal = SqliteState(data)
 
     row = journal.begin(**BEGIN)
     journal.created(row, "cgt-new", T0 + 1001)
@@ -171,7 +171,7 @@ def test_new_writes_to_an_upgraded_journal_work(tmp_path: Path, fixture: str) ->
 
 def test_a_v1_journal_still_answers_the_questions_a_rerun_asks(tmp_path: Path) -> None:
     """The unfinished creates of version 1 are found again, so a re-run never sends them twice."""
-    journal = Journal(v1_data_dir(tmp_path))
+    journal = SqliteState(v1_data_dir(tmp_path))
 
     sending = journal.latest_for("intl", f"{1:064x}", "/films/sending.mp4")
     lost = journal.latest_for("intl", f"{9:064x}", "/films/lost.mp4")
@@ -191,11 +191,11 @@ def test_a_v1_journal_still_answers_the_questions_a_rerun_asks(tmp_path: Path) -
 
 def test_an_upgraded_journal_is_upgraded_once(tmp_path: Path) -> None:
     data = v1_data_dir(tmp_path)
-    Journal(data).entries()
+    SqliteState(data).entries()
     backup = data / f"{JOURNAL_FILE}.v1.bak"
     backup.unlink()
 
-    again = Journal(data)
+    again = SqliteState(data)
     again.entries()
     again.close()
 
@@ -210,7 +210,7 @@ def test_two_handles_opening_a_v1_journal_at_once_upgrade_it_once(tmp_path: Path
     failures: list[BaseException] = []
 
     def open_it() -> None:
-        journal = Journal(data)
+        journal = SqliteState(data)
         start.wait(timeout=10)
         try:
             counts.append(len(journal.entries(limit=None)))
@@ -237,11 +237,11 @@ def test_a_v1_journal_that_cannot_be_backed_up_is_read_as_it_is(
     data = v1_data_dir(tmp_path)
     original = (data / JOURNAL_FILE).read_bytes()
 
-    def no_room(self: Journal, version: int) -> None:
+    def no_room(self: SqliteState, version: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Journal, "_back_up", no_room)
-    journal = Journal(data)
+    monkeypatch.setattr(SqliteState, "_back_up", no_room)
+    journal = SqliteState(data)
 
     assert len(journal.entries(limit=None)) == len(V1_ROWS)
     journal.close()
@@ -255,11 +255,11 @@ def test_a_journal_lacking_columns_is_not_changed_without_a_backup(
     data = v1_data_dir(tmp_path, "journal-before-saved-path.sqlite3")
     original = (data / JOURNAL_FILE).read_bytes()
 
-    def no_room(self: Journal, version: int) -> None:
+    def no_room(self: SqliteState, version: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Journal, "_back_up", no_room)
-    journal = Journal(data)
+    monkeypatch.setattr(SqliteState, "_back_up", no_room)
+    journal = SqliteState(data)
 
     with pytest.raises(OSError, match="No space left"):
         journal.entries()
@@ -270,11 +270,11 @@ def test_a_journal_lacking_columns_is_not_changed_without_a_backup(
 def test_words_a_newer_version_wrote_read_as_unknown(tmp_path: Path) -> None:
     """Never a reason to fail: an unknown state is the cautious one (the create may exist)."""
     data = v1_data_dir(tmp_path)
-    Journal(data).entries()
+    SqliteState(data).entries()
     with sqlite3.connect(data / JOURNAL_FILE) as db:
         db.execute("UPDATE creates SET state = 'parked', status = 'paused' WHERE row = 2")
 
-    journal = Journal(data)
+    journal = SqliteState(data)
     entry = journal.find("cgt-queued")
     journal.close()
 

@@ -17,7 +17,8 @@ from typer.core import TyperGroup
 
 from seedance import __version__
 from seedance.cli.environment import Environment
-from seedance.domain.errors import ExitStatus, SeedanceError, UsageError
+from seedance.cli.wording import UNEXPECTED_HINTS
+from seedance.domain.errors import ExitStatus, SeedanceError, UsageError, unexpected
 
 GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "-v", "--no-color"})
 GLOBAL_VALUED = frozenset({"--profile", "-p"})
@@ -76,7 +77,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "models": ("models", "The model catalogue with capabilities and prices."),
     "profiles": ("profiles", "Manage connection profiles (profiles.toml)."),
-    "journal": ("journal", "Inspect or repair the local journal."),
+    "journal": (
+        "journal",
+        "Inspect, repair or migrate the state; move a local journal into a shared state.",
+    ),
     "mcp": ("mcp", "Serve seedance's tools to AI agents over MCP (stdio; needs the mcp extra)."),
     "sim": (
         "sim",
@@ -229,41 +233,23 @@ class SeedanceGroup(TyperGroup):
             env.output.error(error)
             return int(error.exit_status)
         except (typer.Abort, KeyboardInterrupt):  # outside the steps that say more
-            env.output.error(
-                SeedanceError(
-                    "interrupted",
-                    code="interrupted",
-                    hint="whatever was running on the server keeps running; run the same "
-                    "command again to pick it up",
-                    exit_status=ExitStatus.INTERRUPTED,
-                )
-            )
-            return int(ExitStatus.INTERRUPTED)
+            return _unexpected(env, KeyboardInterrupt())
         except BrokenPipeError:
             return _reader_gone()
-        except OSError as exc:  # the file system said no: a path to fix, not a bug
+        except Exception as exc:  # a file the system refused, or a bug (domain/errors.py)
             if env.debug:
                 raise
-            where = f": {exc.filename}" if exc.filename else ""
-            error = SeedanceError(
-                f"{exc.strerror or exc}{where}",
-                code="os_error",
-                hint="check the path, its permissions, SEEDANCE_CONFIG_DIR and SEEDANCE_DATA_DIR",
-                exit_status=ExitStatus.USAGE,
-            )
-            env.output.error(error)
-            return int(error.exit_status)
-        except Exception as exc:
-            if env.debug:
-                raise
-            error = SeedanceError(
-                f"internal error: {type(exc).__name__}: {exc}",
-                code="internal",
-                hint="this is a bug; run with SEEDANCE_DEBUG=1 for the traceback and report it",
-            )
-            env.output.error(error)
-            return int(ExitStatus.ERROR)
+            return _unexpected(env, exc)
         return result if isinstance(result, int) else 0
+
+
+def _unexpected(env: Environment, exc: BaseException) -> int:
+    """An exception no step worded, as the one error document both front ends make of it
+    (`unexpected`), with the command line's hint for its code."""
+    error = unexpected(exc)
+    error.hint = error.hint or UNEXPECTED_HINTS.get(error.code)
+    env.output.error(error)
+    return int(error.exit_status)
 
 
 def _reader_gone() -> int:

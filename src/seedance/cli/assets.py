@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,7 +12,7 @@ from seedance.cli.app import current_env, sub_app
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
     from seedance.domain.models import Asset
-    from seedance.services.assets import AssetService
+    from seedance.services.assets.resource import Assets
 
 KINDS = ("image", "video", "audio")
 STATUSES = ("Processing", "Active", "Failed")
@@ -30,19 +30,17 @@ def register(app: typer.Typer) -> None:
     app.add_typer(assets_app, name="assets")
 
 
-def _service(env: Environment) -> AssetService:
+def _service(env: Environment) -> Assets:
     """The selected profile's asset library; a one-line error when it has none.
 
     A signed library needs only its access key pair, not the API key.
     """
     from seedance.domain.errors import UnsupportedError
-    from seedance.services.assets import AssetService
 
     profile = env.selected_profile()
     if not profile.assets_url:
         raise UnsupportedError(f"profile '{profile.name}' has no asset library (no assets_url)")
-    client = env.client(offline=profile.assets_auth == "aksk")
-    return cast(AssetService, client.asset_resolver())
+    return env.client(offline=profile.assets_auth == "aksk").assets
 
 
 def _positive(value: float | None, flag: str) -> None:
@@ -98,7 +96,7 @@ def upload(
     with _progress(env) as on_status:
         asset = service.upload(
             target,
-            kind,
+            kind=kind,
             group=group,
             name=name,
             wait=not no_wait,
@@ -223,7 +221,7 @@ def groups(
     if env.json:
         env.output.json(result.to_json())
         return
-    default = service.profile.asset_group
+    default = service.default_group
     env.output.table(
         ["GROUP", "NAME", "DESCRIPTION", "CREATED", "DEFAULT"],
         [

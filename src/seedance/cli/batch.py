@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from seedance.cli.environment import Environment
-    from seedance.services.batch.manifest import BatchFile
-    from seedance.services.batch.plan import BatchPlan
-    from seedance.services.batch.session import BatchResult
+    from seedance.services.batches.manifest import BatchFile
+    from seedance.services.batches.plan import BatchPlan
+    from seedance.services.batches.session import BatchResult
 
 BATCH_HELP = "Many videos from a .jsonl or .csv file: takes, one manifest, resumable, capped."
 STYLES = {
@@ -57,8 +57,8 @@ def batch(
 ) -> None:
     """Many videos from a .jsonl or .csv file: takes, one manifest, resumable, capped."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
-    from seedance.services.batch.jobs import Jobs, parse_jobs
-    from seedance.services.batch.session import MAX_CONCURRENCY, BatchIncomplete
+    from seedance.services.batches.jobs import Jobs, parse_jobs
+    from seedance.services.batches.session import MAX_CONCURRENCY, BatchIncomplete
 
     env = current_env()
     if jobs is None:
@@ -76,8 +76,7 @@ def batch(
     else:
         source = env.path(jobs)
     client = env.client(offline=dry_run)
-    client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
-    session = client.open_batch(
+    session = client.batches.plan(
         source,
         output=env.path(output) if output else None,
         rerun=rerun or [],
@@ -85,6 +84,8 @@ def batch(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
         base_dir=env.cwd,
+        max_cost=max_cost,
+        allow_unpriced=allow_unpriced,
     )
     plan = session.plan
     for skipped in plan.skipped:
@@ -154,7 +155,7 @@ def _attention(env: Environment, result: BatchResult) -> None:
         if shown == SHOWN:
             env.output.warn(f"... and {len(result.attention) - shown} more (see batch.json)")
             break
-        reason = outcome.state
+        reason: str = outcome.state
         if outcome.error is not None:
             reason = describe(outcome.error, env.active_profile)
         env.output.warn(f"{key} {outcome.state}: {reason}")
@@ -165,7 +166,7 @@ def _attention(env: Environment, result: BatchResult) -> None:
 
 def _print_plan(env: Environment, plan: BatchPlan, max_cost: float | None) -> None:
     from seedance.domain.catalogue import format_money
-    from seedance.services.prepare import redact_body
+    from seedance.services.videos.prepare import redact_body
 
     if env.json:
         env.output.json(plan.to_json())

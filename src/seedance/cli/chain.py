@@ -15,9 +15,9 @@ from seedance.domain.catalogue import format_money
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
-    from seedance.services.chain.manifest import Manifest
-    from seedance.services.chain.plan import Plan
-    from seedance.services.chain.session import ChainResult
+    from seedance.services.storyboards.manifest import Manifest
+    from seedance.services.storyboards.plan import Plan
+    from seedance.services.storyboards.session import ChainResult
 
 
 def register(app: typer.Typer) -> None:
@@ -42,7 +42,7 @@ def chain(
 ) -> None:
     """Run a multi-shot storyboard; every shot starts from the previous shot's last frame."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
-    from seedance.services.chain.session import MAX_CONCURRENCY, ChainIncomplete
+    from seedance.services.storyboards.session import MAX_CONCURRENCY, ChainIncomplete
 
     env = current_env()
     if concurrency < 1:
@@ -55,7 +55,7 @@ def chain(
         concurrency = MAX_CONCURRENCY
     path = env.path(storyboard)
     client = env.client(offline=dry_run and not finalize)  # finalize reads its drafts
-    session = client.open_chain(
+    session = client.storyboards.plan(
         path,
         output=env.path(output) if output else None,
         restart=restart,
@@ -233,7 +233,7 @@ class ShotBoard(Board):
         return spec.family.typical_seconds if spec is not None else None
 
     def footer(self, rows: list[Row]) -> str:
-        from seedance.services.chain.session import spent
+        from seedance.services.storyboards.session import spent
 
         text = super().footer(rows)
         spent_now, currency = spent(self.manifest)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-import tomllib
 from collections.abc import Callable, Mapping
 
 from seedance import data
+from seedance.domain.documents import parse_toml
 from seedance.domain.paths import default_config_dir, default_data_dir
 
 STATIC: dict[str, list[str]] = {
@@ -29,7 +29,7 @@ STATIC: dict[str, list[str]] = {
 def profiles(environ: Mapping[str, str]) -> list[str]:
     path = default_config_dir(environ) / "profiles.toml"
     try:
-        stored = list(tomllib.loads(path.read_text("utf-8")).get("profiles", {}))
+        stored = list(parse_toml(path.read_text("utf-8")).get("profiles", {}))
     except (OSError, ValueError, AttributeError):
         stored = []
     return stored + [p for p in data.load("presets.toml") if p not in stored]

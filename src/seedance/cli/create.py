@@ -31,7 +31,7 @@ from seedance.cli.inputs import (
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
     from seedance.services.client import Client
-    from seedance.services.prepare import Prepared
+    from seedance.services.videos.prepare import Prepared
 
 
 def register(app: typer.Typer) -> None:
@@ -84,7 +84,7 @@ def create(
     allow_unpriced: bool = False,
 ) -> None:
     """Create a task from a prompt and reference media; --wait / -o to block and download."""
-    from seedance.domain.models import GenerationParams
+    from seedance.domain.models import GenerationParams, asks_last_frame
 
     env = current_env()
     text = read_prompt(env, prompt, prompt_file)
@@ -106,7 +106,7 @@ def create(
         seed=seed,
         camera_fixed=camera_fixed,
         draft=draft or None,
-        return_last_frame=(return_last_frame or last_frame_output is not None) or None,
+        return_last_frame=asks_last_frame(return_last_frame, last_frame_output),
         callback_url=callback_url,
         service_tier=service_tier,
         priority=priority,
@@ -122,11 +122,10 @@ def create(
         dry_run=dry_run,
         output_format=output_format,
     )
-    client = env.client(offline=dry_run)
-    client.cap_spending(max_cost, allow_unpriced=allow_unpriced)
-    prepared = client.prepare(
-        params, validate=not no_validate, dry_run=dry_run, base_dir=env.cwd, strict=strict
+    client = env.client(offline=dry_run).with_options(
+        max_cost=max_cost, allow_unpriced=allow_unpriced, validate=not no_validate, strict=strict
     )
+    prepared = client.videos.prepare(params, dry_run=dry_run, base_dir=env.cwd)
     deliver(env, client, prepared, outputs, wait=wait, timeout=timeout, dry_run=dry_run, new=new)
 
 
@@ -153,7 +152,7 @@ def plan_outputs(
     way, and no two outputs the same file (a last frame over its video)."""
     from seedance.domain.errors import UsageError
     from seedance.domain.models import video_suffix
-    from seedance.services.outputs import check_distinct, check_file
+    from seedance.services.videos.outputs import check_distinct, check_file
 
     if sheet and output is None:
         raise UsageError("--sheet needs --output: the video to take the frames from")
@@ -180,9 +179,6 @@ def plan_outputs(
     return Outputs(video, frame, sheet)
 
 
-IDENTITY_DEFAULT = 172800  # the API's default --expires-after, which the nonce stands for
-
-
 def deliver(
     env: Environment,
     client: Client,
@@ -202,29 +198,12 @@ def deliver(
     if dry_run:
         out.info(f"estimate: {describe_estimate(prepared)}")
         show_body(env, prepared)
-        if client.capabilities.finds_lost_creates:
-            around = prepared.request.expires_after or IDENTITY_DEFAULT
-            request = prepared.request
-            drawn = [
-                flag
-                for flag, own in (
-                    ("--seed", request.seed is not None or request.draft_task),
-                    ("--safety-id", request.safety_id),
-                )
-                if not own
-            ]
-            also = f", and a random {' and '.join(drawn)}" if drawn else ""
-            out.info(
-                f"sent for real, the body also carries seedance's identity for this create: "
-                f"--expires-after up to an hour off {around}{also}, by which a lost answer is "
-                "found again exactly (see the README, 'Nothing lost')"
-            )
         return
     if outputs.video is not None:
         _generate(env, client, prepared, outputs, timeout=timeout, new=new)
         return
     out.info(f"estimate: {describe_estimate(prepared)}")
-    task = client.create(prepared)
+    task = client.videos.create(prepared)
     out.info(f"created {task.id} on profile {client.profile.name}")
     frame_dest = outputs.last_frame
     if not (wait or frame_dest):
@@ -271,7 +250,7 @@ def _generate(
     """The request made into a saved, verified video by `Client.generate`; with `sheet`, its
     poster and contact sheet (their paths checked before anything is paid)."""
     from seedance.domain.models import video_suffix
-    from seedance.services.generate import Origin
+    from seedance.services.videos.steps import Origin
 
     out = env.output
     target = outputs.video
@@ -285,7 +264,7 @@ def _generate(
     else:
         dest = target.path
     with Follower(env, client, estimate=describe_estimate(prepared)) as follow:
-        made = client.generate(
+        made = client.videos.generate(
             prepared,
             output=dest,
             last_frame_output=outputs.last_frame,

@@ -19,11 +19,11 @@ def register(app: typer.Typer) -> None:
 
 def doctor(probe_models: bool) -> None:
     """Check the profile, key, network, clock and models before a real run; spends nothing."""
-    from seedance.services.doctor import DoctorFailed
+    from seedance.services.account.doctor import DoctorFailed
 
     env = current_env()
     client = env.client(offline=True)  # a missing key is a finding, not a crash
-    report = client.doctor(probe_models=probe_models, config_file=env.store.path)
+    report = client.account.doctor(probe_models=probe_models, config_file=env.store.path)
     if not env.json:
         from seedance.cli.wording import command_line
 

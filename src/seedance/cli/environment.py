@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from seedance.cli.output import Output
     from seedance.domain.profiles import Profile, ProfileStore
     from seedance.services.client import Client
+    from seedance.services.state import State
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Environment:
         self._store: ProfileStore | None = None
         self._clients: dict[str, Client] = {}
         self._output: Output | None = None
+        self._state: State | None = None
         self.active_profile: str | None = None  # the profile of the last client made, for hints
         self.argv: list[str] | None = None  # the command's own words (to say "run it again")
 
@@ -141,26 +143,9 @@ class Environment:
     def selected_profile(self, name: str | None = None) -> Profile:
         """The profile asked for; a `sim-<preset>` name not in profiles.toml is the one of a
         simulator running now (`seedance sim`, same data directory)."""
-        from seedance.domain.errors import ConfigError
+        from seedance.services.profile_lookup import select_profile
 
-        try:
-            return self.store.select(name or self.profile, self.environ)
-        except ConfigError:
-            wanted = (
-                name
-                or self.profile
-                or self.environ.get("SEEDANCE_PROFILE")
-                or self.store.default_name()
-            )
-            if not wanted:
-                raise
-            from seedance.cli.sim import running_profile
-            from seedance.domain.profiles import build_profile
-
-            found = running_profile(self.data_dir, wanted)
-            if found is None:
-                raise
-            return build_profile(wanted, found)
+        return select_profile(self.store, name or self.profile, self.environ, self.data_dir)
 
     def client(self, profile_name: str | None = None, *, offline: bool = False) -> Client:
         """A connected client for the selected (or named) profile, one per profile.
@@ -183,10 +168,25 @@ class Environment:
                 warn=self.output.warn,
                 log=self.output.debug_line if self.verbose else None,
                 offline=offline,
+                state=self.state(),
             )
         return self._clients[profile.name]
+
+    def state(self) -> State:
+        """The state every client of this command shares (one connection to a shared
+        database): the configured one, opened on first use."""
+        if self._state is None:
+            from seedance.services.state import state_for
+
+            self._state = state_for(
+                self.data_dir, self.environ, self.store, clock=self.clock, warn=self.output.warn
+            )
+        return self._state
 
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+        if self._state is not None:
+            self._state.close()
+            self._state = None

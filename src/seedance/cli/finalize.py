@@ -38,6 +38,7 @@ def finalize(
 ) -> None:
     """Make the final video of a draft task (from create --draft); -o to save it."""
     from seedance.domain.errors import UsageError
+    from seedance.domain.models import asks_last_frame
 
     env = current_env()
     if not draft_id or not draft_id.strip():
@@ -53,11 +54,11 @@ def finalize(
         output_format=output_format,
     )
     client = env.client()  # the draft is read from the server, even in a dry run
-    prepared = client.prepare_final(
+    prepared = client.videos.finalize(
         draft_id.strip(),
         resolution=resolution,
         watermark=watermark,
-        return_last_frame=(return_last_frame or frame_output is not None) or None,
+        return_last_frame=asks_last_frame(return_last_frame, frame_output),
         output_format=output_format,
         service_tier=service_tier,
         callback_url=callback_url,

@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from seedance.cli.progress import TaskBoard
     from seedance.domain.models import DownloadResult, Task
     from seedance.services.client import Client
-    from seedance.services.generate import Step
-    from seedance.services.polling import Watch
+    from seedance.services.videos.polling import Watch
+    from seedance.services.videos.steps import Step
 
 
 def command_line(client: Client, action: str, *args: str, **options: Any) -> str:
@@ -53,7 +53,7 @@ def wait_many(
     board = TaskBoard(env, client, task_ids)  # its last frame: the summary on a terminal
     try:
         with board:
-            return client.wait(
+            return client.videos.wait_all(
                 task_ids, timeout=timeout, on_update=board.update, just_created=just_created
             )
     except KeyboardInterrupt:
@@ -69,7 +69,7 @@ def raise_for_watch(watch: Watch, dest: Path | None) -> Task:
     """The finished task, or the error of the wait; a timeout says how to continue (with the
     same output)."""
     from seedance.domain.errors import Suggestion, WaitTimeoutError
-    from seedance.services.client import task_outcome
+    from seedance.services.videos.tasks import task_outcome
 
     try:
         return task_outcome(watch)
@@ -85,7 +85,9 @@ def save(env: Environment, client: Client, task: Task, dest: Path, what: str) ->
 
     try:
         with download_progress(env, dest.name) as progress:
-            result = client.download(task, dest, what=what, on_progress=progress)  # type: ignore[arg-type]
+            result = client.videos.save(
+                task, dest, last_frame=what == "last_frame", on_progress=progress
+            )
     except KeyboardInterrupt:
         where = {"output": str(dest)} if what == "video" else {"last_frame": str(dest)}
         raise InterruptedByUser(
@@ -125,7 +127,7 @@ class Follower:
         self._stack.close()
 
     def step(self, step: Step, detail: str) -> None:
-        from seedance.services.generate import Step
+        from seedance.services.videos.steps import Step
 
         info = self.env.output.info
         if step is Step.DOWNLOADING:
@@ -183,8 +185,8 @@ def check_stills(
 ) -> None:
     """Refuse, before anything is paid, poster and sheet paths we would not write. Beside a
     clip already there, they may be its own (the run that made it decides)."""
-    from seedance.services import frames
-    from seedance.services.outputs import check_file
+    from seedance.services.media import frames
+    from seedance.services.videos.outputs import check_file
 
     if frames.available():
         for path in frames.outputs(dest):
@@ -195,7 +197,7 @@ def save_stills(env: Environment, clip: Path) -> dict[str, str] | None:
     """The poster and contact sheet of a saved video; a notice, never a failure, when they
     cannot be made (the video is saved either way)."""
     from seedance.domain.errors import SeedanceError
-    from seedance.services import frames
+    from seedance.services.media import frames
 
     if not frames.available():
         env.output.warn(frames.unavailable_notice())
@@ -211,7 +213,7 @@ def save_stills(env: Environment, clip: Path) -> dict[str, str] | None:
 
 def stills_of(clip: Path) -> tuple[Path, ...]:
     """Where a clip's poster and contact sheet go (NAME.poster.png, NAME.sheet.png)."""
-    from seedance.services import frames
+    from seedance.services.media import frames
 
     return tuple(frames.outputs(clip))
 
@@ -224,15 +226,11 @@ def stills_paths(clip: Path) -> dict[str, str]:
 def client_for_tasks(env: Environment, task_ids: list[str]) -> Client:
     """The profile the tasks were created with (the journal knows), unless -p says otherwise."""
     from seedance.domain.errors import UsageError
-    from seedance.services.journal import Journal
 
     if env.profile:
         return env.client()
-    journal = Journal(env.data_dir)
-    try:
-        profiles = {e.profile for t in task_ids if (e := journal.find(t)) is not None}
-    finally:
-        journal.close()
+    state = env.state()
+    profiles = {e.profile for t in task_ids if (e := state.find(t)) is not None}
     if len(profiles) > 1:
         raise UsageError(
             f"these tasks belong to different profiles ({', '.join(sorted(profiles))})",

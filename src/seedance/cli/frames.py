@@ -42,8 +42,8 @@ def frames_command(
 ) -> None:
     """A frame or a contact sheet of any clip (needs the video extra)."""
     from seedance.domain.errors import UsageError
-    from seedance.services import frames
-    from seedance.services.downloads import check_destination
+    from seedance.services.media import frames
+    from seedance.services.videos.downloads import check_destination
 
     env = current_env()
     if sheet and at is not None:

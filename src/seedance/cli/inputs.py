@@ -119,7 +119,7 @@ def destination(
     Checks what can be checked without knowing whether the file is ours (which `generate`
     decides): its folder there and writable, nothing but a regular file in its place."""
     from seedance.domain.errors import UsageError
-    from seedance.services.outputs import check_file, ensure_folder
+    from seedance.services.videos.outputs import check_file, ensure_folder
 
     if given == STDOUT:
         if env.json:

@@ -20,7 +20,7 @@ def models(all: bool, remote: bool) -> None:  # `all`: the option's name
     """The model catalogue with capabilities and prices."""
     from seedance.domain.catalogue import catalogue
     from seedance.domain.errors import ConfigError
-    from seedance.services.catalogue_rows import model_rows
+    from seedance.services.account.catalogue_rows import model_rows
 
     env = current_env()
     if remote:
@@ -75,7 +75,7 @@ def _remote() -> None:
 
     env = current_env()
     client = env.client()
-    listing = client.remote_models()
+    listing = client.account.models()
     when = datetime.fromtimestamp(listing.fetched_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     if listing.cached:
         env.output.warn(f"the provider could not be reached: its list as of {when} (cached)")

@@ -108,9 +108,11 @@ class Output:
         """Every message for people passes here: URLs lose their query strings (credentials).
         On a terminal, through the console (so a live display stays whole); styled only where
         colour is wanted."""
-        from seedance.domain.redact import redact_urls
+        from seedance.domain.redact import redact_secrets, redact_urls
+        from seedance.domain.server_text import strip_controls
 
-        text = redact_urls(text)
+        # (texts from servers are clean already, `domain/server_text.py`: this is a second net)
+        text = redact_secrets(strip_controls(redact_urls(text)))
         if self.env.color or self.env.live:
             style = style if self.env.color else None
             self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
@@ -148,8 +150,9 @@ class Output:
         """One line on stderr; with --json, the error document on stdout."""
         from seedance.cli.wording import describe
         from seedance.domain.redact import redact_urls, redact_urls_in
+        from seedance.domain.server_text import one_line
 
-        text = redact_urls(describe(exc, self.env.active_profile, self.env.argv))
+        text = one_line(redact_urls(describe(exc, self.env.active_profile, self.env.argv)))
         if self.env.json:
             document = exc.to_json()
             document["error"] = redact_urls_in({**document["error"], "message": text})

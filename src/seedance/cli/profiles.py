@@ -180,7 +180,7 @@ def add(
     if not values:
         values = {"preset": name}
     from seedance.domain.profiles import build_profile
-    from seedance.services.prepare import choose_model
+    from seedance.services.videos.prepare import choose_model
 
     _spec, unchecked = choose_model(build_profile(name, values), None, validate=False)
     if unchecked:  # as create says it: sent unchecked, the server decides
@@ -195,15 +195,19 @@ def add(
 def _apply_setting(values: dict[str, Any], item: str) -> None:
     import tomllib
 
+    from seedance.domain.documents import DocumentError, parse_toml, shown
     from seedance.domain.errors import UsageError
 
     key, sep, raw = item.partition("=")
+    item = shown(item)  # as messages quote it
     if not sep or not key.strip():
         raise UsageError(f"--set {item!r}: expected KEY=VALUE")
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
+        value = parse_toml(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw  # a bare word is a string
+    except DocumentError as exc:  # nested too deeply, a number too long
+        raise UsageError(f"--set {item!r}: {exc.msg}") from None
     target = values
     parts = key.strip().split(".")
     for part in parts[:-1]:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from seedance.cli.environment import Environment
     from seedance.domain.models import Task
     from seedance.services.client import Client
-    from seedance.services.polling import Watch
+    from seedance.services.videos.polling import Watch
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 BAR = 20  # the widest bar
@@ -277,14 +277,15 @@ class TaskBoard(Board):
         task = watch.task
         if watch.error is not None:
             return Row(watch.task_id, "error", note=watch.error.code)
+        trouble = _trouble(watch)
         if task is None:
-            return Row(watch.task_id)
+            return Row(watch.task_id, note=trouble)
         state = task.status.value
         age = self._age(task)
         finished_age = None
         if task.status.is_terminal and task.created_at and task.updated_at:
             finished_age = (task.updated_at - task.created_at).total_seconds()
-        note = f"{task.error.code}" if task.error else ""
+        note = f"{task.error.code}" if task.error else trouble
         return Row(
             watch.task_id,
             state,
@@ -303,16 +304,28 @@ class TaskBoard(Board):
     def _left(self, task: Task, age: float) -> float | None:
         """From the pace of its progress, else from how long such tasks take (the journal,
         then the model's typical time)."""
-        return time_left(age, task.progress, self.client.typical_run(task))
+        return time_left(age, task.progress, self.client.videos.typical_seconds(task))
 
     def _cost(self, task: Task) -> str:
         from seedance.domain.catalogue import format_money
 
-        found = self.client.cost_of(task)
+        found = self.client.videos.cost(task)
         if found is None:
             return ""
         amount, currency, billed = found
         return ("" if billed else "~") + format_money(amount, currency)
+
+
+def _trouble(watch: Watch) -> str:
+    """Why the last look at a task failed, while the wait goes on: an answer that is no
+    task (services/polling.py stops after a few in a row), or one that did not come."""
+    from seedance.domain.errors import BadResponseError
+
+    trouble = watch.trouble
+    if trouble is None:
+        return ""
+    kind = "invalid answer" if isinstance(trouble, BadResponseError) else "no answer"
+    return f"{kind}: {shortened(trouble.message, 90)}"
 
 
 def time_left(age: float, progress: int | None, typical: float | None) -> float | None:

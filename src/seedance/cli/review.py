@@ -26,15 +26,10 @@ def review(
     ] = False,
 ) -> None:
     """review.html: posters, contact sheets, seams between shots, takes side by side."""
-    from seedance.services.journal import Journal
-    from seedance.services.review import write_review
+    from seedance.services.review.review import write_review
 
     env = current_env()
-    journal = Journal(env.data_dir)
-    try:
-        page = write_review(env.path(directory), journal=journal)
-    finally:
-        journal.close()
+    page = write_review(env.path(directory), journal=env.state())
     for line in page.notices:
         env.output.warn(line)
     for line in page.skipped:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -55,71 +55,19 @@ def profile_snippet(origin: str, token: str) -> str:
     return head + tomli_w.dumps({"profiles": profile_document(origin, token)}).rstrip()
 
 
-STATE = "sim.json"  # in the data directory, while a simulator runs
-
-
-def state_path(data_dir: Path) -> Path:
-    return data_dir / STATE
-
-
 def announce(data_dir: Path, server: SimServer, token: str) -> Path:
     """Tell other seedance commands (same data directory) where this simulator listens."""
-    import json
     import os
 
-    path = state_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from seedance.services.profile_lookup import announce as publish
+
     document = {
         "pid": os.getpid(),
         "api_url": server.api_url,
         "store_url": server.store_url,
         "profiles": profile_document(server.api_url, token),
     }
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(document, out, indent=2)
-    os.replace(tmp, path)
-    return path
-
-
-def withdraw(data_dir: Path) -> None:
-    """Forget this simulator's address (only if it is still ours)."""
-    import os
-
-    running = _read(state_path(data_dir))
-    if running is not None and running.get("pid") == os.getpid():
-        state_path(data_dir).unlink(missing_ok=True)
-
-
-def running_profile(data_dir: Path, name: str) -> dict[str, str] | None:
-    """The settings of profile `name` (`sim-<preset>`) of a simulator running now with this
-    data directory; None when none runs (or it has no such profile)."""
-    import os
-
-    if not name.startswith("sim-"):
-        return None
-    running = _read(state_path(data_dir))
-    if running is None:
-        return None
-    try:
-        os.kill(int(running["pid"]), 0)
-    except (ProcessLookupError, KeyError, TypeError, ValueError):
-        return None  # it stopped without saying so (kill -9)
-    except PermissionError:
-        pass  # alive, someone else's
-    found = running.get("profiles", {}).get(name)
-    return found if isinstance(found, dict) else None
-
-
-def _read(path: Path) -> dict[str, Any] | None:
-    import json
-
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    return publish(data_dir, document)
 
 
 def sim(
@@ -294,6 +242,8 @@ def sim(
         except KeyboardInterrupt:
             env.output.info("stopped")
         finally:
+            from seedance.services.profile_lookup import withdraw
+
             withdraw(env.data_dir)
 
 

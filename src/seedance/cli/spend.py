@@ -11,8 +11,8 @@ from seedance.cli.app import current_env
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
-    from seedance.services.journal import LedgerLine
-    from seedance.services.spend import Spend
+    from seedance.services.account.spend import Spend
+    from seedance.services.state import LedgerLine
 
 SPEND_HELP = "Estimated and billed spend from the journal, per day, model, profile or run."
 BAR = 16
@@ -27,28 +27,25 @@ def register(app: typer.Typer) -> None:
 
 def spend(since: str | None, by: str) -> None:
     """Estimated and billed spend from the journal, per day, model, profile or run."""
-    from seedance.services.journal import Journal
-    from seedance.services.spend import spend as ledger
+    from seedance.services.account.spend import spend as ledger
 
     env = current_env()
-    journal = Journal(env.data_dir, warn=env.output.warn)
-    try:
-        report = ledger(journal, by=by, since=since, now=env.clock.time(), profile=env.profile)
-    finally:
-        journal.close()
+    state = env.state()
+    report = ledger(state, by=by, since=since, now=env.clock.time(), profile=env.profile)
     if env.json:
         env.output.json(report.to_json())
     elif env.quiet:
         for total in report.totals():
             env.output.data(_money(total["billed"], total["currency"]))
     else:
-        _render(env, report)
+        source = "the shared state" if state.shared else "this machine's journal"
+        _render(env, report, source)
 
 
-def _render(env: Environment, report: Spend) -> None:
+def _render(env: Environment, report: Spend, source: str) -> None:
     out = env.output
     if not report.lines:
-        out.info(f"nothing spent since {_day(report.since)} (by this machine's journal)")
+        out.info(f"nothing spent since {_day(report.since)} (by {source})")
         return
     tallest: dict[str | None, float] = {}
     for line in report.lines:
@@ -80,7 +77,7 @@ def _render(env: Environment, report: Spend) -> None:
     out.table([report.by.upper(), "CREATES", "ESTIMATED", "BILLED", ""], rows)
     if any(line.unfinished for line in report.lines):
         out.info("* some tasks are not seen finished yet: billed so far")
-    out.info(f"since {_day(report.since)} (UTC), from this machine's journal")
+    out.info(f"since {_day(report.since)} (UTC), from {source}")
 
 
 def _height(line: LedgerLine) -> float:

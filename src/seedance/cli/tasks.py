@@ -14,7 +14,6 @@ from seedance.cli.follow import (
     check_stills,
     client_for_tasks,
     raise_for_watch,
-    save,
     save_stills,
     stills_of,
     wait_many,
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
     from seedance.domain.errors import SeedanceError
     from seedance.domain.models import DownloadResult, Task
     from seedance.services.client import Client
-    from seedance.services.polling import Watch
+    from seedance.services.videos.polling import Watch
 
 
 def register(app: typer.Typer) -> None:
@@ -119,7 +118,7 @@ def _saved(env: Environment, client: Client, task: Task, target: Destination) ->
     if target.stdout:
         dest = dest.parent / f"{task.id}{task.video_suffix}"
     with Follower(env, client, board=False) as follow:  # the wait was shown already
-        made = client.generate(
+        made = client.videos.generate(
             task_id=task.id,
             output=dest,
             overwrite=target.stdout,  # the data directory's own copy
@@ -173,9 +172,9 @@ def status(task_id: str) -> None:
     env = current_env()
     client = client_for_tasks(env, [task_id])
     try:
-        task = client.get(task_id)
+        task = client.videos.get(task_id)
     except NotFoundError:
-        entry = client.journal.find(task_id)
+        entry = client.videos.record(task_id)
         if entry is None:
             raise
         env.output.warn("the server no longer knows this task; showing the local journal")
@@ -219,7 +218,7 @@ def _describe(task: Task, client: Client) -> str:
             rows.append((key, value))
     if task.created_at:
         rows.append(("created", task.created_at.isoformat()))
-    entry = client.journal.find(task.id)
+    entry = client.videos.record(task.id)
     if entry is not None and entry.output_path:
         rows.append(("output", entry.output_path))
     width = max(len(k) for k, _ in rows)
@@ -230,10 +229,10 @@ def download(
     task_id: str, output: str | None, last_frame: str | None, force: bool, sheet: bool
 ) -> None:
     """Save a finished task's video (and optionally its last frame)."""
-    from seedance.domain.errors import Suggestion, TaskFailedError, UsageError, WaitTimeoutError
+    from seedance.cli.progress import download_progress
+    from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
     from seedance.domain.validation import check_task_id
-    from seedance.services.client import failure_text
-    from seedance.services.outputs import check_distinct, check_file
+    from seedance.services.videos.outputs import check_distinct, check_file
 
     env = current_env()
     check_task_id(task_id)
@@ -249,39 +248,43 @@ def download(
         paths |= dict(zip(("poster", "sheet"), stills_of(dest), strict=True))
     check_distinct(paths)
     client = client_for_tasks(env, [task_id])
-    kept = None if target.stdout or force else _already_saved(client, task_id, dest)
+    kept = None if target.stdout or force else client.videos.saved_copy(task_id, dest)
     if kept is None:
         check_file(dest, overwrite=force or target.stdout, can_force=True)
     if frame_dest is not None:
         check_file(frame_dest, overwrite=force, field="last_frame", can_force=True)
     if sheet:
         check_stills(dest, force=force, clip_exists=kept is not None, can_force=True)
-    task = client.get(task_id)
-    if not task.status.is_terminal:
-        raise WaitTimeoutError(
-            f"task {task_id} is still {task.status.value}",
-            hint="wait for it with",
-            suggestion=Suggestion.of("wait", task_id, output=str(dest)),
-        )
-    if task.status.is_failure:
-        raise TaskFailedError(
-            failure_text(task), code=task.error.code if task.error else None, task=task
-        )
-    if frame_dest is not None:
-        client.check_last_frame(task)  # refuses now when there is none and no PyAV to make one
-    document = task.to_json()
-    if kept is not None:
+    try:
+        with download_progress(env, dest.name) as progress:
+            got = client.videos.download(
+                task_id,
+                dest,
+                last_frame=frame_dest,
+                force=force or target.stdout,
+                on_progress=progress,
+            )
+    except KeyboardInterrupt:
+        raise InterruptedByUser(
+            "stopped the download; the part saved so far is kept",
+            hint="resume with",
+            suggestion=Suggestion.of("download", task_id, output=str(dest)),
+        ) from None
+    result = got.video
+    if got.kept:
         env.output.info(f"{dest} is already this task's video (its SHA-256 is the one saved)")
-        result = kept
     else:
-        result = save(env, client, task, dest, "video")
+        env.output.result(
+            f"saved {result.path} ({result.bytes:,} bytes, sha256 {result.sha256[:12]}…)"
+        )
+    document = got.task.to_json()
     document["download"] = result.model_dump()
     saved_stills = save_stills(env, Path(result.path)) if sheet else None
     if saved_stills:
         document["stills"] = saved_stills
     printed = [result.path]
-    if frame_dest is not None:
-        frame = client.save_last_frame(task, frame_dest, video=Path(result.path))
+    if got.last_frame is not None:
+        frame = got.last_frame
         env.output.result(f"saved {frame.path} ({frame.bytes:,} bytes)")
         document["last_frame_download"] = frame.model_dump()
         printed.append(frame.path)
@@ -292,21 +295,6 @@ def download(
     else:
         for path in printed:
             env.output.data(path)
-
-
-def _already_saved(client: Client, task_id: str, dest: Path) -> DownloadResult | None:
-    """The file at `dest` when it is this task's video, byte for byte the one seedance saved
-    (the journal has its SHA-256), wherever the journal says it was saved last: nothing to
-    download, and nothing to force."""
-    from seedance.domain.models import DownloadResult
-    from seedance.services.asset_cache import file_sha256
-
-    entry = client.journal.find(task_id)
-    if entry is None or entry.sha256 is None or not dest.is_file():
-        return None
-    if file_sha256(dest) != entry.sha256:
-        return None
-    return DownloadResult(path=str(dest), bytes=dest.stat().st_size, sha256=entry.sha256)
 
 
 def cancel(task_ids: list[str], force: bool) -> None:
@@ -320,7 +308,7 @@ def cancel(task_ids: list[str], force: bool) -> None:
     first_error: SeedanceError | None = None
     for task_id in ids:
         try:
-            outcome = client.cancel(task_id, force=force)
+            outcome = client.videos.cancel(task_id, force=force)
         except SeedanceError as exc:
             if len(ids) == 1:
                 raise
@@ -371,7 +359,7 @@ def tasks_list(
         return
     client = env.client()
     size = min(limit, 500) if limit else page_size
-    result = client.list_tasks(status=status_, model=model, page=page, page_size=size)
+    result = client.videos.list(status=status_, model=model, page=page, page_size=size)
     items = result.items[:limit] if limit else result.items
     if env.json:
         env.output.json({"items": [t.to_json() for t in items], "total": result.total})
@@ -391,18 +379,13 @@ def _list_local(
     env: Environment, status_: str | None, model: str | None, limit: int | None
 ) -> None:
     from seedance.domain.models import TaskStatus
-    from seedance.services.journal import Journal
 
-    journal = Journal(env.data_dir, warn=env.output.warn)
-    try:
-        entries = journal.entries(
-            profile=env.profile or env.environ.get("SEEDANCE_PROFILE"),
-            status=TaskStatus(status_) if status_ else None,
-            model=model,
-            limit=limit or 50,
-        )
-    finally:
-        journal.close()
+    entries = env.state().entries(
+        profile=env.profile or env.environ.get("SEEDANCE_PROFILE"),
+        status=TaskStatus(status_) if status_ else None,
+        model=model,
+        limit=limit or 50,
+    )
     if env.json:
         env.output.json([_entry_json(e) for e in entries])
         return
@@ -427,15 +410,10 @@ RESULT_TTL = 24 * 3600  # result URLs last 24 h from the task's end (docs/source
 
 def _list_unsaved(env: Environment, limit: int | None) -> None:
     from seedance.cli.output import human_duration
-    from seedance.services.journal import Journal
 
-    journal = Journal(env.data_dir, warn=env.output.warn)
-    try:
-        entries = journal.unsaved(
-            env.profile or env.environ.get("SEEDANCE_PROFILE"), limit=limit or 50
-        )
-    finally:
-        journal.close()
+    entries = env.state().unsaved(
+        env.profile or env.environ.get("SEEDANCE_PROFILE"), limit=limit or 50
+    )
     now = env.clock.time()
 
     def left(entry: Any) -> float | None:

@@ -141,3 +141,12 @@ def describe(exc: SeedanceError, profile: str | None = None, argv: list[str] | N
         lead = "; or " if number else (": " if exc.hint else "; run: ")
         text += lead + command_line(suggestion, profile, argv)
     return text
+
+
+# The command line's words for the errors no step worded (domain/errors.py `unexpected`).
+UNEXPECTED_HINTS: dict[str, str] = {
+    "interrupted": "whatever was running on the server keeps running; run the same command "
+    "again to pick it up",
+    "os_error": "check the path, its permissions, SEEDANCE_CONFIG_DIR and SEEDANCE_DATA_DIR",
+    "internal": "this is a bug; run with SEEDANCE_DEBUG=1 for the traceback and report it",
+}

@@ -149,10 +149,35 @@ class ConfigError(UsageError):
     code = "config"
 
 
+@dataclass(frozen=True)
+class Rule:
+    """The catalogue cell a refusal comes from: what it says (`name`, e.g.
+    "seedance-2.5.resolutions") and the source it cites. A rule can be stale (the services
+    change every few weeks): the front ends say how to send the request anyway."""
+
+    name: str
+    source: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "source": self.source}
+
+
 class ValidationError(UsageError):
-    """A request the model or gateway cannot serve, caught before sending."""
+    """A request the model or gateway cannot serve, caught before sending. `rule`: the
+    catalogue cell that refuses it, when the refusal comes from the catalogue (not from a
+    fact of the request itself, such as a missing file)."""
 
     code = "validation"
+
+    def __init__(self, message: str, *, rule: Rule | None = None, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.rule = rule
+
+    def facts(self) -> dict[str, Any]:
+        found = super().facts()
+        if self.rule is not None:
+            found["rule"] = self.rule.to_json()
+        return found
 
 
 class UnsupportedError(UsageError):
@@ -262,6 +287,13 @@ class OutcomeUnknownError(NetworkError):
     code = "outcome_unknown"
 
 
+class DeadlinePassedError(NetworkError):
+    """The caller's deadline (a wait's timeout) passed while a request was still going on: a
+    wait turns it into its own timeout, naming the task."""
+
+    code = "deadline"
+
+
 # -- tasks: exit 5 and 6 ---------------------------------------------------------------------
 
 
@@ -342,3 +374,21 @@ def most_serious(
     """The exit status of a run whose parts ended with `found`: the first of `order` found."""
     statuses = set(found)
     return next((s for s in order if s in statuses), otherwise)
+
+
+def unexpected(exc: BaseException) -> SeedanceError:
+    """The error document of an exception no step turned into a SeedanceError: the one
+    mapping the command line and the MCP server share (each words its own hint, by code).
+
+    Ctrl-C outside the steps that say more is `interrupted`; a file the system refused
+    (`OSError`) is a path to fix, `os_error`, exit 2; anything else is a bug, `internal`."""
+    if isinstance(exc, SeedanceError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return InterruptedByUser("interrupted")
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return SeedanceError(
+            f"{exc.strerror or exc}{where}", code="os_error", exit_status=ExitStatus.USAGE
+        )
+    return SeedanceError(f"internal error: {type(exc).__name__}: {exc}", code="internal")

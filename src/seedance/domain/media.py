@@ -205,7 +205,9 @@ def video_problem(head: bytes, size: int) -> str | None:
         elif length == 0:  # the box runs to the end of the file
             return None
         if length < 8 or at + length > size:
-            name = kind.decode("ascii", "replace") if at else "first"
+            # (a box's name is four bytes of the server's: never a terminal control)
+            name = "".join(c if c.isprintable() else "?" for c in kind.decode("ascii", "replace"))
+            name = name if at else "first"
             return f"its {name} box at byte {at:,} does not fit in the file"
         at += length
     if at == 0:

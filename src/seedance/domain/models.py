@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -134,6 +134,41 @@ class GenerationParams(CreateSettings):
     def settings(self) -> dict[str, Any]:
         """The shared create parameters, without the model, prompt and references."""
         return self.model_dump(include=set(CreateSettings.model_fields))
+
+
+def asks_last_frame(given: bool | None, output: object | None) -> bool | None:
+    """Whether a request asks the API for its last frame: as given, and always when the last
+    frame will be saved somewhere (an output for it); None leaves it to the defaults."""
+    return True if given or output is not None else None
+
+
+class VideoRequest(TypedDict, total=False):
+    """`GenerationParams` as keyword arguments (`client.videos.generate(prompt=..., duration=5)`):
+    the same names and types, for type checkers (tests/domain keeps the two alike)."""
+
+    prompt: str | None
+    model: str | None
+    images: list[str]
+    first_frame: str | None
+    last_frame: str | None
+    videos: list[str]
+    audios: list[str]
+    duration: int | None
+    ratio: str | None
+    resolution: str | None
+    size: str | None
+    generate_audio: bool | None
+    watermark: bool | None
+    seed: int | None
+    camera_fixed: bool | None
+    draft: bool | None
+    return_last_frame: bool | None
+    callback_url: str | None
+    service_tier: str | None
+    priority: int | None
+    expires_after: int | None
+    safety_id: str | None
+    output_format: str | None
 
 
 class GenerationRequest(CreateSettings):

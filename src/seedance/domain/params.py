@@ -239,7 +239,7 @@ BATCH: tuple[Param, ...] = (
 
 # -- spend: the journal's ledger -------------------------------------------------------------
 
-SPEND_BY = ("day", "model", "profile", "storyboard", "batch")
+SPEND_BY = ("day", "model", "profile", "storyboard", "batch", "machine", "user")
 SPEND: tuple[Param, ...] = (
     _p(
         "since",
@@ -250,7 +250,7 @@ SPEND: tuple[Param, ...] = (
     _p(
         "by",
         str,
-        "Group by day, model, profile, storyboard or batch.",
+        "Group by day, model, profile, storyboard, batch, machine or user (who sent it).",
         metavar="KEY",
         default="day",
         choices=SPEND_BY,

@@ -8,7 +8,6 @@ import os
 import shlex
 import stat
 import subprocess
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +17,10 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from seedance import data
+from seedance.domain.documents import parse_toml
 from seedance.domain.errors import ConfigError, Suggestion
 from seedance.domain.models import CreateSettings, GenerationParams
-from seedance.domain.redact import program_of
+from seedance.domain.redact import program_of, register_secret
 
 if TYPE_CHECKING:
     from seedance.domain.pricing import ProfilePrices
@@ -184,6 +184,14 @@ class Profile(BaseModel):
         ak = checked_key(ak, f"environment variable {ak_env}", "access_key_env")
         return ak, checked_key(sk, f"environment variable {sk_env}", "secret_key_env")
 
+    def register_secrets(self, environ: Mapping[str, str]) -> None:
+        """Tell `domain/redact.py` the secrets this profile reaches that are not read yet (a
+        signed asset library's key pair is read on its first request, but a server may echo
+        it before): no text from a server shows them from now on."""
+        if self.assets_auth == "aksk":
+            register_secret(environ.get(self.access_key_env or "VOLC_ACCESSKEY", "").strip())
+            register_secret(environ.get(self.secret_key_env or "VOLC_SECRETKEY", "").strip())
+
 
 def checked_key(key: str, where: str, field: str | None = None) -> str:
     """`key` (stripped already) when a request header can carry it: printable ASCII without
@@ -199,6 +207,7 @@ def checked_key(key: str, where: str, field: str | None = None) -> str:
             hint="copy the key again, exactly as the console shows it",
             field=field,
         )
+    register_secret(key)  # no text from a server shows it from now on
     return key
 
 
@@ -326,8 +335,8 @@ class ProfileStore:
             mode = stat.filemode(info.st_mode)
             self._warn(f"{self.path} is readable by others ({mode}); run: chmod 600 {self.path}")
         try:
-            doc = tomllib.loads(self.path.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            doc = parse_toml(self.path.read_text("utf-8"))
+        except ValueError as exc:  # not TOML, not UTF-8, nested too deeply, a number too long
             raise ConfigError(
                 f"{self.path} is not valid TOML: {exc}", hint="fix the file or move it away"
             ) from None
@@ -399,6 +408,13 @@ class ProfileStore:
 
     def default_name(self) -> str | None:
         return self.read().get("default_profile") or None
+
+    def state_url(self) -> str | None:
+        """`state_url` at the top of the file: the shared state (domain/state_url.py)."""
+        value = self.read().get("state_url")
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{self.path}: state_url must be a string", hint=_EDIT_FILE)
+        return value or None
 
     def get(self, name: str) -> Profile:
         stored = self.stored()

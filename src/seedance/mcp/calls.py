@@ -20,17 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from seedance.domain.clock import Clock
-from seedance.domain.errors import (
-    SeedanceError,
-    UsageError,
-)
+from seedance.domain.errors import SeedanceError, UsageError, unexpected
 from seedance.domain.paths import default_config_dir, default_data_dir
 from seedance.domain.profiles import Profile, ProfileStore
 from seedance.mcp import policy
 from seedance.mcp.replies import Reply, error_reply
 from seedance.mcp.tools import DEFAULT_WAIT
 from seedance.services.client import Client
-from seedance.services.polling import Stopped
+from seedance.services.videos.polling import Stopped
 
 log = logging.getLogger("seedance.mcp")
 
@@ -93,14 +90,10 @@ class Calls:
                 "stopped; whatever runs on the server keeps running",
                 error=True,
             )
-        except OSError as exc:
-            where = f": {exc.filename}" if exc.filename else ""
-            error = SeedanceError(f"{exc.strerror or exc}{where}", code="os_error")
-            reply = error_reply(error, tool, arguments)
-        except Exception as exc:
-            log.exception("%s failed", tool)
-            error = SeedanceError(f"internal error: {type(exc).__name__}: {exc}", code="internal")
-            reply = error_reply(error, tool, arguments)
+        except Exception as exc:  # a file the system refused, or a bug (domain/errors.py)
+            if not isinstance(exc, OSError):
+                log.exception("%s failed", tool)
+            reply = error_reply(unexpected(exc), tool, arguments)
         if call.notes:
             reply.document.setdefault("notes", list(dict.fromkeys(call.notes)))
         return reply.safe()
@@ -143,10 +136,9 @@ def budget(timeout: float | None) -> float:
     return float(timeout)
 
 
-def cap(client: Client, call: Call, args: dict[str, Any]) -> float | None:
-    """The call's spending cap (policy.py), applied to its client's creates."""
+def capped(client: Client, call: Call, args: dict[str, Any]) -> Client:
+    """The client with the call's spending cap (policy.py) on its creates."""
     cap, default = policy.cap_for(client.profile, args.get("max_cost"))
     if default:
         call.default_cap = policy.default_cap(client.profile)
-    client.cap_spending(cap, allow_unpriced=bool(args.get("allow_unpriced")))
-    return cap
+    return client.with_options(max_cost=cap, allow_unpriced=bool(args.get("allow_unpriced")))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from seedance.domain.errors import NotFoundError, SeedanceError
-from seedance.domain.models import TaskStatus
 from seedance.mcp.calls import Call, Calls
 from seedance.mcp.replies import Reply, entry_json, error_reply, next_step, task_json
 
@@ -13,9 +12,9 @@ from seedance.mcp.replies import Reply, entry_json, error_reply, next_step, task
 def get_task(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     task_id = args["task_id"]
     with calls.client(call) as client:
-        entry = client.journal.find(task_id)
+        entry = client.videos.record(task_id)
         try:
-            task = client.get(task_id)
+            task = client.videos.get(task_id)
         except NotFoundError:
             if entry is None:
                 raise
@@ -36,7 +35,7 @@ def cancel_task(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     with calls.client(call) as client:
         for task_id in dict.fromkeys(args["task_ids"]):
             try:
-                outcome = client.cancel(task_id, force=bool(args.get("force")))
+                outcome = client.videos.cancel(task_id, force=bool(args.get("force")))
             except SeedanceError as exc:
                 failed = True
                 reply = error_reply(exc, "cancel_task", {**args, "task_ids": [task_id]})
@@ -52,20 +51,18 @@ def list_tasks(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     if args.get("unsaved") or args.get("local"):
         with calls.client(call, offline=True) as client:
             mine = calls.settings.profile or calls.settings.environ.get("SEEDANCE_PROFILE")
-            if args.get("unsaved"):
-                entries = client.journal.unsaved(mine)[: limit or 50]
-            else:
-                entries = client.journal.entries(
-                    profile=mine,
-                    status=TaskStatus(status) if status else None,
-                    model=model,
-                    limit=limit or 50,
-                )
+            entries = client.videos.history(
+                profile=mine,
+                unsaved=bool(args.get("unsaved")),
+                status=status or None,
+                model=model,
+                limit=limit or 50,
+            )
         listed = [entry_json(e) for e in entries]
         return Reply({"entries": listed}, f"{len(listed)} creates in the local journal")
     page, size = args.get("page") or 1, args.get("page_size") or 20
     with calls.client(call) as client:
-        found = client.list_tasks(
+        found = client.videos.list(
             status=status, model=model, page=page, page_size=min(limit, 500) if limit else size
         )
     items = found.items[:limit] if limit else found.items
@@ -75,11 +72,11 @@ def list_tasks(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
 
 def list_models(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     from seedance.domain.catalogue import catalogue
-    from seedance.services.catalogue_rows import model_rows
+    from seedance.services.account.catalogue_rows import model_rows
 
     if args.get("remote"):
         with calls.client(call) as client:
-            listing = client.remote_models().to_json()
+            listing = client.account.models().to_json()
         return Reply(listing, f"the live model list of profile '{listing['profile']}'")
     cat = catalogue()
     vocabularies = list(cat.vocabularies) if args.get("all") else [calls.profile().vocabulary]
@@ -90,7 +87,9 @@ def list_models(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
 def spend(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     mine = calls.settings.profile or calls.settings.environ.get("SEEDANCE_PROFILE")
     with calls.client(call, offline=True) as client:
-        report = client.spend(by=args.get("by") or "day", since=args.get("since"), profile=mine)
+        report = client.account.spend(
+            by=args.get("by") or "day", since=args.get("since"), profile=mine
+        )
     document = report.to_json()
     return Reply(document, f"spend by {report.by}, from this machine's journal")
 
@@ -98,7 +97,7 @@ def spend(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
 def doctor(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
 
     with calls.client(call, offline=True) as client:
-        report = client.doctor(
+        report = client.account.doctor(
             probe_models=bool(args.get("probe_models")), config_file=calls.store.path
         )
     document = report.to_json()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from seedance.domain.catalogue import catalogue, format_money
 from seedance.domain.errors import SeedanceError
 from seedance.domain.profiles import Profile
-from seedance.services.prepare import resolve_model
+from seedance.services.videos.prepare import resolve_model
 
 DEFAULT_SECONDS = 10
 DEFAULT_RESOLUTION = "1080p"

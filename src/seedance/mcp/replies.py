@@ -16,7 +16,7 @@ from typing import Any
 from seedance.domain.errors import SeedanceError, Suggestion
 from seedance.domain.models import Task
 from seedance.domain.redact import redact_url, redact_urls, redact_urls_in
-from seedance.services.journal import Entry
+from seedance.services.state import Entry
 
 
 @dataclass

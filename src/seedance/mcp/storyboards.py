@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from seedance.mcp import policy
-from seedance.mcp.calls import Call, Calls, budget, cap
+from seedance.mcp.calls import Call, Calls, budget, capped
 from seedance.mcp.replies import Picture, Reply, error_reply
 from seedance.mcp.turns import TurnClock
 from seedance.mcp.videos import look_at
-from seedance.services.prepare import redact_body
+from seedance.services.videos.prepare import redact_body
 
 STORYBOARDS = "mcp-storyboards"  # in the data dir: storyboards given as text
 
@@ -48,7 +48,7 @@ def chain_options(calls: Calls, args: dict[str, Any]) -> dict[str, Any]:
 def plan_storyboard(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     path = storyboard_file(calls, args["storyboard"])
     with calls.client(call, offline=not args.get("finalize")) as client:
-        session = client.open_chain(
+        session = client.storyboards.plan(
             path, max_cost=args.get("max_cost"), dry_run=True, **chain_options(calls, args)
         )
         cap, _default = policy.cap_for(client.profile, args.get("max_cost"))
@@ -62,13 +62,13 @@ def plan_storyboard(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
 
 
 def run_storyboard(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
-    from seedance.services.chain.session import ChainIncomplete, ChainResult
+    from seedance.services.storyboards.session import ChainIncomplete, ChainResult
 
     path = storyboard_file(calls, args["storyboard"])
     turn = TurnClock(calls.settings.clock, budget(args.get("timeout")), call.stop)
-    with calls.client(call, clock=turn) as client:
-        capped = cap(client, call, args)
-        session = client.open_chain(path, max_cost=capped, **chain_options(calls, args))
+    with calls.client(call, clock=turn) as opened:
+        client = capped(opened, call, args)
+        session = client.storyboards.plan(path, **chain_options(calls, args))
 
         def event(shot_id: str, state: str, detail: str) -> None:
             call.progress(f"{shot_id}: {state} {detail}".rstrip())

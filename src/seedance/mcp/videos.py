@@ -8,15 +8,23 @@ from pathlib import Path
 from typing import Any
 
 from seedance.domain import params as declared
-from seedance.domain.errors import SeedanceError, TaskFailedError, UsageError, WaitTimeoutError
-from seedance.domain.models import DownloadResult, GenerationParams, Task, video_suffix
-from seedance.mcp.calls import Call, Calls, budget, cap
+from seedance.domain.errors import SeedanceError, UsageError, WaitTimeoutError
+from seedance.domain.models import (
+    DownloadResult,
+    GenerationParams,
+    Task,
+    asks_last_frame,
+    video_suffix,
+)
+from seedance.mcp.calls import Call, Calls, budget, capped
 from seedance.mcp.replies import Picture, Reply, error_reply, task_json
-from seedance.services import crashpoints, frames
-from seedance.services.client import Client, failure_text, task_outcome
-from seedance.services.generate import Origin, Step
-from seedance.services.polling import Stopped, Watch
-from seedance.services.prepare import redact_body
+from seedance.services import crashpoints
+from seedance.services.client import Client
+from seedance.services.media import frames
+from seedance.services.videos.polling import Stopped, Watch
+from seedance.services.videos.prepare import redact_body
+from seedance.services.videos.steps import Origin, Step
+from seedance.services.videos.tasks import failed, task_outcome
 
 
 def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
@@ -26,16 +34,14 @@ def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
         request[many] = request[many] or []
     request["draft"] = request["draft"] or None
     frame = args.get("last_frame_output")
-    request["return_last_frame"] = (request["return_last_frame"] or frame is not None) or None
+    request["return_last_frame"] = asks_last_frame(request["return_last_frame"], frame)
     dry_run = bool(args.get("dry_run"))
-    with calls.client(call, offline=dry_run) as client:
-        cap(client, call, args)
-        prepared = client.prepare(
-            GenerationParams(**request),
-            validate=not args.get("no_validate"),
-            dry_run=dry_run,
-            base_dir=calls.settings.cwd,
-            strict=bool(args.get("strict")),
+    with calls.client(call, offline=dry_run) as opened:
+        client = capped(opened, call, args).with_options(
+            validate=not args.get("no_validate"), strict=bool(args.get("strict"))
+        )
+        prepared = client.videos.prepare(
+            GenerationParams(**request), dry_run=dry_run, base_dir=calls.settings.cwd
         )
         estimate = prepared.estimate.describe() if prepared.estimate else "price unknown"
         if dry_run:
@@ -48,7 +54,7 @@ def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
         waits = bool(args.get("wait") or given or frame is not None)
         follow = Follow(call, stop_once_created=not waits)
         try:
-            made = client.generate(
+            made = client.videos.generate(
                 prepared,
                 output=dest,
                 last_frame_output=calls.path(frame) if frame else None,
@@ -62,7 +68,7 @@ def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
         except Stopped:
             if not follow.created or call.stop.is_set():
                 raise
-            reply = running(client.get(follow.created), request_id=request_id)
+            reply = running(client.videos.get(follow.created), request_id=request_id)
         except WaitTimeoutError as exc:
             reply = running(exc.task, request_id=request_id, task_id=follow.created)
         else:
@@ -128,7 +134,9 @@ def wait_for_tasks(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     replies: list[Reply] = []
     with calls.client(call) as client:
         follow = Follow(call)
-        watches = client.wait(ids, timeout=timeout, on_update=follow.update, stop=call.stop)
+        watches = client.videos.wait_all(
+            ids, timeout=timeout, on_update=follow.update, stop=call.stop
+        )
         for watch in watches:
             replies.append(_delivered(calls, client, call, watch, output, args))
     if len(replies) == 1:
@@ -156,10 +164,10 @@ def _delivered(
         reply = error_reply(exc, "wait_for_tasks", {**args, "task_ids": [watch.task_id]})
         reply.document["task"] = task_json(watch.task) if watch.task else watch.task_id
         return reply
-    entry = client.journal.find(task.id)
+    entry = client.videos.record(task.id)
     dest = output or (Path(entry.output_path) if entry and entry.output_path else None)
     follow = Follow(call)
-    made = client.generate(
+    made = client.videos.generate(
         task_id=task.id,
         output=dest or calls.output_dir(),
         timeout=budget(args.get("timeout")),  # another call saving it: wait for it this long
@@ -180,14 +188,13 @@ def download_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     if frame is not None:
         frame_dest = calls.path(frame) if frame else dest.with_name(dest.stem + ".last.png")
     with calls.client(call) as client:
-        task = client.get(task_id)
+        task = client.videos.get(task_id)
         if not task.status.is_terminal:
             return running(task)
         if task.status.is_failure:
-            code = task.error.code if task.error else None
-            raise TaskFailedError(failure_text(task), code=code, task=task)
+            raise failed(task)
         follow = Follow(call)
-        made = client.generate(
+        made = client.videos.generate(
             task_id=task_id,
             output=dest,
             last_frame_output=frame_dest,

@@ -30,6 +30,7 @@ from seedance.providers.base import (
     as_int,
     as_str,
     normalize_status,
+    status_word,
 )
 
 ARK_STATUSES: dict[str, TaskStatus] = {s.value: s for s in TaskStatus}
@@ -111,7 +112,7 @@ def parse_ark_task(data: Any, profile: str) -> Task:
     return Task(
         profile=profile,
         id=data["id"],
-        status=normalize_status(data.get("status"), ARK_STATUSES),
+        status=normalize_status(status_word(data), ARK_STATUSES),
         model=as_str(data.get("model")),
         video_url=as_str(content.get("video_url")),
         last_frame_url=as_str(content.get("last_frame_url")),

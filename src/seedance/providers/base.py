@@ -20,6 +20,7 @@ from seedance.domain.errors import (
 )
 from seedance.domain.models import GenerationRequest, Task, TaskStatus
 from seedance.domain.profiles import Profile
+from seedance.domain.server_text import clean_text
 from seedance.domain.validation import Problem, messages
 from seedance.providers.http import HttpClient, Retry
 
@@ -255,7 +256,7 @@ class Provider(ABC):
         """A typed error from an error answer; dialects override `error_fields`."""
         try:
             data = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, too deep, a number too long
             data = None
         code, message = self.error_fields(data) if data is not None else (None, None)
         if not message:
@@ -331,7 +332,7 @@ def advised(error: APIError, advice: Advice | None) -> APIError:
 def parse_json(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, too deep, a number too long
         error = BadResponseError(
             f"the API answered {response.status_code} with something that is not JSON "
             f"({describe_non_json(response)})",
@@ -342,7 +343,9 @@ def parse_json(response: httpx.Response) -> Any:
 
 def describe_non_json(response: httpx.Response) -> str:
     kind = response.headers.get("content-type", "no content type").split(";")[0]
-    text = " ".join(response.text[:120].split()) if response.content else "empty body"
+    # (a body that is text is clean already, providers/http.py clean_answer; bytes are not)
+    text = clean_text(response.text)[:120] if response.content else "empty body"
+    text = " ".join(text.split())
     return f"{kind}: {text}" if text else kind
 
 
@@ -373,6 +376,21 @@ def as_str(value: Any) -> str | None:
 
 def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def status_word(data: dict[str, Any], key: str = "status", *, required: bool = True) -> Any:
+    """A task answer's status, refused when it is no word (a number, a list, an object; or
+    missing, when `required`): a wait cannot go on from such an answer, and it says so
+    (services/polling.py). An unknown word is read as `unknown`, not refused: a service may
+    add statuses."""
+    value = data.get(key)
+    if isinstance(value, str) or (value is None and not required):
+        return value
+    shown = "none" if value is None else f"{type(value).__name__} {json.dumps(value)[:40]}"
+    raise BadResponseError(
+        f"the API answered task {as_str(data.get('id')) or as_str(data.get('task_id')) or '?'} "
+        f"with a status that is no word ({key}: {shown})"
+    )
 
 
 def normalize_status(word: Any, table: dict[str, TaskStatus]) -> TaskStatus:

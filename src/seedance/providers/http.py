@@ -17,6 +17,7 @@ Rules it enforces for every request any provider or download makes:
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import socket
 import ssl
@@ -34,8 +35,15 @@ import httpx
 
 from seedance import __version__
 from seedance.domain.clock import Clock, SystemClock
-from seedance.domain.errors import BadResponseError, NetworkError, OutcomeUnknownError
-from seedance.domain.redact import redact_url
+from seedance.domain.errors import (
+    BadResponseError,
+    DeadlinePassedError,
+    NetworkError,
+    OutcomeUnknownError,
+)
+from seedance.domain.redact import redact_url, register_secret
+from seedance.domain.server_text import clean_text, clean_value
+from seedance.providers import deadline
 from seedance.providers.network import EnvProxyTransport
 
 MAX_BODY = 8 * 1024 * 1024
@@ -80,6 +88,7 @@ def secrets_of(credentials: Credentials) -> tuple[str, ...]:
 class BearerAuth:
     def __init__(self, token: str) -> None:
         self._token = token
+        register_secret(token)
 
     def apply(self, request: httpx.Request) -> None:
         request.headers["Authorization"] = f"Bearer {self._token}"
@@ -163,10 +172,15 @@ class HttpClient:
         timeout: httpx.Timeout | None = None,
         log: Callable[[str], None] | None = None,
         jitter: Callable[[], float] = random.random,
+        answer_deadline: float | None = deadline.ANSWER_DEADLINE,
     ) -> None:
         self.credentials = dict(credentials or {})
+        for held in self.credentials.values():
+            for secret in secrets_of(held):
+                register_secret(secret)
         self.clock = clock or SystemClock()
         self.retry = retry or RetryPolicy()
+        self.answer_deadline = answer_deadline  # seconds for a whole answer (deadline.py)
         self.log = log
         self._jitter = jitter
         self._limiter = RateLimiter(rate_limit, self.clock) if rate_limit else None
@@ -225,17 +239,21 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
-            with self.stream(
-                method,
-                url,
-                json=json,
-                params=params,
-                headers=headers,
-                retry=retry,
-                authenticate=authenticate,
-            ) as response:
+            with deadline.answer_scope():  # this attempt's deadline covers its body too
+                response = self._send_with_retries(
+                    method,
+                    url,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    retry=retry,
+                    authenticate=authenticate,
+                    follow_redirects=False,
+                )
                 try:
                     read_capped(response, max_body)
+                except SlowAnswerError as exc:
+                    raise self._late(response.request, exc, retry=retry) from None
                 except NetworkError as exc:
                     if retry is Retry.UNSENT:
                         raise OutcomeUnknownError(
@@ -248,8 +266,11 @@ class HttpClient:
                     delay = self._backoff(attempt, None)
                     self._note(f"  answer cut off; retrying in {delay:.1f}s")
                 else:
+                    clean_answer(response)
                     return response
-            self.clock.sleep(delay)
+                finally:
+                    response.close()
+            self._pause(delay)
 
     @contextmanager
     def stream(
@@ -264,19 +285,22 @@ class HttpClient:
         authenticate: bool = True,
         follow_redirects: bool = False,
     ) -> Iterator[httpx.Response]:
-        """Like `request`, but the body is left to the caller to stream."""
-        response = self._send_with_retries(
-            method,
-            url,
-            json=json,
-            params=params,
-            headers=headers,
-            retry=retry,
-            authenticate=authenticate,
-            follow_redirects=follow_redirects,
-        )
+        """Like `request`, but the body is left to the caller to stream: its head arrives
+        within ANSWER_DEADLINE, its body by the caller's deadline (`deadline.within`) only."""
+        with deadline.answer_scope():
+            response = self._send_with_retries(
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=headers,
+                retry=retry,
+                authenticate=authenticate,
+                follow_redirects=follow_redirects,
+            )
         try:
-            yield response
+            with deadline.body_scope():
+                yield response
         finally:
             response.close()
 
@@ -290,6 +314,9 @@ class HttpClient:
         follow_redirects: bool,
         **kwargs: Any,
     ) -> httpx.Response:
+        """Send until an answer's head comes back (or retrying must stop). Each attempt has
+        ANSWER_DEADLINE for its whole answer, which the caller's `answer_scope` keeps in
+        force while it reads the body."""
         waited = 0.0
         attempt = 0
         while True:
@@ -300,6 +327,9 @@ class HttpClient:
                 credentials.apply(request)
             if self._limiter is not None:
                 self._limiter.acquire()
+            late = deadline.start_attempt(self.clock, self.answer_deadline)
+            if late is not None:  # the caller's deadline passed before this attempt began
+                raise self._late(request, late, retry=retry)
             started = time.perf_counter()
             try:
                 response = self._client.send(
@@ -308,6 +338,9 @@ class HttpClient:
             except httpx.HTTPError as exc:
                 refused = isinstance(exc, _REFUSED_HERE)
                 sent = not refused and not isinstance(exc, _NOT_SENT)
+                slow = deadline.overdue(exc)
+                if slow is not None:
+                    raise self._late(request, slow, retry=retry, sent=sent) from None
                 if refused or retry is Retry.NEVER or (sent and retry is Retry.UNSENT):
                     raise self._network_error(request, exc, sent=sent, retry=retry) from None
                 delay = self._backoff(attempt, None)
@@ -315,6 +348,7 @@ class HttpClient:
                     raise self._network_error(request, exc, sent=sent, retry=retry) from None
                 self._note(f"  {type(exc).__name__}; retrying in {delay:.1f}s")
             else:
+                clean_headers(response)
                 if self.log is not None:
                     ms = (time.perf_counter() - started) * 1000
                     self.log(f"← {response.status_code} {redact_url(request.url)} ({ms:.0f} ms)")
@@ -325,8 +359,45 @@ class HttpClient:
                     return response
                 response.close()
                 self._note(f"  HTTP {response.status_code}; retrying in {delay:.1f}s")
-            self.clock.sleep(delay)
+            self._pause(delay)
             waited += delay
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep between attempts, but not past the caller's deadline (the next attempt then
+        stops at once: DeadlinePassedError)."""
+        outer = deadline.caller_deadline()
+        if outer is not None:
+            seconds = min(seconds, max(outer.left(), 0.0))
+        self.clock.sleep(seconds)
+
+    def _late(
+        self,
+        request: httpx.Request,
+        late: SlowAnswerError | deadline.Deadline,
+        *,
+        retry: Retry,
+        sent: bool = True,
+    ) -> NetworkError:
+        """The error for an answer its deadline passed on: the caller's (DeadlinePassedError,
+        the caller words it), or this layer's own (the server answers too slowly)."""
+        host = request.url.host
+        limit = late.deadline if isinstance(late, SlowAnswerError) else late
+        if sent and retry is Retry.UNSENT:  # whoever's deadline it was: a create may be made
+            return OutcomeUnknownError(
+                f"the request to {host} may have been received, but its answer did not arrive "
+                "whole in the time it had",
+                hint="it was not repeated, so nothing is billed twice",
+            )
+        if limit.caller:
+            return DeadlinePassedError(
+                f"the time given ran out while the answer from {host} was still arriving"
+            )
+        seconds = f"{self.answer_deadline or 0:.0f} s"
+        return SlowAnswerError(
+            f"{host} did not answer in full within {seconds}: its answer came too slowly",
+            hint="try again later; the server or the network in between is slow",
+            deadline=limit,
+        )
 
     def _should_retry(self, response: httpx.Response, retry: Retry) -> bool:
         status = response.status_code
@@ -363,7 +434,8 @@ class HttpClient:
 
     def scrub(self, text: str) -> str:
         """`text` without any credential this client holds, as it is or as a header's repr
-        quotes it (an error of the transport may quote the header it refused)."""
+        quotes it (an error of the transport may quote the header it refused), nor any other
+        secret the process knows, nor a terminal control."""
         shown = set()
         for credentials in self.credentials.values():
             for secret in secrets_of(credentials):
@@ -372,7 +444,7 @@ class HttpClient:
                         shown.add(form)
         for secret in sorted(shown, key=len, reverse=True):
             text = text.replace(secret, "***")
-        return text
+        return clean_text(text)
 
     def _note(self, text: str) -> None:
         if self.log is not None:
@@ -420,8 +492,20 @@ def retry_after(response: httpx.Response, now: float | None = None) -> float | N
     return max(when - (time.time() if now is None else now), 0.0)
 
 
+class SlowAnswerError(NetworkError):
+    """An answer its deadline passed on (`providers/deadline.py`): ANSWER_DEADLINE, or the
+    caller's (then the HTTP layer raises DeadlinePassedError instead)."""
+
+    code = "too_slow"
+
+    def __init__(self, message: str, *, deadline: deadline.Deadline, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.deadline = deadline
+
+
 def read_capped(response: httpx.Response, limit: int) -> bytes:
-    """Read a streamed answer, refusing one larger than `limit` bytes."""
+    """Read a streamed answer, refusing one larger than `limit` bytes, or one whose deadline
+    passes while it arrives (SlowAnswerError)."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BadResponseError(
@@ -437,14 +521,65 @@ def read_capped(response: httpx.Response, limit: int) -> bytes:
                     f"the server's answer exceeds {limit:,} bytes", status_code=response.status_code
                 )
             chunks.append(chunk)
+            late = deadline.current()
+            if late is not None and late.passed:
+                raise SlowAnswerError("the answer came too slowly", deadline=late)
     except httpx.HTTPError as exc:
+        late = deadline.overdue(exc)
+        if late is not None:
+            raise SlowAnswerError("the answer came too slowly", deadline=late) from None
         raise NetworkError(
-            f"the answer from {response.request.url.host} was cut off: {exc}",
+            f"the answer from {response.request.url.host} was cut off: {clean_text(str(exc))}",
             hint="try again; nothing was lost",
         ) from None
     body = b"".join(chunks)
     response._content = body  # what Response.read() does: .json() and .text now work
     return body
+
+
+def clean_answer(response: httpx.Response) -> None:
+    """Make a read answer's body what everything above may hold (`domain/server_text.py`):
+    a JSON body with every string cleaned (re-encoded as UTF-8 JSON), any other text cleaned
+    as text (bytes that are no text in its encoding are left as they are). Answers are parsed
+    from here on, so no secret or terminal control a server put in one reaches a task, an
+    error, the journal or a person."""
+    body = response.content
+    if not body:
+        return
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON (or nested beyond the parser's reach)
+        document = _NOT_JSON
+    if document is not _NOT_JSON:
+        cleaned = clean_value(document)
+        if cleaned != document:
+            try:
+                response._content = json.dumps(cleaned, ensure_ascii=False).encode("utf-8")
+                return
+            except (ValueError, RecursionError):
+                pass  # cleaned as text below
+        else:
+            return
+    encoding = response.encoding or "utf-8"
+    try:
+        text = body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return  # bytes, not text: shown only as `describe_non_json` cleans them
+    cleaned_text = clean_text(text)
+    if cleaned_text != text:
+        response._content = cleaned_text.encode(encoding, errors="replace")
+
+
+_NOT_JSON = object()
+
+
+def clean_headers(response: httpx.Response) -> None:
+    """A server's header values as `domain/server_text.py` makes them (a redirect's Location
+    or a request id is shown in messages; an ETag is stored beside a download)."""
+    for name, value in response.headers.multi_items():
+        cleaned = clean_text(value)
+        if cleaned != value:
+            response.headers[name] = cleaned
 
 
 # -- a large body, straight from the connection ----------------------------------------------
@@ -453,7 +588,11 @@ BODY_READ = 1024 * 1024  # bytes asked of the socket at a time by `body_pieces`
 
 
 def body_pieces(
-    response: httpx.Response, size: int = BODY_READ, *, buffers: int = 1
+    response: httpx.Response,
+    size: int = BODY_READ,
+    *,
+    buffers: int = 1,
+    on_read: Callable[[int], None] | None = None,
 ) -> Iterator[bytes | memoryview]:
     """A streamed response's body as it arrives, in pieces of up to `size` bytes.
 
@@ -475,23 +614,29 @@ def body_pieces(
     The pieces read from the socket go into `buffers` buffers in turn: a yielded memoryview is
     overwritten `buffers` pieces later, so whatever uses it (a write, a hash in another thread)
     must be done with it by then. Errors are httpx's (ReadTimeout, ReadError,
-    RemoteProtocolError), as from `iter_raw()`.
+    RemoteProtocolError), as from `iter_raw()`, or what `on_read` raises: it hears of every
+    read as it happens (its size), not only of whole pieces, so a body that trickles in can be
+    judged while a piece is still filling.
     """
+    heard = on_read or (lambda _size: None)
     # kept until the end: dropping it would close the connection
     raw = cast(Generator[bytes, None, None], response.iter_raw())
     try:
         sock = _body_socket(response)
         if sock is None:
-            yield from raw
+            for piece in raw:
+                heard(len(piece))
+                yield piece
             return
         total = int(response.headers["content-length"])
         received = 0
         for first in raw:  # what h11 read past the head (or one read of the socket)
             received += len(first)
+            heard(len(first))
             yield first
             break
         timeout = response.request.extensions.get("timeout", {}).get("read")
-        yield from _socket_body(sock, received, total, size, buffers, timeout)
+        yield from _socket_body(sock, received, total, size, buffers, timeout, heard)
     finally:
         raw.close()
 
@@ -527,6 +672,7 @@ def _socket_body(
     size: int,
     buffers: int,
     timeout: float | None,
+    heard: Callable[[int], None],
 ) -> Iterator[memoryview]:
     size = min(size, max(total - received, 0)) or 1
     views = [memoryview(bytearray(size)) for _ in range(max(buffers, 1))]
@@ -545,6 +691,7 @@ def _socket_body(
                         f"(received {received + filled} bytes, expected {total})"
                     )
                 filled += got
+                heard(got)
             received += filled
             yield view[:filled]
     except TimeoutError as exc:  # socket.timeout

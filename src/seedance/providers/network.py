@@ -29,6 +29,7 @@ from importlib import import_module
 import httpx
 
 from seedance.domain.errors import ConfigError
+from seedance.providers.deadline import bound_connections
 
 LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=20)
 # the variable a proxy route comes from, for messages ("all://" is ALL_PROXY)
@@ -217,7 +218,9 @@ class EnvProxyTransport(httpx.BaseTransport):
             if self._tls is None:
                 self._tls = tls_context(self._ca)
             verify = self._tls
-        return httpx.HTTPTransport(verify=verify, limits=LIMITS, proxy=proxy_config)
+        transport = httpx.HTTPTransport(verify=verify, limits=LIMITS, proxy=proxy_config)
+        bound_connections(transport)  # every read ends by its deadline (providers/deadline.py)
+        return transport
 
     def close(self) -> None:
         with self._lock:

@@ -76,6 +76,7 @@ def connect(
     `offline` (for --dry-run) tolerates a missing key: nothing will be sent.
     """
     cls = provider_class(profile)
+    profile.register_secrets(environ)
     try:
         creds = credentials_for(profile, environ)
     except ConfigError:

@@ -30,6 +30,7 @@ from seedance.providers.base import (
     as_str,
     normalize_status,
     require_task_id,
+    status_word,
 )
 from seedance.providers.http import Retry
 
@@ -220,7 +221,7 @@ def parse_video(
     return Task(
         profile=profile,
         id=found,
-        status=normalize_status(data.get("status"), GATEWAY_STATUSES),
+        status=normalize_status(status_word(data, required=False), GATEWAY_STATUSES),
         progress=_percent(data.get("progress")),
         model=as_str(data.get("model")),
         video_url=as_str(data.get("video_url")) or as_str(as_dict(data.get("metadata")).get("url")),

@@ -1,9 +1,11 @@
 """One writer per thing: exclusive OS file locks (`flock`) between seedance processes.
 
-A lock is a small file under `<data dir>/locks/`, named for what it guards (an output path, a
-journal row, a storyboard's or batch's output directory, an account's slots) and holding the
-holder's pid. The OS drops it when its process ends, however it ends (kill -9 included), so a
-lock is never left stale. POSIX only (Linux, macOS): `fcntl.flock`.
+A lock is a small file under `<data dir>/locks/`, named for what it guards and holding the
+holder's pid: this machine's files (an output path, a storyboard's or batch's output
+directory, `Locks`), and, on the SQLite store, the state's own locks (an account's slots, a
+request id, a journal row's lease: state/sqlite.py). The OS drops it when its process ends,
+however it ends (kill -9 included), so a lock is never left stale. POSIX only (Linux, macOS):
+`fcntl.flock`.
 
 Each lock file is removed by its holder on release; a process that opened the old file before
 it went checks, once it holds the lock, that the path still names that file, and opens it anew
@@ -19,22 +21,13 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from seedance.domain.clock import Clock
 from seedance.domain.errors import BusyError, ExitStatus
+from seedance.services.state.base import POLL, Holder, Lock, busy_error
 
 LOCKS_DIR = "locks"
-POLL = 0.5  # seconds between tries when a wait is bounded
-
-
-@dataclass(frozen=True)
-class Holder:
-    """Who holds a lock, as its file says."""
-
-    pid: int | None
-    what: str
 
 
 class FileLock:
@@ -83,13 +76,7 @@ class FileLock:
 
     def busy(self, exit_status: ExitStatus = ExitStatus.USAGE) -> BusyError:
         """The error that says who holds the lock."""
-        holder = self.holder()
-        who = f"another process (pid {holder.pid})" if holder.pid else "another process"
-        return BusyError(
-            f"{who} is working on {self.what}; nothing was sent",
-            hint="let it finish, then run the same command again: it finds the work done",
-            exit_status=exit_status,
-        )
+        return busy_error(self.holder(), exit_status)
 
     def holder(self) -> Holder:
         try:
@@ -151,7 +138,7 @@ def _same_file(fd: int, path: Path) -> bool:
 
 
 class Locks:
-    """The lock files of one data directory."""
+    """The lock files of one data directory that guard its machine's files."""
 
     def __init__(self, data_dir: Path) -> None:
         self.directory = data_dir / LOCKS_DIR
@@ -172,33 +159,9 @@ class Locks:
         """A batch's output directory."""
         return self._named("batch", str(directory), f"the batch run in {directory}")
 
-    def request(self, profile: str, request_id: str) -> FileLock:
-        """A caller's request id on a profile (`Client.generate(request_id=...)`)."""
-        return self._named("request", f"{profile}\n{request_id}", f"request {request_id}")
-
-    def account(self, account: str) -> FileLock:
-        """An account's slots and ledger (services/accounts.py), held while a create is
-        counted and journaled; `account` is already a digest."""
-        return FileLock(self.directory / f"account-{account}.lock", "the account's slots")
-
-    def row(self, row: int) -> FileLock:
-        """A journal row whose create is in flight: its lease."""
-        return FileLock(self.directory / f"row-{row}.lock", f"journal entry {row}")
-
-    def row_in_flight(self, row: int) -> bool:
-        """Whether a running process holds the lease of `row` (is sending or finding its
-        create right now)."""
-        probe = self.row(row)
-        if not probe.path.exists():
-            return False
-        if probe.try_acquire():
-            probe.release()
-            return False
-        return True
-
 
 @contextmanager
-def holding(lock: FileLock) -> Iterator[FileLock]:
+def holding(lock: Lock) -> Iterator[Lock]:
     """Release `lock` (already taken) when the block ends."""
     try:
         yield lock

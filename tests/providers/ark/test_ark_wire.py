@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pytest_httpx import HTTPXMock
 
-from seedance.services.journal import Journal
+from seedance.services.state.sqlite import SqliteState
 from support import KEYS, Outcome, World, expect_ark_create, png
 
 BYTEPLUS = "https://ark.ap-southeast.bytepluses.com/api/v3"
@@ -417,7 +417,7 @@ def test_create_sends_the_seed_body(
     assert outcome.exit_code == 0, outcome.stderr
     assert outcome.stdout == f"{TASK_ID}\n"
     assert len(httpx_mock.get_requests()) == 1
-    journal = Journal(world.data_dir)
+    journal = SqliteState(world.data_dir)
     [entry] = journal.entries()
     journal.close()
     assert nonces == [entry.nonce]  # the nonce sent is the one journaled before sending
@@ -432,10 +432,7 @@ def test_dry_run_prints_exactly_the_body_and_sends_nothing(
     assert outcome.exit_code == 0, outcome.stderr
     assert json.loads(outcome.stdout) == body
     assert not httpx_mock.get_requests()
-    around = body.get("execution_expires_after", 172800)
-    assert f"identity for this create: --expires-after up to an hour off {around}" in (
-        outcome.stderr
-    )
+    assert "expires-after" not in outcome.stderr  # the identity nonce is internal: not told
 
 
 def test_create_json_prints_the_queued_task(world: World, httpx_mock: HTTPXMock) -> None:
@@ -630,9 +627,9 @@ def test_an_unknown_status_word_is_unknown(world: World, httpx_mock: HTTPXMock) 
 @pytest.mark.parametrize(
     "answer",
     [
-        {"id": TASK_ID},
-        {"id": TASK_ID, "status": None, "content": None, "usage": None, "error": None},
-        {"id": TASK_ID, "status": 3, "content": "x", "usage": [], "created_at": "soon"},
+        {"id": TASK_ID, "status": "exploded"},
+        {"id": TASK_ID, "status": "exploded", "content": None, "usage": None, "error": None},
+        {"id": TASK_ID, "status": "exploded", "content": "x", "usage": [], "created_at": "soon"},
     ],
     ids=["only-id", "nulls", "wrong-types"],
 )
@@ -648,6 +645,23 @@ def test_missing_or_odd_fields_are_tolerated(
     assert doc["status"] == "unknown"
     for key in ("video_url", "last_frame_url", "error", "usage", "created_at", "duration"):
         assert doc[key] is None, key
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"id": TASK_ID}, {"id": TASK_ID, "status": None}, {"id": TASK_ID, "status": 3}],
+    ids=["missing", "null", "number"],
+)
+def test_a_status_that_is_no_word_is_an_invalid_answer(
+    world: World, httpx_mock: HTTPXMock, answer: dict[str, Any]
+) -> None:
+    """Issue 23 finding 11: an answer a wait cannot go on from is said, not read as unknown."""
+    serve_task(httpx_mock, "byteplus", answer)
+
+    outcome = world.run("-p", "byteplus", "status", TASK_ID)
+
+    assert outcome.exit_code == 3, outcome.stderr
+    assert "with a status that is no word" in outcome.stderr
 
 
 # -- list and cancel -------------------------------------------------------------------------

@@ -176,7 +176,7 @@ def result_of(response: httpx.Response, action: str) -> dict[str, Any]:
     """The `Result` of an answer; an error status or `ResponseMetadata.Error` raises."""
     try:
         data: Any = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, too deep, a number too long
         data = None
     meta = as_dict(as_dict(data).get("ResponseMetadata"))
     code, message = error_fields(data)

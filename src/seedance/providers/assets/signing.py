@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, quote
 import httpx
 
 from seedance.domain.clock import Clock, SystemClock
+from seedance.domain.redact import register_secret
 from seedance.providers.http import Credentials, secrets_of
 
 ALGORITHM = "HMAC-SHA256"
@@ -139,6 +140,8 @@ class SignerV4:
     ) -> None:
         self.access_key = access_key
         self._secret_key = secret_key
+        register_secret(access_key)
+        register_secret(secret_key)
         self.region = region
         self.service = service
         self._clock = clock or SystemClock()

@@ -41,6 +41,7 @@ from seedance.providers.base import (
     make_api_error,
     no_last_frame,
     normalize_status,
+    status_word,
 )
 from seedance.providers.http import Retry
 from seedance.providers.videowire import GATEWAY_STATUSES, content_url, parse_created, video_error
@@ -179,7 +180,7 @@ def parse_generation(data: Any, profile: str, task_id: str | None = None) -> Tas
         raise BadResponseError("the API answered a task without an id")
     upstream = as_dict(data.get("data"))
     content = as_dict(upstream.get("content"))
-    status = normalize_status(data.get("status"), GATEWAY_STATUSES)
+    status = normalize_status(status_word(data, required=False), GATEWAY_STATUSES)
     upstream_word = upstream.get("status")
     if isinstance(upstream_word, str) and upstream_word.lower() in _UPSTREAM_FINAL:
         status = _UPSTREAM_FINAL[upstream_word.lower()]

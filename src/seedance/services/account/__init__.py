@@ -1,0 +1,1 @@
+"""The account: its slots and spending caps, the ledger, models, doctor."""

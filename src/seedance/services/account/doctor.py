@@ -1,0 +1,372 @@
+"""Why the first real run will or will not work, spending nothing.
+
+Each check reads only: the profile and where its key comes from, the state (the local journal,
+or the shared database: reachable, schema version, privileges, round trip), the proxy settings
+in the environment, DNS, one authenticated read of the API (which also shows TLS works and gives the
+server's clock), the asset library, and, when asked, the free model probe of the Ark API
+(docs/sources/real-world.md "Finding out what an account can use", "Network").
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from seedance.domain.catalogue import catalogue
+from seedance.domain.errors import (
+    AuthError,
+    ConfigError,
+    ExitStatus,
+    NetworkError,
+    SeedanceError,
+    Suggestion,
+)
+from seedance.domain.redact import redact_url
+from seedance.providers.http import RetryPolicy, http_date
+
+if TYPE_CHECKING:
+    from seedance.services.runtime import Runtime
+
+PROXY_VARIABLES = (
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+)
+# Signed requests (the asset library's AK/SK signature) carry the time and are refused when
+# it is far from the server's; a V4-style signature allows some minutes. Warn early.
+SKEW_WARN = 60.0
+SKEW_FAIL = 300.0
+ONE_TRY = RetryPolicy(attempts=1)
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"  # worth knowing; the run can still work
+    FAIL = "fail"
+    SKIP = "skip"  # could not be checked (an earlier check failed, or it does not apply)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    hint: str | None = None
+    exit_status: ExitStatus = ExitStatus.OK  # what a failure means, as the exit codes say
+    suggestion: Suggestion | None = None  # the next step the hint leads into
+
+    @classmethod
+    def failed(cls, name: str, exc: SeedanceError, detail: str | None = None) -> Check:
+        """A failed check from an error: its message, hint, next step and exit status."""
+        return cls(
+            name,
+            Status.FAIL,
+            detail or exc.message,
+            exc.hint,
+            exc.exit_status,
+            exc.suggestion,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.name,
+            "status": self.status.value,
+            "detail": self.detail,
+            "hint": self.hint,
+            "suggestion": self.suggestion.to_json() if self.suggestion else None,
+        }
+
+
+@dataclass
+class Report:
+    profile: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status is not Status.FAIL for c in self.checks)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """The first failure's meaning (checks run from the root cause outward)."""
+        failed = [c for c in self.checks if c.status is Status.FAIL]
+        return failed[0].exit_status if failed else ExitStatus.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "ok": self.ok,
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+class DoctorFailed(SeedanceError):
+    """Some checks failed; `details` holds the whole report."""
+
+    code = "doctor"
+
+    def __init__(self, report: Report) -> None:
+        failed = [c.name for c in report.checks if c.status is Status.FAIL]
+        super().__init__(
+            f"{len(failed)} check{'s' if len(failed) != 1 else ''} failed: {', '.join(failed)}",
+            exit_status=report.exit_status,
+        )
+        self.report = report
+        self.details = report.to_json()
+
+
+def diagnose(rt: Runtime, *, probe_models: bool = False, config_file: Path | None = None) -> Report:
+    """Every check, in order; nothing is created or paid."""
+    profile = rt.profile
+    report = Report(profile.name)
+    add = report.checks.append
+    add(_config(rt, config_file))
+    add(_state(rt))
+    key = _key(rt)
+    add(key)
+    add(_proxies(rt.environ))
+    with _single_tries(rt):
+        dns = _dns(rt)
+        add(dns)
+        api_ok = False
+        if dns.status is Status.FAIL:
+            add(Check("api", Status.SKIP, "not tried: the host does not resolve"))
+            add(Check("clock", Status.SKIP, "not checked: no answer from the server"))
+        else:
+            check, date = _api(rt, key_ok=key.status is Status.OK)
+            api_ok = check.status is Status.OK
+            add(check)
+            add(_clock(rt, date))
+        add(_assets(rt))
+        if probe_models:
+            report.checks += _models(rt, usable=api_ok)
+    return report
+
+
+# -- the checks ------------------------------------------------------------------------------
+
+
+def _config(rt: Runtime, config_file: Path | None) -> Check:
+    profile = rt.profile
+    kind = f"preset {profile.preset}" if profile.preset else "its own settings"
+    if config_file is not None and config_file.exists():
+        where = f"from {config_file}"
+    else:
+        where = "a built-in preset (no profiles.toml)" if profile.preset else "in memory"
+    return Check(
+        "config",
+        Status.OK,
+        f"profile '{profile.name}' ({kind}, {profile.api} API at {profile.base_url}), {where}",
+    )
+
+
+def _state(rt: Runtime) -> Check:
+    """Where the journal, ledger and locks live, and whether this process can use them."""
+    health = rt.state.health()
+    kind = "shared state" if health.store == "postgres" else "local journal"
+    if not health.reachable:
+        return Check(
+            "state",
+            Status.FAIL,
+            health.problem or f"the {kind} cannot be reached: {health.detail}",
+            health.hint,
+            ExitStatus.NETWORK,
+        )
+    if health.problem is not None:
+        older = (health.schema_version or 0) < (health.expected_version or 0)
+        suggestion = Suggestion.of("journal.migrate") if older else None
+        return Check(
+            "state",
+            Status.FAIL,
+            health.problem,
+            health.hint,
+            ExitStatus.USAGE,
+            suggestion,
+        )
+    return Check("state", Status.OK, f"{kind}: {health.detail}")
+
+
+def _key(rt: Runtime) -> Check:
+    source = rt.profile.key_source(rt.environ)
+    try:
+        rt.profile.api_key_value(rt.environ)
+    except ConfigError as exc:
+        return Check.failed("key", exc)
+    return Check("key", Status.OK, f"from {source}")
+
+
+def _proxies(environ: Mapping[str, str]) -> Check:
+    found = []
+    for name in PROXY_VARIABLES:
+        value = environ.get(name) or environ.get(name.lower())
+        if value:
+            shown = redact_url(value) if "://" in value else value
+            found.append(f"{name}={shown}")
+    detail = ", ".join(found) if found else "none set (direct connections)"
+    return Check("proxy", Status.OK, detail)
+
+
+def _dns(rt: Runtime) -> Check:
+    profile = rt.profile
+    if profile.simulator == "inprocess":
+        return Check("dns", Status.SKIP, "the in-process simulator: no network needed")
+    host = urlsplit(profile.base_url).hostname or ""
+    try:
+        found = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError) as exc:
+        return Check(
+            "dns",
+            Status.FAIL,
+            f"{host} does not resolve ({exc})",
+            "check the base_url, your DNS, or a proxy (HTTPS_PROXY) if you need one",
+            ExitStatus.NETWORK,
+        )
+    return Check("dns", Status.OK, f"{host} -> {', '.join(sorted(found)[:3])}")
+
+
+def _api(rt: Runtime, *, key_ok: bool) -> tuple[Check, str | None]:
+    """One authenticated read: it reaches the host (TLS included) and tries the key."""
+    host = urlsplit(rt.profile.base_url).netloc
+    started = rt.clock.monotonic()
+    try:
+        response = rt.provider.auth_read()
+    except NetworkError as exc:
+        check = Check(
+            "api",
+            Status.FAIL,
+            f"cannot reach {host}: {exc.message}",
+            "check the network, the base_url, and the proxy and CA settings shown above",
+            ExitStatus.NETWORK,
+        )
+        return check, None
+    except ConfigError as exc:  # no key: the request could not even be made
+        return Check("api", Status.SKIP, f"not tried: {exc.message}"), None
+    date = response.headers.get("date")
+    millis = (rt.clock.monotonic() - started) * 1000
+    scheme = "TLS" if rt.profile.base_url.startswith("https://") else "plain HTTP"
+    if not key_ok:
+        return Check("api", Status.SKIP, f"{host} answered over {scheme}; no key to try"), date
+    if response.status_code in (401, 403):
+        error = rt.provider.error_for(response)
+        source = rt.profile.key_source(rt.environ)
+        return (
+            Check(
+                "api",
+                Status.FAIL,
+                f"{host} refused the key ({response.status_code} {error.code}); the key came "
+                f"from {source}",
+                "check the key, and that it belongs to this provider and region",
+                ExitStatus.API,
+            ),
+            date,
+        )
+    return (
+        Check(
+            "api",
+            Status.OK,
+            f"{host} answered over {scheme} ({response.status_code}, {millis:.0f} ms); key "
+            "accepted",
+        ),
+        date,
+    )
+
+
+def _clock(rt: Runtime, date: str | None) -> Check:
+    if not date:
+        return Check("clock", Status.SKIP, "not checked: no Date header from the server")
+    server = http_date(date)
+    if server is None:
+        return Check("clock", Status.SKIP, f"the server's Date header is unreadable: {date!r}")
+    skew = rt.clock.time() - server
+    text = f"this machine is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} the server"
+    if abs(skew) > SKEW_FAIL:
+        return Check(
+            "clock",
+            Status.FAIL,
+            text,
+            "set the system clock (NTP): signed asset requests are refused when it is off",
+            ExitStatus.USAGE,
+        )
+    if abs(skew) > SKEW_WARN:
+        return Check("clock", Status.WARN, text, "consider syncing the system clock (NTP)")
+    return Check("clock", Status.OK, text if abs(skew) >= 1 else "in step with the server")
+
+
+def _assets(rt: Runtime) -> Check:
+    profile = rt.profile
+    if not profile.assets_url:
+        return Check("assets", Status.SKIP, "the profile has no asset library")
+    how = "signed with AK/SK" if profile.assets_auth == "aksk" else "with the API key"
+    try:
+        library = rt.asset_resolver()
+        assert library is not None  # the profile has an assets_url
+        library.groups(page_size=1)
+    except (ConfigError, AuthError, NetworkError) as exc:
+        return Check.failed("assets", exc)
+    except SeedanceError as exc:
+        return Check("assets", Status.WARN, f"answered: {exc.message}", exc.hint)
+    return Check("assets", Status.OK, f"{urlsplit(profile.assets_url).netloc} ({how}) answered")
+
+
+def _models(rt: Runtime, *, usable: bool) -> list[Check]:
+    """The free probe of every model the profile's catalogue names, and its own model."""
+    if not rt.capabilities.can_probe:
+        return [
+            Check(
+                "models",
+                Status.SKIP,
+                f"the {rt.provider.dialect} API has no free probe (documented only for "
+                "the Ark API)",
+            )
+        ]
+    if not usable:
+        return [Check("models", Status.SKIP, "not probed: the API check did not pass")]
+    from seedance.services.account.remote_models import probe_models
+
+    vocab = catalogue().vocabularies.get(rt.profile.vocabulary or "")
+    own = rt.profile.model
+    names = [*(vocab.primaries() if vocab else []), *([own] if own else [])]
+    try:
+        probes = probe_models(rt, names)
+    except SeedanceError as exc:
+        return [Check.failed("models", exc)]
+    checks = []
+    for probe in probes:
+        mine = probe.model == own
+        name = f"model {probe.model}" + (" (the profile's)" if mine else "")
+        if probe.outcome == "usable":
+            checks.append(Check(name, Status.OK, "usable with this key"))
+            continue
+        words = {
+            "not_activated": "real, but not activated on this account",
+            "not_found": "not found for this key (a wrong id, or not served in this region)",
+        }.get(probe.outcome, f"unclear: {probe.status} {probe.code or ''} {probe.message}")
+        hint = (
+            "activate it in the provider's console"
+            if probe.outcome == "not_activated"
+            else "check the id"
+        )
+        status = Status.FAIL if mine else Status.WARN
+        checks.append(Check(name, status, words, hint, ExitStatus.API))
+    return checks
+
+
+@contextmanager
+def _single_tries(rt: Runtime) -> Iterator[None]:
+    """Every request of the diagnosis tried once: a dead host is reported, not waited out."""
+    http = rt.provider.http
+    saved = http.retry
+    http.retry = ONE_TRY
+    try:
+        yield
+    finally:
+        http.retry = saved

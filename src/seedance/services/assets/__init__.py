@@ -1,0 +1,1 @@
+"""The asset library: uploads, the cache of what was uploaded."""

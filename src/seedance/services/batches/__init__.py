@@ -1,0 +1,1 @@
+"""Batches: the jobs file, the plan, the manifest and the runner."""

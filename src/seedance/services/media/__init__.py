@@ -1,0 +1,1 @@
+"""Reference media: local files inline or published, PyAV clips, frames and sheets."""

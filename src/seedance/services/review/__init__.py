@@ -1,0 +1,1 @@
+"""Review pages: posters, contact sheets, seams and takes of a run folder."""

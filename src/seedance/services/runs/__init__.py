@@ -1,0 +1,1 @@
+"""The engine of many takes (storyboards and batches): reruns, take files."""

@@ -1,0 +1,685 @@
+"""The PostgreSQL store: the state shared by machines (CI runners, a team on one account).
+
+Needs the `postgres` extra (psycopg 3); imported only when a state URL is set. One connection
+per process, in autocommit, shared by the process's threads under a lock: each write is one
+statement (durable when it returns), or one short transaction where it must be atomic
+(`begin`: the nonce is picked under a transaction-level advisory lock, so two machines never
+pick the same one). Its SQL follows the SQLite store's (state/sqlite.py) read for read.
+
+Locks are PostgreSQL's session-level advisory locks (state/postgres_locks.py), never files:
+held by the connection, so freed when the process ends however it ends (its connection
+closes and the server drops them), like an OS file lock.
+
+The connection is made on first use, and its schema checked then (state/postgres_schema.py):
+an unreachable database is an error (exit 4) before anything is sent, never the local
+journal instead; a schema of another version, a read-only server or a missing privilege is
+refused (exit 2) with what to run or grant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from seedance.domain.clock import Clock, SystemClock
+from seedance.domain.errors import ConfigError, NetworkError, SeedanceError
+from seedance.domain.models import TaskStatus
+from seedance.services.state import postgres_schema as schema
+from seedance.services.state.base import (
+    Health,
+    MigrateResult,
+    RepairResult,
+    State,
+    StateReport,
+    sorted_report,
+)
+from seedance.services.state.entries import (
+    COLUMNS,
+    IDENTITY_FIELDS,
+    LEDGER_COLUMNS,
+    NONCE_MEMORY,
+    SCHEMA_VERSION,
+    UNFINISHED,
+    Entry,
+    JournalState,
+    LedgerLine,
+    NoncePicker,
+    Observation,
+    Who,
+)
+from seedance.services.state.postgres_locks import AdvisoryLock, lock_key
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from seedance.domain.state_url import StateUrl
+
+TABLE = schema.TABLE
+SELECT = ", ".join(schema.quoted(c) for c in COLUMNS)
+CHARGED_TOKENS = (
+    "(CASE WHEN tokens IS NOT NULL THEN tokens "
+    "WHEN status IN ('failed', 'expired', 'cancelled') THEN 0 ELSE estimated_tokens END)"
+)
+LEDGER_GROUPS = {
+    "day": "to_char(to_timestamp(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    "model": "model",
+    "profile": "profile",
+    "storyboard": "CASE WHEN label LIKE 'storyboard:%%' THEN substr(label, 12) END",
+    "batch": "CASE WHEN label LIKE 'batch:%%' THEN substr(label, 7) END",
+    "machine": "machine",
+    "user": "login",
+}
+# libpq's environment variables, for an environment that is not this process's (a test's, a
+# library caller's): passed only for what the URL does not say itself
+LIBPQ_ENVIRON = {
+    "PGPASSWORD": "password",
+    "PGPASSFILE": "passfile",
+    "PGUSER": "user",
+    "PGHOST": "host",
+    "PGPORT": "port",
+    "PGDATABASE": "dbname",
+    "PGSSLMODE": "sslmode",
+    "PGSSLROOTCERT": "sslrootcert",
+    "PGCONNECT_TIMEOUT": "connect_timeout",
+}
+CONNECT_TIMEOUT = 10  # seconds, unless the URL or PGCONNECT_TIMEOUT says
+# a server that answers "not now": the network's kind of failure, not the configuration's
+TRANSIENT = ("starting up", "shutting down", "too many", "recovery mode", "terminating")
+
+
+class PostgresState(State):
+    """The state in a PostgreSQL database (thread-safe; one connection)."""
+
+    def __init__(
+        self,
+        url: StateUrl,
+        *,
+        environ: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        who: Who | None = None,
+    ) -> None:
+        self.url = url
+        self._environ = os.environ if environ is None else environ
+        self.clock = clock or SystemClock()  # what lock waits poll on
+        self._who = who
+        self._lock = threading.RLock()  # the connection; reentrant: `begin`'s `hold` uses it
+        self._conn: psycopg.Connection[Any] | None = None
+        self._verified = False
+        self._lost = False
+        self._namespace: str | None = None  # the schema of the tables: the locks' namespace
+        self.held: dict[int, AdvisoryLock] = {}  # advisory locks this process holds
+        self.held_guard = threading.Lock()
+
+    @property
+    def store(self) -> str:
+        return "postgres"
+
+    @property
+    def where(self) -> str:
+        return self.url.shown
+
+    @property
+    def shared(self) -> bool:
+        return True
+
+    @property
+    def who(self) -> Who:
+        if self._who is None:
+            self._who = Who.here()
+        return self._who
+
+    def secrets(self) -> list[str]:
+        """The values no message may show (the password): register them with a redactor."""
+        return self.url.secrets(self._environ)
+
+    # -- the connection ----------------------------------------------------------------------
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        """The connection, made on first use (the caller holds `_lock`)."""
+        if self._conn is not None and not self._conn.closed:
+            return self._conn
+        if self._lost:
+            raise self.lost("the connection closed")
+        try:
+            import psycopg
+        except ImportError:
+            raise ConfigError(
+                f"a state URL is set ({self.where}), but the PostgreSQL driver is not "
+                "installed; nothing was sent",
+                code="state_driver",
+                field="state_url",
+                hint="install the postgres extra: pip install 'seedance[postgres]'",
+            ) from None
+        try:
+            self._conn = psycopg.connect(self.url.url, autocommit=True, **self._connect_options())
+        except psycopg.Error as exc:
+            raise self.unreachable(exc) from None
+        return self._conn
+
+    def _connect_options(self) -> dict[str, Any]:
+        from psycopg.conninfo import conninfo_to_dict
+
+        given = conninfo_to_dict(self.url.url)
+        options: dict[str, Any] = {}
+        if self._environ is not os.environ:
+            for variable, name in LIBPQ_ENVIRON.items():
+                value = self._environ.get(variable)
+                if value and name not in given and variable not in os.environ:
+                    options[name] = value
+        timeout_given = "connect_timeout" in given or "connect_timeout" in options
+        if not timeout_given and "PGCONNECT_TIMEOUT" not in os.environ:
+            options["connect_timeout"] = CONNECT_TIMEOUT
+        if "application_name" not in given:
+            options["application_name"] = f"seedance:{self.who.machine}:{os.getpid()}"[:63]
+        return options
+
+    def unreachable(self, exc: Exception) -> SeedanceError:
+        """The error for a database that could not be connected to: the network's (exit 4),
+        or, when the server answered and refused, the configuration's (exit 2)."""
+        text = self._redacted(str(exc)).removeprefix("connection failed: ")
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        refused = "FATAL:" in text and not any(word in text for word in TRANSIENT)
+        if refused:
+            reason = text.split("FATAL:", 1)[1].strip().splitlines()[0]
+            return ConfigError(
+                f"the shared state at {self.where} refused the connection ({reason}); "
+                "nothing was sent",
+                code="state_refused",
+                field="state_url",
+                hint="check the state URL's user and database, and the password (in "
+                "PGPASSWORD or ~/.pgpass)",
+            )
+        return NetworkError(
+            f"cannot reach the shared state at {self.where} ({first}); nothing was sent",
+            code="state_unreachable",
+            hint="check that the database server runs, and the state URL; while a state URL "
+            "is set, the local journal is never used instead",
+        )
+
+    def lost(self, reason: str) -> NetworkError:
+        """The connection broke after it was made: the locks it held are gone."""
+        self._lost = True
+        return NetworkError(
+            f"lost the connection to the shared state at {self.where} ({reason})",
+            code="state_lost",
+            hint="check the database server, then run the same command again: what was "
+            "recorded is kept",
+        )
+
+    def _redacted(self, text: str) -> str:
+        for secret in self.secrets():
+            text = text.replace(secret, "…")
+        return text
+
+    def _verify(self, cur: psycopg.Cursor[Any]) -> None:
+        """The schema, once per connection: an empty database is set up (under a lock);
+        another version, a read-only server or a missing privilege is refused."""
+        if self._verified:
+            return
+        found = schema.look(cur)
+        self._namespace = found.namespace
+        if found.empty and not found.read_only:
+            self._set_up(cur, create_only=True)
+            found = schema.look(cur)
+        problem = schema.refusal(found, self.where)
+        if problem is not None:
+            raise problem
+        self._verified = True
+
+    def _set_up(self, cur: psycopg.Cursor[Any], *, create_only: bool) -> schema.Found:
+        """The schema made (an empty database) or migrated, in one transaction under the
+        schema's advisory lock; returns what was found before."""
+        import psycopg
+
+        role, namespace = str(cur.connection.info.user), ""
+        try:
+            with cur.connection.transaction():
+                namespace = schema.look(cur).namespace
+                key = lock_key(namespace, "schema", "")
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+                found = schema.look(cur)
+                newer = found.version is not None and found.version > SCHEMA_VERSION
+                if newer or found.read_only:
+                    problem = schema.refusal(found, self.where)
+                    assert problem is not None
+                    raise problem
+                if found.empty or not create_only:
+                    schema.set_up(cur)
+                return found
+        except psycopg.errors.InsufficientPrivilege:
+            raise schema.no_create(self.where, role, namespace) from None
+
+    @contextmanager
+    def _cursor(self, *, transaction: bool = False) -> Iterator[psycopg.Cursor[Any]]:
+        """A cursor on the verified connection (in a transaction when asked), with the
+        database's errors as seedance's."""
+        import psycopg
+
+        with self._lock:
+            conn = self._connection()
+            try:
+                with conn.cursor() as cur:
+                    self._verify(cur)
+                    if transaction:
+                        with conn.transaction():
+                            yield cur
+                    else:
+                        yield cur
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise schema.missing_privileges(
+                    self.where, str(conn.info.user), [self._redacted(str(exc)).strip()]
+                ) from None
+            except psycopg.errors.ReadOnlySqlTransaction:
+                raise schema.read_only(self.where) from None
+            except psycopg.OperationalError as exc:
+                raise self.lost(self._redacted(str(exc)).strip().splitlines()[0]) from None
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement (one round trip); its rows."""
+        with self._cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchall() if cur.description else []
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            self._verified = False
+            with self.held_guard:
+                self.held.clear()
+            if conn is not None:
+                conn.close()
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def begin(
+        self,
+        *,
+        profile: str,
+        dialect: str,
+        base_url: str,
+        body: dict[str, Any],
+        request_hash: str,
+        model: str | None,
+        resolution: str | None,
+        duration: int | None,
+        prompt: str | None,
+        output_path: str | None,
+        at: float,
+        service_tier: str | None = None,
+        nonce: NoncePicker | None = None,
+        hold: Callable[[int], object] | None = None,
+        ledger: Mapping[str, object] | None = None,
+    ) -> int:
+        """See `State.begin`: one transaction; the nonce is picked under an advisory lock
+        every machine takes for it, and the lease taken before the row is committed."""
+        values: dict[str, object] = {
+            "state": JournalState.SENDING.value,
+            "profile": profile,
+            "dialect": dialect,
+            "base_url": base_url,
+            "model": model,
+            "resolution": resolution,
+            "duration": duration,
+            "request_hash": request_hash,
+            "request": json.dumps(body, sort_keys=True),
+            "prompt": prompt,
+            "output_path": output_path,
+            "created_at": at,
+            "service_tier": service_tier,
+            **{k: v for k, v in (ledger or {}).items() if k in LEDGER_COLUMNS},
+            "machine": self.who.machine,
+            "login": self.who.login,
+        }
+        with self._cursor(transaction=True) as cur:
+            if nonce is not None:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self.key("nonce", ""),))
+                cur.execute(
+                    f"SELECT nonce FROM {TABLE} WHERE nonce IS NOT NULL AND task_id IS NULL "
+                    "AND created_at >= %s",
+                    (at - NONCE_MEMORY,),
+                )
+                picked = nonce({int(r[0]) for r in cur.fetchall()})
+                values.update({k: picked[k] for k in IDENTITY_FIELDS if k in picked})
+            row = self._insert(cur, values)
+            if hold is not None:
+                hold(row)
+            return row
+
+    @staticmethod
+    def _insert(cur: psycopg.Cursor[Any], values: Mapping[str, object]) -> int:
+        names = ", ".join(schema.quoted(k) for k in values)
+        marks = ", ".join("%s" for _ in values)
+        cur.execute(
+            f'INSERT INTO {TABLE} ({names}) VALUES ({marks}) RETURNING "row"',
+            tuple(values.values()),
+        )
+        found = cur.fetchone()
+        assert found is not None
+        return int(found[0])
+
+    def record(self, entry: Entry) -> int:
+        values = dict(zip(COLUMNS, entry.values(), strict=True))
+        values.pop("row")
+        with self._cursor() as cur:
+            return self._insert(cur, values)
+
+    def record_many(self, entries: Iterable[Entry]) -> int:
+        """Every entry in one transaction, sent in one pipeline."""
+        rows = [dict(zip(COLUMNS, e.values(), strict=True)) for e in entries]
+        if not rows:
+            return 0
+        names = [c for c in COLUMNS if c != "row"]
+        marks = ", ".join("%s" for _ in names)
+        with self._cursor(transaction=True) as cur:
+            cur.executemany(
+                f"INSERT INTO {TABLE} ({', '.join(schema.quoted(n) for n in names)}) "
+                f"VALUES ({marks})",
+                [tuple(r[n] for n in names) for r in rows],
+            )
+        return len(rows)
+
+    def _set(self, row: int, **values: object) -> None:
+        names = ", ".join(f"{schema.quoted(k)} = %s" for k in values)
+        self.execute(f'UPDATE {TABLE} SET {names} WHERE "row" = %s', (*values.values(), row))
+
+    def created(self, row: int, task_id: str, at: float) -> None:
+        self._set(
+            row,
+            state=JournalState.CREATED.value,
+            task_id=task_id,
+            answered_at=at,
+            status=TaskStatus.QUEUED.value,
+        )
+
+    def unknown(self, row: int, reason: str, at: float) -> None:
+        self._set(row, state=JournalState.UNKNOWN.value, error=reason, answered_at=at)
+
+    def rejected(self, row: int, reason: str, at: float) -> None:
+        self._set(row, state=JournalState.REJECTED.value, error=reason, answered_at=at)
+
+    def adopt(self, row: int, task_id: str, at: float) -> None:
+        self._set(row, state=JournalState.CREATED.value, task_id=task_id, answered_at=at)
+
+    def observe_many(self, seen: Sequence[Observation]) -> None:
+        """One statement for every task (the last observation of each counts)."""
+        latest = {o.task_id: o for o in seen}
+        if not latest:
+            return
+        rows = list(latest.values())
+        self.execute(
+            f"UPDATE {TABLE} AS c SET status = o.status, "
+            "tokens = COALESCE(o.tokens, c.tokens), error = COALESCE(o.error, c.error), "
+            "finished_at = CASE WHEN o.terminal AND c.finished_at IS NULL THEN o.ended "
+            "ELSE c.finished_at END "
+            "FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::boolean[], "
+            "%s::float8[]) AS o(task_id, status, tokens, error, terminal, ended) "
+            "WHERE c.task_id = o.task_id AND (c.status IS DISTINCT FROM o.status "
+            "OR (o.tokens IS NOT NULL AND c.tokens IS DISTINCT FROM o.tokens) "
+            "OR (o.error IS NOT NULL AND c.error IS DISTINCT FROM o.error) "
+            "OR (o.terminal AND c.finished_at IS NULL))",
+            (
+                [o.task_id for o in rows],
+                [o.status.value for o in rows],
+                [o.tokens for o in rows],
+                [o.error for o in rows],
+                [o.status.is_terminal for o in rows],
+                [float(o.ended or o.at) for o in rows],
+            ),
+        )
+
+    def gone(self, task_id: str, at: float) -> None:
+        self.execute(
+            f"UPDATE {TABLE} SET finished_at = COALESCE(finished_at, %s) WHERE task_id = %s",
+            (at, task_id),
+        )
+
+    def free_slot(self, row: int, at: float) -> None:
+        self.execute(
+            f'UPDATE {TABLE} SET finished_at = COALESCE(finished_at, %s) WHERE "row" = %s',
+            (at, row),
+        )
+
+    def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:
+        self.execute(
+            f"UPDATE {TABLE} SET saved_path = %s, sha256 = %s, bytes = %s WHERE task_id = %s",
+            (path, sha256, size, task_id),
+        )
+
+    def downloaded(self, task_id: str, *, path: str, sha256: str, size: int, at: float) -> None:
+        self.execute(
+            f"UPDATE {TABLE} SET saved_path = %s, sha256 = %s, bytes = %s, downloaded_at = %s "
+            "WHERE task_id = %s",
+            (path, sha256, size, at, task_id),
+        )
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _rows(self, where: str, args: Sequence[Any], limit: int | None = None) -> list[Entry]:
+        sql = f'SELECT {SELECT} FROM {TABLE} {where} ORDER BY "row" DESC'
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [Entry.from_row(tuple(r)) for r in self.execute(sql, args)]
+
+    def find(self, task_id: str) -> Entry | None:
+        rows = self._rows("WHERE task_id = %s", (task_id,), 1)
+        return rows[0] if rows else None
+
+    def entry(self, row: int) -> Entry | None:
+        rows = self._rows('WHERE "row" = %s', (row,), 1)
+        return rows[0] if rows else None
+
+    def known(self, task_ids: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(task_ids))
+        if not wanted:
+            return set()
+        found = self.execute(
+            f"SELECT DISTINCT task_id FROM {TABLE} WHERE task_id = ANY(%s::text[])", (wanted,)
+        )
+        return {str(r[0]) for r in found}
+
+    def made_for(self, profile: str, request_hash: str) -> list[Entry]:
+        return self._rows(
+            "WHERE profile = %s AND request_hash = %s AND task_id IS NOT NULL",
+            (profile, request_hash),
+        )
+
+    def labelled(self, profile: str, label: str) -> Entry | None:
+        rows = self._rows("WHERE profile = %s AND label = %s", (profile, label), 1)
+        return rows[0] if rows else None
+
+    def unsaved(self, profile: str | None = None, limit: int | None = None) -> list[Entry]:
+        where = "WHERE status = 'succeeded' AND downloaded_at IS NULL AND task_id IS NOT NULL"
+        args: tuple[Any, ...] = ()
+        if profile:
+            where += " AND profile = %s"
+            args += (profile,)
+        return self._rows(where, args, limit)
+
+    def latest_for(
+        self,
+        profile: str,
+        request_hash: str,
+        output_path: str | None,
+        states: Sequence[JournalState] = UNFINISHED,
+    ) -> Entry | None:
+        rows = self._rows(
+            "WHERE profile = %s AND request_hash = %s AND output_path IS NOT DISTINCT FROM %s "
+            "AND state = ANY(%s::text[])",
+            (profile, request_hash, output_path, [s.value for s in states]),
+            1,
+        )
+        return rows[0] if rows else None
+
+    def entries(
+        self,
+        *,
+        profile: str | None = None,
+        status: TaskStatus | None = None,
+        model: str | None = None,
+        limit: int | None = 50,
+    ) -> list[Entry]:
+        clauses: list[str] = []
+        args: list[str] = []
+        for column, value in (("profile", profile), ("status", status), ("model", model)):
+            if value:
+                clauses.append(f"{column} = %s")
+                args.append(str(value))
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return self._rows(where, args, limit)
+
+    def run_seconds(
+        self,
+        *,
+        base_url: str,
+        model: str | None,
+        resolution: str | None,
+        duration: int | None,
+        limit: int = 20,
+    ) -> list[float]:
+        rows = self._rows(
+            "WHERE base_url = %s AND model IS NOT DISTINCT FROM %s "
+            "AND resolution IS NOT DISTINCT FROM %s AND duration IS NOT DISTINCT FROM %s::bigint "
+            "AND status = %s AND finished_at IS NOT NULL AND answered_at IS NOT NULL",
+            (base_url, model, resolution, duration, TaskStatus.SUCCEEDED.value),
+            limit,
+        )
+        return [r.finished_at - r.answered_at for r in rows if r.finished_at and r.answered_at]
+
+    # -- the ledger --------------------------------------------------------------------------
+
+    def open_creates(self, account: str, since: float) -> list[Entry]:
+        return self._rows(
+            f"WHERE account = %s AND created_at >= %s AND {schema.OPEN}", (account, since)
+        )
+
+    def charged(self, account: str, currency: str, since: float) -> float:
+        found = self.execute(
+            f"SELECT (SUM({CHARGED_TOKENS} * price) / 1e6)::float8 FROM {TABLE} "
+            "WHERE account = %s AND currency = %s AND created_at >= %s AND state <> 'rejected'",
+            (account, currency, since),
+        )
+        return float(found[0][0] or 0.0)
+
+    def ledger(self, by: str, *, since: float, profile: str | None = None) -> list[LedgerLine]:
+        group = LEDGER_GROUPS[by]
+        where = "WHERE created_at >= %s AND state <> 'rejected'"
+        args: list[Any] = [since]
+        if profile:
+            where += " AND profile = %s"
+            args.append(profile)
+        # ordered as SQLite orders them: by code point (the "C" collation), NULL first
+        sql = (
+            f"SELECT * FROM (SELECT {group} AS key, currency, COUNT(*), "
+            "SUM(estimated_tokens)::bigint, SUM(tokens)::bigint, "
+            "(SUM(estimated_tokens * price) / 1e6)::float8, (SUM(tokens * price) / 1e6)::float8, "
+            "COUNT(*) FILTER (WHERE price IS NULL), COUNT(*) FILTER (WHERE finished_at IS NULL) "
+            f"FROM {TABLE} {where} GROUP BY 1, 2) AS lines "
+            'ORDER BY key COLLATE "C" NULLS FIRST, currency COLLATE "C" NULLS FIRST'
+        )
+        return [LedgerLine(*row) for row in self.execute(sql, args)]
+
+    # -- locks: the database's advisory locks (state/postgres_locks.py) ----------------------
+
+    def key(self, kind: str, name: str) -> int:
+        """The advisory lock key of a thing of this state (its schema found on connecting)."""
+        if self._namespace is None:
+            with self._cursor():
+                pass  # connects, and finds the schema
+        return lock_key(self._namespace or "", kind, name)
+
+    def account_lock(self, account: str) -> AdvisoryLock:
+        return AdvisoryLock(self, self.key("account", account), "the account's slots")
+
+    def request_lock(self, profile: str, request_id: str) -> AdvisoryLock:
+        key = self.key("request", f"{profile}\n{request_id}")
+        return AdvisoryLock(self, key, f"request {request_id}")
+
+    def row_lease(self, row: int) -> AdvisoryLock:
+        return AdvisoryLock(self, self.key("row", str(row)), f"journal entry {row}")
+
+    def row_in_flight(self, row: int) -> bool:
+        return AdvisoryLock(self, self.key("row", str(row)), "").taken()
+
+    def unit_lock(self, kind: str, name: str) -> AdvisoryLock:
+        return AdvisoryLock(self, self.key(f"unit-{kind}", name), f"{kind} {name}")
+
+    # -- upkeep ------------------------------------------------------------------------------
+
+    def check(self) -> StateReport:
+        report = StateReport(self.store, self.where, True)
+        entries = self.entries(limit=None)
+        report.unsaved = self.unsaved()
+        report.schema_version = SCHEMA_VERSION
+        return sorted_report(report, entries, self)
+
+    def repair(self) -> RepairResult:
+        """PostgreSQL keeps its own data sound (its write-ahead log): a state it serves
+        needs no rebuild, so this checks it can be read and changes nothing."""
+        self.check()
+        return RepairResult(None, 0, 0)
+
+    def migrate(self) -> MigrateResult:
+        with self._lock:
+            conn = self._connection()
+            try:
+                with conn.cursor() as cur:
+                    found = self._set_up(cur, create_only=False)
+                    after = schema.look(cur)
+            except psycopg_errors().OperationalError as exc:
+                raise self.lost(self._redacted(str(exc)).strip()) from None
+        problem = schema.refusal(after, self.where)
+        if problem is not None:
+            raise problem
+        self._namespace, self._verified = after.namespace, True
+        return MigrateResult(self.where, found.version, SCHEMA_VERSION)
+
+    def health(self) -> Health:
+        started = time.perf_counter()
+        try:
+            with self._lock:
+                conn = self._connection()
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+                    millis = (time.perf_counter() - started) * 1000
+                    found = schema.look(cur)
+        except SeedanceError as exc:  # unreachable (the network's), or refused (the setup's)
+            reachable = not isinstance(exc, NetworkError)
+            return Health(
+                self.store, self.where, reachable, exc.message, problem=exc.message, hint=exc.hint
+            )
+        except psycopg_errors().Error as exc:
+            text = self._redacted(str(exc)).strip()
+            return Health(self.store, self.where, False, text, problem=text)
+        detail = (
+            f"{self.where}: schema version {found.version}, {millis:.0f} ms a round trip"
+            if found.tables
+            else f"{self.where}: empty (the first command sets it up), {millis:.0f} ms"
+        )
+        problem = schema.refusal(found, self.where) if found.tables else None
+        if found.empty and found.read_only:
+            problem = schema.refusal(found, self.where)
+        return Health(
+            self.store,
+            self.where,
+            True,
+            detail,
+            schema_version=found.version,
+            expected_version=SCHEMA_VERSION,
+            missing=found.missing,
+            read_only=found.read_only,
+            round_trip_ms=millis,
+            problem=problem.message if problem else None,
+            hint=problem.hint if problem else None,
+        )
+
+
+def psycopg_errors() -> Any:
+    """psycopg itself (imported when a state URL is used)."""
+    import psycopg
+
+    return psycopg

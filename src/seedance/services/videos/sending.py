@@ -1,0 +1,280 @@
+"""Sending a create: journaled (with its identity nonce and a lease on its row) before it goes
+out, never sent twice blindly. When its answer is lost, its task is looked for
+(videos/identity.py) and adopted when found, and the create sent again only when it provably
+never arrived; a dialect that cannot look says so instead (`lost_answer`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from seedance.domain.errors import (
+    BadResponseError,
+    InterruptedByUser,
+    OutcomeUnknownError,
+    SeedanceError,
+    ServerError,
+    Suggestion,
+)
+from seedance.domain.models import Task
+from seedance.services import crashpoints
+from seedance.services.account.gate import MAX_CROWDED, SLOT_POLL, Allowance, is_crowded
+from seedance.services.runtime import Runtime
+from seedance.services.state import Entry, Lock
+from seedance.services.videos.identity import LostCreate, identity_picker, with_identity
+from seedance.services.videos.prepare import Prepared, redact_body
+from seedance.services.videos.steps import Run, Step, told
+
+MAX_SENDS = 5  # creates sent for one request when each provably never arrived
+
+
+def send(
+    rt: Runtime,
+    prepared: Prepared,
+    *,
+    allowance: Allowance,
+    output: str | None = None,
+    run: Run | None = None,
+) -> Task:
+    """Send a create, journaled (with its identity nonce and a lease on its row) before it
+    goes out. Never sent twice blindly: when its answer is lost, the task is looked for (on
+    dialects that can), adopted when found, and the create sent again only when it provably
+    never arrived."""
+    on_step = run.on_step if run is not None else (lambda _s, _d: None)
+    again = run.again if run is not None else Suggestion.again(new=True)
+    attempt = crowded = 0
+    while attempt < MAX_SENDS:
+        attempt += 1
+        try:
+            task, lost = _send_once(rt, prepared, allowance, output, run, again)
+        except Crowded as refused:
+            crowded += 1
+            if crowded >= MAX_CROWDED:
+                raise refused.error from None
+            rt.gate.crowded(refused.error)
+            pause = min(SLOT_POLL * crowded, 60.0)  # the account's other users, if any
+            stop = run.stop if run is not None else None
+            if stop is None:
+                rt.clock.sleep(pause)
+            elif rt.clock.wait(stop, pause):
+                raise KeyboardInterrupt from None
+            attempt -= 1
+            continue
+        crowded = 0
+        if task is not None:
+            return task
+        assert lost is not None
+        if attempt == MAX_SENDS:
+            raise ServerError(
+                f"the create failed {attempt} times, and each time nothing was made "
+                f"({lost.message})",
+                hint="nothing is billed; try again later",
+            )
+        on_step(Step.NOT_ARRIVED, lost.message)
+    raise AssertionError("unreachable")
+
+
+class Crowded(Exception):
+    """A create the API refused for concurrency (nothing was made): wait for a slot, then
+    send it again."""
+
+    def __init__(self, error: SeedanceError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _send_once(
+    rt: Runtime,
+    prepared: Prepared,
+    allowance: Allowance,
+    output: str | None,
+    run: Run | None,
+    again: Suggestion,
+) -> tuple[Task | None, SeedanceError | None]:
+    """(the task, None), or (None, why) when the create provably never arrived."""
+    journal, clock, provider = rt.state, rt.clock, rt.provider
+    exact = rt.capabilities.finds_lost_creates
+    lease: list[Lock] = []
+
+    def hold(row: int) -> None:
+        lock = journal.row_lease(row)
+        lock.try_acquire()
+        lease.append(lock)
+
+    request = prepared.request
+
+    def slot_wait(detail: str) -> None:
+        if run is not None:
+            run.step(Step.WAITING_FOR_SLOT, detail)
+        else:
+            rt.notify(f"waiting for a slot: {detail}")
+
+    with rt.gate.admit(
+        request.model,
+        prepared.estimate,
+        allowance=allowance,
+        deadline=run.deadline if run is not None else None,
+        on_wait=slot_wait,
+        stop=run.stop if run is not None else None,
+    ) as ticket:
+        row = _begin(rt, prepared, output, hold, ticket.ledger(run.label if run else None))
+    try:
+        entry = journal.entry(row)
+        assert entry is not None
+        body = prepared.body
+        if entry.nonce is not None:  # the request as sent carries its identity
+            body = provider.build_body(with_identity(request, entry))
+        if run is not None:
+            run.step(Step.SENDING)
+        try:
+            crashpoints.reached("create-sending")
+        except KeyboardInterrupt:
+            journal.rejected(row, "interrupted before it was sent", clock.time())
+            ticket.release()
+            raise InterruptedByUser(
+                "stopped before the create was sent; nothing was sent"
+            ) from None
+        try:
+            with rt.explain_auth():
+                task = provider.create(body)
+        except (OutcomeUnknownError, ServerError, BadResponseError) as exc:
+            # it may have arrived: a lost answer, a 5xx, or an answer we cannot read (even a
+            # 200 without a task id may have made one)
+            journal.unknown(row, exc.message, clock.time())
+            if not exact:
+                raise lost_answer(rt, exc) from None
+            found = find_lost(
+                rt, entry, run, again, just_lost=True, output=output, reason=exc.message
+            )
+            if found is None:
+                journal.rejected(row, f"never reached the server ({exc.message})", clock.time())
+                ticket.release()
+                return None, exc
+            journal.adopt(row, found.id, clock.time())
+            if run is not None:
+                run.task_id = found.id
+            told(run, Step.FOUND, found.id)
+            return found, None
+        except KeyboardInterrupt:
+            journal.unknown(row, "interrupted while it was being sent", clock.time())
+            raise _interrupted_sending(output) from None
+        except SeedanceError as exc:
+            journal.rejected(row, str(exc), clock.time())
+            ticket.release()
+            if is_crowded(exc):
+                raise Crowded(exc) from None
+            raise
+        if run is not None:
+            run.task_id = task.id
+        crashpoints.reached("create-sent")
+        journal.created(row, task.id, clock.time())
+        crashpoints.reached("create-created")
+        told(run, Step.CREATED, task.id)
+        return task, None
+    finally:
+        for lock in lease:
+            lock.release()
+
+
+def _begin(
+    rt: Runtime,
+    prepared: Prepared,
+    output: str | None,
+    hold: Callable[[int], object],
+    ledger: dict[str, object],
+) -> int:
+    """The journal row of a create about to be sent (its lease taken before it is seen)."""
+    request = prepared.request
+    exact = rt.capabilities.finds_lost_creates
+    return rt.state.begin(
+        profile=rt.profile.name,
+        dialect=rt.provider.dialect,
+        base_url=rt.profile.base_url,
+        body=redact_body(prepared.body),
+        request_hash=prepared.request_hash,
+        model=request.model,
+        resolution=request.resolution,
+        duration=request.duration,
+        prompt=request.prompt,
+        output_path=output,
+        at=rt.clock.time(),
+        service_tier=request.service_tier,
+        nonce=identity_picker(request) if exact else None,
+        hold=hold,
+        ledger=ledger,
+    )
+
+
+def _interrupted_sending(output: str | None) -> InterruptedByUser:
+    """Stopped with the create on the wire: it may exist. With an output, the same command
+    finds it; a create without one is a new request each time, so the task list tells."""
+    stopped = "stopped while the create was being sent: it may have reached the server"
+    if output is None:
+        return InterruptedByUser(
+            stopped,
+            hint="it was not sent again; the server's task list (or the journal) shows it",
+            suggestion=[Suggestion.of("tasks.list"), Suggestion.of("tasks.list", local=True)],
+        )
+    return InterruptedByUser(
+        stopped,
+        hint="the same command finds its task (never sending it twice) when run again",
+        suggestion=Suggestion.again(),
+    )
+
+
+def find_lost(
+    rt: Runtime,
+    entry: Entry,
+    run: Run | None,
+    again: Suggestion,
+    *,
+    just_lost: bool,
+    output: str | None,
+    reason: str | None = None,
+) -> Task | None:
+    def say(text: str) -> None:
+        if run is not None:
+            run.step(Step.LOOKING, text)
+
+    search = LostCreate(
+        rt.provider,
+        rt.state,
+        rt.clock,
+        entry,
+        again=again,
+        output=output,
+        on_step=say,
+        stop=run.stop if run is not None else None,
+        reason=reason,
+    )
+    try:
+        with rt.explain_auth():
+            return search.find(
+                deadline=run.deadline if run is not None else None,
+                keep_watching=run is not None,
+                just_lost=just_lost,
+            )
+    except KeyboardInterrupt:
+        raise InterruptedByUser(
+            "stopped while looking for the task of a create whose answer was lost; "
+            "nothing was sent again",
+            hint="the same command looks again when run again",
+            suggestion=Suggestion.again(),
+        ) from None
+
+
+def lost_answer(rt: Runtime, exc: SeedanceError) -> OutcomeUnknownError:
+    """The report of a create whose answer was lost, on a dialect that cannot look."""
+    can_list = rt.capabilities.can_list
+    where = (
+        "the server's task list shows whether it made one"
+        if can_list
+        else "the provider's console shows whether a task was created"
+    )
+    look = [Suggestion.of("tasks.list")] if can_list else []
+    return OutcomeUnknownError(
+        f"the create may have reached the server, but its answer was lost ({exc.message})",
+        hint=f"it was not sent again, so nothing is billed twice; {where}, and the journal "
+        "what was sent",
+        suggestion=[*look, Suggestion.of("tasks.list", local=True)],
+        exit_status=exc.exit_status,
+    )
