@@ -17,6 +17,8 @@ _seedance() {
             "/review") path="review" ;;
             "/frames") path="frames" ;;
             "/assets") path="assets" ;;
+            "/edit") path="edit" ;;
+            "/extend") path="extend" ;;
             "/finalize") path="finalize" ;;
             "/doctor") path="doctor" ;;
             "/models") path="models" ;;
@@ -49,7 +51,7 @@ _seedance() {
         "")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain batch spend review frames assets finalize doctor models profiles journal mcp sim" -- "$cur"))
+            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain batch spend review frames assets edit extend finalize doctor models profiles journal mcp sim" -- "$cur"))
             fi
             ;;
         "create")
@@ -72,13 +74,14 @@ _seedance() {
                 --expires-after) COMPREPLY=(); return ;;
                 --safety-id) COMPREPLY=(); return ;;
                 --output-format) COMPREPLY=($(compgen -W "mp4 mov" -- "$cur")); return ;;
+                --task-type) COMPREPLY=(); return ;;
                 --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --last-frame-output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --timeout) COMPREPLY=(); return ;;
                 --max-cost) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --strict --new --max-cost --allow-unpriced --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --duration -d --ratio --resolution -r --size --image --first-frame --last-frame --video --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --camera-fixed --no-camera-fixed --draft --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --task-type --wait --output -o --last-frame-output --sheet --timeout --dry-run --no-validate --strict --new --fit --max-cost --allow-unpriced --help -h" -- "$cur"))
             fi
             ;;
         "status")
@@ -139,7 +142,7 @@ _seedance() {
                 --max-cost) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --strict --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --dry-run --restart --rerun --concurrency --concat --max-cost --allow-unpriced --draft --finalize --no-validate --strict --allow-outside --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -f -- "$cur"));
             fi
             ;;
@@ -151,7 +154,7 @@ _seedance() {
                 --rerun) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --retry-failed --skip-invalid --rerun --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --output -o --concurrency --max-cost --allow-unpriced --dry-run --fail-fast --no-validate --retry-failed --skip-invalid --allow-outside --rerun --help -h" -- "$cur"))
             fi
             ;;
         "spend")
@@ -231,6 +234,53 @@ _seedance() {
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --description --help -h" -- "$cur"))
             fi
             ;;
+        "edit")
+            case "$prev" in
+                --prompt-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --model|-m) COMPREPLY=($(compgen -W "$(seedance __complete models 2>/dev/null)" -- "$cur")); return ;;
+                --resolution|-r) COMPREPLY=(); return ;;
+                --image) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --audio) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --seed) COMPREPLY=(); return ;;
+                --callback-url) COMPREPLY=(); return ;;
+                --service-tier) COMPREPLY=(); return ;;
+                --priority) COMPREPLY=(); return ;;
+                --expires-after) COMPREPLY=(); return ;;
+                --safety-id) COMPREPLY=(); return ;;
+                --output-format) COMPREPLY=(); return ;;
+                --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --last-frame-output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --timeout) COMPREPLY=(); return ;;
+                --max-cost) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --model -m --resolution -r --image --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --wait --output -o --last-frame-output --timeout --dry-run --no-validate --strict --new --max-cost --allow-unpriced --help -h" -- "$cur"))
+            fi
+            ;;
+        "extend")
+            case "$prev" in
+                --prompt-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --duration|-d) COMPREPLY=(); return ;;
+                --model|-m) COMPREPLY=($(compgen -W "$(seedance __complete models 2>/dev/null)" -- "$cur")); return ;;
+                --resolution|-r) COMPREPLY=(); return ;;
+                --image) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --audio) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --seed) COMPREPLY=(); return ;;
+                --callback-url) COMPREPLY=(); return ;;
+                --service-tier) COMPREPLY=(); return ;;
+                --priority) COMPREPLY=(); return ;;
+                --expires-after) COMPREPLY=(); return ;;
+                --safety-id) COMPREPLY=(); return ;;
+                --output-format) COMPREPLY=(); return ;;
+                --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --last-frame-output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --timeout) COMPREPLY=(); return ;;
+                --max-cost) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --prompt-file --duration -d --model -m --resolution -r --image --audio --generate-audio --no-generate-audio --watermark --no-watermark --seed --return-last-frame --callback-url --service-tier --priority --expires-after --safety-id --output-format --wait --output -o --last-frame-output --timeout --dry-run --no-validate --strict --new --max-cost --allow-unpriced --help -h" -- "$cur"))
+            fi
+            ;;
         "finalize")
             case "$prev" in
                 --resolution|-r) COMPREPLY=($(compgen -W "480p 720p 1080p 4k" -- "$cur")); return ;;
@@ -244,7 +294,7 @@ _seedance() {
                 --timeout) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --resolution -r --output-format --watermark --no-watermark --return-last-frame --service-tier --callback-url --expires-after --safety-id --wait --output -o --last-frame-output --timeout --dry-run --strict --new --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --resolution -r --output-format --watermark --no-watermark --return-last-frame --service-tier --callback-url --expires-after --safety-id --wait --output -o --last-frame-output --timeout --dry-run --no-validate --strict --new --help -h" -- "$cur"))
             else COMPREPLY=($(compgen -W "$(seedance __complete tasks 2>/dev/null)" -- "$cur"));
             fi
             ;;
@@ -255,7 +305,7 @@ _seedance() {
             ;;
         "models")
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --all --remote --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --all --remote --sources --help -h" -- "$cur"))
             fi
             ;;
         "profiles")

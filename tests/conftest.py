@@ -22,12 +22,49 @@ def no_network_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Host names in tests resolve to nothing (no test asks a real DNS server): where a result
+    host's address is checked (providers/addresses.py), only literal addresses count, unless a
+    test says what a name resolves to."""
+    import socket
+
+    from seedance.providers import addresses
+
+    def resolve(host: str) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, f"{host}: not resolved in tests")
+
+    monkeypatch.setattr(addresses, "resolve", resolve)
+
+
+@pytest.fixture(autouse=True)
 def secrets_of_this_test_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with a process that knows no secret (domain/redact.py), as a run
     does: a key an earlier test registered does not hide words from this one's texts."""
     from seedance.domain import redact
 
     monkeypatch.setattr(redact, "SECRETS", redact.SecretRegistry())
+
+
+@pytest.fixture(autouse=True)
+def no_aws_settings_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's AWS credentials and files never reach a test, and boto3 never asks an
+    instance metadata service (a link-local address) for credentials."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws/credentials")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws/config")
+
+
+@pytest.fixture(autouse=True)
+def no_catalogue_overlay_from_another_test() -> Any:
+    """The catalogue overlay a client or command chose (process-wide: domain/catalogue.py
+    `use_overlay`) never outlives its test."""
+    yield
+    from seedance.domain.catalogue import use_overlay
+
+    use_overlay(None)
 
 
 @pytest.fixture
@@ -37,6 +74,9 @@ def world(tmp_path: Path) -> World:
         "SEEDANCE_DATA_DIR": str(tmp_path / "data"),
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path / "home"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "home" / "no-aws-credentials"),
+        "AWS_CONFIG_FILE": str(tmp_path / "home" / "no-aws-config"),
         **KEYS,
     }
     return World(tmp_path, environ, FakeClock())
@@ -71,6 +111,16 @@ def media_sim(world: World) -> Any:
     world.transport = simulator.transport()
     world.write_profiles(sim_profiles(API_ORIGIN))
     return simulator
+
+
+@pytest.fixture(scope="session")
+def s3() -> Any:
+    """moto's S3 server on loopback for the whole session (tests/s3server.py); each test makes
+    its own bucket."""
+    from s3server import S3Server
+
+    with S3Server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -218,7 +218,7 @@ def test_volcengine_4k_on_2_0_is_sent_with_a_notice(world, httpx_mock):
         ),
         (["--draft"], "has no draft mode", "--draft"),
         (["--service-tier", "flex"], "has no flex service tier", "--service-tier"),
-        (["-r", "4k", "-m", "2.5"], "supports 480p, 720p, 1080p, not 4k", "--resolution"),
+        (["-r", "1080p", "-m", "flash"], "supports 480p, 720p, not 1080p", "--resolution"),
         (["-m", "2.5", "-d", "31"], "4-30 seconds", "--duration"),
         (["--output-format", "mov"], "has no choice of output format", "--output-format"),
         (["-m", "2.5", "--draft", "-r", "1080p"], "a draft is always 480p", "--resolution"),
@@ -276,13 +276,12 @@ def test_estimates_of_2_5_input_videos_and_unknown_lengths(world, httpx_mock, tm
     assert "price unknown" in premium
     url = dry_run(world, "byteplus", "--video", "https://a/v.mp4", "-d", "5")[2]
     assert "estimate: at least 108,900 tokens" in url and "lower bound" in url
-    from seedance.sim.media import make_clip
+    from media_files import video
 
-    clip = tmp_path / "in.mp4"
-    clip.write_bytes(make_clip(3, 1).mp4)  # a real one-second clip: PyAV measures it
+    clip = video(tmp_path / "in.mp4", seconds=2)  # a real 2 s clip in bounds: PyAV measures it
     # a local video is published by upload_cmd: a dry run checks there is one, runs nothing
     world.write_profiles({"profiles": {"up": {"preset": "byteplus", "upload_cmd": "false {path}"}}})
     out = world.run("-p", "up", "create", BOAT, "--video", str(clip), "-d", "5", "--dry-run")
     assert out.exit_code == 0, out.stderr  # (a dry run: not uploaded to the asset library)
-    assert "estimate: 130,500 tokens ≈ $0.56" in out.stderr  # (5 + 1 s) x 1280x720, at $4.3/M
+    assert "estimate: 152,100 tokens ≈ $0.65" in out.stderr  # (5 + 2 s) x 1280x720, at $4.3/M
     assert not httpx_mock.get_requests()

@@ -242,6 +242,28 @@ def furnish(world) -> None:
     boards["deep.toml"] = OK_BOARD + "duration = " + "[" * 100_000 + "\n"
     for name, text in boards.items():
         (root / name).write_text(text)
+    inner = root / "inner"  # a jobs file and a storyboard that name files outside their folder
+    inner.mkdir()
+    (inner / "link.png").symlink_to(root / "a.png")
+    outside = {
+        "up.jsonl": {"prompt": "x", "images": ["../a.png"]},
+        "home.jsonl": {"prompt": "x", "images": ["~/a.png"]},
+        "abs.jsonl": {"prompt": "x", "first_frame": str(root / "a.png")},
+        "link.jsonl": {"prompt": "x", "images": ["link.png"]},
+    }
+    for name, row in outside.items():
+        (inner / name).write_text(json.dumps(row) + "\n")
+    (inner / "up.toml").write_text('[[shots]]\nid = "a"\nprompt = "x"\nimages = ["../a.png"]\n')
+    (inner / "link.toml").write_text(
+        '[[shots]]\nid = "a"\nprompt = "x"\nfirst_frame = "link.png"\n'
+    )
+    (inner / "prompt.toml").write_text('[[shots]]\nid = "a"\nprompt_file = "../latin1.txt"\n')
+    (root / "holiday.jsonl").write_text('{"id": "holiday", "prompt": "x"}\n')  # the user's
+    (root / "holiday").mkdir()  # own poster where the batch's would go
+    (root / "holiday" / "holiday.poster.png").write_bytes(whole)
+    (root / "stilled.toml").write_text(OK_BOARD)
+    (root / "stilled").mkdir()
+    (root / "stilled" / "01-a.sheet.png").write_bytes(whole)
     (root / "ok.jsonl").write_text('{"prompt": "x"}\n')
     (root / "deep.jsonl").write_text("[" * 100_000 + "\n")
     (root / "deep-object.jsonl").write_text('{"prompt": ' * 100_000 + "\n")
@@ -340,6 +362,18 @@ INPUTS = [
     (["chain", "badid.toml"], "../up"),
     (["chain", "duration.toml"], "duration 99"),
     (["chain", "ok.toml", "--rerun", "zz"], "no shot named zz"),
+    # local files outside a jobs file's or a storyboard's folder: nothing read of them
+    (["batch", "inner/up.jsonl"], "is outside the jobs file's folder"),
+    (["batch", "inner/home.jsonl"], "~/a.png"),
+    (["batch", "inner/abs.jsonl"], "column first_frame"),
+    (["batch", "inner/link.jsonl"], "link.png"),
+    (["batch", "inner/up.jsonl", "--dry-run"], "--allow-outside"),
+    (["chain", "inner/up.toml"], "is outside the storyboard's folder"),
+    (["chain", "inner/link.toml"], "--allow-outside"),
+    (["chain", "inner/prompt.toml", "--dry-run"], "field 'prompt_file'"),
+    # the user's own stills where a run's would go, before anything is paid
+    (["batch", "holiday.jsonl"], "holiday.poster.png already exists, and is not a still"),
+    (["chain", "stilled.toml"], "01-a.sheet.png already exists, and is not a still"),
     # issue 23 finding 12: nested 100,000 deep, 5,001 digits, a time before 1970, and siblings
     (["batch", "deep.jsonl"], "nested too deeply"),
     (["batch", "deep-object.jsonl"], "nested too deeply"),

@@ -149,21 +149,29 @@ def test_the_live_capabilities():
     """docs/sources/live-research.md §1b, cell by cell."""
     cat = catalogue()
     standard = cat.resolve("2.0", "byteplus").family
-    assert "4k" in standard.resolutions and "9:21" in standard.ratios  # probed; schema
+    assert "4k" in standard.resolutions  # probed
+    assert "9:21" in standard.ratios_unconfirmed and "9:21" in standard.all_ratios  # conflict
     assert (standard.draft, standard.flex, standard.audio_needs_visual) == (False, False, True)
     assert standard.output_formats == ()
     volc = cat.resolve("2.0", "volcengine").family
     assert "4k" not in volc.resolutions and volc.offers("4k")  # sent, the server decides
     v25 = cat.resolve("2.5", "byteplus").family
     assert (v25.duration_min, v25.duration_max, v25.duration_auto) == (4, 30, True)
-    assert v25.resolutions == ("480p", "720p", "1080p")
+    assert v25.resolutions == ("480p", "720p", "1080p", "4k")  # BPSA v0.9.0, November
     assert (v25.draft, v25.flex, v25.audio_needs_visual) == (True, False, False)
     assert v25.output_formats == ("mp4", "mov") and v25.final_resolutions == ("1080p",)
+    assert v25.all_final_resolutions == ("1080p", "4k")  # conflict: 4k sent with a notice
+    assert v25.task_types == ("auto", "reference", "edit", "extend")
+    flash = cat.resolve("dreamina-seedance-2-5-flash-261115", "byteplus")
+    assert flash.family.resolutions == ("480p", "720p") and not flash.family.draft
+    assert (flash.family.max_reference_images, flash.family.max_reference_videos) == (10, 5)
     assert (v25.max_reference_images, v25.max_reference_videos) == (30, 10)
     assert "4k" in cat.resolve("2.5", "volcengine").family.resolutions  # probed 2026-11-18
-    premium = cat.resolve("premium", "byteplus").family
-    assert premium.resolutions == ("4k",) and premium.offers("720p")
-    assert premium.final_resolutions == ("4k",)
+    premium = cat.resolve("premium", "byteplus")
+    assert premium.family.resolutions == ("4k",) and premium.family.offers("720p")
+    assert premium.family.final_resolutions == ("4k",)
+    assert premium.folded is not None and premium.folded.into == "dreamina-seedance-2-5-260628"
+    assert "dreamina-seedance-2-5-premium-260915" not in cat.vocabularies["byteplus"].primaries()
     pro = cat.resolve("1.5", "volcengine").family
     assert (pro.draft, pro.flex, pro.priority, pro.draft_last_frame) == (True, True, False, False)
     assert cat.resolve("1.0-pro", "volcengine").family.duration_min == 2

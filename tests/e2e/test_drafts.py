@@ -53,7 +53,7 @@ def test_a_draft_then_its_final(run, sim, world, profile, model, sent, resolutio
 def test_a_2_5_final_defaults_to_1080p_and_refuses_other_resolutions(run, sim):
     draft_id = draft(run, "sim-byteplus", "2.5")
     refused = run("-p", "sim-byteplus", "finalize", draft_id, "-r", "720p")
-    assert refused.exit_code == 2 and "is made at 1080p, not 720p" in refused.stderr
+    assert refused.exit_code == 2 and "is made at 1080p, 4k, not 720p" in refused.stderr
     dry = run("-p", "sim-byteplus", "finalize", draft_id, "--dry-run", "--json")
     assert dry.exit_code == 0 and json.loads(dry.stdout)["resolution"] == "1080p"
     assert len(sim.creates()) == 1

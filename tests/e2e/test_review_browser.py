@@ -178,3 +178,46 @@ def test_a_batch_with_takes_in_chromium(tmp_path, browser):
         check_screenshot(page.screenshot(), 1200)
     finally:
         page.close()
+
+
+EXTENDING = """\
+[defaults]
+model = "2.5"
+duration = 5
+
+[[shots]]
+id = "dawn"
+prompt = "A paper boat on calm water at dawn"
+
+[[shots]]
+id = "more"
+prompt = "extend forward: the boat drifts under a bridge"
+extend = "previous"
+"""
+
+
+def test_an_extending_storyboard_in_chromium(world, run, media_sim, browser):
+    """A shot that extends the previous shot's video says so on its card, and a prompt the
+    model rewrote is shown beside the one written (issue 26)."""
+    media_sim.config.revised_prompts = True
+    (world.root / "ext.toml").write_text(EXTENDING)
+    result = run("chain", "ext.toml")
+    assert result.exit_code == 0, result.stderr
+    folder = world.root / "ext"
+    page = browser.open(folder / "review.html", width=1200)
+    try:
+        check_page(page, folder)
+        dom = page.evaluate(
+            """({
+              cards: [...document.querySelectorAll('.card')].map((c) => c.id),
+              after: document.querySelector('#shot-more .after').textContent,
+              revised: [...document.querySelectorAll('.revised')].map((r) => r.textContent),
+            })"""
+        )
+        assert dom["cards"] == ["shot-dawn", "shot-more"]
+        assert dom["after"] == "extends the video of 01 dawn (task type extend)"
+        assert len(dom["revised"]) == 2
+        assert dom["revised"][0].startswith("As the model rewrote it: A paper boat")
+        check_screenshot(page.screenshot(), 1200)
+    finally:
+        page.close()

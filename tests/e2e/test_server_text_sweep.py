@@ -28,6 +28,8 @@ SECRETS: list[tuple[str, str, str]] = [
     ("asset library access key", "VOLC_ACCESSKEY", "AKLThostileaccesskey0042"),
     # the shared state's password (the server trusts loopback: any password connects)
     ("database password", "PGPASSWORD", "hostile-db-password-5f3e9a"),
+    # the bucket local media are published to (nothing listens there: no upload is made)
+    ("storage secret key", "AWS_SECRET_ACCESS_KEY", "hostile-aws-secret-9c1d77e2"),
 ]
 VALUES = [value for _what, _env, value in SECRETS]
 PLANTED = f"[{'|'.join(VALUES)}] {ESCAPES}"
@@ -58,6 +60,9 @@ def hostile(world: World, state_url: str) -> Iterator[tuple[SimServer, Hostile]]
         entry = dict(sim_profiles(server.api_url)["profiles"]["sim-byteplus"])
         entry.pop("api_key")
         entry["api_key_env"] = "HOSTILE_KEY"
+        entry["storage"] = "s3://hostile-bucket/media"
+        entry["storage_endpoint"] = "http://127.0.0.1:9"
+        world.environ["AWS_ACCESS_KEY_ID"] = "AKIAHOSTILE0000"
         world.write_profiles({"default_profile": PROFILE, "profiles": {PROFILE: entry}})
         for _what, env, value in SECRETS:
             world.environ[env] = value

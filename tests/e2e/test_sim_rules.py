@@ -146,7 +146,18 @@ def test_refusals_of_the_official_api(api, content, message):
         ("dreamina-seedance-2-0-260128", {"draft": True}, "InvalidParameter"),
         ("dreamina-seedance-2-0-260128", {"service_tier": "flex"}, "InvalidParameter"),
         ("dreamina-seedance-2-0-260128", {"output_format": "mov"}, "InvalidParameter"),
-        ("dreamina-seedance-2-5-260628", {"resolution": "4k"}, "InvalidResolutionParameter"),
+        (
+            "dreamina-seedance-2-5-flash-261115",
+            {"resolution": "1080p"},
+            "InvalidResolutionParameter",
+        ),
+        ("dreamina-seedance-2-5-flash-261115", {"draft": True}, "InvalidParameter"),
+        ("dreamina-seedance-2-0-260128", {"omni_reference_task_type": "edit"}, "InvalidParameter"),
+        (
+            "dreamina-seedance-2-5-260628",
+            {"omni_reference_task_type": "extend"},
+            "InvalidParameter.TaskTypeMismatch",
+        ),
         (
             "dreamina-seedance-2-5-260628",
             {"draft": True, "resolution": "720p"},
@@ -168,6 +179,9 @@ def test_what_each_model_refuses(api, model, extra, code):
         ("dreamina-seedance-2-0-260128", {"resolution": "4k"}),
         ("doubao-seedance-2-5-260628", {"resolution": "4k"}),
         ("dreamina-seedance-2-5-260628", {"draft": True}),
+        ("dreamina-seedance-2-5-260628", {"resolution": "4k"}),  # November: BPSA v0.9.0
+        ("dreamina-seedance-2-5-flash-261115", {"resolution": "720p", "duration": 30}),
+        ("dreamina-seedance-2-5-premium-260915", {"resolution": "4k"}),  # folded, still served
     ],
 )
 def test_what_the_live_models_take(api, model, extra):
@@ -203,6 +217,33 @@ def test_a_final_is_made_from_a_succeeded_draft(api):
     api.clock.advance(8 * 86400)
     status, old = post(api, final)
     assert status == 400 and "expired" in old["error"]["message"]
+
+
+def test_task_types_are_checked_when_the_request_is_made(api):
+    """real-world.md "November 2026": edit and extend need a reference video and ratio
+    adaptive, an edit duration -1 (InvalidParameter.TaskTypeConstraint); a first frame on 2.5
+    with a concrete ratio is not refused (one source says so, none confirms it)."""
+    video = {
+        "type": "video_url",
+        "video_url": {"url": "https://a/v.mp4"},
+        "role": "reference_video",
+    }
+    edit = {
+        "model": "dreamina-seedance-2-5-260628",
+        "content": [TEXT, video],
+        "omni_reference_task_type": "edit",
+    }
+    assert post(api, {**edit, "ratio": "adaptive", "duration": -1})[0] == 200
+    assert post(api, edit)[0] == 200  # ratio and duration left to the server
+    status, wide = post(api, {**edit, "ratio": "16:9"})
+    assert status == 400 and wide["error"]["code"] == "InvalidParameter.TaskTypeConstraint"
+    status, long = post(api, {**edit, "duration": 8})
+    assert status == 400 and long["error"]["code"] == "InvalidParameter.TaskTypeConstraint"
+    extend = {**edit, "omni_reference_task_type": "extend", "duration": 8, "ratio": "adaptive"}
+    assert post(api, extend)[0] == 200
+    first = {"type": "image_url", "image_url": {"url": "https://a/f.png"}, "role": "first_frame"}
+    framed = {"model": "dreamina-seedance-2-5-260628", "content": [TEXT, first], "ratio": "16:9"}
+    assert post(api, framed)[0] == 200
 
 
 def test_a_refusal_seedance_cannot_judge_locally_names_the_fix(run, sim):

@@ -204,8 +204,9 @@ def test_a_video_is_made_waited_for_in_turns_saved_and_never_paid_twice(server, 
     assert looked.document["task"]["video_url"].endswith("?…")
     assert looked.document["output"] == str(clip)
     copied = server.call("download_video", {"task_id": task_id, "output": "copy.mp4"})
-    assert Path(copied.document["video"]["path"]) == place.root / "copy.mp4"
-    assert (place.root / "copy.mp4").read_bytes() == clip.read_bytes()
+    copy = place.data_dir / "videos" / "copy.mp4"  # relative: in the server's output folder
+    assert Path(copied.document["video"]["path"]) == copy
+    assert copy.read_bytes() == clip.read_bytes()
     assert len(sim.creates()) == before + 1
 
     other = server.call("create_video", {**boat, "prompt": "a ship"})
@@ -288,4 +289,30 @@ def test_a_server_killed_in_a_wait_leaves_a_task_the_next_one_delivers(server, s
     assert saved.document["video"]["path"] == str(place.data_dir / "videos" / "light.mp4")
     again = server.call("create_video", ask)
     assert again.document["origin"] == "saved-before"
+    assert len(sim.creates()) == before + 1
+
+
+def test_edit_and_extend_videos_as_tools(server, sim):
+    """edit_video and extend_video (issue 26): the task type's body, checked before anything is
+    paid; a refusal from the catalogue names its rule and how to send it anyway."""
+    before = len(sim.creates())
+    video = "https://example.com/clip.mp4"
+    dry = server.call("edit_video", {"video": video, "prompt": "make it night", "dry_run": True})
+    assert not dry.error, dry.text
+    body = dry.document["request"]
+    assert body["omni_reference_task_type"] == "edit" and body["ratio"] == "adaptive"
+    assert body["duration"] == -1 and body["model"] == "dreamina-seedance-2-5-260628"
+    assert body["content"][1]["video_url"]["url"] == video
+    wrong = server.call("extend_video", {"video": video, "model": "2.0", "dry_run": True})
+    assert wrong.error and wrong.document["error"]["rule"]["name"] == "seedance-2.0.task_types"
+    assert "no_validate=true" in wrong.text
+    # a video by URL the simulator cannot measure: under the call's cap its estimate is only
+    # a lower bound, which the agent accepts (issue 23, finding 9)
+    ask = {"video": video, "prompt": "and on", "duration": 5, "wait": True}
+    refused = server.call("extend_video", ask)
+    assert refused.error and refused.document["error"]["code"] == "lower_bound"
+    made = server.call("extend_video", {**ask, "allow_unpriced": True})
+    assert not made.error, made.text
+    sent = sim.creates()[-1].json()
+    assert sent["omni_reference_task_type"] == "extend" and sent["duration"] == 5
     assert len(sim.creates()) == before + 1

@@ -230,6 +230,19 @@ def test_the_nonces_taken_are_those_of_everyone_sharing_the_state(store: Store, 
         elsewhere.close()
 
 
+def test_an_unusable_create_frees_its_slot_keeps_its_charge_and_is_never_followed(
+    state: State,
+):
+    unusable, running = priced(state, 1), priced(state, 2)
+    state.created(running, "r", T0)
+    state.unusable(unusable, "unusable_task_id: ../evil", T0 + 1)
+    entry = state.entry(unusable)
+    assert entry is not None and entry.state is JournalState.UNKNOWN and entry.task_id is None
+    assert entry.error == "unusable_task_id: ../evil" and entry.finished_at == T0 + 1
+    assert [e.row for e in state.open_creates("acct", 0)] == [running]
+    assert state.charged("acct", "USD", 0) == pytest.approx(4.0)  # both reserved
+
+
 # -- the ledger ------------------------------------------------------------------------------
 
 

@@ -67,6 +67,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "frames": ("frames", "A frame or a contact sheet of any clip (needs the video extra)."),
     "assets": ("assets", "The profile's asset library (media referenced as asset://ID)."),
+    "edit": (
+        "edit",
+        "A new video: VIDEO changed as PROMPT says (task type edit; its length and shape).",
+    ),
+    "extend": ("edit", "A new video continuing VIDEO as PROMPT says (task type extend)."),
     "finalize": (
         "finalize",
         "Make the final video of a draft task (from create --draft); -o to save it.",
@@ -207,6 +212,9 @@ class SeedanceGroup(TyperGroup):
         complete_var: str | None,
         extra: dict[str, Any],
     ) -> int:
+        from seedance.domain.catalogue import use_overlay
+
+        use_overlay(env.config_dir)  # the user's catalogue.toml, read when first needed
         try:
             result = super().main(
                 args=argv,

@@ -148,6 +148,8 @@ def get(
     ],
 ) -> None:
     """One asset and its status."""
+    from seedance.domain.redact import is_presigned, redact_url
+
     env = current_env()
     asset = _service(env).get(asset_id)
     if env.json:
@@ -158,6 +160,8 @@ def get(
         rows = [("id", asset.ref), ("status", asset.status.value)]
         for key in ("type", "name", "group_id", "url", "error", "created_at"):
             value = getattr(asset, key)
+            if key == "url" and value and is_presigned(value):
+                value = redact_url(value)  # a presigned URL (the profile's storage): a secret
             if value:
                 rows.append((key.replace("_id", "").replace("_at", ""), str(value)))
         width = max(len(k) for k, _ in rows)

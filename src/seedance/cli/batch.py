@@ -51,13 +51,15 @@ def batch(
     allow_unpriced: bool,
     dry_run: bool,
     fail_fast: bool,
+    no_validate: bool,
     retry_failed: bool,
     skip_invalid: bool,
+    allow_outside: bool,
     rerun: list[str] | None,
 ) -> None:
     """Many videos from a .jsonl or .csv file: takes, one manifest, resumable, capped."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
-    from seedance.services.batches.jobs import Jobs, parse_jobs
+    from seedance.services.batches.jobs import Jobs, confined_to, parse_jobs
     from seedance.services.batches.session import MAX_CONCURRENCY, BatchIncomplete
 
     env = current_env()
@@ -72,7 +74,10 @@ def batch(
         if output is None:
             raise UsageError("with the jobs on stdin, say where the clips go: --output DIR")
         here = env.cwd or Path.cwd()
-        source = parse_jobs(env.stdin.read(), kind="jsonl", name="stdin", base_dir=here)
+        confine = None if allow_outside else confined_to(here, "the current folder")
+        source = parse_jobs(
+            env.stdin.read(), kind="jsonl", name="stdin", base_dir=here, confine=confine
+        )
     else:
         source = env.path(jobs)
     client = env.client(offline=dry_run)
@@ -86,6 +91,8 @@ def batch(
         base_dir=env.cwd,
         max_cost=max_cost,
         allow_unpriced=allow_unpriced,
+        validate=not no_validate,
+        allow_outside=allow_outside,
     )
     plan = session.plan
     for skipped in plan.skipped:
@@ -177,7 +184,7 @@ def _print_plan(env: Environment, plan: BatchPlan, max_cost: float | None) -> No
         action = {"skip": "done, kept", "keep": "failed earlier, kept", "run": estimate}
         lines.append(f"{take.key:<24} seed {take.seed:<11} {action[take.action.value]}")
         if take.action.value == "run":
-            body = redact_body(take.prepared.body)
+            body = redact_body(take.prepared.body, take.prepared.redactions)
             lines.append("   " + json.dumps(body, ensure_ascii=False))
     lines.append(f"total: {plan.describe_total()}")
     _tokens, cost, currency = plan.total()

@@ -39,6 +39,8 @@ def chain(
     draft: bool,
     finalize: bool,
     strict: bool,
+    allow_outside: bool,
+    no_validate: bool = False,
 ) -> None:
     """Run a multi-shot storyboard; every shot starts from the previous shot's last frame."""
     from seedance.domain.errors import InterruptedByUser, Suggestion, UsageError
@@ -67,6 +69,8 @@ def chain(
         finalize=finalize,
         allow_unpriced=allow_unpriced,
         strict=strict,
+        validate=not no_validate,
+        allow_outside=allow_outside,
     )
     if session.manifest.damaged is not None:
         env.output.warn(

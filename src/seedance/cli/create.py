@@ -71,6 +71,7 @@ def create(
     expires_after: int | None,
     safety_id: str | None,
     output_format: str | None,
+    task_type: str | None,
     wait: bool,
     output: str | None,
     last_frame_output: str | None,
@@ -80,6 +81,7 @@ def create(
     strict: bool,
     new: bool,
     sheet: bool,
+    fit: bool = False,
     max_cost: float | None = None,
     allow_unpriced: bool = False,
 ) -> None:
@@ -113,6 +115,7 @@ def create(
         expires_after=expires_after,
         safety_id=safety_id,
         output_format=output_format,
+        task_type=task_type,
     )
     outputs = plan_outputs(
         env,
@@ -125,7 +128,7 @@ def create(
     client = env.client(offline=dry_run).with_options(
         max_cost=max_cost, allow_unpriced=allow_unpriced, validate=not no_validate, strict=strict
     )
-    prepared = client.videos.prepare(params, dry_run=dry_run, base_dir=env.cwd)
+    prepared = client.videos.prepare(params, dry_run=dry_run, base_dir=env.cwd, fit=fit)
     deliver(env, client, prepared, outputs, wait=wait, timeout=timeout, dry_run=dry_run, new=new)
 
 

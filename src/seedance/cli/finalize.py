@@ -34,6 +34,7 @@ def finalize(
     expires_after: int | None,
     safety_id: str | None,
     strict: bool,
+    no_validate: bool,
     **delivery: Any,
 ) -> None:
     """Make the final video of a draft task (from create --draft); -o to save it."""
@@ -65,5 +66,6 @@ def finalize(
         expires_after=expires_after,
         safety_id=safety_id,
         strict=strict,
+        validate=not no_validate,
     )
     deliver(env, client, prepared, outputs, **delivery)  # wait, timeout, dry run, new: as create

@@ -183,19 +183,18 @@ def _download_bar(env: Environment, name: str) -> Any:
 def check_stills(
     dest: Path, *, force: bool = False, clip_exists: bool = False, can_force: bool = False
 ) -> None:
-    """Refuse, before anything is paid, poster and sheet paths we would not write. Beside a
-    clip already there, they may be its own (the run that made it decides)."""
-    from seedance.services.media import frames
-    from seedance.services.videos.outputs import check_file
+    """Refuse, before anything is paid, poster and sheet paths we would not write
+    (services/media/companions.py: the one rule of every writer of stills)."""
+    from seedance.services.media import companions, frames
 
     if frames.available():
-        for path in frames.outputs(dest):
-            check_file(path, overwrite=force or clip_exists, field="sheet", can_force=can_force)
+        companions.check(dest, force=force, can_force=can_force, clip_exists=clip_exists)
 
 
-def save_stills(env: Environment, clip: Path) -> dict[str, str] | None:
+def save_stills(env: Environment, clip: Path, *, force: bool = False) -> dict[str, str] | None:
     """The poster and contact sheet of a saved video; a notice, never a failure, when they
-    cannot be made (the video is saved either way)."""
+    cannot be made (the video is saved either way), or would replace files seedance did not
+    make (unless `force`)."""
     from seedance.domain.errors import SeedanceError
     from seedance.services.media import frames
 
@@ -203,7 +202,7 @@ def save_stills(env: Environment, clip: Path) -> dict[str, str] | None:
         env.output.warn(frames.unavailable_notice())
         return None
     try:
-        stills = frames.make_stills(clip)
+        stills = frames.make_stills(clip, force=force)
     except (SeedanceError, OSError) as exc:
         env.output.warn(f"no poster or contact sheet for {clip}: {exc}")
         return None

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     app.command("models")(command(params.MODELS, models, name="models", doc=models.__doc__ or ""))
 
 
-def models(all: bool, remote: bool) -> None:  # `all`: the option's name
+def models(all: bool, remote: bool, sources: bool = False) -> None:  # `all`: the option's name
     """The model catalogue with capabilities and prices."""
     from seedance.domain.catalogue import catalogue
     from seedance.domain.errors import ConfigError
@@ -38,6 +38,9 @@ def models(all: bool, remote: bool) -> None:  # `all`: the option's name
             vocabularies = [env.selected_profile().vocabulary]
         except ConfigError:  # no profile yet: the whole catalogue
             vocabularies = list(cat.vocabularies)
+    if sources:
+        _sources(cat, vocabularies)
+        return
     rows = model_rows(cat, vocabularies)
     several = len(vocabularies) > 1
     if not several and rows and not env.json:
@@ -55,6 +58,38 @@ def models(all: bool, remote: bool) -> None:  # `all`: the option's name
             r["price_text"],
         ],
     )
+
+
+def _sources(cat: Any, vocabularies: list[str | None]) -> None:
+    """Every cell of every model, with its sources; the overlay's marked."""
+    from seedance.services.account.catalogue_rows import cell_rows, specs_of
+
+    env = current_env()
+    rows = [row for v in vocabularies for spec in specs_of(cat, v) for row in cell_rows(cat, spec)]
+    if cat.overlay_path:
+        marked = sum(1 for r in rows if r["overlay"])
+        env.output.info(f"{marked} value(s) from the overlay {cat.overlay_path} (marked *)")
+    if env.json:
+        env.output.json({"overlay": cat.overlay_path, "cells": rows})
+        return
+    env.output.listing(
+        rows,
+        ["MODEL", "CELL", "VALUE", "SOURCE"],
+        lambda r: [
+            r["model"],
+            r["cell"] + (" *" if r["overlay"] else ""),
+            _value(r["value"]),
+            " ".join(r["sources"]) or ("overlay" if r["overlay"] else "?"),
+        ],
+    )
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) or "-"
+    if isinstance(value, dict):
+        return "(table)"
+    return str(value)
 
 
 def _alias(aliases: list[str]) -> str:

@@ -210,9 +210,11 @@ def _describe(task: Task, client: Client) -> str:
             rows.append((key, str(value)))
     if task.usage and task.usage.completion_tokens is not None:
         rows.append(("tokens", f"{task.usage.completion_tokens:,}"))
+    if task.revised_prompt:
+        rows.append(("revised prompt", task.revised_prompt))
     if task.error:
         rows.append(("error", f"{task.error.code}: {task.error.message}"))
-    for key in ("video_url", "last_frame_url"):
+    for key in ("video_url", "last_frame_url", "file_url"):
         value = getattr(task, key)
         if value:
             rows.append((key, value))
@@ -279,7 +281,7 @@ def download(
         )
     document = got.task.to_json()
     document["download"] = result.model_dump()
-    saved_stills = save_stills(env, Path(result.path)) if sheet else None
+    saved_stills = save_stills(env, Path(result.path), force=force) if sheet else None
     if saved_stills:
         document["stills"] = saved_stills
     printed = [result.path]

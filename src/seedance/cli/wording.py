@@ -17,6 +17,7 @@ FLAGS: dict[str, str] = {
     "task_ids": "",  # positional
     "clip": "",  # positional (frames)
     "directory": "",  # positional (review)
+    "video": "",  # positional (edit, extend)
 }
 # Short forms of a few options (the contract's -m, -d, -r, -o), used in commands we print.
 SHORT: dict[str, str] = {"model": "-m", "duration": "-d", "resolution": "-r", "output": "-o"}
@@ -140,7 +141,20 @@ def describe(exc: SeedanceError, profile: str | None = None, argv: list[str] | N
     for number, suggestion in enumerate(exc.suggestions):
         lead = "; or " if number else (": " if exc.hint else "; run: ")
         text += lead + command_line(suggestion, profile, argv)
-    return text
+    return text + stale_rule_words(exc)
+
+
+def stale_rule_words(exc: SeedanceError) -> str:
+    """A refusal that comes from a catalogue cell may be stale (the services change every few
+    weeks): say which rule it is and how to send the request anyway."""
+    rule = getattr(exc, "rule", None)
+    if rule is None:
+        return ""
+    source = f", source {rule.source}" if rule.source else ""
+    return (
+        f" (the catalogue's rule {rule.name}{source}; if the service has changed, "
+        "--no-validate sends it anyway and the server decides)"
+    )
 
 
 # The command line's words for the errors no step worded (domain/errors.py `unexpected`).

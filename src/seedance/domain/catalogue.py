@@ -15,10 +15,12 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from seedance import data
-from seedance.domain.errors import Suggestion, ValidationError
+from seedance.domain.errors import Rule, Suggestion, ValidationError
+from seedance.domain.media_bounds import MediaBounds, load_bounds
 from seedance.domain.pricing import (
     Estimate,
     PriceFacts,
@@ -59,6 +61,7 @@ class Family:
     resolutions: tuple[str, ...] = ()
     resolutions_unconfirmed: tuple[str, ...] = ()  # sources disagree: sent, with a notice
     ratios: tuple[str, ...] = ()
+    ratios_unconfirmed: tuple[str, ...] = ()
     duration_min: int = 4
     duration_max: int = 15
     duration_auto: bool = False
@@ -76,15 +79,28 @@ class Family:
     draft_last_frame: bool = True
     draft_flex: bool = True
     final_resolutions: tuple[str, ...] = ()  # of a final made from a draft
+    final_resolutions_unconfirmed: tuple[str, ...] = ()
     flex: bool = True
     priority: bool = True
     output_formats: tuple[str, ...] = ()  # empty: the field is not accepted
+    # omni_reference_task_type: the values it takes (empty: none), and what each needs
+    task_types: tuple[str, ...] = ()
+    task_types_need_video: tuple[str, ...] = ()  # a reference video to edit or extend
+    task_types_adaptive: tuple[str, ...] = ()  # ratio adaptive only
+    task_types_auto_duration: tuple[str, ...] = ()  # duration -1 only (the source's length)
+    edit_min_seconds: float | None = None  # the shortest video an edit takes
+    disputed: tuple[str, ...] = ()  # parameters whose effect the sources disagree on
     prompt_max_cjk_chars: int | None = None  # guidance, not a limit: warned about
     prompt_max_words: int | None = None
     price_as: str | None = None
     sizes: Mapping[str, Mapping[str, Size]] = field(default_factory=dict)
     # how long a 720p clip usually takes, submit to finish: a progress display's first guess
     typical_seconds: float | None = None
+    # where each value comes from: the table that set it ("seedance-2.5",
+    # "byteplus/seedance-2.0-fast") and the source keys it cites; values an overlay set
+    origins: Mapping[str, str] = field(default_factory=dict)
+    cites: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    overlaid: frozenset[str] = frozenset()
 
     @property
     def price_family(self) -> str:
@@ -100,6 +116,25 @@ class Family:
             r for r in self.resolutions_unconfirmed if r not in self.resolutions
         )
 
+    @property
+    def all_ratios(self) -> tuple[str, ...]:
+        return self.ratios + tuple(r for r in self.ratios_unconfirmed if r not in self.ratios)
+
+    @property
+    def all_final_resolutions(self) -> tuple[str, ...]:
+        unconfirmed = self.final_resolutions_unconfirmed
+        return self.final_resolutions + tuple(
+            r for r in unconfirmed if r not in self.final_resolutions
+        )
+
+    def rule(self, name: str) -> Rule:
+        """The catalogue cell behind a value: which table set it and the sources it cites."""
+        table = self.origins.get(name, self.key)
+        cited = " ".join(self.cites.get(name, ()))
+        if name in self.overlaid:
+            cited = f"{cited} (overlay)".strip()
+        return Rule(f"{table}.{name}", cited or None)
+
 
 @dataclass(frozen=True)
 class Retired:
@@ -109,6 +144,22 @@ class Retired:
     reason: str
     replacement: str | None = None
     source: str | None = None
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A name a provider merged into another model: still sent as asked (the server decides
+    whether it answers to it), with a notice naming what replaces it."""
+
+    into: str
+    reason: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    source: str | None = None
+
+    def replacement(self) -> str:
+        """`dreamina-seedance-2-5-260628 at resolution 4k`."""
+        extra = ", ".join(f"{k} {v}" for k, v in self.settings.items())
+        return self.into + (f" at {extra}" if extra else "")
 
 
 @dataclass(frozen=True)
@@ -123,14 +174,20 @@ class Vocabulary:
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     retired: dict[str, Retired] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    media: dict[str, Any] = field(default_factory=dict)  # its own reference media bounds
+    folded: dict[str, Folded] = field(default_factory=dict)
+    cites: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "limits.ratios", ...
+    overlaid: frozenset[str] = frozenset()
 
     def primary(self, family: str) -> str | None:
         return next((name for name, fam in self.models.items() if fam == family), None)
 
     def primaries(self) -> list[str]:
+        """The first name of each family (a folded name is never one)."""
         seen: dict[str, str] = {}
         for name, fam in self.models.items():
-            seen.setdefault(fam, name)
+            if name not in self.folded:
+                seen.setdefault(fam, name)
         return list(seen.values())
 
     def retired_name(self, name: str) -> tuple[str, Retired] | None:
@@ -151,6 +208,7 @@ class ModelSpec:
     requested: str
     price_list: str | None = None
     endpoint: bool = False  # an endpoint id whose family the profile declares
+    folded: Folded | None = None  # a name the provider merged into another model
 
     @property
     def translated(self) -> bool:
@@ -184,15 +242,36 @@ def is_endpoint(name: str) -> bool:
 class Catalogue:
     """All families, vocabularies, price lists and sizes."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        data: dict[str, Any],
+        *,
+        overlaid: frozenset[tuple[str, ...]] = frozenset(),
+        overlay_path: str | None = None,
+    ) -> None:
+        """`overlaid`: the cells (key paths) a user's overlay set, at `overlay_path`."""
+        self.raw = data
+        self.overlaid = overlaid
+        self.overlay_path = overlay_path
         self.sources: dict[str, str] = dict(data.get("sources", {}))
-        self.families = _load_families(data["families"])
-        self.vocabularies = {key: _vocabulary(key, v) for key, v in data["vocabularies"].items()}
+        self.families = _load_families(data["families"], overlaid)
+        self.vocabularies = {
+            key: _vocabulary(key, v, overlaid) for key, v in data["vocabularies"].items()
+        }
         self.price_lists: dict[str, dict[str, Any]] = data.get("price_lists", {})
         self.sizes: dict[str, dict[str, Size]] = {
-            res: {ratio: parse_wxh(s) for ratio, s in table.items()}
+            res: {ratio: parse_wxh(s) for ratio, s in table.items() if ratio != "cite"}
             for res, table in data.get("sizes", {}).items()
         }
+        self.media: dict[str, Any] = dict(data.get("media", {}))
+
+    def media_bounds(self, vocabulary: str | None) -> MediaBounds:
+        """The reference media bounds on a provider speaking `vocabulary` (its own cells
+        over the catalogue's `[media]`)."""
+        vocab = self.vocabularies.get(vocabulary or "")
+        own = vocab.media if vocab is not None else None
+        return load_bounds(self.media, own, vocabulary, self.sources)
+        self.conflicts: list[dict[str, Any]] = list(data.get("conflicts", []))
 
     # -- names -------------------------------------------------------------------------------
 
@@ -310,10 +389,27 @@ class Catalogue:
 
     def _spec(self, name: str, fam_key: str, vocab: Vocabulary, requested: str) -> ModelSpec:
         fam = self.families[fam_key]
-        changes = {**vocab.limits, **vocab.overrides.get(fam_key, {})}
+        own = vocab.overrides.get(fam_key, {})
+        changes = {**vocab.limits, **own}
         if changes:
-            fam = replace(fam, **{k: _freeze(v) for k, v in changes.items()})
-        return ModelSpec(name, fam, vocab.key, requested, vocab.price_list)
+            origins, cites = dict(fam.origins), dict(fam.cites)
+            overlaid = set(fam.overlaid)
+            for key in changes:
+                part = f"overrides.{fam_key}" if key in own else "limits"
+                origins[key] = f"{vocab.key}/{fam_key}" if key in own else vocab.key
+                cites[key] = vocab.cites.get(f"{part}.{key}", vocab.sources)
+                overlaid.discard(key)
+                if f"{part}.{key}" in vocab.overlaid:
+                    overlaid.add(key)
+            fam = replace(
+                fam,
+                origins=origins,
+                cites=cites,
+                overlaid=frozenset(overlaid),
+                **{k: _freeze(v) for k, v in changes.items()},
+            )
+        folded = vocab.folded.get(name)
+        return ModelSpec(name, fam, vocab.key, requested, vocab.price_list, folded=folded)
 
     def models_able(self, vocabulary: str | None, **needs: Any) -> list[str]:
         """Names on this provider whose family satisfies `needs` (for helpful errors)."""
@@ -473,31 +569,91 @@ def parse_wxh(text: str) -> Size:
     return int(w), int(h)
 
 
-def _vocabulary(key: str, raw: dict[str, Any]) -> Vocabulary:
+def cited(value: Any) -> tuple[str, ...]:
+    """A `cite` entry as source keys: "a b" or ["a", "b"]."""
+    if isinstance(value, str):
+        return tuple(value.split())
+    return tuple(str(v) for v in value or ())
+
+
+def _vocabulary(key: str, raw: dict[str, Any], overlaid: frozenset[tuple[str, ...]]) -> Vocabulary:
+    cites = {name: cited(v) for name, v in (raw.get("cite") or {}).items()}
+    limits = dict(raw.get("limits", {}))
+    cites |= {f"limits.{k}": cited(v) for k, v in (limits.pop("cite", None) or {}).items()}
+    overrides: dict[str, dict[str, Any]] = {}
+    for fam, entry in raw.get("overrides", {}).items():
+        values = dict(entry)
+        own = values.pop("cite", None) or {}
+        cites |= {f"overrides.{fam}.{k}": cited(v) for k, v in own.items()}
+        overrides[fam] = values
+    here = ("vocabularies", key)
+    marked = frozenset(
+        ".".join(path[2:]) for path in overlaid if path[:2] == here and len(path) > 2
+    )
+    for name in list(cites):  # an overlay's value without its own citation cites nothing
+        part, _, cell = name.rpartition(".")
+        if name in marked and f"{part}.cite.{cell}".lstrip(".") not in marked:
+            cites[name] = ()
     return Vocabulary(
         key=key,
         title=raw.get("title", key),
         models=dict(raw.get("models", {})),
         price_list=raw.get("price_list"),
-        limits=dict(raw.get("limits", {})),
-        overrides={k: dict(o) for k, o in raw.get("overrides", {}).items()},
+        limits=limits,
+        overrides=overrides,
         retired={name: Retired(**entry) for name, entry in raw.get("retired", {}).items()},
         sources=tuple(raw.get("sources", ())),
+        media=dict(raw.get("media", {})),
+        folded={
+            name: Folded(
+                into=entry["into"],
+                reason=entry.get("reason", ""),
+                settings=dict(entry.get("settings", {})),
+                source=entry.get("source"),
+            )
+            for name, entry in raw.get("folded", {}).items()
+        },
+        cites=cites,
+        overlaid=marked,
     )
 
 
-def _load_families(raw: dict[str, dict[str, Any]]) -> dict[str, Family]:
-    names = {f.name for f in fields(Family)}
+# Keys of a family table that are not values of a model: its names and bookkeeping.
+FAMILY_META = frozenset({"title", "aliases", "sources", "base", "cite"})
+
+
+def _load_families(
+    raw: dict[str, dict[str, Any]], overlaid: frozenset[tuple[str, ...]] = frozenset()
+) -> dict[str, Family]:
+    names = {f.name for f in fields(Family)} - {"origins", "cites", "overlaid", "key"}
     resolved: dict[str, dict[str, Any]] = {}
+    # per family: each value's table, its cited sources, whether an overlay set it
+    origins: dict[str, dict[str, str]] = {}
+    cites: dict[str, dict[str, tuple[str, ...]]] = {}
+    marks: dict[str, set[str]] = {}
 
     def build(key: str) -> dict[str, Any]:
         if key not in resolved:
             entry = dict(raw[key])
             base = entry.pop("base", None)
+            own_cites = {k: cited(v) for k, v in (entry.pop("cite", None) or {}).items()}
             merged = {**build(base), **entry} if base else entry
+            origins[key] = dict(origins[base]) if base else {}
+            cites[key] = dict(cites[base]) if base else {}
+            marks[key] = set(marks[base]) if base else set()
             for own in ("aliases", "price_as"):  # a family's names are its own
                 if own not in entry:
                     merged.pop(own, None)
+            for name in entry:
+                if name in FAMILY_META:
+                    continue
+                origins[key][name] = key
+                cites[key][name] = own_cites.get(name, ())
+                marks[key].discard(name)
+                if ("families", key, name) in overlaid:
+                    marks[key].add(name)
+                    if ("families", key, "cite", name) not in overlaid:
+                        cites[key][name] = ()  # the bundled source is not the overlay's
             resolved[key] = merged
         return resolved[key]
 
@@ -509,11 +665,53 @@ def _load_families(raw: dict[str, dict[str, Any]]) -> dict[str, Family]:
                 res: {ratio: parse_wxh(s) for ratio, s in cells.items()}
                 for res, cells in values["sizes"].items()
             }
-        families[key] = Family(key=key, **values)
+        families[key] = Family(
+            key=key,
+            origins=origins[key],
+            cites=cites[key],
+            overlaid=frozenset(marks[key]),
+            **values,
+        )
     return families
 
 
 @cache
-def catalogue() -> Catalogue:
+def bundled() -> Catalogue:
     """The catalogue shipped in the package (read once)."""
     return Catalogue(data.load("catalogue.toml"))
+
+
+OVERLAY_FILE = "catalogue.toml"  # in the config directory: merged over the bundled one
+_overlay: Path | None = None
+
+
+def use_overlay(config_dir: Path | None) -> None:
+    """From now on, `catalogue()` is the bundled catalogue with `config_dir/catalogue.toml`
+    merged over it, when that file exists (read when first needed, again when it changes)."""
+    global _overlay
+    _overlay = config_dir / OVERLAY_FILE if config_dir is not None else None
+
+
+def overlay_file() -> Path | None:
+    """Where the user's catalogue overlay is read from (it may not exist yet)."""
+    return _overlay
+
+
+def catalogue() -> Catalogue:
+    """The catalogue in use: the bundled one, with the user's overlay merged over it."""
+    path = _overlay
+    if path is None:
+        return bundled()
+    try:
+        stamp = path.stat()
+    except OSError:
+        return bundled()
+    return _with_overlay(str(path), stamp.st_mtime_ns, stamp.st_size)
+
+
+@cache
+def _with_overlay(path: str, _mtime: int, _size: int) -> Catalogue:
+    from seedance.domain.catalogue_overlay import merged
+
+    raw, cells = merged(data.load("catalogue.toml"), Path(path))
+    return Catalogue(raw, overlaid=cells, overlay_path=path)

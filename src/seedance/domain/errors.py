@@ -137,10 +137,19 @@ class SeedanceError(Exception):
 
 
 class UsageError(SeedanceError):
-    """A bad flag, argument or file."""
+    """A bad flag, argument or file. `rule`: the catalogue cell a refusal comes from, when it
+    does (set by ValidationError, and by the errors that carry one of a request's refusals:
+    a storyboard's, a batch's)."""
 
     exit_status = ExitStatus.USAGE
     code = "usage"
+    rule: Rule | None = None
+
+    def facts(self) -> dict[str, Any]:
+        found = super().facts()
+        if self.rule is not None:
+            found["rule"] = self.rule.to_json()
+        return found
 
 
 class ConfigError(UsageError):
@@ -172,12 +181,6 @@ class ValidationError(UsageError):
     def __init__(self, message: str, *, rule: Rule | None = None, **facts: Any) -> None:
         super().__init__(message, **facts)
         self.rule = rule
-
-    def facts(self) -> dict[str, Any]:
-        found = super().facts()
-        if self.rule is not None:
-            found["rule"] = self.rule.to_json()
-        return found
 
 
 class UnsupportedError(UsageError):
@@ -249,6 +252,18 @@ class BadResponseError(APIError):
     """The server answered something that is not what its API documents."""
 
     code = "bad_response"
+
+
+class UnusableTaskIdError(BadResponseError):
+    """The server answered with a task id seedance cannot use (`../x`, a space, a control
+    character): not a path, a URL or a command. After a create, the task may exist and be
+    billed; `answer` is what the server said."""
+
+    code = "unusable_task_id"
+
+    def __init__(self, message: str, *, answer: Any = None, **facts: Any) -> None:
+        super().__init__(message, **facts)
+        self.answer = answer
 
 
 _BY_STATUS: dict[int, type[APIError]] = {

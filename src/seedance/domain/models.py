@@ -76,6 +76,9 @@ class Reference(BaseModel):
     url: str
     source: str | None = None  # what the user wrote (a path, a URL), for messages
     seconds: float | None = None  # a video's or audio's length, when known
+    # what the URL is, where the URL itself may not go (a presigned URL is a secret: the
+    # journal, manifests and messages show this instead, e.g. s3://bucket/key)
+    stands_for: str | None = None
 
     @property
     def kind(self) -> MediaKind:
@@ -105,6 +108,9 @@ class CreateSettings(BaseModel):
     expires_after: int | None = None
     safety_id: str | None = None
     output_format: str | None = None  # mp4 | mov, where the model offers a choice
+    # omni_reference_task_type (2.5): auto | reference | edit | extend (docs/sources/
+    # november-2026.md "Task types")
+    task_type: str | None = None
 
 
 class GenerationParams(CreateSettings):
@@ -169,6 +175,7 @@ class VideoRequest(TypedDict, total=False):
     expires_after: int | None
     safety_id: str | None
     output_format: str | None
+    task_type: str | None
 
 
 class GenerationRequest(CreateSettings):
@@ -212,6 +219,10 @@ class Task(BaseModel):
     profile: str | None = None
     video_url: str | None = None
     last_frame_url: str | None = None
+    # the prompt as the model rewrote it, and a generated file's URL, when the answer has them
+    # (the SDKs' task type: docs/sources/november-2026.md "The answer")
+    revised_prompt: str | None = None
+    file_url: str | None = None
     error: TaskError | None = None
     usage: Usage | None = None
     duration: int | None = None

@@ -93,6 +93,14 @@ REQUEST: tuple[Param, ...] = (
         metavar="FORMAT",
         choices=("mp4", "mov"),
     ),
+    _p(
+        "task_type",
+        str,
+        "What to do with the reference video (2.5): auto, reference, edit (change it; ratio "
+        "adaptive, duration -1) or extend (continue it; ratio adaptive).",
+        metavar="TYPE",
+        choices=("auto", "reference", "edit", "extend"),
+    ),
 )
 
 # -- how to run it ---------------------------------------------------------------------------
@@ -115,8 +123,21 @@ SHEET = _p(
 )
 TIMEOUT = _p("timeout", float, "Stop waiting after SECONDS (exit 6).", metavar="SECONDS")
 DRY_RUN = _p("dry_run", bool, "Print the request body; send nothing.", default=False)
-NO_VALIDATE = _p("no_validate", bool, "Skip client-side capability checks.", default=False)
+NO_VALIDATE = _p(
+    "no_validate",
+    bool,
+    "Skip the catalogue's capability checks: send what it would refuse and let the server "
+    "decide (caps and budgets still apply).",
+    default=False,
+)
 NEW = _p("new", bool, "Create a new task even if this one was started before.", default=False)
+FIT = _p(
+    "fit",
+    bool,
+    "Re-encode a reference video that is out of the API's bounds (pixels, frame rate, codec) "
+    "within them and send that copy (needs the video extra).",
+    default=False,
+)
 STRICT = _p(
     "strict",
     bool,
@@ -134,8 +155,18 @@ MAX_COST = _p(
 ALLOW_UNPRICED = _p(
     "allow_unpriced",
     bool,
-    "Let requests whose price is unknown pass {max_cost} and the profile's budgets "
-    "(counted as nothing).",
+    "Let requests whose price is unknown pass {max_cost} and the profile's budgets (counted "
+    "as nothing), and those whose estimate is only a lower bound (a reference video of "
+    "unknown length; counted at that bound).",
+    default=False,
+)
+
+# -- local files named in a jobs file or a storyboard: chain and batch -----------------------
+ALLOW_OUTSIDE = _p(
+    "allow_outside",
+    bool,
+    "Read local files the file names outside its own folder (by default only files in that "
+    "folder are read: a file from elsewhere may name any of yours).",
     default=False,
 )
 
@@ -152,6 +183,7 @@ CREATE: tuple[Param, ...] = (
     NO_VALIDATE,
     STRICT,
     NEW,
+    FIT,
     MAX_COST,
     ALLOW_UNPRICED,
 )
@@ -169,7 +201,7 @@ FINALIZE: tuple[Param, ...] = (
     _p(
         "resolution",
         str,
-        "The final's resolution (2.5: 1080p; 2.5 premium: 4k; 1.5 pro: up to 1080p).",
+        "The final's resolution (2.5: 1080p, 4k where offered; 1.5 pro: up to 1080p).",
         metavar="RES",
     ),
     _REQUEST["output_format"],
@@ -184,8 +216,68 @@ FINALIZE: tuple[Param, ...] = (
     LAST_FRAME_OUTPUT,
     TIMEOUT,
     DRY_RUN,
+    NO_VALIDATE,
     STRICT,
     NEW,
+)
+
+
+# -- edit and extend: a new video from an existing one (task types) --------------------------
+
+VIDEO = _p(
+    "video",
+    str,
+    "The video: a file, an https:// URL, asset://ID, or the id of a task whose video was "
+    "saved on this machine.",
+    metavar="VIDEO",
+    positional=True,
+    required=True,
+)
+_TASK_SETTINGS = tuple(
+    _REQUEST[name]
+    for name in (
+        "model",
+        "resolution",
+        "images",
+        "audios",
+        "generate_audio",
+        "watermark",
+        "seed",
+        "return_last_frame",
+        "callback_url",
+        "service_tier",
+        "priority",
+        "expires_after",
+        "safety_id",
+        "output_format",
+    )
+)
+_DELIVERY = (
+    WAIT,
+    OUTPUT,
+    LAST_FRAME_OUTPUT,
+    TIMEOUT,
+    DRY_RUN,
+    NO_VALIDATE,
+    STRICT,
+    NEW,
+    MAX_COST,
+    ALLOW_UNPRICED,
+)
+EDIT: tuple[Param, ...] = (
+    VIDEO,
+    _p("prompt", str, "What to change.", metavar="PROMPT", positional=True),
+    PROMPT_FILE,
+    *_TASK_SETTINGS,
+    *_DELIVERY,
+)
+EXTEND: tuple[Param, ...] = (
+    VIDEO,
+    _p("prompt", str, "What happens next.", metavar="PROMPT", positional=True),
+    PROMPT_FILE,
+    _p("duration", int, "Seconds of new video (-1: the model chooses).", metavar="SECONDS"),
+    *_TASK_SETTINGS,
+    *_DELIVERY,
 )
 
 
@@ -216,6 +308,7 @@ BATCH: tuple[Param, ...] = (
     ALLOW_UNPRICED,
     _p("dry_run", bool, "Print every request and the total estimate; send nothing.", default=False),
     _p("fail_fast", bool, "Start no new take once one has failed.", default=False),
+    NO_VALIDATE,
     _p(
         "retry_failed",
         bool,
@@ -228,6 +321,7 @@ BATCH: tuple[Param, ...] = (
         "Run the valid rows and list the invalid ones, instead of refusing the file.",
         default=False,
     ),
+    ALLOW_OUTSIDE,
     _p(
         "rerun",
         str,
@@ -355,7 +449,9 @@ CHAIN: tuple[Param, ...] = (
         "from their parent's final frame.",
         default=False,
     ),
+    NO_VALIDATE,
     STRICT,
+    ALLOW_OUTSIDE,
 )
 
 # -- the catalogue and the set-up -------------------------------------------------------------
@@ -366,6 +462,13 @@ MODELS: tuple[Param, ...] = (
         "remote",
         bool,
         "The provider's live model list against the catalogue: known, new, gone.",
+        default=False,
+    ),
+    _p(
+        "sources",
+        bool,
+        "Each model's values and the sources they cite; those from your catalogue overlay "
+        "(catalogue.toml in the config directory) are marked.",
         default=False,
     ),
 )

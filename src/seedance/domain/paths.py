@@ -3,6 +3,7 @@ caches), each movable with an environment variable."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,3 +27,12 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("seedance"))
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """Whether `path` is `root` or lies under it once every symbolic link is followed and
+    every `..` resolved (on both), so that neither a link nor `..` leads out of `root`. A path
+    that does not exist yet is judged by its existing part."""
+    real = Path(os.path.realpath(path))
+    base = Path(os.path.realpath(root))
+    return real == base or real.is_relative_to(base)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import os
+import re
 import shlex
 import stat
 import subprocess
@@ -54,11 +55,21 @@ class Profile(BaseModel):
     secret_key_env: str | None = None
     references: Literal["any", "assets"] = "any"
     upload_cmd: str | None = None
+    # local media published to the user's S3-compatible bucket (services/media/storage.py):
+    # "s3://bucket/prefix", its endpoint (AWS when unset), its region, and whether objects
+    # are deleted once the video is made (else the bucket's lifecycle rules keep them)
+    storage: str | None = None
+    storage_endpoint: str | None = None
+    storage_region: str | None = None
+    storage_cleanup: bool = False
     asset_group: str | None = None
     simulator: Literal["inprocess"] | None = None
     rate_limit: int = 600
     strict: bool = False  # refuse models the catalogue does not know, instead of a notice
     model_family: str | None = None  # what an endpoint id (ep-…) serves, e.g. "2.0"
+    # a preset's doubt about which models its endpoint serves (the free probe decides: doctor
+    # probes, and a create refused there says so plainly)
+    models_unconfirmed: str | None = None
     prices: dict[str, Any] = {}  # per model: a price per million tokens, or one per resolution
     currency: str | None = None  # of `prices` (default: the provider's price list's)
     # The account's limits, shared by every seedance process (services/accounts.py): tasks
@@ -77,6 +88,22 @@ class Profile(BaseModel):
         if value is None or value == "":
             return None
         check_url_scheme(value)
+        return value
+
+    @field_validator("storage_endpoint")
+    @classmethod
+    def _safe_endpoint(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        check_url_scheme(value)
+        return value
+
+    @field_validator("storage")
+    @classmethod
+    def _bucket_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        storage_location(value)
         return value
 
     @field_validator("vocabulary")
@@ -191,6 +218,10 @@ class Profile(BaseModel):
         if self.assets_auth == "aksk":
             register_secret(environ.get(self.access_key_env or "VOLC_ACCESSKEY", "").strip())
             register_secret(environ.get(self.secret_key_env or "VOLC_SECRETKEY", "").strip())
+        if self.storage:  # the bucket's keys as boto3 reads them from the environment (the
+            # ones it finds elsewhere, ~/.aws, are registered when the bucket is first used)
+            register_secret(environ.get("AWS_SECRET_ACCESS_KEY", "").strip())
+            register_secret(environ.get("AWS_SESSION_TOKEN", "").strip())
 
 
 def checked_key(key: str, where: str, field: str | None = None) -> str:
@@ -232,6 +263,23 @@ def check_url_scheme(url: str) -> None:
     if parts.scheme == "http":
         raise ValueError(f"{url}: http:// is only allowed for loopback hosts; use https://")
     raise ValueError(f"{url}: not an https:// URL")
+
+
+# S3 bucket names: 3-63 lower-case letters, digits, dots and hyphens, starting and ending with
+# a letter or digit (AWS "Bucket naming rules"; R2, TOS and MinIO follow them)
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def storage_location(url: str) -> tuple[str, str]:
+    """`s3://bucket/prefix` as (bucket, prefix without slashes at its ends)."""
+    parts = urlsplit(url.strip())
+    bucket = parts.netloc
+    if parts.scheme != "s3" or not _BUCKET.fullmatch(bucket) or parts.query or parts.fragment:
+        raise ValueError(
+            f"{url}: not an s3://bucket/prefix address (a bucket name is 3-63 lower-case "
+            "letters, digits, dots and hyphens)"
+        )
+    return bucket, parts.path.strip("/")
 
 
 def run_key_command(command: str) -> str:

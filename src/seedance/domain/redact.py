@@ -123,3 +123,13 @@ def program_of(command: str) -> str:
     except ValueError:
         words = command.split()
     return words[0] if words else ""
+
+
+# The query parameters that sign a URL (AWS SigV4 and V2, TOS, Google): such a URL is a secret
+_SIGNATURES = ("x-amz-signature=", "x-tos-signature=", "x-goog-signature=", "signature=")
+
+
+def is_presigned(url: str) -> bool:
+    """Whether `url` carries a signature in its query (a presigned URL: a secret)."""
+    query = urlsplit(url).query.lower()
+    return any(f"&{name}" in f"&{query}" for name in _SIGNATURES)

@@ -15,10 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from seedance.domain.catalogue import DRAFT_RESOLUTION, ModelSpec, catalogue
-from seedance.domain.errors import Suggestion, ValidationError
+from seedance.domain.errors import Rule, Suggestion, ValidationError
 from seedance.domain.models import GenerationParams, MediaKind, Reference, Role
 
 SEED_RANGE = (-1, 2**32 - 1)
+# conflict (catalogue.toml [[conflicts]] "seed range"): BPSA takes seeds up to 2^31-1 only
+SEED_CONFIRMED_MAX = 2**31 - 1
+TASK_TYPES = ("auto", "reference", "edit", "extend")  # omni_reference_task_type
 PRIORITY_RANGE = (0, 9)
 EXPIRES_RANGE = (3600, 259200)
 SERVICE_TIERS = ("default", "flex")
@@ -49,6 +52,33 @@ class Problem:
     allowed: tuple[Any, ...] | None = None
     hint: str | None = None
     suggestion: Suggestion | None = None
+    rule: Rule | None = None  # the catalogue cell that refuses it (None: not the catalogue's)
+    lift: Lift | None = None  # what the cell would say if the server proved it stale
+
+
+@dataclass(frozen=True)
+class Lift:
+    """The catalogue cell value that would let a refused request through: what an overlay
+    records when the server accepts what the catalogue refused."""
+
+    vocabulary: str | None
+    family: str
+    field: str
+    value: Any
+
+
+def cell_problem(
+    spec: ModelSpec, field_name: str, message: str, param: str | None, value: Any, **facts: Any
+) -> Problem:
+    """A refusal that comes from one catalogue cell of this model."""
+    fam = spec.family
+    return Problem(
+        message,
+        param,
+        rule=fam.rule(field_name),
+        lift=Lift(spec.vocabulary, fam.key, field_name, value),
+        **facts,
+    )
 
 
 def messages(problems: Iterable[Problem]) -> list[str]:
@@ -72,6 +102,7 @@ def validation_error(problems: Sequence[Problem]) -> ValidationError | None:
         field=fields.pop() if len(fields) == 1 else None,
         allowed=problems[0].allowed if len(problems) == 1 else None,
         suggestion=next((p.suggestion for p in problems if p.suggestion), None),
+        rule=next((p.rule for p in problems if p.rule), None),
     )
 
 
@@ -90,7 +121,8 @@ def check_request_facts(
     suggest: bool = True,
 ) -> list[Problem]:
     """Everything wrong with a request for this model; empty when it can be sent. With
-    `suggest`, a limit names the models that could serve the whole request instead."""
+    `suggest`, a limit names the models that could serve the whole request instead. A problem
+    that comes from a catalogue cell names it (`rule`)."""
     fam, name = spec.family, spec.name
     problems: list[Problem] = []
 
@@ -102,48 +134,54 @@ def check_request_facts(
         problems.append(Problem("nothing to generate: give a prompt or a reference", "prompt"))
 
     if params.duration is not None:
-        auto = fam.duration_auto and params.duration == -1
-        if not auto and not fam.duration_min <= params.duration <= fam.duration_max:
-            extra = " or -1 to let the model choose" if fam.duration_auto else ""
-            durations = tuple(range(fam.duration_min, fam.duration_max + 1))
-            problems.append(
-                Problem(
-                    f"duration {params.duration} is out of range for {name}: "
-                    f"{fam.duration_min}-{fam.duration_max} seconds{extra}",
-                    "duration",
-                    ((-1,) if fam.duration_auto else ()) + durations,
-                )
-            )
+        problems += _duration_problems(params.duration, spec)
     if params.resolution is not None and not fam.offers(params.resolution):
         problems.append(
-            Problem(
+            cell_problem(
+                spec,
+                "resolutions",
                 f"{name} supports {', '.join(fam.all_resolutions)}, not {params.resolution}"
                 + able(resolutions=params.resolution),
                 "resolution",
-                fam.all_resolutions,
+                (*fam.resolutions, params.resolution),
+                allowed=fam.all_resolutions,
             )
         )
-    if params.ratio is not None and params.ratio not in fam.ratios:
+    if params.ratio is not None and params.ratio not in fam.all_ratios:
         problems.append(
-            Problem(
-                f"ratio {params.ratio} is not one of {', '.join(fam.ratios)}", "ratio", fam.ratios
+            cell_problem(
+                spec,
+                "ratios",
+                f"ratio {params.ratio} is not one of {', '.join(fam.all_ratios)}",
+                "ratio",
+                (*fam.ratios, params.ratio),
+                allowed=fam.all_ratios,
             )
         )
     if params.size is not None:
         problems += _size_problems(params, spec)
 
     problems += _reference_problems(references, spec)
+    problems += task_type_problems(params, spec, references, able)
 
     if params.generate_audio and not fam.generate_audio:
         problems.append(
-            Problem(f"{name} cannot generate audio" + able(generate_audio=True), "generate_audio")
+            cell_problem(
+                spec,
+                "generate_audio",
+                f"{name} cannot generate audio" + able(generate_audio=True),
+                "generate_audio",
+                True,
+            )
         )
     if params.draft:
         problems += _draft_problems(params, spec, references, able)
     if params.output_format is not None:
         problems += _format_problems(params.output_format, spec)
     if params.priority is not None and not fam.priority:
-        problems.append(Problem(f"{name} takes no priority", "priority"))
+        problems.append(
+            cell_problem(spec, "priority", f"{name} takes no priority", "priority", True)
+        )
     if params.service_tier is not None:
         if params.service_tier not in SERVICE_TIERS:
             problems.append(
@@ -155,13 +193,123 @@ def check_request_facts(
             )
         elif params.service_tier == "flex" and not fam.flex:
             problems.append(
-                Problem(f"{name} has no flex service tier", "service_tier", ("default",))
+                cell_problem(
+                    spec,
+                    "flex",
+                    f"{name} has no flex service tier",
+                    "service_tier",
+                    True,
+                    allowed=("default",),
+                )
             )
     problems += _range("seed", params.seed, SEED_RANGE)
     problems += _range("priority", params.priority, PRIORITY_RANGE)
     problems += _range("expires_after", params.expires_after, EXPIRES_RANGE, unit=" seconds")
     if params.callback_url is not None:
         problems += callback_problems(params.callback_url)
+    return problems
+
+
+def _duration_problems(duration: int, spec: ModelSpec) -> list[Problem]:
+    fam, name = spec.family, spec.name
+    auto = fam.duration_auto and duration == -1
+    if auto or fam.duration_min <= duration <= fam.duration_max:
+        return []
+    extra = " or -1 to let the model choose" if fam.duration_auto else ""
+    durations = tuple(range(fam.duration_min, fam.duration_max + 1))
+    allowed = ((-1,) if fam.duration_auto else ()) + durations
+    message = (
+        f"duration {duration} is out of range for {name}: "
+        f"{fam.duration_min}-{fam.duration_max} seconds{extra}"
+    )
+    if duration == -1:
+        return [cell_problem(spec, "duration_auto", message, "duration", True, allowed=allowed)]
+    if duration > fam.duration_max:
+        return [cell_problem(spec, "duration_max", message, "duration", duration, allowed=allowed)]
+    if duration > 0:
+        return [cell_problem(spec, "duration_min", message, "duration", duration, allowed=allowed)]
+    return [Problem(message, "duration", allowed)]
+
+
+def task_type_problems(
+    params: GenerationParams,
+    spec: ModelSpec,
+    references: list[Reference],
+    able: Callable[..., str] = lambda **_: "",
+) -> list[Problem]:
+    """omni_reference_task_type: only on the models that take it, with what each type needs: a
+    reference video to edit or extend, the adaptive ratio, an edit's automatic duration, an
+    edit's source video long enough (the catalogue's task_types cells)."""
+    kind = params.task_type
+    if kind is None:
+        return []
+    fam, name = spec.family, spec.name
+    if kind not in TASK_TYPES:
+        return [Problem(f"task type {kind} is not one of {', '.join(TASK_TYPES)}", "task_type")]
+    if kind not in fam.task_types:
+        what = "takes no task type" if not fam.task_types else f"takes no task type {kind}"
+        others = catalogue().models_able(spec.vocabulary, task_types=kind)
+        return [
+            cell_problem(
+                spec,
+                "task_types",
+                f"{name} {what}" + (f" (models that do: {', '.join(others)})" if others else ""),
+                "model",
+                (*fam.task_types, kind),
+                allowed=tuple(others) or None,
+            )
+        ]
+    problems = []
+    videos = [r for r in references if r.role is Role.REFERENCE_VIDEO]
+    if kind in fam.task_types_need_video and not videos:
+        verb = "edit" if kind == "edit" else "extend"
+        problems.append(
+            cell_problem(
+                spec,
+                "task_types_need_video",
+                f"a task of type {kind} needs the video to {verb}: give a reference video",
+                "videos",
+                tuple(t for t in fam.task_types_need_video if t != kind),
+            )
+        )
+    ratio = params.ratio
+    if kind in fam.task_types_adaptive and ratio not in (None, "adaptive"):
+        problems.append(
+            cell_problem(
+                spec,
+                "task_types_adaptive",
+                f"a task of type {kind} follows its video's shape: ratio adaptive, not {ratio}",
+                "ratio",
+                tuple(t for t in fam.task_types_adaptive if t != kind),
+                allowed=("adaptive",),
+            )
+        )
+    duration = params.duration
+    if kind in fam.task_types_auto_duration and duration not in (None, -1):
+        problems.append(
+            cell_problem(
+                spec,
+                "task_types_auto_duration",
+                f"a task of type {kind} is as long as its video: duration -1, not {duration}",
+                "duration",
+                tuple(t for t in fam.task_types_auto_duration if t != kind),
+                allowed=(-1,),
+            )
+        )
+    shortest = fam.edit_min_seconds
+    if kind == "edit" and shortest:
+        short = [r for r in videos if r.seconds is not None and r.seconds < shortest]
+        if short:
+            problems.append(
+                cell_problem(
+                    spec,
+                    "edit_min_seconds",
+                    f"{short[0].source or 'the video'} lasts {short[0].seconds:.1f} s; "
+                    f"{name} edits videos of at least {shortest:g} s",
+                    "videos",
+                    short[0].seconds,
+                )
+            )
     return problems
 
 
@@ -175,7 +323,11 @@ def _draft_problems(
     "Request rules"; docs/sources/live-research.md §7)."""
     fam, name = spec.family, spec.name
     if not fam.draft:
-        return [Problem(f"{name} has no draft mode" + able(draft=True), "draft")]
+        return [
+            cell_problem(
+                spec, "draft", f"{name} has no draft mode" + able(draft=True), "draft", True
+            )
+        ]
     problems = []
     asked = params.resolution or (_size_resolution(params.size) if params.size else None)
     if (params.resolution or params.size) and asked != DRAFT_RESOLUTION:
@@ -189,9 +341,21 @@ def _draft_problems(
             )
         )
     if not fam.draft_last_frame and any(r.role is Role.LAST_FRAME for r in references):
-        problems.append(Problem(f"a draft of {name} takes no last frame", "last_frame"))
+        problems.append(
+            cell_problem(
+                spec,
+                "draft_last_frame",
+                f"a draft of {name} takes no last frame",
+                "last_frame",
+                True,
+            )
+        )
     if not fam.draft_flex and params.service_tier == "flex":
-        problems.append(Problem(f"a draft of {name} has no flex tier", "service_tier"))
+        problems.append(
+            cell_problem(
+                spec, "draft_flex", f"a draft of {name} has no flex tier", "service_tier", True
+            )
+        )
     return problems
 
 
@@ -216,13 +380,24 @@ def _format_problems(output_format: str, spec: ModelSpec) -> list[Problem]:
     if not formats:
         able = catalogue().models_able(spec.vocabulary, output_formats=output_format)
         also = f" (models that can: {', '.join(able)})" if able else ""
-        return [Problem(f"{spec.name} has no choice of output format{also}", "output_format")]
+        return [
+            cell_problem(
+                spec,
+                "output_formats",
+                f"{spec.name} has no choice of output format{also}",
+                "output_format",
+                (output_format,),
+            )
+        ]
     if output_format not in formats:
         return [
-            Problem(
+            cell_problem(
+                spec,
+                "output_formats",
                 f"output format {output_format} is not one of {', '.join(formats)}",
                 "output_format",
-                formats,
+                (*formats, output_format),
+                allowed=formats,
             )
         ]
     return []
@@ -273,9 +448,41 @@ def request_notices(
             f"{spec.name} at {wanted}: the sources disagree whether it is offered; it is sent "
             "and the server decides"
         )
+    if params.ratio in fam.ratios_unconfirmed and params.ratio not in fam.ratios:
+        notices.append(
+            f"ratio {params.ratio} on {spec.name}: the sources disagree whether it is offered "
+            "(no source gives its size); it is sent and the server decides"
+        )
+    first_frame = any(r.role is Role.FIRST_FRAME for r in references)
+    if fam.task_types and params.ratio not in (None, "adaptive") and first_frame:
+        notices.append(
+            f"one source says a first frame on {spec.name} takes only ratio adaptive (the "
+            f"video follows the frame's shape); ratio {params.ratio} is sent as asked and "
+            "the server decides"
+        )
+    disputed = [p for p in fam.disputed if getattr(params, p, None) not in (None, False)]
+    if disputed:
+        notices.append(
+            f"the sources disagree whether {spec.name} honours {' and '.join(disputed)}; "
+            "sent as asked"
+        )
+    if params.seed is not None and SEED_CONFIRMED_MAX < params.seed <= SEED_RANGE[1]:
+        notices.append(
+            f"seed {params.seed}: the sources disagree whether seeds above {SEED_CONFIRMED_MAX} "
+            "are taken; it is sent and the server decides"
+        )
     if params.prompt:
         notices += _prompt_notices(params.prompt, spec)
     return notices
+
+
+def overridden_notice(problem: Problem) -> str:
+    """What is said of a catalogue refusal sent anyway (validation off): the server decides."""
+    rule = problem.rule
+    where = ""
+    if rule is not None:
+        where = f" (rule {rule.name}" + (f", source {rule.source})" if rule.source else ")")
+    return f"sent unchecked: the catalogue says {problem.message}{where}; the server decides"
 
 
 def _size_resolution(size: str) -> str | None:
@@ -304,13 +511,16 @@ def _size_problems(params: GenerationParams, spec: ModelSpec) -> list[Problem]:
             )
         ]
     resolution, _ = parsed
-    if resolution not in spec.family.resolutions:
+    if not spec.family.offers(resolution):
         return [
-            Problem(
+            cell_problem(
+                spec,
+                "resolutions",
                 f"size {params.size} is {resolution}; {spec.name} supports "
-                f"{', '.join(spec.family.resolutions)}",
+                f"{', '.join(spec.family.all_resolutions)}",
                 "size",
-                tuple(catalogue().known_sizes(spec.family.resolutions)),
+                (*spec.family.resolutions, resolution),
+                allowed=tuple(catalogue().known_sizes(spec.family.all_resolutions)),
             )
         ]
     return []
@@ -321,9 +531,13 @@ def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[Pr
     problems: list[Problem] = []
     roles = [r.role for r in references]
     if Role.FIRST_FRAME in roles and not fam.first_frame:
-        problems.append(Problem(f"{name} takes no first frame", "first_frame"))
+        problems.append(
+            cell_problem(spec, "first_frame", f"{name} takes no first frame", "first_frame", True)
+        )
     if Role.LAST_FRAME in roles and not fam.last_frame:
-        problems.append(Problem(f"{name} takes no last frame", "last_frame"))
+        problems.append(
+            cell_problem(spec, "last_frame", f"{name} takes no last frame", "last_frame", True)
+        )
     problems += shape_problems(references)
     for role in (Role.FIRST_FRAME, Role.LAST_FRAME):
         if roles.count(role) > 1:
@@ -332,31 +546,43 @@ def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[Pr
             )
 
     limits = (
-        (Role.REFERENCE_IMAGE, fam.max_reference_images, "reference images"),
-        (Role.REFERENCE_VIDEO, fam.max_reference_videos, "reference videos"),
-        (Role.REFERENCE_AUDIO, fam.max_reference_audios, "reference audios"),
+        (Role.REFERENCE_IMAGE, "max_reference_images", "reference images"),
+        (Role.REFERENCE_VIDEO, "max_reference_videos", "reference videos"),
+        (Role.REFERENCE_AUDIO, "max_reference_audios", "reference audios"),
     )
-    for role, most, label in limits:
-        count = roles.count(role)
+    for role, cell, label in limits:
+        count, most = roles.count(role), getattr(fam, cell)
         if count and most == 0:
-            problems.append(Problem(f"{name} takes no {label}", ROLE_FIELDS[role]))
+            problems.append(
+                cell_problem(spec, cell, f"{name} takes no {label}", ROLE_FIELDS[role], count)
+            )
         elif count > most:
             problems.append(
-                Problem(f"{count} {label} given; {name} takes at most {most}", ROLE_FIELDS[role])
+                cell_problem(
+                    spec,
+                    cell,
+                    f"{count} {label} given; {name} takes at most {most}",
+                    ROLE_FIELDS[role],
+                    count,
+                )
             )
 
     totals = (
-        (MediaKind.VIDEO, fam.reference_video_total_seconds, "videos", "reference videos"),
-        (MediaKind.AUDIO, fam.reference_audio_total_seconds, "audios", "reference audios"),
+        (MediaKind.VIDEO, "reference_video_total_seconds", "videos", "reference videos"),
+        (MediaKind.AUDIO, "reference_audio_total_seconds", "audios", "reference audios"),
     )
-    for kind, most_seconds, field, label in totals:
+    for kind, cell, field, label in totals:
+        most_seconds = getattr(fam, cell)
         known = [r.seconds for r in references if r.kind is kind and r.seconds is not None]
         if most_seconds and sum(known) > most_seconds:
             problems.append(
-                Problem(
+                cell_problem(
+                    spec,
+                    cell,
                     f"{label} last {sum(known):.1f} s in total; "
                     f"{name} takes at most {most_seconds:g} s",
                     field,
+                    round(sum(known) + 0.5),
                 )
             )
 
@@ -364,9 +590,12 @@ def _reference_problems(references: list[Reference], spec: ModelSpec) -> list[Pr
     visual = Role.REFERENCE_IMAGE in roles or Role.REFERENCE_VIDEO in roles
     if has_audio and fam.audio_needs_visual and not visual:
         problems.append(
-            Problem(
+            cell_problem(
+                spec,
+                "audio_needs_visual",
                 "an audio reference needs a visual anchor: add a reference image or video",
                 "audios",
+                False,
             )
         )
     return problems
@@ -430,6 +659,23 @@ def check_task_id(value: str, *, field: str = "task_ids", what: str = "task id")
             field=field,
         )
     return value
+
+
+def usable_task_id(value: object) -> bool:
+    """Whether a task id (from the user or a server's answer) is safe to use in a URL path, a
+    file name and a command line."""
+    if not isinstance(value, str):
+        return False
+    try:
+        check_task_id(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def shown_id(value: str) -> str:
+    """An id as a message quotes it: escaped, and cut short."""
+    return repr(value if len(value) <= 60 else value[:57] + "...")
 
 
 def _invisible(value: str) -> bool:

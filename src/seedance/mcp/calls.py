@@ -27,9 +27,18 @@ from seedance.mcp import policy
 from seedance.mcp.replies import Reply, error_reply
 from seedance.mcp.tools import DEFAULT_WAIT
 from seedance.services.client import Client
+from seedance.services.media.references import Confinement
 from seedance.services.videos.polling import Stopped
 
 log = logging.getLogger("seedance.mcp")
+
+# What each path parameter is, in words.
+WHAT = {
+    "output": "the output",
+    "last_frame_output": "the last frame",
+    "last_frame": "the last frame",
+    "storyboard": "the storyboard",
+}
 
 
 @dataclass(frozen=True)
@@ -117,10 +126,24 @@ class Calls:
         finally:
             client.close()
 
-    def path(self, given: str) -> Path:
-        """A path the agent gave, from the server's working directory."""
+    def path(self, given: str, field: str = "output") -> Path:
+        """A path the agent gave (to read or to write): relative to the server's output
+        folder, and inside it once every link is followed and every `..` resolved
+        (OutsideError otherwise)."""
         path = Path(given).expanduser()
-        return path if path.is_absolute() else self.settings.cwd / path
+        if not path.is_absolute():
+            path = self.settings.output_dir / path
+        self.confinement().check(path, given, what=WHAT.get(field, field), field=field)
+        return path
+
+    def confinement(self, folder: Path | None = None, name: str | None = None) -> Confinement:
+        """Where an agent's files are: the server's output folder (or a folder in it)."""
+        return Confinement(
+            folder or self.settings.output_dir,
+            name or "the server's output folder",
+            can_allow=False,
+            rule="an agent's files are read and written only in the server's output folder",
+        )
 
     def output_dir(self) -> Path:
         self.settings.output_dir.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,8 @@ Handler = Callable[[Calls, Call, dict[str, Any]], Reply]
 
 HANDLERS: dict[str, Handler] = {
     "create_video": videos.create_video,
+    "edit_video": videos.edit_video,
+    "extend_video": videos.extend_video,
     "get_task": lookups.get_task,
     "wait_for_tasks": videos.wait_for_tasks,
     "download_video": videos.download_video,

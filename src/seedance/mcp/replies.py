@@ -134,7 +134,15 @@ def error_reply(
         error["allowed"] = list(exc.allowed)
     if steps:
         error["suggestions"] = steps
+    rule = getattr(exc, "rule", None)
     text = str(exc) + (f" ({note})" if note else "")
+    if rule is not None:
+        error["rule"] = rule.to_json()
+        source = f", source {rule.source}" if rule.source else ""
+        text += (
+            f" (the catalogue's rule {rule.name}{source}; if the service has changed, the same "
+            "call with no_validate=true sends it anyway and the server decides)"
+        )
     if steps:
         text += "; next: " + "; or ".join(step_words(s) for s in steps)
     elif exc.field is not None:

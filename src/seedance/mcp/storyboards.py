@@ -12,6 +12,7 @@ from seedance.mcp.calls import Call, Calls, budget, capped
 from seedance.mcp.replies import Picture, Reply, error_reply
 from seedance.mcp.turns import TurnClock
 from seedance.mcp.videos import look_at
+from seedance.services.media.references import Confinement
 from seedance.services.videos.prepare import redact_body
 
 STORYBOARDS = "mcp-storyboards"  # in the data dir: storyboards given as text
@@ -21,7 +22,7 @@ def storyboard_file(calls: Calls, given: str) -> Path:
     """A storyboard's file: the path given, or the TOML text kept in the data dir (named
     by its content, so the same text runs into the same folder and resumes there)."""
     if "\n" not in given:
-        return calls.path(given)
+        return calls.path(given, "storyboard")
     digest = hashlib.sha256(given.encode()).hexdigest()[:16]
     path = calls.data_dir / STORYBOARDS / f"storyboard-{digest}.toml"
     if not path.is_file():
@@ -32,9 +33,18 @@ def storyboard_file(calls: Calls, given: str) -> Path:
     return path
 
 
+def where_media_are(calls: Calls, given: str) -> Confinement:
+    """The folder a storyboard's local media must be in: a file's own folder (inside the
+    output folder), or for a storyboard given as text, the output folder."""
+    if "\n" in given:
+        return calls.confinement()
+    return calls.confinement(calls.path(given, "storyboard").parent, "the storyboard's folder")
+
+
 def chain_options(calls: Calls, args: dict[str, Any]) -> dict[str, Any]:
     return {
         "output": calls.path(args["output"]) if args.get("output") else None,
+        "confine": where_media_are(calls, args["storyboard"]),
         "restart": bool(args.get("restart")),
         "rerun": args.get("rerun") or [],
         "concat": bool(args.get("concat")),
@@ -42,6 +52,7 @@ def chain_options(calls: Calls, args: dict[str, Any]) -> dict[str, Any]:
         "finalize": bool(args.get("finalize")),
         "allow_unpriced": bool(args.get("allow_unpriced")),
         "strict": bool(args.get("strict")),
+        "validate": not args.get("no_validate"),
     }
 
 

@@ -52,11 +52,38 @@ DIFFERENCES: tuple[Difference, ...] = (
         "stdin is the protocol here, and an agent passes the prompt's text itself",
     ),
     Difference("create_video", "new", "cli", "a new request_id makes a new video"),
+    *(
+        d
+        for tool in ("edit_video", "extend_video")
+        for d in (
+            Difference(
+                tool,
+                "request_id",
+                "mcp",
+                "agents retry calls: a repeated request_id returns what the first call made",
+                params.REQUEST_ID,
+            ),
+            Difference(tool, "prompt_file", "cli", "an agent passes the prompt's text itself"),
+            Difference(tool, "new", "cli", "a new request_id makes a new video"),
+        )
+    ),
     Difference("create_video", "sheet", "cli", "a saved video's poster and sheet always come back"),
     Difference("download_video", "sheet", "cli", "the poster and sheet always come back"),
     Difference("plan_storyboard", "dry_run", "cli", "planning is the dry run"),
     Difference("plan_storyboard", "concurrency", "cli", "a plan runs nothing"),
     Difference("run_storyboard", "dry_run", "cli", "plan_storyboard is the dry run"),
+    Difference(
+        "plan_storyboard",
+        "allow_outside",
+        "cli",
+        "an agent's files stay in the server's output folder",
+    ),
+    Difference(
+        "run_storyboard",
+        "allow_outside",
+        "cli",
+        "an agent's files stay in the server's output folder",
+    ),
     Difference(
         "run_storyboard",
         "timeout",
@@ -72,8 +99,8 @@ WORDS: dict[tuple[str, str], str] = {
     "about 60 s). A task still running then comes back with its state; it keeps running, and "
     "wait_for_tasks goes on waiting for it.",
     ("create_video", "output"): "Save the video here (implies wait) [default: the server's "
-    "output folder, named after the request_id]. Relative paths start at the server's working "
-    "directory; the result gives the absolute path.",
+    "output folder, named after the request_id]. Paths are in the server's output folder "
+    "(relative ones start there); the result gives the absolute path.",
     ("create_video", "dry_run"): "Return the request body and its estimate; send nothing.",
     ("wait_for_tasks", "output"): "Save each finished video: a file (one task) or a directory "
     "[default: where its create_video said, else the server's output folder].",
@@ -81,8 +108,9 @@ WORDS: dict[tuple[str, str], str] = {
     "folder, as TASK_ID.mp4].",
     ("download_video", "last_frame"): 'Also save the last frame here ("" for NAME.last.png '
     "beside the video).",
-    ("plan_storyboard", "storyboard"): "The storyboard: a .toml file's path, or the TOML text "
-    "itself (anything with a line break); in text, give media as absolute paths or URLs.",
+    ("plan_storyboard", "storyboard"): "The storyboard: a .toml file's path in the server's "
+    "output folder, or the TOML text itself (anything with a line break); in text, give media "
+    "as URLs or absolute paths in the output folder.",
     ("run_storyboard", "storyboard"): "The storyboard: a .toml file's path, or the TOML text "
     "itself (anything with a line break), exactly as planned.",
 }
@@ -142,13 +170,35 @@ TOOLS: tuple[ToolSpec, ...] = (
         "Make a video",
         "create",
         params.CREATE,
-        "Make a video with Seedance from a prompt and reference media (URLs, local paths or "
-        "asset://IDs). Every check runs first; nothing is sent that the model would refuse. "
+        "Make a video with Seedance from a prompt and reference media (URLs, asset://IDs, or "
+        "local paths in the server's output folder). Every check runs first; nothing is sent "
+        "that the model would refuse. "
         "Without wait (or output) it returns once the task exists: its id, state and "
         "estimate. With wait it also waits and saves the video, returning its path, a poster "
         f"and a contact sheet to look at. {WAITS} Retrying: repeat the call with the "
         "request_id a result gave, and you get that task or video back instead of paying "
         "again; a new video needs a new request_id. Money: {cap}",
+    ),
+    ToolSpec(
+        "edit_video",
+        "Edit a video",
+        "edit",
+        params.EDIT,
+        "Make a new video from an existing one, changed as the prompt says (Seedance 2.5's "
+        "task type edit: the new video keeps the source's length and shape). The video is a "
+        "local path, a URL, an asset://ID, or the id of a task whose video was saved here. "
+        "Checked before anything is paid (a model that takes task types, ratio adaptive, "
+        f"duration -1, a source of at least 4 s); then as create_video. {WAITS} Money: {{cap}}",
+    ),
+    ToolSpec(
+        "extend_video",
+        "Extend a video",
+        "extend",
+        params.EXTEND,
+        "Make a new video continuing an existing one (Seedance 2.5's task type extend: the "
+        "new part only, in the source's shape; duration is its length). The video is a local "
+        "path, a URL, an asset://ID, or the id of a task whose video was saved here. Checked "
+        f"before anything is paid; then as create_video. {WAITS} Money: {{cap}}",
     ),
     ToolSpec(
         "get_task",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,48 +18,108 @@ from seedance.domain.models import (
     asks_last_frame,
     video_suffix,
 )
+from seedance.domain.paths import is_inside
 from seedance.mcp.calls import Call, Calls, budget, capped
 from seedance.mcp.replies import Picture, Reply, error_reply, task_json
 from seedance.services import crashpoints
 from seedance.services.client import Client
-from seedance.services.media import frames
+from seedance.services.media import companions, frames
 from seedance.services.videos.polling import Stopped, Watch
-from seedance.services.videos.prepare import redact_body
+from seedance.services.videos.prepare import Prepared, redact_body
 from seedance.services.videos.steps import Origin, Step
 from seedance.services.videos.tasks import failed, task_outcome
 
 
 def create_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
-    timeout = budget(args.get("timeout"))
     request = {p.name: args.get(p.name) for p in declared.REQUEST}
     for many in ("images", "videos", "audios"):
         request[many] = request[many] or []
     request["draft"] = request["draft"] or None
     frame = args.get("last_frame_output")
     request["return_last_frame"] = asks_last_frame(request["return_last_frame"], frame)
+    return _make(
+        calls,
+        call,
+        args,
+        lambda client, dry_run: client.videos.prepare(
+            GenerationParams(**request),
+            dry_run=dry_run,
+            base_dir=calls.settings.output_dir,
+            confine=calls.confinement(),
+            fit=bool(args.get("fit")),
+        ),
+    )
+
+
+def edit_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
+    """A new video: `video` edited as the prompt says (task type edit)."""
+    return _of_video(calls, call, args, declared.EDIT, edit=True)
+
+
+def extend_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
+    """A new video continuing `video` (task type extend)."""
+    return _of_video(calls, call, args, declared.EXTEND, edit=False)
+
+
+def _of_video(
+    calls: Calls, call: Call, args: dict[str, Any], declared_params: Any, *, edit: bool
+) -> Reply:
+    settings: dict[str, Any] = {
+        p.name: args.get(p.name)
+        for p in declared_params
+        if p.name in GenerationParams.model_fields and p.name not in ("video", "prompt")
+    }
+    frame = args.get("last_frame_output")
+    settings["return_last_frame"] = asks_last_frame(settings.get("return_last_frame"), frame)
+
+    def prepare(client: Client, dry_run: bool) -> Prepared:
+        make = client.videos.edit if edit else client.videos.extend
+        return make(
+            args["video"],
+            args.get("prompt"),
+            dry_run=dry_run,
+            base_dir=calls.settings.output_dir,
+            confine=calls.confinement(),
+            **settings,
+        )
+
+    return _make(calls, call, args, prepare)
+
+
+def _make(
+    calls: Calls,
+    call: Call,
+    args: dict[str, Any],
+    prepare: Callable[[Client, bool], Prepared],
+) -> Reply:
+    """A video made from the request `prepare` gives: capped, created under a request id,
+    waited for within the call's budget and saved."""
+    timeout = budget(args.get("timeout"))
+    frame = args.get("last_frame_output")
     dry_run = bool(args.get("dry_run"))
     with calls.client(call, offline=dry_run) as opened:
         client = capped(opened, call, args).with_options(
             validate=not args.get("no_validate"), strict=bool(args.get("strict"))
         )
-        prepared = client.videos.prepare(
-            GenerationParams(**request), dry_run=dry_run, base_dir=calls.settings.cwd
-        )
+        prepared = prepare(client, dry_run)
         estimate = prepared.estimate.describe() if prepared.estimate else "price unknown"
         if dry_run:
-            document = {"estimate": estimate, "request": redact_body(prepared.body)}
+            request = redact_body(prepared.body, prepared.redactions)
+            document = {"estimate": estimate, "request": request}
             return Reply(document, f"estimate: {estimate}; nothing was sent")
         request_id = args.get("request_id") or f"v-{uuid.uuid4().hex[:12]}"
         suffix = video_suffix(prepared.request.output_format)
         given = args.get("output")
         dest = calls.path(given) if given else calls.output_dir() / f"{request_id}{suffix}"
         waits = bool(args.get("wait") or given or frame is not None)
+        if frames.available() and not dest.is_dir():  # its poster and sheet, before it is paid
+            companions.check(dest, field="output")
         follow = Follow(call, stop_once_created=not waits)
         try:
             made = client.videos.generate(
                 prepared,
                 output=dest,
-                last_frame_output=calls.path(frame) if frame else None,
+                last_frame_output=calls.path(frame, "last_frame_output") if frame else None,
                 timeout=timeout,
                 request_id=request_id,
                 on_step=follow.step,
@@ -166,6 +228,8 @@ def _delivered(
         return reply
     entry = client.videos.record(task.id)
     dest = output or (Path(entry.output_path) if entry and entry.output_path else None)
+    if dest is not None and not is_inside(dest, calls.settings.output_dir):
+        dest = None  # where a create outside the server said (the command line's): not here
     follow = Follow(call)
     made = client.videos.generate(
         task_id=task.id,
@@ -186,8 +250,12 @@ def download_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     frame = args.get("last_frame")
     frame_dest = None
     if frame is not None:
-        frame_dest = calls.path(frame) if frame else dest.with_name(dest.stem + ".last.png")
+        beside = dest.with_name(dest.stem + ".last.png")
+        frame_dest = calls.path(frame, "last_frame") if frame else beside
+    force = bool(args.get("force"))
     with calls.client(call) as client:
+        if force:
+            refuse_to_replace(client, dest, frame_dest)
         task = client.videos.get(task_id)
         if not task.status.is_terminal:
             return running(task)
@@ -198,7 +266,7 @@ def download_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
             task_id=task_id,
             output=dest,
             last_frame_output=frame_dest,
-            overwrite=bool(args.get("force")),
+            overwrite=force,
             timeout=budget(None),  # another call saving it: wait for it this long
             on_step=follow.step,
             on_progress=follow.download,
@@ -208,6 +276,25 @@ def download_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
     if made.last_frame is not None:
         reply.document["last_frame"] = made.last_frame.path
     return reply
+
+
+def refuse_to_replace(client: Client, dest: Path, frame: Path | None) -> None:
+    """`force` replaces only a video seedance saved (output_record.vouched: its record beside
+    it, confirmed by the journal), never a file it did not write; nor a last frame, which
+    nothing vouches for."""
+    if os.path.lexists(dest) and not dest.is_dir() and not client.videos.vouched(dest):
+        raise UsageError(
+            f"{dest} is not a video this server saved: force replaces only those",
+            hint="choose another output, or move the file away",
+            field="force",
+        )
+    if frame is not None and os.path.lexists(frame):
+        raise UsageError(
+            f"{frame} already exists: force replaces only a video this server saved, never "
+            "a last frame",
+            hint="choose another last_frame, or move the file away",
+            field="last_frame",
+        )
 
 
 def look_at(clip: Path, *, sheet: bool = True) -> tuple[list[Picture], dict[str, Any]]:

@@ -31,6 +31,7 @@ from seedance.providers.base import (
     as_str,
     normalize_status,
     status_word,
+    usable_id,
 )
 
 ARK_STATUSES: dict[str, TaskStatus] = {s.value: s for s in TaskStatus}
@@ -53,6 +54,7 @@ ARK_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("safety_id", "safety_identifier"),
     ("callback_url", "callback_url"),
     ("output_format", "output_format"),  # 2.5 only (docs/sources/real-world.md "Models")
+    ("task_type", "omni_reference_task_type"),  # 2.5 (docs/sources/november-2026.md)
 )
 
 _TYPES = {MediaKind.IMAGE: "image_url", MediaKind.VIDEO: "video_url", MediaKind.AUDIO: "audio_url"}
@@ -111,11 +113,13 @@ def parse_ark_task(data: Any, profile: str) -> Task:
     error = as_dict(data.get("error"))
     return Task(
         profile=profile,
-        id=data["id"],
+        id=usable_id(data["id"], data),
         status=normalize_status(status_word(data), ARK_STATUSES),
         model=as_str(data.get("model")),
         video_url=as_str(content.get("video_url")),
         last_frame_url=as_str(content.get("last_frame_url")),
+        file_url=as_str(content.get("file_url")),
+        revised_prompt=as_str(data.get("revised_prompt")),
         error=TaskError(
             code=str(error.get("code") or "unknown"), message=str(error.get("message") or "")
         )
@@ -193,18 +197,18 @@ ARK_ADVICE: dict[str, Advice] = {
     ),
     # docs/sources/live-research.md §9: 2.5 video-edit tasks take only duration -1, ratio adaptive
     "InvalidParameter.TaskTypeConstraint": Advice(
-        "the model judged this a video-edit task, which takes only an automatic duration (-1) "
-        "and the adaptive ratio",
+        "the task type (asked for, or as the model judged the request) follows its video's "
+        "shape: it takes only the adaptive ratio, and an edit only an automatic duration (-1)",
         field="duration",
     ),
     "InvalidParameter.TaskTypeMismatch": Advice(
-        "the model judged this a video-edit task, which takes only an automatic duration (-1) "
-        "and the adaptive ratio",
-        field="duration",
+        "the model judged this request another task type than the one asked for (edit and "
+        "extend need a reference video; an edit takes only duration -1 and ratio adaptive)",
+        field="task_type",
     ),
     "InvalidResolutionParameter": Advice(
         "the model does not take this resolution here (a final made from a 2.5 draft is "
-        "1080p, from a 2.5 premium draft 4k); the resolutions are listed by",
+        "1080p, or 4k where offered); the resolutions are listed by",
         Suggestion.of("models"),
         "resolution",
     ),

@@ -16,12 +16,13 @@ from seedance.domain.errors import (
     BadResponseError,
     Suggestion,
     UnsupportedError,
+    UnusableTaskIdError,
     api_error_class,
 )
 from seedance.domain.models import GenerationRequest, Task, TaskStatus
 from seedance.domain.profiles import Profile
 from seedance.domain.server_text import clean_text
-from seedance.domain.validation import Problem, messages
+from seedance.domain.validation import Problem, messages, shown_id, usable_task_id
 from seedance.providers.http import HttpClient, Retry
 
 
@@ -409,13 +410,44 @@ def no_last_frame(task: Task) -> UnsupportedError:
     )
 
 
+def usable_id(value: str, data: Any, *, created: bool = False) -> str:
+    """A task id a server answered, when seedance can use it (in a URL path, a file name, a
+    command line); UnusableTaskIdError otherwise. `created`: the answer of a create (the
+    task may exist and be billed)."""
+    if usable_task_id(value):
+        return value
+    if created:
+        raise UnusableTaskIdError(
+            f"the server answered the create with an unusable task id ({shown_id(value)}: not "
+            "fit for a URL, a file name or a command): it may have made the task, and bill it",
+            answer=data,
+            hint="that task cannot be followed from here; the provider's console shows it",
+        )
+    raise UnusableTaskIdError(
+        f"the server answered with an unusable task id ({shown_id(value)}: not fit for a URL, "
+        "a file name or a command)",
+        answer=data,
+    )
+
+
+def usable_items(items: Iterable[Any], *keys: str) -> list[dict[str, Any]]:
+    """The entries of a task list that are objects with a usable id (others are skipped, as
+    entries without an id are: nothing can be done with them)."""
+    return [
+        item
+        for item in items
+        if isinstance(item, dict) and any(usable_task_id(item.get(key)) for key in keys)
+    ]
+
+
 def require_task_id(data: Any, *keys: str) -> str:
-    """The task id from a create answer, or a clear error when the answer has none."""
+    """The task id from a create answer, or a clear error when the answer has none or one
+    seedance cannot use."""
     if isinstance(data, dict):
         for key in keys:
             value = data.get(key)
             if isinstance(value, str) and value:
-                return value
+                return usable_id(value, data, created=True)
     raise BadResponseError(
         "the API accepted the request but its answer has no task id",
         hint="the task may exist and be billed: check the provider's task list or console "

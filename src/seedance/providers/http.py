@@ -55,6 +55,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 # it again would be refused the same way.
 _REFUSED_HERE = (httpx.LocalProtocolError,)
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+CHECK_URL = "seedance.check_url"  # a request's extension: the check of where it may go
 
 
 class Retry(Enum):
@@ -206,7 +207,11 @@ class HttpClient:
     # -- the credential rule -----------------------------------------------------------------
 
     def _guard(self, request: httpx.Request) -> None:
-        """Runs for every request, redirects included: strip credentials bound elsewhere."""
+        """Runs for every request, redirects included: strip credentials bound elsewhere, and
+        apply the request's own check of where it goes (`check_url`), if it has one."""
+        check = request.extensions.get(CHECK_URL)
+        if check is not None:
+            check(request.url)
         if origin_of(request.url) not in self.credentials:
             for name in list(request.headers):
                 if name.lower() in SECRET_HEADERS or name.lower().startswith("x-tos-"):
@@ -284,9 +289,12 @@ class HttpClient:
         retry: Retry = Retry.SAFE,
         authenticate: bool = True,
         follow_redirects: bool = False,
+        check_url: Callable[[httpx.URL], None] | None = None,
     ) -> Iterator[httpx.Response]:
         """Like `request`, but the body is left to the caller to stream: its head arrives
-        within ANSWER_DEADLINE, its body by the caller's deadline (`deadline.within`) only."""
+        within ANSWER_DEADLINE, its body by the caller's deadline (`deadline.within`) only.
+        `check_url` is called with the URL of every request made (each redirect too) before
+        it is sent; what it raises ends the request, unretried."""
         with deadline.answer_scope():
             response = self._send_with_retries(
                 method,
@@ -297,6 +305,7 @@ class HttpClient:
                 retry=retry,
                 authenticate=authenticate,
                 follow_redirects=follow_redirects,
+                extensions={CHECK_URL: check_url} if check_url is not None else None,
             )
         try:
             with deadline.body_scope():

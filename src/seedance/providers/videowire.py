@@ -31,6 +31,7 @@ from seedance.providers.base import (
     normalize_status,
     require_task_id,
     status_word,
+    usable_id,
 )
 from seedance.providers.http import Retry
 
@@ -71,6 +72,7 @@ ARK_ONLY_FIELDS: tuple[str, ...] = (
     "expires_after",
     "safety_id",
     "output_format",
+    "task_type",
 )
 # The same by their Ark names: what goes into a body only when validation was skipped.
 _ARK_EXTRAS = frozenset(wire for name, wire in ARK_PARAMETERS if name in ARK_ONLY_FIELDS)
@@ -211,6 +213,7 @@ def parse_video(
     found = task_id or as_str(data.get("id")) or as_str(data.get("task_id"))
     if not found:
         raise BadResponseError("the API answered a task without an id")
+    found = usable_id(found, data)
     resolution, ratio = as_str(data.get("resolution")), as_str(data.get("ratio"))
     size = as_str(data.get("size"))
     if size and not (resolution and ratio):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from seedance.domain.catalogue import use_overlay
 from seedance.domain.clock import Clock, default_clock
 from seedance.domain.paths import default_config_dir, default_data_dir
 from seedance.domain.profiles import Profile, ProfileStore
@@ -118,6 +119,8 @@ class Client:
         environ = os.environ if environ is None else environ
         data_dir = data_dir or default_data_dir(environ)
         clock = clock or default_clock(environ)
+        # the user's catalogue overlay (domain/catalogue_overlay.py), beside the profiles
+        use_overlay(store.path.parent if store is not None else default_config_dir(environ))
         if profile.simulator == "inprocess" and transport is None:
             from seedance.sim.transport import demo_transport
 

@@ -1,15 +1,16 @@
 """What every service of one client works with: the collaborators, wired once.
 
 A `Runtime` is the profile, its provider (with the one HTTP layer), the state (journal, ledger,
-locks: services/state/), the clock, the
-environment, the data directory, where notices go, and the account's gate. The client's
-resources hand it to the services they call; a service uses the parts it needs and never the
-client (gh's options structs with injected collaborators are the model). Nothing here is an
-operation a user calls: those are the resources' (services/client.py).
+locks: services/state/), the clock, the environment, the data directory, where notices go,
+the account's gate, and the profile's bucket (media/storage.py). The client's resources hand
+it to the services they call; a service uses the parts it needs and never the client (gh's
+options structs with injected collaborators are the model). Nothing here is an operation a
+user calls: those are the resources' (services/client.py).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from seedance.services.state import State
 
 if TYPE_CHECKING:
     from seedance.services.assets.library import AssetService
+    from seedance.services.media.storage import Storage
 
 Notify = Callable[[str], None]
 
@@ -48,9 +50,14 @@ class Runtime:
     notify: Notify = _quiet
     gate: Gate = field(init=False)
     _assets: AssetService | None = field(default=None, init=False, repr=False)
+    _storage: Storage | None = field(default=None, init=False, repr=False)
+    # one Storage per client, whatever its threads: its count of objects in use decides cleanup
+    _storage_made: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _told: set[str] = field(default_factory=set, init=False, repr=False)
     # how long tasks like each one usually take, learned from the journal (videos/tasks.py)
     expected: dict[str, float | None] = field(default_factory=dict, init=False, repr=False)
+    # reference videos by URL: their seconds, measured under a cap (media/remote_media.py)
+    measured: dict[str, float | None] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.gate = Gate(
@@ -74,6 +81,25 @@ class Runtime:
                 self._told.add(note)
                 self.notify(note)
 
+    def storage(self) -> Storage | None:
+        """The profile's bucket (`storage`), where local media that must be URLs are
+        published; None when the profile has none (made on first use)."""
+        if not self.profile.storage:
+            return None
+        with self._storage_made:
+            if self._storage is None:
+                from seedance.domain.redact import register_secret
+                from seedance.services.media.storage import Storage
+
+                self._storage = Storage(
+                    self.profile,
+                    environ=self.environ,
+                    clock=self.clock,
+                    notify=self.notify,
+                    on_secret=register_secret,  # its keys and presigned URLs: never shown
+                )
+            return self._storage
+
     def asset_resolver(self) -> AssetService | None:
         """The profile's asset library, when it has one (made on first use)."""
         if self._assets is None and self.profile.assets_url:
@@ -87,6 +113,7 @@ class Runtime:
                 data_dir=self.data_dir,
                 store=self.store,
                 notify=self.notify,
+                storage=self.storage(),
             )
         return self._assets
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from seedance.domain.clock import Clock, SystemClock
 from seedance.sim import accounts, ark, assets, media, newapi, openai
+from seedance.sim.limits import table
 from seedance.sim.objectstore import ObjectStore, StoredObject
 from seedance.sim.state import FileState, Ids, SimState, SimTask
 from seedance.sim.wire import SimRequest, SimResponse, ark_error, json_response
@@ -56,6 +57,9 @@ class SimConfig:
     # False: a requested seed is ignored, each task draws its own (sources conflict on whether
     # 2.x models honour it: docs/sources/real-world.md); a knob for tests, not a flag
     honours_seed: bool = True
+    # succeeded tasks carry `revised_prompt` (the SDKs declare it: real-world.md "November
+    # 2026"); no source says which models rewrite prompts, so it is off unless asked
+    revised_prompts: bool = False
 
 
 @dataclass
@@ -94,6 +98,7 @@ class Simulator:
         self.created: list[SimRequest] = []  # the creates that made a task
         self.rules: list[FaultRule] = []
         self.crowded = 0  # creates refused for concurrency (sim/accounts.py)
+        self.fetched: list[str] = []  # reference URLs the services downloaded (sim/fetching.py)
         self._fail_next: list[dict[str, str]] = []
         self.store = ObjectStore(
             store_origin, self.clock, self.config.url_ttl, b"seedance-sim-secret", self._object
@@ -151,6 +156,14 @@ class Simulator:
     def handle_api(self, request: SimRequest) -> SimResponse:
         if self.config.slow_seconds:
             self.clock.sleep(self.config.slow_seconds)
+        most = table().media.body_max_bytes
+        if len(request.body) > most:  # before any parsing, as a front server would
+            return ark_error(
+                413,
+                "RequestEntityTooLarge",
+                f"the request body is {len(request.body)} bytes; at most {most}",
+                "RequestEntityTooLarge",
+            )
         with self.lock:
             early = self._fault(request, after=False) or self._random_fault(request)
             if early is not None:

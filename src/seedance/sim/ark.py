@@ -30,6 +30,7 @@ PARAMS = (
     "frames",
     "safety_identifier",
     "output_format",
+    "omni_reference_task_type",
 )
 # What a final made from a draft may set; the rest is the draft's (live-research.md §7).
 FINAL_PARAMS = frozenset(
@@ -258,6 +259,8 @@ def task_json(sim: Simulator, task: SimTask) -> dict[str, Any]:
     for key in ("safety_identifier", "priority", "output_format"):
         if key in task.params:
             data[key] = task.params[key]
+    if sim.config.revised_prompts and task.prompt:
+        data["revised_prompt"] = f"{task.prompt.strip()}, cinematic lighting, steady camera"
     return data
 
 

@@ -10,6 +10,8 @@ import hashlib
 import time
 from typing import TYPE_CHECKING, Any
 
+from seedance.sim import fetching
+from seedance.sim.limits import table
 from seedance.sim.state import SimAsset, SimGroup
 from seedance.sim.wire import SimRequest, SimResponse, json_response
 
@@ -161,6 +163,10 @@ def create_asset(sim: Simulator, action: str, body: dict[str, Any]) -> SimRespon
         )
     now = sim.clock.time()
     fails = not url.startswith(("https://", "http://")) or "fail" in url.lower()
+    if not fails:  # the library downloads the medium (what it reaches: sim/fetching.py)
+        limit = table().media.video_max_bytes
+        fetched = fetching.fetch(sim, url, limit)
+        fails = isinstance(fetched, tuple) or (fetched is not None and len(fetched) > limit)
     asset = SimAsset(
         sim.ids.asset(now),
         group_id,

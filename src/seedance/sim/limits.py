@@ -36,6 +36,7 @@ class Limits:
     priority: bool
     frames: bool
     sizes: dict[str, dict[str, Size]] = field(default_factory=dict)
+    task_types: tuple[str, ...] = ()  # omni_reference_task_type values (2.5)
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,23 @@ class ServiceTable:
 
 
 @dataclass(frozen=True)
+class MediaRules:
+    """What every service takes as reference media (`[media]`)."""
+
+    video_pixels: tuple[int, int]
+    video_fps: tuple[float, float]
+    video_codecs: tuple[str, ...]
+    video_max_bytes: int
+    audio_max_bytes: int
+    body_max_bytes: int
+    fetch_seconds: float
+
+
+@dataclass(frozen=True)
 class Table:
     services: dict[str, ServiceTable]
     sizes: dict[str, dict[str, Size]]
+    media: MediaRules
 
     def limits(self, service: str, model: str) -> Limits | None:
         table = self.services.get(service)
@@ -111,4 +126,14 @@ def table() -> Table:
         res: {ratio: (int(wh[0]), int(wh[1])) for ratio, wh in cells.items()}
         for res, cells in raw["sizes"].items()
     }
-    return Table(services, sizes)
+    media = raw["media"]
+    rules = MediaRules(
+        video_pixels=(int(media["video_pixels"][0]), int(media["video_pixels"][1])),
+        video_fps=(float(media["video_fps"][0]), float(media["video_fps"][1])),
+        video_codecs=tuple(media["video_codecs"]),
+        video_max_bytes=int(media["video_max_bytes"]),
+        audio_max_bytes=int(media["audio_max_bytes"]),
+        body_max_bytes=int(media["body_max_bytes"]),
+        fetch_seconds=float(media["fetch_seconds"]),
+    )
+    return Table(services, sizes, rules)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from seedance.sim import fetching
 from seedance.sim.limits import Limits, table
 
 if TYPE_CHECKING:
@@ -121,11 +122,58 @@ def admit(
     refusal = _media(sim, limits, model, media_items(content), assets_only)
     if refusal is not None:
         return refusal
+    refusal = _task_type(limits, model, params, media_items(content))
+    if refusal is not None:
+        return refusal
     callback = params.get("callback_url")
     if callback is not None and (
         not isinstance(callback, str) or not callback.strip().startswith("https://")
     ):
         return Refusal(400, "invalid_request", "callback_url must be a non-empty https URL")
+    return None
+
+
+def _task_type(
+    limits: Limits, model: str, params: dict[str, Any], items: list[tuple[str, str, str]]
+) -> Refusal | None:
+    """omni_reference_task_type (real-world.md "November 2026"): a type the model takes; edit
+    and extend need a reference video and the adaptive ratio, an edit duration -1. Checked
+    when the request is made (a type set explicitly is validated synchronously)."""
+    kind = params.get("omni_reference_task_type")
+    if kind is None:
+        return None
+    if kind not in limits.task_types:
+        return Refusal(
+            400,
+            "InvalidParameter",
+            "the specified parameter `omni_reference_task_type` is not supported for model "
+            f"{model}",
+            param="omni_reference_task_type",
+        )
+    if kind not in ("edit", "extend"):
+        return None
+    if not any(role == "reference_video" for _, role, _ in items):
+        return Refusal(
+            400,
+            "InvalidParameter.TaskTypeMismatch",
+            f"the task type {kind} needs a reference video",
+            param="omni_reference_task_type",
+        )
+    what = "video editing" if kind == "edit" else "video extension"
+    if params.get("ratio", "adaptive") != "adaptive":
+        return Refusal(
+            400,
+            "InvalidParameter.TaskTypeConstraint",
+            f"the task is determined as {what}, which supports only ratio adaptive",
+            param="ratio",
+        )
+    if kind == "edit" and params.get("duration", -1) != -1:
+        return Refusal(
+            400,
+            "InvalidParameter.TaskTypeConstraint",
+            f"the task is determined as {what}, which supports only duration -1",
+            param="duration",
+        )
     return None
 
 
@@ -229,7 +277,7 @@ def _media(
         return Refusal(
             400, "InvalidParameter", "reference_audio cannot be the only reference input"
         )
-    return None
+    return _fetched(sim, items)
 
 
 def _medium_url(sim: Simulator, model: str, url: str, assets_only: bool) -> Refusal | None:
@@ -247,6 +295,17 @@ def _medium_url(sim: Simulator, model: str, url: str, assets_only: bool) -> Refu
         )
     if not url.startswith(("https://", "http://", "data:")):
         return Refusal(400, "InvalidParameter", f"unsupported media URL {url[:40]}")
+    return None
+
+
+def _fetched(sim: Simulator, items: list[tuple[str, str, str]]) -> Refusal | None:
+    """What the service finds when it fetches the reference media (sim/fetching.py)."""
+    for kind, _role, url in items:
+        if url.lower().startswith("asset://"):
+            continue
+        found = fetching.check(sim, kind, url)
+        if found is not None:
+            return Refusal(400, found[0], found[1])
     return None
 
 

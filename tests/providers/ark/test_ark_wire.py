@@ -496,7 +496,9 @@ def test_local_png_first_frame_is_sent_as_a_data_uri(
 def test_local_video_on_byteplus_is_refused_before_sending(
     world: World, httpx_mock: HTTPXMock, tmp_path: Path
 ) -> None:
-    (tmp_path / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    from media_files import video
+
+    video(tmp_path / "clip.mp4")  # a real one: within the API's bounds (issue 27's preflight)
 
     outcome = world.run("-p", "byteplus", "create", "edit it", "--video", "clip.mp4")
 

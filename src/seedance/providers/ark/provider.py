@@ -26,6 +26,7 @@ from seedance.providers.base import (
     as_int,
     no_last_frame,
     require_task_id,
+    usable_items,
 )
 from seedance.providers.http import Retry, server_time
 
@@ -124,9 +125,7 @@ class ArkProvider(Provider):
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise BadResponseError("the task list answer has no items")
-        tasks = [
-            parse_ark_task(item, self.profile.name) for item in items if isinstance(item, dict)
-        ]
+        tasks = [parse_ark_task(item, self.profile.name) for item in usable_items(items, "id")]
         return TaskPage(tasks, as_int(data.get("total")), server_time(response))
 
     def cancel(self, task: Task) -> CancelOutcome:

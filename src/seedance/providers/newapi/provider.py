@@ -42,6 +42,7 @@ from seedance.providers.base import (
     no_last_frame,
     normalize_status,
     status_word,
+    usable_id,
 )
 from seedance.providers.http import Retry
 from seedance.providers.videowire import GATEWAY_STATUSES, content_url, parse_created, video_error
@@ -178,6 +179,7 @@ def parse_generation(data: Any, profile: str, task_id: str | None = None) -> Tas
     found = as_str(data.get("task_id")) or as_str(data.get("id")) or task_id
     if not found:
         raise BadResponseError("the API answered a task without an id")
+    found = usable_id(found, data)
     upstream = as_dict(data.get("data"))
     content = as_dict(upstream.get("content"))
     status = normalize_status(status_word(data, required=False), GATEWAY_STATUSES)

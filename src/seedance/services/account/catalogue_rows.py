@@ -73,6 +73,27 @@ def model_row(cat: Catalogue, spec: ModelSpec) -> dict[str, Any]:
     }
 
 
+def cell_rows(cat: Catalogue, spec: ModelSpec) -> list[dict[str, Any]]:
+    """Every value the catalogue holds for a model, with the cell it comes from, the sources
+    that cell cites and whether the user's overlay set it."""
+    fam = spec.family
+    rows = []
+    for name in sorted(fam.origins):
+        rule = fam.rule(name)
+        cited = [k for k in fam.cites.get(name, ())]
+        value = getattr(fam, name, None)
+        rows.append(
+            {
+                "model": spec.name,
+                "cell": rule.name,
+                "value": list(value) if isinstance(value, tuple) else value,
+                "sources": {k: cat.sources.get(k, "") for k in cited},
+                "overlay": name in fam.overlaid,
+            }
+        )
+    return rows
+
+
 def price_text(prices: dict[str, float], currency: str | None) -> str:
     from seedance.domain.catalogue import format_money
 

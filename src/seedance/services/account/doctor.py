@@ -3,7 +3,8 @@
 Each check reads only: the profile and where its key comes from, the state (the local journal,
 or the shared database: reachable, schema version, privileges, round trip), the proxy settings
 in the environment, DNS, one authenticated read of the API (which also shows TLS works and gives the
-server's clock), the asset library, and, when asked, the free model probe of the Ark API
+server's clock), the asset library, the bucket local media are published to (a presigned URL
+of an object that need not exist), and, when asked, the free model probe of the Ark API
 (docs/sources/real-world.md "Finding out what an account can use", "Network").
 """
 
@@ -147,9 +148,26 @@ def diagnose(rt: Runtime, *, probe_models: bool = False, config_file: Path | Non
             add(check)
             add(_clock(rt, date))
         add(_assets(rt))
-        if probe_models:
-            report.checks += _models(rt, usable=api_ok)
+        add(_storage(rt))
+        doubt = profile.models_unconfirmed
+        if probe_models or doubt:  # the probe is free; a doubtful region is always probed
+            models = _models(rt, usable=api_ok)
+            report.checks += models
+            if doubt and api_ok and not any(c.status is Status.OK for c in models):
+                add(_no_models_here(rt, doubt))
     return report
+
+
+def _no_models_here(rt: Runtime, doubt: str) -> Check:
+    """A region the sources doubt serves Seedance, where no model answered the probe."""
+    return Check(
+        "region",
+        Status.FAIL,
+        f"no Seedance model answers on {rt.profile.base_url} for this key: {doubt}",
+        "use a region that serves Seedance (the byteplus preset, ap-southeast-1); keys are "
+        "per region",
+        ExitStatus.API,
+    )
 
 
 # -- the checks ------------------------------------------------------------------------------
@@ -315,6 +333,71 @@ def _assets(rt: Runtime) -> Check:
     except SeedanceError as exc:
         return Check("assets", Status.WARN, f"answered: {exc.message}", exc.hint)
     return Check("assets", Status.OK, f"{urlsplit(profile.assets_url).netloc} ({how}) answered")
+
+
+def _storage(rt: Runtime) -> Check:
+    """The bucket local media are published to: boto3 and credentials there, the bucket
+    answering them, and a presigned URL that fetches (read only: nothing is written)."""
+    storage = rt.storage()
+    if storage is None:
+        return Check("storage", Status.SKIP, "the profile publishes no media to a bucket")
+    where = f"s3://{storage.bucket_name}"
+    try:
+        storage.ready()
+        identity = storage.bucket.identity()
+        storage.bucket.check()
+        key = storage.key_for(Path("doctor-probe"), "0" * 64)  # need not exist: a 404 is fine
+        status, code = storage.bucket.try_url(storage.bucket.presign(key, 300))
+    except SeedanceError as exc:
+        return Check.failed("storage", exc)
+    if code == "AccessDenied":  # S3's answer for a missing object without ListBucket
+        return Check(
+            "storage",
+            Status.WARN,
+            f"{where} answers; a presigned URL of an object that is not there answered "
+            "403 AccessDenied (as S3 does without the ListBucket permission)",
+            "the credentials need s3:GetObject and s3:PutObject on the prefix",
+        )
+    if status not in (200, 206, 404) or code in ("SignatureDoesNotMatch", "InvalidAccessKeyId"):
+        return Check(
+            "storage",
+            Status.FAIL,
+            f"{where}: a presigned URL was refused ({status} {code or ''})".rstrip(),
+            "check the bucket's credentials and that anyone holding its URL may read it",
+            ExitStatus.API,
+        )
+    detail = f"{where} answers; a presigned URL fetches"
+    if identity is not None:
+        detail += f" (credentials {identity.shown})"
+    endpoint = storage.bucket.endpoint or ""
+    host = urlsplit(endpoint).hostname if endpoint else None
+    if host and _private(host):
+        return Check(
+            "storage",
+            Status.WARN,
+            f"{detail}; but {host} is not a public address",
+            "the API's servers must reach the bucket: only a local simulator can fetch from it",
+        )
+    if identity is not None and identity.expires_at is not None:
+        return Check(
+            "storage",
+            Status.WARN,
+            f"{detail}; the credentials are temporary (they end "
+            f"{identity.expires_at:%Y-%m-%d %H:%M} UTC) and presigned URLs stop working with them",
+            "use long-lived credentials for runs that last longer",
+        )
+    return Check("storage", Status.OK, detail)
+
+
+def _private(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost" or host.endswith((".local", ".localhost")):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False
 
 
 def _models(rt: Runtime, *, usable: bool) -> list[Check]:

@@ -432,6 +432,13 @@ class Gate:
 
     # -- money -----------------------------------------------------------------------------
 
+    def capped(self, allowance: Allowance) -> bool:
+        """Whether a spending cap applies to a create under `allowance`: its own, or the
+        profile's budgets."""
+        profile = self.profile
+        budgets = (profile.budget_day, profile.budget_month)
+        return allowance.capped or any(b is not None for b in budgets)
+
     def _check_money(self, estimate: Estimate | None, allowance: Allowance) -> None:
         profile = self.profile
         budgets = [
@@ -454,6 +461,20 @@ class Gate:
                     suggestion=Suggestion.again(allow_unpriced=True),
                 )
             return
+        lower = estimate is not None and estimate.lower_bound
+        if lower and (allowance.capped or budgets) and not allowance.allow_unpriced:
+            assert estimate is not None
+            raise BudgetError(
+                f"this request's estimate is only a lower bound ({estimate.describe()}): "
+                "the length of a reference video is not known, and input video seconds "
+                "are billed, so the spending caps cannot be checked; nothing was sent",
+                code="lower_bound",
+                hint="give the video as a local file or a URL whose header can be read "
+                "(with the video extra installed), or let it through counted at its lower "
+                "bound with",
+                field="allow_unpriced",
+                suggestion=Suggestion.again(allow_unpriced=True),
+            )
         currency = estimate.currency if estimate is not None else None
         allowance.check(cost, currency)
         for name, period, limit in budgets:

@@ -62,5 +62,6 @@ class Account:
 
     def doctor(self, *, probe_models: bool = False, config_file: Path | None = None) -> Report:
         """Why the first real run will or will not work: config, key, proxy, DNS, TLS, auth,
-        clock, asset library and (with `probe_models`) each model; spends nothing."""
+        clock, asset library, the bucket (`storage`) and (with `probe_models`) each model;
+        spends nothing."""
         return diagnose(self._rt, probe_models=probe_models, config_file=config_file)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance.domain.models import Asset
+from seedance.domain.redact import is_presigned, redact_url
 
 CACHE_FILE = "assets.json"
 
@@ -54,6 +55,8 @@ class AssetCache:
         if not keys:
             return
         record = asset.model_dump(mode="json", exclude={"raw"})
+        if asset.url and is_presigned(asset.url):  # a secret: kept without its signature
+            record["url"] = redact_url(asset.url)
         self._update(lambda entries: entries.update(dict.fromkeys(keys, record)))
 
     def drop(self, asset: str) -> None:

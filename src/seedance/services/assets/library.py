@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from seedance.domain.profiles import Profile, ProfileStore
     from seedance.providers.assets import AssetLibrary
     from seedance.providers.base import Provider
+    from seedance.services.media.storage import Storage
 
 DEFAULT_GROUP = "seedance"
 # docs/sources/phanedge.txt §9.3: poll GetAsset after 2, 5, 10, 20 s (then 20 s)
@@ -78,6 +79,7 @@ class AssetService:
         store: ProfileStore | None = None,
         notify: Callable[[str], None] | None = None,
         prepare: Callable[[], None] | None = None,
+        storage: Storage | None = None,
     ) -> None:
         self.library = library
         self.profile = profile
@@ -87,6 +89,8 @@ class AssetService:
         self.store = store
         self.notify = notify or (lambda _text: None)
         self._prepare = prepare or (lambda: None)  # installs credentials before a request
+        self.storage = storage  # the bucket local files are published to (else upload_cmd)
+        self._published: dict[str, str] = {}  # asset id -> the object it was made from
         self._group: str | None = None
         self._lock = threading.RLock()
         self._locks = Locks(cache.path.parent).directory  # the data directory's locks
@@ -102,9 +106,11 @@ class AssetService:
         data_dir: Path,
         store: ProfileStore | None = None,
         notify: Callable[[str], None] | None = None,
+        storage: Storage | None = None,
     ) -> AssetService:
         """The asset library of a profile, over its provider's HTTP layer (a signed one gets
-        its signer on first use)."""
+        its signer on first use); local files go through `storage` (the profile's bucket)
+        when it has one."""
         from seedance.providers.assets import AssetLibrary, install_signer
 
         if not profile.assets_url:
@@ -129,6 +135,7 @@ class AssetService:
             store=store,
             notify=notify,
             prepare=prepare,
+            storage=storage,
         )
 
     # -- the resolver protocol (core/references.py) ------------------------------------------
@@ -154,6 +161,9 @@ class AssetService:
         """What would stop `asset_for_file` before any request (a dry run's check)."""
         from seedance.services.media.publish import check_publishable
 
+        if self.storage is not None:
+            self.storage.ready()
+            return
         check_publishable(self.profile, path)
 
     # -- operations --------------------------------------------------------------------------
@@ -217,7 +227,12 @@ class AssetService:
         """Make a medium an asset (a file is published first) and cache it, Processing: the
         caller holds the medium's lock."""
         keys = [key]
-        if isinstance(source, Path):
+        published = None
+        if isinstance(source, Path) and self.storage is not None:
+            # a presigned URL (a secret, new each time): the file's SHA-256 is its only key
+            published = self.storage.publish(source)
+            url, name = published.url, name or source.name
+        elif isinstance(source, Path):
             url = publish(
                 self.profile, source, self.environ, self.notify
             )  # its URL may have served other bytes before: not looked up
@@ -237,6 +252,8 @@ class AssetService:
             name=name,
             status=AssetStatus.PROCESSING,
         )
+        if published is not None:
+            self._published[created] = published.location
         self.cache.put(keys, asset)
         return asset
 
@@ -262,6 +279,9 @@ class AssetService:
                 self.notify(f"waiting for {current.ref} to become Active")
             if current.status is AssetStatus.ACTIVE:
                 self.cache.put(self.cache.keys_of(current.id), current)
+                made_from = self._published.pop(current.id, None)
+                if made_from is not None and self.storage is not None:
+                    self.storage.release([made_from])  # the library has its own copy now
                 return current
             if current.status is AssetStatus.FAILED:
                 self.cache.drop(current.id)

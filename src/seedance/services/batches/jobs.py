@@ -11,7 +11,9 @@ Fields are the create parameters by their library names (domain/params.py REQUES
 model, duration, ratio, resolution, images, first_frame, ...; `image`, `video` and `audio`
 name the lists too), plus `id` (the clips' names; default: words of the prompt and a digest
 of the row) and `takes` (how many videos of the row, each with its own seed). Local files are
-relative to the jobs file's folder and must exist.
+relative to the jobs file's folder, must exist, and must be in that folder (every link
+followed, every `..` resolved) unless the run allows files elsewhere (`allow_outside`): a jobs
+file from elsewhere could otherwise send any of the user's files to the provider.
 
 A row is known by its `id`; its `digest` is what it asks for (its fields but `id` and
 `takes`, local files by their SHA-256), so a re-run can tell a changed row from the same one.
@@ -32,7 +34,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticError
 
 from seedance.domain.documents import DocumentError, parse_json, shown
-from seedance.domain.errors import UsageError
+from seedance.domain.errors import Rule, UsageError
 from seedance.domain.models import GenerationParams
 from seedance.domain.params import REQUEST, Param, by_name
 from seedance.services.assets.cache import file_sha256
@@ -57,6 +59,7 @@ class JobsError(UsageError):
     def __init__(self, invalid: Invalid, name: str, **facts: Any) -> None:
         super().__init__(invalid.describe(name), **facts)
         self.invalid = invalid
+        self.rule = invalid.rule
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class Invalid:
     message: str
     column: str | None = None  # a field's name, or a character position
     id: str | None = None
+    rule: Rule | None = None  # the catalogue cell that refuses the row, when one does
+    code: str | None = None  # what kind of problem, where it matters (OutsideError.code)
 
     def describe(self, name: str) -> str:
         where = f"{name}, line {self.line}"
@@ -120,6 +125,7 @@ class Jobs:
     base_dir: Path  # where local files are looked for
     rows: list[Job] = field(default_factory=list)
     invalid: list[Invalid] = field(default_factory=list)
+    confine: references.Confinement | None = None  # the folder local files must be in
 
     def refuse(self, *, skip_hint: bool = True) -> JobsError:
         """The error naming the first problem (and how many more there are)."""
@@ -128,6 +134,15 @@ class Jobs:
         first = self.invalid[0]
         more = len(self.invalid) - 1
         hint = f"{more} more row{'s' if more != 1 else ''} invalid; " if more else ""
+        if first.code == references.OutsideError.code:
+            return JobsError(
+                first,
+                self.name,
+                hint=hint + "a jobs file reads only files in its folder; if you trust it, let "
+                "it read files elsewhere with",
+                field=first.column,
+                suggestion=Suggestion.again(allow_outside=True),
+            )
         if skip_hint:
             hint += "fix the file, or run the valid rows and list the others with"
         else:
@@ -141,8 +156,9 @@ class Jobs:
         )
 
 
-def read_jobs(path: Path) -> Jobs:
-    """The jobs in a `.jsonl` or `.csv` file."""
+def read_jobs(path: Path, *, allow_outside: bool = False) -> Jobs:
+    """The jobs in a `.jsonl` or `.csv` file; the local files they name in its folder, unless
+    `allow_outside`."""
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise UsageError(
@@ -156,22 +172,39 @@ def read_jobs(path: Path) -> Jobs:
         raise UsageError(f"{path} does not exist", field="jobs") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}", field="jobs") from None
-    return parse_jobs(text, kind=kind, name=path.name, base_dir=path.parent)
+    confine = None if allow_outside else confined_to(path.parent, "the jobs file's folder")
+    return parse_jobs(text, kind=kind, name=path.name, base_dir=path.parent, confine=confine)
 
 
-def parse_jobs(text: str, *, kind: str, name: str, base_dir: Path) -> Jobs:
+def confined_to(folder: Path, name: str) -> references.Confinement:
+    return references.Confinement(folder, name)
+
+
+def parse_jobs(
+    text: str,
+    *,
+    kind: str,
+    name: str,
+    base_dir: Path,
+    confine: references.Confinement | None = None,
+) -> Jobs:
     """The jobs in `text` (`kind`: "jsonl" or "csv"). A problem of the whole file (an unknown
-    column, a header missing) raises JobsError; a row's own problems are collected."""
+    column, a header missing) raises JobsError; a row's own problems are collected. Local
+    files must be in `confine`'s folder, when given."""
     if kind == "csv":
-        return jobs_from(_csv_rows(text, name), name=name, base_dir=base_dir)
-    return jobs_from(_jsonl_rows(text), name=name, base_dir=base_dir)
+        return jobs_from(_csv_rows(text, name), name=name, base_dir=base_dir, confine=confine)
+    return jobs_from(_jsonl_rows(text), name=name, base_dir=base_dir, confine=confine)
 
 
 def jobs_from(
-    rows: Iterable[tuple[int, Mapping[str, Any] | Invalid]], *, name: str, base_dir: Path
+    rows: Iterable[tuple[int, Mapping[str, Any] | Invalid]],
+    *,
+    name: str,
+    base_dir: Path,
+    confine: references.Confinement | None = None,
 ) -> Jobs:
     """Jobs from (line, fields) pairs (fields as JSON would give them, or text from CSV)."""
-    jobs = Jobs(name, base_dir)
+    jobs = Jobs(name, base_dir, confine=confine)
     seen: dict[str, int] = {}
     clips: dict[str, tuple[Job, int]] = {}  # every take's clip, case folded
     for line, fields in rows:
@@ -179,12 +212,16 @@ def jobs_from(
             jobs.invalid.append(fields)
             continue
         try:
-            job = _job(line, len(jobs.rows) + len(jobs.invalid) + 1, fields, base_dir)
+            job = _job(line, len(jobs.rows) + len(jobs.invalid) + 1, fields, base_dir, confine)
         except _Problem as problem:
             given = fields.get("id")
             jobs.invalid.append(
                 Invalid(
-                    line, problem.message, problem.column, given if isinstance(given, str) else None
+                    line,
+                    problem.message,
+                    problem.column,
+                    given if isinstance(given, str) else None,
+                    code=problem.code,
                 )
             )
             continue
@@ -240,10 +277,11 @@ def _clip_clash(job: Job, clips: dict[str, tuple[Job, int]]) -> str | None:
 
 
 class _Problem(Exception):
-    def __init__(self, message: str, column: str | None = None) -> None:
+    def __init__(self, message: str, column: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.column = column
+        self.code = code
 
 
 # -- the two formats ---------------------------------------------------------------------------
@@ -322,7 +360,13 @@ def _unknown(column: str) -> str:
 # -- one row ---------------------------------------------------------------------------------
 
 
-def _job(line: int, index: int, fields: Mapping[str, Any], base_dir: Path) -> Job:
+def _job(
+    line: int,
+    index: int,
+    fields: Mapping[str, Any],
+    base_dir: Path,
+    confine: references.Confinement | None = None,
+) -> Job:
     params: dict[str, Any] = {}
     given_id: str | None = None
     takes = 1
@@ -346,7 +390,7 @@ def _job(line: int, index: int, fields: Mapping[str, Any], base_dir: Path) -> Jo
     except PydanticError as exc:
         error = exc.errors()[0]
         raise _Problem(error["msg"], str(error["loc"][0]) if error["loc"] else None) from None
-    files = _files(params, base_dir)
+    files = _files(params, base_dir, confine)
     document = {"params": params, "files": files}
     digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
     return Job(given_id or _derived_id(params, digest), line, index, params, takes, digest)
@@ -420,9 +464,11 @@ def _check_prompt(fields: Mapping[str, Any], params: dict[str, Any]) -> None:
         raise _Problem("the prompt is empty, and the row gives no media to start from", "prompt")
 
 
-def _files(params: dict[str, Any], base_dir: Path) -> dict[str, str]:
-    """Each reference checked where it is written (a local file must exist); local files by
-    their SHA-256."""
+def _files(
+    params: dict[str, Any], base_dir: Path, confine: references.Confinement | None
+) -> dict[str, str]:
+    """Each reference checked where it is written (a local file must exist, in `confine`'s
+    folder when given: nothing is read of one outside); local files by their SHA-256."""
     hashes = {}
     for key in REFERENCE_FIELDS:
         value = params.get(key)
@@ -430,9 +476,9 @@ def _files(params: dict[str, Any], base_dir: Path) -> dict[str, str]:
         for source in value if isinstance(value, list) else [value] if value else []:
             one = GenerationParams.model_validate({key: [source] if many else source})
             try:
-                [spec] = references.plan(one, base_dir)
+                [spec] = references.plan(one, base_dir, confine)
             except UsageError as exc:
-                raise _Problem(exc.message, key) from None
+                raise _Problem(exc.message, key, exc.code) from None
             if spec.path is not None:
                 hashes[source] = file_sha256(spec.path)
     return hashes

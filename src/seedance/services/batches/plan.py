@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any
 from seedance.domain.catalogue import Estimate, format_money, total_of
 from seedance.domain.errors import SeedanceError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams
+from seedance.services.account.gate import Allowance
 from seedance.services.assets.cache import file_sha256
 from seedance.services.batches.jobs import Invalid, Job, Jobs, JobsError
 from seedance.services.batches.manifest import BatchFile, TakeState
+from seedance.services.media.references import is_placeholder
 from seedance.services.videos.prepare import Prepared, prepare_for
 
 if TYPE_CHECKING:
     from seedance.services.runtime import Runtime
-
-UNUPLOADED = "asset://<"  # references.resolve's placeholder for a medium not uploaded yet
 
 
 class Action(StrEnum):
@@ -68,7 +68,7 @@ class TakePlan:
     @property
     def ready(self) -> bool:
         """Whether the checked request is the one to send (no medium awaits its upload)."""
-        return not any(r.url.startswith(UNUPLOADED) for r in self.prepared.request.references)
+        return not any(is_placeholder(r.url) for r in self.prepared.request.references)
 
 
 def take_hash(job: Job, seed: int, model: str) -> str:
@@ -85,6 +85,7 @@ class BatchPlan:
     directory: Path
     takes: list[TakePlan] = field(default_factory=list)
     skipped: list[Invalid] = field(default_factory=list)  # invalid rows left out
+    validate: bool = True  # the catalogue's checks (off: its refusals are sent, said)
 
     def to_make(self) -> list[TakePlan]:
         return [t for t in self.takes if t.action is Action.RUN]
@@ -134,9 +135,12 @@ class BatchPlan:
         }
 
 
-def check_rows(rt: Runtime, jobs: Jobs) -> dict[str, list[Prepared]]:
-    """Every row's takes prepared against the profile (no uploads); a row the model cannot
-    serve joins `jobs.invalid`, named by its line (and column, when the error names one)."""
+def check_rows(
+    rt: Runtime, jobs: Jobs, allowance: Allowance | None = None, *, validate: bool = True
+) -> dict[str, list[Prepared]]:
+    """Every row's takes prepared against the profile (no uploads; under `allowance`'s cap,
+    reference videos by URL measured); a row the model cannot serve joins `jobs.invalid`,
+    named by its line (and column, when the error names one)."""
     prepared: dict[str, list[Prepared]] = {}
     valid = []
     for job in jobs.rows:
@@ -147,11 +151,16 @@ def check_rows(rt: Runtime, jobs: Jobs) -> dict[str, list[Prepared]]:
                     job.request.model_copy(update={"seed": seed}),
                     dry_run=True,
                     base_dir=jobs.base_dir,
+                    validate=validate,
+                    confine=jobs.confine,
+                    allowance=allowance,
                 )
                 for seed in job.seeds()
             ]
         except UsageError as exc:
-            jobs.invalid.append(Invalid(job.line, exc.message, _column(exc, job), job.id))
+            jobs.invalid.append(
+                Invalid(job.line, exc.message, _column(exc, job), job.id, rule=exc.rule)
+            )
             continue
         valid.append(job)
     jobs.rows = valid
@@ -177,13 +186,15 @@ def make_plan(
     rerun: set[str],
     retry_failed: bool,
     skip_invalid: bool,
+    validate: bool = True,
+    allowance: Allowance | None = None,
 ) -> BatchPlan:
     """Every row checked, then each take's action from what an earlier run recorded.
 
     Refuses (JobsError, naming the line and column) a file with invalid rows unless
     `skip_invalid`, and a row whose content changed since it was made unless it is made
     again (`rerun`)."""
-    prepared = check_rows(rt, jobs)
+    prepared = check_rows(rt, jobs, allowance, validate=validate)
     if jobs.invalid and not skip_invalid:
         raise jobs.refuse()
     ids = {job.id for job in jobs.rows}
@@ -213,7 +224,9 @@ def make_plan(
             suggestion=Suggestion.again(rerun=changed),
         )
     _refuse_earlier_clips(jobs, manifest)
-    plan = BatchPlan(jobs, rt.profile.name, directory, skipped=list(jobs.invalid))
+    plan = BatchPlan(
+        jobs, rt.profile.name, directory, skipped=list(jobs.invalid), validate=validate
+    )
     for job in jobs.rows:
         for number, (seed, ready) in enumerate(zip(job.seeds(), prepared[job.id], strict=True), 1):
             record = manifest.take(job.id, number)

@@ -25,11 +25,12 @@ from seedance.domain.errors import (
     most_serious,
 )
 from seedance.services.account.gate import Allowance
-from seedance.services.batches.jobs import Jobs, jobs_from, read_jobs
+from seedance.services.batches.jobs import Jobs, confined_to, jobs_from, read_jobs
 from seedance.services.batches.manifest import BatchFile, TakeState
 from seedance.services.batches.plan import BatchPlan, make_plan
 from seedance.services.batches.work import BatchWork
 from seedance.services.locks import FileLock, Locks
+from seedance.services.media import companions, frames
 from seedance.services.review.model import BatchManifest
 from seedance.services.review.review import try_review
 from seedance.services.runs.engine import Engine, Listener, Outcome
@@ -49,14 +50,20 @@ def default_output(jobs: Path) -> Path:
     return jobs.with_suffix("")
 
 
-def load_jobs(source: JobsSource, base_dir: Path | None = None) -> Jobs:
-    """Jobs from a file, or from rows given as mappings (as JSON lines would give them)."""
+def load_jobs(
+    source: JobsSource, base_dir: Path | None = None, *, allow_outside: bool = False
+) -> Jobs:
+    """Jobs from a file, or from rows given as mappings (as JSON lines would give them, their
+    local files relative to `base_dir`, by default the working folder). The local files they
+    name must be in the file's folder (the rows': `base_dir`), unless `allow_outside`."""
     if isinstance(source, Jobs):
         return source
     if isinstance(source, str | Path):
-        return read_jobs(Path(source))
+        return read_jobs(Path(source), allow_outside=allow_outside)
     rows = [(number, row) for number, row in enumerate(source, start=1)]
-    return jobs_from(rows, name="the rows given", base_dir=base_dir or Path.cwd())
+    folder = base_dir or Path.cwd()
+    confine = None if allow_outside else confined_to(folder, "the rows' folder")
+    return jobs_from(rows, name="the rows given", base_dir=folder, confine=confine)
 
 
 @dataclass
@@ -171,7 +178,7 @@ class BatchSession:
         """Make every take that needs making. Raises BatchIncomplete when some did not end
         done; KeyboardInterrupt when stopped (submitted takes keep running on the server)."""
         try:
-            work = BatchWork(self.rt, self.plan, self.manifest)
+            work = BatchWork(self.rt, self.plan, self.manifest, self.allowance)
             engine = Engine(
                 self.rt,
                 work,
@@ -207,15 +214,19 @@ def open_batch(
     base_dir: Path | None = None,
     max_cost: float | None = None,
     allow_unpriced: bool = False,
+    validate: bool = True,
+    allow_outside: bool = False,
 ) -> BatchSession:
     """Read and check every row, and plan each take (nothing is sent; no medium uploaded).
 
     Raises JobsError naming the line and column of the first invalid row (unless
     `skip_invalid`: they are listed in the plan), UsageError for a row changed since it was
-    made (unless in `rerun`). Unless `dry_run`, the session holds the folder's lock until it
-    has run (or is closed): BusyError when another process holds it."""
+    made (unless in `rerun`). The local files rows name must be in the jobs file's folder
+    (a row naming one elsewhere is invalid, and nothing is read of it), unless
+    `allow_outside`. Unless `dry_run`, the session holds the folder's lock until it has run
+    (or is closed): BusyError when another process holds it."""
     allowance = Allowance.of(max_cost, allow_unpriced=allow_unpriced)
-    jobs = load_jobs(source, base_dir)
+    jobs = load_jobs(source, base_dir, allow_outside=allow_outside)
     if output is None:
         if not isinstance(source, str | Path):
             raise UsageError("say where the clips go", field="output")
@@ -241,8 +252,12 @@ def open_batch(
             rerun=set(rerun),
             retry_failed=retry_failed,
             skip_invalid=skip_invalid,
+            validate=validate,
+            allowance=allowance,
         )
         _taken_by_directories(plan)
+        _stills_free(plan)
+        _caps_checkable(rt, plan, allowance)
         if not dry_run:
             anew = {(t.job.id, t.take) for t in plan.takes if t.fresh}
             seeds = {job.id: job.seeds() for job in jobs.rows}
@@ -254,6 +269,37 @@ def open_batch(
             lock.release()
         raise
     return BatchSession(rt, plan, manifest, lock, allowance)
+
+
+def _caps_checkable(rt: Runtime, plan: BatchPlan, allowance: Allowance) -> None:
+    """Under a spending cap, rows whose estimate is only a lower bound (a reference video of
+    unknown length) are refused before any take is paid, unless unpriced requests are let
+    through: each create would be refused as it is sent, after earlier rows were paid."""
+    if not rt.gate.capped(allowance) or allowance.allow_unpriced:
+        return
+    lower = [t.job.id for t in plan.to_make() if t.estimate and t.estimate.lower_bound]
+    if lower:
+        rows = ", ".join(dict.fromkeys(lower))
+        raise BudgetError(
+            f"the estimate of row{'s' if len(set(lower)) > 1 else ''} {rows} is only a lower "
+            "bound: the length of a reference video is not known, and input video seconds are "
+            "billed, so the spending caps cannot be checked; nothing was sent",
+            code="lower_bound",
+            hint="give the video as a local file or a URL whose header can be read (with the "
+            "video extra installed), or let it through counted at its lower bound with",
+            field="allow_unpriced",
+            suggestion=Suggestion.again(allow_unpriced=True),
+        )
+
+
+def _stills_free(plan: BatchPlan) -> None:
+    """The posters and contact sheets the run's review makes beside each clip to make: refused
+    now, before anything is paid, where they would replace files seedance did not make
+    (media/companions.py)."""
+    if not frames.available():
+        return  # none will be made
+    for take in plan.to_make():
+        companions.check(plan.directory / take.clip, field="output")
 
 
 def _taken_by_directories(plan: BatchPlan) -> None:

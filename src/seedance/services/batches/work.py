@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance.domain.errors import BudgetError, SeedanceError, Suggestion, TaskFailedError
+from seedance.services.account.gate import Allowance
 from seedance.services.batches.manifest import BatchFile, TakeState
 from seedance.services.batches.plan import Action, BatchPlan, TakePlan
 from seedance.services.runs.engine import FAILED_BEFORE, Listener, Outcome, Unit
@@ -25,10 +26,17 @@ class BatchWork:
     kind = "batch"
     noun = "take"
 
-    def __init__(self, rt: Runtime, plan: BatchPlan, manifest: BatchFile) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        plan: BatchPlan,
+        manifest: BatchFile,
+        allowance: Allowance | None = None,
+    ) -> None:
         self.rt = rt
         self.plan = plan
         self.manifest = manifest
+        self.allowance = allowance  # the run's cap: reference videos by URL measured under it
         self.label = f"batch:{plan.directory.resolve()}"
         self._takes = {take.key: take for take in plan.takes}
 
@@ -75,7 +83,15 @@ class BatchWork:
         take = self._take(unit)
         if take.ready:
             return take.prepared
-        return prepare_for(self.rt, take.params, base_dir=self.plan.jobs.base_dir)  # uploads
+        jobs = self.plan.jobs
+        return prepare_for(  # uploads
+            self.rt,
+            take.params,
+            base_dir=jobs.base_dir,
+            confine=jobs.confine,
+            allowance=self.allowance,
+            validate=self.plan.validate,
+        )
 
     def identity(self, unit: Unit) -> str:
         """The hash the journal knows the take's creates by: its definition, or the request
@@ -150,6 +166,7 @@ class BatchWork:
             tokens=tokens,
             cost=cost,
             seed=task.seed if task.seed is not None else take.seed,
+            revised_prompt=task.revised_prompt,
             error=None,
         )
 

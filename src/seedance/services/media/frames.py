@@ -8,7 +8,9 @@ Imported only when needed, so the core install stays light and starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 
 from seedance.domain.documents import shown
 from seedance.domain.errors import UsageError
+from seedance.services.media import companions
 from seedance.services.media.video import INSTALL_HINT
 
 SHEET_FRAMES = 12
@@ -66,7 +69,7 @@ def _require() -> Any:
 
 def still_path(clip: Path, kind: str) -> Path:
     """`NAME.<kind>.png` beside `NAME.mp4` (kind: poster, sheet, first, last)."""
-    return clip.with_name(f"{clip.stem}.{kind}.png")
+    return companions.still_path(clip, kind)
 
 
 def poster_path(clip: Path) -> Path:
@@ -196,10 +199,24 @@ def _pick(clip: Path, times: list[float]) -> list[tuple[float, Any]]:
 
 
 def _save(image: Any, dest: Path) -> Path:
+    """`image` as a PNG at `dest`, atomically, with seedance's mark (services/companions.py).
+    Written to a temporary file of its own, made new (never through a file or link put in
+    its place), then renamed over `dest` (a link there is replaced, never followed)."""
+    from PIL import PngImagePlugin
+
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    image.save(tmp, format="PNG", compress_level=1)  # fast; these are previews
-    os.replace(tmp, dest)
+    mark = PngImagePlugin.PngInfo()
+    mark.add_text(companions.MARK_KEY, companions.MARK)
+    name = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # new, as umask says
+    try:
+        with os.fdopen(handle, "wb") as out:
+            image.save(out, format="PNG", compress_level=1, pnginfo=mark)  # fast: previews
+        os.replace(name, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
     return dest
 
 
@@ -344,9 +361,12 @@ def preview(image: Path, longest: int = PREVIEW_LONGEST) -> bytes:
     return out.getvalue()
 
 
-def make_stills(clip: Path, *, first: Path | None = None) -> Stills:
+def make_stills(clip: Path, *, first: Path | None = None, force: bool = False) -> Stills:
     """The poster (a frame from the middle) and the contact sheet of `clip`, beside it, and
-    its first frame at `first` when asked, from one pass over the clip."""
+    its first frame at `first` when asked, from one pass over the clip. None is written over
+    a file seedance did not make (UsageError, nothing written), unless `force`."""
+    targets = [poster_path(clip), sheet_path(clip), *([first] if first else [])]
+    companions.refuse_unless_ours(targets, force=force)
     info = probe(clip)
     times = [info.seconds / 2, *sheet_times(info.seconds)] + ([0.0] if first else [])
     picked = _pick(clip, times)

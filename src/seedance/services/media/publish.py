@@ -69,9 +69,9 @@ def check_publishable(profile: Profile, path: Path) -> list[str]:
     if not command:
         raise ConfigError(
             f"profile '{profile.name}' cannot upload local files: it has no upload_cmd",
-            hint=f"set upload_cmd in [profiles.{profile.name}] of profiles.toml to a "
-            "command that publishes {path} and prints its public https:// URL last, e.g. "
-            '"rclone copyto {path} remote:bucket/{name}" plus a URL printer; '
+            hint=f"set storage in [profiles.{profile.name}] of profiles.toml to your bucket "
+            '(storage = "s3://bucket/prefix": local media are published there), or upload_cmd '
+            "to a command that publishes {path} and prints its public https:// URL last; "
             "or pass a public https:// URL or an asset://ID instead",
         )
     return upload_argv(command, path)

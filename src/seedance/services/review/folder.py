@@ -1,14 +1,21 @@
 """The files of an output folder under review: which the manifest names, which are missing or
-unreadable, which are extra, and the stills made from its clips (the `video` extra)."""
+unreadable, which are extra, and the stills made from its clips (the `video` extra).
+
+Every file the review reads or writes is in the folder: a name the manifest gives that leads
+out of it (`../x.mp4`, an absolute path, a link to elsewhere, after every `..` is resolved and
+every link followed) is left out with a note, and nothing is read or written through it. A
+manifest is data from wherever the folder came from, never a licence to touch other files."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from seedance.domain import media
 from seedance.domain.errors import SeedanceError
-from seedance.services.media import frames
+from seedance.domain.paths import is_inside
+from seedance.services.media import companions, frames
 from seedance.services.review.model import Image, Seam
 from seedance.services.storyboards.manifest import ShotRecord
 
@@ -31,6 +38,8 @@ class Folder:
 
     def __init__(self, directory: Path, stills: bool) -> None:
         self.directory = directory
+        self.real = Path(os.path.realpath(directory))
+        self.outside: set[str] = set()  # names the manifest gives that lead out of the folder
         self.stills = stills
         self.known: set[str] = {REVIEW}
         self.skipped: list[str] = []
@@ -39,13 +48,26 @@ class Folder:
     def clip(self, name: str | None, owner: str, done: bool) -> Path | None:
         if not name:
             return None
-        path = self.directory / name
         self.known.add(name)  # and its stills, even when they outlive it
+        path = self.inside(name)
+        if path is None:
+            return None
         self.known.update(frames.still_path(path, kind).name for kind in STILLS)
         if path.is_file():
             return path
         if done:
             self.skipped.append(f"{name}: missing ({owner} is done in the manifest)")
+        return None
+
+    def inside(self, name: str) -> Path | None:
+        """`name` in the folder; None (and a note) when it leads out of it."""
+        path = self.directory / name
+        if is_inside(path, self.directory) and Path(os.path.realpath(path)) != self.real:
+            return path
+        self.outside.add(name)
+        note = f"{name}: outside the folder, left out"
+        if note not in self.skipped:
+            self.skipped.append(note)
         return None
 
     def info(self, clip: Path) -> frames.ClipInfo | None:
@@ -67,6 +89,7 @@ class Folder:
             return path if path.is_file() else None
         try:
             if _stale([path], clip):
+                companions.refuse_unless_ours([path])
                 make(clip, path)
         except SeedanceError as exc:
             self.skipped.append(f"{clip.name}: {exc.message}")
@@ -100,11 +123,12 @@ class Folder:
 
     def seam(self, parent: ShotRecord, record: ShotRecord, titles: dict[str, str]) -> Seam:
         seam = Seam(titles.get(parent.id, parent.id), None, None)
-        parent_clip = self.directory / parent.clip if parent.clip else None
-        clip = self.directory / record.clip if record.clip else None
-        if parent.frame and (self.directory / parent.frame).is_file():
+        parent_clip = self.inside(parent.clip) if parent.clip else None
+        clip = self.inside(record.clip) if record.clip else None
+        frame = self.inside(parent.frame) if parent.frame else None
+        if parent.frame and frame is not None and frame.is_file():
             self.known.add(parent.frame)
-            last: Path | None = self.directory / parent.frame
+            last: Path | None = frame
         elif parent_clip is not None and parent_clip.is_file():
             last = self._still(parent_clip, "last", frames.save_last_frame)
         else:
@@ -117,7 +141,7 @@ class Folder:
         return seam
 
     def image(self, path: Path | None, alt: str) -> Image | None:
-        if path is None or not path.is_file():
+        if path is None or not path.is_file() or not is_inside(path, self.directory):
             return None
         with open(path, "rb") as fh:
             info = media.image_info(fh.read(65536))

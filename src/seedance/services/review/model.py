@@ -44,6 +44,7 @@ class BatchTake(BaseModel):
     bytes: int | None = None
     updated_at: float | None = None
     rerun: RerunMark | None = None  # a rerun of the take under way (services/reruns.py)
+    revised_prompt: str | None = None  # the prompt as the model rewrote it, when it says
 
 
 class BatchRow(BaseModel):
@@ -102,6 +103,7 @@ class Card:
     title: str
     state: str
     prompt: str | None = None
+    revised_prompt: str | None = None  # the prompt as the model rewrote it
     facts: list[tuple[str, str]] = field(default_factory=list)
     clip: str | None = None  # a file name beside the page
     poster: Image | None = None

@@ -32,6 +32,8 @@ ol.board { list-style: none; margin: 0; padding: 0; }
   border-radius: 4px; }
 .facts { flex: 1 1 260px; min-width: 240px; max-width: 420px; }
 .prompt { margin: 0 0 8px; font-size: 16px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.revised { margin: 0 0 8px; color: #4a4a4a; white-space: pre-wrap; overflow-wrap: anywhere; }
+.revised .label { font-weight: 600; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
 dt { color: #4a4a4a; }
 dd { margin: 0; overflow-wrap: anywhere; }
@@ -169,6 +171,11 @@ def _card(card: Card, heading: str = "h3") -> str:
     out.append('<div class="facts">')
     if card.prompt:
         out.append(f'<p class="prompt">{text(card.prompt)}</p>')
+    if card.revised_prompt:
+        out.append(
+            '<p class="revised"><span class="label">As the model rewrote it:</span> '
+            f"{text(card.revised_prompt)}</p>"
+        )
     out.append(_facts(card.facts))
     if card.clip:
         out.append(f'<p><a href="{href(card.clip)}">Open the clip {text(card.clip)}</a></p>')

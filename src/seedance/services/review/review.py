@@ -13,6 +13,7 @@ the journal (what was sent) and the storyboard (what was asked); stills are made
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from pydantic import ValidationError
 
 from seedance.domain.catalogue import format_money
 from seedance.domain.errors import SeedanceError, StoryboardError, UsageError
+from seedance.domain.paths import is_inside
 from seedance.services.media import frames
 from seedance.services.review.folder import REVIEW, Folder
 from seedance.services.review.model import (
@@ -89,9 +91,15 @@ def write_review(
 
     review = read_folder(directory, journal=journal, stills=stills, storyboard=storyboard)
     path = directory / REVIEW
-    tmp = directory / f".{REVIEW}.{os.getpid()}.tmp"
-    tmp.write_text(render(review), encoding="utf-8")
-    os.replace(tmp, path)
+    tmp = directory / f".{REVIEW}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # new: never a link
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(render(review))
+        os.replace(tmp, path)  # a link named review.html is replaced, never followed
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     review.path = path
     return review
 
@@ -117,10 +125,19 @@ def read_folder(
     stills: bool | None = None,
     storyboard: Storyboard | None = None,
 ) -> Review:
-    """The review of a folder, without writing it."""
+    """The review of a folder, without writing it. It reads and writes only files in the
+    folder (services/review_folder.py), and the storyboard of a chain only from the folder
+    or, beside it, the one whose run it is by default (`shots.toml` for `shots/`)."""
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a folder", field="directory")
     folder = Folder(directory, frames.available() if stills is None else stills)
+    for name in (MANIFEST, LOG, BATCH_MANIFEST):
+        if os.path.lexists(directory / name) and not is_inside(directory / name, directory):
+            raise UsageError(
+                f"{directory / name} leads out of the folder: it is not read",
+                hint="give the output folder of a storyboard or a batch, its files in it",
+                field="directory",
+            )
     if (directory / MANIFEST).is_file():
         review = _storyboard(folder, journal, storyboard)
     elif (directory / BATCH_MANIFEST).is_file():
@@ -167,6 +184,8 @@ def _storyboard(folder: Folder, journal: State | None, board: Storyboard | None)
         card.depth = lanes[record.id][0]
         if record.parent is None:
             card.after = "starts fresh"
+        elif record.extends:  # chain.json says what was made, whatever the storyboard says now
+            card.after = f"extends the video of {titles.get(record.parent)} (task type extend)"
         else:
             branch = " (a branch)" if lanes[record.id][1] else ""
             card.after = f"continues from the last frame of {titles.get(record.parent)}{branch}"
@@ -178,11 +197,21 @@ def _storyboard(folder: Folder, journal: State | None, board: Storyboard | None)
 
 
 def _load_storyboard(folder: Folder, path: Path) -> Storyboard | None:
-    """The storyboard the manifest names. A relative name was relative to where the run
-    started: by default the folder sits beside the storyboard, so look there first."""
-    candidates = [path] if path.is_absolute() else []
-    candidates += [folder.directory.parent / path, folder.directory / path, path]
-    found = next((c for c in candidates if c.is_file()), candidates[0])
+    """The storyboard the manifest names, by its file name only (the manifest does not choose
+    which file is read): in the folder, or beside it when the folder is its run's by default
+    (`shots/` beside `shots.toml`). Elsewhere, prompts and settings come from the journal."""
+    directory = folder.directory
+    name = path.name
+    candidates = [directory / name]
+    if Path(name).stem == directory.name:  # the folder a run of it makes by default
+        candidates.append(directory.parent / name)
+    found = next((c for c in candidates if c.is_file() and is_inside(c, c.parent)), None)
+    if found is None:
+        folder.skipped.append(
+            f"the storyboard: {name} is neither in the folder nor beside it; prompts and "
+            "settings come from the journal"
+        )
+        return None
     try:
         return load(found)
     except StoryboardError as exc:
@@ -264,6 +293,7 @@ def _batch(folder: Folder, journal: State | None) -> Review:
 def _card(folder: Folder, key: str, title: str, record: Any, values: dict[str, Any]) -> Card:
     """A card from a manifest record (a shot or a take) and what was asked and sent."""
     card = Card(key, title, record.state, prompt=values.get("prompt"))
+    card.revised_prompt = getattr(record, "revised_prompt", None)
     card.facts = [("status", record.state), *_settings(values)]
     card.facts.append(("cost", _cost(record)))
     if record.task_id:
@@ -272,7 +302,10 @@ def _card(folder: Folder, key: str, title: str, record: Any, values: dict[str, A
         card.error = (record.error.get("code") or "error", record.error.get("message") or "")
     clip = folder.clip(record.clip, title, record.state == "done")
     if clip is None:
-        card.note = f"{record.clip} is missing" if record.clip else f"no clip yet ({record.state})"
+        card.note = f"no clip yet ({record.state})"
+        if record.clip:
+            where = "outside the folder" if record.clip in folder.outside else "missing"
+            card.note = f"{record.clip} is {where}"
         return card
     card.clip = clip.name
     info = folder.info(clip)

@@ -238,6 +238,12 @@ class State(ABC):
         """The create of `row` was refused, or provably never arrived: nothing was made."""
 
     @abstractmethod
+    def unusable(self, row: int, reason: str, at: float) -> None:
+        """A create the server answered with a task id seedance cannot use: it arrived and may
+        be billed (its estimate stays counted), it holds no slot (it is ended), and it is never
+        followed (`reason`, with the server's answer, says why)."""
+
+    @abstractmethod
     def adopt(self, row: int, task_id: str, at: float) -> None:
         """An unknown create found on the server after all."""
 

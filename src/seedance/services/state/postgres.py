@@ -402,6 +402,16 @@ class PostgresState(State):
     def rejected(self, row: int, reason: str, at: float) -> None:
         self._set(row, state=JournalState.REJECTED.value, error=reason, answered_at=at)
 
+    def unusable(self, row: int, reason: str, at: float) -> None:
+        self._set(
+            row,
+            state=JournalState.UNKNOWN.value,
+            task_id=None,
+            error=reason,
+            answered_at=at,
+            finished_at=at,
+        )
+
     def adopt(self, row: int, task_id: str, at: float) -> None:
         self._set(row, state=JournalState.CREATED.value, task_id=task_id, answered_at=at)
 

@@ -413,6 +413,19 @@ class SqliteState(State):
     def rejected(self, row: int, reason: str, at: float) -> None:
         self._set(row, state=JournalState.REJECTED, error=reason, answered_at=at)
 
+    def unusable(self, row: int, reason: str, at: float) -> None:
+        """A create the server answered with a task id seedance cannot use: it arrived and may
+        be billed (its estimate stays counted), it holds no slot (it is ended), and it is never
+        followed (`reason`, with the server's answer, says why)."""
+        self._set(
+            row,
+            state=JournalState.UNKNOWN,
+            task_id=None,
+            error=reason,
+            answered_at=at,
+            finished_at=at,
+        )
+
     def adopt(self, row: int, task_id: str, at: float) -> None:
         """An unknown create found on the server after all."""
         self._set(row, state=JournalState.CREATED, task_id=task_id, answered_at=at)

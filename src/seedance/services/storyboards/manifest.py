@@ -81,13 +81,15 @@ class ShotRecord(BaseModel):
     finished_at: float | None = None
     seed: int | None = None  # the seed the provider used (succeeded tasks report it)
     rerun: RerunMark | None = None  # a rerun of the shot under way (services/reruns.py)
+    revised_prompt: str | None = None  # the prompt as the model rewrote it, when it says
+    extends: bool | None = None  # True: it extends its parent's video (no frame taken)
 
     @model_serializer(mode="wrap")
     def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """Fields added after version 1 are written only when set, so a version-1 manifest
         reads and writes back unchanged."""
         data: dict[str, Any] = handler(self)
-        for name in ("seed", "rerun"):
+        for name in ("seed", "rerun", "revised_prompt", "extends"):
             if data.get(name) is None:
                 data.pop(name, None)
         return data
@@ -112,6 +114,8 @@ class _Placed(Protocol):
     def index(self) -> int: ...
     @property
     def parent(self) -> str | None: ...
+    @property
+    def continuity(self) -> str | None: ...
 
 
 def read_data(directory: Path) -> ManifestData:
@@ -217,29 +221,39 @@ class Manifest:
 
     # -- changes -----------------------------------------------------------------------------
 
-    def ensure(self, shot_id: str, index: int, parent: str | None) -> ShotRecord:
-        """The shot's record, made if new, with its place in this storyboard (not written)."""
+    def ensure(
+        self, shot_id: str, index: int, parent: str | None, *, extends: bool = False
+    ) -> ShotRecord:
+        """The shot's record, made if new, with its place in this storyboard (not written);
+        `extends`: it extends its parent's video."""
         with self._lock:
-            return self._ensure([(shot_id, index, parent)])[0]
+            return self._ensure([(shot_id, index, parent, extends or None)])[0]
 
     def ensure_all(self, shots: Iterable[_Placed]) -> None:
         """`ensure` of every shot of a storyboard at once (not written)."""
         with self._lock:
-            self._ensure([(shot.id, shot.index, shot.parent) for shot in shots])
+            self._ensure(
+                [
+                    (shot.id, shot.index, shot.parent, shot.continuity == "extend" or None)
+                    for shot in shots
+                ]
+            )
 
-    def _ensure(self, places: list[tuple[str, int, str | None]]) -> list[ShotRecord]:
+    def _ensure(self, places: list[tuple[str, int, str | None, bool | None]]) -> list[ShotRecord]:
         """Records placed; a record replaces its old one in place, while new shots make a new
         mapping, once: a reader iterating the old one never sees it change size."""
         shots = self.data.shots
-        if any(shot_id not in shots for shot_id, _, _ in places):
+        if any(place[0] not in shots for place in places):
             shots = dict(shots)
         records = []
-        for shot_id, index, parent in places:
+        for shot_id, index, parent, extends in places:
             record = shots.get(shot_id)
             if record is None:
-                record = ShotRecord(id=shot_id, index=index, parent=parent)
-            elif (record.index, record.parent) != (index, parent):
-                record = record.model_copy(update={"index": index, "parent": parent})
+                record = ShotRecord(id=shot_id, index=index, parent=parent, extends=extends)
+            elif (record.index, record.parent, record.extends) != (index, parent, extends):
+                record = record.model_copy(
+                    update={"index": index, "parent": parent, "extends": extends}
+                )
             shots[shot_id] = record
             records.append(record)
         if shots is not self.data.shots:
@@ -286,6 +300,7 @@ class Manifest:
         tokens: int | None,
         cost: float | None,
         seed: int | None = None,
+        revised_prompt: str | None = None,
     ) -> ShotRecord:
         """Its clip (and last frame) are saved. `request_hash` is kept if the record has one
         already: what the shot asked for when it was sent."""
@@ -304,6 +319,7 @@ class Manifest:
             tokens=tokens,
             cost=cost,
             seed=seed,
+            revised_prompt=revised_prompt,
             finished_at=now,
             error=None,
             request_hash=earlier or request_hash,

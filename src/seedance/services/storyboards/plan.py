@@ -15,6 +15,7 @@ from seedance.domain.catalogue import Estimate, format_money
 from seedance.domain.errors import BudgetError, StoryboardError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams, Reference, Role
 from seedance.providers.base import Capabilities
+from seedance.services.account.gate import Allowance
 from seedance.services.media import video
 from seedance.services.runtime import Runtime
 from seedance.services.storyboards.manifest import Manifest, ManifestData, ShotState
@@ -37,6 +38,7 @@ class Continuity(StrEnum):
     FRAME = "frame"  # as its first frame
     REFERENCE = "reference"  # as one more reference image, after its own
     NONE = "none"  # not at all: it only runs after its parent
+    EXTEND = "extend"  # it extends its parent's video (task type extend): no frame taken
 
 
 class Mode(StrEnum):
@@ -81,11 +83,17 @@ class ShotPlan:
             Continuity.FRAME: "its last frame as the first frame",
             Continuity.REFERENCE: "its last frame as a reference image",
             Continuity.NONE: "no frame taken",
+            Continuity.EXTEND: "extends its video",
         }[self.continuity or Continuity.NONE]
         return f"after {parent}: {how}"
 
 
-_ROLES = {Continuity.FRAME: Role.FIRST_FRAME, Continuity.REFERENCE: Role.REFERENCE_IMAGE}
+_ROLES = {
+    Continuity.FRAME: Role.FIRST_FRAME,
+    Continuity.REFERENCE: Role.REFERENCE_IMAGE,
+    Continuity.EXTEND: Role.REFERENCE_VIDEO,  # the parent's video, not its last frame
+}
+_FRAME_TAKING = (Continuity.FRAME, Continuity.REFERENCE)
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,7 @@ class Plan:
     shots: Mapping[str, ShotPlan]
     frames_from_api: bool  # last frames come from the API (else extracted with PyAV)
     mode: Mode = Mode.NORMAL
+    validate: bool = True  # the catalogue's checks (off: its refusals are sent, said)
 
     def to_run(self) -> list[ShotPlan]:
         return [p for p in self.shots.values() if p.action is not Action.SKIP]
@@ -152,9 +161,28 @@ class Plan:
             f"{'at least ' if lower else ''}{tokens:,} tokens{money}"
         )
 
-    def check_cost(self, max_cost: float | None, *, allow_unpriced: bool = False) -> None:
+    def check_cost(
+        self, max_cost: float | None, *, allow_unpriced: bool = False, budgets: bool = False
+    ) -> None:
         """Refuse, before anything is sent, a run whose estimate is above `max_cost`, or
-        whose price is unknown (unless `allow_unpriced`: those shots then count as nothing)."""
+        whose price is unknown (unless `allow_unpriced`: those shots then count as nothing);
+        under any cap (`max_cost`, or the profile's `budgets`), one whose estimate is only a
+        lower bound (unless `allow_unpriced`: those shots then count at their lower bound)."""
+        if max_cost is None and not budgets:
+            return
+        lower = [p.shot.id for p in self._paying() if p.estimate and p.estimate.lower_bound]
+        if lower and not allow_unpriced:
+            raise BudgetError(
+                f"the estimate of shot{'s' if len(lower) > 1 else ''} {', '.join(lower)} is "
+                "only a lower bound: the length of a reference video is not known, and input "
+                "video seconds are billed, so the spending caps cannot be checked; nothing "
+                "was sent",
+                code="lower_bound",
+                hint="give the video as a local file or a URL whose header can be read (with "
+                "the video extra installed), or let it through counted at its lower bound with",
+                field="allow_unpriced",
+                suggestion=Suggestion.again(allow_unpriced=True),
+            )
         if max_cost is None:
             return
         unpriced = self.unpriced()
@@ -203,12 +231,13 @@ class Plan:
 
 
 def frame_placeholder(parent: str, role: Role = Role.FIRST_FRAME) -> Reference:
-    return Reference(role=role, url=f"<last frame of '{parent}'>", source=parent)
+    what = "video" if role is Role.REFERENCE_VIDEO else "last frame"
+    return Reference(role=role, url=f"<{what} of '{parent}'>", source=parent)
 
 
 # Parameters added after version 1: left out of a shot's definition while unset, so a run a
 # version-1 seedance recorded still matches its storyboard.
-_LATER_PARAMS = ("output_format",)
+_LATER_PARAMS = ("output_format", "task_type")
 
 
 def definition_hash(
@@ -274,6 +303,8 @@ def continuity_of(shot: Shot, caps: Capabilities, where: str) -> Continuity | No
     /v1/videos): then as a reference image."""
     if shot.parent is None:
         return None
+    if shot.continuity == Continuity.EXTEND:
+        return Continuity.EXTEND
     if shot.continuity is not None:
         chosen = Continuity(shot.continuity)
         if chosen is Continuity.FRAME and not caps.takes_frames:
@@ -295,13 +326,16 @@ def make_plan(
     mode: Mode = Mode.NORMAL,
     drafts: Drafts | None = None,
     strict: bool = False,
+    validate: bool = True,
+    allowance: Allowance | None = None,
 ) -> Plan:
     """Check every shot against the profile's model and API; decide how each continues from
-    its parent; estimate each. Nothing is sent (a finalize run reads its drafts)."""
+    its parent; estimate each (under `allowance`'s cap, reference videos by URL measured).
+    Nothing is sent (a finalize run reads its drafts)."""
     caps = rt.capabilities
     where_of = {shot.id: f"{board.path}: shot '{shot.id}'" for shot in board.shots}
     continuity = {s.id: continuity_of(s, caps, where_of[s.id]) for s in board.shots}
-    taking = {s.id for s in board.shots if continuity[s.id] in _ROLES}
+    taking = {s.id for s in board.shots if continuity[s.id] in _FRAME_TAKING}
     if taking and not caps.returns_last_frame and not video.available():
         raise StoryboardError(
             f"profile '{rt.profile.name}' cannot chain shots: its API returns no last frame, "
@@ -326,11 +360,19 @@ def make_plan(
                 drafted = replace(shot, params=_with_frame_flag(draft_params(shot.params), params))
                 asked = definition_hash(drafted, _sent_model(rt, drafted.params), files)
                 final_of = _draft_of(shot, drafts, where, asked)
-                prepared = _final(rt, final_of, params, strict=strict)
+                prepared = _final(rt, final_of, params, strict=strict, validate=validate)
             else:
                 frame = _placeholder(rt, shot, params, how, where)
                 prepared = prepare_for(
-                    rt, params, dry_run=True, base_dir=base, frame=frame, strict=strict
+                    rt,
+                    params,
+                    dry_run=True,
+                    base_dir=base,
+                    frame=frame,
+                    strict=strict,
+                    validate=validate,
+                    confine=board.confine,
+                    allowance=allowance,
                 )
         except UsageError as exc:
             raise _in_shot(exc, where) from None
@@ -344,15 +386,16 @@ def make_plan(
             continuity=how,
             final_of=final_of,
         )
-    return Plan(board, rt.profile.name, shots, caps.returns_last_frame, mode)
+    return Plan(board, rt.profile.name, shots, caps.returns_last_frame, mode, validate)
 
 
 def _check_frame_upload(
     rt: Runtime, board: Storyboard, taking: set[str], where_of: dict[str, str]
 ) -> None:
     """A frame extracted locally reaches an assets-only API only through the profile's
-    upload_cmd: without one, the run would stop after its first shots were paid for."""
-    if rt.profile.upload_cmd:
+    upload_cmd or its bucket (storage): without one, the run would stop after its first shots
+    were paid for."""
+    if rt.profile.upload_cmd or rt.profile.storage:
         return
     first = next(s for s in board.shots if s.id in taking)
     other = rt.provider.alternative
@@ -382,13 +425,15 @@ def _in_shot(exc: UsageError, where: str) -> StoryboardError:
     """A refusal of one shot's request, as the storyboard's error naming the shot."""
     if isinstance(exc, StoryboardError):
         return exc
-    return StoryboardError(
+    error = StoryboardError(
         f"{where}: {exc.message}",
         hint=exc.hint,
         field=exc.field,
         allowed=exc.allowed,
         suggestion=exc.suggestion,
     )
+    error.rule = exc.rule  # a refusal from the catalogue stays one
+    return error
 
 
 def draft_params(params: GenerationParams) -> GenerationParams:
@@ -445,9 +490,12 @@ def _sent_model(rt: Runtime, params: GenerationParams) -> str:
     return spec.name if spec is not None else name
 
 
-def _final(rt: Runtime, draft_id: str, params: GenerationParams, *, strict: bool) -> Prepared:
+def _final(
+    rt: Runtime, draft_id: str, params: GenerationParams, *, strict: bool, validate: bool
+) -> Prepared:
     """The final of a shot's draft, with the shot's resolution and delivery."""
-    prepared = prepare_final(rt, draft_id, FinalOptions.of(params), strict=strict)
+    options = FinalOptions.of(params)
+    prepared = prepare_final(rt, draft_id, options, strict=strict, validate=validate)
     rt.tell(prepared.notes)
     return prepared
 

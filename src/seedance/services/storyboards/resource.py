@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from seedance.services.media.references import Confinement
 from seedance.services.options import CallOptions
 from seedance.services.runs.engine import Listener
 from seedance.services.runtime import Runtime
@@ -37,16 +38,20 @@ class Storyboards:
         dry_run: bool = False,
         max_cost: float | None = None,
         allow_unpriced: bool | None = None,
+        validate: bool | None = None,
         strict: bool | None = None,
+        allow_outside: bool = False,
+        confine: Confinement | None = None,
     ) -> ChainSession:
         """Load and plan a storyboard (nothing is sent): `session.plan` holds every shot's
         action, continuity, request and estimate; `session.run()` makes them. `draft` makes
         480p drafts (into `<output>/drafts`), `finalize` their finals. `max_cost` caps what
-        the run newly spends (refused now when the estimate is above it). Unless `dry_run`,
-        the session holds the output folder until it has run (`session.close()` lets go);
-        BusyError when another process holds it."""
+        the run newly spends (refused now when the estimate is above it). The local files it
+        names must be in its folder (or `confine`'s), unless `allow_outside`. Unless
+        `dry_run`, the session holds the output folder until it has run (`session.close()`
+        lets go); BusyError when another process holds it."""
         options = self._options.given(
-            max_cost=max_cost, allow_unpriced=allow_unpriced, strict=strict
+            max_cost=max_cost, allow_unpriced=allow_unpriced, strict=strict, validate=validate
         )
         return open_chain(
             self._rt,
@@ -61,6 +66,9 @@ class Storyboards:
             finalize=finalize,
             allow_unpriced=options.allow_unpriced,
             strict=options.strict,
+            validate=options.validate,
+            allow_outside=allow_outside,
+            confine=confine,
         )
 
     def run(
@@ -76,12 +84,15 @@ class Storyboards:
         finalize: bool = False,
         max_cost: float | None = None,
         allow_unpriced: bool | None = None,
+        validate: bool | None = None,
         strict: bool | None = None,
         on_event: Listener | None = None,
+        allow_outside: bool = False,
     ) -> ChainResult:
         """Run a storyboard to its end: every shot made once, the manifest written after
-        every step so a re-run resumes. Raises ChainIncomplete (with `.result`) when some
-        shots did not end done; the rest are kept."""
+        every step so a re-run resumes. Local files it names must be in its folder, unless
+        `allow_outside`. Raises ChainIncomplete (with `.result`) when some shots did not end
+        done; the rest are kept."""
         session = self.plan(
             storyboard,
             output=output,
@@ -93,5 +104,7 @@ class Storyboards:
             max_cost=max_cost,
             allow_unpriced=allow_unpriced,
             strict=strict,
+            validate=validate,
+            allow_outside=allow_outside,
         )
         return session.run(concurrency=concurrency, concat=concat, on_event=on_event)

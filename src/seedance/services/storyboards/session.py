@@ -25,7 +25,9 @@ from seedance.services.account.gate import Allowance
 from seedance.services.account.remote_models import require_models
 from seedance.services.assets.cache import file_sha256
 from seedance.services.locks import FileLock, Locks
-from seedance.services.media import video
+from seedance.services.media import companions, video
+from seedance.services.media.frames import available as frames_available
+from seedance.services.media.references import Confinement
 from seedance.services.review.review import try_review
 from seedance.services.runs.engine import Engine, Listener, Outcome
 from seedance.services.state import State
@@ -155,7 +157,7 @@ class ChainSession:
         on_event: Listener | None,
         stop: threading.Event | None,
     ) -> ChainResult:
-        work = ShotWork(self.rt, self.plan, self.manifest, self.directory)
+        work = ShotWork(self.rt, self.plan, self.manifest, self.directory, self.allowance)
         engine = Engine(
             self.rt,
             work,
@@ -220,6 +222,9 @@ def open_chain(
     allow_unpriced: bool = False,
     strict: bool = False,
     dry_run: bool = False,
+    validate: bool = True,
+    allow_outside: bool = False,
+    confine: Confinement | None = None,
 ) -> ChainSession:
     """Load and plan a storyboard: every shot checked and estimated, the manifest of an earlier
     run applied (done shots kept, submitted ones polled; rebuilt from the journal and the clips
@@ -230,8 +235,9 @@ def open_chain(
     their parent final's last frame (a final reuses its draft's media, which would start it
     from a 480p draft frame).
 
-    Unless `dry_run`, the session holds the directory's lock until it has run (or is closed):
-    raises BusyError when another process holds it."""
+    The local files the storyboard names must be in its folder (or `confine`'s), unless
+    `allow_outside`. Unless `dry_run`, the session holds the directory's lock until it has run
+    (or is closed): raises BusyError when another process holds it."""
     if draft and finalize:
         raise UsageError("a run makes drafts or finalizes them, not both", field="finalize")
     if concat and not video.available():
@@ -240,7 +246,7 @@ def open_chain(
             hint=video.INSTALL_HINT,
             field="concat",
         )
-    board = load(path)
+    board = load(path, allow_outside=allow_outside, confine=confine)
     if concat:
         refuse_branches(board)
     finals = output or default_output(path)
@@ -248,7 +254,18 @@ def open_chain(
     mode = Mode.DRAFT if draft else (Mode.FINALIZE if finalize else Mode.NORMAL)
     check_directory(board, directory, create=not dry_run)
     drafts = load_drafts(board, finals) if finalize else None
-    plan = make_plan(rt, board, mode=mode, drafts=drafts, strict=strict)
+    # every create passes the same cap (and the profile's budgets) as it is sent; made
+    # first, so that the plan measures what a cap needs measured (reference videos by URL)
+    allowance = Allowance.of(max_cost, allow_unpriced=allow_unpriced)
+    plan = make_plan(
+        rt,
+        board,
+        mode=mode,
+        drafts=drafts,
+        strict=strict,
+        allowance=allowance,
+        validate=validate,
+    )
     lock = None
     if not dry_run:
         lock = Locks(rt.data_dir).chain(directory.resolve())
@@ -268,9 +285,8 @@ def open_chain(
             recovered = recover(manifest, plan, rt.state, directory, rt.clock.time())
             unverified = verify_clips(manifest, directory, rt.clock.time())
         plan = with_actions(plan, manifest, set(rerun), directory, restart=restart)
-        # every create then passes the same cap (and the profile's budgets) as it is sent
-        allowance = Allowance.of(max_cost, allow_unpriced=allow_unpriced)
-        plan.check_cost(max_cost, allow_unpriced=allow_unpriced)
+        budgets = rt.gate.capped(Allowance())  # the profile's budgets
+        plan.check_cost(max_cost, allow_unpriced=allow_unpriced, budgets=budgets)
     except BaseException:
         if lock is not None:
             lock.release()
@@ -288,10 +304,14 @@ def check_directory(board: Storyboard, directory: Path, *, create: bool) -> None
     ensure_folder(directory, create=create)
     if not directory.is_dir():
         return
+    stills = frames_available()
     for shot in board.shots:
         clip = directory / f"{shot.stem}{video_suffix(shot.params.output_format)}"
         for taken in (clip, directory / f"{shot.stem}.last.png"):
             check_file(taken, overwrite=True)  # a shot made again keeps the earlier take
+        if stills:  # the review's, beside each clip (media/companions.py)
+            kinds = (*companions.KINDS, "first") if shot.parent else companions.KINDS
+            companions.check(clip, kinds=kinds, field="output")
     for name in (MANIFEST, FILM):
         check_file(
             directory / name, overwrite=True, field="manifest" if name == MANIFEST else "film"

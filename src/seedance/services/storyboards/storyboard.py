@@ -10,6 +10,8 @@ continuity = "frame"  how the parent's last frame is carried: as the first frame
                       one more reference image ("reference"), or not at all ("none"); by
                       default "frame", or "reference" when the shot has reference media (the
                       API refuses a first frame beside them: docs/sources/real-world.md)
+extend = "previous"   continue by extending the previous shot's video (task type extend, ratio
+                      adaptive) instead of starting from its last frame
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from seedance.domain.documents import parse_toml
 from seedance.domain.errors import StoryboardError, Suggestion
 from seedance.domain.models import CreateSettings, GenerationParams
+from seedance.services.media.references import Confinement, OutsideError, local_path
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -51,6 +54,7 @@ class ShotEntry(ShotSettings):
     last_frame: str | None = None
     continue_: bool | None = Field(None, alias="continue")
     after: str | None = None
+    extend: Literal["previous"] | None = None
 
 
 class StoryboardFile(BaseModel):
@@ -69,7 +73,9 @@ class Shot:
     params: GenerationParams
     parent: str | None
     children: tuple[str, ...] = ()  # the shots that start from its last frame, in file order
-    continuity: str | None = None  # as the storyboard says (the plan decides when it does not)
+    # as the storyboard says (the plan decides when it does not); "extend": the shot extends
+    # its parent's video
+    continuity: str | None = None
 
     @property
     def stem(self) -> str:
@@ -81,6 +87,7 @@ class Shot:
 class Storyboard:
     path: Path
     shots: tuple[Shot, ...]
+    confine: Confinement | None = None  # the folder its local files are in (None: anywhere)
 
     @cached_property
     def by_id(self) -> dict[str, Shot]:
@@ -122,8 +129,17 @@ def chain_again(storyboard: Path, out_dir: Path, **options: object) -> Suggestio
     return Suggestion.of("chain", str(storyboard), output=output, **options)
 
 
-def load(path: Path) -> Storyboard:
-    """Read and check a storyboard; every problem names the file, the shot and the field."""
+def confined(path: Path) -> Confinement:
+    """A storyboard's local files stay in its folder."""
+    return Confinement(path.parent, "the storyboard's folder")
+
+
+def load(
+    path: Path, *, allow_outside: bool = False, confine: Confinement | None = None
+) -> Storyboard:
+    """Read and check a storyboard; every problem names the file, the shot and the field.
+    The local files it names (media, prompt files) must be in its folder (or `confine`'s),
+    unless `allow_outside`: nothing is read of one elsewhere."""
     try:
         raw = parse_toml(path.read_text("utf-8"))
     except FileNotFoundError:
@@ -136,7 +152,7 @@ def load(path: Path) -> Storyboard:
         document = StoryboardFile.model_validate(raw)
     except ValidationError as exc:
         raise StoryboardError(_describe(path, raw, exc)) from None
-    return _build(path, document)
+    return _build(path, document, None if allow_outside else confine or confined(path))
 
 
 def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
@@ -162,7 +178,7 @@ def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
     return f"{where}: field '{name}': {message}"
 
 
-def _build(path: Path, document: StoryboardFile) -> Storyboard:
+def _build(path: Path, document: StoryboardFile, confine: Confinement | None) -> Storyboard:
     base = path.parent
     defaults = document.defaults.model_dump(exclude_none=True)
     seen: set[str] = set()
@@ -172,15 +188,23 @@ def _build(path: Path, document: StoryboardFile) -> Storyboard:
         if entry.id in seen:
             raise StoryboardError(f"{where}: the id is used twice")
         seen.add(entry.id)
+        if confine is not None and entry.prompt_file is not None:
+            read = base / entry.prompt_file  # as _prompt reads it
+            _check_inside(confine, where, "prompt_file", "prompt file", entry.prompt_file, read)
         prompt = _prompt(entry, base, where)
-        values = {
-            **defaults,
-            **entry.model_dump(include=set(ShotSettings.model_fields), exclude_none=True),
-        }
+        own = entry.model_dump(include=set(ShotSettings.model_fields), exclude_none=True)
+        values = {**defaults, **own}
         continuity = values.pop("continuity", None)
+        if entry.extend is not None:
+            values, continuity = _extending(entry, own, values, shots, where)
         params = GenerationParams(
             prompt=prompt, first_frame=entry.first_frame, last_frame=entry.last_frame, **values
         )
+        if confine is not None:
+            for field_name, source in _media(params):
+                found = local_path(source, base)
+                if found is not None:
+                    _check_inside(confine, where, field_name, "file", source, found)
         parent = _parent(entry, shots, where, continuity)
         if parent is None and entry.continuity in ("frame", "reference"):
             raise StoryboardError(
@@ -199,10 +223,67 @@ def _build(path: Path, document: StoryboardFile) -> Storyboard:
                 raise StoryboardError(f"{path}: shot '{shot.id}': a shot cannot come after itself")
             children[shot.parent].append(shot.id)
     board = Storyboard(
-        path, tuple(replace(shot, children=tuple(children[shot.id])) for shot in shots)
+        path,
+        tuple(replace(shot, children=tuple(children[shot.id])) for shot in shots),
+        confine,
     )
     _check_cycles(board)
     return board
+
+
+def _extending(
+    entry: ShotEntry,
+    own: dict[str, Any],
+    values: dict[str, Any],
+    earlier: list[Shot],
+    where: str,
+) -> tuple[dict[str, Any], str]:
+    """A shot that extends the previous shot's video: task type extend, the video's own shape
+    (the defaults' ratio and size left out; its own, if any, checked like any request)."""
+    if not earlier:
+        raise StoryboardError(f'{where}: extend = "previous" but there is no previous shot')
+    for key, clash in (
+        ("after", entry.after is not None),
+        ("continue = false", entry.continue_ is False),
+        ("first_frame", entry.first_frame is not None),
+        ("last_frame", entry.last_frame is not None),
+        ("continuity", entry.continuity is not None),
+    ):
+        if clash:
+            raise StoryboardError(
+                f'{where}: extend = "previous" continues the previous shot\'s video; remove '
+                f"'{key}'"
+            )
+    if own.get("task_type") not in (None, "extend"):
+        raise StoryboardError(
+            f'{where}: extend = "previous" is task type extend, not {own["task_type"]}'
+        )
+    kept = {k: v for k, v in values.items() if k not in ("ratio", "size") or k in own}
+    return {**kept, "task_type": "extend"}, "extend"
+
+
+def _media(params: GenerationParams) -> list[tuple[str, str]]:
+    """(field, source) of every medium a shot names."""
+    found = [(name, getattr(params, name)) for name in ("first_frame", "last_frame")]
+    for name in ("images", "videos", "audios"):
+        found += [(name, source) for source in getattr(params, name)]
+    return [(name, source) for name, source in found if source]
+
+
+def _check_inside(
+    confine: Confinement, where: str, field_name: str, what: str, source: str, path: Path
+) -> None:
+    """A local file a shot names in `confine`'s folder (before anything is read of it)."""
+    try:
+        confine.check(path, source, what=what, field=field_name)
+    except OutsideError as exc:
+        raise StoryboardError(
+            f"{where}: field '{field_name}': {exc.message}",
+            code=exc.code,
+            hint=exc.hint,
+            field=field_name,
+            suggestion=exc.suggestion,
+        ) from None
 
 
 def _prompt(entry: ShotEntry, base: Path, where: str) -> str | None:
@@ -223,6 +304,8 @@ def _parent(
     entry: ShotEntry, earlier: list[Shot], where: str, continuity: str | None
 ) -> str | None:
     own_frame_allowed = continuity == "none"  # it follows, but takes no frame from its parent
+    if continuity == "extend":
+        return earlier[-1].id
     if entry.after is not None:
         if entry.continue_ is False:
             raise StoryboardError(f"{where}: 'after' and 'continue = false' contradict each other")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from seedance.domain import media
 from seedance.domain.errors import (
     BudgetError,
     NotFoundError,
@@ -14,7 +15,8 @@ from seedance.domain.errors import (
     StoryboardError,
     Suggestion,
 )
-from seedance.domain.models import MediaKind, Reference, video_suffix
+from seedance.domain.models import MediaKind, Reference, Role, video_suffix
+from seedance.services.account.gate import Allowance
 from seedance.services.media import references, video
 from seedance.services.runs.engine import Listener, Outcome, Stage, Unit
 from seedance.services.runs.reruns import RerunMark
@@ -33,11 +35,19 @@ class ShotWork:
     kind = "chain"
     noun = "shot"
 
-    def __init__(self, rt: Runtime, plan: Plan, manifest: Manifest, out_dir: Path) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        plan: Plan,
+        manifest: Manifest,
+        out_dir: Path,
+        allowance: Allowance | None = None,
+    ) -> None:
         self.rt = rt
         self.plan = plan
         self.manifest = manifest
         self.out_dir = out_dir
+        self.allowance = allowance  # the run's cap: reference videos by URL measured under it
         self.label = f"storyboard:{out_dir.resolve()}"  # the ledger's group
 
     def clip_path(self, plan: ShotPlan) -> Path:
@@ -78,8 +88,15 @@ class ShotWork:
         if plan.final_of:  # a final is complete at plan time: its content is its draft
             return plan.prepared
         frame = self._frame(plan, say) if plan.shot.parent else None
+        board = self.plan.storyboard
         return prepare_for(
-            self.rt, plan.shot.params, base_dir=self.plan.storyboard.path.parent, frame=frame
+            self.rt,
+            plan.shot.params,
+            base_dir=board.path.parent,
+            frame=frame,
+            confine=board.confine,
+            allowance=self.allowance,
+            validate=self.plan.validate,
         )
 
     def identity(self, unit: Unit) -> str:
@@ -156,6 +173,7 @@ class ShotWork:
             tokens=tokens,
             cost=cost,
             seed=task.seed,
+            revised_prompt=task.revised_prompt,
         )
 
     def blocked(self, keys: Sequence[str]) -> None:
@@ -173,6 +191,8 @@ class ShotWork:
         role = plan.frame_role
         if parent_id is None or role is None:
             return None
+        if role is Role.REFERENCE_VIDEO:
+            return self._video(plan, parent_id, say)
         parent = self.manifest.record(parent_id)
         source = f"last frame of '{parent_id}'"
         needs_assets = self.rt.capabilities.needs_assets
@@ -203,6 +223,35 @@ class ShotWork:
         # the provider's own frame: its size is what the model made, so the upload rules for
         # people's images (a short side over 300 px) are not this client's to apply
         return Reference(role=role, url=references.local_image(path, check=False), source=source)
+
+    def _video(self, plan: ShotPlan, parent_id: str, say: Listener) -> Reference:
+        """The parent's video, for a shot that extends it: its task's result URL while the
+        server still serves it, else the clip saved here (through the asset library)."""
+        parent = self.manifest.record(parent_id)
+        source = f"video of '{parent_id}'"
+        clip = self.out_dir / parent.clip if parent.clip else None
+        seconds = media.media_seconds(clip) if clip is not None and clip.is_file() else None
+        needs_assets = self.rt.capabilities.needs_assets
+        url = None
+        if parent.task_id:
+            try:
+                url = tasks.get(self.rt, parent.task_id).video_url
+            except NotFoundError:  # the server let the task go; the local copy remains
+                url = None
+        if url:
+            if needs_assets:
+                say(plan.shot.id, Stage.UPLOADING, source)
+                url = self._assets().asset_for_url(url, MediaKind.VIDEO)
+            return Reference(role=Role.REFERENCE_VIDEO, url=url, source=source, seconds=seconds)
+        if clip is None or not clip.is_file():
+            raise StoryboardError(
+                f"the video of shot '{parent_id}' is missing",
+                hint="make that shot again",
+                suggestion=self.plan.again(self.out_dir, rerun=[parent_id]),
+            )
+        say(plan.shot.id, Stage.UPLOADING, source)
+        asset = self._assets().asset_for_file(clip, MediaKind.VIDEO)
+        return Reference(role=Role.REFERENCE_VIDEO, url=asset, source=source, seconds=seconds)
 
     def _assets(self) -> references.AssetResolver:
         library = self.rt.asset_resolver()

@@ -135,14 +135,17 @@ def download(
     on_progress: ProgressFn | None = None,
     before_rename: Callable[[DownloadResult], object] | None = None,
     max_bytes: int | None = None,
+    check_url: Callable[[httpx.URL], None] | None = None,
 ) -> DownloadResult:
     """Fetch `source` into `dest`, resuming any `.part` left for the same `identity`.
 
     `before_rename` hears of the complete file (its SHA-256) before it takes its final name:
     what is then found at `dest` can be told apart from a stranger's file. `max_bytes` caps
-    a body that does not declare its length (default 4 GiB).
+    a body that does not declare its length (default 4 GiB). `check_url` vets every URL
+    requested, redirects included (providers/addresses.py): what it raises ends the download.
     """
     job = _Download(http, dest, identity, on_progress, max_bytes or MAX_UNKNOWN_LENGTH)
+    job.check_url = check_url
     src = source(False)
     refreshes = attempts = 0
     while True:
@@ -221,6 +224,7 @@ class _Download:
         self.max_bytes = max_bytes
         self.digest = StreamingDigest()
         self.info = _read_info(self.meta, identity) or PartInfo(identity)
+        self.check_url: Callable[[httpx.URL], None] | None = None
 
     # -- what the .part holds ----------------------------------------------------------------
 
@@ -278,7 +282,12 @@ class _Download:
             headers["Range"] = f"bytes={offset}-"
             headers["If-Range"] = self.info.validator or ""
         with self.http.stream(
-            "GET", src.url, headers=headers, authenticate=src.authenticated, follow_redirects=True
+            "GET",
+            src.url,
+            headers=headers,
+            authenticate=src.authenticated,
+            follow_redirects=True,
+            check_url=self.check_url,
         ) as response:
             status = response.status_code
             if status in (401, 403) and not src.authenticated:

@@ -22,7 +22,7 @@ from seedance.domain.errors import (
     ValidationError,
 )
 from seedance.domain.models import CreateSettings, GenerationRequest, TaskStatus
-from seedance.domain.validation import Problem, validation_error
+from seedance.domain.validation import Problem, cell_problem, overridden_notice, validation_error
 from seedance.services.videos import tasks
 from seedance.services.videos.prepare import Prepared, choose_model, estimate_request, request_hash
 
@@ -65,7 +65,12 @@ class Draft:
 
 
 def prepare_final(
-    rt: Runtime, draft_id: str, options: FinalOptions, *, strict: bool = False
+    rt: Runtime,
+    draft_id: str,
+    options: FinalOptions,
+    *,
+    strict: bool = False,
+    validate: bool = True,
 ) -> Prepared:
     """The final of `draft_id`, ready to send (nothing is sent; the draft is read).
 
@@ -86,7 +91,8 @@ def prepare_final(
         )
     options = _with_default_resolution(options, spec, rt.profile.defaults)
     problems = final_problems(options, spec) if spec is not None else []
-    error = validation_error(problems)
+    overridden = [p for p in problems if p.rule is not None] if not validate else []
+    error = validation_error(problems) if validate else None
     if error is not None:
         raise error
     request = GenerationRequest(model=draft.model, draft_task=draft_id, **asdict(options))
@@ -98,7 +104,10 @@ def prepare_final(
     notes = [unchecked] if unchecked else []
     made = f", made {_age(draft.made_at, rt.clock.time())} ago" if draft.made_at else ""
     notes.insert(0, f"the final of draft {draft_id} ({draft.model}{made})")
-    return Prepared(request, body, spec, estimate, request_hash(body), notes)
+    if spec is not None:
+        notes += final_notices(options, spec)
+    notes += [overridden_notice(p) for p in overridden]
+    return Prepared(request, body, spec, estimate, request_hash(body), notes, overridden)
 
 
 def find_draft(rt: Runtime, draft_id: str) -> Draft:
@@ -139,25 +148,50 @@ def find_draft(rt: Runtime, draft_id: str) -> Draft:
 
 
 def final_problems(options: FinalOptions, spec: ModelSpec) -> list[Problem]:
-    """What a final of this model cannot take."""
+    """What a final of this model cannot take (each from a catalogue cell)."""
     fam = spec.family
+    finals = fam.all_final_resolutions
     problems = []
-    if options.resolution is not None and options.resolution not in fam.final_resolutions:
+    if options.resolution is not None and options.resolution not in finals:
         problems.append(
-            Problem(
-                f"a final of {spec.name} is made at {', '.join(fam.final_resolutions)}, not "
-                f"{options.resolution}",
+            cell_problem(
+                spec,
+                "final_resolutions",
+                f"a final of {spec.name} is made at {', '.join(finals)}, not {options.resolution}",
                 "resolution",
-                fam.final_resolutions,
+                (*fam.final_resolutions, options.resolution),
+                allowed=finals,
             )
         )
     if options.output_format is not None and options.output_format not in fam.output_formats:
         problems.append(
-            Problem(f"{spec.name} has no output format {options.output_format}", "output_format")
+            cell_problem(
+                spec,
+                "output_formats",
+                f"{spec.name} has no output format {options.output_format}",
+                "output_format",
+                (*fam.output_formats, options.output_format),
+            )
         )
     if options.service_tier == "flex" and not fam.flex:
-        problems.append(Problem(f"{spec.name} has no flex service tier", "service_tier"))
+        problems.append(
+            cell_problem(
+                spec, "flex", f"{spec.name} has no flex service tier", "service_tier", True
+            )
+        )
     return problems
+
+
+def final_notices(options: FinalOptions, spec: ModelSpec) -> list[str]:
+    """A final resolution only some sources confirm: sent, the server decides."""
+    fam = spec.family
+    wanted = options.resolution
+    if wanted in fam.final_resolutions_unconfirmed and wanted not in fam.final_resolutions:
+        return [
+            f"a final of {spec.name} at {wanted}: the sources disagree whether it is offered "
+            f"({', '.join(fam.final_resolutions)} is confirmed); it is sent and the server decides"
+        ]
+    return []
 
 
 def _with_default_resolution(

@@ -28,6 +28,7 @@ from seedance.domain.errors import (
     SeedanceError,
     Suggestion,
     TaskFailedError,
+    UnusableTaskIdError,
     UsageError,
     WaitTimeoutError,
 )
@@ -41,7 +42,7 @@ from seedance.services.state import Entry, Holder, JournalState
 from seedance.services.videos import output_record, request_ids, saving, tasks
 from seedance.services.videos.polling import Listener
 from seedance.services.videos.prepare import Prepared
-from seedance.services.videos.sending import find_lost, send
+from seedance.services.videos.sending import find_lost, send, was_unusable
 from seedance.services.videos.steps import (
     Generated,
     OnStep,
@@ -113,10 +114,22 @@ def generate(
                 run.task_id = task_id
                 return _for_task(run, task_id)
             if request_id is not None:
-                return _for_request_id(run, prepared, request_id)
-            return _for_request(run, prepared)
+                made = _for_request_id(run, prepared, request_id)
+            else:
+                made = _for_request(run, prepared)
+            _release(rt, prepared)
+            return made
         except KeyboardInterrupt:  # the steps that know more say it themselves
             raise run.interrupted() from None
+
+
+def _release(rt: Runtime, prepared: Prepared) -> None:
+    """The bucket's objects the request was made from, let go now its video is made (deleted
+    with the profile's `storage_cleanup`)."""
+    if prepared.redactions:
+        storage = rt.storage()
+        if storage is not None:
+            storage.release(list(prepared.redactions.values()))
 
 
 # -- a request -------------------------------------------------------------------------------
@@ -208,6 +221,13 @@ def _resume(run: Run, prepared: Prepared) -> str | None:
         return None
     if entry.state is JournalState.CREATED:
         return entry.task_id
+    if was_unusable(entry):
+        raise UnusableTaskIdError(
+            "an earlier create of this request to this output reached the server, which "
+            "answered with an unusable task id; it may have made the task, and bill it",
+            hint="it is not sent again, nor followed; making it anew is a new create, billed anew",
+            suggestion=run.again,
+        )
     lease = journal.row_lease(entry.row)
     lease.acquire(rt.clock, timeout=run.left())  # its sender may still be at it
     with holding(lease):
@@ -278,6 +298,7 @@ def _if_saved(run: Run, entry: Entry, saved: Path, *, verified: bool = False) ->
             entry.task_id, path=str(saved), sha256=entry.sha256, size=size, at=rt.clock.time()
         )
         _remember(run, entry.task_id)
+    _vouch(run, entry.task_id, saved)
     run.step(Step.SAVED_BEFORE, entry.task_id)
     video = DownloadResult(path=str(saved), bytes=size, sha256=entry.sha256)
     try:
@@ -425,6 +446,7 @@ def _save(run: Run, task: Task, origin: Origin) -> Generated:
         with within(rt.clock, run.deadline):  # the timeout bounds the download too
             video = saving.save(rt, task, dest, on_progress=run.on_progress)
             _remember(run, task.id)
+            _vouch(run, task.id, Path(video.path))
             frame = _frame(run, task)
     except KeyboardInterrupt:
         raise InterruptedByUser(
@@ -470,6 +492,19 @@ def _remember(run: Run, task_id: str) -> None:
     saved = Path(entry.saved_path) if entry.saved_path else None
     if saved is None:
         saved = run.saved_as(task_id)
+    with contextlib.suppress(OSError):
+        output_record.write(output_record.OutputRecord.of(entry, task_id), saved)
+
+
+def _vouch(run: Run, task_id: str, saved: Path) -> None:
+    """A video saved where its create did not say (a download elsewhere) gets its own record
+    too: the proof that seedance saved it (output_record.vouched), best effort."""
+    entry = run.rt.state.find(task_id)
+    if entry is None or entry.sha256 is None or entry.output_path == str(run.output):
+        return  # unknown to the journal (nothing to vouch with), or `_remember`'s already
+    existing = output_record.read(output_record.record_path(saved))
+    if existing is not None and (existing.task_id, existing.sha256) == (task_id, entry.sha256):
+        return
     with contextlib.suppress(OSError):
         output_record.write(output_record.OutputRecord.of(entry, task_id), saved)
 

@@ -5,18 +5,25 @@ journal knows of the create. Written as soon as the task is known, so even when 
 lost or damaged, running the same command again finds the task instead of paying for another.
 A hidden file, mode 0600 (it holds the prompt). Deleting it loses nothing while the journal is
 sound.
+
+It is also the proof that seedance saved a file (`vouched`): a record beside it naming a task
+whose video the journal saved with the file's very SHA-256. A record alone proves nothing (it
+could be written by hand); the journal (seedance's state) confirms it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
+import stat
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from seedance.domain.models import TaskStatus
-from seedance.services.state import Entry, JournalState
+from seedance.services.assets.cache import file_sha256
+from seedance.services.state import Entry, JournalState, State
 
 SUFFIX = ".seedance.json"
 
@@ -94,14 +101,19 @@ def record_path(saved: Path) -> Path:
 
 
 def write(record: OutputRecord, saved: Path) -> Path:
-    """Write (or replace) the record of `saved`, atomically."""
+    """Write (or replace) the record of `saved`, atomically, through a temporary file made
+    new (never one, or a link, put in its place: the folder may come from elsewhere)."""
     path = record_path(saved)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(asdict(record), out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    os.replace(tmp, path)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(asdict(record), out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -117,6 +129,28 @@ def find(output: Path, profile: str, request_hash: str) -> OutputRecord | None:
         ):
             return record
     return None
+
+
+def vouched(path: Path, journal: State) -> bool:
+    """Whether the file at `path` is, as it is now, a video seedance saved: a regular file
+    (not a link), with a record beside it naming a task whose video the journal saved with
+    this very SHA-256."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(found.st_mode):
+        return False
+    record = read(record_path(path))
+    if record is None or not record.sha256 or not record.task_id:
+        return False
+    entry = journal.find(record.task_id)
+    if entry is None or entry.sha256 != record.sha256:
+        return False
+    try:
+        return file_sha256(path) == record.sha256
+    except OSError:
+        return False
 
 
 def read(path: Path) -> OutputRecord | None:

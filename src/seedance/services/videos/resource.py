@@ -17,9 +17,9 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack
 
-from seedance.domain.errors import UsageError
+from seedance.domain.errors import UsageError, ValidationError
 from seedance.domain.models import (
     DownloadResult,
     GenerationParams,
@@ -31,15 +31,17 @@ from seedance.domain.models import (
 from seedance.domain.validation import check_task_id
 from seedance.providers.base import CancelOutcome, TaskPage
 from seedance.services.assets.cache import file_sha256
+from seedance.services.media.references import Confinement
 from seedance.services.options import CallOptions
 from seedance.services.runtime import Runtime
 from seedance.services.state import Entry
-from seedance.services.videos import request_ids, saving, tasks
+from seedance.services.videos import output_record, request_ids, saving, tasks
 from seedance.services.videos.generate import generate
 from seedance.services.videos.polling import Listener, Watch
 from seedance.services.videos.prepare import Prepared, prepare_for
 from seedance.services.videos.sending import send
 from seedance.services.videos.steps import Generated, OnStep, Progress
+from seedance.services.videos.task_types import Kind, model_for, source_video, task_params
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,17 @@ class Videos:
         dry_run: bool = False,
         base_dir: str | Path | None = None,
         frame: Reference | None = None,
+        fit: bool = False,
+        confine: Confinement | None = None,
         **params: Unpack[VideoRequest],
     ) -> Prepared:
         """The request checked and built, nothing sent: the exact body, the model and the
         estimate (a dry run). Local media are read relative to `base_dir` (default: the
-        working directory). Raises ValidationError for anything the model cannot serve."""
+        working directory), must be inside `confine`'s folder when it is given, and are
+        measured against the API's bounds; `fit` re-encodes a reference video out of them
+        within them (the `video` extra) and sends that copy. Under a cap (the client's
+        `max_cost`, the profile's budgets) a reference video by URL is measured. Raises
+        ValidationError for anything the model cannot serve."""
         options = self._options.given(validate=validate, strict=strict)
         return prepare_for(
             self._rt,
@@ -86,6 +94,9 @@ class Videos:
             dry_run=dry_run,
             base_dir=Path(base_dir) if base_dir is not None else None,
             frame=frame,
+            fit=fit,
+            allowance=options.allowance(),
+            confine=confine,
         )
 
     def create(
@@ -98,6 +109,7 @@ class Videos:
         validate: bool | None = None,
         strict: bool | None = None,
         base_dir: str | Path | None = None,
+        fit: bool = False,
         **params: Unpack[VideoRequest],
     ) -> Task:
         """Send a create and return its task, not waited for. Journaled before and after:
@@ -106,7 +118,7 @@ class Videos:
         options = self._options.given(
             max_cost=max_cost, allow_unpriced=allow_unpriced, validate=validate, strict=strict
         )
-        prepared = self._prepared(request, params, options, base_dir)
+        prepared = self._prepared(request, params, options, base_dir, fit)
         return send(self._rt, prepared, allowance=options.allowance())
 
     def generate(
@@ -126,6 +138,7 @@ class Videos:
         validate: bool | None = None,
         strict: bool | None = None,
         base_dir: str | Path | None = None,
+        fit: bool = False,
         on_step: OnStep | None = None,
         on_update: Listener | None = None,
         on_progress: Progress | None = None,
@@ -142,7 +155,8 @@ class Videos:
         is there; `request_id` is the caller's key for this one video (a repeat returns what
         the first made). A create waits for a free slot of the account and is refused
         (BudgetError) when it does not fit `max_cost` or the profile's budgets. `stop`, once
-        set, ends the waits. `on_step`, `on_update` and `on_progress` hear the steps, the
+        set, ends the waits. `fit` re-encodes a reference video out of the API's bounds
+        within them (see `prepare`). `on_step`, `on_update` and `on_progress` hear the steps, the
         task's status and the download's bytes.
 
         Raises TaskFailedError, WaitTimeoutError, OutcomeUnknownError, BusyError, LocalError
@@ -158,7 +172,7 @@ class Videos:
         )
         prepared = None
         if request is not None or params:
-            prepared = self._prepared(request, params, options, base_dir)
+            prepared = self._prepared(request, params, options, base_dir, fit)
         if (prepared is None) == (task_id is None):
             raise UsageError("give a request or a task id, not both", field="task_id")
         if request_id is not None:
@@ -197,10 +211,12 @@ class Videos:
         expires_after: int | None = None,
         safety_id: str | None = None,
         strict: bool | None = None,
+        validate: bool | None = None,
     ) -> Prepared:
         """The final video of a draft task, prepared (its content is the draft; it may set its
         resolution and delivery): give it to `create` or `generate`. Refuses a draft older
-        than 7 days, or one that has not succeeded. Nothing is sent but a read."""
+        than 7 days, or one that has not succeeded (`validate=False`: what the catalogue would
+        refuse is sent, and the server decides). Nothing is sent but a read."""
         from seedance.services.videos.finalize import FinalOptions, prepare_final
 
         check_task_id(draft_id, field="draft_id", what="draft task id")
@@ -214,11 +230,94 @@ class Videos:
             expires_after=expires_after,
             safety_id=safety_id,
         )
+        options = self._options.given(strict=strict, validate=validate)
         prepared = prepare_final(
-            self._rt, draft_id, final, strict=self._options.given(strict=strict).strict
+            self._rt, draft_id, final, strict=options.strict, validate=options.validate
         )
         self._rt.tell(prepared.notes)
         return prepared
+
+    def edit(
+        self,
+        video: str | Path,
+        prompt: str | None = None,
+        /,
+        *,
+        validate: bool | None = None,
+        strict: bool | None = None,
+        dry_run: bool = False,
+        base_dir: str | Path | None = None,
+        confine: Confinement | None = None,
+        **params: Unpack[VideoRequest],
+    ) -> Prepared:
+        """A new video: `video` changed as `prompt` says (Seedance 2.5's task type edit; it
+        keeps the video's length and shape), prepared: give it to `create` or `generate`.
+        `video` is a file, a URL, an asset:// id or the id of a task whose video was saved
+        here. Raises ValidationError (nothing sent) for a model without task types, a ratio
+        other than adaptive or a duration other than -1."""
+        return self._of_video(
+            "edit", video, prompt, validate, strict, dry_run, base_dir, confine, params
+        )
+
+    def extend(
+        self,
+        video: str | Path,
+        prompt: str | None = None,
+        /,
+        *,
+        validate: bool | None = None,
+        strict: bool | None = None,
+        dry_run: bool = False,
+        base_dir: str | Path | None = None,
+        confine: Confinement | None = None,
+        **params: Unpack[VideoRequest],
+    ) -> Prepared:
+        """A new video continuing `video` (task type extend; `duration` is the new part's
+        length, in the video's shape), prepared: give it to `create` or `generate`. `video`
+        as for `edit`."""
+        return self._of_video(
+            "extend", video, prompt, validate, strict, dry_run, base_dir, confine, params
+        )
+
+    def _of_video(
+        self,
+        kind: Kind,
+        video: str | Path,
+        prompt: str | None,
+        validate: bool | None,
+        strict: bool | None,
+        dry_run: bool,
+        base_dir: str | Path | None,
+        confine: Confinement | None,
+        params: VideoRequest,
+    ) -> Prepared:
+        options = self._options.given(validate=validate, strict=strict)
+        where = Path(base_dir) if base_dir is not None else None
+        settings: dict[str, Any] = dict(params)
+        named = settings.pop("prompt", None)
+        if prompt is not None and named is not None:
+            raise UsageError("give the prompt once", field="prompt")
+        prompt = prompt if prompt is not None else named
+        chosen, notice = model_for(self._rt.profile, kind, settings.pop("model", None))
+        if notice:
+            self._rt.tell([notice])
+        source = source_video(str(video), self._rt.state, where)
+        request = task_params(kind, source, prompt, {**settings, "model": chosen})
+        try:
+            return prepare_for(
+                self._rt,
+                request,
+                validate=options.validate,
+                strict=options.strict,
+                dry_run=dry_run,
+                base_dir=where,
+                allowance=options.allowance(),
+                confine=confine,
+            )
+        except ValidationError as exc:
+            if exc.field == "videos":  # the video is the call's argument, not a list
+                exc.field = "video"
+            raise
 
     # -- tasks -------------------------------------------------------------------------------
 
@@ -338,6 +437,12 @@ class Videos:
             return None
         return DownloadResult(path=str(dest), bytes=dest.stat().st_size, sha256=entry.sha256)
 
+    def vouched(self, path: str | Path) -> bool:
+        """Whether the file at `path` is, as it is now, a video seedance saved: its record
+        beside it names a task whose video the journal saved with this very SHA-256 (a
+        record alone, or a file alone, proves nothing)."""
+        return output_record.vouched(Path(path), self._rt.state)
+
     def save(
         self,
         task: Task,
@@ -373,6 +478,7 @@ class Videos:
         params: VideoRequest,
         options: CallOptions,
         base_dir: str | Path | None,
+        fit: bool,
     ) -> Prepared:
         if isinstance(request, Prepared):
             if params:
@@ -384,6 +490,8 @@ class Videos:
             validate=options.validate,
             strict=options.strict,
             base_dir=Path(base_dir) if base_dir is not None else None,
+            fit=fit,
+            allowance=options.allowance(),
         )
 
 

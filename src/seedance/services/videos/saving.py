@@ -16,6 +16,7 @@ from seedance.domain.errors import (
     UsageError,
 )
 from seedance.domain.models import DownloadResult, Task
+from seedance.providers.addresses import PublicOnly
 from seedance.providers.base import DownloadSource
 from seedance.services.assets.cache import file_sha256
 from seedance.services.runtime import Runtime
@@ -47,6 +48,7 @@ def save(
     resumes)."""
     current = task
     url = ""
+    check = PublicOnly(rt.profile.base_url, f"task {task.id}'s {what.replace('_', ' ')}")
 
     def source(expired: bool) -> DownloadSource:
         nonlocal current, url
@@ -54,6 +56,7 @@ def save(
             rt.notify("the result URL expired; asking for a fresh one")
             current = tasks.get(rt, current.id)
         found = rt.provider.download_source(current, what)
+        check(found.url)  # before anything is asked of it
         url = found.url
         return found
 
@@ -73,6 +76,7 @@ def save(
                         identity=f"{task.id}:{what}",
                         on_progress=on_progress,
                         before_rename=saving,
+                        check_url=check,
                     )
                 break
             except BadResponseError as exc:

@@ -5,6 +5,7 @@ never arrived; a dialect that cannot look says so instead (`lost_answer`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from seedance.domain.errors import (
@@ -14,12 +15,13 @@ from seedance.domain.errors import (
     SeedanceError,
     ServerError,
     Suggestion,
+    UnusableTaskIdError,
 )
 from seedance.domain.models import Task
 from seedance.services import crashpoints
 from seedance.services.account.gate import MAX_CROWDED, SLOT_POLL, Allowance, is_crowded
 from seedance.services.runtime import Runtime
-from seedance.services.state import Entry, Lock
+from seedance.services.state import Entry, JournalState, Lock
 from seedance.services.videos.identity import LostCreate, identity_picker, with_identity
 from seedance.services.videos.prepare import Prepared, redact_body
 from seedance.services.videos.steps import Run, Step, told
@@ -61,6 +63,10 @@ def send(
             continue
         crowded = 0
         if task is not None:
+            if prepared.overridden:  # the server took what the catalogue refuses
+                from seedance.services.videos.stale_rules import stale_notice
+
+                rt.tell([stale_notice(prepared.overridden, task.id, rt.clock.time())])
             return task
         assert lost is not None
         if attempt == MAX_SENDS:
@@ -136,6 +142,10 @@ def _send_once(
         try:
             with rt.explain_auth():
                 task = provider.create(body)
+        except UnusableTaskIdError as exc:
+            # it arrived and may be billed (the reservation stays); it holds no slot
+            journal.unusable(row, unusable_reason(rt, exc), clock.time())
+            raise
         except (OutcomeUnknownError, ServerError, BadResponseError) as exc:
             # it may have arrived: a lost answer, a 5xx, or an answer we cannot read (even a
             # 200 without a task id may have made one)
@@ -162,7 +172,7 @@ def _send_once(
             ticket.release()
             if is_crowded(exc):
                 raise Crowded(exc) from None
-            raise
+            raise _in_this_region(rt, exc) from None
         if run is not None:
             run.task_id = task.id
         crashpoints.reached("create-sent")
@@ -173,6 +183,52 @@ def _send_once(
     finally:
         for lock in lease:
             lock.release()
+
+
+# the Ark answers of a model this key cannot use here (docs/sources/real-world.md "Finding
+# out what an account can use")
+_NOT_HERE = ("InvalidEndpointOrModel.NotFound", "ModelNotOpen")
+
+
+def _in_this_region(rt: Runtime, exc: SeedanceError) -> SeedanceError:
+    """A create refused for its model on an endpoint whose preset doubts it serves Seedance
+    (byteplus-eu): said plainly, with the server's answer."""
+    doubt = rt.profile.models_unconfirmed
+    if doubt and exc.code in _NOT_HERE:
+        exc.message = (
+            f"no Seedance model answers on {rt.profile.base_url} for this key: {doubt} "
+            f"({exc.message})"
+        )
+        exc.hint = (
+            "use a region that serves Seedance (the byteplus preset, ap-southeast-1); keys "
+            "are per region"
+        )
+        exc.suggestions = (Suggestion.of("doctor"),)
+    return exc
+
+
+MAX_ANSWER = 4000  # characters of a server's unusable answer kept in the journal
+
+
+def unusable_reason(rt: Runtime, exc: UnusableTaskIdError) -> str:
+    """What the journal keeps of a create answered with an unusable task id: the error, and
+    the server's answer as it was (escaped, cut short, without any credential)."""
+    try:
+        answer = json.dumps(exc.answer)
+    except (TypeError, ValueError):
+        answer = repr(exc.answer)
+    if len(answer) > MAX_ANSWER:
+        answer = answer[:MAX_ANSWER] + "..."
+    return rt.provider.http.scrub(
+        f"{UnusableTaskIdError.code}: {exc.message}; the server's answer: {answer}"
+    )
+
+
+def was_unusable(entry: Entry) -> bool:
+    """Whether the journal row is a create answered with an unusable task id."""
+    return entry.state is JournalState.UNKNOWN and (entry.error or "").startswith(
+        f"{UnusableTaskIdError.code}: "
+    )
 
 
 def _begin(
@@ -189,7 +245,7 @@ def _begin(
         profile=rt.profile.name,
         dialect=rt.provider.dialect,
         base_url=rt.profile.base_url,
-        body=redact_body(prepared.body),
+        body=redact_body(prepared.body, prepared.redactions),
         request_hash=prepared.request_hash,
         model=request.model,
         resolution=request.resolution,
