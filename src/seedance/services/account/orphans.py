@@ -98,9 +98,12 @@ def _resolve(
     except Stopped:
         raise KeyboardInterrupt from None
     except OutcomeUnknownError:
+        # every task that could be its own ended, in a list whole and current (a task made a
+        # moment ago may not be listed yet): whatever it made runs no more
         seen = list(search.seen.values())
-        if search.whole and seen and all(t.status.is_terminal for t in seen):
-            state.free_slot(row, clock.time())  # whatever it made runs no more
+        ended = seen and all(t.status.is_terminal for t in seen)
+        if ended and search.whole and search.caught_up():
+            state.free_slot(row, clock.time())
         return
     except SeedanceError:
         return  # the service is unwell: it keeps its slot; looked for again later

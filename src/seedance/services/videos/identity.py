@@ -396,6 +396,11 @@ class LostCreate:
         allowance = CLOCK_SKEW if self.skew is None else max(CLOCK_SKEW, self.skew + SKEW_MARGIN)
         return self.entry.created_at - allowance
 
+    def caught_up(self) -> bool:
+        """Whether the task list shows by now every task the create may have made (its last
+        look was current, as of now)."""
+        return self._current(self.clock.time())
+
     def _current(self, lost_at: float) -> bool:
         """Whether the task list shows by now every task that exists: it has had a minute
         since the create was sent, or its last look showed a task made after the answer was

@@ -1,0 +1,110 @@
+"""A create whose sender died before its answer, resolved by the gate of a full account
+(services/account/orphans.py): adopted, refused, or its slot freed, each only when the task
+list proves it; never while another process holds its row."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from seedance.domain.clock import FakeClock
+from seedance.domain.models import Task, TaskStatus
+from seedance.providers.base import TaskPage
+from seedance.services.account import orphans
+from seedance.services.state import JournalState
+from seedance.services.state.sqlite import SqliteState
+
+NONCE = 172_361
+OURS = "seedance-" + "0123456789abcdef" * 2
+IDENTITY = {"nonce": NONCE, "nonce_space": 7_080, "seed_nonce": 99, "safety_nonce": OURS}
+
+
+class Listing:
+    """A provider whose task list shows `tasks` (on our clock)."""
+
+    capabilities = SimpleNamespace(finds_lost_creates=True)
+    dialect = "ark"
+
+    def __init__(self, clock: FakeClock, tasks: list[Task]) -> None:
+        self.clock, self.tasks = clock, tasks
+        self.looks = 0
+
+    def list(self, **_: object) -> TaskPage:
+        self.looks += 1
+        return TaskPage(list(self.tasks), len(self.tasks), self.clock.time())
+
+    def get(self, task_id: str) -> Task:
+        return next(t for t in self.tasks if t.id == task_id)
+
+
+def orphan(state: SqliteState, at: float) -> int:
+    """A create journaled as sent at `at` whose sender died before its answer."""
+    return state.begin(
+        profile="p",
+        dialect="ark",
+        base_url="https://x",
+        body={"model": "m"},
+        request_hash="h",
+        model="m",
+        resolution="720p",
+        duration=5,
+        prompt="a boat",
+        output_path=None,
+        at=at,
+        nonce=lambda _taken: IDENTITY,
+        ledger={"account": "acct"},
+    )
+
+
+def made(at: float, task_id: str, **fields: Any) -> Task:
+    return Task(id=task_id, model="m", created_at=datetime.fromtimestamp(at, UTC), **fields)
+
+
+def resolve(state: SqliteState, row: int, provider: Listing, clock: FakeClock) -> None:
+    orphans.resolve(row, provider=provider, state=state, clock=clock, auth=nullcontext)  # type: ignore[arg-type]
+
+
+def test_its_slot_is_freed_only_once_the_list_shows_every_task_it_may_have_made(tmp_path: Path):
+    """Every task that could be its own has ended (a failed one, showing its nonce only:
+    unproven); a list read seconds after the create may not show its own task yet, so the
+    slot is kept until a minute has passed, then freed (its state left for its command)."""
+    clock = FakeClock()
+    state = SqliteState(tmp_path)
+    start = clock.time()
+    row = orphan(state, start)
+    failed = made(start + 1, "cgt-f", status=TaskStatus.FAILED, expires_after=NONCE)
+    lister = Listing(clock, [failed])
+    resolve(state, row, lister, clock)
+    kept = state.entry(row)
+    assert kept is not None and kept.finished_at is None, "freed before the list caught up"
+    assert clock.time() - start < 60
+    clock.advance(60)
+    resolve(state, row, lister, clock)
+    freed = state.entry(row)
+    assert freed is not None and freed.finished_at is not None
+    assert freed.task_id is None and freed.state is JournalState.SENDING
+    assert state.open_creates("acct", 0) == []
+    state.close()
+
+
+def test_its_own_task_is_adopted_and_a_row_someone_holds_is_left_alone(tmp_path: Path):
+    clock = FakeClock()
+    state = SqliteState(tmp_path)
+    start = clock.time()
+    row = orphan(state, start)
+    own = made(start + 1, "cgt-own", status=TaskStatus.SUCCEEDED, expires_after=NONCE)
+    own = own.model_copy(update={"safety_id": OURS, "seed": 99})
+    lister = Listing(clock, [own])
+    lease = state.row_lease(row)  # its sender (or another gate) is at it
+    assert lease.try_acquire()
+    resolve(state, row, lister, clock)
+    assert lister.looks == 0
+    lease.release()
+    resolve(state, row, lister, clock)
+    adopted = state.entry(row)
+    assert adopted is not None and adopted.task_id == "cgt-own"
+    assert adopted.state is JournalState.CREATED and adopted.status is TaskStatus.SUCCEEDED
+    state.close()
