@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from seedance.domain.clock import FakeClock
-from seedance.services.state import JournalState
+from seedance.domain.state_url import StateUrl
+from seedance.services.state import JournalState, State, open_state
 from seedance.services.state.sqlite import SqliteState
 from seedance.sim import accounts
 from seedance.sim.app import SimConfig
@@ -40,8 +42,23 @@ def jobs(world: World, name: str, count: int) -> list[str]:
     return ["-p", "sim-byteplus", "batch", f"{name}.jsonl", "--concurrency", "2"]
 
 
-def test_creates_in_flight_when_their_sender_is_killed_hold_their_slots(world, server):
+def opened(world: World) -> State:
+    """The state the world's commands use: its journal, or the shared database."""
+    url = world.environ.get("SEEDANCE_STATE_URL")
+    return open_state(world.data_dir, StateUrl.parse(url, "test") if url else None)
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_creates_in_flight_when_their_sender_is_killed_hold_their_slots(
+    world, server, store, request, tmp_path
+):
+    """On a shared state the other batch runs on another machine (its own data directory):
+    the killed creates' rows, their leases and their nonces are the database's."""
     sim = server.sim
+    elsewhere = world
+    if store == "postgres":
+        world.environ["SEEDANCE_STATE_URL"] = request.getfixturevalue("state_url")
+        elsewhere = replace(world, environ={**world.environ, "SEEDANCE_DATA_DIR": str(tmp_path)})
     first = jobs(world, "a", 2)
     killed = Running(world, *first, hold_at="create-sent")  # answered, not yet journaled
     assert killed.until("seedance-hold: create-sent")
@@ -49,11 +66,11 @@ def test_creates_in_flight_when_their_sender_is_killed_hold_their_slots(world, s
     killed.proc.kill()  # kill -9, both creates in flight
     assert killed.proc.wait(timeout=60) == -9
     assert len(sim.creates()) == 2
-    journal = SqliteState(world.data_dir)
-    assert [e.state for e in journal.entries(limit=None)] == [JournalState.SENDING] * 2
-    journal.close()
+    state = opened(world)
+    assert [e.state for e in state.entries(limit=None)] == [JournalState.SENDING] * 2
+    state.close()
 
-    other = run_process(world, *jobs(world, "b", 3))
+    other = run_process(elsewhere, *jobs(world, "b", 3))
     assert other.exit_code == 0, other.stderr[-3000:]
     assert accounts.peak_running(sim) == {ACCOUNT: 2}, "the account ran more than its cap"
     assert "waiting for a slot: 2 of 2 tasks unfinished on this account" in other.stderr
