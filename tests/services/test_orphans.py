@@ -16,6 +16,7 @@ from seedance.providers.base import TaskPage
 from seedance.services.account import orphans
 from seedance.services.state import JournalState
 from seedance.services.state.sqlite import SqliteState
+from seedance.services.videos.identity import CROWD
 
 NONCE = 172_361
 OURS = "seedance-" + "0123456789abcdef" * 2
@@ -107,4 +108,51 @@ def test_its_own_task_is_adopted_and_a_row_someone_holds_is_left_alone(tmp_path:
     adopted = state.entry(row)
     assert adopted is not None and adopted.task_id == "cgt-own"
     assert adopted.state is JournalState.CREATED and adopted.status is TaskStatus.SUCCEEDED
+    state.close()
+
+
+def test_among_more_tasks_than_a_search_compares_its_slot_is_held_an_hour(tmp_path: Path):
+    """The account made more tasks of the model since the create than a search reads: the
+    window only grows, so it would never be resolved; it holds its slot as a create that
+    cannot be looked for does (ORPHAN_HOLD), then frees it, never adopting anything."""
+    clock = FakeClock()
+    state = SqliteState(tmp_path)
+    start = clock.time()
+    row = orphan(state, start)
+    crowd = [
+        made(start + 1, f"cgt-{n}", status=TaskStatus.SUCCEEDED, expires_after=172_800 + n)
+        for n in range(1, CROWD + 2)  # every one another create's (another nonce)
+    ]
+    lister = Listing(clock, crowd)
+    clock.advance(70)
+    resolve(state, row, lister, clock)
+    kept = state.entry(row)
+    assert kept is not None and kept.finished_at is None
+    clock.advance(orphans.ORPHAN_HOLD)
+    resolve(state, row, lister, clock)
+    freed = state.entry(row)
+    assert freed is not None and freed.finished_at is not None and freed.task_id is None
+    state.close()
+
+
+def test_the_looks_end_by_the_waiting_create_s_own_deadline(tmp_path: Path):
+    """A task that could be its own still runs: the gate looks no longer than the create
+    waiting for a slot may wait (its --timeout), and the slot stays held."""
+    clock = FakeClock()
+    state = SqliteState(tmp_path)
+    start = clock.time()
+    row = orphan(state, start)
+    lister = Listing(clock, [made(start + 1, "cgt-q", status=TaskStatus.QUEUED)])
+    began = clock.monotonic()
+    orphans.resolve(
+        row,
+        provider=lister,  # type: ignore[arg-type]
+        state=state,
+        clock=clock,
+        auth=nullcontext,
+        deadline=began + 5,
+    )
+    assert clock.monotonic() - began <= 5
+    kept = state.entry(row)
+    assert kept is not None and kept.finished_at is None and kept.task_id is None
     state.close()

@@ -274,7 +274,7 @@ class Gate:
             finally:
                 lock.release()
             self._refresh(running)
-            self._resolve(running, stop)
+            self._resolve(running, stop, deadline)
             full = self._full(self.running(), model)
             if full is None:
                 continue
@@ -350,7 +350,9 @@ class Gate:
         now = self.clock.time()
         self.state.observe_many([Observation.of(task, now) for task in tasks.values()])
 
-    def _resolve(self, running: list[Entry], stop: threading.Event | None) -> None:
+    def _resolve(
+        self, running: list[Entry], stop: threading.Event | None, deadline: float | None
+    ) -> None:
         """Look on the server for the tasks of the account's creates whose sender died before
         an answer (services/account/orphans.py), so they hold their slots no longer than
         needed; at most once per SLOT_POLL for all of the client's threads."""
@@ -371,6 +373,7 @@ class Gate:
                 clock=self.clock,
                 auth=self.auth,
                 stop=stop,
+                deadline=deadline,
             )
 
     def _one_by_one(self, ids: list[str]) -> dict[str, Task]:

@@ -6,8 +6,10 @@ finds lost creates, and a create that carries a nonce), the gate of a full accou
 it the way its sender would have (services/videos/identity.py), one process per row (its
 lease): found, the row adopts the task, which frees the slot once seen finished; provably
 never arrived, the create is refused and frees it; everything that could be it ended (and was
-read whole), the slot is freed, its outcome left unknown for the command that sent it (which
-still looks when run again). Elsewhere the create holds its slot for ORPHAN_HOLD.
+read whole and current), the slot is freed, its outcome left unknown for the command that
+sent it (which still looks when run again). Elsewhere, and where the account has more tasks
+since the create than a search compares (a window that only grows: it would never be
+resolved), the create holds its slot for ORPHAN_HOLD.
 """
 
 from __future__ import annotations
@@ -56,14 +58,20 @@ def resolve(
     clock: Clock,
     auth: Callable[[], AbstractContextManager[None]],
     stop: threading.Event | None = None,
+    deadline: float | None = None,
 ) -> None:
     """Look for the task of the unanswered create of `row` unless another process is at it
-    (its sender, or another gate: the row's lease), and record what is found."""
+    (its sender, or another gate: the row's lease), and record what is found; the looks end
+    by `deadline` (monotonic: the waiting create's own), RESOLVE_SPAN at most."""
     lease = state.row_lease(row)
     if not lease.try_acquire():
         return
+    until = clock.monotonic() + RESOLVE_SPAN
+    until = until if deadline is None else min(until, deadline)
     with holding(lease):
-        _resolve(row, provider=provider, state=state, clock=clock, auth=auth, stop=stop)
+        _resolve(
+            row, provider=provider, state=state, clock=clock, auth=auth, stop=stop, until=until
+        )
 
 
 def _resolve(
@@ -74,6 +82,7 @@ def _resolve(
     clock: Clock,
     auth: Callable[[], AbstractContextManager[None]],
     stop: threading.Event | None,
+    until: float,
 ) -> None:
     entry = state.entry(row)  # read again under its lease: resolved meanwhile?
     if (
@@ -94,10 +103,14 @@ def _resolve(
     )
     try:
         with auth():
-            found = search.find(deadline=clock.monotonic() + RESOLVE_SPAN, keep_watching=False)
+            found = search.find(deadline=until, keep_watching=False)
     except Stopped:
         raise KeyboardInterrupt from None
     except OutcomeUnknownError:
+        if search.overflowed:  # it cannot be looked for any more: held as if it could not
+            if clock.time() - entry.created_at >= ORPHAN_HOLD:
+                state.free_slot(row, clock.time())
+            return
         # every task that could be its own ended, in a list whole and current (a task made a
         # moment ago may not be listed yet): whatever it made runs no more
         seen = list(search.seen.values())

@@ -266,6 +266,7 @@ class LostCreate:
         self.skew: float | None = None  # our clock less the server's, from its Date header
         self.newest: float | None = None  # the newest task the last look listed (server time)
         self.whole = False  # whether the last look read every task since the create began
+        self.overflowed = False  # whether a look met more tasks than a search compares
 
     def find(
         self, *, deadline: float | None, keep_watching: bool, just_lost: bool = False
@@ -507,6 +508,7 @@ class LostCreate:
 
     def too_many(self) -> OutcomeUnknownError:
         """Stop: more tasks since the create began than a search compares."""
+        self.overflowed = True
         why = f" ({self.reason})" if self.reason else ""
         return OutcomeUnknownError(
             f"a create whose answer was lost{why} may have made a task, and the account has "
