@@ -90,3 +90,43 @@ def test_a_rerun_killed_at_each_point_is_saved_once_run_again(world, sim_server,
         assert journal.unsaved() == [], f"killed at {point}: a paid task is left unsaved"
         journal.close()
         assert _unsaved(world) == []
+
+
+def test_a_rerun_the_server_refused_leaves_the_saved_clip_the_answer(run, sim, world):
+    """Only a newer create that may have made a task is followed instead of the clip saved
+    before: a rerun the server refused (nothing made, nothing paid) leaves the earlier clip
+    the answer of the plain command, which pays nothing."""
+    from seedance.sim.app import FaultRule
+
+    source, clip = _setup(world, "batch")
+    assert run(*source).exit_code == 0
+    earlier = clip.read_bytes()
+    refusal = {"error": {"code": "InvalidParameter", "message": "no", "type": "BadRequest"}}
+    sim.inject(FaultRule("POST", "/tasks$", 400, refusal))
+    refused = run(*source, "--rerun", "boat")
+    assert refused.exit_code != 0 and len(sim.creates()) == 1, refused.stderr
+    sim.rules.clear()
+    again = run(*source)
+    assert again.exit_code == 0, again.stderr
+    assert len(sim.creates()) == 1, "a clip saved before was paid for again"
+    assert clip.read_bytes() == earlier
+
+
+def test_a_newer_create_that_was_refused_leaves_the_saved_video_the_answer(run, sim, world):
+    """`create --new` refused by the server while the video was moved away: put back, the
+    video is still the answer of the plain command (the refused create made nothing)."""
+    from seedance.sim.app import FaultRule
+
+    assert run("create", "a boat", "-o", "boat.mp4").exit_code == 0
+    video = world.root / "boat.mp4"
+    video.rename(world.root / "away.mp4")
+    refusal = {"error": {"code": "InvalidParameter", "message": "no", "type": "BadRequest"}}
+    sim.inject(FaultRule("POST", "/tasks$", 400, refusal))
+    refused = run("create", "a boat", "-o", "boat.mp4", "--new")
+    assert refused.exit_code == 3 and len(sim.creates()) == 1, refused.stderr
+    sim.rules.clear()
+    (world.root / "away.mp4").rename(video)
+    again = run("create", "a boat", "-o", "boat.mp4")
+    assert again.exit_code == 0, again.stderr
+    assert "already made by task" in again.stderr
+    assert len(sim.creates()) == 1
