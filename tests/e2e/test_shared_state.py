@@ -79,7 +79,7 @@ def test_a_video_made_on_the_shared_state_is_found_there_again(run, sim, world, 
     assert [g["user"] for g in by["groups"]] == [login]
     doctor = json.loads(run("doctor", "--json").stdout or "{}")
     state = next(c for c in doctor.get("checks", []) if c["check"] == "state")
-    assert state["status"] == "ok" and "schema version 6" in state["detail"]
+    assert state["status"] == "ok" and "schema version 7" in state["detail"]
 
 
 def test_a_local_journal_moved_into_the_shared_state_keeps_spend_and_its_work(
@@ -119,11 +119,11 @@ def test_an_older_schema_is_refused_until_journal_migrate(run, sim, world, state
         conn.execute("UPDATE seedance_meta SET value = '5'")
     refused = run("create", "a boat", "-o", "boat.mp4")
     assert refused.exit_code == 2, refused.stderr
-    assert "older than this seedance's (6); nothing was sent" in refused.stderr
+    assert "older than this seedance's (7); nothing was sent" in refused.stderr
     assert refused.stderr.rstrip().endswith("journal migrate")
     assert sim.creates() == []
     migrated = run("journal", "migrate")
     assert migrated.exit_code == 0, migrated.stderr
-    assert "from schema version 5 to 6" in migrated.stderr
+    assert "from schema version 5 to 7" in migrated.stderr
     assert run("create", "a boat", "-o", "boat.mp4").exit_code == 0
     assert len(sim.creates()) == 1
