@@ -26,6 +26,7 @@ _seedance() {
             "/journal") path="journal" ;;
             "/mcp") path="mcp" ;;
             "/sim") path="sim" ;;
+            "/completion") path="completion" ;;
             "tasks/list") path="tasks list" ;;
             "assets/upload") path="assets upload" ;;
             "assets/get") path="assets get" ;;
@@ -51,7 +52,7 @@ _seedance() {
         "")
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h" -- "$cur"))
-            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain batch spend review frames assets edit extend finalize doctor models profiles journal mcp sim" -- "$cur"))
+            else COMPREPLY=($(compgen -W "create status wait download cancel tasks chain batch spend review frames assets edit extend finalize doctor models profiles journal mcp sim completion" -- "$cur"))
             fi
             ;;
         "create")
@@ -414,7 +415,12 @@ _seedance() {
                 --max-running) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --open-model --endpoint --clock-offset --max-running --instant --write-profiles --help -h" -- "$cur"))
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --host --port --store-port --token --queue-seconds --run-seconds --asset-seconds --url-ttl --rate-429 --rate-5xx --cut-download --no-cut-download --slow --poll-after-ms --video-bytes --seed --open-model --endpoint --clock-offset --max-running --instant --small-clips --write-profiles --help -h" -- "$cur"))
+            fi
+            ;;
+        "completion")
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--profile -p --json --quiet -q --verbose -v --no-color --version --help -h --help -h" -- "$cur"))
             fi
             ;;
     esac

@@ -4,7 +4,7 @@
 
     with Client.from_profile("demo") as client:
         made = client.generate(GenerationParams(prompt="a paper boat at dawn"), output="boat.mp4")
-        print(made.task.id, made.video.path, made.video.sha256)
+        print(made.task.id, made.download.path, made.download.sha256)
 
 The names below are the public API. The package import is deliberately light (the command
 line's start-up depends on it): each name is loaded on first use.

@@ -52,6 +52,11 @@ FLAGS = [
     (["chain", "missing.toml"], "no such file"),
     (["profiles", "add", "x", "--set", "oops"], "expected KEY=VALUE"),
     (["unknown-command"], "No such command"),
+    (["create", "x", "-d", "5.5"], "'5.5' is not a whole number"),
+    (["create", "x", "--priority", "high"], "'high' is not a whole number"),
+    (["creat", "x"], "did you mean `seedance create`?"),
+    (["tasks", "lst"], "did you mean `seedance tasks list`?"),
+    (["completion", "tcsh"], "no completion script for 'tcsh'"),
 ]
 
 
@@ -60,6 +65,31 @@ def test_bad_flags(world, httpx_mock, args, message):
     (world.root / "p.txt").write_text("a prompt")
     result = world.run("-p", "byteplus", *args)
     assert result.exit_code == 2, result
+    assert message in result.stderr, result.stderr
+    assert one_error_line(result)
+    assert not httpx_mock.get_requests()
+
+
+# -- a newcomer's first mistakes (issue 28): each one line, the right exit code ----------------
+
+FIRST_HOUR = [
+    (["-p", "sim-byteplus", "create", "x"], 2, "no simulator is running"),
+    (["-p", "sim-byteplus", "doctor"], 2, "start one in another terminal with: seedance sim"),
+    (["creat", "a boat"], 2, "did you mean `seedance create`?"),
+    (["tasks", "lst"], 2, "did you mean `seedance tasks list`?"),
+    (["-p", "demo", "create", "x", "-d", "5.5"], 2, "'5.5' is not a whole number"),
+    (["-p", "demo", "create", "x", "-r", "4K", "-m", "fast", "--dry-run"], 2, "not 4k"),
+    (["completion", "powershell"], 2, "no completion script for 'powershell'"),
+    (["completion"], 2, "Missing argument 'SHELL'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"), FIRST_HOUR, ids=[" ".join(a[:4]) for a, _, _ in FIRST_HOUR]
+)
+def test_first_hour_mistakes(world, httpx_mock, args, code, message):
+    result = world.run(*args)
+    assert result.exit_code == code, result
     assert message in result.stderr, result.stderr
     assert one_error_line(result)
     assert not httpx_mock.get_requests()
@@ -75,6 +105,10 @@ PROFILES = [
     ("[profiles.x]\npreset = 'byteplus'\napi_key_cmd = 'false'", "gave no key"),
     ("[profiles.x]\npreset = 'byteplus'\nrate_limit = 'fast'", "rate_limit"),
     ("[profiles.x]\npreset = 'byteplus'\ndefaults = { duration = 'five' }", "duration"),
+    (
+        "[profiles.x]\npreset = 'byteplus'\ndefaults = { duration = 5.5 }",
+        "duration: must be a whole number, not 5.5",
+    ),
     ("\x00\x01", "not valid TOML"),
     # issue 23 finding 12: what Python's TOML parser fails on otherwise than TOMLDecodeError
     ("[profiles.x]\npreset = 'byteplus'\nrate_limit = " + "1" * 5001, "more digits than"),
@@ -236,6 +270,8 @@ def furnish(world) -> None:
         "nofield.toml": '[[shots]]\nid = "a"\nprompt = "x"\ncolour = "red"\n',
         "badid.toml": '[[shots]]\nid = "../up"\nprompt = "x"\n',
         "duration.toml": '[[shots]]\nid = "a"\nprompt = "x"\nduration = 99\n',
+        "fraction.toml": '[[shots]]\nid = "a"\nprompt = "x"\nduration = 5.5\n',
+        "maybe.toml": '[[shots]]\nid = "a"\nprompt = "x"\nwatermark = "maybe"\n',
     }
     digits = "1" * 5001  # more than Python reads as an integer (issue 23 finding 12)
     boards["digits.toml"] = OK_BOARD + f"duration = {digits}\n"
@@ -356,6 +392,9 @@ INPUTS = [
     (["chain", "twice.toml"], "used twice"),
     (["chain", "blank.toml"], "the prompt is blank"),
     (["chain", "loop.toml"], "loop"),
+    # a newcomer's numbers in a storyboard, in plain words (issue 28)
+    (["chain", "fraction.toml"], "field 'duration': must be a whole number, not 5.5"),
+    (["chain", "maybe.toml"], "field 'watermark': must be true or false, not 'maybe'"),
     (["chain", "branch.toml", "--concat"], "needs a story without branches"),
     (["chain", "broken.toml"], "TOML"),
     (["chain", "nofield.toml"], "colour"),

@@ -46,6 +46,7 @@ def test_a_batch_refuses_to_replace_the_users_stills_before_paying(world, sim):
 
 def test_a_batch_remakes_its_own_stills(world, sim):
     from seedance.services.media import companions
+    from seedance.services.videos import output_record
 
     (world.root / "jobs.jsonl").write_text(json.dumps({"id": "holiday", "prompt": "a beach"}))
     assert world.run("batch", "jobs.jsonl").exit_code == 0
@@ -53,7 +54,7 @@ def test_a_batch_remakes_its_own_stills(world, sim):
     poster = folder / "holiday.poster.png"
     assert companions.ours(poster)
     (folder / "holiday.mp4").unlink()  # the clip gone, its stills left: seedance's, remade
-    (folder / ".holiday.mp4.seedance.json").unlink()
+    output_record.record_path(folder / "holiday.mp4").unlink()
     again = world.run("batch", "jobs.jsonl", "--rerun", "holiday")
     assert again.exit_code == 0, again.stderr
     assert companions.ours(poster) and (folder / "holiday.mp4").exists()

@@ -184,3 +184,43 @@ def test_the_demo_profile_needs_no_network(world):
     out = world.run("-p", "demo", "doctor", "--probe-models")
     assert out.exit_code == 0, out.stdout + out.stderr
     assert "the in-process simulator" in out.stdout
+
+
+def test_a_byteplus_profile_without_asset_keys_passes_with_a_warning(world, server):
+    """Issue 28: a BytePlus profile sends media as URLs or inline; only asset:// media need the
+    asset library's access keys, so their absence is a warning, not a failed doctor."""
+    for name in ("VOLC_ACCESSKEY", "VOLC_SECRETKEY"):
+        world.environ.pop(name)
+    out = world.run("-p", "sim-byteplus", "doctor")
+    assert out.exit_code == 0, out.stderr
+    assert "ready: nothing was spent" in out.stderr
+    code, document = doctor(world, "-p", "sim-byteplus")
+    assets = checks(document)["assets"]
+    assert code == 0 and document["ok"] is True
+    assert assets["status"] == "warn" and "VOLC_ACCESSKEY" in assets["hint"]
+    assert "needed only for asset:// media" in assets["detail"]
+
+
+def test_a_profile_whose_media_must_be_assets_fails_without_asset_keys(world, server):
+    for name in ("VOLC_ACCESSKEY", "VOLC_SECRETKEY"):
+        world.environ.pop(name)
+    profiles = sim_profiles(server.api_url, "sim-token")
+    profiles["profiles"]["sim-byteplus"]["references"] = "assets"
+    world.write_profiles(profiles)
+    code, document = doctor(world, "-p", "sim-byteplus")
+    assert code == 2 and checks(document)["assets"]["status"] == "fail"
+
+
+def test_on_an_80_column_terminal_every_line_fits_and_no_word_is_cut(world, server, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    for name in ("VOLC_ACCESSKEY", "VOLC_SECRETKEY"):
+        world.environ.pop(name)  # a long warning to wrap
+    out = world.run("-p", "sim-byteplus", "doctor", "--probe-models", stdout_tty=True)
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["CHECK", "STATUS", "DETAIL"]
+    too_long = [line for line in lines if len(line) > 80 and len(line.split()) > 1]
+    assert too_long == [], "\n".join(lines)  # (one word longer than a line, a path, stays whole)
+    words = " ".join(line.strip() for line in lines[1:]).split()
+    assert "VOLC_ACCESSKEY" in words and "asset://" in words  # whole words, never cut
+    assert f"model {STANDARD} (the profile's)" in lines  # a long name has its own line

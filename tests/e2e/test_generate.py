@@ -61,14 +61,33 @@ def test_a_bad_clip_whose_result_expired_is_reported_never_paid_again(run, sim, 
 def test_a_lost_journal_is_made_good_by_the_record_beside_the_output(run, sim, world):
     sim.inject(FaultRule("GET", "/tasks", 403, {"error": {"code": "AccessDenied", "message": ""}}))
     assert run("create", "a boat", "-o", "boat.mp4").exit_code == 3  # made; the wait refused
-    record = json.loads((world.root / ".boat.mp4.seedance.json").read_text())
+    record = json.loads((world.root / ".seedance" / "boat.mp4.json").read_text())
     assert record["task_id"] in sim.state.tasks and record["sha256"] is None
     (world.data_dir / "journal.sqlite3").unlink()
     again = run("create", "a boat", "-o", "boat.mp4")
     assert again.exit_code == 0, again.stderr
     assert len(sim.creates()) == 1
-    record = json.loads((world.root / ".boat.mp4.seedance.json").read_text())
+    record = json.loads((world.root / ".seedance" / "boat.mp4.json").read_text())
     assert record["sha256"] == sha(world.root / "boat.mp4")
+
+
+def test_the_record_is_kept_out_of_the_way_and_an_earlier_one_still_read(run, sim, world):
+    """Issue 28: the record was a hidden `.boat.mp4.seedance.json` beside each video, which
+    `git status` showed; it is in one `.seedance/` folder that ignores itself."""
+    assert run("create", "a boat", "-o", "boat.mp4").exit_code == 0
+    made = {p.name for p in world.root.iterdir()} - {"config", "data"}
+    assert made == {".seedance", "boat.mp4"}
+    assert (world.root / ".seedance" / ".gitignore").read_text().splitlines()[-1] == "*"
+    # a record an earlier version wrote beside the video still finds its task, then moves
+    sim.inject(FaultRule("GET", "/tasks", 403, {"error": {"code": "AccessDenied", "message": ""}}))
+    assert run("create", "a gull", "-o", "gull.mp4").exit_code == 3  # made; the wait refused
+    (world.root / ".seedance" / "gull.mp4.json").rename(world.root / ".gull.mp4.seedance.json")
+    (world.data_dir / "journal.sqlite3").unlink()
+    again = run("create", "a gull", "-o", "gull.mp4")
+    assert again.exit_code == 0, again.stderr
+    assert len(sim.creates()) == 2  # the boat and the gull: the gull not paid twice
+    assert not (world.root / ".gull.mp4.seedance.json").exists()
+    assert json.loads((world.root / ".seedance" / "gull.mp4.json").read_text())["sha256"]
 
 
 def test_unsaved_tasks_are_listed_with_the_time_their_urls_have_left(run, sim, world):
@@ -118,7 +137,8 @@ def test_generate_from_python_tells_its_steps_and_resumes(sim, world: World):
         )
     assert made.origin is Origin.CREATED and again.origin is Origin.SAVED_BEFORE
     assert (Step.CREATED, made.task.id) in steps and steps[-1][0] is Step.DOWNLOADING
-    assert made.video.sha256 == again.video.sha256 == sha(world.root / "boat.mp4")
+    assert made.download.sha256 == again.download.sha256 == sha(world.root / "boat.mp4")
+    assert made.video is made.download  # the earlier name, kept
     assert again.task.usage is not None  # read from the server, not a stub
     assert len(sim.creates()) == 1
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+import media_files
 from seedance.sim.app import API_ORIGIN
 from support import sim_profiles
 
@@ -20,13 +21,14 @@ def posts(sim) -> list:
     "command",
     [
         ("create", BOAT, "-m", "fast", "-r", "1080p"),
-        ("edit", "https://example.com/clip.mp4", "night", "-m", "2.0"),  # no task types
-        ("extend", "https://example.com/clip.mp4", "on", "-m", "2.5", "-d", "31"),
+        ("edit", "clip.mp4", "night", "-m", "2.0"),  # no task types
+        ("extend", "clip.mp4", "on", "-m", "2.5", "-d", "31"),
         ("chain", "s.toml"),
         ("batch", "jobs.jsonl"),
     ],
 )
 def test_no_validate_keeps_max_cost(run, sim, world, command):
+    media_files.video(world.root / "clip.mp4", seconds=4)  # measured: the estimate is whole
     (world.root / "jobs.jsonl").write_text(
         json.dumps({"id": "a", "prompt": BOAT, "model": "fast", "resolution": "1080p"}) + "\n"
     )
@@ -44,12 +46,13 @@ def test_no_validate_keeps_max_cost(run, sim, world, command):
     "command",
     [
         ("create", BOAT, "-m", "fast", "-r", "1080p", "-o", "b.mp4"),
-        ("edit", "https://example.com/clip.mp4", "night", "-m", "2.0", "-o", "e"),
+        ("edit", "clip.mp4", "night", "-m", "2.0", "-o", "e"),
         ("chain", "s.toml"),
         ("batch", "jobs.jsonl"),
     ],
 )
 def test_no_validate_keeps_the_daily_budget(run, sim, world, command):
+    media_files.video(world.root / "clip.mp4", seconds=4)
     document = sim_profiles(API_ORIGIN)
     document["profiles"]["sim-byteplus"].update(budget_day=0.05)
     world.write_profiles(document)

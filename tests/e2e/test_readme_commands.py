@@ -76,6 +76,7 @@ class Line:
     number: int
     text: str
     marker: str | None
+    block: int = 0  # the line number of its block's opening fence
 
     @property
     def exit_code(self) -> int:
@@ -88,17 +89,19 @@ def readme_lines(text: str) -> list[Line]:
     lines: list[Line] = []
     marker: str | None = None
     fence: str | None = None  # the kind of the open code block
+    opened = 0
     previous = ""
     for number, line in enumerate(text.splitlines(), 1):
         if line.startswith("```"):
             if fence is None:
                 fence = line[3:].strip()
+                opened = number
                 found = MARKER.match(previous.strip())
                 marker = found.group(1) if found else None
             else:
                 fence = None
         elif fence == "sh" and "seedance" in segments_of(line).split():
-            lines.append(Line(number, line, marker))
+            lines.append(Line(number, line, marker, opened))
         if line.strip():
             previous = line
     return lines
@@ -195,6 +198,14 @@ def run_in_process(world: World, words: list[str], environ: dict[str, str]) -> t
     return result.exit_code, result.stdout + result.stderr
 
 
+def stop(background: list[subprocess.Popen[str]]) -> None:
+    """End a block's background processes (its `seedance sim &`)."""
+    for child in background:
+        child.terminate()
+        child.wait(timeout=30)
+    background.clear()
+
+
 def test_the_readme_commands_work_as_written(world, sim_server, monkeypatch):
     world.clock = FakeClock(time.time())  # the server's clock is real (doctor compares them)
     furnish(world, whole_manual())
@@ -203,24 +214,25 @@ def test_the_readme_commands_work_as_written(world, sim_server, monkeypatch):
     monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
     background: list[subprocess.Popen[str]] = []
     problems: list[str] = []
-    block = None
+    block: tuple[str, int] | None = None
     try:
         lines = [(name, line) for name, text in manual() for line in readme_lines(text)]
         for name, line in lines:
             assert line.marker is not None, line  # (the test above names them)
-            if line.marker != block:  # a new block: its own profiles
-                block = line.marker
+            if (name, line.block) != block:  # a new block: its own profiles and processes
+                block = (name, line.block)
+                stop(background)
                 config = world.config_dir / "profiles.toml"
                 config.unlink(missing_ok=True)
-                if block.startswith("profile"):
+                if line.marker.startswith("profile"):
                     world.write_profiles(sim_profiles(sim_server.api_url))
             if not commands(line):  # seedance behind a pipe: this test cannot run it
                 problems.append(f"{name}:{line.number}: cannot run: {line.text.strip()}")
             for words in commands(line):
-                if block == "processes":
+                if line.marker == "processes":
                     code, output = run_process(world, words, background)
                 else:
-                    profile = block.split()[1]
+                    profile = line.marker.split()[1]
                     environ = {**world.environ, "SEEDANCE_PROFILE": profile, "NO_COLOR": "1"}
                     code, output = run_in_process(world, profiled(words, profile), environ)
                 if code != line.exit_code:
@@ -229,9 +241,7 @@ def test_the_readme_commands_work_as_written(world, sim_server, monkeypatch):
                         f"  exited {code}, expected {line.exit_code}:\n  {output.strip()[-600:]}"
                     )
     finally:
-        for child in background:
-            child.terminate()
-            child.wait(timeout=30)
+        stop(background)
     assert not problems, "\n".join(problems)
     assert opened and opened[0].endswith("review.html")
 

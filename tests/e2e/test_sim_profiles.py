@@ -18,7 +18,17 @@ def test_seedance_sim_then_a_storyboard_on_every_sim_profile(world):
 
     path = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
     server = subprocess.Popen(
-        [sys.executable, "-m", "seedance", "--json", "sim", "--port", "0", "--instant"],
+        [
+            sys.executable,
+            "-m",
+            "seedance",
+            "--json",
+            "sim",
+            "--port",
+            "0",
+            "--instant",
+            "--small-clips",
+        ],
         cwd=world.root,
         env={**world.environ, **path, "NO_COLOR": "1"},
         stdout=subprocess.PIPE,
@@ -61,3 +71,32 @@ def test_seedance_sim_then_a_storyboard_on_every_sim_profile(world):
         server.terminate()
         server.wait(timeout=30)
     assert not (world.data_dir / "sim.json").exists()  # gone with the server
+
+
+def test_a_second_simulator_does_not_take_over_the_first_ones_profiles(world):
+    """Issue 28: a second `seedance sim` on the same data directory announced itself over the
+    first, and every sim-* command then went to it. It is refused, and the first keeps them."""
+    path = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
+    environ = {**world.environ, **path, "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "seedance", "--json", "sim", "--port", "0", "--instant"]
+    first = subprocess.Popen(
+        command, cwd=world.root, env=environ, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert first.stdout is not None
+        printed = []
+        for line in first.stdout:
+            printed.append(line)
+            if line.startswith("}"):
+                break
+        api_url = json.loads("".join(printed))["api_url"]
+        second = subprocess.run(
+            command, cwd=world.root, env=environ, capture_output=True, text=True, timeout=30
+        )
+        assert second.returncode == 2, second.stderr
+        assert "a simulator already runs on " + api_url in second.stderr
+        announced = json.loads((world.data_dir / "sim.json").read_text())
+        assert announced["api_url"] == api_url and announced["pid"] == first.pid
+    finally:
+        first.terminate()
+        first.wait(timeout=30)

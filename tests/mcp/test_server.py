@@ -194,7 +194,8 @@ def test_a_video_is_made_waited_for_in_turns_saved_and_never_paid_twice(server, 
     sim.clock.advance(LATER)
     saved = server.call("wait_for_tasks", {"task_ids": [task_id]})
     clip = place.data_dir / "videos" / "boat.mp4"  # where the create said
-    assert not saved.error and saved.document["video"]["path"] == str(clip), saved.text
+    assert not saved.error and saved.document["download"]["path"] == str(clip), saved.text
+    assert saved.document["video"] == saved.document["download"]  # the earlier name, kept
     assert clip.read_bytes()[4:8] == b"ftyp"
     assert len(saved.images) == 2 and all(i.startswith(b"\xff\xd8") for i in saved.images)
 

@@ -213,8 +213,9 @@ def test_without_the_extra_sheet_is_one_notice_never_a_failure(world, run, media
     assert result.stdout == f"{out}\n" and out.is_file()
     notices = [line for line in result.stderr.splitlines() if "need Pillow" in line]
     assert notices == [
-        "warning: posters and contact sheets need Pillow: install it with: "
-        "pip install 'seedance[video]'"
+        "warning: posters and contact sheets need Pillow: install the 'video' extra (PyAV "
+        "and Pillow): pip install '.[video]' from a clone of the repository, or pip install "
+        "'seedance[video]' in the environment it is installed in"
     ]
     assert not frames.poster_path(out).exists()
 

@@ -150,3 +150,25 @@ def test_since_is_a_day_or_a_time_ago(text: str | None, expected: float) -> None
 def test_since_refuses_anything_else() -> None:
     with pytest.raises(UsageError, match="neither a day"):
         parse_since("last week", T0)
+
+
+def test_spend_totals_are_numbers_with_an_unpriced_create_in_the_ledger(tmp_path: Path) -> None:
+    """Issue 28: the README's `round(t["billed"], 2) for t in spend().totals()` crashed on
+    the None an unpriced create (a gateway's model with no price) made of its total."""
+    from seedance.services.account.spend import spend
+
+    journal = SqliteState(tmp_path)
+    priced = begin(journal, 1)
+    journal.created(priced, "cgt-priced", T0)
+    journal.observe("cgt-priced", status=TaskStatus.SUCCEEDED, at=T0, tokens=7_338_557, error=None)
+    unpriced = begin(journal, 2, price=None, currency=None)
+    journal.created(unpriced, "cgt-unpriced", T0)
+    journal.observe("cgt-unpriced", status=TaskStatus.SUCCEEDED, at=T0, tokens=90_000, error=None)
+    report = spend(journal, since="1d", now=T0 + 60)
+    assert [(t["currency"], round(t["billed"], 2)) for t in report.totals()] == [("USD", 51.37)]
+    assert report.unpriced() == {"creates": 1, "estimated_tokens": 100_000, "tokens": 90_000}
+    document = report.to_json()
+    assert document["totals"][0]["billed"] == 51.37  # to the cent: no 51.369899000000004
+    assert document["totals"][0]["estimated"] == 0.7
+    assert document["unpriced"]["creates"] == 1
+    assert all(v is not None for t in document["totals"] for v in t.values())

@@ -3,6 +3,7 @@ become output and exit codes."""
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import threading
@@ -91,6 +92,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sim",
         "Run the local simulator of every Seedance API (loopback; any token unless --token).",
     ),
+    "completion": ("completion", "Print the completion script for bash, zsh or fish."),
 }
 
 
@@ -230,10 +232,20 @@ class SeedanceGroup(TyperGroup):
             env.output.error(exc)
             return int(exc.exit_status)
         except typer.TyperException as exc:  # Click's usage errors
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                context = getattr(exc, "ctx", None)
+                if hasattr(getattr(context, "command", None), "list_commands"):
+                    env.output.data(exc.format_message())  # `seedance`, `seedance tasks`
+                    return int(ExitStatus.OK)
+                # a command without its arguments (`seedance edit`): a script whose variable
+                # was empty must not go on as if it had run
+                env.stderr.write(exc.format_message() + "\n")
+                return int(ExitStatus.USAGE)
+            hint = _usage_hint(exc, command)
             error = SeedanceError(
-                exc.format_message().rstrip("."),
+                _plain_usage(exc),
                 code="usage",
-                hint=f"see `{command} --help`",
+                hint=hint,
                 exit_status=ExitStatus(exc.exit_code)
                 if exc.exit_code in (1, 2)
                 else ExitStatus.USAGE,
@@ -258,6 +270,36 @@ def _unexpected(env: Environment, exc: BaseException) -> int:
     error.hint = error.hint or UNEXPECTED_HINTS.get(error.code)
     env.output.error(error)
     return int(error.exit_status)
+
+
+def _plain_usage(exc: Any) -> str:
+    """Click's message in plain words: a value that is not a whole number says so, not the
+    sentence of the parser Typer asks (pydantic's "Input should be a valid integer...")."""
+    cause = exc.__cause__
+    errors = getattr(cause, "errors", None)
+    if callable(errors) and hasattr(exc, "message"):
+        first = (errors() or [{}])[0]
+        if first.get("type") in ("int_parsing", "int_from_float"):
+            exc.message = f"{first.get('input')!r} is not a whole number"
+        elif first.get("type") == "float_parsing":
+            exc.message = f"{first.get('input')!r} is not a number"
+    return str(exc.format_message()).rstrip(".")
+
+
+def _usage_hint(exc: Any, command: str) -> str:
+    """`see `seedance create --help``, or for a mistyped command the commands it may mean."""
+    import difflib
+
+    match = re.match(r"No such command '([^']+)'", str(getattr(exc, "message", "")))
+    group = getattr(getattr(exc, "ctx", None), "command", None)
+    if match and group is not None and hasattr(group, "list_commands"):
+        names = group.list_commands(exc.ctx)
+        close = difflib.get_close_matches(match.group(1), names, n=3, cutoff=0.6)
+        if close:
+            prefix = " ".join(["seedance", *exc.ctx.command_path.split()[1:]])
+            exc.message = match.group(0)  # Click's own "Did you mean 'list'?" said once, below
+            return "did you mean " + " or ".join(f"`{prefix} {name}`" for name in close) + "?"
+    return f"see `{command} --help`"
 
 
 def _reader_gone() -> int:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from seedance.cli.app import current_env
+from seedance.cli.output import human_duration
 from seedance.cli.progress import LiveBoard
 
 if TYPE_CHECKING:
@@ -105,8 +106,9 @@ def batch(
     if dry_run:
         _print_plan(env, plan, max_cost)
         return
+    pretend = " (simulated: nothing is billed)" if client.profile.simulated else ""
     env.output.info(
-        f"{plan.describe_total()} on profile {client.profile.name}, into {plan.directory}"
+        f"{plan.describe_total()}{pretend} on profile {client.profile.name}, into {plan.directory}"
     )
     kept = len(plan.takes) - len(plan.to_make())
     if kept:
@@ -172,6 +174,7 @@ def _attention(env: Environment, result: BatchResult) -> None:
 
 
 def _print_plan(env: Environment, plan: BatchPlan, max_cost: float | None) -> None:
+    from seedance.cli.output import abbreviated
     from seedance.domain.catalogue import format_money
     from seedance.services.videos.prepare import redact_body
 
@@ -183,8 +186,10 @@ def _print_plan(env: Environment, plan: BatchPlan, max_cost: float | None) -> No
         estimate = take.estimate.describe() if take.estimate else "no estimate"
         action = {"skip": "done, kept", "keep": "failed earlier, kept", "run": estimate}
         lines.append(f"{take.key:<24} seed {take.seed:<11} {action[take.action.value]}")
-        if take.action.value == "run":
-            body = redact_body(take.prepared.body, take.prepared.redactions)
+        if take.action.value == "run":  # inline media as chain and create show them
+            request = take.prepared
+            names = {r.url: r.source or "" for r in request.request.references}
+            body = redact_body(abbreviated(request.body, names), request.redactions)
             lines.append("   " + json.dumps(body, ensure_ascii=False))
     lines.append(f"total: {plan.describe_total()}")
     _tokens, cost, currency = plan.total()
@@ -213,6 +218,9 @@ class BatchBoard(LiveBoard):
         self.states: dict[str, tuple[str, str]] = {key: ("pending", "") for key in self.order}
         self.tasks: dict[str, str] = {}
         self.finished_here = 0  # takes that ended in this run (for the ETA)
+        self.began: dict[str, float] = {}  # when each take's task was submitted (monotonic)
+        self.took: list[float] = []  # how long the takes done in this run took
+        self.costs = {t.key: _estimate(t) for t in plan.takes}  # each take's own estimate
         self._lock = threading.Lock()
 
     def event(self, key: str, state: str, detail: str) -> None:
@@ -221,11 +229,17 @@ class BatchBoard(LiveBoard):
             if self.states.get(key) == (state, detail):
                 return
             self.states[key] = (state, detail)
+            now = self.env.clock.monotonic()
             if state == "submitted":
                 self.tasks[key] = detail
+                self.began.setdefault(key, now)
             ended = state in ("done", "failed", "error", "stopped")
             if ended and detail not in ("kept from an earlier run", "failed in an earlier run"):
                 self.finished_here += 1
+                if state == "done" and key in self.began:
+                    self.took.append(now - self.began[key])
+            if state in ("failed", "error", "stopped"):
+                self.costs[key] = ""  # a take that failed is billed nothing
         if self.live is None and not self.env.quiet and self._worth_a_line(before, state, detail):
             said = f"waiting for a slot: {detail}" if state == "waiting" else f"{state}  {detail}"
             self.env.output.info(f"{key}  {said}".rstrip())
@@ -284,13 +298,23 @@ class BatchBoard(LiveBoard):
         return text + "\n" + " · ".join(parts) + f" · {self.elapsed()}"
 
     def __rich__(self) -> RenderableType:
+        return _Fitted(self)  # drawn for the width it is given
+
+    def render(self, width: int) -> RenderableType:
+        """The summary and the takes at work: each with its state, time taken, time left and
+        own estimate, and its task id where the width leaves room (80 columns do not)."""
         from rich.console import Group
         from rich.table import Table
 
+        with_task = width >= WITH_TASK
         table = Table(box=None, header_style="bold", pad_edge=False, show_header=True)
         table.add_column("TAKE", no_wrap=True)
         table.add_column("STATE", no_wrap=True, min_width=12)
-        table.add_column("TASK", no_wrap=True)
+        table.add_column("TIME", no_wrap=True, justify="right", min_width=6)
+        table.add_column("LEFT", no_wrap=True, justify="right", min_width=7)
+        table.add_column("COST", no_wrap=True, justify="right", min_width=7)
+        if with_task:
+            table.add_column("TASK", no_wrap=True)
         with self._lock:
             busy = [
                 (key, state, detail)
@@ -299,18 +323,64 @@ class BatchBoard(LiveBoard):
                 if state not in ("done", "failed", "error", "stopped", "pending")
             ]
             tasks = dict(self.tasks)
+            began = dict(self.began)
+            typical = sum(self.took) / len(self.took) if self.took else None
+        now = self.env.clock.monotonic()
         # the takes at work first: many may wait for their model's limit, passed over
         busy.sort(key=lambda row: row[1] == "waiting")
         for key, state, detail in busy[:SHOWN]:
             shown = f"{state} {detail}" if detail and detail.endswith("%") else state
             style = STYLES.get(state, "white")
-            table.add_row(_short(key), f"[{style}]{shown}[/]", tasks.get(key, ""))
+            age = now - began[key] if key in began else None
+            cells = [
+                _short(key),
+                f"[{style}]{shown}[/]",
+                human_duration(age) if age is not None else "",
+                _left(age, detail if state == "running" else "", typical),
+                self.costs.get(key, ""),
+            ]
+            table.add_row(*cells, *([tasks.get(key, "")] if with_task else []))
         parts: list[RenderableType] = [self.summary()]
         if busy:
             parts.append(table)
         if len(busy) > SHOWN:
             parts.append(f"… and {len(busy) - SHOWN} more at work")
         return Group(*parts)
+
+
+WITH_TASK = 100  # the width from which the takes' task ids are shown too
+
+
+class _Fitted:
+    """A batch board drawn for the width rich gives it."""
+
+    def __init__(self, board: BatchBoard) -> None:
+        self.board = board
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        yield self.board.render(options.max_width)
+
+
+def _estimate(take: Any) -> str:
+    """`~$0.76`: a take's own estimate (its model, resolution, duration), until billed."""
+    from seedance.domain.catalogue import format_money
+
+    estimate = take.estimate
+    if estimate is None or estimate.cost is None:
+        return ""
+    return "~" + format_money(estimate.cost, estimate.currency)
+
+
+def _left(age: float | None, detail: str, typical: float | None) -> str:
+    """`~1m20s`: from the take's progress, else what is left of the time the takes done in
+    this run took (blank when it cannot be told)."""
+    from seedance.cli.progress import time_left
+
+    if age is None:
+        return ""
+    progress = int(detail[:-1]) if detail.endswith("%") and detail[:-1].isdigit() else None
+    left = time_left(age, progress, typical)
+    return f"~{human_duration(left)}" if left is not None else ""
 
 
 def _short(key: str, width: int = 24) -> str:

@@ -94,7 +94,10 @@ def chain(
         _print_plan(env, plan)
         return
     out_dir = session.directory
-    env.output.info(f"{plan.describe_total()} on profile {client.profile.name}, into {out_dir}")
+    pretend = " (simulated: nothing is billed)" if client.profile.simulated else ""
+    env.output.info(
+        f"{plan.describe_total()}{pretend} on profile {client.profile.name}, into {out_dir}"
+    )
     board = ShotBoard(env, plan, session.manifest)
     try:
         with board:

@@ -199,13 +199,13 @@ def deliver(
     spent: a run that finds its video saved, or resumes its task, spends none."""
     out = env.output
     if dry_run:
-        out.info(f"estimate: {describe_estimate(prepared)}")
+        out.info(f"estimate: {describe_estimate(prepared, client.profile.simulated)}")
         show_body(env, prepared)
         return
     if outputs.video is not None:
         _generate(env, client, prepared, outputs, timeout=timeout, new=new)
         return
-    out.info(f"estimate: {describe_estimate(prepared)}")
+    out.info(f"estimate: {describe_estimate(prepared, client.profile.simulated)}")
     task = client.videos.create(prepared)
     out.info(f"created {task.id} on profile {client.profile.name}")
     frame_dest = outputs.last_frame
@@ -266,7 +266,8 @@ def _generate(
         dest = destination(env, target.given, suffix=suffix).path
     else:
         dest = target.path
-    with Follower(env, client, estimate=describe_estimate(prepared)) as follow:
+    estimate = describe_estimate(prepared, client.profile.simulated)
+    with Follower(env, client, estimate=estimate) as follow:
         made = client.videos.generate(
             prepared,
             output=dest,
@@ -277,11 +278,13 @@ def _generate(
             on_update=follow.update,
             on_progress=follow.progress,
         )
-    video = made.video
+    video = made.download
     if made.origin is Origin.SAVED_BEFORE:
         out.info(f"{video.path} was already made by task {made.task.id} for this request")
     else:
-        out.result(f"saved {video.path} ({video.bytes:,} bytes, sha256 {video.sha256[:12]}…)")
+        from seedance.cli.saved import say_saved
+
+        say_saved(env, client.profile, video)
     document = made.task.to_json()
     document["download"] = video.model_dump()
     if outputs.sheet:
@@ -300,7 +303,8 @@ def _generate(
         out.data(video.path if target.folder else str(dest))  # the path as the user gave it
 
 
-def describe_estimate(prepared: Prepared) -> str:
+def describe_estimate(prepared: Prepared, simulated: bool = False) -> str:
+    """The estimate in words; on a simulator's profile, said to be what nothing is billed."""
     if prepared.estimate is None:
         return "unknown (seedance cannot price a model its catalogue does not know)"
-    return prepared.estimate.describe()
+    return prepared.estimate.describe() + (" (simulated: nothing is billed)" if simulated else "")

@@ -17,6 +17,35 @@ def register(app: typer.Typer) -> None:
     app.command("doctor")(command(params.DOCTOR, doctor, name="doctor", doc=DOCTOR_HELP))
 
 
+NAME = 12  # the check column; a longer name (a model's probe) has its line to itself
+
+
+def fitted(rows: list[list[str]], width: int) -> list[str]:
+    """The checks as lines of at most `width` (80 is enough): the details wrapped between
+    words under their own column, a long check name alone on its line."""
+    import textwrap
+
+    status = max([len("STATUS"), *(len(row[1]) for row in rows)])
+    indent = " " * (NAME + 2 + status + 2)
+    lines = [f"{'CHECK':<{NAME}}  {'STATUS':<{status}}  DETAIL"]
+    for name, state, detail in rows:
+        wrapped = textwrap.wrap(
+            detail,
+            width=max(width, len(indent) + 20),
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [indent]
+        if len(name) > NAME:
+            lines.append(name)
+            lines.append(" " * (NAME + 2) + f"{state:<{status}}  " + wrapped[0][len(indent) :])
+        else:
+            lines.append(f"{name:<{NAME}}  {state:<{status}}  " + wrapped[0][len(indent) :])
+        lines += [line.rstrip() for line in wrapped[1:]]
+    return [line.rstrip() for line in lines]
+
+
 def doctor(probe_models: bool) -> None:
     """Check the profile, key, network, clock and models before a real run; spends nothing."""
     from seedance.services.account.doctor import DoctorFailed
@@ -35,7 +64,11 @@ def doctor(probe_models: bool) -> None:
                 more = f": {command_line(step, report.profile)}" if step is not None else ""
                 detail += f" ({check.hint}{more})"
             rows.append([check.name, f"{STYLES[check.status]} {check.status}", detail])
-        env.output.table(["CHECK", "STATUS", "DETAIL"], rows)
+        if env.stdout_isatty:
+            for line in fitted(rows, env.output.stdout_console.width):
+                env.output.data(line)
+        else:
+            env.output.table(["CHECK", "STATUS", "DETAIL"], rows)
     if not report.ok:
         raise DoctorFailed(report)
     if env.json:

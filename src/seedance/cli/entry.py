@@ -6,8 +6,16 @@ import gc
 import os
 import sys
 
+POSIX_ONLY = (
+    "error: seedance runs on POSIX systems only (Linux, macOS; on Windows, inside WSL): "
+    "it guards every paid step with the OS's file locks (fcntl), which this system lacks\n"
+)
+
 
 def main() -> None:
+    if os.name != "posix":  # one clear line instead of an ImportError of fcntl, later
+        sys.stderr.write(POSIX_ONLY)
+        sys.exit(2)
     if sys.argv[1:] == ["--version"]:
         from seedance import __version__
 

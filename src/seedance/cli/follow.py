@@ -95,7 +95,12 @@ def save(env: Environment, client: Client, task: Task, dest: Path, what: str) ->
             hint="resume with",
             suggestion=Suggestion.of("download", task.id, **where),
         ) from None
-    env.output.result(f"saved {result.path} ({result.bytes:,} bytes, sha256 {result.sha256[:12]}…)")
+    if what == "video":
+        from seedance.cli.saved import say_saved
+
+        say_saved(env, client.profile, result)
+    else:
+        env.output.result(f"saved {result.path} ({result.bytes:,} bytes)")
     return result
 
 

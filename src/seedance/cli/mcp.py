@@ -32,6 +32,7 @@ def mcp(
 ) -> None:
     """Serve seedance's tools to AI agents over MCP (stdio; needs the mcp extra)."""
     from seedance.domain.errors import UsageError
+    from seedance.domain.extras import install_hint
 
     env = current_env()
     try:
@@ -41,7 +42,7 @@ def mcp(
             raise
         raise UsageError(
             "seedance mcp needs the MCP SDK, which is not installed",
-            hint="install it with: pip install 'seedance[mcp]'",
+            hint=install_hint("mcp"),
         ) from None
     from seedance.mcp.calls import Settings
 

@@ -89,8 +89,24 @@ def show(
     ] = None,
 ) -> None:
     """One profile's settings and where its key comes from (never the key itself)."""
+    from seedance.domain.errors import ConfigError
+
     env = current_env()
-    profile = env.selected_profile(name)
+    try:
+        profile = env.selected_profile(name)
+    except ConfigError as exc:
+        if name is not None or exc.message != "no profile selected":
+            raise
+        # none selected yet: where the profiles go is still worth saying (a first run)
+        if env.json:
+            env.output.json({"file": str(env.store.path), "profile": None})
+        else:
+            env.output.data(f"file: {env.store.path}")
+            env.output.info(
+                "no profile selected: add one with seedance profiles add NAME --preset "
+                "byteplus, or try seedance -p demo create 'a paper boat'"
+            )
+        return
     document = profile_document(profile, env)
     if env.json:
         env.output.json(document)

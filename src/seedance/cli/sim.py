@@ -10,6 +10,7 @@ import typer
 from seedance.cli.app import current_env
 
 if TYPE_CHECKING:
+    from seedance.domain.errors import UsageError
     from seedance.sim.server import SimServer
 
 
@@ -147,6 +148,14 @@ def sim(
             help="Tasks and assets finish at once (CI): sets every --*-seconds to 0.",
         ),
     ] = False,
+    small_clips: Annotated[
+        bool,
+        typer.Option(
+            "--small-clips",
+            help="Serve 1-second thumbnails, made faster, instead of clips of the duration and "
+            "size asked for.",
+        ),
+    ] = False,
     write_profiles: Annotated[
         bool,
         typer.Option(
@@ -211,15 +220,22 @@ def sim(
         endpoints=endpoints,
         clock_offset=clock_offset,
         max_running=max_running,
+        full_clips=not small_clips,
     )
     log = env.output.debug_line if env.verbose else None
+    from seedance.services.locks import Locks, holding
+
+    only = Locks(env.data_dir).simulator()  # held while it runs: one simulator's profiles
+    if not only.try_acquire():
+        raise _already_running(env.data_dir, only.holder().pid)
     try:
         server: SimServer = SimServer(config, host=host, port=port, store_port=store_port, log=log)
     except OSError as exc:
+        only.release()
         raise UsageError(
             f"cannot listen on {host}:{port}: {exc.strerror}", hint="try --port 0"
         ) from None
-    with server:
+    with server, holding(only):
         announce(env.data_dir, server, token or "sim")
         if write_profiles:
             for name, values in profile_document(server.api_url, token or "sim").items():
@@ -245,6 +261,23 @@ def sim(
             from seedance.services.profile_lookup import withdraw
 
             withdraw(env.data_dir)
+
+
+def _already_running(data_dir: Path, pid: int | None) -> UsageError:
+    """A second simulator with the same data directory would take over the first's sim-*
+    profiles (every command would then talk to it instead): refused."""
+    from seedance.domain.errors import UsageError
+    from seedance.services.profile_lookup import running_simulator
+
+    running = running_simulator(data_dir) or {}
+    where = f" on {running['api_url']}" if running.get("api_url") else ""
+    who = f" (pid {pid})" if pid else ""
+    return UsageError(
+        f"a simulator already runs{where}{who} for this data directory, and its sim-* "
+        "profiles point at it; nothing was started",
+        hint="use that one, stop it first (Ctrl-C where it runs), or start this one with "
+        "another SEEDANCE_DATA_DIR (its profiles then work with that directory)",
+    )
 
 
 def _block() -> None:

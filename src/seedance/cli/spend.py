@@ -74,6 +74,9 @@ def _render(env: Environment, report: Spend, source: str) -> None:
                 "",
             ]
         )
+    unpriced = report.unpriced()["creates"]
+    if unpriced:
+        rows.append(["total", unpriced, "unpriced", "unpriced", ""])
     out.table([report.by.upper(), "CREATES", "ESTIMATED", "BILLED", ""], rows)
     if any(line.unfinished for line in report.lines):
         out.info("* some tasks are not seen finished yet: billed so far")

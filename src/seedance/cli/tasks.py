@@ -126,8 +126,10 @@ def _saved(env: Environment, client: Client, task: Task, target: Destination) ->
             on_update=follow.update,
             on_progress=follow.progress,
         )
-    video = made.video
-    env.output.result(f"saved {video.path} ({video.bytes:,} bytes, sha256 {video.sha256[:12]}…)")
+    video = made.download
+    from seedance.cli.saved import say_saved
+
+    say_saved(env, client.profile, video)
     return video
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from seedance.domain.errors import UsageError
 
@@ -111,6 +111,12 @@ class CreateSettings(BaseModel):
     # omni_reference_task_type (2.5): auto | reference | edit | extend (docs/sources/
     # november-2026.md "Task types")
     task_type: str | None = None
+
+    @field_validator("resolution")
+    @classmethod
+    def _resolution_folded(cls, value: str | None) -> str | None:
+        """`4K`, `720P`: resolutions are names in lower case (`4k`, `720p`) on every API."""
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 class GenerationParams(CreateSettings):

@@ -20,6 +20,26 @@ def format_money(amount: float, currency: str | None) -> str:
     return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency or ''}".strip()
 
 
+def money(amount: float | None) -> float | None:
+    """An amount as a JSON document carries it: a number rounded to the cent (None stays None).
+
+    A number, not a string in minor units: scripts already read these fields as numbers
+    (`jq '.totals[0].billed'`, `round(total["billed"], 2)`), and a cent is the smallest unit
+    of every currency a price list here uses (USD, CNY). Sums are made from the exact amounts
+    and rounded once, when written.
+    """
+    return None if amount is None else round(amount, 2)
+
+
+MONEY_FIELDS = ("cost", "estimated_cost")
+
+
+def money_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """A record (a shot's, a take's) for a JSON document, its money to the cent. The
+    manifest files keep the exact amounts (and earlier versions' records read back whole)."""
+    return {k: money(v) if k in MONEY_FIELDS else v for k, v in record.items()}
+
+
 def total_of(estimates: Sequence[Estimate | None]) -> tuple[int, float | None, str | None]:
     """The tokens and cost of several requests (the cost None unless every one is priced)."""
     known = [e for e in estimates if e is not None]

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from seedance import data
 from seedance.domain.documents import parse_toml
 from seedance.domain.errors import ConfigError, Suggestion
+from seedance.domain.field_errors import plain_message
 from seedance.domain.models import CreateSettings, GenerationParams
 from seedance.domain.redact import program_of, register_secret
 
@@ -136,6 +137,16 @@ class Profile(BaseModel):
             raise ValueError(f"model_family '{value}' names no model family (one of: {names})")
         return value
 
+    @property
+    def simulated(self) -> bool:
+        """A simulator's profile (the built-in demo, or a `sim-*` one on a loopback host): its
+        money is what the real service would charge, and nothing is billed."""
+        from urllib.parse import urlsplit
+
+        if self.simulator is not None:
+            return True
+        return self.name.startswith("sim-") and is_loopback(urlsplit(self.base_url).hostname)
+
     def price_overrides(self) -> ProfilePrices | None:
         """The profile's own prices, when it sets any."""
         from seedance.domain.pricing import ProfilePrices
@@ -152,7 +163,7 @@ class Profile(BaseModel):
             except ValidationError as exc:
                 err = exc.errors()[0]
                 where = ".".join(str(p) for p in err["loc"])
-                raise ValueError(f"{where}: {err['msg']}") from None
+                raise ValueError(f"{where}: {plain_message(err)}") from None
         if unknown:
             raise ValueError(
                 f"unknown default {', '.join(unknown)} (allowed: {', '.join(DEFAULT_KEYS)})"

@@ -134,7 +134,7 @@ def _make(
         except WaitTimeoutError as exc:
             reply = running(exc.task, request_id=request_id, task_id=follow.created)
         else:
-            reply = saved(made.task, made.video, origin=made.origin)
+            reply = saved(made.task, made.download, origin=made.origin)
             reply.document["request_id"] = request_id
             if made.last_frame is not None:
                 reply.document["last_frame"] = made.last_frame.path
@@ -172,8 +172,9 @@ def saved(task: Task, video: DownloadResult, *, origin: Origin | None = None) ->
     clip = Path(video.path)
     document: dict[str, Any] = {
         "task": task_json(task),
-        "video": video.model_dump(),
+        "download": video.model_dump(),  # the contract's name, as the command line's JSON
     }
+    document["video"] = document["download"]  # the earlier name, kept for agents that read it
     if origin is not None:
         document["origin"] = origin.value
     pictures, stills = look_at(clip)
@@ -239,7 +240,7 @@ def _delivered(
         on_progress=follow.download,
         stop=call.stop,
     )
-    return saved(made.task, made.video, origin=made.origin)
+    return saved(made.task, made.download, origin=made.origin)
 
 
 def download_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
@@ -272,7 +273,7 @@ def download_video(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
             on_progress=follow.download,
             stop=call.stop,
         )
-    reply = saved(made.task, made.video, origin=made.origin)
+    reply = saved(made.task, made.download, origin=made.origin)
     if made.last_frame is not None:
         reply.document["last_frame"] = made.last_frame.path
     return reply

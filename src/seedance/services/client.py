@@ -4,7 +4,7 @@
 
     with Client.from_profile("demo") as client:
         made = client.videos.generate(prompt="a paper boat at dawn", output="boat.mp4")
-        print(made.task.id, made.video.path, made.video.sha256)
+        print(made.task.id, made.download.path, made.download.sha256)
 
 A client is safe to share between threads: its state, its HTTP connections and the account's
 gate are, and every call keeps its own options (`max_cost`, `timeout`, ...). Close it (or use

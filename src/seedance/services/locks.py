@@ -14,7 +14,13 @@ otherwise.
 
 from __future__ import annotations
 
-import fcntl
+try:
+    import fcntl
+except ImportError:  # Windows: said in one line, not as a missing module
+    raise ImportError(
+        "this library runs on POSIX systems only (Linux, macOS; on Windows, inside "
+        "WSL): its locks are the OS's (fcntl)"
+    ) from None
 import hashlib
 import json
 import os
@@ -158,6 +164,10 @@ class Locks:
     def batch(self, directory: Path) -> FileLock:
         """A batch's output directory."""
         return self._named("batch", str(directory), f"the batch run in {directory}")
+
+    def simulator(self) -> FileLock:
+        """The one simulator announced for this data directory (its sim-* profiles)."""
+        return FileLock(self.directory / "simulator.lock", "the simulator of this data directory")
 
 
 @contextmanager

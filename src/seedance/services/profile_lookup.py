@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from seedance.domain.errors import ConfigError
+from seedance.domain.errors import ConfigError, Suggestion
 from seedance.domain.profiles import Profile, ProfileStore, build_profile
 
 STATE = "sim.json"  # in the data directory, while a simulator runs
@@ -30,8 +30,30 @@ def select_profile(
             raise
         found = running_profile(data_dir, wanted)
         if found is None:
+            if wanted.startswith(SIM_PREFIX) and wanted not in store.stored():
+                raise missing_profile(data_dir, wanted) from None
             raise
         return build_profile(wanted, found)
+
+
+def missing_profile(data_dir: Path, name: str) -> ConfigError:
+    """Why there is no `sim-*` profile `name`: no simulator runs (start one), or the one that
+    runs has no such profile (its names)."""
+    running = running_simulator(data_dir)
+    if running is None:
+        return ConfigError(
+            f"profile '{name}' is a simulator's, and no simulator is running",
+            hint="its sim-* profiles work while it runs; start one in another terminal with",
+            suggestion=Suggestion.of("sim"),
+            field="profile",
+        )
+    names = sorted(running.get("profiles", {}))
+    return ConfigError(
+        f"the simulator running (on {running.get('api_url')}) has no profile '{name}'",
+        hint=f"its profiles are {', '.join(names)}",
+        field="profile",
+        allowed=names,
+    )
 
 
 def state_path(data_dir: Path) -> Path:

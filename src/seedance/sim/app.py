@@ -47,6 +47,7 @@ class SimConfig:
     platform_ids: bool = False  # kapon-native: add platform_id to /volcark create answers
     video_bytes: int | None = None  # serve synthetic results of this size (benchmarks)
     generate_media: bool = True  # a clip per task with PyAV (False: the shipped sample, faster)
+    full_clips: bool = False  # the task's duration and size (False: a 1-second thumbnail)
     retention_days: float = 7.0
     seed: int = 0
     # which models this account has activated (None: all); others answer 404 ModelNotOpen
@@ -344,7 +345,7 @@ class Simulator:
             return None
         if match.group(1) == "videos" and self.config.video_bytes:
             return StoredObject("video/mp4", size=self.config.video_bytes, etag_seed=task.id)
-        clip = media.clip_of(task, self.config.generate_media)
+        clip = media.clip_of(task, self.config.generate_media, self.config.full_clips)
         if match.group(1) == "videos":
             kind = "video/quicktime" if match.group(3) == "mov" else "video/mp4"
             return StoredObject(kind, data=clip.mp4)

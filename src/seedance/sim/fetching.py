@@ -99,7 +99,16 @@ def check(sim: Simulator, kind: str, url: str) -> MediumRefusal | None:
         return found
     if len(found) > limit:
         return ("InvalidParameter", f"the media at {shown(url)} is over {limit} bytes")
+    if kind == "video_url" and own_result(sim, url):
+        return None  # a video the service made itself (an extension of its own output)
     return _video(found, rules, url) if kind == "video_url" else None
+
+
+def own_result(sim: Simulator, url: str) -> bool:
+    """Whether `url` is the result video of one of the simulator's own tasks: the service
+    takes what it made (its thumbnails stand for videos in its bounds)."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] in sim.state.tasks
 
 
 def _video(data: bytes, rules: MediaRules, url: str) -> MediumRefusal | None:

@@ -1,10 +1,12 @@
 """Real media for simulated results: a small valid MP4 and the PNG of its last frame.
 
 With PyAV (the `video` extra) every task gets its own clip: coloured from its seed, with a
-drifting background, a bar and a box that move (so frames across the clip differ visibly), at
-the task's aspect ratio scaled down to a thumbnail size, and with a tone when the task makes
-sound. The PNG is exactly its last frame. Without PyAV every task serves the clip shipped in the
-package.
+drifting background, a bar and a box that move (so frames across the clip differ visibly), and
+with a tone when the task makes sound. A full clip (the demo profile's, `seedance sim`'s) has
+the task's duration and size; it is painted small and scaled up, at a low bitrate, and its
+frame rate gives way (down to 1 frame a second) so that no clip takes long to make. A preview
+(the library's default, for tests) is a 1-second thumbnail. The PNG is exactly the last frame.
+Without PyAV every task serves the clip shipped in the package (a 1-second sample).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ WIDTH, HEIGHT, FPS = 256, 144, 24  # the size when a task's own cannot be known
 LONGEST = 256  # the longer side of a simulated clip: small, so the simulator stays fast
 MAX_SECONDS = 1  # short clips keep the simulator fast; the task still reports its duration
 SAMPLE_RATE = 24_000
+PIXEL_BUDGET = 20_000_000  # pixels a full clip encodes at most (~0.4 s here): fps gives way
+MIN_FPS = 1
 BANDS = 6  # horizontal bands of different tints
 
 
@@ -44,11 +48,64 @@ class TaskLike(Protocol):
     def size(self) -> tuple[int, int]: ...
 
 
-def clip_of(task: TaskLike, generate: bool = True) -> Clip:
+def clip_of(task: TaskLike, generate: bool = True, full: bool = False) -> Clip:
     """The clip a task made: its seed, its aspect ratio, sound when it asked for it (the
-    Ark default is on, docs/sources/ark.txt)."""
+    Ark default is on, docs/sources/ark.txt); `full`: its duration and size too."""
     audio = bool(task.params.get("generate_audio", True))
+    if full:
+        return make_full_clip(task.seed, task.duration, generate, task.size(), audio)
     return make_clip(task.seed, task.duration, generate, preview_size(*task.size()), audio)
+
+
+def frame_rate(width: int, height: int, seconds: int) -> int:
+    """The frames a second of a full clip: 24 where the pixel budget allows, fewer for long
+    or large clips (never under MIN_FPS)."""
+    return max(MIN_FPS, min(FPS, PIXEL_BUDGET // max(1, width * height * seconds)))
+
+
+@lru_cache(maxsize=8)
+def make_full_clip(
+    seed: int, seconds: int, generate: bool, size: tuple[int, int], audio: bool
+) -> Clip:
+    """A clip of `seconds` at `size` (even sides): painted at a thumbnail size, scaled up."""
+    try:
+        import av
+    except ImportError:
+        return shipped_clip()
+    if not generate:
+        return shipped_clip()
+    width, height = (max(16, side // 2 * 2) for side in size)
+    small = preview_size(width, height)
+    painter = Painter(seed, *small)
+    fps = frame_rate(width, height, seconds)
+    frames = max(1, seconds) * fps
+    buffer = io.BytesIO()
+    last: Any = None
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream(
+            "libx264", rate=fps, options={"preset": "ultrafast", "crf": "40"}
+        )
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        sound = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono") if audio else None
+        for index in range(frames):
+            painted = av.VideoFrame(*small, "rgb24")
+            painted.planes[0].update(painter.frame(index, frames))
+            last = painted.reformat(width=width, height=height, format="yuv420p")
+            for packet in stream.encode(last):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+        if sound is not None:
+            _tone(av, container, sound, seed, frames / fps)
+    return Clip(buffer.getvalue(), _png_of(last.reformat(format="rgb24"), width, height))
+
+
+def _png_of(frame: Any, width: int, height: int) -> bytes:
+    """An RGB frame of PyAV as a PNG (its rows may be padded past width * 3 bytes)."""
+    plane = frame.planes[0]
+    data, stride = bytes(plane), plane.line_size
+    rows = b"".join(data[y * stride : y * stride + width * 3] for y in range(height))
+    return png_bytes(width, height, rows)
 
 
 def preview_size(width: int, height: int, longest: int = LONGEST) -> tuple[int, int]:
@@ -169,24 +226,29 @@ def make_clip(
 
 def _tone(av: Any, container: Any, stream: Any, seed: int, seconds: float) -> None:
     """A quiet tone whose pitch depends on the seed, for the whole clip."""
-    pitch = 220.0 + (seed % 12) * 40.0
     per_frame = stream.codec_context.frame_size or 1024
     total = int(seconds * SAMPLE_RATE)
+    second = _tone_second(seed % 12)  # a whole number of cycles: each second is the same
     for start in range(0, total, per_frame):
-        samples = array(
-            "f",
-            (
-                0.2 * math.sin(2 * math.pi * pitch * (start + i) / SAMPLE_RATE)
-                for i in range(per_frame)
-            ),
-        )
+        at = 4 * (start % SAMPLE_RATE)
         frame = av.AudioFrame(format="fltp", layout="mono", samples=per_frame)
-        frame.planes[0].update(samples.tobytes())
+        frame.planes[0].update(second[at : at + 4 * per_frame])
         frame.sample_rate, frame.pts = SAMPLE_RATE, start
         for packet in stream.encode(frame):
             container.mux(packet)
     for packet in stream.encode():
         container.mux(packet)
+
+
+@lru_cache(maxsize=12)
+def _tone_second(step: int) -> bytes:
+    """One second of the tone of pitch 220 + 40 * `step` Hz (whole cycles), then one more, as
+    float samples: any frame's samples are a slice of it."""
+    pitch = 220.0 + step * 40.0
+    one = array(
+        "f", (0.2 * math.sin(2 * math.pi * pitch * i / SAMPLE_RATE) for i in range(SAMPLE_RATE))
+    )
+    return one.tobytes() * 2
 
 
 @lru_cache(maxsize=1)

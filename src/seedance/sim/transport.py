@@ -14,7 +14,7 @@ from seedance.sim.app import SimConfig, Simulator
 from seedance.sim.state import FileState
 from seedance.sim.wire import SimRequest, SimResponse
 
-DEMO_CONFIG = SimConfig(queue_seconds=1.0, run_seconds=3.0, asset_seconds=1.0)
+DEMO_CONFIG = SimConfig(queue_seconds=1.0, run_seconds=3.0, asset_seconds=1.0, full_clips=True)
 DEMO_API = "https://ark.demo.invalid"
 DEMO_STORE = "https://tos.demo.invalid"
 DEMO_STATE = "demo-sim.json"

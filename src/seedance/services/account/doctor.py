@@ -13,7 +13,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -320,6 +320,8 @@ def _clock(rt: Runtime, date: str | None) -> Check:
 
 
 def _assets(rt: Runtime) -> Check:
+    """The asset library: a failure where the profile's media must be assets; elsewhere (its
+    references go as URLs or inline) only a warning, since only asset:// media need it."""
     profile = rt.profile
     if not profile.assets_url:
         return Check("assets", Status.SKIP, "the profile has no asset library")
@@ -329,7 +331,15 @@ def _assets(rt: Runtime) -> Check:
         assert library is not None  # the profile has an assets_url
         library.groups(page_size=1)
     except (ConfigError, AuthError, NetworkError) as exc:
-        return Check.failed("assets", exc)
+        failed = Check.failed("assets", exc)
+        if rt.capabilities.needs_assets:
+            return failed
+        return replace(
+            failed,
+            status=Status.WARN,
+            detail=f"{failed.detail}; needed only for asset:// media and the asset library",
+            exit_status=ExitStatus.OK,
+        )
     except SeedanceError as exc:
         return Check("assets", Status.WARN, f"answered: {exc.message}", exc.hint)
     return Check("assets", Status.OK, f"{urlsplit(profile.assets_url).netloc} ({how}) answered")

@@ -9,8 +9,10 @@ So:
   nothing; one not seen finished yet has no usage so far).
 
 Money is summed per currency (a profile's prices are in USD on BytePlus and on gateways that
-price in USD, CNY on Volcengine) and never across currencies. Days are UTC days. Creates made
-before the ledger existed (journal version 3 and older) have no price: counted, not priced.
+price in USD, CNY on Volcengine) and never across currencies. Days are UTC days. Creates with
+no price (a model no price list or profile prices, or made before the ledger existed, journal
+version 3 and older) are counted apart (`unpriced()`), never as a total of None; JSON carries
+money rounded to the cent (domain/pricing.py `money`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from seedance.domain.documents import shown
 from seedance.domain.errors import UsageError
 from seedance.domain.params import SPEND_BY
+from seedance.domain.pricing import money
 from seedance.services.state import LedgerLine, State
 
 DEFAULT_SINCE = "30d"
@@ -63,9 +66,12 @@ class Spend:
     lines: list[LedgerLine] = field(default_factory=list)
 
     def totals(self) -> list[dict[str, Any]]:
-        """Per currency (None: unpriced creates): creates, tokens, estimated and billed."""
-        totals: dict[str | None, dict[str, Any]] = {}
+        """Per currency: creates, tokens, estimated and billed (numbers, never None; the
+        creates without a price are counted in `unpriced()`)."""
+        totals: dict[str, dict[str, Any]] = {}
         for line in self.lines:
+            if line.currency is None:
+                continue
             total = totals.setdefault(
                 line.currency,
                 {
@@ -82,10 +88,16 @@ class Spend:
             total["tokens"] += line.tokens or 0
             total["estimated"] += line.estimated or 0.0
             total["billed"] += line.billed or 0.0
-        for total in totals.values():
-            if total["currency"] is None:
-                total["estimated"] = total["billed"] = None
         return list(totals.values())
+
+    def unpriced(self) -> dict[str, int]:
+        """The creates no price was known for: how many, their tokens (estimated and billed)."""
+        lines = [line for line in self.lines if line.currency is None]
+        return {
+            "creates": sum(line.creates for line in lines),
+            "estimated_tokens": sum(line.estimated_tokens or 0 for line in lines),
+            "tokens": sum(line.tokens or 0 for line in lines),
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,14 +110,18 @@ class Spend:
                     "creates": line.creates,
                     "estimated_tokens": line.estimated_tokens,
                     "tokens": line.tokens,
-                    "estimated": line.estimated,
-                    "billed": line.billed,
+                    "estimated": money(line.estimated),
+                    "billed": money(line.billed),
                     "unpriced": line.unpriced,
                     "unfinished": line.unfinished,
                 }
                 for line in self.lines
             ],
-            "totals": self.totals(),
+            "totals": [
+                {**total, "estimated": money(total["estimated"]), "billed": money(total["billed"])}
+                for total in self.totals()
+            ],
+            "unpriced": self.unpriced(),
         }
 
 

@@ -35,6 +35,7 @@ from pydantic import ValidationError as PydanticError
 
 from seedance.domain.documents import DocumentError, parse_json, shown
 from seedance.domain.errors import Rule, UsageError
+from seedance.domain.field_errors import plain_message
 from seedance.domain.models import GenerationParams
 from seedance.domain.params import REQUEST, Param, by_name
 from seedance.services.assets.cache import file_sha256
@@ -389,7 +390,9 @@ def _job(
         GenerationParams.model_validate(params)
     except PydanticError as exc:
         error = exc.errors()[0]
-        raise _Problem(error["msg"], str(error["loc"][0]) if error["loc"] else None) from None
+        raise _Problem(
+            plain_message(error), str(error["loc"][0]) if error["loc"] else None
+        ) from None
     files = _files(params, base_dir, confine)
     document = {"params": params, "files": files}
     digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()

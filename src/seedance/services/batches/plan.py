@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from seedance.domain.catalogue import Estimate, format_money, total_of
 from seedance.domain.errors import SeedanceError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams
+from seedance.domain.pricing import money
 from seedance.services.account.gate import Allowance
 from seedance.services.assets.cache import file_sha256
 from seedance.services.batches.jobs import Invalid, Job, Jobs, JobsError
@@ -121,7 +122,7 @@ class BatchPlan:
                     "model": t.prepared.request.model,
                     "request": t.prepared.body,
                     "estimated_tokens": t.estimate.tokens if t.estimate else None,
-                    "estimated_cost": t.estimate.cost if t.estimate else None,
+                    "estimated_cost": money(t.estimate.cost) if t.estimate else None,
                 }
                 for t in self.takes
             ],
@@ -129,7 +130,7 @@ class BatchPlan:
             "total": {
                 "takes": len(self.to_make()),
                 "tokens": tokens,
-                "cost": cost,
+                "cost": money(cost),
                 "currency": currency,
             },
         }

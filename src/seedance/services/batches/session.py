@@ -24,6 +24,7 @@ from seedance.domain.errors import (
     UsageError,
     most_serious,
 )
+from seedance.domain.pricing import money, money_fields
 from seedance.services.account.gate import Allowance
 from seedance.services.batches.jobs import Jobs, confined_to, jobs_from, read_jobs
 from seedance.services.batches.manifest import BatchFile, TakeState
@@ -102,6 +103,8 @@ class BatchResult:
 
     def to_json(self) -> dict[str, Any]:
         document = self.manifest.data.model_dump(mode="json")
+        for row in document.get("rows", []):
+            row["takes"] = [money_fields(take) for take in row.get("takes", [])]
         spent, currency = self.spent()
         document.update(
             directory=str(self.directory),
@@ -109,7 +112,7 @@ class BatchResult:
             totals={
                 "takes": len(self.outcomes),
                 **self.counts(),
-                "spent": spent,
+                "spent": money(spent),
                 "currency": currency,
             },
             halted=self.halted,

@@ -149,7 +149,7 @@ class BatchWork:
 
     def done(self, unit: Unit, prepared: Prepared | None, made: Generated) -> None:
         take = self._take(unit)
-        task, clip = made.task, made.video
+        task, clip = made.task, made.download
         tokens = task.usage.completion_tokens if task.usage else None
         estimate = prepared.estimate if prepared is not None else take.estimate
         cost = None
@@ -178,7 +178,7 @@ class BatchWork:
 
 
 def clip_name(made: Generated) -> str:
-    return Path(made.video.path).name
+    return Path(made.download.path).name
 
 
 def _error(error: SeedanceError) -> dict[str, str]:

@@ -57,10 +57,12 @@ def preflight(
     fit: bool = False,
     dry_run: bool = False,
     data_dir: Path | None = None,
+    made_here: frozenset[Path] = frozenset(),
 ) -> Checked:
     """Measure every local video and audio; refuse (ValidationError) what is out of bounds
     unless `validate` is off; with `fit`, re-encode what a re-encode mends (a dry run only
-    says what it would change)."""
+    says what it would change). A video in `made_here` (the service's own output, verified)
+    is measured, never refused: the service takes what it made."""
     out: list[RefSpec] = []
     seconds: dict[Path, float] = {}
     notes: list[str] = []
@@ -73,6 +75,8 @@ def preflight(
         if not facts.measured and not available() and NO_PYAV not in notes:
             notes.append(NO_PYAV)
         breaches = video_breaches(facts, bounds) if video else audio_breaches(facts, bounds)
+        if spec.path.resolve() in {p.resolve() for p in made_here}:
+            breaches = []
         name = spec.source
         if breaches and fit and video and all(b.fixable for b in breaches):
             spec, facts, said = _fitted(spec, facts, bounds, dry_run=dry_run, data_dir=data_dir)

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from seedance.domain.errors import UsageError
+from seedance.domain.extras import install_hint
 
-INSTALL_HINT = "install it with: pip install 'seedance[video]'"
+INSTALL_HINT = install_hint("video")
 
 
 def available() -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from seedance.services.videos.output_record import record_path
+from seedance.services.videos.output_record import legacy_path, record_path
 
 # The files that belong to a clip NAME.EXT, besides the clip: NAME + each of these.
 COMPANIONS = (".last.png", ".poster.png", ".sheet.png")
@@ -28,7 +28,8 @@ def take_path(clip: Path, number: int) -> Path:
 def family(clip: Path) -> list[Path]:
     """The clip and its companions (which may not exist)."""
     stem = clip.with_suffix("")
-    return [clip, *(stem.with_name(stem.name + end) for end in COMPANIONS), record_path(clip)]
+    companions = (stem.with_name(stem.name + end) for end in COMPANIONS)
+    return [clip, *companions, record_path(clip), legacy_path(clip)]
 
 
 def shelve(clip: Path) -> Path | None:

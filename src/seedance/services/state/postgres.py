@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from seedance.domain.clock import Clock, SystemClock
 from seedance.domain.errors import ConfigError, NetworkError, SeedanceError
+from seedance.domain.extras import install_hint
 from seedance.domain.models import TaskStatus
 from seedance.services.state import postgres_schema as schema
 from seedance.services.state.base import (
@@ -153,7 +154,7 @@ class PostgresState(State):
                 "installed; nothing was sent",
                 code="state_driver",
                 field="state_url",
-                hint="install the postgres extra: pip install 'seedance[postgres]'",
+                hint=install_hint("postgres"),
             ) from None
         try:
             self._conn = psycopg.connect(self.url.url, autocommit=True, **self._connect_options())
@@ -258,10 +259,10 @@ class PostgresState(State):
     def _cursor(self, *, transaction: bool = False) -> Iterator[psycopg.Cursor[Any]]:
         """A cursor on the verified connection (in a transaction when asked), with the
         database's errors as seedance's."""
-        import psycopg
-
         with self._lock:
-            conn = self._connection()
+            conn = self._connection()  # first: without the driver, says how to install it
+            import psycopg
+
             try:
                 with conn.cursor() as cur:
                     self._verify(cur)

@@ -14,6 +14,7 @@ from typing import Any
 from seedance.domain.catalogue import Estimate, format_money
 from seedance.domain.errors import BudgetError, StoryboardError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams, Reference, Role
+from seedance.domain.pricing import money
 from seedance.providers.base import Capabilities
 from seedance.services.account.gate import Allowance
 from seedance.services.media import video
@@ -222,11 +223,11 @@ class Plan:
                     "model": p.prepared.request.model,
                     "request": p.prepared.body,
                     "estimated_tokens": p.estimate.tokens if p.estimate else None,
-                    "estimated_cost": p.estimate.cost if p.estimate else None,
+                    "estimated_cost": money(p.estimate.cost) if p.estimate else None,
                 }
                 for p in self.shots.values()
             ],
-            "total": {"tokens": tokens, "cost": cost, "currency": currency},
+            "total": {"tokens": tokens, "cost": money(cost), "currency": currency},
         }
 
 

@@ -21,6 +21,7 @@ from seedance.domain.errors import (
     most_serious,
 )
 from seedance.domain.models import video_suffix
+from seedance.domain.pricing import money_fields
 from seedance.services.account.gate import Allowance
 from seedance.services.account.remote_models import require_models
 from seedance.services.assets.cache import file_sha256
@@ -89,6 +90,7 @@ class ChainResult:
 
     def to_json(self) -> dict[str, Any]:
         document = self.manifest.data.model_dump(mode="json")
+        document["shots"] = {key: money_fields(s) for key, s in document["shots"].items()}
         document["directory"] = str(self.directory)
         document["film"] = str(self.film) if self.film else None
         document["review"] = str(self.review) if self.review else None

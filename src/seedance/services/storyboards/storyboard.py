@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from seedance.domain.documents import parse_toml
 from seedance.domain.errors import StoryboardError, Suggestion
+from seedance.domain.field_errors import plain_message
 from seedance.domain.models import CreateSettings, GenerationParams
 from seedance.services.media.references import Confinement, OutsideError, local_path
 
@@ -172,7 +173,7 @@ def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
         return f"{where}: unknown field '{name}'"
     if err["type"] == "missing":
         return f"{where}: '{name}' is required"
-    message = err["msg"].removeprefix("Value error, ")
+    message = plain_message(err)
     if err["type"] == "string_pattern_mismatch":
         message = "ids use letters, digits, '-', '_' and '.' (at most 64)"
     return f"{where}: field '{name}': {message}"

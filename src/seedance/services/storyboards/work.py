@@ -145,7 +145,7 @@ class ShotWork:
     def done(self, unit: Unit, prepared: Prepared | None, made: Generated) -> None:
         """The shot's last frame (from the API, or from its clip), then the manifest."""
         plan = self._plan(unit)
-        task, clip = made.task, made.video
+        task, clip = made.task, made.download
         frame_name = frame_sha = None
         if plan.wants_frame:
             frame = self.frame_path(plan)

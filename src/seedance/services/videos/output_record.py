@@ -1,10 +1,17 @@
-"""A small record beside each video `generate` saves: `.NAME.seedance.json` next to `NAME`.
+"""A small record of each video `generate` saves, in the video's folder: `.seedance/NAME.json`.
 
 It names the task the video comes from (and, once saved, the video's SHA-256), with what the
 journal knows of the create. Written as soon as the task is known, so even when the journal is
 lost or damaged, running the same command again finds the task instead of paying for another.
-A hidden file, mode 0600 (it holds the prompt). Deleting it loses nothing while the journal is
-sound.
+Mode 0600 (it holds the prompt). Deleting it loses nothing while the journal is sound.
+
+Where: in the output's own folder, because it must outlive the data directory (a CI runner or
+another machine that gets the folder back without the journal finds its tasks by it), so not
+in the data directory; and before the video exists (the task is known first), so not in an
+extended attribute of the file. But in one hidden folder, `.seedance/`, holding a `.gitignore`
+of `*`: not a hidden file beside every video that `git status` shows and `git add .` takes.
+Records of earlier versions (`.NAME.seedance.json` beside the video) are still read, and moved
+into the folder when next written.
 
 It is also the proof that seedance saved a file (`vouched`): a record beside it naming a task
 whose video the journal saved with the file's very SHA-256. A record alone proves nothing (it
@@ -25,7 +32,13 @@ from seedance.domain.models import TaskStatus
 from seedance.services.assets.cache import file_sha256
 from seedance.services.state import Entry, JournalState, State
 
-SUFFIX = ".seedance.json"
+RECORDS = ".seedance"  # the folder of records, beside the videos
+SUFFIX = ".json"
+LEGACY_SUFFIX = ".seedance.json"  # `.NAME.seedance.json` beside NAME (earlier versions)
+IGNORE_ALL = (
+    "# seedance's records of the videos in the folder above (safe to delete while the journal "
+    "is sound)\n*\n"
+)
 
 
 @dataclass(frozen=True)
@@ -97,14 +110,21 @@ class OutputRecord:
 
 def record_path(saved: Path) -> Path:
     """Where the record of the video at `saved` is kept."""
-    return saved.with_name(f".{saved.name}{SUFFIX}")
+    return saved.parent / RECORDS / f"{saved.name}{SUFFIX}"
+
+
+def legacy_path(saved: Path) -> Path:
+    """Where an earlier version kept it: `.NAME.seedance.json` beside the video."""
+    return saved.with_name(f".{saved.name}{LEGACY_SUFFIX}")
 
 
 def write(record: OutputRecord, saved: Path) -> Path:
     """Write (or replace) the record of `saved`, atomically, through a temporary file made
-    new (never one, or a link, put in its place: the folder may come from elsewhere)."""
+    new (never one, or a link, put in its place: the folder may come from elsewhere); an
+    earlier version's record beside the video is removed once this one is in place."""
     path = record_path(saved)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    _folder(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -114,12 +134,33 @@ def write(record: OutputRecord, saved: Path) -> Path:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    legacy_path(saved).unlink(missing_ok=True)
     return path
+
+
+def _folder(folder: Path) -> None:
+    """The records' folder, made with a `.gitignore` that ignores all of it. A link in its
+    place (the output folder may come from elsewhere) is refused: records written through it
+    would land outside."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.is_symlink() or not folder.is_dir():
+        raise OSError(f"{folder} is a link or not a folder: no record written through it")
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        tmp = folder / f".gitignore.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(IGNORE_ALL)
+        os.replace(tmp, ignore)
 
 
 def find(output: Path, profile: str, request_hash: str) -> OutputRecord | None:
     """The record of this request's video at `output` (a file, or a directory holding it)."""
-    places = sorted(output.glob(f".*{SUFFIX}")) if output.is_dir() else [record_path(output)]
+    if output.is_dir():
+        places = sorted((output / RECORDS).glob(f"*{SUFFIX}"))
+        places += sorted(output.glob(f".*{LEGACY_SUFFIX}"))
+    else:
+        places = [record_path(output), legacy_path(output)]
     for place in places:
         record = read(place)
         if record is not None and (record.profile, record.request_hash, record.output) == (

@@ -158,6 +158,7 @@ def prepare(
     data_dir: Path | None = None,
     measure: Callable[[str], float | None] | None = None,
     confine: references.Confinement | None = None,
+    made_here: frozenset[Path] = frozenset(),
 ) -> Prepared:
     """Apply the profile, choose the model, check everything, resolve media, build the body.
 
@@ -169,7 +170,8 @@ def prepare(
     API's bounds first (services/media/preflight.py; with `fit`, a video out of them is re-encoded
     into `data_dir`). On an assets profile, media are uploaded only after every check that
     does not need them, and `publisher` (the profile's bucket) publishes what must be a URL
-    (a dry run uploads nothing).
+    (a dry run uploads nothing). `made_here`: local videos the service itself made (a
+    task's saved output, verified): measured, never refused for its own bounds.
     """
     defaults = dict(profile.defaults)
     if params.size:  # a size replaces the profile's resolution and ratio
@@ -197,7 +199,13 @@ def prepare(
     references.check_local(specs, check=validate)
     bounds = catalogue().media_bounds(profile.vocabulary)
     checked = preflight(
-        specs, bounds, validate=validate, fit=fit, dry_run=dry_run, data_dir=data_dir
+        specs,
+        bounds,
+        validate=validate,
+        fit=fit,
+        dry_run=dry_run,
+        data_dir=data_dir,
+        made_here=made_here,
     )
     notes += checked.notes
     resolved = with_frame(
@@ -352,6 +360,7 @@ def prepare_for(
     fit: bool = False,
     allowance: Allowance | None = None,
     confine: references.Confinement | None = None,
+    made_here: frozenset[Path] = frozenset(),
 ) -> Prepared:
     """`prepare` with a client's collaborators (the profile's bucket publishes, `fit`'s
     copies are kept in the data directory); its notes (a model sent unchecked, prompt
@@ -375,6 +384,7 @@ def prepare_for(
         data_dir=rt.data_dir,
         measure=partial(remote_media.measured, rt) if capped else None,
         confine=confine,
+        made_here=made_here,
     )
     rt.tell(prepared.notes)
     return prepared

@@ -302,6 +302,8 @@ class Videos:
         if notice:
             self._rt.tell([notice])
         source = source_video(str(video), self._rt.state, where)
+        # a task's saved output (found by its id): the service made it, and takes it back
+        made_here = frozenset({Path(source)}) if source != str(video).strip() else frozenset()
         request = task_params(kind, source, prompt, {**settings, "model": chosen})
         try:
             return prepare_for(
@@ -313,6 +315,7 @@ class Videos:
                 base_dir=where,
                 allowance=options.allowance(),
                 confine=confine,
+                made_here=made_here,
             )
         except ValidationError as exc:
             if exc.field == "videos":  # the video is the call's argument, not a list

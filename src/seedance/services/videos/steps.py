@@ -45,12 +45,20 @@ Progress = Callable[[int, int | None], None]
 
 @dataclass(frozen=True)
 class Generated:
-    """A saved, verified video and the task it comes from."""
+    """A saved, verified video and the task it comes from.
+
+    `download` is the contract's download object (`path`, `bytes`, `sha256`), named as the
+    command line's JSON names it; `video` is the same object by its earlier name."""
 
     task: Task
-    video: DownloadResult
+    download: DownloadResult
     last_frame: DownloadResult | None = None
     origin: Origin = Origin.CREATED
+
+    @property
+    def video(self) -> DownloadResult:
+        """The saved video: the same as `download` (the name earlier versions used)."""
+        return self.download
 
 
 @dataclass

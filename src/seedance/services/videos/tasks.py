@@ -18,11 +18,13 @@ from seedance.domain.errors import (
     WaitTimeoutError,
 )
 from seedance.domain.models import Task, TaskStatus
+from seedance.domain.pricing import Estimate
 from seedance.domain.validation import check_task_id
 from seedance.providers.base import CancelOutcome, TaskPage
 from seedance.services.runtime import Runtime
 from seedance.services.state import Observation
 from seedance.services.videos.polling import Listener, Waiter, Watch, typical_duration
+from seedance.services.videos.task_cost import task_cost
 
 
 def get(rt: Runtime, task_id: str) -> Task:
@@ -204,11 +206,17 @@ def typical_run(rt: Runtime, task: Task) -> float | None:
 
 def cost_of(rt: Runtime, task: Task) -> tuple[float, str | None, bool] | None:
     """What a task costs: (amount, currency, billed): billed from the tokens it reports
-    once finished, else estimated from its settings; None when the price is unknown."""
+    once finished (nothing once it failed), else its own estimate (videos/task_cost.py);
+    None when the price is unknown."""
+    return task_cost(task, rt.state.find(task.id), lambda: _estimate_of(rt, task))
+
+
+def _estimate_of(rt: Runtime, task: Task) -> Estimate | None:
+    """The task priced from what its answer says (a task this machine did not create)."""
     spec = spec_of(rt, task)
     if spec is None:
         return None
-    estimate = catalogue().estimate(
+    return catalogue().estimate(
         spec,
         resolution=task.resolution,
         ratio=task.ratio,
@@ -216,13 +224,6 @@ def cost_of(rt: Runtime, task: Task) -> tuple[float, str | None, bool] | None:
         draft=bool(task.draft),
         overrides=rt.profile.price_overrides(),
     )
-    price = estimate.price_per_million
-    if price is None:
-        return None
-    tokens = task.usage.completion_tokens if task.usage else None
-    if tokens is not None:
-        return tokens / 1_000_000 * price, estimate.currency, True
-    return estimate.tokens / 1_000_000 * price, estimate.currency, False
 
 
 def spec_of(rt: Runtime, task: Task) -> ModelSpec | None:
