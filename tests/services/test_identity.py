@@ -14,6 +14,7 @@ from seedance.domain.clock import FakeClock
 from seedance.domain.errors import OutcomeUnknownError, Suggestion
 from seedance.domain.models import GenerationRequest, Task, TaskStatus
 from seedance.providers.base import TaskPage
+from seedance.services.state import Who
 from seedance.services.state.sqlite import JournalState, NoncePicker, SqliteState
 from seedance.services.videos.identity import (
     CATCH_UP,
@@ -369,3 +370,25 @@ def test_more_tasks_in_the_window_than_a_search_compares_stop_it(tmp_path: Path)
     with pytest.raises(OutcomeUnknownError) as stopped:
         lost.find(deadline=None, keep_watching=True, just_lost=True)
     assert f"more than {CROWD:,} tasks" in stopped.value.message
+
+
+def test_a_row_another_machine_wrote_is_looked_for_whatever_its_clock_said(tmp_path: Path):
+    """On a shared state the same command may run again on another machine: the row's
+    `created_at` is on the first machine's clock, here two hours ahead. Its task is found,
+    not missed (and the create sent again)."""
+    clock = FakeClock()
+    start = clock.time()
+    elsewhere = SqliteState(tmp_path, who=Who("ci-7", "runner"))
+    row = elsewhere.begin(**{**SENT, "model": "m"}, at=start + 7_200, nonce=drawn())  # type: ignore[arg-type]
+    elsewhere.close()
+    ours = made_at(start + 1, status=TaskStatus.SUCCEEDED, expires_after=172361, safety_id=OURS)
+    clock.advance(3 * 3_600)
+    journal = SqliteState(tmp_path)
+    entry = journal.entry(row)
+    assert entry is not None and entry.machine == "ci-7"
+    lost = LostCreate(
+        Listing(clock, lambda: [ours]), journal, clock, entry, again=Suggestion.again()
+    )  # type: ignore[arg-type]
+    found = lost.find(deadline=None, keep_watching=False)
+    assert found is not None and found.id == ours.id
+    journal.close()

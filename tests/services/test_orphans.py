@@ -156,3 +156,22 @@ def test_the_looks_end_by_the_waiting_create_s_own_deadline(tmp_path: Path):
     kept = state.entry(row)
     assert kept is not None and kept.finished_at is None and kept.task_id is None
     state.close()
+
+
+def test_a_sender_s_clock_hours_ahead_never_makes_the_gate_refuse_its_create(tmp_path: Path):
+    """The row was written on another machine whose clock is two hours ahead (a shared
+    state): the window the gate reads misses the create's task, so it finds nothing. It frees
+    the slot, and leaves the row for its own command to decide: refused here, that command
+    would send it again and pay twice."""
+    clock = FakeClock()
+    state = SqliteState(tmp_path)
+    start = clock.time()
+    row = orphan(state, start + 7_200)  # its sender's clock
+    own = made(start + 1, "cgt-own", status=TaskStatus.SUCCEEDED, expires_after=NONCE)
+    lister = Listing(clock, [own.model_copy(update={"safety_id": OURS, "seed": 99})])
+    clock.advance(3 * 3_600)  # killed three hours ago: a minute past its `created_at` too
+    resolve(state, row, lister, clock)
+    entry = state.entry(row)
+    assert entry is not None and entry.state is JournalState.SENDING, "refused by the gate"
+    assert entry.finished_at is not None  # its slot: freed too soon, the lesser harm
+    state.close()

@@ -192,6 +192,8 @@ def test_free_slot_frees_an_unanswered_create_and_keeps_its_state(state: State):
     assert freed is not None and freed.finished_at == T0 + 60
     assert freed.state is JournalState.UNKNOWN and freed.task_id is None  # still looked for
     assert [e.row for e in state.open_creates("acct", 0)] == [other]
+    state.adopt(orphan, "t1", T0 + 120)  # its command found its task after all: it counts
+    assert [e.row for e in state.open_creates("acct", 0)] == [other, orphan]
 
 
 def test_a_create_s_identity_is_written_and_read_back(store: Store, state: State):

@@ -4,12 +4,15 @@ account until resolved, since their task may be running (issue 23, finding 3).
 Where this client can look for such a task (`can_look`: the same API and dialect, one that
 finds lost creates, and a create that carries a nonce), the gate of a full account looks for
 it the way its sender would have (services/videos/identity.py), one process per row (its
-lease): found, the row adopts the task, which frees the slot once seen finished; provably
-never arrived, the create is refused and frees it; everything that could be it ended (and was
-read whole and current), the slot is freed, its outcome left unknown for the command that
-sent it (which still looks when run again). Elsewhere, and where the account has more tasks
-since the create than a search compares (a window that only grows: it would never be
-resolved), the create holds its slot for ORPHAN_HOLD.
+lease): found, the row adopts the task, which frees the slot once seen finished. Not found
+(it never arrived), or everything that could be it ended (read whole and current): the slot
+is freed, the row's state left as it is. Only the command that sent the create decides that
+it never arrived (and sends it again): the window a search reads starts at the row's
+`created_at`, on its sender's clock, which may be another machine's (a shared state) and off
+by more than a search allows for; a gate misled by it frees a slot too soon, and never makes
+anyone pay twice. Elsewhere, and where the account has more tasks since the create than a
+search compares (a window that only grows: it would never be resolved), the create holds its
+slot for ORPHAN_HOLD.
 """
 
 from __future__ import annotations
@@ -120,8 +123,8 @@ def _resolve(
         return
     except SeedanceError:
         return  # the service is unwell: it keeps its slot; looked for again later
-    if found is None:
-        state.rejected(row, "never reached the server", clock.time())
+    if found is None:  # not there: its sender's command, run again, decides for itself
+        state.free_slot(row, clock.time())
         return
     state.adopt(row, found.id, clock.time())
     state.observe_many([Observation.of(found, clock.time())])

@@ -35,6 +35,7 @@ from seedance.services.state.entries import (
     LedgerLine,
     NoncePicker,
     Observation,
+    Who,
 )
 
 
@@ -177,6 +178,11 @@ class State(ABC):
         """Whether other machines share this state."""
         return False
 
+    @property
+    @abstractmethod
+    def who(self) -> Who:
+        """Who sends the creates of this process (written on each row it begins)."""
+
     @abstractmethod
     def close(self) -> None:
         """Let go of the store (its connection; the locks this process holds go with it)."""
@@ -245,7 +251,8 @@ class State(ABC):
 
     @abstractmethod
     def adopt(self, row: int, task_id: str, at: float) -> None:
-        """An unknown create found on the server after all."""
+        """An unknown create found on the server after all: it holds its slot again (a gate
+        may have freed it, `free_slot`) until its task is seen finished."""
 
     def observe(
         self,

@@ -414,7 +414,13 @@ class PostgresState(State):
         )
 
     def adopt(self, row: int, task_id: str, at: float) -> None:
-        self._set(row, state=JournalState.CREATED.value, task_id=task_id, answered_at=at)
+        self._set(
+            row,
+            state=JournalState.CREATED.value,
+            task_id=task_id,
+            answered_at=at,
+            finished_at=None,
+        )
 
     def observe_many(self, seen: Sequence[Observation]) -> None:
         """One statement for every task (the last observation of each counts)."""

@@ -428,7 +428,9 @@ class SqliteState(State):
 
     def adopt(self, row: int, task_id: str, at: float) -> None:
         """An unknown create found on the server after all."""
-        self._set(row, state=JournalState.CREATED, task_id=task_id, answered_at=at)
+        self._set(
+            row, state=JournalState.CREATED, task_id=task_id, answered_at=at, finished_at=None
+        )
 
     def observe_many(self, seen: Sequence[Observation]) -> None:
         if not seen:

@@ -86,6 +86,9 @@ CROWD = 10_000  # the most tasks one search compares (ARCHITECTURE.md "Lost crea
 FALSE_ADOPTION = 1e-9  # the most a search may risk adopting a foreign task
 MATCH_BOUND = FALSE_ADOPTION / CROWD  # the most a task's echo may be a foreign task's by chance
 CLOCK_SKEW = 3600.0  # how far the server's clock may be from ours when it sends no Date
+# how far another machine's clock may be from ours, for a row it wrote (a shared state): its
+# `created_at` is on its clock, not on the one the server's Date was compared with
+MACHINE_SKEW = 86_400.0
 SKEW_MARGIN = 300.0  # beyond the difference its Date shows: whole seconds, latency, queues
 PAGE_SIZE = 100
 MAX_PAGES = CROWD // PAGE_SIZE
@@ -395,6 +398,9 @@ class LostCreate:
     def _since(self) -> float:
         """The earliest a task of this create can say it was made, on the server's clock."""
         allowance = CLOCK_SKEW if self.skew is None else max(CLOCK_SKEW, self.skew + SKEW_MARGIN)
+        machine = self.entry.machine
+        if machine is not None and machine != self.journal.who.machine:
+            allowance += MACHINE_SKEW  # written on another machine's clock
         return self.entry.created_at - allowance
 
     def caught_up(self) -> bool:
