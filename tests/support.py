@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from typer.testing import CliRunner
 from seedance.cli.app import app
 from seedance.cli.environment import Environment
 from seedance.domain.clock import FakeClock
+from seedance.sim.app import Simulator
+from seedance.sim.wire import SimRequest, SimResponse
 
 KEYS = {
     "ARK_API_KEY": "ark-test-key-0001",
@@ -113,6 +116,17 @@ class ServerClock(FakeClock):
         self.client.sleep(seconds)
 
 
+class TickingSimulator(Simulator):
+    """Time on the server moves one second per API request, so tasks take a number of
+    requests to finish rather than real seconds: processes on fake clocks can wait for them
+    without sleeping, and nothing depends on how fast the machine is."""
+
+    def handle_api(self, request: SimRequest) -> SimResponse:
+        assert isinstance(self.clock, FakeClock)
+        self.clock.advance(1.0)
+        return super().handle_api(request)
+
+
 def run_process(
     world: World, *args: str, crash_at: str | None = None, debug: str | None = None
 ) -> Outcome:
@@ -191,7 +205,35 @@ def serve_a_queued_lookalike(
     )
 
 
-IDENTITY_SHIFT = 1800  # services/identity.py MAX_SHIFT: how far a nonce strays
+IDENTITY_SHIFT = 3600  # services/videos/identity.py MAX_SHIFT: how far a nonce strays
+SAFETY_ID = re.compile(r"seedance-[0-9a-f]{32}")  # a safety identifier seedance draws
+
+
+def identity_of(sent: dict[str, Any], asked: dict[str, Any]) -> int | None:
+    """Take seedance's identity out of a create body `sent` for the body a test `asked` for:
+    the nonce in `execution_expires_after` (never a round minute, within an hour of the asked
+    value or the default 172800), and, where `asked` has none of its own, a drawn seed
+    (0 … 2^31-1) and a `seedance-` safety identifier. Returns the nonce, or None when `sent`
+    does not carry such an identity."""
+    around = asked.get("execution_expires_after", 172800)
+    nonce = sent.pop("execution_expires_after", None)
+    shift = min(IDENTITY_SHIFT, max(60, around // 20))
+    if (
+        not isinstance(nonce, int)
+        or nonce % 60 == 0
+        or not max(3600, around - shift) <= nonce <= min(259200, around + shift)
+    ):
+        return None
+    final = any(item.get("type") == "draft_task" for item in asked.get("content", []))
+    if "seed" not in asked and not final:
+        seed = sent.pop("seed", None)
+        if not isinstance(seed, int) or not 0 <= seed < 2**31:
+            return None
+    if "safety_identifier" not in asked:
+        safety = sent.pop("safety_identifier", None)
+        if not isinstance(safety, str) or not SAFETY_ID.fullmatch(safety):
+            return None
+    return nonce
 
 
 def expect_ark_create(
@@ -204,27 +246,19 @@ def expect_ark_create(
     answer_json: dict[str, Any] | None = None,
 ) -> list[int]:
     """The one create a test allows on an Ark dialect: exactly `body`, plus seedance's identity
-    nonce in `execution_expires_after` (never a round minute, within minutes of the body's own
-    value or the default 172800). Returns the nonces sent, to compare with the journal's; a
-    body that differs is answered 418, so the command fails."""
+    (`identity_of`). Returns the nonces sent, to compare with the journal's; a body that
+    differs is answered 418, so the command fails."""
     import json
 
     import httpx
 
     nonces: list[int] = []
-    around = body.get("execution_expires_after", 172800)
 
     def answer(request: Any) -> Any:
         sent = json.loads(request.content)
-        nonce = sent.pop("execution_expires_after", None)
+        nonce = identity_of(sent, body)
         expected = {k: v for k, v in body.items() if k != "execution_expires_after"}
-        shift = min(IDENTITY_SHIFT, max(60, around // 20))
-        if (
-            sent != expected
-            or not isinstance(nonce, int)
-            or nonce % 60 == 0
-            or not max(3600, around - shift) <= nonce <= min(259200, around + shift)
-        ):
+        if nonce is None or sent != expected:
             return httpx.Response(418, json={"error": {"code": "unexpected_body", "message": ""}})
         nonces.append(nonce)
         return httpx.Response(200, json=answer_json or {"id": task_id})
@@ -296,12 +330,16 @@ class Running:
         return Outcome(code, out, "".join(self.seen))
 
 
-def without_nonce(body: dict[str, Any]) -> dict[str, Any]:
-    """An Ark create body as sent, less seedance's identity nonce (checked to be one)."""
+def without_nonce(body: dict[str, Any], asked: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An Ark create body as sent, less seedance's identity (checked to be one: `identity_of`
+    for the body a test asked for, by default one with none of the drawn values)."""
     rest = dict(body)
-    nonce = rest.pop("execution_expires_after", None)
-    assert isinstance(nonce, int) and nonce % 60 != 0, f"no identity nonce in {body}"
+    asked = asked if asked is not None else {k: v for k, v in body.items() if k not in DRAWN}
+    assert identity_of(rest, asked) is not None, f"no identity in {body}"
     return rest
+
+
+DRAWN = ("execution_expires_after", "seed", "safety_identifier")
 
 
 def version_3_journal(data: Path) -> None:

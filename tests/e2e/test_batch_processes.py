@@ -14,21 +14,9 @@ import pytest
 
 from seedance.domain.clock import FakeClock
 from seedance.sim import accounts
-from seedance.sim.app import SimConfig, Simulator
+from seedance.sim.app import SimConfig
 from seedance.sim.server import SimServer
-from seedance.sim.wire import SimRequest, SimResponse
-from support import Running, World, run_process, sim_profiles
-
-
-class TickingSimulator(Simulator):
-    """Time on the server moves one second per API request, so tasks take a number of
-    requests to finish rather than real seconds: processes on fake clocks can wait for them
-    without sleeping, and nothing depends on how fast the machine is."""
-
-    def handle_api(self, request: SimRequest) -> SimResponse:
-        assert isinstance(self.clock, FakeClock)
-        self.clock.advance(1.0)
-        return super().handle_api(request)
+from support import Running, TickingSimulator, World, run_process, sim_profiles
 
 
 @pytest.fixture

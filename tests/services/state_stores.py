@@ -134,12 +134,12 @@ def main(kind: str, location: str, action: str, *args: str) -> None:
         sys.stdin.readline()  # go
         picked = []
 
-        def smallest(taken: set[int]) -> int:
+        def smallest(taken: set[int]) -> dict[str, object]:
             nonce = first
             while nonce in taken:
                 nonce += 1
             picked.append(nonce)
-            return nonce
+            return {"nonce": nonce}
 
         for n in range(count):
             begin(state, 1000 * os.getpid() + n, nonce=smallest, at=1_781_181_681.0)

@@ -397,3 +397,44 @@ def test_many_observations_are_one_transaction_and_unchanged_rows_are_left(
         108900,
         T0 + 58,  # its first end is kept
     )
+
+
+def test_a_version_7_journal_gains_the_identity_columns_with_a_backup(tmp_path: Path) -> None:
+    """Version 7 keeps the rest of a create's identity (services/videos/identity.py); a row
+    written before reads them as None, and a create of version 6 still unknown is never
+    adopted on its nonce alone."""
+    import sqlite3
+
+    from seedance.services.state.entries import IDENTITY_COLUMNS, SCHEMA_VERSION
+
+    journal = SqliteState(tmp_path)
+    row = journal.begin(
+        profile="p",
+        dialect="ark",
+        base_url="https://x",
+        body={"model": "m"},
+        request_hash="h",
+        model="m",
+        resolution=None,
+        duration=None,
+        prompt="a boat",
+        output_path=None,
+        at=1000.0,
+        nonce=lambda _taken: {"nonce": 172361},
+    )
+    journal.close()
+    with sqlite3.connect(tmp_path / JOURNAL_FILE) as db:
+        for name in IDENTITY_COLUMNS:
+            db.execute(f"ALTER TABLE creates DROP COLUMN {name}")
+        db.execute("PRAGMA user_version = 7")
+    before = (tmp_path / JOURNAL_FILE).read_bytes()
+    upgraded = SqliteState(tmp_path)
+    entry = upgraded.entry(row)
+    assert entry is not None and entry.nonce == 172361
+    assert (entry.nonce_space, entry.seed_nonce, entry.safety_nonce) == (None, None, None)
+    upgraded.close()
+    assert (tmp_path / f"{JOURNAL_FILE}.v7.bak").read_bytes() == before
+    with sqlite3.connect(tmp_path / JOURNAL_FILE) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        columns = {r[1] for r in db.execute("PRAGMA table_info(creates)")}
+    assert set(IDENTITY_COLUMNS) <= columns

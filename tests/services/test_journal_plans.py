@@ -30,7 +30,10 @@ READS: dict[str, tuple[Callable[[SqliteState], object], str]] = {
         lambda j: j.run_seconds(base_url="https://x", model="m", resolution="720p", duration=5),
         "creates_kind",
     ),
-    "open nonces": (lambda j: j.begin(**CREATE, nonce=lambda taken: 4000), "creates_open_nonce"),
+    "open nonces": (
+        lambda j: j.begin(**CREATE, nonce=lambda taken: {"nonce": 4000}),
+        "creates_open_nonce",
+    ),
     "charged (a budget)": (lambda j: j.charged("a", "USD", 1_781_000_000.0), "creates_ledger"),
 }
 

@@ -24,6 +24,13 @@ from seedance.services.state.entries import SCHEMA_VERSION, WORK_COLUMNS
 
 T0 = 1_781_181_681.0
 HERE = Who("laptop-1", "ana")
+# a create's identity as services/videos/identity.py draws it
+IDENTITY = {
+    "nonce": 172_361,
+    "nonce_space": 7_080,
+    "seed_nonce": 2_147_483_000,
+    "safety_nonce": "seedance-" + "0123456789abcdef" * 2,
+}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -175,6 +182,55 @@ def test_gone_frees_a_slot_and_open_creates_are_the_slots(state: State):
     assert [e.row for e in state.open_creates("acct", 0)] == [running]
     assert state.open_creates("acct", T0 + 100) == []
     assert state.open_creates("another", 0) == []
+
+
+def test_free_slot_frees_an_unanswered_create_and_keeps_its_state(state: State):
+    orphan, other = priced(state, 1), priced(state, 2)
+    state.unknown(orphan, "its sender stopped", T0)
+    state.free_slot(orphan, T0 + 60)
+    state.free_slot(orphan, T0 + 90)  # the first end counts
+    freed = state.entry(orphan)
+    assert freed is not None and freed.finished_at == T0 + 60
+    assert freed.state is JournalState.UNKNOWN and freed.task_id is None  # still looked for
+    assert [e.row for e in state.open_creates("acct", 0)] == [other]
+    state.adopt(orphan, "t1", T0 + 120)  # its command found its task after all: it counts
+    assert [e.row for e in state.open_creates("acct", 0)] == [other, orphan]
+
+
+def test_a_create_s_identity_is_written_and_read_back(store: Store, state: State):
+    row = begin(state, 1, nonce=lambda _taken: IDENTITY)
+    plain = begin(state, 2, nonce=lambda _taken: {"nonce": 172_400})  # the user's seed, id
+    entry, other = state.entry(row), state.entry(plain)
+    assert entry is not None and other is not None
+    assert (entry.nonce, entry.nonce_space, entry.seed_nonce, entry.safety_nonce) == tuple(
+        IDENTITY.values()
+    )
+    assert (other.nonce, other.nonce_space, other.seed_nonce, other.safety_nonce) == (
+        172_400,
+        None,
+        None,
+        None,
+    )
+    copied = state.entry(state.record(Entry(**{**entry.__dict__, "row": 0})))
+    assert copied is not None and copied.safety_nonce == IDENTITY["safety_nonce"]
+
+
+def test_the_nonces_taken_are_those_of_everyone_sharing_the_state(store: Store, state: State):
+    elsewhere = store.open(who=Who("ci-7", "runner"))  # another machine on a shared store
+    try:
+        answered = begin(elsewhere, 1, nonce=lambda _taken: {"nonce": 1})
+        elsewhere.created(answered, "t1", T0)  # its task is known: its nonce is free again
+        begin(elsewhere, 2, nonce=lambda _taken: {"nonce": 2})
+        seen: list[set[int]] = []
+
+        def pick(taken: set[int]) -> dict[str, object]:
+            seen.append(set(taken))
+            return {"nonce": 3}
+
+        begin(state, 3, nonce=pick)
+        assert seen == [{2}]
+    finally:
+        elsewhere.close()
 
 
 def test_an_unusable_create_frees_its_slot_keeps_its_charge_and_is_never_followed(
@@ -354,7 +410,7 @@ def test_a_lease_is_seen_in_flight_from_another_process_until_kill_9(store: Stor
 
 
 def test_two_processes_never_pick_the_same_nonce(store: Store, state: State):
-    begin(state, 1, nonce=lambda taken: 100)  # taken already
+    begin(state, 1, nonce=lambda taken: {"nonce": 100})  # taken already
     children = [store.child("begin", "15", "100") for _ in range(2)]
     for child in children:
         child.say("go")
@@ -388,7 +444,7 @@ def test_one_state_serves_many_threads(state: State):
             leases.append(state.row_lease(row))
             assert leases[0].try_acquire()
 
-        row = begin(state, n, nonce=lambda taken: max(taken, default=0) + 1, hold=hold)
+        row = begin(state, n, nonce=lambda taken: {"nonce": max(taken, default=0) + 1}, hold=hold)
         state.created(row, f"t{n}", T0)
         state.observe_many([Observation(f"t{n}", TaskStatus.SUCCEEDED, T0 + n)])
         leases[0].release()
@@ -402,46 +458,59 @@ def test_one_state_serves_many_threads(state: State):
     assert not any(state.row_in_flight(e.row) for e in entries)
 
 
-NEWER_THAN = {5: ("machine", "login", *WORK_COLUMNS, "saved_on"), 6: (*WORK_COLUMNS, "saved_on")}
+# What each older version lacked (their columns, newest last): version 7 the identity beside
+# the nonce, version 6 also the work a create was made for and where it was saved, version 5
+# also who made a create.
+LACKED = {
+    7: ("nonce_space", "seed_nonce", "safety_nonce"),
+    6: (*WORK_COLUMNS, "saved_on"),
+    5: ("machine", "login"),
+}
 
 
-def older(store: Store, version: int = 5) -> None:
-    """The store as `version` left it: version 5 had no `machine`, no `login`; version 6 no
-    unit, generation, rerun mark nor `saved_on`."""
-    columns = NEWER_THAN[version]
+def older(store: Store, version: int) -> None:
+    """The store as `version` left it: without the columns added since."""
+    dropped = [name for v, names in LACKED.items() if v >= version for name in names]
     if store.kind == "sqlite":
         import sqlite3
 
         with sqlite3.connect(Path(store.location) / "journal.sqlite3") as db:
-            db.execute("DROP INDEX IF EXISTS creates_unit")
-            for column in columns:
-                db.execute(f"ALTER TABLE creates DROP COLUMN {column}")
+            if version <= 6:
+                db.execute("DROP INDEX IF EXISTS creates_unit")
+            for name in dropped:
+                db.execute(f"ALTER TABLE creates DROP COLUMN {name}")
             db.execute(f"PRAGMA user_version = {version}")
         return
     import psycopg
 
     with psycopg.connect(store.location, autocommit=True) as conn:
-        dropped = ", ".join(f"DROP COLUMN {column}" for column in columns)
-        conn.execute(f"ALTER TABLE seedance_creates {dropped}")
+        drops = ", ".join(f"DROP COLUMN {name}" for name in dropped)
+        conn.execute(f"ALTER TABLE seedance_creates {drops}")
         conn.execute(f"UPDATE seedance_meta SET value = '{version}'")
 
 
+@pytest.mark.parametrize("version", [5, 6, 7])
 def test_migrate_brings_an_older_store_to_this_version_and_keeps_its_rows(
-    store: Store, state: State
+    store: Store, state: State, version: int
 ):
-    row = priced(state, 1)
+    row = priced(state, 1, nonce=lambda _taken: {"nonce": 172_361})
     state.created(row, "t1", T0)
     state.close()
-    older(store)
+    older(store, version)
     upgraded = store.open(who=HERE)
     try:
         result = upgraded.migrate()
-        assert (result.before, result.after) == (5, SCHEMA_VERSION)
+        assert (result.before, result.after) == (version, SCHEMA_VERSION)
         kept = upgraded.find("t1")
-        assert kept is not None and kept.row == row and kept.machine is None
+        assert kept is not None and kept.row == row and kept.nonce == 172_361
+        assert (kept.nonce_space, kept.seed_nonce, kept.safety_nonce) == (None, None, None)
+        assert (kept.machine is None) is (version == 5)
         assert upgraded.charged("acct", "USD", 0) == pytest.approx(2.0)
-        new = upgraded.entry(begin(upgraded, 2))
+        new = upgraded.entry(begin(upgraded, 2, nonce=lambda _taken: IDENTITY))
         assert new is not None and new.machine == "laptop-1"
+        assert (new.nonce, new.nonce_space, new.seed_nonce, new.safety_nonce) == tuple(
+            IDENTITY.values()
+        )
         child = store.child("hold", "request:after-migrate")  # one lock space with others
         assert child.line().split()[0] == "held"
         assert not upgraded.request_lock("p", "after-migrate").try_acquire()

@@ -242,6 +242,9 @@ class Task(BaseModel):
     # The task's queue-expiry setting as the server echoes it (Ark: execution_expires_after),
     # None when the answer leaves it out; seedance's identity nonce for a create.
     expires_after: int | None = Field(default=None, exclude=True)
+    # The task's safety identifier as the server echoes it (Ark: safety_identifier), None when
+    # the answer leaves it out; part of seedance's identity for a create.
+    safety_id: str | None = Field(default=None, exclude=True)
     output_format: str | None = Field(default=None, exclude=True)  # the video's container
     draft: bool | None = Field(default=None, exclude=True)  # a draft (480p preview), if said
 

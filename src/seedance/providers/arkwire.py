@@ -133,6 +133,7 @@ def parse_ark_task(data: Any, profile: str) -> Task:
         created_at=from_unix(data.get("created_at")),
         updated_at=from_unix(data.get("updated_at")),
         expires_after=as_int(data.get("execution_expires_after")),
+        safety_id=as_str(data.get("safety_identifier")),
         raw=data,
         output_format=as_str(data.get("output_format")),
         draft=data["draft"] if isinstance(data.get("draft"), bool) else None,

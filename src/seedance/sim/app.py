@@ -55,6 +55,9 @@ class SimConfig:
     endpoints: dict[str, str] = field(default_factory=dict)  # ep-… id -> the model it serves
     clock_offset: float = 0.0  # seconds the server's clock (its Date header) is ahead
     max_running: int | None = None  # tasks unfinished at once per key (sim/accounts.py)
+    # False: a requested seed is ignored, each task draws its own (sources conflict on whether
+    # 2.x models honour it: docs/sources/real-world.md); a knob for tests, not a flag
+    honours_seed: bool = True
     # succeeded tasks carry `revised_prompt` (the SDKs declare it: real-world.md "November
     # 2026"); no source says which models rewrite prompts, so it is off unless asked
     revised_prompts: bool = False
@@ -279,12 +282,50 @@ class Simulator:
             run_seconds=self.config.run_seconds,
             outcome=outcome,
             error=error,
-            seed=fields.pop("seed", None) or self.ids.seed(),
+            seed=self._seed(fields.pop("seed", None)),
             account=account,
             **fields,
         )
         self.state.tasks[task.id] = task
         return task
+
+    def _seed(self, requested: int | None) -> int:
+        """The seed a new task uses: the one requested (unless seeds are ignored), else its
+        own draw."""
+        if requested is not None and self.config.honours_seed:
+            return requested
+        return self.ids.seed()
+
+    def add_foreign_tasks(
+        self, settings: list[dict[str, Any]], *, model: str, made_at: float, key: str = ""
+    ) -> list[SimTask]:
+        """Tasks another client made on the account of `key` (the empty key: any token's
+        account is another), none through this simulator's API: one per item of `settings`
+        (its Ark parameters, as sent), made at `made_at`, each with an id of its own."""
+        made = []
+        with self.lock:
+            for params in settings:
+                task_id = self.ids.task(made_at)
+                while task_id in self.state.tasks:
+                    task_id = self.ids.task(made_at)
+                seed = params.get("seed")
+                task = SimTask(
+                    id=task_id,
+                    service="ark",
+                    flavor=None,
+                    model=model,
+                    prompt="someone else's video",
+                    content=[{"type": "text", "text": "someone else's video"}],
+                    params=dict(params),
+                    created_at=made_at,
+                    queue_seconds=self.config.queue_seconds,
+                    run_seconds=self.config.run_seconds,
+                    seed=self._seed(seed if isinstance(seed, int) and seed >= 0 else None),
+                    account=accounts.account_of_key(key),
+                )
+                self.state.tasks[task.id] = task
+                made.append(task)
+        return made
 
     def video_url(self, task: SimTask) -> str:
         return self.store.sign(f"videos/{task.id}.{task.output_format}")

@@ -16,8 +16,14 @@ both pass the same remaining budget.
 - A full account: the status of its unfinished tasks is read again first (one batched read),
   since a task nobody waits for (a create that did not wait, a killed process) frees its slot
   only when seen finished; then the create waits on the clock, up to its deadline.
-- A create being sent counts while its sender holds its row's lease; one whose sender died
-  before an answer is not counted (the same command finds it when run again).
+- A create being sent counts while its sender holds its row's lease. One whose sender died
+  (or gave up) before an answer may have made a task that runs: it keeps its slot until it is
+  resolved. Where this client can look for it (the same API and a dialect that finds lost
+  creates), a full account makes the gate look (services/account/orphans.py): found, the
+  create adopts its task, which frees the slot once seen finished; provably never arrived, it
+  is refused and frees it; everything that could be it ended, it frees it (its outcome stays
+  unknown for the command that sent it). Elsewhere it holds its slot for an hour
+  (`orphans.ORPHAN_HOLD`).
 - Money: the run's `max_cost` (an `Allowance`), and the profile's `budget_day` and
   `budget_month` (UTC days and months) over everything this machine sent to the account, in the
   currency of the request's price. A request whose price is not known is refused under any cap
@@ -50,6 +56,7 @@ from seedance.domain.models import Task
 from seedance.domain.profiles import Profile
 from seedance.providers.base import Provider
 from seedance.providers.http import BearerAuth, origin_of
+from seedance.services.account import orphans
 from seedance.services.state import Entry, Observation, State
 
 SLOT_POLL = 5.0  # seconds between looks while the account is full
@@ -196,6 +203,7 @@ class Gate:
         self.lowered: int | None = None  # after a concurrency refusal
         self._lock = threading.Lock()
         self._refreshed: float | None = None  # monotonic time of the last batched read
+        self._resolved: float | None = None  # monotonic time of the last look for orphans
         self._warned = False  # that the journal cannot count the account's tasks
 
     @property
@@ -266,6 +274,7 @@ class Gate:
             finally:
                 lock.release()
             self._refresh(running)
+            self._resolve(running, stop, deadline)
             full = self._full(self.running(), model)
             if full is None:
                 continue
@@ -276,13 +285,15 @@ class Gate:
 
     def running(self) -> list[Entry]:
         """The account's creates that hold a slot now."""
-        since = self.clock.time() - SLOT_HORIZON
+        now = self.clock.time()
         counted = []
-        for entry in self.state.open_creates(self.account, since):
+        for entry in self.state.open_creates(self.account, now - SLOT_HORIZON):
             if entry.task_id is None and not self.state.row_in_flight(entry.row):
                 entry = self.state.entry(entry.row) or entry  # answered meanwhile?
-                if entry.task_id is None:
-                    continue  # its sender died before an answer: not counted
+                if entry.task_id is None and not orphans.holds_slot(
+                    entry, now, self.profile, self.provider
+                ):
+                    continue  # its sender died unanswered long ago: not counted
             counted.append(entry)
         return counted
 
@@ -338,6 +349,32 @@ class Gate:
             return  # the service is unwell: look again after the pause
         now = self.clock.time()
         self.state.observe_many([Observation.of(task, now) for task in tasks.values()])
+
+    def _resolve(
+        self, running: list[Entry], stop: threading.Event | None, deadline: float | None
+    ) -> None:
+        """Look on the server for the tasks of the account's creates whose sender died before
+        an answer (services/account/orphans.py), so they hold their slots no longer than
+        needed; at most once per SLOT_POLL for all of the client's threads."""
+        profile, provider = self.profile, self.provider
+        found = [
+            e.row for e in running if e.task_id is None and orphans.can_look(e, profile, provider)
+        ]
+        now = self.clock.monotonic()
+        with self._lock:
+            if not found or (self._resolved is not None and now - self._resolved < SLOT_POLL):
+                return
+            self._resolved = now
+        for row in found:
+            orphans.resolve(
+                row,
+                provider=provider,
+                state=self.state,
+                clock=self.clock,
+                auth=self.auth,
+                stop=stop,
+                deadline=deadline,
+            )
 
     def _one_by_one(self, ids: list[str]) -> dict[str, Task]:
         found = {}

@@ -219,12 +219,12 @@ class State(ABC):
     ) -> int:
         """Record a create about to be sent; returns its row.
 
-        `nonce` picks the create's identity nonce, told which ones the recent creates whose
-        task is not known use; `hold` takes the row's lease. Both run before the row becomes
-        visible to other processes, under the store's write lock, so two processes never
-        pick the same nonce. `ledger` holds the LEDGER_COLUMNS' values (and the
-        WORK_COLUMNS' of a run's unit); the store adds who
-        sends it (`machine`, `login`)."""
+        `nonce` picks the create's identity (its nonce and IDENTITY_COLUMNS), told which
+        nonces the recent creates whose task is not known use (every machine's, on a shared
+        store); `hold` takes the row's lease. Both run before the row becomes visible to other
+        processes, under the store's write lock, so two processes never pick the same nonce.
+        `ledger` holds the LEDGER_COLUMNS' values (and the WORK_COLUMNS' of a run's unit);
+        the store adds who sends it (`machine`, `login`)."""
 
     @abstractmethod
     def record(self, entry: Entry) -> int:
@@ -259,7 +259,8 @@ class State(ABC):
 
     @abstractmethod
     def adopt(self, row: int, task_id: str, at: float) -> None:
-        """An unknown create found on the server after all."""
+        """An unknown create found on the server after all: it holds its slot again (a gate
+        may have freed it, `free_slot`) until its task is seen finished."""
 
     def observe(
         self,
@@ -285,6 +286,12 @@ class State(ABC):
     def gone(self, task_id: str, at: float) -> None:
         """The server no longer has the task: it holds no slot any more (its status stays the
         last one seen)."""
+
+    @abstractmethod
+    def free_slot(self, row: int, at: float) -> None:
+        """A create whose task is not known, and whatever it may have made has ended: it
+        holds no slot any more (its state stays what it is: the command that sent it still
+        looks)."""
 
     @abstractmethod
     def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:

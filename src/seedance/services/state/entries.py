@@ -25,19 +25,24 @@ from seedance.domain.models import Task, TaskStatus
 # `estimated_tokens`, `price`, `currency`, `label`); version 4 lacked the indexes of the
 # newest-first reads; version 5 lacked who made a create (`machine`, `login`); version 6 the
 # work a create was made for (`unit`, `generation`, `rerun`) and where its video was saved
-# (`saved_on`).
-SCHEMA_VERSION = 7
+# (`saved_on`); version 7 the identity beside the nonce (`IDENTITY_COLUMNS`: how many values
+# the nonce was drawn from, the seed and safety identifier seedance drew).
+SCHEMA_VERSION = 8
 
 # How long the server keeps a task (docs/sources/real-world.md: 7 days), so how long a nonce
 # must stay distinct from those of the creates whose task is not known.
 NONCE_MEMORY = 8 * 86400.0
 
-NoncePicker = Callable[[set[int]], int]  # the nonces taken -> a free one
+# A create's identity (services/videos/identity.py): the nonces taken -> the values of a new
+# create's `nonce` and IDENTITY_COLUMNS.
+NoncePicker = Callable[[set[int]], Mapping[str, object]]
 
-# Columns versions 3 to 6 added: an older file that cannot be upgraded (read-only, no room
+# Columns versions 3 to 7 added: an older file that cannot be upgraded (read-only, no room
 # for its backup) still reads, these as None, and takes creates without them.
 LEDGER_COLUMNS = ("account", "estimated_tokens", "price", "currency", "label")
 WHO_COLUMNS = ("machine", "login")
+IDENTITY_COLUMNS = ("nonce_space", "seed_nonce", "safety_nonce")
+IDENTITY_FIELDS = ("nonce", *IDENTITY_COLUMNS)  # what a NoncePicker picks
 # A unit of a storyboard or batch, as every machine knows it (runs/identities.py); `begin`
 # takes them with the ledger's.
 WORK_COLUMNS = ("unit", "generation", "rerun")
@@ -48,6 +53,7 @@ OPTIONAL_COLUMNS = (
     *WHO_COLUMNS,
     *WORK_COLUMNS,
     "saved_on",
+    *IDENTITY_COLUMNS,
 )
 
 
@@ -97,7 +103,7 @@ class Entry:
     downloaded_at: float | None = field(metadata=_sql("REAL"))
     # where the video was saved (output_path may be a directory)
     saved_path: str | None = field(metadata=_sql("TEXT"))
-    # the identity nonce sent with the create (services/identity.py), None when none was
+    # the identity nonce sent with the create (services/videos/identity.py), None when none was
     nonce: int | None = field(metadata=_sql("INTEGER"))
     service_tier: str | None = field(metadata=_sql("TEXT"))  # where to list it (flex apart)
     # The ledger (services/account/gate.py, services/account/spend.py): the account the create
@@ -119,6 +125,12 @@ class Entry:
     rerun: int | None = field(default=None, metadata=_sql("INTEGER"))
     # the machine that saved and verified the video at `saved_path`
     saved_on: str | None = field(default=None, metadata=_sql("TEXT"))
+    # The rest of the create's identity (services/videos/identity.py), None on rows written
+    # before version 8: how many values `nonce` was drawn from, and the seed and safety
+    # identifier seedance drew for it (None when the request carried its own, or none was sent).
+    nonce_space: int | None = field(default=None, metadata=_sql("INTEGER"))
+    seed_nonce: int | None = field(default=None, metadata=_sql("INTEGER"))
+    safety_nonce: str | None = field(default=None, metadata=_sql("TEXT"))
 
     @property
     def body(self) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from seedance.services.state.base import (
 )
 from seedance.services.state.entries import (
     COLUMNS,
+    IDENTITY_FIELDS,
     LEDGER_COLUMNS,
     NONCE_MEMORY,
     SCHEMA_VERSION,
@@ -345,7 +346,8 @@ class PostgresState(State):
                     "AND created_at >= %s",
                     (at - NONCE_MEMORY,),
                 )
-                values["nonce"] = nonce({int(r[0]) for r in cur.fetchall()})
+                picked = nonce({int(r[0]) for r in cur.fetchall()})
+                values.update({k: picked[k] for k in IDENTITY_FIELDS if k in picked})
             row = self._insert(cur, values)
             if hold is not None:
                 hold(row)
@@ -414,7 +416,13 @@ class PostgresState(State):
         )
 
     def adopt(self, row: int, task_id: str, at: float) -> None:
-        self._set(row, state=JournalState.CREATED.value, task_id=task_id, answered_at=at)
+        self._set(
+            row,
+            state=JournalState.CREATED.value,
+            task_id=task_id,
+            answered_at=at,
+            finished_at=None,
+        )
 
     def observe_many(self, seen: Sequence[Observation]) -> None:
         """One statement for every task (the last observation of each counts)."""
@@ -447,6 +455,12 @@ class PostgresState(State):
         self.execute(
             f"UPDATE {TABLE} SET finished_at = COALESCE(finished_at, %s) WHERE task_id = %s",
             (at, task_id),
+        )
+
+    def free_slot(self, row: int, at: float) -> None:
+        self.execute(
+            f'UPDATE {TABLE} SET finished_at = COALESCE(finished_at, %s) WHERE "row" = %s',
+            (at, row),
         )
 
     def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:

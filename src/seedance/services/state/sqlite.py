@@ -40,6 +40,7 @@ from seedance.services.state.base import (
 from seedance.services.state.entries import (
     COLUMNS,
     DECLARATIONS,
+    IDENTITY_FIELDS,
     LEDGER_COLUMNS,
     NONCE_MEMORY,
     OPTIONAL_COLUMNS,
@@ -367,7 +368,8 @@ class SqliteState(State):
         }
         with self._tx(immediate=True) as db:
             if nonce is not None and "nonce" in self._present:
-                values["nonce"] = nonce(self._open_nonces(db, at))
+                picked = nonce(self._open_nonces(db, at))
+                values.update({k: picked[k] for k in IDENTITY_FIELDS if k in picked})
             values = {k: v for k, v in values.items() if k in self._present}
             names, marks = ", ".join(values), ", ".join("?" for _ in values)
             cur = db.execute(
@@ -431,7 +433,9 @@ class SqliteState(State):
 
     def adopt(self, row: int, task_id: str, at: float) -> None:
         """An unknown create found on the server after all."""
-        self._set(row, state=JournalState.CREATED, task_id=task_id, answered_at=at)
+        self._set(
+            row, state=JournalState.CREATED, task_id=task_id, answered_at=at, finished_at=None
+        )
 
     def observe_many(self, seen: Sequence[Observation]) -> None:
         if not seen:
@@ -464,6 +468,13 @@ class SqliteState(State):
             db.execute(
                 "UPDATE creates SET finished_at = COALESCE(finished_at, ?) WHERE task_id = ?",
                 (at, task_id),
+            )
+
+    def free_slot(self, row: int, at: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE creates SET finished_at = COALESCE(finished_at, ?) WHERE row = ?",
+                (at, row),
             )
 
     def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:

@@ -270,9 +270,14 @@ def _saved_before(run: Run, request_hash: str) -> Generated | None:
     Only the file seedance wrote counts: its SHA-256 was journaled before it took its name.
     When the output is gone but `download` saved the task's video elsewhere since (the
     journal's saved path), that verified copy is copied to the output: no network, and the
-    task's URL may have expired."""
-    entry = _latest(run, request_hash, (JournalState.CREATED,))
-    if entry is None or entry.task_id is None:
+    task's URL may have expired.
+
+    Only the newest create of the request and output counts: a newer one whose task is not
+    known yet (a rerun killed with its create journaled or in flight) may have made a task,
+    paid for and not saved; the video of an earlier create is then not the answer, the newer
+    create is followed (or looked for) instead."""
+    entry = _latest(run, request_hash)
+    if entry is None or entry.task_id is None or entry.state is not JournalState.CREATED:
         return None
     return _saved_or_copied(run, entry)
 

@@ -22,7 +22,7 @@ from seedance.services import crashpoints
 from seedance.services.account.gate import MAX_CROWDED, SLOT_POLL, Allowance, is_crowded
 from seedance.services.runtime import Runtime
 from seedance.services.state import Entry, JournalState, Lock
-from seedance.services.videos.identity import LostCreate, nonce_picker
+from seedance.services.videos.identity import LostCreate, identity_picker, with_identity
 from seedance.services.videos.prepare import Prepared, redact_body
 from seedance.services.videos.steps import Run, Step, told
 
@@ -130,8 +130,8 @@ def _send_once(
         entry = journal.entry(row)
         assert entry is not None
         body = prepared.body
-        if entry.nonce is not None:
-            body = provider.build_body(request.model_copy(update={"expires_after": entry.nonce}))
+        if entry.nonce is not None:  # the request as sent carries its identity
+            body = provider.build_body(with_identity(request, entry))
         if run is not None:
             run.step(Step.SENDING)
         try:
@@ -257,7 +257,7 @@ def _begin(
         output_path=output,
         at=rt.clock.time(),
         service_tier=request.service_tier,
-        nonce=nonce_picker(request.expires_after) if exact else None,
+        nonce=identity_picker(request) if exact else None,
         hold=hold,
         ledger=ledger,
     )
