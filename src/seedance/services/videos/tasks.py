@@ -20,6 +20,7 @@ from seedance.domain.errors import (
 from seedance.domain.models import Task, TaskStatus
 from seedance.domain.validation import check_task_id
 from seedance.providers.base import CancelOutcome, TaskPage
+from seedance.services import crashpoints
 from seedance.services.runtime import Runtime
 from seedance.services.state import Observation
 from seedance.services.videos.polling import Listener, Waiter, Watch, typical_duration
@@ -48,6 +49,7 @@ def wait(
         check_task_id(task_id)
 
     def journal(watches: list[Watch]) -> None:  # once per poll, however many tasks
+        crashpoints.reached("wait-round")
         now = rt.clock.time()
         rt.state.observe_many([Observation.of(w.task, now) for w in watches if w.task])
 
