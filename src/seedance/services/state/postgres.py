@@ -234,8 +234,8 @@ class PostgresState(State):
         """On a connection made again: the writes kept meanwhile, in order, then the locks
         this process held taken again (one it cannot take is another's now: `lost_locks`)."""
         self.spool.replay(lambda item: self._apply(cur, item))
-        with self.held_guard:
-            keys = [k for k in self.held if k not in self.lost_locks]
+        with self.held_guard:  # (one still being taken is not held yet: its own try takes it)
+            keys = [k for k, lock in self.held.items() if lock.held and k not in self.lost_locks]
         if keys:
             cur.execute("SELECT k, pg_try_advisory_lock(k) FROM unnest(%s::bigint[]) AS k", (keys,))
             taken = {int(k): bool(ok) for k, ok in cur.fetchall()}
@@ -455,6 +455,11 @@ class PostgresState(State):
             )
 
     def close(self) -> None:
+        """Let the connection go; writes still kept here get one more try first."""
+        if self._connected_once and len(self.spool):
+            self._next_try = self.clock.monotonic()
+            with contextlib.suppress(SeedanceError):
+                self.run(lambda cur: None, wait=False)
         with self._lock:
             conn, self._conn = self._conn, None
             self._verified = False
