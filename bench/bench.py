@@ -31,6 +31,7 @@ import journal
 import many
 import polling
 import scale
+import shared_state
 import startup
 import storyboard
 from harness import BENCH, WORK, Check, Section, machine, source_version, table
@@ -66,6 +67,7 @@ AREAS: dict[str, tuple[Callable[[], Section], str]] = {
     "scale": (scale.benchmark, "alone"),
     "journal": (journal.benchmark, "alone"),
     "wait1000": (many.benchmark_1000, "together"),
+    "state": (shared_state.benchmark, "alone"),
 }
 
 

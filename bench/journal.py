@@ -13,7 +13,9 @@ from pathlib import Path
 
 from harness import Check, Run, Section, Sim, World, median, table
 
-from seedance.services.state.sqlite import COLUMNS, JOURNAL_FILE, Journal
+from seedance.services.state.entries import COLUMNS
+from seedance.services.state.sqlite import JOURNAL_FILE
+from seedance.services.state.sqlite import SqliteState as Journal
 from seedance.sim.app import SimConfig
 
 ROWS = 100_000

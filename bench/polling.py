@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from harness import Check, Section, Sim, World, median, reads_of, table
 
-from seedance.services.state.sqlite import Journal
+from seedance.services.state.sqlite import SqliteState as Journal
 from seedance.sim.app import SimConfig
 
 LENGTHS = (20.0, 60.0, 180.0)

@@ -4,7 +4,8 @@
   cleanup, no flushing); `<name>#<n>` the n-th time any thread reaches it (mid-batch);
 - `SEEDANCE_HOLD_AT=<name>` stops it there: it writes `seedance-hold: <name>` to stderr and
   goes on once a byte arrives on stdin (or stdin closes), so a test can run a second process
-  while the first is held at a known step.
+  while the first is held at a known step; `<name>#<n>` holds the n-th time only, and
+  several points, comma-separated, hold in turn (one byte each).
 """
 
 from __future__ import annotations
@@ -33,6 +34,22 @@ def _crash_here(name: str) -> bool:
         return _reached[name] == int(nth or 1)
 
 
+def _hold_here(name: str) -> bool:
+    wanted = os.environ.get("SEEDANCE_HOLD_AT")
+    if not wanted:
+        return False
+    for point in wanted.split(","):
+        point, _, nth = point.partition("#")
+        if point != name:
+            continue
+        if not nth:
+            return True
+        with _count:
+            _reached[f"hold:{name}"] += 1
+            return _reached[f"hold:{name}"] == int(nth)
+    return False
+
+
 def reached(name: str, before: Callable[[], object] | None = None) -> None:
     """Die (or hold) here if asked to; `before` runs first (e.g. flushing what a real crash
     keeps)."""
@@ -40,7 +57,7 @@ def reached(name: str, before: Callable[[], object] | None = None) -> None:
         if before is not None:
             before()
         os.kill(os.getpid(), signal.SIGKILL)
-    if os.environ.get("SEEDANCE_HOLD_AT") == name:
+    if _hold_here(name):
         if before is not None:
             before()
         sys.stderr.write(f"{HELD} {name}\n")

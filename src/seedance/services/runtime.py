@@ -22,7 +22,7 @@ from seedance.domain.errors import AuthError, Suggestion
 from seedance.domain.profiles import Profile, ProfileStore
 from seedance.providers.base import Capabilities, Provider
 from seedance.services.account.gate import Gate, account_of
-from seedance.services.state import State
+from seedance.services.state import Entry, State
 
 if TYPE_CHECKING:
     from seedance.services.assets.library import AssetService
@@ -58,6 +58,9 @@ class Runtime:
     expected: dict[str, float | None] = field(default_factory=dict, init=False, repr=False)
     # reference videos by URL: their seconds, measured under a cap (media/remote_media.py)
     measured: dict[str, float | None] = field(default_factory=dict, init=False, repr=False)
+    # each task's priced journal row, for the live cost (videos/tasks.py cost_of): read once,
+    # since its estimate never changes, so a display's rounds need no state (nor its server)
+    priced: dict[str, Entry] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.gate = Gate(

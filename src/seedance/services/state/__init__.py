@@ -61,7 +61,7 @@ def open_state(
 
     for secret in url.secrets(environ or {}):  # hidden from every server text and output
         register_secret(secret)
-    return PostgresState(url, environ=environ, clock=clock, who=who)
+    return PostgresState(url, environ=environ, clock=clock, who=who, data_dir=data_dir)
 
 
 def state_for(

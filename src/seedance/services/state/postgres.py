@@ -14,22 +14,31 @@ The connection is made on first use, and its schema checked then (state/postgres
 an unreachable database is an error (exit 4) before anything is sent, never the local
 journal instead; a schema of another version, a read-only server or a missing privilege is
 refused (exit 2) with what to run or grant.
+
+A connection lost later is made again, with a bounded backoff on the injected clock
+(`RECONNECT_PATIENCE`): meanwhile what can wait (a create's answer, observations, verified
+downloads) is kept on this machine (state/postgres_spool.py) and the run goes on; whatever
+needs the database (a create, whose row must be written before it is sent; a read; a lock)
+waits for it, and gives up with exit 4 when the patience runs out. On reconnecting, the
+kept writes are replayed first, then the locks this process held are taken again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from seedance.domain.clock import Clock, SystemClock
 from seedance.domain.errors import ConfigError, NetworkError, SeedanceError
 from seedance.domain.extras import install_hint
 from seedance.domain.models import TaskStatus
+from seedance.services import crashpoints
 from seedance.services.state import postgres_schema as schema
 from seedance.services.state.base import (
     Health,
@@ -56,6 +65,7 @@ from seedance.services.state.entries import (
     newest_per_unit,
 )
 from seedance.services.state.postgres_locks import AdvisoryLock, lock_key
+from seedance.services.state.postgres_spool import Item, Spool, spool_path
 
 if TYPE_CHECKING:
     import psycopg
@@ -93,6 +103,18 @@ LIBPQ_ENVIRON = {
 CONNECT_TIMEOUT = 10  # seconds, unless the URL or PGCONNECT_TIMEOUT says
 # a server that answers "not now": the network's kind of failure, not the configuration's
 TRANSIENT = ("starting up", "shutting down", "too many", "recovery mode", "terminating")
+# a connection lost after it was made: tried again after 0.5 s, doubling up to 10 s; a step
+# that needs the database waits for it up to 5 minutes of the clock (a database server
+# restarted, a failover) before giving up (exit 4)
+RECONNECT_FIRST = 0.5
+RECONNECT_MAX = 10.0
+RECONNECT_PATIENCE = 300.0
+T = TypeVar("T")
+TERMINAL = [s.value for s in TaskStatus if s.is_terminal]
+
+
+class Away(Exception):
+    """The connection is lost and not made again yet (internal to this store)."""
 
 
 class PostgresState(State):
@@ -105,6 +127,7 @@ class PostgresState(State):
         environ: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         who: Who | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self.url = url
         self._environ = os.environ if environ is None else environ
@@ -113,10 +136,21 @@ class PostgresState(State):
         self._lock = threading.RLock()  # the connection; reentrant: `begin`'s `hold` uses it
         self._conn: psycopg.Connection[Any] | None = None
         self._verified = False
-        self._lost = False
         self._namespace: str | None = None  # the schema of the tables: the locks' namespace
         self.held: dict[int, AdvisoryLock] = {}  # advisory locks this process holds
         self.held_guard = threading.Lock()
+        # a lost connection: since when (the clock's monotonic), the next try and its delay
+        self._connected_once = False
+        self._away_since: float | None = None
+        self._away_reason = ""
+        self._next_try = 0.0
+        self._delay = RECONNECT_FIRST
+        self._depth = 0  # statements in progress on this thread's stack (under `_lock`)
+        self._fresh = False  # a connection just made: catch up first (`_catch_up`)
+        # held locks another process took while the connection was away (keys)
+        self.lost_locks: set[int] = set()
+        self.spool = Spool(spool_path(data_dir, url.shown) if data_dir is not None else None)
+        self.reconnected = 0  # times the connection was made again
 
     @property
     def store(self) -> str:
@@ -143,11 +177,30 @@ class PostgresState(State):
     # -- the connection ----------------------------------------------------------------------
 
     def _connection(self) -> psycopg.Connection[Any]:
-        """The connection, made on first use (the caller holds `_lock`)."""
+        """The connection, made on first use, and made again after it was lost once its
+        backoff allows (the caller holds `_lock`); raises Away while it cannot be."""
         if self._conn is not None and not self._conn.closed:
             return self._conn
-        if self._lost:
-            raise self.lost("the connection closed")
+        if not self._connected_once:
+            self._conn = self._connect()
+            self._connected_once = self._fresh = True
+            return self._conn
+        if self._away_since is None:
+            self._went_away("the connection closed")
+        if self.clock.monotonic() < self._next_try:
+            raise Away(self._away_reason)
+        try:
+            conn = self._connect()
+        except SeedanceError as exc:
+            self._delay = min(self._delay * 2, RECONNECT_MAX)
+            self._next_try = self.clock.monotonic() + self._delay
+            if isinstance(exc, ConfigError):
+                raise
+            raise Away(self._away_reason) from None
+        self._conn, self._fresh = conn, True
+        return conn
+
+    def _connect(self) -> psycopg.Connection[Any]:
         try:
             import psycopg
         except ImportError:
@@ -159,10 +212,39 @@ class PostgresState(State):
                 hint=install_hint("postgres"),
             ) from None
         try:
-            self._conn = psycopg.connect(self.url.url, autocommit=True, **self._connect_options())
+            return psycopg.connect(self.url.url, autocommit=True, **self._connect_options())
         except psycopg.Error as exc:
             raise self.unreachable(exc) from None
-        return self._conn
+
+    def _went_away(self, reason: str) -> None:
+        if self._away_since is None:
+            self._away_since = self.clock.monotonic()
+            self._next_try = self._away_since  # one try at once, then the backoff
+            self._delay = RECONNECT_FIRST
+        self._away_reason = reason
+        self._verified = False
+
+    def _broken(self, exc: Exception) -> Away:
+        """The connection broke under a statement: dropped, to be made again."""
+        reason = self._redacted(str(exc)).strip().splitlines()[0] if str(exc).strip() else ""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self._went_away(reason or type(exc).__name__)
+        return Away(self._away_reason)
+
+    def _catch_up(self, cur: psycopg.Cursor[Any]) -> None:
+        """On a connection made again: the writes kept meanwhile, in order, then the locks
+        this process held taken again (one it cannot take is another's now: `lost_locks`)."""
+        self.spool.replay(lambda item: self._apply(cur, item))
+        with self.held_guard:  # (one still being taken is not held yet: its own try takes it)
+            keys = [k for k, lock in self.held.items() if lock.held and k not in self.lost_locks]
+        if keys:
+            cur.execute("SELECT k, pg_try_advisory_lock(k) FROM unnest(%s::bigint[]) AS k", (keys,))
+            taken = {int(k): bool(ok) for k, ok in cur.fetchall()}
+            with self.held_guard:
+                self.lost_locks.update(k for k in keys if not taken.get(k) and k in self.held)
 
     def _connect_options(self) -> dict[str, Any]:
         from psycopg.conninfo import conninfo_to_dict
@@ -205,13 +287,13 @@ class PostgresState(State):
         )
 
     def lost(self, reason: str) -> NetworkError:
-        """The connection broke after it was made: the locks it held are gone."""
-        self._lost = True
+        """The connection broke after it was made and was not made again in time."""
         return NetworkError(
             f"lost the connection to the shared state at {self.where} ({reason})",
             code="state_lost",
             hint="check the database server, then run the same command again: what was "
-            "recorded is kept",
+            "recorded is kept, and what this machine kept meanwhile is written when the "
+            "database returns",
         )
 
     def _redacted(self, text: str) -> str:
@@ -257,43 +339,147 @@ class PostgresState(State):
         except psycopg.errors.InsufficientPrivilege:
             raise schema.no_create(self.where, role, namespace) from None
 
-    @contextmanager
-    def _cursor(self, *, transaction: bool = False) -> Iterator[psycopg.Cursor[Any]]:
-        """A cursor on the verified connection (in a transaction when asked), with the
-        database's errors as seedance's."""
-        with self._lock:
-            conn = self._connection()  # first: without the driver, says how to install it
-            import psycopg
+    def run(
+        self,
+        work: Callable[[psycopg.Cursor[Any]], T],
+        *,
+        transaction: bool = False,
+        wait: bool = True,
+    ) -> T:
+        """`work` on the verified connection (in a transaction when asked), with the
+        database's errors as seedance's. A lost connection is made again and `work` done
+        again, waiting up to RECONNECT_PATIENCE of the clock (`wait`; else at once) before
+        NetworkError `state_lost`."""
+        since: float | None = None  # when this call began to wait for the database
+        while True:
+            with self._lock:
+                self._depth += 1
+                try:
+                    return self._once(work, transaction)
+                except Away as away:
+                    if self._depth > 1:
+                        raise  # a statement inside another's: the outer one does it again
+                    reason = str(away)
+                finally:
+                    self._depth -= 1
+            if not wait:
+                raise self.lost(reason)
+            if since is None:
+                since = self.clock.monotonic()
+            self._pause(reason, since)
 
-            try:
-                with conn.cursor() as cur:
-                    self._verify(cur)
-                    if transaction:
-                        with conn.transaction():
-                            yield cur
-                    else:
-                        yield cur
-            except psycopg.errors.InsufficientPrivilege as exc:
-                raise schema.missing_privileges(
-                    self.where, str(conn.info.user), [self._redacted(str(exc)).strip()]
-                ) from None
-            except psycopg.errors.ReadOnlySqlTransaction:
-                raise schema.read_only(self.where) from None
-            except psycopg.OperationalError as exc:
-                raise self.lost(self._redacted(str(exc)).strip().splitlines()[0]) from None
+    def _once(self, work: Callable[[psycopg.Cursor[Any]], T], transaction: bool) -> T:
+        conn = self._connection()  # first: without the driver, says how to install it
+        import psycopg
 
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with conn.cursor() as cur:
+                self._verify(cur)
+                if self._fresh:
+                    self._catch_up(cur)
+                    self._fresh = False
+                    if self._away_since is not None:
+                        self._away_since, self._delay = None, RECONNECT_FIRST
+                        self.reconnected += 1
+                if transaction:
+                    with conn.transaction():
+                        return work(cur)
+                return work(cur)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise schema.missing_privileges(
+                self.where, str(conn.info.user), [self._redacted(str(exc)).strip()]
+            ) from None
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise schema.read_only(self.where) from None
+        except psycopg.OperationalError as exc:
+            if conn.closed or conn.broken:
+                raise self._broken(exc) from None
+            raise self.lost(self._redacted(str(exc)).strip().splitlines()[0]) from None
+
+    def _pause(self, reason: str, since: float) -> None:
+        """Wait for the next try at the connection; NetworkError once a call waited
+        RECONNECT_PATIENCE for it (since `since`)."""
+        now = self.clock.monotonic()
+        if now - since >= RECONNECT_PATIENCE:
+            self._next_try = now  # the next use tries at once
+            raise self.lost(f"{reason}; tried again for {RECONNECT_PATIENCE:.0f} s")
+        crashpoints.reached("state-reconnect")
+        left = since + RECONNECT_PATIENCE - now
+        self.clock.sleep(min(max(self._next_try - now, 0.05), left))
+
+    def execute(
+        self, sql: str, args: Sequence[Any] = (), *, wait: bool = True
+    ) -> list[tuple[Any, ...]]:
         """One statement (one round trip); its rows."""
-        with self._cursor() as cur:
+
+        def work(cur: psycopg.Cursor[Any]) -> list[tuple[Any, ...]]:
             cur.execute(sql, args)
             return cur.fetchall() if cur.description else []
 
+        return self.run(work, wait=wait)
+
+    def _write(self, item: Item) -> None:
+        """A write that can wait: done now, or kept on this machine while the database is
+        away (state/postgres_spool.py) and done when it returns, before anything else."""
+        with self._lock:
+            try:
+                self._once(lambda cur: self._apply(cur, item), False)
+                return
+            except Away:
+                pass
+            self.spool.add({**item, "replayed": True})
+
+    def _apply(self, cur: psycopg.Cursor[Any], item: Item) -> None:
+        """One write of the kind that can wait (`_write`), as its statement."""
+        op = item["op"]
+        if op == "set":
+            values = {k: v for k, v in item["values"].items() if k in COLUMNS and k != "row"}
+            replayed = item.get("replayed", False)  # a status seen since is not taken back
+            names = ", ".join(
+                f"{schema.quoted(k)} = COALESCE(status, %s)"
+                if replayed and k == "status"
+                else f"{schema.quoted(k)} = %s"
+                for k in values
+            )
+            cur.execute(
+                f'UPDATE {TABLE} SET {names} WHERE "row" = %s', (*values.values(), item["row"])
+            )
+        elif op == "observe":
+            cur.execute(observe_sql(replayed=item.get("replayed", False)), item["args"])
+        elif op == "gone":
+            cur.execute(
+                f"UPDATE {TABLE} SET finished_at = COALESCE(finished_at, %s) WHERE task_id = %s",
+                (item["at"], item["task_id"]),
+            )
+        elif op == "downloaded":
+            cur.execute(
+                f"UPDATE {TABLE} SET saved_path = %s, sha256 = %s, bytes = %s, "
+                "downloaded_at = COALESCE(%s, downloaded_at), "
+                "saved_on = COALESCE(%s, saved_on) WHERE task_id = %s",
+                (
+                    item["path"],
+                    item["sha256"],
+                    item["size"],
+                    item["at"],
+                    item.get("machine"),  # the machine that saved it (spools of before: none)
+                    item["task_id"],
+                ),
+            )
+
     def close(self) -> None:
+        """Let the connection go; writes still kept here get one more try first."""
+        if self._connected_once and len(self.spool):
+            self._next_try = self.clock.monotonic()
+            with contextlib.suppress(SeedanceError):
+                self.run(lambda cur: None, wait=False)
         with self._lock:
             conn, self._conn = self._conn, None
             self._verified = False
+            self._connected_once = False
+            self._away_since = None
             with self.held_guard:
                 self.held.clear()
+                self.lost_locks.clear()
             if conn is not None:
                 conn.close()
 
@@ -338,9 +524,13 @@ class PostgresState(State):
             "machine": self.who.machine,
             "login": self.who.login,
         }
-        with self._cursor(transaction=True) as cur:
+        nonce_key = self.key("nonce", "")
+
+        def work(cur: psycopg.Cursor[Any]) -> int:
+            if self.lost_locks:
+                raise self.lock_lost()
             if nonce is not None:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self.key("nonce", ""),))
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (nonce_key,))
                 cur.execute(
                     f"SELECT nonce FROM {TABLE} WHERE nonce IS NOT NULL AND task_id IS NULL "
                     "AND created_at >= %s",
@@ -352,6 +542,23 @@ class PostgresState(State):
             if hold is not None:
                 hold(row)
             return row
+
+        # a connection lost under it: no row, or a row without its lease and never sent (found
+        # so by the next look at it); this create waits for the database, then is written anew
+        return self.run(work, transaction=True)
+
+    def lock_lost(self) -> NetworkError:
+        """A lock this process held was taken by another while the connection was away: no
+        create is sent until the work it guarded is let go."""
+        with self.held_guard:
+            what = sorted({self.held[k].what for k in self.lost_locks if k in self.held})
+        return NetworkError(
+            f"the connection to the shared state at {self.where} was lost, and meanwhile "
+            f"another process took the lock on {', '.join(what) or 'work of this one'}; "
+            "nothing was sent",
+            code="state_lost",
+            hint="run the same command again: it finds what was made",
+        )
 
     @staticmethod
     def _insert(cur: psycopg.Cursor[Any], values: Mapping[str, object]) -> int:
@@ -368,8 +575,7 @@ class PostgresState(State):
     def record(self, entry: Entry) -> int:
         values = dict(zip(COLUMNS, entry.values(), strict=True))
         values.pop("row")
-        with self._cursor() as cur:
-            return self._insert(cur, values)
+        return self.run(lambda cur: self._insert(cur, values))
 
     def record_many(self, entries: Iterable[Entry]) -> int:
         """Every entry in one transaction, sent in one pipeline."""
@@ -378,17 +584,14 @@ class PostgresState(State):
             return 0
         names = [c for c in COLUMNS if c != "row"]
         marks = ", ".join("%s" for _ in names)
-        with self._cursor(transaction=True) as cur:
-            cur.executemany(
-                f"INSERT INTO {TABLE} ({', '.join(schema.quoted(n) for n in names)}) "
-                f"VALUES ({marks})",
-                [tuple(r[n] for n in names) for r in rows],
-            )
+        sql = f"INSERT INTO {TABLE} ({', '.join(schema.quoted(n) for n in names)}) VALUES ({marks})"
+        params = [tuple(r[n] for n in names) for r in rows]
+        self.run(lambda cur: cur.executemany(sql, params), transaction=True)
         return len(rows)
 
     def _set(self, row: int, **values: object) -> None:
-        names = ", ".join(f"{schema.quoted(k)} = %s" for k in values)
-        self.execute(f'UPDATE {TABLE} SET {names} WHERE "row" = %s', (*values.values(), row))
+        """A create's answer: written now, or kept here until the database returns."""
+        self._write({"op": "set", "row": row, "values": values})
 
     def created(self, row: int, task_id: str, at: float) -> None:
         self._set(
@@ -430,32 +633,18 @@ class PostgresState(State):
         if not latest:
             return
         rows = list(latest.values())
-        self.execute(
-            f"UPDATE {TABLE} AS c SET status = o.status, "
-            "tokens = COALESCE(o.tokens, c.tokens), error = COALESCE(o.error, c.error), "
-            "finished_at = CASE WHEN o.terminal AND c.finished_at IS NULL THEN o.ended "
-            "ELSE c.finished_at END "
-            "FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::boolean[], "
-            "%s::float8[]) AS o(task_id, status, tokens, error, terminal, ended) "
-            "WHERE c.task_id = o.task_id AND (c.status IS DISTINCT FROM o.status "
-            "OR (o.tokens IS NOT NULL AND c.tokens IS DISTINCT FROM o.tokens) "
-            "OR (o.error IS NOT NULL AND c.error IS DISTINCT FROM o.error) "
-            "OR (o.terminal AND c.finished_at IS NULL))",
-            (
-                [o.task_id for o in rows],
-                [o.status.value for o in rows],
-                [o.tokens for o in rows],
-                [o.error for o in rows],
-                [o.status.is_terminal for o in rows],
-                [float(o.ended or o.at) for o in rows],
-            ),
-        )
+        args = [
+            [o.task_id for o in rows],
+            [o.status.value for o in rows],
+            [o.tokens for o in rows],
+            [o.error for o in rows],
+            [o.status.is_terminal for o in rows],
+            [float(o.ended or o.at) for o in rows],
+        ]
+        self._write({"op": "observe", "args": args})
 
     def gone(self, task_id: str, at: float) -> None:
-        self.execute(
-            f"UPDATE {TABLE} SET finished_at = COALESCE(finished_at, %s) WHERE task_id = %s",
-            (at, task_id),
-        )
+        self._write({"op": "gone", "task_id": task_id, "at": at})
 
     def free_slot(self, row: int, at: float) -> None:
         self.execute(
@@ -464,17 +653,15 @@ class PostgresState(State):
         )
 
     def saving(self, task_id: str, *, path: str, sha256: str, size: int) -> None:
-        self.execute(
-            f"UPDATE {TABLE} SET saved_path = %s, sha256 = %s, bytes = %s, saved_on = %s "
-            "WHERE task_id = %s",
-            (path, sha256, size, self.who.machine, task_id),
+        self._write(
+            {"op": "downloaded", "task_id": task_id, "path": path, "sha256": sha256}
+            | {"size": size, "at": None, "machine": self.who.machine}
         )
 
     def downloaded(self, task_id: str, *, path: str, sha256: str, size: int, at: float) -> None:
-        self.execute(
-            f"UPDATE {TABLE} SET saved_path = %s, sha256 = %s, bytes = %s, downloaded_at = %s, "
-            "saved_on = %s WHERE task_id = %s",
-            (path, sha256, size, at, self.who.machine, task_id),
+        self._write(
+            {"op": "downloaded", "task_id": task_id, "path": path, "sha256": sha256}
+            | {"size": size, "at": at, "machine": self.who.machine}
         )
 
     def settle_reruns(self, profile: str, label: str, units: Sequence[str]) -> None:
@@ -646,8 +833,7 @@ class PostgresState(State):
     def key(self, kind: str, name: str) -> int:
         """The advisory lock key of a thing of this state (its schema found on connecting)."""
         if self._namespace is None:
-            with self._cursor():
-                pass  # connects, and finds the schema
+            self.run(lambda cur: None)  # connects, and finds the schema
         return lock_key(self._namespace or "", kind, name)
 
     def account_lock(self, account: str) -> AdvisoryLock:
@@ -683,11 +869,13 @@ class PostgresState(State):
 
     def migrate(self) -> MigrateResult:
         with self._lock:
-            conn = self._connection()
             try:
+                conn = self._connection()
                 with conn.cursor() as cur:
                     found = self._set_up(cur, create_only=False)
                     after = schema.look(cur)
+            except Away as away:
+                raise self.lost(str(away)) from None
             except psycopg_errors().OperationalError as exc:
                 raise self.lost(self._redacted(str(exc)).strip()) from None
         problem = schema.refusal(after, self.where)
@@ -705,6 +893,9 @@ class PostgresState(State):
                     cur.execute("SELECT 1")
                     millis = (time.perf_counter() - started) * 1000
                     found = schema.look(cur)
+        except Away as away:
+            text = f"lost the connection ({away}); trying again"
+            return Health(self.store, self.where, False, text, problem=text)
         except SeedanceError as exc:  # unreachable (the network's), or refused (the setup's)
             reachable = not isinstance(exc, NetworkError)
             return Health(
@@ -734,6 +925,25 @@ class PostgresState(State):
             problem=problem.message if problem else None,
             hint=problem.hint if problem else None,
         )
+
+
+def observe_sql(*, replayed: bool) -> str:
+    """`observe_many`'s statement; a `replayed` observation (kept while the database was
+    away) never takes an ended task back to unfinished: another machine may have seen it
+    end meanwhile."""
+    guard = f" AND NOT (c.status = ANY('{{{','.join(TERMINAL)}}}') AND NOT o.terminal)"
+    return (
+        f"UPDATE {TABLE} AS c SET status = o.status, "
+        "tokens = COALESCE(o.tokens, c.tokens), error = COALESCE(o.error, c.error), "
+        "finished_at = CASE WHEN o.terminal AND c.finished_at IS NULL THEN o.ended "
+        "ELSE c.finished_at END "
+        "FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::boolean[], "
+        "%s::float8[]) AS o(task_id, status, tokens, error, terminal, ended) "
+        "WHERE c.task_id = o.task_id AND (c.status IS DISTINCT FROM o.status "
+        "OR (o.tokens IS NOT NULL AND c.tokens IS DISTINCT FROM o.tokens) "
+        "OR (o.error IS NOT NULL AND c.error IS DISTINCT FROM o.error) "
+        "OR (o.terminal AND c.finished_at IS NULL))" + (guard if replayed else "")
+    )
 
 
 def psycopg_errors() -> Any:

@@ -12,7 +12,9 @@ A lock's key is 64 bits of a SHA-256 of the state's schema, its kind and its nam
 reentrant within one session, so this process keeps its own record of the keys it holds
 (`PostgresState.held`) and refuses a second holder among its threads, as flock does between
 file descriptors. A wait is try-lock polling on the injected clock: the shared connection is
-never blocked by a wait on the server.
+never blocked by a wait on the server. A connection lost and made again takes the locks it
+held again; one another process took meanwhile is in `PostgresState.lost_locks` until it is
+released, and no create is written while any is.
 """
 
 from __future__ import annotations
@@ -133,11 +135,17 @@ class AdvisoryLock:
         return self.state.execute(_HELD, (high, low))
 
     def release(self) -> None:
+        """Let it go; never waits for a lost connection (the lock went with it)."""
         if not self._held:
             return
         self._held = False
+        state = self.state
+        with state.held_guard:
+            taken_by_another = self.key in state.lost_locks
+            state.lost_locks.discard(self.key)
         try:
-            self.state.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            if not taken_by_another:
+                state.execute("SELECT pg_advisory_unlock(%s)", (self.key,), wait=False)
         except NetworkError:
             pass  # the connection is gone, and the lock with it
         finally:

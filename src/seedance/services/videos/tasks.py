@@ -21,6 +21,7 @@ from seedance.domain.models import Task, TaskStatus
 from seedance.domain.pricing import Estimate
 from seedance.domain.validation import check_task_id
 from seedance.providers.base import CancelOutcome, TaskPage
+from seedance.services import crashpoints
 from seedance.services.runtime import Runtime
 from seedance.services.state import Observation
 from seedance.services.videos.polling import Listener, Waiter, Watch, typical_duration
@@ -50,6 +51,7 @@ def wait(
         check_task_id(task_id)
 
     def journal(watches: list[Watch]) -> None:  # once per poll, however many tasks
+        crashpoints.reached("wait-round")
         now = rt.clock.time()
         rt.state.observe_many([Observation.of(w.task, now) for w in watches if w.task])
 
@@ -208,7 +210,12 @@ def cost_of(rt: Runtime, task: Task) -> tuple[float, str | None, bool] | None:
     """What a task costs: (amount, currency, billed): billed from the tokens it reports
     once finished (nothing once it failed), else its own estimate (videos/task_cost.py);
     None when the price is unknown."""
-    return task_cost(task, rt.state.find(task.id), lambda: _estimate_of(rt, task))
+    recorded = rt.priced.get(task.id)
+    if recorded is None:
+        recorded = rt.state.find(task.id)
+        if recorded is not None and recorded.price is not None:
+            rt.priced[task.id] = recorded
+    return task_cost(task, recorded, lambda: _estimate_of(rt, task))
 
 
 def _estimate_of(rt: Runtime, task: Task) -> Estimate | None:
