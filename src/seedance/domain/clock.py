@@ -47,11 +47,16 @@ class FakeClock:
     Thread-safe, so a simulator and a client in different threads can share it.
     """
 
-    def __init__(self, start: float = 1_781_181_681.0) -> None:
+    KEPT = 10_000  # sleeps remembered (for tests to read): a long wait loop stays bounded
+
+    def __init__(self, start: float = 1_781_181_681.0, *, yields: bool = False) -> None:
         self._now = start
         self._mono = 1000.0
         self._lock = threading.Lock()
         self.sleeps: list[float] = []
+        # in a process of its own (SEEDANCE_CLOCK=fake), each sleep gives the CPU away for a
+        # moment: a loop polling another process (a lock it holds) lets that process run
+        self._yields = yields
 
     def time(self) -> float:
         with self._lock:
@@ -63,7 +68,11 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
+        if len(self.sleeps) > self.KEPT:
+            del self.sleeps[: self.KEPT // 2]
         self.advance(max(seconds, 0.0))
+        if self._yields and seconds > 0:
+            time.sleep(0.001)
 
     def wait(self, event: threading.Event, seconds: float) -> bool:
         if not event.is_set():
@@ -80,5 +89,5 @@ def default_clock(environ: Mapping[str, str]) -> Clock:
     """The real clock; `SEEDANCE_CLOCK=fake` (a seam for tests that run seedance in another
     process) gives a clock whose sleeps take no time."""
     if environ.get(CLOCK_ENV) == "fake":
-        return FakeClock(start=time.time())
+        return FakeClock(start=time.time(), yields=True)
     return SystemClock()
