@@ -455,13 +455,13 @@ class PostgresState(State):
             cur.execute(
                 f"UPDATE {TABLE} SET saved_path = %s, sha256 = %s, bytes = %s, "
                 "downloaded_at = COALESCE(%s, downloaded_at), "
-                "saved_on = COALESCE(%s, saved_on) WHERE task_id = %s",
+                "saved_on = %s WHERE task_id = %s",
                 (
                     item["path"],
                     item["sha256"],
                     item["size"],
                     item["at"],
-                    item.get("machine"),  # the machine that saved it (spools of before: none)
+                    item.get("machine"),  # who saved it (an older spool: none, read as here)
                     item["task_id"],
                 ),
             )

@@ -302,8 +302,13 @@ class Videos:
         if notice:
             self._rt.tell([notice])
         source = source_video(str(video), self._rt.state, where)
-        # a task's saved output (found by its id): the service made it, and takes it back
-        made_here = frozenset({Path(source)}) if source != str(video).strip() else frozenset()
+        # a task's saved output (found by its id, its SHA-256 checked): the service made it,
+        # and takes it back; a row without a digest proves nothing of the file
+        made_here: frozenset[Path] = frozenset()
+        if source != str(video).strip():
+            entry = self._rt.state.find(str(video).strip())
+            if entry is not None and entry.sha256:
+                made_here = frozenset({Path(source)})
         request = task_params(kind, source, prompt, {**settings, "model": chosen})
         try:
             return prepare_for(
