@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from seedance.services.batches.session import BatchResult, BatchSession, JobsSource, open_batch
 from seedance.services.options import CallOptions
-from seedance.services.runs.engine import Listener
 from seedance.services.runtime import Runtime
+
+if TYPE_CHECKING:
+    from seedance.services.batches.session import BatchResult, BatchSession, JobsSource
+    from seedance.services.runs.engine import Listener
 
 
 class Batches:
@@ -52,6 +55,10 @@ class Batches:
         options = self._options.given(
             max_cost=max_cost, allow_unpriced=allow_unpriced, validate=validate
         )
+        from seedance.services.batches.session import (
+            open_batch,  # its planners load when a run is asked for
+        )
+
         return open_batch(
             self._rt,
             jobs,

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seedance.services.media.references import Confinement
 from seedance.services.options import CallOptions
-from seedance.services.runs.engine import Listener
 from seedance.services.runtime import Runtime
-from seedance.services.storyboards.session import ChainResult, ChainSession, open_chain
+
+if TYPE_CHECKING:
+    from seedance.services.runs.engine import Listener
+    from seedance.services.storyboards.session import ChainResult, ChainSession
 
 
 class Storyboards:
@@ -55,6 +58,10 @@ class Storyboards:
         options = self._options.given(
             max_cost=max_cost, allow_unpriced=allow_unpriced, strict=strict, validate=validate
         )
+        from seedance.services.storyboards.session import (
+            open_chain,  # its planners load when a run is asked for
+        )
+
         return open_chain(
             self._rt,
             Path(storyboard),
