@@ -64,6 +64,7 @@ def preflight(
     says what it would change). A video in `made_here` (the service's own output, verified)
     is measured, never refused: the service takes what it made."""
     out: list[RefSpec] = []
+    ours = {path.resolve() for path in made_here}  # the service's own outputs
     seconds: dict[Path, float] = {}
     notes: list[str] = []
     for spec in specs:
@@ -75,7 +76,7 @@ def preflight(
         if not facts.measured and not available() and NO_PYAV not in notes:
             notes.append(NO_PYAV)
         breaches = video_breaches(facts, bounds) if video else audio_breaches(facts, bounds)
-        if spec.path.resolve() in {p.resolve() for p in made_here}:
+        if spec.path.resolve() in ours:
             breaches = []
         name = spec.source
         if breaches and fit and video and all(b.fixable for b in breaches):
@@ -133,15 +134,7 @@ def refusal(
 
 def video_breaches(facts: MediaFacts, bounds: MediaBounds) -> list[Breach]:
     """What makes a local video one the API refuses, each measured fact beside its bound."""
-    found: list[Breach] = []
-    most = bounds.video_max_bytes
-    if most is not None and facts.size > most:
-        found.append(
-            Breach(
-                f"it is {_size(facts.size)}; a reference video is at most {_size(most)}",
-                bounds.rule("video_max_bytes"),
-            )
-        )
+    found = _too_big(facts, bounds.video_max_bytes, "video", bounds.rule("video_max_bytes"))
     formats = bounds.video_formats
     if facts.unreadable:
         found.append(
@@ -201,15 +194,7 @@ def video_breaches(facts: MediaFacts, bounds: MediaBounds) -> list[Breach]:
 
 def audio_breaches(facts: MediaFacts, bounds: MediaBounds) -> list[Breach]:
     """What makes a local audio file one the API refuses."""
-    found: list[Breach] = []
-    most = bounds.audio_max_bytes
-    if most is not None and facts.size > most:
-        found.append(
-            Breach(
-                f"it is {_size(facts.size)}; a reference audio is at most {_size(most)}",
-                bounds.rule("audio_max_bytes"),
-            )
-        )
+    found = _too_big(facts, bounds.audio_max_bytes, "audio", bounds.rule("audio_max_bytes"))
     formats = bounds.audio_formats
     shown = facts.path.suffix.lower().lstrip(".")
     known = set(facts.formats) if facts.measured else {shown}
@@ -230,6 +215,12 @@ def audio_breaches(facts: MediaFacts, bounds: MediaBounds) -> list[Breach]:
         )
     found += _too_short(facts, bounds.audio_min_seconds, "audio", bounds.rule("audio_min_seconds"))
     return found
+
+
+def _too_big(facts: MediaFacts, most: float | None, kind: str, rule: Rule) -> list[Breach]:
+    if most is None or facts.size <= most:
+        return []
+    return [Breach(f"it is {_size(facts.size)}; a reference {kind} is at most {_size(most)}", rule)]
 
 
 def _too_short(facts: MediaFacts, least: float | None, kind: str, rule: Rule) -> list[Breach]:
