@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -351,43 +352,30 @@ class Engine:
                 raise Stopped
 
         try:
+            # what every generate of a unit shares; the run's own folder is overwritten: a
+            # clip there is an earlier run's
+            common = partial(
+                generate,
+                self.rt,
+                output=unit.output,
+                overwrite=True,
+                again=work.again(unit),
+                on_step=step,
+                on_update=listen,
+                on_progress=check_stop,
+                stop=self.stop,
+                label=work.label,
+                allowance=self.allowance,
+            )
             if known:
-                made = generate(
-                    self.rt,
-                    None,
-                    task_id=known,
-                    output=unit.output,
-                    overwrite=True,  # the run's own folder: a clip there is an earlier run's
-                    again=work.again(unit),
-                    on_step=step,
-                    on_update=listen,
-                    on_progress=check_stop,
-                    stop=self.stop,
-                    label=work.label,
-                    allowance=self.allowance,
-                )
+                made = common(None, task_id=known)
             else:
                 with holding(self._unit_lock(unit)):
                     decision = self._decide(unit)
                     # media and frame URLs can change from run to run: the unit's definition
                     # identifies its creates, so a re-run finds them whatever its media became
                     prepared = with_hash(work.request(unit, self.on_event), work.identity(unit))
-                    made = generate(
-                        self.rt,
-                        prepared,
-                        task_id=None,
-                        output=unit.output,
-                        new=decision.new,
-                        overwrite=True,
-                        again=work.again(unit),
-                        on_step=step,
-                        on_update=listen,
-                        on_progress=check_stop,
-                        stop=self.stop,
-                        label=work.label,
-                        allowance=self.allowance,
-                        unit=decision.key,
-                    )
+                    made = common(prepared, task_id=None, new=decision.new, unit=decision.key)
                 self._tell_resumed(unit, decision, made)
         except TaskFailedError as exc:
             code, message = _failure(exc)
