@@ -1,9 +1,9 @@
 """seedance: make AI videos with ByteDance Seedance from the command line and from Python.
 
-    from seedance import Client, GenerationParams
+    from seedance import Client
 
     with Client.from_profile("demo") as client:
-        made = client.generate(GenerationParams(prompt="a paper boat at dawn"), output="boat.mp4")
+        made = client.videos.generate(prompt="a paper boat at dawn", output="boat.mp4")
         print(made.task.id, made.download.path, made.download.sha256)
 
 The names below are the public API. The package import is deliberately light (the command
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         OutcomeUnknownError,
         QuotaError,
         RateLimitError,
+        Reason,
         SeedanceError,
         ServerError,
         StoryboardError,
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
     from seedance.services.review.review import write_review
     from seedance.services.videos.prepare import Prepared
     from seedance.services.videos.steps import Generated
+    from seedance.wording.hints import explain
 
 __all__ = [
     "APIError",
@@ -106,6 +108,7 @@ __all__ = [
     "Profile",
     "QuotaError",
     "RateLimitError",
+    "Reason",
     "Reference",
     "Review",
     "Role",
@@ -124,6 +127,7 @@ __all__ = [
     "ValidationError",
     "WaitTimeoutError",
     "__version__",
+    "explain",
     "make_stills",
     "save_frame",
     "save_sheet",
@@ -172,6 +176,8 @@ _HOMES: dict[str, str] = {
     "ServerError": "seedance.domain.errors",
     "StoryboardError": "seedance.domain.errors",
     "Suggestion": "seedance.domain.errors",
+    "Reason": "seedance.domain.errors",
+    "explain": "seedance.wording.hints",
     "Task": "seedance.domain.models",
     "TaskError": "seedance.domain.models",
     "TaskFailedError": "seedance.domain.errors",

@@ -19,9 +19,11 @@ LAYERS: dict[str, set[str]] = {
     "providers": {"providers", "domain"},
     "sim": {"sim", "domain"},  # beside the stack: its own rules, the domain's plain types
     "services": {"services", "providers", "domain", "sim"},  # sim: the demo profile's transport
+    # the front ends' shared words for the reasons errors name (domain/errors.py `Reason`)
+    "wording": {"wording", "domain"},
     # `seedance mcp` starts the other front end, the MCP server (never the other way round)
-    "cli": {"cli", "mcp", "services", "providers", "domain", "sim"},
-    "mcp": {"mcp", "services", "providers", "domain"},
+    "cli": {"cli", "mcp", "wording", "services", "providers", "domain", "sim"},
+    "mcp": {"mcp", "wording", "services", "providers", "domain"},
 }
 BELOW_CLI = ("domain", "providers", "services")
 # Modules a layer may not import although it may import their layer: the simulator keeps its
@@ -98,9 +100,9 @@ def import_violations(source: str, module: str) -> list[str]:
 
 def wording_violations(source: str, module: str) -> list[str]:
     layer = layer_of(module)
-    if layer not in (*BELOW_CLI, "mcp"):
+    if layer not in (*BELOW_CLI, "mcp", "wording"):
         return []
-    # the MCP server words next steps as tool calls: never a flag
+    # the MCP server words next steps as tool calls (and shares the words of reasons): no flag
     patterns = (FLAG, COMMAND) if layer in BELOW_CLI else (FLAG,)
     found = []
     for line, text in strings(ast.parse(source)):
@@ -168,3 +170,126 @@ def test_the_simulator_may_still_use_the_domains_plain_types() -> None:
 def test_the_wording_check_ignores_docstrings_and_words() -> None:
     source = '"""Run `seedance chain --dry-run`."""\nx = "a well-known value -- like this"\n'
     assert not wording_violations(source, "seedance.services.x")
+
+
+# -- errors carry facts, the front ends word them ---------------------------------------------
+#
+# The rule: no module in services words advice. No call there passes `hint=`, nothing there
+# stores a `.hint`, and a check's or a state's report carries reasons, not words. What to do
+# about an error is a `Reason` (a name, with values) that the front ends word from one table
+# (`seedance/wording/hints.py`); the words a layer below gave an error are carried on as
+# reasons (`SeedanceError.advice`), never copied into a new error's hint.
+
+WORDS = SRC / "wording" / "hints.py"
+
+
+def advice_violations(source: str, module: str) -> list[str]:
+    """Where a services module words advice: a `hint=` argument or a `.hint` stored."""
+    if layer_of(module) != "services":
+        return []
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.keyword) and node.arg == "hint":
+            found.append(f"{module}:{node.value.lineno} passes hint= (name a Reason instead)")
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr == "hint"
+            and isinstance(node.ctx, ast.Store)
+        ):
+            found.append(f"{module}:{node.lineno} stores a .hint (add a Reason instead)")
+        elif isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "hint":
+            found.append(f"{module}:{node.lineno} declares a hint field (carry reasons instead)")
+    return found
+
+
+def named_reasons(source: str) -> set[str]:
+    """The reason names a module gives as constants: `reason=`, `Reason(...)`,
+    `Reason.of(...)`, `.because(...)`, `.instead(...)` (both branches of a condition)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        given: list[ast.AST] = []
+        if isinstance(node, ast.keyword) and node.arg in ("reason", "reasons"):
+            given.append(node.value)
+        elif isinstance(node, ast.Call) and node.args:
+            callee = node.func
+            by_name = isinstance(callee, ast.Name) and callee.id == "Reason"
+            by_method = isinstance(callee, ast.Attribute) and (
+                callee.attr in ("because", "instead")
+                or (callee.attr == "of" and getattr(callee.value, "id", "") == "Reason")
+            )
+            if by_name or by_method:
+                given.append(node.args[0])
+        for expression in given:
+            names |= _names_in(expression)
+    return names
+
+
+def _names_in(expression: ast.AST) -> set[str]:
+    """The names an expression gives: a constant, either branch of a condition, the items
+    of a list (a call's are found where the scan meets that call)."""
+    if isinstance(expression, ast.Constant) and isinstance(expression.value, str):
+        return {expression.value}
+    if isinstance(expression, ast.IfExp):
+        return _names_in(expression.body) | _names_in(expression.orelse)
+    if isinstance(expression, ast.List | ast.Tuple):
+        return {name for item in expression.elts for name in _names_in(item)}
+    if isinstance(expression, ast.Starred):
+        return _names_in(expression.value)
+    return set()
+
+
+def worded() -> set[str]:
+    from seedance.wording.hints import HINTS
+
+    return set(HINTS)
+
+
+def test_no_advice_is_worded_in_the_services() -> None:
+    problems = [v for module, source in all_modules() for v in advice_violations(source, module)]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_reason_the_library_names_has_words() -> None:
+    below = [
+        (module, source)
+        for module, source in all_modules()
+        if layer_of(module) in (*BELOW_CLI, "mcp")
+    ]
+    named = {name for _, source in below for name in named_reasons(source)}
+    assert named, "no reason found: the scan is broken"
+    assert not named - worded(), f"reasons without words: {sorted(named - worded())}"
+
+
+def test_every_word_is_for_a_reason_the_library_names() -> None:
+    constants = {
+        text
+        for module, source in all_modules()
+        if layer_of(module) in (*BELOW_CLI, "mcp")
+        for _, text in strings(ast.parse(source))
+    }
+    from seedance.domain.errors import SAID
+
+    unused = worded() - constants - {SAID}
+    assert not unused, f"words for no reason: {sorted(unused)}"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'raise UsageError("x", hint="move it away")\n',
+        "exc.hint = 'resume with'\n",
+        "exc.hint += '; and more'\n",
+        "class Health:\n    hint: str | None = None\n",
+    ],
+)
+def test_the_advice_check_catches_words_in_the_services(source: str) -> None:
+    assert advice_violations(source, "seedance.services.x")
+
+
+def test_the_reason_scan_finds_names_in_conditions_and_calls() -> None:
+    source = (
+        'raise E("x", reason="a" if b == "not a name" else "b")\n'
+        'raise E("x", reason=[Reason.of("c", many=True), *(["d"] if e else [])])\n'
+        'exc.because("e"); exc.instead(Reason.of("f", text="not a name"))\n'
+    )
+    assert named_reasons(source) == {"a", "b", "c", "d", "e", "f"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from seedance.domain.extras import install_hint
+from seedance.wording.hints import hint
 
 
 @pytest.mark.parametrize("extra", ["video", "mcp", "postgres"])
@@ -27,4 +28,4 @@ def test_the_missing_postgres_driver_says_how_to_install_it(tmp_path, monkeypatc
     url = StateUrl.parse("postgresql://ana@127.0.0.1:9/films", "SEEDANCE_STATE_URL")
     with pytest.raises(ConfigError) as refused:
         open_state(tmp_path, url).find("cgt-1")
-    assert refused.value.hint == install_hint("postgres")
+    assert hint(refused.value) == install_hint("postgres")

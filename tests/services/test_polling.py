@@ -67,8 +67,8 @@ def test_a_long_expectation_is_capped() -> None:
 
 @pytest.mark.parametrize(("hint", "delay"), [(7.0, 7.0), (0.1, MIN_INTERVAL), (600, MAX_INTERVAL)])
 def test_a_server_hint_wins(hint: float, delay: float) -> None:
-    assert poll_delay(10, hint=hint) == delay
-    assert poll_delay(10, expected_total=500, hint=hint) == delay
+    assert poll_delay(10, server_says=hint) == delay
+    assert poll_delay(10, expected_total=500, server_says=hint) == delay
 
 
 def test_typical_duration_needs_a_few_samples() -> None:

@@ -25,6 +25,7 @@ from seedance.services.state.entries import (
     SCHEMA_VERSION,
     postgres_declaration,
 )
+from seedance.wording.hints import hint
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -138,7 +139,7 @@ def test_a_newer_schema_is_refused_and_left_alone(store: Store, state: State):
         with pytest.raises(ConfigError) as refused:
             use()
         assert refused.value.code == "state_schema_newer"
-        assert "upgrade" in (refused.value.hint or "")
+        assert "upgrade" in (hint(refused.value) or "")
     newer.close()
     assert sql(store.location, "SELECT value FROM seedance_meta")[0] == [(newer_version,)]
 
@@ -161,7 +162,7 @@ def test_a_role_that_may_only_read_is_told_what_to_grant(store: Store, state: St
     assert error.code == "state_privileges" and error.exit_status is ExitStatus.USAGE
     assert "lacks INSERT on seedance_creates, UPDATE on seedance_creates" in error.message
     role = reader.split("user=")[1].split("&")[0]
-    assert f"GRANT SELECT, INSERT, UPDATE ON seedance_creates TO {role}" in (error.hint or "")
+    assert f"GRANT SELECT, INSERT, UPDATE ON seedance_creates TO {role}" in (hint(error) or "")
 
 
 def test_a_role_that_may_use_the_tables_works_and_health_says_so(store: Store, state: State):
@@ -190,7 +191,7 @@ def test_a_role_that_may_not_create_the_tables_is_told_so(store: Store):
     guest.close()
     assert refused.value.code == "state_privileges"
     assert f"GRANT CREATE ON SCHEMA {schema_of(store.location)} TO guest_" in (
-        refused.value.hint or ""
+        hint(refused.value) or ""
     )
 
 
@@ -224,7 +225,7 @@ def test_an_unreachable_server_is_a_network_error_without_the_password(tmp_path:
             state.find("x")
         error = caught.value
         assert error.exit_status is ExitStatus.NETWORK and error.code == "state_unreachable"
-        assert "hunter22" not in f"{error.message} {error.hint}" and "bob" not in error.message
+        assert "hunter22" not in f"{error.message} {hint(error)}" and "bob" not in error.message
         assert "nothing was sent" in error.message
         health = state.health()
         assert not health.reachable and "hunter22" not in health.detail

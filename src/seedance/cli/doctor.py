@@ -49,20 +49,24 @@ def fitted(rows: list[list[str]], width: int) -> list[str]:
 def doctor(probe_models: bool) -> None:
     """Check the profile, key, network, clock and models before a real run; spends nothing."""
     from seedance.services.account.doctor import DoctorFailed
+    from seedance.wording.hints import words
 
     env = current_env()
     client = env.client(offline=True)  # a missing key is a finding, not a crash
     report = client.account.doctor(probe_models=probe_models, config_file=env.store.path)
+    document = report.to_json()
+    for check, found in zip(report.checks, document["checks"], strict=True):
+        found["hint"] = words(check.reasons)
     if not env.json:
         from seedance.cli.wording import command_line
 
         rows = []
-        for check in report.checks:
+        for check, found in zip(report.checks, document["checks"], strict=True):
             detail = check.detail
-            if check.hint and check.status != "ok":
+            if found["hint"] and check.status != "ok":
                 step = check.suggestion
                 more = f": {command_line(step, report.profile)}" if step is not None else ""
-                detail += f" ({check.hint}{more})"
+                detail += f" ({found['hint']}{more})"
             rows.append([check.name, f"{STYLES[check.status]} {check.status}", detail])
         if env.stdout_isatty:
             for line in fitted(rows, env.output.stdout_console.width):
@@ -70,8 +74,10 @@ def doctor(probe_models: bool) -> None:
         else:
             env.output.table(["CHECK", "STATUS", "DETAIL"], rows)
     if not report.ok:
-        raise DoctorFailed(report)
+        failed = DoctorFailed(report)
+        failed.details = document
+        raise failed
     if env.json:
-        env.output.json(report.to_json())
+        env.output.json(document)
     else:
         env.output.success(f"profile '{report.profile}' is ready: nothing was spent checking")

@@ -68,7 +68,7 @@ def check() -> None:
     if not report.ok:
         raise JournalDamagedError(
             f"the journal {report.where} is damaged ({report.damaged})",
-            reason=report.damaged or "",
+            damage=report.damaged or "",
             hint="rebuild it from what can be read (the damaged file is kept) with",
             suggestion=Suggestion.of("journal.repair"),
         )

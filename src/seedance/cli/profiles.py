@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from seedance.cli.app import current_env, sub_app
+from seedance.cli.wording import said
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
@@ -36,7 +37,7 @@ def list_profiles() -> None:
             rows.append(
                 {
                     "name": name,
-                    "error": str(exc),
+                    "error": said(exc),
                     "default": name == default,
                     "builtin": name not in stored,
                 }

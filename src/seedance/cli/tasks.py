@@ -25,6 +25,7 @@ from seedance.cli.inputs import (
     destination,
     stream_to_stdout,
 )
+from seedance.cli.wording import error_document, said
 
 if TYPE_CHECKING:
     from seedance.cli.environment import Environment
@@ -90,10 +91,10 @@ def wait(task_ids: list[str], timeout: float | None, output: str | None) -> None
                 line.append(result.path)
         except Exception as exc:
             if watch.error is not None:
-                doc["error"] = {"code": watch.error.code, "message": str(watch.error)}
+                doc["error"] = {"code": watch.error.code, "message": said(watch.error)}
             first_error = first_error or exc
             if len(ids) > 1:
-                env.output.warn(str(exc))
+                env.output.warn(said(exc))
         documents.append(doc)
         lines.append("\t".join(line))
     if target is not None and target.stdout and first_error is None:
@@ -316,8 +317,8 @@ def cancel(task_ids: list[str], force: bool) -> None:
         except SeedanceError as exc:
             if len(ids) == 1:
                 raise
-            env.output.warn(f"{task_id}: {exc}")
-            results.append({"id": task_id, "error": exc.to_json()["error"]})
+            env.output.warn(f"{task_id}: {said(exc)}")
+            results.append({"id": task_id, "error": error_document(exc)})
             first_error = first_error or exc
             continue
         results.append({"id": task_id, "result": outcome})

@@ -133,13 +133,16 @@ def _with_values(
 def describe(exc: SeedanceError, profile: str | None = None, argv: list[str] | None = None) -> str:
     """One line: the message, the hint and, when there are any, the commands to run next
     (`argv`: the words of the command that was run, for "run it again")."""
-    text = str(exc)
+    from seedance.wording.hints import explain, hint
+
+    text = explain(exc)
+    advice = hint(exc)
     field = exc.field
     if field and not exc.suggestions and not isinstance(exc, StoryboardError) and is_option(field):
         choices = f" {'|'.join(map(str, exc.allowed))}" if exc.allowed else ""
         text += f" ({flag(field)}{choices})"
     for number, suggestion in enumerate(exc.suggestions):
-        lead = "; or " if number else (": " if exc.hint else "; run: ")
+        lead = "; or " if number else (": " if advice else "; run: ")
         text += lead + command_line(suggestion, profile, argv)
     return text + stale_rule_words(exc)
 
@@ -164,3 +167,15 @@ UNEXPECTED_HINTS: dict[str, str] = {
     "os_error": "check the path, its permissions, SEEDANCE_CONFIG_DIR and SEEDANCE_DATA_DIR",
     "internal": "this is a bug; run with SEEDANCE_DEBUG=1 for the traceback and report it",
 }
+
+
+def said(exc: BaseException) -> str:
+    """Any exception in one line for people: a seedance error with what to do about it."""
+    from seedance.wording.hints import explain
+
+    return explain(exc) if isinstance(exc, SeedanceError) else str(exc)
+
+
+def error_document(exc: SeedanceError) -> dict[str, Any]:
+    """The `error` object of a JSON document, its message with what to do."""
+    return {**exc.to_json()["error"], "message": said(exc)}

@@ -1,9 +1,11 @@
 """Every error seedance reports, each carrying its exit status (the README's exit-code table).
 
 Errors carry structured facts: the parameter at fault (`field`, in library names), the values
-it allows (`allowed`) and a next step (`suggestion`: an operation and its arguments). Nothing
-here or below the CLI words a command line or a flag: the CLI (`seedance.cli.app`) turns a
-suggestion into a command to type, the MCP server into a tool call.
+it allows (`allowed`), why it stands and the way out (`reasons`: names with their values) and a
+next step (`suggestion`: an operation and its arguments). Nothing here or below the front ends
+words advice, a command line or a flag: the front ends word a reason
+(`seedance.wording.hints`), the CLI turns a suggestion into a command to type, the MCP server
+into a tool call.
 """
 
 from __future__ import annotations
@@ -63,6 +65,39 @@ class Suggestion:
         return {"action": self.action, "args": list(self.args), "options": dict(self.options)}
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why an error stands, or the way out of it, by name ("output_exists", "resume"), with
+    the values its words use (`task`, `path`, ...). The front ends word it
+    (`seedance.wording.hints`); `Reason.of("result_kept", task=task_id)`."""
+
+    name: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, name: str, **values: Any) -> Reason:
+        return cls(name, tuple(values.items()))
+
+    @property
+    def value_map(self) -> dict[str, Any]:
+        return dict(self.values)
+
+
+SAID = "said"  # the reason that carries words a layer below gave an error (`advice`)
+Reasons = str | Reason | Iterable[Reason] | None  # what `reason=` takes: a name, or Reasons
+
+
+def reasons_of(given: Reasons) -> tuple[Reason, ...]:
+    """`reason=` as a tuple of Reasons (a bare name is a Reason without values)."""
+    if given is None:
+        return ()
+    if isinstance(given, str):
+        return (Reason(given),)
+    if isinstance(given, Reason):
+        return (given,)
+    return tuple(given)
+
+
 class SeedanceError(Exception):
     """Base of every expected error: a message for people, a code for scripts."""
 
@@ -74,6 +109,7 @@ class SeedanceError(Exception):
         message: str,
         *,
         code: str | None = None,
+        reason: Reasons = None,
         hint: str | None = None,
         exit_status: ExitStatus | None = None,
         field: str | None = None,
@@ -86,7 +122,10 @@ class SeedanceError(Exception):
             self.code = code
         if exit_status is not None:
             self.exit_status = exit_status
-        self.hint = hint  # plain words for people; no command line, no flag
+        # why it stands and the way out, in order; the front ends word them
+        self.reasons: tuple[Reason, ...] = reasons_of(reason)
+        # a front end's own words (never set below the front ends: tests/architecture)
+        self.hint = hint
         self.field = field  # the parameter at fault, by its library name
         self.allowed = tuple(allowed) if allowed is not None else None
         # the next steps, the first the one to take; front ends word them
@@ -94,6 +133,23 @@ class SeedanceError(Exception):
             (suggestion,) if isinstance(suggestion, Suggestion) else tuple(suggestion or ())
         )
         self.details: dict[str, Any] = {}  # the command's results, shown beside the error
+
+    def because(self, reason: Reasons) -> SeedanceError:
+        """Add reasons after those it has (a caller that knows more of the situation)."""
+        self.reasons += reasons_of(reason)
+        return self
+
+    def instead(self, reason: Reasons) -> SeedanceError:
+        """Replace what it says of the way out (a caller that knows the situation better)."""
+        self.hint = None
+        self.reasons = reasons_of(reason)
+        return self
+
+    def advice(self) -> tuple[Reason, ...]:
+        """All it says of the way out, as reasons (for an error or a report that carries it
+        on): the words a layer below gave it (`hint`, as the reason "said"), then its own."""
+        said = (Reason.of(SAID, text=self.hint),) if self.hint else ()
+        return (*said, *self.reasons)
 
     @property
     def suggestion(self) -> Suggestion | None:
@@ -105,8 +161,9 @@ class SeedanceError(Exception):
         self.suggestions = (value,) if value is not None else ()
 
     def __str__(self) -> str:
-        """The message and hint for people: URLs without their query strings (a pre-signed
-        result URL's signature is a credential), wherever the text came from."""
+        """The message (and a front end's hint) for people: URLs without their query strings
+        (a pre-signed result URL's signature is a credential), wherever the text came from.
+        The words for its reasons are the front ends' (`seedance.wording.hints.said`)."""
         from seedance.domain.redact import redact_urls  # (not at start-up: --help needs none)
 
         text = f"{self.message}; {self.hint}" if self.hint else self.message
@@ -119,6 +176,8 @@ class SeedanceError(Exception):
             facts["field"] = self.field
         if self.allowed is not None:
             facts["allowed"] = list(self.allowed)
+        if self.reasons:
+            facts["reasons"] = [r.name for r in self.reasons]
         if self.suggestions:
             facts["suggestions"] = [s.to_json() for s in self.suggestions]
         return facts
@@ -210,12 +269,15 @@ class APIError(SeedanceError):
         *,
         status_code: int | None = None,
         code: str | None = None,
+        reason: Reasons = None,
         hint: str | None = None,
         request_id: str | None = None,
         field: str | None = None,
         suggestion: Suggestion | Iterable[Suggestion] | None = None,
     ) -> None:
-        super().__init__(message, code=code, hint=hint, field=field, suggestion=suggestion)
+        super().__init__(
+            message, code=code, reason=reason, hint=hint, field=field, suggestion=suggestion
+        )
         self.status_code = status_code
         self.request_id = request_id
 
@@ -360,13 +422,13 @@ class BudgetError(UsageError):
 
 
 class JournalDamagedError(UsageError):
-    """The local journal cannot be read (`reason` says why); nothing was sent."""
+    """The local journal cannot be read (`damage` says how); nothing was sent."""
 
     code = "journal_damaged"
 
-    def __init__(self, message: str, *, reason: str = "", **facts: Any) -> None:
+    def __init__(self, message: str, *, damage: str = "", **facts: Any) -> None:
         super().__init__(message, **facts)
-        self.reason = reason
+        self.damage = damage
 
 
 class InterruptedByUser(SeedanceError):

@@ -142,7 +142,7 @@ class Calls:
             folder or self.settings.output_dir,
             name or "the server's output folder",
             can_allow=False,
-            rule="an agent's files are read and written only in the server's output folder",
+            reason="agent_files_confined",
         )
 
     def output_dir(self) -> Path:

@@ -100,8 +100,11 @@ def doctor(calls: Calls, call: Call, args: dict[str, Any]) -> Reply:
         report = client.account.doctor(
             probe_models=bool(args.get("probe_models")), config_file=calls.store.path
         )
+    from seedance.wording.hints import words
+
     document = report.to_json()
     for check, found in zip(report.checks, document["checks"], strict=True):
+        found["hint"] = words(check.reasons)
         if check.suggestion is not None:
             found["suggestion"] = next_step(check.suggestion, "doctor", args)
     failed = [c.name for c in report.checks if c.status == "fail"]

@@ -127,7 +127,10 @@ def error_reply(
 ) -> Reply:
     """An error as facts, with its next steps as tool calls."""
     steps = [next_step(s, tool, arguments) for s in exc.suggestions]
-    error: dict[str, Any] = {"code": exc.code, "message": str(exc)}
+    from seedance.wording.hints import explain
+
+    said = explain(exc)
+    error: dict[str, Any] = {"code": exc.code, "message": said}
     if exc.field is not None:
         error["field"] = exc.field
     if exc.allowed is not None:
@@ -135,7 +138,7 @@ def error_reply(
     if steps:
         error["suggestions"] = steps
     rule = getattr(exc, "rule", None)
-    text = str(exc) + (f" ({note})" if note else "")
+    text = said + (f" ({note})" if note else "")
     if rule is not None:
         error["rule"] = rule.to_json()
         source = f", source {rule.source}" if rule.source else ""

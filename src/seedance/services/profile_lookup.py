@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from seedance.domain.errors import ConfigError, Suggestion
+from seedance.domain.errors import ConfigError, Reason, Suggestion
 from seedance.domain.profiles import Profile, ProfileStore, build_profile
 
 STATE = "sim.json"  # in the data directory, while a simulator runs
@@ -43,14 +43,14 @@ def missing_profile(data_dir: Path, name: str) -> ConfigError:
     if running is None:
         return ConfigError(
             f"profile '{name}' is a simulator's, and no simulator is running",
-            hint="its sim-* profiles work while it runs; start one in another terminal with",
+            reason="simulator_not_running",
             suggestion=Suggestion.of("sim"),
             field="profile",
         )
     names = sorted(running.get("profiles", {}))
     return ConfigError(
         f"the simulator running (on {running.get('api_url')}) has no profile '{name}'",
-        hint=f"its profiles are {', '.join(names)}",
+        reason=Reason.of("simulator_profiles", names=", ".join(names)),
         field="profile",
         allowed=names,
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seedance.domain.clock import Clock
-from seedance.domain.errors import AuthError, Suggestion
+from seedance.domain.errors import AuthError, Reason, Suggestion
 from seedance.domain.profiles import Profile, ProfileStore
 from seedance.providers.base import Capabilities, Provider
 from seedance.services.account.gate import Gate, account_of
@@ -127,9 +127,7 @@ class Runtime:
             yield
         except AuthError as exc:
             source = self.profile.key_source(self.environ)
-            exc.hint = (
-                f"{exc.hint}; " if exc.hint else ""
-            ) + f"profile '{self.profile.name}' used the key from {source}; check it with"
+            exc.because(Reason.of("key_used", profile=self.profile.name, source=source))
             exc.suggestions = (Suggestion.of("profiles.show", self.profile.name),)
             raise
 

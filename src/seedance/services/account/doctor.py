@@ -25,6 +25,7 @@ from seedance.domain.errors import (
     ConfigError,
     ExitStatus,
     NetworkError,
+    Reason,
     SeedanceError,
     Suggestion,
 )
@@ -61,18 +62,18 @@ class Check:
     name: str
     status: Status
     detail: str
-    hint: str | None = None
+    reasons: tuple[Reason, ...] = ()  # why, and the way out (the front ends word them)
     exit_status: ExitStatus = ExitStatus.OK  # what a failure means, as the exit codes say
-    suggestion: Suggestion | None = None  # the next step the hint leads into
+    suggestion: Suggestion | None = None  # the next step the reasons lead into
 
     @classmethod
     def failed(cls, name: str, exc: SeedanceError, detail: str | None = None) -> Check:
-        """A failed check from an error: its message, hint, next step and exit status."""
+        """A failed check from an error: its message, reasons, next step and exit status."""
         return cls(
             name,
             Status.FAIL,
             detail or exc.message,
-            exc.hint,
+            exc.advice(),
             exc.exit_status,
             exc.suggestion,
         )
@@ -82,7 +83,7 @@ class Check:
             "check": self.name,
             "status": self.status.value,
             "detail": self.detail,
-            "hint": self.hint,
+            "reasons": [r.name for r in self.reasons],
             "suggestion": self.suggestion.to_json() if self.suggestion else None,
         }
 
@@ -164,8 +165,7 @@ def _no_models_here(rt: Runtime, doubt: str) -> Check:
         "region",
         Status.FAIL,
         f"no Seedance model answers on {rt.profile.base_url} for this key: {doubt}",
-        "use a region that serves Seedance (the byteplus preset, ap-southeast-1); keys are "
-        "per region",
+        (Reason("region_without_seedance"),),
         ExitStatus.API,
     )
 
@@ -196,7 +196,7 @@ def _state(rt: Runtime) -> Check:
             "state",
             Status.FAIL,
             health.problem or f"the {kind} cannot be reached: {health.detail}",
-            health.hint,
+            health.reasons,
             ExitStatus.NETWORK,
         )
     if health.problem is not None:
@@ -206,7 +206,7 @@ def _state(rt: Runtime) -> Check:
             "state",
             Status.FAIL,
             health.problem,
-            health.hint,
+            health.reasons,
             ExitStatus.USAGE,
             suggestion,
         )
@@ -245,7 +245,7 @@ def _dns(rt: Runtime) -> Check:
             "dns",
             Status.FAIL,
             f"{host} does not resolve ({exc})",
-            "check the base_url, your DNS, or a proxy (HTTPS_PROXY) if you need one",
+            (Reason("dns_failed"),),
             ExitStatus.NETWORK,
         )
     return Check("dns", Status.OK, f"{host} -> {', '.join(sorted(found)[:3])}")
@@ -262,7 +262,7 @@ def _api(rt: Runtime, *, key_ok: bool) -> tuple[Check, str | None]:
             "api",
             Status.FAIL,
             f"cannot reach {host}: {exc.message}",
-            "check the network, the base_url, and the proxy and CA settings shown above",
+            (Reason("api_unreachable"),),
             ExitStatus.NETWORK,
         )
         return check, None
@@ -282,7 +282,7 @@ def _api(rt: Runtime, *, key_ok: bool) -> tuple[Check, str | None]:
                 Status.FAIL,
                 f"{host} refused the key ({response.status_code} {error.code}); the key came "
                 f"from {source}",
-                "check the key, and that it belongs to this provider and region",
+                (Reason("key_refused"),),
                 ExitStatus.API,
             ),
             date,
@@ -311,11 +311,11 @@ def _clock(rt: Runtime, date: str | None) -> Check:
             "clock",
             Status.FAIL,
             text,
-            "set the system clock (NTP): signed asset requests are refused when it is off",
+            (Reason("clock_off"),),
             ExitStatus.USAGE,
         )
     if abs(skew) > SKEW_WARN:
-        return Check("clock", Status.WARN, text, "consider syncing the system clock (NTP)")
+        return Check("clock", Status.WARN, text, (Reason("clock_drifting"),))
     return Check("clock", Status.OK, text if abs(skew) >= 1 else "in step with the server")
 
 
@@ -341,7 +341,7 @@ def _assets(rt: Runtime) -> Check:
             exit_status=ExitStatus.OK,
         )
     except SeedanceError as exc:
-        return Check("assets", Status.WARN, f"answered: {exc.message}", exc.hint)
+        return Check("assets", Status.WARN, f"answered: {exc.message}", exc.advice())
     return Check("assets", Status.OK, f"{urlsplit(profile.assets_url).netloc} ({how}) answered")
 
 
@@ -366,14 +366,14 @@ def _storage(rt: Runtime) -> Check:
             Status.WARN,
             f"{where} answers; a presigned URL of an object that is not there answered "
             "403 AccessDenied (as S3 does without the ListBucket permission)",
-            "the credentials need s3:GetObject and s3:PutObject on the prefix",
+            (Reason("bucket_permissions"),),
         )
     if status not in (200, 206, 404) or code in ("SignatureDoesNotMatch", "InvalidAccessKeyId"):
         return Check(
             "storage",
             Status.FAIL,
             f"{where}: a presigned URL was refused ({status} {code or ''})".rstrip(),
-            "check the bucket's credentials and that anyone holding its URL may read it",
+            (Reason("bucket_presign_refused"),),
             ExitStatus.API,
         )
     detail = f"{where} answers; a presigned URL fetches"
@@ -386,7 +386,7 @@ def _storage(rt: Runtime) -> Check:
             "storage",
             Status.WARN,
             f"{detail}; but {host} is not a public address",
-            "the API's servers must reach the bucket: only a local simulator can fetch from it",
+            (Reason("bucket_not_public"),),
         )
     if identity is not None and identity.expires_at is not None:
         return Check(
@@ -394,7 +394,7 @@ def _storage(rt: Runtime) -> Check:
             Status.WARN,
             f"{detail}; the credentials are temporary (they end "
             f"{identity.expires_at:%Y-%m-%d %H:%M} UTC) and presigned URLs stop working with them",
-            "use long-lived credentials for runs that last longer",
+            (Reason("bucket_credentials_temporary"),),
         )
     return Check("storage", Status.OK, detail)
 
@@ -443,13 +443,9 @@ def _models(rt: Runtime, *, usable: bool) -> list[Check]:
             "not_activated": "real, but not activated on this account",
             "not_found": "not found for this key (a wrong id, or not served in this region)",
         }.get(probe.outcome, f"unclear: {probe.status} {probe.code or ''} {probe.message}")
-        hint = (
-            "activate it in the provider's console"
-            if probe.outcome == "not_activated"
-            else "check the id"
-        )
+        reason = Reason("activate_model" if probe.outcome == "not_activated" else "check_model_id")
         status = Status.FAIL if mine else Status.WARN
-        checks.append(Check(name, status, words, hint, ExitStatus.API))
+        checks.append(Check(name, status, words, (reason,), ExitStatus.API))
     return checks
 
 

@@ -48,6 +48,7 @@ from seedance.domain.errors import (
     BusyError,
     ExitStatus,
     NotFoundError,
+    Reason,
     SeedanceError,
     Suggestion,
     UsageError,
@@ -134,7 +135,7 @@ class Allowance:
             f"{format_money(total, currency)}, above its cap of "
             f"{format_money(self.max_cost, currency)} ({format_money(spent, currency)} so far); "
             "nothing was sent",
-            hint="raise the cap, or make fewer, shorter or smaller videos",
+            reason="run_cap_exceeded",
             field="max_cost",
         )
 
@@ -319,8 +320,7 @@ class Gate:
             raise BusyError(
                 f"no slot freed before the timeout ({full}); nothing was sent",
                 code="no_slot",
-                hint="let the account's tasks finish, or raise the profile's max_running if "
-                "the account allows more",
+                reason="account_full",
                 exit_status=ExitStatus.TIMEOUT,
                 suggestion=Suggestion.of("tasks.list", local=True),
             )
@@ -418,8 +418,7 @@ class Gate:
                 f"the journal {state.where} keeps no record of spending ({why}), so the "
                 f"profile's {' and '.join(budgets)} cannot be checked; nothing was sent",
                 code="no_ledger",
-                hint="free some space beside it (a copy is kept before it is upgraded) or make "
-                "its folder writable, then run again (it is upgraded first) with",
+                reason="journal_upgrade_blocked",
                 field=budgets[0],
                 suggestion=Suggestion.again(),
             )
@@ -458,8 +457,7 @@ class Gate:
                 raise BudgetError(
                     "the price of this request is not known, so the spending caps cannot be "
                     "checked; nothing was sent",
-                    hint="give the profile a price for its model, or let unpriced requests "
-                    "through (they count as nothing) with",
+                    reason="price_unknown_under_cap",
                     field="allow_unpriced",
                     suggestion=Suggestion.again(allow_unpriced=True),
                 )
@@ -472,9 +470,7 @@ class Gate:
                 "the length of a reference video is not known, and input video seconds "
                 "are billed, so the spending caps cannot be checked; nothing was sent",
                 code="lower_bound",
-                hint="give the video as a local file or a URL whose header can be read "
-                "(with the video extra installed), or let it through counted at its lower "
-                "bound with",
+                reason="price_lower_bound",
                 field="allow_unpriced",
                 suggestion=Suggestion.again(allow_unpriced=True),
             )
@@ -491,8 +487,7 @@ class Gate:
                 f"this account to {format_money(spent + cost, currency)}, above the profile's "
                 f"{name} of {format_money(limit, currency)} "
                 f"({format_money(spent, currency)} spent {when}, UTC); nothing was sent",
-                hint=f"raise {name} in the profile, or wait for the next {period} (UTC); see "
-                "what was spent with",
+                reason=Reason.of("budget_cap", cap=name, period=period),
                 field=name,
                 suggestion=Suggestion.of("spend", since=_day(since)),
             )

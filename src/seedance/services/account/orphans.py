@@ -102,7 +102,7 @@ def _resolve(
         entry,
         again=Suggestion.again(new=True),
         stop=stop,
-        reason="its sender stopped before the answer",
+        lost_how="its sender stopped before the answer",
     )
     try:
         with auth():

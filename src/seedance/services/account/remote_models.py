@@ -126,8 +126,7 @@ def require_models(rt: Runtime, names: Iterable[str]) -> list[ModelProbe]:
                 f"{probe.code}); nothing was made",
                 status_code=probe.status,
                 code=probe.code,
-                hint="fix the model name, or activate it in the provider's console; the "
-                "models this key can use are shown by",
+                reason="model_not_activated",
                 field="model",
                 suggestion=Suggestion.of("doctor", probe_models=True),
             )

@@ -21,6 +21,7 @@ from seedance.domain.clock import Clock
 from seedance.domain.errors import (
     AuthError,
     OutcomeUnknownError,
+    Reason,
     Suggestion,
     TaskFailedError,
     UnsupportedError,
@@ -55,7 +56,7 @@ def kind_for(source: str, kind: MediaKind | None) -> MediaKind:
     if found is None:
         raise UsageError(
             f"cannot tell whether {source} is an image, a video or audio",
-            hint="say which it is",
+            reason="asset_kind_ambiguous",
             field="type",
             allowed=("image", "video", "audio"),
         )
@@ -116,7 +117,7 @@ class AssetService:
         if not profile.assets_url:
             raise UnsupportedError(
                 f"profile '{profile.name}' has no asset library",
-                hint="use a profile with assets_url, or pass media as https:// URLs",
+                reason="no_asset_library",
             )
         http = provider.http
         signed = profile.assets_auth == "aksk"
@@ -187,9 +188,7 @@ class AssetService:
         if isinstance(source, Path) or "://" not in text:
             path = Path(source)
             if not path.is_file():
-                raise UsageError(
-                    f"{path} is not a file", hint="give a local file or an https:// URL"
-                )
+                raise UsageError(f"{path} is not a file", reason="asset_source_unusable")
             kind = kind_for(path.name, kind)
             key = self.cache.file_key(file_sha256(path))
         else:
@@ -197,7 +196,7 @@ class AssetService:
             if urlsplit(text).scheme.lower() not in ("http", "https"):
                 raise UsageError(
                     f"{redact_url(text)} is not an http:// or https:// URL",
-                    hint="the asset library downloads media from public URLs",
+                    reason="asset_source_not_public",
                 )
             # http:// too: whether it can fetch a URL is the library's call (the simulator's
             # own result URLs are http://, on loopback)
@@ -289,14 +288,13 @@ class AssetService:
                 raise TaskFailedError(
                     f"asset {current.ref} failed: {reason}",
                     code="asset_failed",
-                    hint="the library must be able to download the medium from a public URL, "
-                    "and it must meet the media rules; fix it and upload again",
+                    reason="asset_upload_failed",
                 )
             left = limit - elapsed
             if left <= 0:
                 raise WaitTimeoutError(
                     f"asset {current.ref} is still {current.status.value} after {elapsed:.0f}s",
-                    hint="it can be used once Active; check it later with",
+                    reason="asset_not_active",
                     suggestion=Suggestion.of("assets.get", current.id),
                 )
             self.clock.sleep(min(BACKOFF[min(polls, len(BACKOFF) - 1)], left))
@@ -360,22 +358,23 @@ class AssetService:
             yield
         except AuthError as exc:
             if exc.code != "InvalidAction":
-                exc.hint = f"{exc.hint}; {self._credentials()}" if exc.hint else self._credentials()
+                exc.because(self._credentials())
             raise
         except OutcomeUnknownError as exc:
             if action.startswith("Create"):
-                more = "check the library before uploading again"
-                exc.hint = f"{exc.hint}; {more}" if exc.hint else more
+                exc.because("check_library_first")
                 exc.suggestions = (Suggestion.of("assets.list"),)
             raise
 
-    def _credentials(self) -> str:
+    def _credentials(self) -> Reason:
         name = self.profile.name
         if self.profile.assets_auth == "aksk":
             ak = self.profile.access_key_env or "VOLC_ACCESSKEY"
             sk = self.profile.secret_key_env or "VOLC_SECRETKEY"
-            return f"profile '{name}' signs asset requests with the access key in {ak} and {sk}"
-        return f"profile '{name}' used the key from {self.profile.key_source(self.environ)}"
+            return Reason.of("asset_keys_used", profile=name, ak=ak, sk=sk)
+        return Reason.of(
+            "asset_key_used", profile=name, source=self.profile.key_source(self.environ)
+        )
 
 
 def _url_name(url: str) -> str | None:

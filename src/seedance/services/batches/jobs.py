@@ -34,7 +34,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticError
 
 from seedance.domain.documents import DocumentError, parse_json, shown
-from seedance.domain.errors import Rule, UsageError
+from seedance.domain.errors import Reason, Rule, UsageError
 from seedance.domain.field_errors import plain_message
 from seedance.domain.models import GenerationParams
 from seedance.domain.params import REQUEST, Param, by_name
@@ -134,24 +134,20 @@ class Jobs:
 
         first = self.invalid[0]
         more = len(self.invalid) - 1
-        hint = f"{more} more row{'s' if more != 1 else ''} invalid; " if more else ""
+        reasons = [Reason.of("rows_invalid", more=more)] if more else []
         if first.code == references.OutsideError.code:
             return JobsError(
                 first,
                 self.name,
-                hint=hint + "a jobs file reads only files in its folder; if you trust it, let "
-                "it read files elsewhere with",
+                reason=[*reasons, Reason("jobs_outside")],
                 field=first.column,
                 suggestion=Suggestion.again(allow_outside=True),
             )
-        if skip_hint:
-            hint += "fix the file, or run the valid rows and list the others with"
-        else:
-            hint += "fix the file"
+        reasons.append(Reason("fix_jobs_or_skip" if skip_hint else "fix_jobs"))
         return JobsError(
             first,
             self.name,
-            hint=hint,
+            reason=reasons,
             field=first.column if first.column in (*PARAMS, "id", "takes") else None,
             suggestion=Suggestion.again(skip_invalid=True) if skip_hint else None,
         )
@@ -164,7 +160,7 @@ def read_jobs(path: Path, *, allow_outside: bool = False) -> Jobs:
     if kind is None:
         raise UsageError(
             f"{path} is neither .jsonl nor .csv",
-            hint="name the file .jsonl (one JSON object a line) or .csv (a header row)",
+            reason="jobs_file_kind",
             field="jobs",
         )
     try:
@@ -250,7 +246,7 @@ def jobs_from(
         clips.update({job.clip(n).casefold(): (job, n) for n in range(1, job.takes + 1)})
         jobs.rows.append(job)
     if not jobs.rows and not jobs.invalid:
-        raise UsageError(f"{name} holds no rows", hint="one video per row", field="jobs")
+        raise UsageError(f"{name} holds no rows", reason="jobs_row_shape", field="jobs")
     return jobs
 
 
@@ -334,7 +330,7 @@ def _csv_rows(text: str, name: str) -> Iterable[tuple[int, Mapping[str, Any] | I
     except csv.Error as exc:
         raise JobsError(Invalid(reader.line_num, f"not valid CSV ({exc})"), name) from None
     if header is None:
-        raise UsageError(f"{name} is empty", hint="a header row, then one row per video")
+        raise UsageError(f"{name} is empty", reason="jobs_csv_shape")
 
 
 def _header(cells: list[str], line: int, name: str) -> list[str]:

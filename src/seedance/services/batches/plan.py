@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seedance.domain.catalogue import Estimate, format_money, total_of
-from seedance.domain.errors import SeedanceError, Suggestion, UsageError
+from seedance.domain.errors import Reason, SeedanceError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams
 from seedance.domain.pricing import money
 from seedance.services.account.gate import Allowance
@@ -237,8 +237,7 @@ def make_plan(
         raise UsageError(
             f"{jobs.name}: row{'s' if many else ''} {', '.join(changed)} changed since "
             f"{'they were' if many else 'it was'} made (as batch '{plan.name}')",
-            hint=f"make {'them' if many else 'it'} again on purpose (the earlier "
-            f"clip{'s are' if many else ' is'} replaced) with",
+            reason=Reason.of("rows_changed", many=many),
             field="rerun",
             suggestion=Suggestion.again(rerun=changed),
         )
@@ -306,7 +305,7 @@ def _refuse_earlier_clips(jobs: Jobs, manifest: BatchFile) -> None:
             raise JobsError(
                 Invalid(job.line, message, "id", job.id),
                 jobs.name,
-                hint="give the row another id",
+                reason="jobs_row_id_taken",
                 field="id",
             )
 

@@ -19,6 +19,7 @@ from seedance.domain.errors import (
     SERIOUSNESS,
     BudgetError,
     ExitStatus,
+    Reason,
     SeedanceError,
     Suggestion,
     UsageError,
@@ -139,12 +140,7 @@ class BatchIncomplete(SeedanceError):
         failed = any(o.state == TakeState.FAILED for o in attention.values())
         super().__init__(
             message,
-            hint="finished takes are kept; the same command makes the others"
-            + (
-                "; takes that failed on the server are made again (billed anew) with"
-                if failed
-                else ""
-            ),
+            reason=[Reason("takes_kept"), *([Reason("takes_failed_remade")] if failed else [])],
             exit_status=status,
             field=budget.field if budget is not None else None,
             suggestion=Suggestion.again(retry_failed=True) if failed else None,
@@ -240,7 +236,7 @@ def open_batch(
             raise UsageError("say where the clips go", field="output")
         output = default_output(Path(source))
     if output.exists() and not output.is_dir():
-        raise UsageError(f"{output} is a file", hint="give a folder for the clips", field="output")
+        raise UsageError(f"{output} is a file", reason="batch_output_not_folder", field="output")
     file = Path(source) if isinstance(source, str | Path) else None
     name = identities.run_name(name, file, output.resolve().name)
     lock = None
@@ -296,8 +292,7 @@ def _caps_checkable(rt: Runtime, plan: BatchPlan, allowance: Allowance) -> None:
             "bound: the length of a reference video is not known, and input video seconds are "
             "billed, so the spending caps cannot be checked; nothing was sent",
             code="lower_bound",
-            hint="give the video as a local file or a URL whose header can be read (with the "
-            "video extra installed), or let it through counted at its lower bound with",
+            reason="price_lower_bound",
             field="allow_unpriced",
             suggestion=Suggestion.again(allow_unpriced=True),
         )
@@ -318,5 +313,5 @@ def _taken_by_directories(plan: BatchPlan) -> None:
         if (plan.directory / take.clip).is_dir():
             raise UsageError(
                 f"{plan.directory / take.clip} is a directory, where a take's clip goes",
-                hint="move it away",
+                reason="move_it_away",
             )

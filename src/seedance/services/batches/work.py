@@ -73,7 +73,7 @@ class BatchWork:
         text = ": ".join(v for v in (error.get("code"), error.get("message")) if v)
         return TaskFailedError(
             f"{FAILED_BEFORE} ({text or 'no reason recorded'})",
-            hint="it is kept failed; make it again (billed anew) with",
+            reason="take_failed_kept",
             suggestion=Suggestion.again(retry_failed=True),
         )
 

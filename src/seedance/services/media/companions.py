@@ -23,7 +23,7 @@ import struct
 from collections.abc import Iterable
 from pathlib import Path
 
-from seedance.domain.errors import Suggestion, UsageError
+from seedance.domain.errors import Reason, Suggestion, UsageError
 
 MARK_KEY = "Software"
 MARK = "seedance"  # the value of the mark (its start: a version may follow)
@@ -82,7 +82,7 @@ def refuse_unless_ours(paths: Iterable[Path], *, force: bool = False) -> None:
             raise UsageError(
                 f"{path} is not a still made by this program: it is left as it is",
                 code="output_exists",
-                hint="move it away, and the still is made the next time",
+                reason="still_in_the_way",
                 field="sheet",
             )
 
@@ -114,8 +114,7 @@ def check(
             f"{path} already exists, and is not a still made by this program: the "
             f"{_WHAT[kind]} of {clip.name} would replace it",
             code="output_exists",
-            hint="move it away, or give the video another name"
-            + (", or replace it with" if can_force else ""),
+            reason=Reason.of("still_not_ours", can_force=can_force),
             field=field,
             suggestion=Suggestion.again(force=True) if can_force else None,
         )

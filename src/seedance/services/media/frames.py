@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance.domain.documents import shown
-from seedance.domain.errors import UsageError
+from seedance.domain.errors import Reason, UsageError
 from seedance.services.media import companions
 from seedance.services.media.video import INSTALL_HINT
 
@@ -57,7 +57,7 @@ def _require() -> Any:
         raise UsageError(
             f"frames from clips need {' and '.join(absent)}, which "
             f"{'is' if len(absent) == 1 else 'are'} not installed",
-            hint=INSTALL_HINT,
+            reason=Reason.of("install_extra", extra="video"),
         )
     import av
 
@@ -150,7 +150,7 @@ def _unreadable(clip: Path, exc: BaseException) -> UsageError:
     reason = getattr(exc, "strerror", None) or str(exc)
     return UsageError(
         f"cannot read the video {clip}: {reason}",
-        hint="the file is damaged or not a video; download it again",
+        reason="video_damaged",
         field="clip",
     )
 
@@ -262,7 +262,7 @@ def parse_time(text: str) -> float:
     if not seconds >= 0 or seconds == float("inf"):  # also refuses nan
         raise UsageError(
             f"'{shown(text)}' is not a time in the clip",
-            hint="give seconds like 1.5s, 1500ms or 0:01.5",
+            reason="time_format",
             field="at",
         )
     return seconds

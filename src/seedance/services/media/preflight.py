@@ -101,7 +101,7 @@ def _fitted(
         raise ValidationError(
             f"{spec.source} cannot be re-encoded: its size or frame rate could not be measured",
             field=ROLE_FIELDS[spec.role],
-            hint="re-encode it yourself (H.264 in MP4, within the bounds)",
+            reason="reencode_yourself",
         )
     if dry_run:
         said = ", ".join(changes_of(facts, target))
@@ -125,9 +125,7 @@ def refusal(
         f"{name}: " + "; ".join(b.message for b in breaches),
         rule=breaches[0].rule,
         field=ROLE_FIELDS[spec.role],
-        hint="a re-encode within the bounds mends it"
-        if mendable
-        else "give a medium within the bounds",
+        reason="media_mendable" if mendable else "media_out_of_bounds",
         suggestion=Suggestion.again(fit=True) if mendable else None,
     )
 
@@ -246,8 +244,7 @@ def check_body(body: dict[str, Any], bounds: MediaBounds) -> None:
         raise ValidationError(
             f"the request body is {_size(size)}; the API takes at most {_size(most)}",
             rule=bounds.rule("body_max_bytes"),
-            hint="send fewer or smaller inline images and audio (a URL or an asset:// id "
-            "instead of a local file keeps them out of the body)",
+            reason="body_too_large",
         )
 
 

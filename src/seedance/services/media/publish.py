@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seedance.domain.errors import ConfigError
+from seedance.domain.errors import ConfigError, Reason
 from seedance.domain.redact import program_of
 from seedance.services.assets.cache import file_sha256
 
@@ -49,7 +49,7 @@ def publish(
         raise ConfigError(
             f"upload_cmd failed (exit {done.returncode}) for {path}"
             + (f": {tail}" if tail else ""),
-            hint="run the command yourself to see why",
+            reason="upload_cmd_failed",
         )
     lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
     url = lines[-1] if lines else ""
@@ -57,7 +57,7 @@ def publish(
         raise ConfigError(
             f"upload_cmd printed no https:// URL last for {path}"
             + (f" (it printed {url[:80]!r})" if url else ""),
-            hint="make the command print the file's public https:// URL as its last line",
+            reason="upload_cmd_no_url",
         )
     return url
 
@@ -69,10 +69,7 @@ def check_publishable(profile: Profile, path: Path) -> list[str]:
     if not command:
         raise ConfigError(
             f"profile '{profile.name}' cannot upload local files: it has no upload_cmd",
-            hint=f"set storage in [profiles.{profile.name}] of profiles.toml to your bucket "
-            '(storage = "s3://bucket/prefix": local media are published there), or upload_cmd '
-            "to a command that publishes {path} and prints its public https:// URL last; "
-            "or pass a public https:// URL or an asset://ID instead",
+            reason=Reason.of("no_upload_cmd", profile=profile.name),
         )
     return upload_argv(command, path)
 
@@ -104,9 +101,9 @@ def upload_argv(command: str, path: Path) -> list[str]:
             raise ConfigError(
                 f"upload_cmd puts {', '.join(used)} inside a shell script, where a file name "
                 "would run as commands",
-                hint="in the script, use the environment variables "
-                + ", ".join(f'"${names[p]}"' for p in used)
-                + " (quoted) instead",
+                reason=Reason.of(
+                    "upload_cmd_script", variables=", ".join(f'"${names[p]}"' for p in used)
+                ),
                 field="upload_cmd",
             )
     values = _values(path, any(SHA_PLACEHOLDER[0] in word for word in words))

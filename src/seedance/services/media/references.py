@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from seedance.domain import media
-from seedance.domain.errors import SeedanceError, Suggestion, UsageError, ValidationError
+from seedance.domain.errors import Reason, SeedanceError, Suggestion, UsageError, ValidationError
 from seedance.domain.media_bounds import MediaBounds
 from seedance.domain.models import GenerationParams, MediaKind, Reference, Role
 from seedance.domain.paths import is_inside
@@ -84,7 +84,7 @@ class Confinement:
     root: Path
     name: str
     can_allow: bool = True
-    rule: str = "only files in that folder are read"
+    reason: str = "outside_folder"  # why it is refused, by name (the front ends word it)
 
     def check(self, path: Path, source: str, *, what: str, field: str | None) -> None:
         """Raise OutsideError when `path` (given as `source`) leads out of the folder."""
@@ -94,11 +94,7 @@ class Confinement:
         shown = source if source.strip() == leads_to else f"{source} (that is {leads_to})"
         raise OutsideError(
             f"{what} {shown} is outside {self.name} {self.root}",
-            hint=(
-                f"{self.rule}; if you trust the file, let it read files elsewhere with"
-                if self.can_allow
-                else self.rule
-            ),
+            reason=[Reason(self.reason), *([Reason("trust_outside")] if self.can_allow else [])],
             field=field,
             suggestion=Suggestion.again(allow_outside=True) if self.can_allow else None,
         )
@@ -129,7 +125,7 @@ def classify(
     low = text.lower()
     if low.startswith("asset://"):
         if len(text) <= len("asset://"):
-            raise UsageError(f"{source!r} names no asset", hint="write asset://ID")
+            raise UsageError(f"{source!r} names no asset", reason="asset_id_form")
         return RefSpec(role, normalize_asset(text), "asset")
     if low.startswith(("https://", "http://")):
         _check_kind(source, role)
@@ -141,7 +137,7 @@ def classify(
             media_type = low[5:].split(";", 1)[0] or "no media type"
             raise UsageError(
                 f"this data: URI holds {media_type}, which does not look like an image",
-                hint="give data:image/png;base64,... or a file path",
+                reason="data_url_form",
             )
         return RefSpec(role, text, "data")
     path = local_path(text, base_dir)
@@ -152,7 +148,7 @@ def classify(
         what = "is a directory" if path.is_dir() else "does not exist"
         raise UsageError(
             f"{role.kind} file {path} {what}",
-            hint="give a local file, an https:// URL or asset://ID",
+            reason="reference_unusable",
         )
     _check_kind(str(path), role)
     return RefSpec(role, text, "file", path)
@@ -165,7 +161,7 @@ def _check_kind(name: str, role: Role) -> None:
         raise UsageError(
             f"{name} looks like {'an' if found is MediaKind.AUDIO else 'a'} {found}, "
             f"not {'an' if role.kind is MediaKind.IMAGE else 'a'} {role.kind}",
-            hint=f"give it as a reference {found}",
+            reason=Reason.of("wrong_media_kind", kind=str(found)),
             field=field[found],
         )
 
@@ -310,13 +306,13 @@ def _resolve_one(
     if spec.form == "data":
         raise UsageError(
             "this profile takes media only as asset://ID, and a data: URI cannot become one",
-            hint="pass the file's path or a public URL instead",
+            reason="reference_not_public",
         )
     library = assets()
     if library is None:
         raise UsageError(
             f"this profile takes media only as asset://ID: {spec.source}",
-            hint="configure its asset library (assets_url) or upload the medium yourself",
+            reason="reference_needs_asset_library",
         )
     source: str | Path = spec.path if spec.path is not None else spec.source
     if dry_run:  # nothing uploaded; what the upload would refuse, refused now
@@ -331,7 +327,6 @@ def _resolve_one(
 
 def _cannot_send(spec: RefSpec, bounds: MediaBounds | None) -> SeedanceError:
     """Why a local video or audio cannot reach the API from this profile, and the ways it can."""
-    ways = "set the profile's storage (a bucket it publishes to), use an https:// URL, or make it "
     if spec.kind is MediaKind.AUDIO and bounds is not None:
         rule = bounds.rule("audio_inline")
         return ValidationError(
@@ -339,12 +334,12 @@ def _cannot_send(spec: RefSpec, bounds: MediaBounds | None) -> SeedanceError:
             f"its API takes data:audio; catalogue {rule.name} is off)",
             rule=rule,
             field="audios",
-            hint=ways + "an asset with",
+            reason="local_media_ways",
             suggestion=Suggestion.of("assets.upload", spec.source),
         )
     return UsageError(
         f"local {spec.kind} files cannot be sent inline: {spec.source}",
-        hint=ways + "an asset with",
+        reason="local_media_ways",
         field=ROLE_FIELDS[spec.role],
         suggestion=Suggestion.of("assets.upload", spec.source),
     )
@@ -367,7 +362,7 @@ def local_audio(path: Path, bounds: MediaBounds | None, *, check: bool = True) -
             f"audio is at most {most / 2**20:.1f} MB",
             rule=bounds.rule("audio_max_bytes"),
             field="audios",
-            hint="shorten or compress it, or publish it as a URL (the profile's storage)",
+            reason="inline_too_large",
         )
     kind = AUDIO_TYPES.get(path.suffix.lower().lstrip("."), path.suffix.lower().lstrip("."))
     return f"data:audio/{kind or 'wav'};base64,{text}"

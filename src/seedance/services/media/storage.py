@@ -96,8 +96,7 @@ class Storage:
             if identity is None:
                 raise ConfigError(
                     f"no credentials for bucket {self.bucket_name} (storage)",
-                    hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE "
-                    "naming a profile of ~/.aws/credentials (none are stored in the profile)",
+                    reason="storage_credentials_missing",
                     field="storage",
                 )
             for secret in self.bucket.secrets():

@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from seedance.domain.errors import UsageError
+from seedance.domain.errors import Reason, UsageError
 from seedance.domain.extras import install_hint
 
 INSTALL_HINT = install_hint("video")
@@ -29,7 +29,10 @@ def _av() -> Any:
     try:
         import av
     except ImportError:
-        raise UsageError("this needs PyAV, which is not installed", hint=INSTALL_HINT) from None
+        raise UsageError(
+            "this needs PyAV, which is not installed",
+            reason=Reason.of("install_extra", extra="video"),
+        ) from None
     return av
 
 

@@ -135,7 +135,7 @@ def read_folder(
         if os.path.lexists(directory / name) and not is_inside(directory / name, directory):
             raise UsageError(
                 f"{directory / name} leads out of the folder: it is not read",
-                hint="give the output folder of a storyboard or a batch, its files in it",
+                reason="review_folder_empty",
                 field="directory",
             )
     if (directory / MANIFEST).is_file():
@@ -145,7 +145,7 @@ def read_folder(
     else:
         raise UsageError(
             f"{directory} holds neither {MANIFEST} nor {BATCH_MANIFEST}",
-            hint="give the output folder of a storyboard or a batch",
+            reason="review_not_a_folder",
             field="directory",
         )
     if not folder.stills:

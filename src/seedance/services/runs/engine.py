@@ -27,6 +27,7 @@ from seedance.domain.errors import (
     APIError,
     BudgetError,
     NotFoundError,
+    Reason,
     SeedanceError,
     Suggestion,
     TaskFailedError,
@@ -388,7 +389,7 @@ class Engine:
             raise UsageError(
                 f"the task {known} of {work.noun} '{key}' is gone from the server",
                 code="task_gone",
-                hint=f"make the {work.noun} again",
+                reason=Reason.of("remake_unit", noun=work.noun),
                 suggestion=work.again(unit),
             ) from None
         except APIError as exc:
@@ -398,7 +399,7 @@ class Engine:
                 f"the clip of {work.noun} '{key}' must be saved again (the one on disk is not "
                 f"its video), but the result of its task {known} has expired",
                 code=RESULT_EXPIRED,
-                hint="it is not made again unless you ask: that is billed anew; make it with",
+                reason="failed_not_remade",
                 suggestion=work.again(unit),
             ) from None
         work.done(unit, prepared, made)

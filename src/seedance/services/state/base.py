@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from seedance.domain.clock import Clock
-from seedance.domain.errors import BusyError, ExitStatus
+from seedance.domain.errors import BusyError, ExitStatus, Reason
 from seedance.domain.models import TaskStatus
 from seedance.services.state.entries import (
     UNFINISHED,
@@ -67,7 +67,7 @@ def busy_error(holder: Holder, exit_status: ExitStatus = ExitStatus.USAGE) -> Bu
         who = f"another process (pid {holder.pid})" if holder.pid else "another process"
     return BusyError(
         f"{who} is working on {holder.what}; nothing was sent",
-        hint="let it finish, then run the same command again: it finds the work done",
+        reason="run_busy",
         exit_status=exit_status,
     )
 
@@ -159,7 +159,7 @@ class Health:
     read_only: bool = False
     round_trip_ms: float | None = None
     problem: str | None = None  # why it is not usable, when it is not
-    hint: str | None = None
+    reasons: tuple[Reason, ...] = ()  # why, and the way out (the front ends word them)
 
 
 class State(ABC):

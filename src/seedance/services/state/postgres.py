@@ -35,8 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from seedance.domain.clock import Clock, SystemClock
-from seedance.domain.errors import ConfigError, NetworkError, SeedanceError
-from seedance.domain.extras import install_hint
+from seedance.domain.errors import ConfigError, NetworkError, Reason, SeedanceError
 from seedance.domain.models import TaskStatus
 from seedance.services import crashpoints
 from seedance.services.state import postgres_schema as schema
@@ -209,7 +208,7 @@ class PostgresState(State):
                 "installed; nothing was sent",
                 code="state_driver",
                 field="state_url",
-                hint=install_hint("postgres"),
+                reason=Reason.of("install_extra", extra="postgres"),
             ) from None
         try:
             return psycopg.connect(self.url.url, autocommit=True, **self._connect_options())
@@ -276,14 +275,12 @@ class PostgresState(State):
                 "nothing was sent",
                 code="state_refused",
                 field="state_url",
-                hint="check the state URL's user and database, and the password (in "
-                "PGPASSWORD or ~/.pgpass)",
+                reason="state_login_refused",
             )
         return NetworkError(
             f"cannot reach the shared state at {self.where} ({first}); nothing was sent",
             code="state_unreachable",
-            hint="check that the database server runs, and the state URL; while a state URL "
-            "is set, the local journal is never used instead",
+            reason="state_unreachable",
         )
 
     def lost(self, reason: str) -> NetworkError:
@@ -291,9 +288,7 @@ class PostgresState(State):
         return NetworkError(
             f"lost the connection to the shared state at {self.where} ({reason})",
             code="state_lost",
-            hint="check the database server, then run the same command again: what was "
-            "recorded is kept, and what this machine kept meanwhile is written when the "
-            "database returns",
+            reason="state_lost",
         )
 
     def _redacted(self, text: str) -> str:
@@ -557,7 +552,7 @@ class PostgresState(State):
             f"another process took the lock on {', '.join(what) or 'work of this one'}; "
             "nothing was sent",
             code="state_lost",
-            hint="run the same command again: it finds what was made",
+            reason="again_finds_made",
         )
 
     @staticmethod
@@ -899,7 +894,12 @@ class PostgresState(State):
         except SeedanceError as exc:  # unreachable (the network's), or refused (the setup's)
             reachable = not isinstance(exc, NetworkError)
             return Health(
-                self.store, self.where, reachable, exc.message, problem=exc.message, hint=exc.hint
+                self.store,
+                self.where,
+                reachable,
+                exc.message,
+                problem=exc.message,
+                reasons=exc.advice(),
             )
         except psycopg_errors().Error as exc:
             text = self._redacted(str(exc)).strip()
@@ -923,7 +923,7 @@ class PostgresState(State):
             read_only=found.read_only,
             round_trip_ms=millis,
             problem=problem.message if problem else None,
-            hint=problem.hint if problem else None,
+            reasons=problem.reasons if problem else (),
         )
 
 

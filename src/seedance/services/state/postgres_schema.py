@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from seedance.domain.errors import ConfigError, Suggestion
+from seedance.domain.errors import ConfigError, Reason, Suggestion
 from seedance.services.state.entries import (
     COLUMNS,
     DECLARATIONS,
@@ -152,7 +152,7 @@ def refusal(found: Found, where: str) -> ConfigError | None:
             f"this seedance's ({SCHEMA_VERSION}); nothing was sent",
             code="state_schema_newer",
             field="state_url",
-            hint="upgrade this machine's installation to the version your team uses",
+            reason="state_schema_newer",
         )
     if not found.current:
         return ConfigError(
@@ -160,9 +160,7 @@ def refusal(found: Found, where: str) -> ConfigError | None:
             f"older than this seedance's ({SCHEMA_VERSION}); nothing was sent",
             code="state_schema_older",
             field="state_url",
-            hint="upgrade it once, for everyone who shares it (their installations must be as "
-            "new), "
-            "with",
+            reason="state_schema_older",
             suggestion=Suggestion.of("journal.migrate"),
         )
     if found.missing:
@@ -176,8 +174,7 @@ def read_only(where: str) -> ConfigError:
         "default_transaction_read_only is on); nothing was sent",
         code="state_read_only",
         field="state_url",
-        hint="point the state URL at the primary server, or turn "
-        "default_transaction_read_only off for this database",
+        reason="state_read_only",
     )
 
 
@@ -190,7 +187,7 @@ def missing_privileges(where: str, role: str, missing: list[str]) -> ConfigError
         f"{', '.join(missing)}); nothing was sent",
         code="state_privileges",
         field="state_url",
-        hint=f"have the database's owner run: {grants}",
+        reason=Reason.of("state_grant", grants=grants),
     )
 
 
@@ -199,8 +196,6 @@ def no_create(where: str, role: str, namespace: str) -> ConfigError:
         f"the role {role} may not create the shared state's tables at {where}; nothing was sent",
         code="state_privileges",
         field="state_url",
-        hint=f"have the database's owner run: GRANT CREATE ON SCHEMA {namespace or 'public'} "
-        f"TO {role}; or "
-        "set the state up once as the owner, with the same state URL, with",
+        reason=Reason.of("state_grant_create", schema=namespace or "public", role=role),
         suggestion=Suggestion.of("journal.migrate"),
     )

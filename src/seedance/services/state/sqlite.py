@@ -229,8 +229,8 @@ class SqliteState(State):
         """The error for a journal that cannot be read: names the file and the way out."""
         return JournalDamagedError(
             f"the journal {self.path} is damaged ({reason}); nothing was sent",
-            reason=reason,
-            hint="see what can be read of it, then rebuild it (a copy is kept) with",
+            damage=reason,
+            reason="journal_damaged",
             suggestion=[Suggestion.of("journal.check"), Suggestion.of("journal.repair")],
         )
 
@@ -778,10 +778,9 @@ class SqliteState(State):
         return JournalDamagedError(
             f"the journal {self.path} is from an older version and could not be upgraded "
             f"({self.not_upgraded})",
-            reason=self.not_upgraded or "",
+            damage=self.not_upgraded or "",
             code="not_upgraded",
-            hint="make its folder writable and free some space beside it (a copy is kept), "
-            "then run again",
+            reason="journal_unwritable",
             suggestion=Suggestion.again(),
         )
 

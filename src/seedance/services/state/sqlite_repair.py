@@ -37,7 +37,7 @@ def check(state: SqliteState) -> StateReport:
         state.verify()  # the pages these reads did not touch too (its indexes)
         report.schema_version = state.schema_version()
     except JournalDamagedError as exc:
-        report.damaged = exc.reason
+        report.damaged = exc.damage
         state.close()
         return report
     return sorted_report(report, entries, state)

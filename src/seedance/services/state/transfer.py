@@ -37,7 +37,7 @@ class Transfer:
 def export(state: State, path: Path) -> Transfer:
     """Every create of `state`, oldest first, into a new file at `path` (never over one)."""
     if path.exists():
-        raise UsageError(f"{path} already exists", hint="give a new file name", field="file")
+        raise UsageError(f"{path} already exists", reason="export_file_exists", field="file")
     entries = list(reversed(state.entries(limit=None)))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -58,7 +58,7 @@ def export(state: State, path: Path) -> Transfer:
             os.fsync(out.fileno())
         os.link(tmp, path)  # never over a file that appeared meanwhile
     except FileExistsError:
-        raise UsageError(f"{path} already exists", hint="give a new file name") from None
+        raise UsageError(f"{path} already exists", reason="export_file_exists") from None
     except OSError as exc:
         raise LocalError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
@@ -100,7 +100,7 @@ def _read(path: Path) -> Iterator[Entry]:
         raise UsageError(
             f"{path} was exported by a newer version (schema version {version}, this one "
             f"reads up to {SCHEMA_VERSION})",
-            hint="import it with the version that exported it, or a newer one",
+            reason="export_newer",
             field="file",
         )
     for number, line in enumerate(lines[1:], start=2):

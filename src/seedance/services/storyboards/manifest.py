@@ -210,8 +210,7 @@ class Manifest:
             raise StoryboardError(
                 f"{directory / MANIFEST} belongs to a run on profile '{data.profile}', not "
                 f"'{profile}'",
-                hint="start over with a restart, or keep that run and write this one to "
-                "another directory",
+                reason="storyboard_dir_taken",
                 suggestion=chain_again(storyboard, elsewhere),
             )
         return cls(directory, data)

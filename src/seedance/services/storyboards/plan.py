@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance.domain.catalogue import Estimate, format_money
-from seedance.domain.errors import BudgetError, StoryboardError, Suggestion, UsageError
+from seedance.domain.errors import BudgetError, Reason, StoryboardError, Suggestion, UsageError
 from seedance.domain.models import GenerationParams, Reference, Role
 from seedance.domain.pricing import money
 from seedance.providers.base import Capabilities
@@ -190,8 +190,7 @@ class Plan:
                 "video seconds are billed, so the spending caps cannot be checked; nothing "
                 "was sent",
                 code="lower_bound",
-                hint="give the video as a local file or a URL whose header can be read (with "
-                "the video extra installed), or let it through counted at its lower bound with",
+                reason="price_lower_bound",
                 field="allow_unpriced",
                 suggestion=Suggestion.again(allow_unpriced=True),
             )
@@ -202,8 +201,7 @@ class Plan:
             raise UsageError(
                 f"the cost cap cannot be checked: no price is known for shot"
                 f"{'s' if len(unpriced) > 1 else ''} {', '.join(unpriced)}",
-                hint="set the model's price in the profile (prices), or let unpriced requests "
-                "through with",
+                reason="storyboard_price_unknown",
                 field="max_cost",
                 suggestion=Suggestion.again(allow_unpriced=True),
             )
@@ -213,7 +211,7 @@ class Plan:
             raise BudgetError(
                 f"the estimate {format_money(cost, currency)} is above the cap of "
                 f"{format_money(max_cost, currency)}; nothing was sent",
-                hint="raise the cap, shorten shots, or lower the resolution",
+                reason="storyboard_over_cap",
                 field="max_cost",
             )
 
@@ -322,7 +320,7 @@ def continuity_of(shot: Shot, caps: Capabilities, where: str) -> Continuity | No
         if chosen is Continuity.FRAME and not caps.takes_frames:
             raise StoryboardError(
                 f'{where}: continuity = "frame", but this profile\'s API cannot send a first frame',
-                hint='use continuity = "reference" (the last frame as a reference image) or "none"',
+                reason="continuity_first_frame_unsupported",
             )
         return chosen
     params = shot.params
@@ -352,7 +350,7 @@ def make_plan(
         raise StoryboardError(
             f"profile '{rt.profile.name}' cannot chain shots: its API returns no last frame, "
             "and extracting one needs PyAV",
-            hint=f"{video.INSTALL_HINT}, or use a profile whose API returns last frames",
+            reason=[Reason.of("install_extra", extra="video"), Reason("profile_with_frames")],
         )
     if taking and caps.needs_assets and not caps.returns_last_frame:
         _check_frame_upload(rt, board, taking, where_of)
@@ -411,13 +409,11 @@ def _check_frame_upload(
         return
     first = next(s for s in board.shots if s.id in taking)
     other = rt.provider.alternative
-    instead = f", or use profile {other} (the same gateway's API returns last frames)"
     raise StoryboardError(
         f"{where_of[first.id]}: it continues from the last frame of '{first.parent}', which "
         f"profile '{rt.profile.name}' would have to upload to its asset library (its API "
         "returns no last frame and takes media only as assets), but it has no upload_cmd",
-        hint="set upload_cmd in the profile" + (instead if other else "") + ", or set "
-        'continuity = "none"',
+        reason=Reason.of("frame_upload_needed", alternative=other or ""),
         suggestion=Suggestion.of("profiles.show", other) if other else None,
     )
 
@@ -439,7 +435,7 @@ def _in_shot(exc: UsageError, where: str) -> StoryboardError:
         return exc
     error = StoryboardError(
         f"{where}: {exc.message}",
-        hint=exc.hint,
+        reason=exc.advice(),
         field=exc.field,
         allowed=exc.allowed,
         suggestion=exc.suggestion,
@@ -464,7 +460,7 @@ def _check_room(rt: Runtime, shot: Shot, params: GenerationParams, where: str) -
         raise StoryboardError(
             f"{where}: its {len(params.images)} reference images already fill {spec.name}'s "
             f"limit of {most}, so the last frame of '{shot.parent}' cannot be added as one more",
-            hint='drop an image, or set continuity = "none" (it then takes no frame)',
+            reason="continuity_too_many_images",
             field="images",
         )
 
@@ -476,14 +472,14 @@ def _draft_of(shot: Shot, drafts: Drafts | None, where: str, asked: str) -> str:
         place = f" in {drafts.directory}" if drafts is not None else ""
         raise StoryboardError(
             f"{where}: there is no finished draft of it{place}",
-            hint="make the drafts first with",
+            reason="drafts_missing",
             suggestion=drafts.again() if drafts is not None else None,
         )
     if record.request_hash not in (None, asked) or not record.task_id:
         raise StoryboardError(
             f"{where}: it changed since its draft was made, and a final reuses its draft's "
             "prompt and media",
-            hint="make its draft again with",
+            reason="draft_missing",
             suggestion=drafts.again(rerun=[shot.id]),
         )
     return record.task_id
@@ -556,8 +552,7 @@ def with_actions(
         raise StoryboardError(
             f"{board.path}: shot{'s' if many else ''} {names} changed since "
             f"{'they' if many else 'it'} ran",
-            hint=f"start over with a restart, or make {'them' if many else 'it'} again (and "
-            "what follows)",
+            reason=Reason.of("shots_changed", many=many),
             suggestion=plan.again(out_dir, rerun=changed),
         )
     # a shot to make again makes every shot that follows it again too (one walk from all of

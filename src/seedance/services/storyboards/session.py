@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seedance.domain.errors import (
+    Reason,
     SeedanceError,
     StoryboardError,
     UsageError,
@@ -111,7 +112,7 @@ class ChainIncomplete(SeedanceError):
         super().__init__(
             f"{len(attention)} shot{'s need' if plural else ' needs'} attention: "
             + ", ".join(attention),
-            hint="finished shots are kept; retry the others by running the same command again",
+            reason="shots_failed_kept",
             exit_status=status,
         )
         self.result = result
@@ -251,7 +252,7 @@ def open_chain(
     if concat and not video.available():
         raise UsageError(
             "joining clips needs PyAV, which is not installed",
-            hint=video.INSTALL_HINT,
+            reason=Reason.of("install_extra", extra="video"),
             field="concat",
         )
     board = load(path, allow_outside=allow_outside, confine=confine)
@@ -319,8 +320,7 @@ def refuse_changed(rt: Runtime, plan: Plan, directory: Path) -> None:
     raise StoryboardError(
         f"{plan.storyboard.path}: shot{'s' if many else ''} {names} changed since "
         f"{'they' if many else 'it'} ran (as storyboard '{plan.name}')",
-        hint=f"start over with a restart, or make {'them' if many else 'it'} again (and "
-        "what follows)",
+        reason=Reason.of("shots_changed", many=many),
         suggestion=plan.again(directory, rerun=changed),
     )
 
@@ -362,8 +362,7 @@ def refuse_branches(board: Storyboard) -> None:
     where = "; ".join(f"'{k}' is continued by {', '.join(v)}" for k, v in branches.items())
     raise StoryboardError(
         f"{board.path}: joining the clips needs a story without branches ({where})",
-        hint="each branch is its own film: leave out the join, or put each branch in its own "
-        "storyboard",
+        reason="branches_not_joined",
         field="concat",
     )
 
@@ -431,7 +430,7 @@ def load_drafts(board: Storyboard, finals: Path) -> Drafts:
     except FileNotFoundError:
         raise StoryboardError(
             f"{board.path}: no drafts were made in {path.parent}",
-            hint="make them first with",
+            reason="shots_missing",
             suggestion=chain_again(board.path, finals, draft=True),
         ) from None
     except (OSError, ValueError) as exc:

@@ -281,7 +281,7 @@ def _check_inside(
         raise StoryboardError(
             f"{where}: field '{field_name}': {exc.message}",
             code=exc.code,
-            hint=exc.hint,
+            reason=exc.advice(),
             field=field_name,
             suggestion=exc.suggestion,
         ) from None

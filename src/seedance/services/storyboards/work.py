@@ -210,7 +210,7 @@ class ShotWork:
         if path is None or not path.exists():
             raise StoryboardError(
                 f"the last frame of shot '{parent_id}' is missing",
-                hint="make that shot again",
+                reason="remake_shot",
                 suggestion=self.plan.again(self.out_dir, rerun=[parent_id]),
             )
         if needs_assets:
@@ -246,7 +246,7 @@ class ShotWork:
         if clip is None or not clip.is_file():
             raise StoryboardError(
                 f"the video of shot '{parent_id}' is missing",
-                hint="make that shot again",
+                reason="remake_shot",
                 suggestion=self.plan.again(self.out_dir, rerun=[parent_id]),
             )
         say(plan.shot.id, Stage.UPLOADING, source)

@@ -31,7 +31,6 @@ def check_video(dest: Path, url: str) -> None:
     raise BadResponseError(
         f"the download from {host} is not a video ({problem}); nothing was saved",
         code=NOT_A_VIDEO,
-        hint="a proxy or the network may have answered instead of the result host; run the "
-        "same command again: it downloads the video again",
+        reason="download_not_a_video",
         suggestion=Suggestion.again(),
     )

@@ -113,15 +113,15 @@ def part_paths(dest: Path) -> tuple[Path, Path]:
 def check_destination(dest: Path, *, force: bool) -> None:
     """Refuse, before anything is sent or paid for, a destination we would not write."""
     if dest.is_dir():
-        raise UsageError(f"{dest} is a directory", hint="give a file name, e.g. -o clip.mp4")
+        raise UsageError(f"{dest} is a directory", reason="output_is_folder")
     if dest.exists() and not force:
         raise UsageError(
             f"{dest} already exists",
-            hint="choose another name, or overwrite it with",
+            reason="output_exists",
             suggestion=Suggestion.again(force=True),
         )
     if not dest.parent.exists():
-        raise UsageError(f"directory {dest.parent} does not exist", hint="create it first")
+        raise UsageError(f"directory {dest.parent} does not exist", reason="folder_missing")
     if not os.access(dest.parent, os.W_OK):
         raise UsageError(f"cannot write to {dest.parent}")
 
@@ -158,7 +158,7 @@ def download(
             if attempts >= MAX_ATTEMPTS:
                 raise NetworkError(
                     f"the download of {dest.name} kept failing: {clean_text(str(exc))}",
-                    hint="run the same command again: it resumes where it stopped",
+                    reason="download_resumes",
                 ) from None
             http.clock.sleep(min(2.0**attempts, 30.0))
             continue
@@ -168,7 +168,7 @@ def download(
                 raise APIError(
                     "the result URL keeps being refused (expired?)",
                     code="result_expired",
-                    hint="results are kept about 24 hours; if the task is older, it is gone",
+                    reason="result_expired",
                 )
             src = source(True)
             continue
@@ -178,7 +178,7 @@ def download(
         if attempts >= MAX_ATTEMPTS:
             raise NetworkError(
                 f"the download of {dest.name} was cut off {attempts} times",
-                hint="run the same command again: it resumes where it stopped",
+                reason="download_resumes",
             )
     return job.finish(before_rename)
 
@@ -304,7 +304,7 @@ class _Download:
                     f"the download answered HTTP {status}",
                     status_code=status,
                     code=DOWNLOAD_FAILED,
-                    hint="results are kept about 24 hours; check the task with",
+                    reason="result_gone",
                 )  # its next step names the task: the caller knows it (Client.download)
             total = _range_total(response, None) if status == 206 else _content_length(response)
             if status == 206 and offset:
@@ -390,7 +390,7 @@ class _Download:
                     f"stopped saving {self.part}: the server sent more than "
                     f"{limit / 2**20:,.0f} MiB without saying how long the file is",
                     code="download_too_large",
-                    hint="the partial file was removed; run the same command again later",
+                    reason="download_restart_later",
                 )
         return received
 
@@ -403,7 +403,7 @@ class _Download:
             self.restart()
             raise NetworkError(
                 f"the download of {self.dest.name} ended at {size:,} of {self.info.total:,} bytes",
-                hint="run the same command again: it starts over",
+                reason="download_starts_over",
             )
         self.digest.cover(self.part, size)  # a part finished by an earlier process
         result = DownloadResult(path=str(self.dest), bytes=size, sha256=self.digest.hexdigest())
@@ -425,11 +425,11 @@ def _write_error(exc: OSError, path: Path) -> LocalError:
         return LocalError(
             f"the disk is full: could not write {where}",
             code="disk_full",
-            hint="free some space and run the same command again; the task keeps its result",
+            reason="disk_full",
         )
     return LocalError(
         f"could not write {where}: {exc.strerror or exc}",
-        hint="fix that and run the same command again; the task keeps its result",
+        reason="write_failed",
     )
 
 
@@ -461,7 +461,7 @@ def _check_space(part: Path, needed: int) -> None:
             f"not enough free space in {part.parent}: {needed / 2**20:,.0f} MiB needed, "
             f"{free / 2**20:,.0f} MiB free",
             code="disk_full",
-            hint="free some space and run the same command again; the task keeps its result",
+            reason="disk_full",
         )
 
 

@@ -80,7 +80,7 @@ def prepare_final(
         raise UnsupportedError(
             f"profile '{rt.profile.name}' ({rt.provider.dialect} API) cannot make a "
             "final from a draft",
-            hint="drafts and their finals are made through the Ark task API",
+            reason="drafts_need_ark",
         )
     draft = find_draft(rt, draft_id)
     spec, unchecked = choose_model(rt.profile, draft.model, strict=strict)
@@ -123,7 +123,7 @@ def find_draft(rt: Runtime, draft_id: str) -> Draft:
     except NotFoundError:
         raise ValidationError(
             f"draft {draft_id} is not on the server (a draft is kept {DRAFT_DAYS} days)",
-            hint="make a new draft",
+            reason="draft_expired",
             field="draft_id",
         ) from None
     if made_at is None and task.created_at is not None:
@@ -137,7 +137,7 @@ def find_draft(rt: Runtime, draft_id: str) -> Draft:
         raise ValidationError(
             f"draft {draft_id} is {task.status.value}"
             + ("; its final can be made once it has succeeded" if waiting else ""),
-            hint="wait for it with" if waiting else "make a new draft",
+            reason="wait_for_it" if waiting else "draft_expired",
             field="draft_id",
             suggestion=Suggestion.of("wait", draft_id) if waiting else None,
         )
@@ -215,7 +215,7 @@ def _check_age(draft_id: str, made_at: float, now: float) -> None:
         raise ValidationError(
             f"draft {draft_id} was made {_age(made_at, now)} ago ({when}); the service keeps a "
             f"draft {DRAFT_DAYS} days, so its final can no longer be made",
-            hint="make a new draft",
+            reason="draft_expired",
             field="draft_id",
         )
 

@@ -26,6 +26,7 @@ from seedance.domain.errors import (
     DeadlinePassedError,
     InterruptedByUser,
     NotFoundError,
+    Reason,
     SeedanceError,
     Suggestion,
     TaskFailedError,
@@ -109,7 +110,7 @@ def generate(
     except KeyboardInterrupt:
         raise InterruptedByUser(
             f"stopped waiting for the other process working on {run.output.name}; nothing was sent",
-            hint="run the same command again once it is done: it finds the video",
+            reason="request_busy",
             suggestion=Suggestion.again(),
         ) from None
     with holding(lock):
@@ -167,13 +168,14 @@ def _for_request(run: Run, prepared: Prepared) -> Generated:
     try:
         task = _wait(run, task_id, just_created=origin is Origin.CREATED)
     except TaskFailedError as exc:
-        exc.hint = exc.hint or "making it again is a new create, billed anew"
+        if not exc.advice():
+            exc.because("remade_is_billed")
         exc.suggestions = exc.suggestions or (run.again,)
         raise
     except NotFoundError as exc:
         if origin is Origin.CREATED:
             raise
-        exc.hint = "the server no longer has the task an earlier create of this request made"
+        exc.instead("earlier_task_gone")
         exc.suggestions = (run.again,)
         raise
     return _save(run, task, origin)
@@ -216,7 +218,7 @@ def _refuse_failed(run: Run, task_id: str) -> None:
         f"task {task_id}, made earlier for this request and output, {entry.status.value}"
         + (f": {entry.error}" if entry.error else ""),
         code=code or None,
-        hint="it is not followed again; making it again is a new create, billed anew",
+        reason="earlier_create_failed",
         suggestion=run.again,
     )
 
@@ -235,7 +237,7 @@ def _resume(run: Run, prepared: Prepared) -> str | None:
         raise UnusableTaskIdError(
             "an earlier create of this request to this output reached the server, which "
             "answered with an unusable task id; it may have made the task, and bill it",
-            hint="it is not sent again, nor followed; making it anew is a new create, billed anew",
+            reason="earlier_create_refused",
             suggestion=run.again,
         )
     lease = journal.row_lease(entry.row)
@@ -397,10 +399,7 @@ def _made_already(run: Run, request_hash: str, refused: UsageError) -> None:
     if entry is None or (entry.status is not None and entry.status.is_failure):
         return  # nothing made (a failed task is made again by a new create, as it says)
     if entry.task_id is None:  # its answer was lost: the same command looks for it
-        refused.hint = (
-            "an earlier create of this request to this output may have reached the server; "
-            "move the file away, then run the same command again: it looks for that task"
-        )
+        refused.instead("earlier_create_may_exist")
         refused.suggestions = (Suggestion.again(),)
         return
     sha256, saved = entry.sha256, entry.saved_path
@@ -409,10 +408,7 @@ def _made_already(run: Run, request_hash: str, refused: UsageError) -> None:
         f"{run.output} already exists and is not the video task {entry.task_id} made for "
         "this request" + (f"; that video is saved at {elsewhere}" if elsewhere else "")
     )
-    refused.hint = (
-        "move the file away and run the same command again, or save the video under "
-        "another name with"
-    )
+    refused.instead("made_elsewhere_in_output")
     refused.suggestions = (Suggestion.of("wait", entry.task_id, output=str(free_name(run.output))),)
 
 
@@ -424,7 +420,7 @@ def _check_destinations(run: Run) -> None:
         check_file(run.output, overwrite=run.overwrite)
         check_distinct({"output": run.output, "last_frame_output": run.last_frame_output})
     elif run.overwrite:
-        raise UsageError(f"{run.output} is a directory", hint="give a file name")
+        raise UsageError(f"{run.output} is a directory", reason="output_is_folder_plain")
     if run.last_frame_output is not None:
         check_file(run.last_frame_output, overwrite=run.overwrite, field="last_frame_output")
 
@@ -467,7 +463,7 @@ def _wait(run: Run, task_id: str, *, just_created: bool) -> Task:
     except KeyboardInterrupt:
         raise InterruptedByUser(
             f"stopped waiting; task {task_id} keeps running on the server",
-            hint="resume with",
+            reason="resume",
             suggestion=[Suggestion.again(), Suggestion.of("wait", task_id, output=_shown(run))],
         ) from None
     except (WaitTimeoutError, BadResponseError) as exc:  # (the server's answers were invalid)
@@ -489,7 +485,7 @@ def _save(run: Run, task: Task, origin: Origin) -> Generated:
     except KeyboardInterrupt:
         raise InterruptedByUser(
             "stopped the download; the part saved so far is kept",
-            hint="resume with",
+            reason="resume",
             suggestion=resume,
         ) from None
     except APIError as exc:
@@ -500,7 +496,7 @@ def _save(run: Run, task: Task, origin: Origin) -> Generated:
         raise WaitTimeoutError(
             f"task {task.id} has {task.status.value}, but the time given ran out while its "
             f"result was downloading ({exc.message}); the part saved so far is kept",
-            hint="resume with",
+            reason="resume",
             suggestion=resume,
             task=task,
         ) from None
@@ -524,9 +520,9 @@ def _refuse_expired_elsewhere(run: Run, task_id: str) -> None:
         f"the video of task {task_id} was saved on {machine} (at {entry.saved_path}), and "
         "its result has expired on the server, so it cannot be downloaded here",
         code=RESULT_EXPIRED,
-        hint=f"copy that file here as {run.saved_as(task_id)} and run the same command "
-        "again (it is verified by its SHA-256), or make it anew (billed anew) "
-        + ("under a new request id" if run.by_label else "with"),
+        reason=Reason.of(
+            "expired_saved_elsewhere", copy_as=run.saved_as(task_id), by_label=run.by_label
+        ),
         suggestion=None if run.by_label else run.again,
     )
 
@@ -544,7 +540,7 @@ def _frame(run: Run, task: Task, *, kept: bool = False) -> DownloadResult | None
     except KeyboardInterrupt:
         raise InterruptedByUser(
             "stopped the download of the last frame",
-            hint="resume with",
+            reason="resume",
             suggestion=Suggestion.again(),
         ) from None
 

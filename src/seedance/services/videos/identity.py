@@ -253,10 +253,10 @@ class LostCreate:
         output: str | None = None,
         on_step: Step | None = None,
         stop: threading.Event | None = None,
-        reason: str | None = None,
+        lost_how: str | None = None,
     ) -> None:
         self.provider = provider
-        self.reason = reason or entry.error  # how the answer was lost
+        self.lost_how = lost_how or entry.error  # how the answer was lost
         self.journal = journal
         self.clock = clock
         self.entry = entry
@@ -474,7 +474,7 @@ class LostCreate:
             for t in tasks
         )
         many = len(tasks) != 1
-        why = f" ({self.reason})" if self.reason else ""
+        why = f" ({self.lost_how})" if self.lost_how else ""
         could = f"{len(tasks)} task{'s' if many else ''} on the server could be it"
         if not ended:
             follow = Suggestion.of("wait", *[t.id for t in tasks])
@@ -482,8 +482,7 @@ class LostCreate:
                 f"a create whose answer was lost{why} may have made a task; {could}: {listed}; "
                 f"{'they show' if many else 'it shows'} whose {'they are' if many else 'it is'} "
                 "only once ended",
-                hint="it was not sent again, so nothing is billed twice; once they have ended, "
-                "the same command tells its own by its identity and goes on; follow them with",
+                reason="lost_create_still_running",
                 suggestion=[follow, Suggestion.again(), self.again],
                 exit_status=ServerError.exit_status,
             )
@@ -491,9 +490,7 @@ class LostCreate:
         return OutcomeUnknownError(
             f"a create whose answer was lost{why} may have made a task; {could}, none proven "
             f"its own: {listed}",
-            hint="it was not sent again, so nothing is billed twice; if one of them is this "
-            "create's (see it with the first), save its video with the second; else make the "
-            "video anew, billed anew, with the last",
+            reason="lost_create_candidates",
             suggestion=[
                 Suggestion.of("status", first),
                 Suggestion.of("wait", first, output=self.output),
@@ -515,14 +512,12 @@ class LostCreate:
     def too_many(self) -> OutcomeUnknownError:
         """Stop: more tasks since the create began than a search compares."""
         self.overflowed = True
-        why = f" ({self.reason})" if self.reason else ""
+        why = f" ({self.lost_how})" if self.lost_how else ""
         return OutcomeUnknownError(
             f"a create whose answer was lost{why} may have made a task, and the account has "
             f"more than {CROWD:,} tasks of its model since, more than a search reads to tell "
             "its own from others' for sure",
-            hint="it was not sent again, so nothing is billed twice; find it in the provider's "
-            "console and save its video with the first, or make it anew, billed anew, with "
-            "the last",
+            reason="lost_create_unlisted",
             suggestion=[Suggestion.of("wait", "TASK_ID", output=self.output), self.again],
             exit_status=ServerError.exit_status,
         )
@@ -530,12 +525,11 @@ class LostCreate:
     def not_yet(self) -> OutcomeUnknownError:
         """Stop: the task list shows no task that could be it, but may not be current yet,
         and the deadline comes first."""
-        why = f" ({self.reason})" if self.reason else ""
+        why = f" ({self.lost_how})" if self.lost_how else ""
         return OutcomeUnknownError(
             f"a create whose answer was lost{why} may have made a task; the task list shows "
             "none yet, but a list can show a new task late",
-            hint="it was not sent again, so nothing is billed twice; in a minute, the same "
-            "command looks once more (and sends it only if it never arrived)",
+            reason="lost_create_list_not_current",
             suggestion=[Suggestion.again(), self.again],
             exit_status=ServerError.exit_status,
         )
@@ -546,17 +540,15 @@ class LostCreate:
         if cause is None:
             return OutcomeUnknownError(
                 "an identical create was sent before and its outcome is unknown",
-                hint="this provider lists no tasks: its console shows whether one was created "
-                "(its id is the TASK_ID); if so, follow it with",
+                reason="lost_create_no_list",
                 suggestion=[wait, self.again],
                 exit_status=ServerError.exit_status,
             )
-        why = f" ({self.reason})" if self.reason else ""
+        why = f" ({self.lost_how})" if self.lost_how else ""
         return OutcomeUnknownError(
             f"a create whose answer was lost{why} may have made a task, and looking for it "
             f"failed ({cause.message})",
-            hint="it was not sent again, so nothing is billed twice; run the same command again "
-            "to look once more, or",
+            reason="lost_create_search_failed",
             suggestion=[Suggestion.again(), self.again],
             exit_status=cause.exit_status,
         )

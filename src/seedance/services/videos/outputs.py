@@ -66,14 +66,12 @@ def check_file(
         raise UsageError(f"cannot use {path}: {exc.strerror}", field=field) from None
     if found is not None:
         if stat.S_ISDIR(found.st_mode):
-            raise UsageError(
-                f"{path} is a directory", hint="give a file name, e.g. clip.mp4", field=field
-            )
+            raise UsageError(f"{path} is a directory", reason="output_is_folder_named", field=field)
         if not stat.S_ISREG(found.st_mode):
             raise UsageError(
                 f"{path} is {kind_of(found.st_mode)}, not a regular file: it is never written "
                 "over or replaced",
-                hint="give the name of a new file",
+                reason="output_not_a_file",
                 field=field,
             )
         if not overwrite:
@@ -81,7 +79,7 @@ def check_file(
     parent = path.parent
     if not parent.is_dir():
         what = "is not a directory" if parent.exists() else "does not exist"
-        raise UsageError(f"directory {parent} {what}", hint="create it first", field=field)
+        raise UsageError(f"directory {parent} {what}", reason="folder_missing", field=field)
     probe_writable(parent, field=field)
 
 
@@ -90,21 +88,15 @@ def _exists(path: Path, field: str, can_force: bool) -> UsageError:
     where it has it, else the same operation under a free name (for a file-name parameter)."""
     suggestion: Suggestion | None
     if can_force:
-        hint, suggestion = (
-            "choose another name, or move it away, or replace it with",
-            (Suggestion.again(force=True)),
-        )
+        reason, suggestion = "exists_can_force", Suggestion.again(force=True)
     elif field in RENAMED:
-        hint, suggestion = (
-            "move it away, or give another name",
-            Suggestion.again(**{field: str(free_name(path))}),
-        )
+        reason, suggestion = "exists_can_rename", Suggestion.again(**{field: str(free_name(path))})
     else:
-        hint, suggestion = "choose another name, or move it away", None
+        reason, suggestion = "exists", None
     return UsageError(
         f"{path} already exists",
         code="output_exists",
-        hint=hint,
+        reason=reason,
         field=field,
         suggestion=suggestion,
     )
@@ -126,7 +118,7 @@ def probe_writable(folder: Path, *, field: str = "output") -> None:
     except OSError as exc:
         raise UsageError(
             f"cannot write in {folder}: {exc.strerror or exc}",
-            hint="choose another place, or fix its permissions",
+            reason="place_unwritable",
             field=field,
         ) from None
     os.close(handle)
@@ -138,7 +130,7 @@ def ensure_folder(path: Path, *, create: bool = True, field: str = "output") -> 
     (a dry run: then only checked to be makeable); refused when it is a file or cannot be
     written."""
     if path.exists() and not path.is_dir():
-        raise UsageError(f"{path} is a file, not a folder", hint="give a folder", field=field)
+        raise UsageError(f"{path} is a file, not a folder", reason="not_a_folder", field=field)
     if not create:
         existing = next(p for p in (path, *path.parents) if p.exists())
         if not existing.is_dir():
@@ -150,7 +142,7 @@ def ensure_folder(path: Path, *, create: bool = True, field: str = "output") -> 
     except OSError as exc:
         raise UsageError(
             f"cannot make the folder {path}: {exc.strerror or exc}",
-            hint="choose another place, or fix its permissions",
+            reason="place_unwritable",
             field=field,
         ) from None
     probe_writable(path, field=field)
@@ -168,7 +160,7 @@ def check_distinct(paths: Mapping[str, Path | None]) -> None:
             first = NAMES.get(seen[key], seen[key])
             raise UsageError(
                 f"{path} would be written twice: as the {first} and as the {NAMES.get(name, name)}",
-                hint="give each its own name",
+                reason="outputs_collide",
                 field=name,
             )
         seen[key] = name

@@ -53,15 +53,16 @@ def poll_delay(
     age: float,
     *,
     expected_total: float | None = None,
-    hint: float | None = None,
+    server_says: float | None = None,
     confident: bool = False,
 ) -> float:
-    """Seconds until the next look at a task that is `age` seconds old.
+    """Seconds until the next look at a task that is `age` seconds old (`server_says`: the
+    wait its answer asked for, kept within bounds).
 
     Towards an expected end it sleeps half the remaining time, or three quarters when the
     expectation is `confident` (a steady pace of progress measured several times)."""
-    if hint is not None:
-        return min(max(hint, MIN_INTERVAL), MAX_INTERVAL)
+    if server_says is not None:
+        return min(max(server_says, MIN_INTERVAL), MAX_INTERVAL)
     tight = 0.9 * max(3.0, 0.05 * age)  # the longest we may be late, less a margin for the read
     if expected_total is not None:
         remaining = expected_total - age
@@ -250,7 +251,9 @@ class Waiter:
         expected = watch.expected_from_progress(now, age) if steady else None
         if expected is None and self.expected is not None:
             expected = self.expected(task)
-        return poll_delay(age, expected_total=expected, hint=task.poll_after, confident=steady)
+        return poll_delay(
+            age, expected_total=expected, server_says=task.poll_after, confident=steady
+        )
 
     def _age(self, watch: Watch, task: Task, now: float) -> float:
         if task.created_at is not None:
@@ -267,7 +270,7 @@ def invalid_answers(task_id: str, count: int, last: BadResponseError) -> BadResp
     return BadResponseError(
         f"the server's last {count} answers about task {task_id} were invalid ({last.message})",
         status_code=last.status_code,
-        hint="the task keeps running on the server; once it answers properly, continue with",
+        reason="answers_invalid",
         suggestion=Suggestion.of("wait", task_id),
     )
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance.domain.catalogue import Estimate, ModelSpec, UnknownModel, catalogue
-from seedance.domain.errors import ValidationError
+from seedance.domain.errors import Reason, ValidationError
 from seedance.domain.models import (
     GenerationParams,
     GenerationRequest,
@@ -107,7 +107,7 @@ def choose_model(
     chosen = name or profile.model
     if not chosen:
         raise ValidationError(
-            f"profile '{profile.name}' names no model", hint="name one", field="model"
+            f"profile '{profile.name}' names no model", reason="model_missing", field="model"
         )
     try:
         spec = catalogue().resolve(chosen, profile.vocabulary, model_family=profile.model_family)
@@ -124,7 +124,7 @@ def choose_model(
         if strict or profile.strict:
             raise ValidationError(
                 f"{spec.name} is folded into another model: {folded.reason}",
-                hint=f"strict mode refuses it; its replacement is {folded.replacement()}",
+                reason=Reason.of("model_folded_strict", replacement=folded.replacement()),
                 field="model",
                 allowed=[folded.into],
             )

@@ -47,7 +47,7 @@ def earlier(
         raise UsageError(
             f"the journal {journal.where} is from an older version and could not be upgraded, "
             "so it cannot record request ids",
-            hint="make its folder and file writable, or leave the request id out",
+            reason="request_id_unrecordable",
             field="request_id",
         )
     entry = journal.labelled(profile, label(request_id))
@@ -57,8 +57,7 @@ def earlier(
         raise UsageError(
             f"request id {request_id!r} was used for another request"
             + (f" (task {entry.task_id})" if entry.task_id else ""),
-            hint="repeat that request unchanged to get its video, or give this one a new "
-            "request id (a new video, paid again)",
+            reason="request_id_reused",
             field="request_id",
         )
     # a path another machine sent it with names no file here: saved where this call says
@@ -66,7 +65,7 @@ def earlier(
     if entry.output_path != str(output) and not elsewhere:
         raise UsageError(
             f"request id {request_id!r} saves its video to {entry.output_path}",
-            hint="repeat it with that output, or give a new request id for a new video",
+            reason="request_id_other_output",
             field="output",
             suggestion=Suggestion.again(output=entry.output_path),
         )

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from seedance.domain.errors import (
     BadResponseError,
     LocalError,
+    Reason,
     SeedanceError,
     Suggestion,
     UsageError,
@@ -88,7 +89,9 @@ def save(
         raise local_failure(exc, dest, task.id) from None
     except SeedanceError as exc:
         if exc.code == "disk_full":  # the task exists: a local failure, not a usage one
-            raise LocalError(exc.message, hint=exc.hint, suggestion=Suggestion.again()) from None
+            raise LocalError(
+                exc.message, reason=exc.advice(), suggestion=Suggestion.again()
+            ) from None
         if exc.code == DOWNLOAD_FAILED:  # the result host refused it: the task tells why
             exc.message = f"task {task.id}, {what.replace('_', ' ')}: {exc.message}"
             exc.suggestion = Suggestion.of("status", task.id)
@@ -108,9 +111,7 @@ def check_last_frame(rt: Runtime, task: Task) -> None:
         rt.provider.download_source(task, "last_frame")
     except SeedanceError as exc:
         if not video.available():
-            exc.hint = (exc.hint + "; " if exc.hint else "") + (
-                "PyAV would take it from the video: " + video.INSTALL_HINT
-            )
+            exc.because(Reason.of("frame_from_video", extra="video"))
             raise
 
 
@@ -129,7 +130,7 @@ def save_last_frame(rt: Runtime, task: Task, dest: Path, *, video: Path | None) 
         except UsageError as exc:
             raise UsageError(
                 f"{missing.message}, and it could not be taken from {video.name}: {exc.message}",
-                hint=missing.hint,
+                reason=missing.advice(),
                 field=missing.field,
             ) from None
         return DownloadResult(path=str(dest), bytes=dest.stat().st_size, sha256=file_sha256(dest))
@@ -144,7 +145,7 @@ def verify(result: DownloadResult) -> None:
     if size != result.bytes or (size <= VERIFY_LIMIT and file_sha256(path) != result.sha256):
         raise LocalError(
             f"{path} does not hold what was downloaded (it changed as it was saved)",
-            hint="run the same command again: it downloads it again",
+            reason="download_again",
             suggestion=Suggestion.again(),
         )
 
@@ -155,8 +156,7 @@ def local_failure(exc: OSError, dest: Path, task_id: str) -> LocalError:
     where = exc.filename or dest
     return LocalError(
         f"cannot save {dest.name}: {exc.strerror or exc} ({where})",
-        hint=f"task {task_id} keeps its result on the server for about 24 hours; fix it, then "
-        "run the same command again",
+        reason=Reason.of("result_kept", task=task_id),
         suggestion=Suggestion.again(),
     )
 
@@ -166,7 +166,7 @@ def disk_failure(exc: OSError, resume: Suggestion) -> LocalError:
     again (`resume`) loses nothing made."""
     return LocalError(
         f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-        hint="fix it, then run the same command again: nothing made is lost",
+        reason="fix_and_again",
         suggestion=resume,
     )
 

@@ -12,6 +12,7 @@ from seedance.domain.errors import (
     BadResponseError,
     InterruptedByUser,
     OutcomeUnknownError,
+    Reason,
     SeedanceError,
     ServerError,
     Suggestion,
@@ -73,7 +74,7 @@ def send(
             raise ServerError(
                 f"the create failed {attempt} times, and each time nothing was made "
                 f"({lost.message})",
-                hint="nothing is billed; try again later",
+                reason="not_arrived",
             )
         on_step(Step.NOT_ARRIVED, lost.message)
     raise AssertionError("unreachable")
@@ -156,7 +157,7 @@ def _send_once(
             if not exact:
                 raise lost_answer(rt, exc) from None
             found = find_lost(
-                rt, entry, run, again, just_lost=True, output=output, reason=exc.message
+                rt, entry, run, again, just_lost=True, output=output, lost_how=exc.message
             )
             if found is None:
                 journal.rejected(row, f"never reached the server ({exc.message})", clock.time())
@@ -202,10 +203,7 @@ def _in_this_region(rt: Runtime, exc: SeedanceError) -> SeedanceError:
             f"no Seedance model answers on {rt.profile.base_url} for this key: {doubt} "
             f"({exc.message})"
         )
-        exc.hint = (
-            "use a region that serves Seedance (the byteplus preset, ap-southeast-1); keys "
-            "are per region"
-        )
+        exc.instead("region_without_seedance")
         exc.suggestions = (Suggestion.of("doctor"),)
     return exc
 
@@ -270,12 +268,12 @@ def _interrupted_sending(output: str | None) -> InterruptedByUser:
     if output is None:
         return InterruptedByUser(
             stopped,
-            hint="it was not sent again; the server's task list (or the journal) shows it",
+            reason="interrupted_create_unrecorded",
             suggestion=[Suggestion.of("tasks.list"), Suggestion.of("tasks.list", local=True)],
         )
     return InterruptedByUser(
         stopped,
-        hint="the same command finds its task (never sending it twice) when run again",
+        reason="interrupted_create",
         suggestion=Suggestion.again(),
     )
 
@@ -288,7 +286,7 @@ def find_lost(
     *,
     just_lost: bool,
     output: str | None,
-    reason: str | None = None,
+    lost_how: str | None = None,
 ) -> Task | None:
     def say(text: str) -> None:
         if run is not None:
@@ -303,7 +301,7 @@ def find_lost(
         output=output,
         on_step=say,
         stop=run.stop if run is not None else None,
-        reason=reason,
+        lost_how=lost_how,
     )
     try:
         with rt.explain_auth():
@@ -316,7 +314,7 @@ def find_lost(
         raise InterruptedByUser(
             "stopped while looking for the task of a create whose answer was lost; "
             "nothing was sent again",
-            hint="the same command looks again when run again",
+            reason="look_again",
             suggestion=Suggestion.again(),
         ) from None
 
@@ -324,16 +322,10 @@ def find_lost(
 def lost_answer(rt: Runtime, exc: SeedanceError) -> OutcomeUnknownError:
     """The report of a create whose answer was lost, on a dialect that cannot look."""
     can_list = rt.capabilities.can_list
-    where = (
-        "the server's task list shows whether it made one"
-        if can_list
-        else "the provider's console shows whether a task was created"
-    )
     look = [Suggestion.of("tasks.list")] if can_list else []
     return OutcomeUnknownError(
         f"the create may have reached the server, but its answer was lost ({exc.message})",
-        hint=f"it was not sent again, so nothing is billed twice; {where}, and the journal "
-        "what was sent",
+        reason=Reason.of("lost_answer", can_list=can_list),
         suggestion=[*look, Suggestion.of("tasks.list", local=True)],
         exit_status=exc.exit_status,
     )

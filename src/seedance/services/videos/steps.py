@@ -100,7 +100,7 @@ class Run:
             )
         return InterruptedByUser(
             f"stopped; task {self.task_id} keeps running on the server",
-            hint="resume with",
+            reason="resume",
             suggestion=[
                 Suggestion.again(),
                 Suggestion.of("wait", self.task_id, output=str(self.output)),

@@ -40,7 +40,7 @@ def source_video(given: str, journal: SavedVideos, cwd: Path | None = None) -> s
     file's path. UsageError (exit 2) when it is none of these."""
     text = given.strip()
     if not text:
-        raise UsageError("give the video to work on", hint="a file, a URL, asset://ID or a task id")
+        raise UsageError("give the video to work on", reason="video_source_forms")
     if text.lower().startswith(_REFERENCE_PREFIXES):
         return text
     path = Path(text).expanduser()
@@ -52,20 +52,20 @@ def source_video(given: str, journal: SavedVideos, cwd: Path | None = None) -> s
     if entry is None:
         raise UsageError(
             f"{text} is neither a video file, a URL, an asset:// id nor a task in the journal",
-            hint="give the video's path or URL, or the id of a task whose video was saved here",
+            reason="video_task_unknown",
             field="video",
         )
     saved = Path(entry.saved_path) if entry.saved_path else None
     if saved is None or not saved.is_file():
         raise UsageError(
             f"task {text}'s video is not saved on this machine",
-            hint="save it first (download), or give its path or URL",
+            reason="video_task_unsaved",
             field="video",
         )
     if entry.sha256 and _sha256(saved) != entry.sha256:
         raise UsageError(
             f"{saved} is no longer the video task {text} made (it changed since it was saved)",
-            hint="give the file you mean by its path",
+            reason="video_task_changed",
             field="video",
         )
     return str(saved)

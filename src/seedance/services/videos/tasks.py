@@ -96,7 +96,7 @@ def task_outcome(watch: Watch) -> Task:
         why = f" ({watch.trouble.message})" if watch.trouble is not None else ""
         raise WaitTimeoutError(
             f"task {watch.task_id} is still {state}{why}",
-            hint="it keeps running; continue with",
+            reason="continue_waiting",
             suggestion=Suggestion.of("wait", watch.task_id),
             task=task,
         )
@@ -109,7 +109,7 @@ def still_running(task: Task, *, output: str | None = None) -> WaitTimeoutError:
     """The error for a task that has not ended yet: wait for it (into `output`)."""
     return WaitTimeoutError(
         f"task {task.id} is still {task.status.value}",
-        hint="wait for it with",
+        reason="wait_for_it",
         suggestion=Suggestion.of("wait", task.id, output=output),
         task=task,
     )
@@ -163,7 +163,7 @@ def cancel(rt: Runtime, task_id: str, *, force: bool = False) -> CancelOutcome:
     if task.status is TaskStatus.SUCCEEDED and unsaved and not force:
         raise UsageError(
             f"task {task_id} finished but its video was never saved; deleting it loses it",
-            hint="save it first with",
+            reason="save_first",
             suggestion=[Suggestion.of("download", task_id), Suggestion.again(force=True)],
         )
     with rt.explain_auth():
