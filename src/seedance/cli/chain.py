@@ -117,7 +117,7 @@ def chain(
         for shot_id, outcome in incomplete.result.attention.items():
             record = incomplete.result.manifest.record(shot_id)
             reason = (record.error or {}).get("message") or outcome.state
-            if outcome.error is not None and outcome.error.suggestions:
+            if outcome.error is not None:
                 from seedance.cli.wording import describe
 
                 reason = describe(outcome.error, env.active_profile, env.argv)

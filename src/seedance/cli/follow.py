@@ -209,7 +209,9 @@ def save_stills(env: Environment, clip: Path, *, force: bool = False) -> dict[st
     try:
         stills = frames.make_stills(clip, force=force)
     except (SeedanceError, OSError) as exc:
-        env.output.warn(f"no poster or contact sheet for {clip}: {exc}")
+        from seedance.cli.wording import said
+
+        env.output.warn(f"no poster or contact sheet for {clip}: {said(exc)}")
         return None
     env.output.info(f"saved {stills.poster} and {stills.sheet}")
     return {"poster": str(stills.poster), "sheet": str(stills.sheet)}

@@ -84,7 +84,7 @@ class Reason:
 
 
 SAID = "said"  # the reason that carries words a layer below gave an error (`advice`)
-Reasons = str | Reason | Iterable[Reason] | None  # what `reason=` takes: a name, or Reasons
+Reasons = str | Reason | Iterable[Reason | str] | None  # what `reason=` takes: names, Reasons
 
 
 def reasons_of(given: Reasons) -> tuple[Reason, ...]:
@@ -95,7 +95,7 @@ def reasons_of(given: Reasons) -> tuple[Reason, ...]:
         return (Reason(given),)
     if isinstance(given, Reason):
         return (given,)
-    return tuple(given)
+    return tuple(Reason(r) if isinstance(r, str) else r for r in given)
 
 
 class SeedanceError(Exception):

@@ -310,7 +310,10 @@ def look_at(clip: Path, *, sheet: bool = True) -> tuple[list[Picture], dict[str,
             shown.append(("contact sheet (frames across the clip)", stills.sheet))
         pictures = [Picture(f"{what}: {path}", frames.preview(path)) for what, path in shown]
     except (SeedanceError, OSError) as exc:
-        return [], {"stills": f"no poster or contact sheet: {exc}"}
+        from seedance.wording.hints import explain
+
+        said = explain(exc) if isinstance(exc, SeedanceError) else str(exc)
+        return [], {"stills": f"no poster or contact sheet: {said}"}
     return pictures, {"poster": str(stills.poster), "sheet": str(stills.sheet)}
 
 

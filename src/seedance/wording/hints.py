@@ -351,13 +351,21 @@ HINTS |= {
 }
 
 
+class _Given(dict[str, Any]):
+    """A reason's values; one its words need but it lacks is shown as its name, never a
+    traceback in the middle of reporting an error."""
+
+    def __missing__(self, key: str) -> str:
+        return f"<{key}>"
+
+
 def words_of(reason: Reason) -> str:
     """One reason in words (its name, should a newer library name one this table lacks)."""
     found = HINTS.get(reason.name)
     if found is None:
         return reason.name.replace("_", " ")
-    values = reason.value_map
-    return found(values) if callable(found) else found.format(**values)
+    values = _Given(reason.value_map)
+    return found(values) if callable(found) else found.format_map(values)
 
 
 def words(reasons: Iterable[Reason]) -> str | None:

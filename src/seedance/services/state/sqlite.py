@@ -796,7 +796,7 @@ class SqliteState(State):
         try:
             version = self.schema_version()
         except (JournalDamagedError, sqlite3.Error) as exc:
-            reason = getattr(exc, "reason", None) or str(exc)
+            reason = getattr(exc, "damage", None) or str(exc)
             return Health(
                 self.store,
                 self.where,
