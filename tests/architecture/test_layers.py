@@ -174,18 +174,21 @@ def test_the_wording_check_ignores_docstrings_and_words() -> None:
 
 # -- errors carry facts, the front ends word them ---------------------------------------------
 #
-# The rule: no module in services words advice. No call there passes `hint=`, nothing there
-# stores a `.hint`, and a check's or a state's report carries reasons, not words. What to do
-# about an error is a `Reason` (a name, with values) that the front ends word from one table
-# (`seedance/wording/hints.py`); the words a layer below gave an error are carried on as
-# reasons (`SeedanceError.advice`), never copied into a new error's hint.
+# The rule: nothing below the front ends (domain, providers, services) words advice. No call
+# there passes `hint=`, nothing there stores a `.hint`, and a report (a doctor's check, a
+# state's health, a validation problem, an API error code's advice) carries reasons, not
+# words. What to do about an error is a `Reason` (a name, with values) that the front ends
+# word from one table (`seedance/wording/hints.py`). The one exception is the module that
+# defines the carrier (domain/errors.py: `SeedanceError(hint=...)` is for a front end's own
+# words).
 
-WORDS = SRC / "wording" / "hints.py"
+CARRIER = "seedance.domain.errors"
 
 
 def advice_violations(source: str, module: str) -> list[str]:
-    """Where a services module words advice: a `hint=` argument or a `.hint` stored."""
-    if layer_of(module) != "services":
+    """Where a module below the front ends words advice: a `hint=` argument, a `.hint`
+    stored, a `hint` field."""
+    if layer_of(module) not in BELOW_CLI or module == CARRIER:
         return []
     found = []
     for node in ast.walk(ast.parse(source)):
@@ -244,7 +247,7 @@ def worded() -> set[str]:
     return set(HINTS)
 
 
-def test_no_advice_is_worded_in_the_services() -> None:
+def test_no_advice_is_worded_below_the_front_ends() -> None:
     problems = [v for module, source in all_modules() for v in advice_violations(source, module)]
     assert not problems, "\n".join(problems)
 
@@ -267,9 +270,7 @@ def test_every_word_is_for_a_reason_the_library_names() -> None:
         if layer_of(module) in (*BELOW_CLI, "mcp")
         for _, text in strings(ast.parse(source))
     }
-    from seedance.domain.errors import SAID
-
-    unused = worded() - constants - {SAID}
+    unused = worded() - constants
     assert not unused, f"words for no reason: {sorted(unused)}"
 
 
@@ -282,8 +283,10 @@ def test_every_word_is_for_a_reason_the_library_names() -> None:
         "class Health:\n    hint: str | None = None\n",
     ],
 )
-def test_the_advice_check_catches_words_in_the_services(source: str) -> None:
-    assert advice_violations(source, "seedance.services.x")
+def test_the_advice_check_catches_words_below_the_front_ends(source: str) -> None:
+    for layer in BELOW_CLI:
+        assert advice_violations(source, f"seedance.{layer}.x")
+    assert not advice_violations(source, "seedance.cli.x")
 
 
 def test_the_reason_scan_finds_names_in_conditions_and_calls() -> None:

@@ -60,8 +60,12 @@ def test_names_in_a_list_are_reasons() -> None:
     assert explain(error) == "x; resume with; choose another name, or move it away"
 
 
-def test_a_lower_layers_words_are_carried_on_as_a_reason() -> None:
-    below = UsageError("y", hint="words from below", reason="resume")
-    carried = UsageError("x", reason=below.advice())
-    assert carried.hint is None
-    assert explain(carried) == "x; words from below; resume with"
+def test_a_front_ends_own_words_come_before_the_reasons() -> None:
+    error = UsageError("x", hint="words of a front end", reason="resume")
+    assert explain(error) == "x; words of a front end; resume with"
+
+
+def test_a_runs_manifest_keeps_an_errors_reasons_by_name() -> None:
+    error = UsageError("x", reason=["exists", Reason.of("result_kept", task="cgt-1")])
+    assert error.record() == {"code": "usage", "message": "x", "reasons": ["exists", "result_kept"]}
+    assert UsageError("y").record() == {"code": "usage", "message": "y"}

@@ -8,6 +8,7 @@ import pytest
 
 from seedance.domain.catalogue import UnknownModel, catalogue
 from seedance.domain.errors import Suggestion, ValidationError
+from seedance.wording.hints import explain
 
 LIVE_MODEL_IDS = [
     # docs/sources/live-research.md §1a: the ids the live services answer to
@@ -91,7 +92,7 @@ def test_aliases_a_provider_lacks_and_retired_names_are_refused(name, vocabulary
     with pytest.raises(ValidationError) as refused:
         catalogue().resolve(name, vocabulary)
     assert not isinstance(refused.value, UnknownModel)
-    assert message in str(refused.value)
+    assert message in explain(refused.value)
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ import tomllib
 
 import pytest
 
-from seedance.domain.errors import ConfigError, Suggestion
+from seedance.domain.errors import ConfigError, Reason, Suggestion
 from seedance.domain.profiles import ProfileStore, build_profile, presets
+from seedance.wording.hints import explain
 
 
 def test_every_design_preset_exists():
@@ -82,8 +83,12 @@ def test_key_sources_in_order(world, tmp_path):
     stored = build_profile("p", {"preset": "byteplus", "api_key": "in-file"})
     assert stored.api_key_value(env) == "in-file"
     assert "in-file" not in repr(stored)
-    with pytest.raises(ConfigError, match="ARK_API_KEY"):
+    with pytest.raises(ConfigError) as refused:
         profile.api_key_value({})
+    assert "set ARK_API_KEY" in explain(refused.value)
+    assert refused.value.reasons == (
+        Reason.of("no_key", env="ARK_API_KEY", override="SEEDANCE_API_KEY"),
+    )
 
 
 KEY = "ark-live-SECRET-7f3a9c"

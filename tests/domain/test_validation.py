@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from seedance.domain.catalogue import catalogue
-from seedance.domain.errors import Suggestion, ValidationError
+from seedance.domain.errors import Reason, Suggestion, ValidationError
 from seedance.domain.models import GenerationParams, Reference, Role
 from seedance.domain.validation import (
     Problem,
@@ -96,9 +96,9 @@ def test_check_request_is_the_text_of_the_facts() -> None:
     assert len(found) == 2
 
 
-def test_messages_put_each_hint_once_after_the_messages() -> None:
-    problems = [Problem("a", hint="h"), Problem("b", hint="h"), Problem("c")]
-    assert messages(problems) == ["a", "b", "c", "h"]
+def test_messages_are_the_problems_messages() -> None:
+    problems = [Problem("a", reason=Reason("h")), Problem("b"), Problem("c")]
+    assert messages(problems) == ["a", "b", "c"]
 
 
 def test_one_error_for_many_problems_keeps_the_facts_they_share() -> None:
@@ -108,10 +108,14 @@ def test_one_error_for_many_problems_keeps_the_facts_they_share() -> None:
     assert (one.message, one.field, one.allowed) == ("bad ratio", "ratio", ("16:9",))
     step = Suggestion.of("profiles.show", "kapon-native")
     two = validation_error(
-        [Problem("a", "seed", hint="h", suggestion=step), Problem("b", "draft", hint="h")]
+        [
+            Problem("a", "seed", reason=Reason("h"), suggestion=step),
+            Problem("b", "draft", reason=Reason("h")),
+        ]
     )
     assert two is not None
-    assert (two.message, two.hint, two.field, two.allowed) == ("a; b", "h", None, None)
+    assert (two.message, two.field, two.allowed) == ("a; b", None, None)
+    assert two.reasons == (Reason("h"),)  # each reason once
     assert two.suggestion == step
     same = validation_error([Problem("a", "seed"), Problem("b", "seed")])
     assert same is not None and same.field == "seed"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from seedance import data
-from seedance.domain.errors import Rule, Suggestion, ValidationError
+from seedance.domain.errors import Reason, Rule, Suggestion, ValidationError
 from seedance.domain.media_bounds import MediaBounds, load_bounds
 from seedance.domain.pricing import (
     Estimate,
@@ -226,8 +226,10 @@ class UnknownModel(ValidationError):
     def __init__(self, message: str, *, notice: str, allowed: list[str] | None = None) -> None:
         super().__init__(
             message,
-            hint="strict mode sends only models the catalogue knows"
-            + (f"; choose one of: {', '.join(allowed)}" if allowed else ""),
+            reason=[
+                Reason("strict_known_models"),
+                *([Reason.of("choose_one", choices=", ".join(allowed))] if allowed else []),
+            ],
             field="model",
             allowed=allowed,
             suggestion=Suggestion.of("models"),
@@ -337,8 +339,10 @@ class Catalogue:
             if self.is_alias(requested):
                 raise ValidationError(
                     f"{fam.title} ('{requested}') is not offered by {vocab.title}",
-                    hint=f"choose one of: {', '.join(vocab.primaries())}; or name the "
-                    "provider's own model id to send it anyway",
+                    reason=[
+                        Reason.of("choose_one", choices=", ".join(vocab.primaries())),
+                        Reason("own_model_id"),
+                    ],
                     field="model",
                     allowed=vocab.primaries(),
                 )
@@ -370,7 +374,7 @@ class Catalogue:
         if fam is None:
             raise ValidationError(
                 f"model_family '{model_family}' names no model the catalogue knows",
-                hint=f"use one of: {', '.join(self.families)}",
+                reason=Reason.of("choose_one", choices=", ".join(self.families)),
                 field="model_family",
                 allowed=list(self.families),
             )
@@ -537,10 +541,9 @@ class Catalogue:
 
 
 def _retired(name: str, gone: Retired, vocab: Vocabulary) -> ValidationError:
-    instead = f"use {gone.replacement}" if gone.replacement else "choose another model"
     return ValidationError(
         f"{name} is retired on {vocab.title}: {gone.reason}",
-        hint=f"{instead}; the models it serves are listed by",
+        reason=Reason.of("model_retired", replacement=gone.replacement or ""),
         field="model",
         allowed=vocab.primaries(),
         suggestion=Suggestion.of("models"),

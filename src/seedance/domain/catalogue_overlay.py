@@ -56,7 +56,7 @@ def merged(bundled: dict[str, Any], path: Path) -> tuple[dict[str, Any], frozens
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path}: not valid TOML: {exc}",
-            hint="fix the catalogue overlay, or move it away to use the bundled catalogue",
+            reason="overlay_broken",
         ) from None
     result = copy.deepcopy(bundled)
     try:
@@ -67,7 +67,7 @@ def merged(bundled: dict[str, Any], path: Path) -> tuple[dict[str, Any], frozens
         key = ".".join(_quoted(p) for p in problem.where) or "(top)"
         raise ConfigError(
             f"{path}, line {line}: {key}: {problem.what}",
-            hint="fix the catalogue overlay, or move it away to use the bundled catalogue",
+            reason="overlay_broken",
         ) from None
     return result, frozenset(_paths(overlay))
 

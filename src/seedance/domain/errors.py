@@ -83,7 +83,6 @@ class Reason:
         return dict(self.values)
 
 
-SAID = "said"  # the reason that carries words a layer below gave an error (`advice`)
 Reasons = str | Reason | Iterable[Reason | str] | None  # what `reason=` takes: names, Reasons
 
 
@@ -124,7 +123,7 @@ class SeedanceError(Exception):
             self.exit_status = exit_status
         # why it stands and the way out, in order; the front ends word them
         self.reasons: tuple[Reason, ...] = reasons_of(reason)
-        # a front end's own words (never set below the front ends: tests/architecture)
+        # a front end's own words (never given below the front ends: tests/architecture)
         self.hint = hint
         self.field = field  # the parameter at fault, by its library name
         self.allowed = tuple(allowed) if allowed is not None else None
@@ -145,12 +144,6 @@ class SeedanceError(Exception):
         self.reasons = reasons_of(reason)
         return self
 
-    def advice(self) -> tuple[Reason, ...]:
-        """All it says of the way out, as reasons (for an error or a report that carries it
-        on): the words a layer below gave it (`hint`, as the reason "said"), then its own."""
-        said = (Reason.of(SAID, text=self.hint),) if self.hint else ()
-        return (*said, *self.reasons)
-
     @property
     def suggestion(self) -> Suggestion | None:
         """The first next step (setting it replaces them all)."""
@@ -163,7 +156,7 @@ class SeedanceError(Exception):
     def __str__(self) -> str:
         """The message (and a front end's hint) for people: URLs without their query strings
         (a pre-signed result URL's signature is a credential), wherever the text came from.
-        The words for its reasons are the front ends' (`seedance.wording.hints.said`)."""
+        The words for its reasons are the front ends' (`seedance.wording.hints.explain`)."""
         from seedance.domain.redact import redact_urls  # (not at start-up: --help needs none)
 
         text = f"{self.message}; {self.hint}" if self.hint else self.message
@@ -181,6 +174,14 @@ class SeedanceError(Exception):
         if self.suggestions:
             facts["suggestions"] = [s.to_json() for s in self.suggestions]
         return facts
+
+    def record(self) -> dict[str, Any]:
+        """What a run's manifest keeps of it: its code, message and the names of its reasons
+        (a front end words them)."""
+        found: dict[str, Any] = {"code": self.code, "message": str(self)}
+        if self.reasons:
+            found["reasons"] = [r.name for r in self.reasons]
+        return found
 
     def to_json(self) -> dict[str, Any]:
         error = {
@@ -270,14 +271,11 @@ class APIError(SeedanceError):
         status_code: int | None = None,
         code: str | None = None,
         reason: Reasons = None,
-        hint: str | None = None,
         request_id: str | None = None,
         field: str | None = None,
         suggestion: Suggestion | Iterable[Suggestion] | None = None,
     ) -> None:
-        super().__init__(
-            message, code=code, reason=reason, hint=hint, field=field, suggestion=suggestion
-        )
+        super().__init__(message, code=code, reason=reason, field=field, suggestion=suggestion)
         self.status_code = status_code
         self.request_id = request_id
 

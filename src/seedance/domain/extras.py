@@ -10,7 +10,12 @@ only the extra's packages. The second is also the form for the package index.
 
 from __future__ import annotations
 
-PACKAGES = {"video": "PyAV and Pillow", "mcp": "the MCP SDK", "postgres": "psycopg"}
+PACKAGES = {
+    "video": "PyAV and Pillow",
+    "mcp": "the MCP SDK",
+    "postgres": "psycopg",
+    "storage": "boto3",
+}
 
 
 def install_hint(extra: str) -> str:

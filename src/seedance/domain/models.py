@@ -360,5 +360,5 @@ def asset_id(text: str) -> str:
     text = text.strip()
     bare = text[len("asset://") :] if text.lower().startswith("asset://") else text
     if not bare:
-        raise UsageError(f"{text!r} names no asset", hint="write asset://ID or the id alone")
+        raise UsageError(f"{text!r} names no asset", reason="asset_id_forms")
     return bare

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from seedance import data
 from seedance.domain.documents import parse_toml
-from seedance.domain.errors import ConfigError, Suggestion
+from seedance.domain.errors import ConfigError, Reason, Suggestion
 from seedance.domain.field_errors import plain_message
 from seedance.domain.models import CreateSettings, GenerationParams
 from seedance.domain.redact import program_of, register_secret
@@ -200,10 +200,9 @@ class Profile(BaseModel):
         given = environ.get(self.api_key_env, "").strip() if self.api_key_env else ""
         if given:
             return checked_key(given, f"environment variable {self.api_key_env}", "api_key_env")
-        where = f"set {self.api_key_env}" if self.api_key_env else "add api_key_env to the profile"
         raise ConfigError(
             f"no API key for profile '{self.name}'",
-            hint=f"{where}, or set {KEY_OVERRIDE_ENV}; where the key is looked for is shown by",
+            reason=Reason.of("no_key", env=self.api_key_env or "", override=KEY_OVERRIDE_ENV),
             field="api_key_env",
             suggestion=Suggestion.of("profiles.show", self.name),
         )
@@ -217,7 +216,7 @@ class Profile(BaseModel):
         if not ak or not sk:
             raise ConfigError(
                 f"the asset library of profile '{self.name}' signs requests with an access key",
-                hint=f"set {ak_env} and {sk_env}",
+                reason=Reason.of("set_access_keys", ak=ak_env, sk=sk_env),
             )
         ak = checked_key(ak, f"environment variable {ak_env}", "access_key_env")
         return ak, checked_key(sk, f"environment variable {sk_env}", "secret_key_env")
@@ -240,13 +239,13 @@ def checked_key(key: str, where: str, field: str | None = None) -> str:
     spaces (RFC 6750 §2.1: a bearer token is letters, digits and -._~+/=). Refuses any other,
     never showing it, with `where` it came from."""
     if not key:
-        raise ConfigError(f"the key from {where} is empty", hint="set the key", field=field)
+        raise ConfigError(f"the key from {where} is empty", reason="key_empty", field=field)
     bad = next((i for i, c in enumerate(key) if not "!" <= c <= "~"), None)
     if bad is not None:
         raise ConfigError(
             f"the key from {where} holds a space, a line break, a control character or a "
             f"non-ASCII character at position {bad + 1} (the key is not shown)",
-            hint="copy the key again, exactly as the console shows it",
+            reason="key_damaged",
             field=field,
         )
     register_secret(key)  # no text from a server shows it from now on
@@ -315,7 +314,7 @@ def run_key_command(command: str) -> str:
     if done.returncode != 0 or not lines:
         raise ConfigError(
             f"api_key_cmd `{program} …` gave no key (exit {done.returncode})",
-            hint="run it yourself to see why",
+            reason="key_cmd_failed",
         )
     return lines[0].strip()
 
@@ -335,7 +334,7 @@ def build_profile(name: str, values: Mapping[str, Any]) -> Profile:
     if preset_name is not None and preset_name not in presets():
         raise ConfigError(
             f"profile '{name}': unknown preset '{preset_name}'",
-            hint=f"one of: {', '.join(presets())}",
+            reason=Reason.of("choose_one", choices=", ".join(presets())),
             field="preset",
             allowed=presets(),
         )
@@ -361,13 +360,10 @@ def _broken(name: str, field: str, problem: str) -> ConfigError:
     """A stored profile that cannot be used, and how to mend it."""
     return ConfigError(
         f"profile '{name}': {problem}",
-        hint="edit profiles.toml, or write the profile again with",
+        reason="profile_broken",
         field=field,
         suggestion=Suggestion.of("profiles.add", name),
     )
-
-
-_EDIT_FILE = "edit the file: each profile is a [profiles.NAME] table"
 
 
 class ProfileStore:
@@ -397,7 +393,7 @@ class ProfileStore:
             doc = parse_toml(self.path.read_text("utf-8"))
         except ValueError as exc:  # not TOML, not UTF-8, nested too deeply, a number too long
             raise ConfigError(
-                f"{self.path} is not valid TOML: {exc}", hint="fix the file or move it away"
+                f"{self.path} is not valid TOML: {exc}", reason="profiles_file_invalid"
             ) from None
         except OSError as exc:
             raise ConfigError(f"cannot read {self.path}: {exc.strerror}") from None
@@ -405,9 +401,13 @@ class ProfileStore:
         if not isinstance(profiles, dict) or not all(
             isinstance(v, dict) for v in profiles.values()
         ):
-            raise ConfigError(f"{self.path}: [profiles.NAME] must be tables", hint=_EDIT_FILE)
+            raise ConfigError(
+                f"{self.path}: [profiles.NAME] must be tables", reason="profiles_tables"
+            )
         if not isinstance(doc.get("default_profile", ""), str):
-            raise ConfigError(f"{self.path}: default_profile must be a string", hint=_EDIT_FILE)
+            raise ConfigError(
+                f"{self.path}: default_profile must be a string", reason="profiles_tables"
+            )
         return doc
 
     def _write(self, doc: dict[str, Any]) -> None:
@@ -472,7 +472,7 @@ class ProfileStore:
         """`state_url` at the top of the file: the shared state (domain/state_url.py)."""
         value = self.read().get("state_url")
         if value is not None and not isinstance(value, str):
-            raise ConfigError(f"{self.path}: state_url must be a string", hint=_EDIT_FILE)
+            raise ConfigError(f"{self.path}: state_url must be a string", reason="profiles_tables")
         return value or None
 
     def get(self, name: str) -> Profile:
@@ -483,7 +483,7 @@ class ProfileStore:
             return build_profile(name, {})
         raise ConfigError(
             f"no profile named '{name}'",
-            hint=f"the profiles are {', '.join(self.names())}; or create it with",
+            reason=Reason.of("profile_unknown", names=", ".join(self.names())),
             field="profile",
             allowed=self.names(),
             suggestion=Suggestion.of("profiles.add", name),
@@ -497,7 +497,7 @@ class ProfileStore:
         if not chosen:
             raise ConfigError(
                 "no profile selected",
-                hint="add one from a preset (such as byteplus), or try the offline demo profile",
+                reason="no_profiles",
                 field="profile",
                 allowed=self.names(),
                 suggestion=Suggestion.of("create", "a paper boat", profile="demo"),

@@ -40,8 +40,7 @@ class StateUrl:
             raise ConfigError(
                 f"the state URL in {source} must be a postgresql:// URL, not {shown}",
                 field="state_url",
-                hint="give a postgresql:// URL with the user, host, port and database (the "
-                "password in PGPASSWORD or ~/.pgpass), or remove it to use the local journal",
+                reason="state_url_form",
             )
         return cls(url, source)
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from seedance.domain.catalogue import DRAFT_RESOLUTION, ModelSpec, catalogue
-from seedance.domain.errors import Rule, Suggestion, ValidationError
+from seedance.domain.errors import Reason, Rule, Suggestion, ValidationError
 from seedance.domain.models import GenerationParams, MediaKind, Reference, Role
 
 SEED_RANGE = (-1, 2**32 - 1)
@@ -44,13 +44,14 @@ class Problem:
     """One reason a request cannot be sent, with the facts a front end words.
 
     `message` says what is wrong in plain words; `field` is the parameter at fault (its library
-    name), `allowed` the values it takes; `hint` and `suggestion` say what to do instead.
+    name), `allowed` the values it takes; `reason` (by name, worded by the front ends) and
+    `suggestion` say what to do instead.
     """
 
     message: str
     field: str | None = None
     allowed: tuple[Any, ...] | None = None
-    hint: str | None = None
+    reason: Reason | None = None
     suggestion: Suggestion | None = None
     rule: Rule | None = None  # the catalogue cell that refuses it (None: not the catalogue's)
     lift: Lift | None = None  # what the cell would say if the server proved it stale
@@ -82,10 +83,8 @@ def cell_problem(
 
 
 def messages(problems: Iterable[Problem]) -> list[str]:
-    """The problems as lines of text: every message, then every distinct hint."""
-    found = list(problems)
-    hints = [p.hint for p in found if p.hint]
-    return [p.message for p in found] + list(dict.fromkeys(hints))
+    """The problems' messages, one a line."""
+    return [p.message for p in problems]
 
 
 def validation_error(problems: Sequence[Problem]) -> ValidationError | None:
@@ -95,10 +94,10 @@ def validation_error(problems: Sequence[Problem]) -> ValidationError | None:
     if not problems:
         return None
     fields = {p.field for p in problems}
-    hints = list(dict.fromkeys(p.hint for p in problems if p.hint))
+    reasons = list(dict.fromkeys(p.reason for p in problems if p.reason))
     return ValidationError(
         "; ".join(dict.fromkeys(p.message for p in problems)),
-        hint="; ".join(hints) or None,
+        reason=reasons,
         field=fields.pop() if len(fields) == 1 else None,
         allowed=problems[0].allowed if len(problems) == 1 else None,
         suggestion=next((p.suggestion for p in problems if p.suggestion), None),
@@ -337,7 +336,7 @@ def _draft_problems(
                 f"a draft is always {DRAFT_RESOLUTION}, not {params.resolution or params.size}",
                 field,
                 (DRAFT_RESOLUTION,) if field == "resolution" else None,
-                hint=f"leave the {field} out; the final made from the draft takes one",
+                reason=Reason.of("draft_fixed", field=field),
             )
         )
     if not fam.draft_last_frame and any(r.role is Role.LAST_FRAME for r in references):
@@ -428,7 +427,7 @@ def mix_problems(references: list[Reference]) -> list[Problem]:
             f"a {frames[0].value.replace('_', ' ')} cannot be sent with reference media "
             f"({kinds}): the API refuses the mix",
             ROLE_FIELDS[frames[0]],
-            hint="give the frame as a reference image instead, or leave the reference media out",
+            reason=Reason("frame_with_references"),
         )
     ]
 
@@ -655,7 +654,7 @@ def check_task_id(value: str, *, field: str = "task_ids", what: str = "task id")
         raise ValidationError(
             f"{shown!r} is not a {what}: ids have no '/', '..', spaces, control characters, "
             "'?', '#' or '%'",
-            hint="copy the id as create printed it",
+            reason=Reason("task_id_form"),
             field=field,
         )
     return value
@@ -691,7 +690,7 @@ def prompt_problems(prompt: str | None) -> list[Problem]:
     if prompt is None:
         return []
     if not prompt.strip():
-        return [Problem("the prompt is blank", "prompt", hint="write what to make")]
+        return [Problem("the prompt is blank", "prompt", reason=Reason("prompt_blank"))]
     bad = next((i for i, c in enumerate(prompt) if "\ud800" <= c <= "\udfff"), None)
     if bad is not None:
         byte = ord(prompt[bad]) - 0xDC00 if "\udc80" <= prompt[bad] <= "\udcff" else None
@@ -700,9 +699,9 @@ def prompt_problems(prompt: str | None) -> list[Problem]:
             Problem(
                 f"the prompt is not valid UTF-8 text ({what} at character {bad + 1})",
                 "prompt",
-                hint="save it as UTF-8",
+                reason=Reason("prompt_not_utf8"),
             )
         ]
     if "\x00" in prompt:
-        return [Problem("the prompt holds a NUL character", "prompt", hint="remove it")]
+        return [Problem("the prompt holds a NUL character", "prompt", reason=Reason("prompt_nul"))]
     return []

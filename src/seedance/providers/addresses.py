@@ -103,8 +103,7 @@ class PublicOnly:
                 f"{self.what} URL {shown} is on {why}, not a public address: results are "
                 "fetched only from public hosts",
                 code=UNUSABLE_URL,
-                hint="a gateway on a private network is trusted with its results when the "
-                "profile's base_url is on that network",
+                reason="result_host_private",
             )
 
 

@@ -145,28 +145,21 @@ def parse_ark_task(data: Any, profile: str) -> Task:
 # The gateway's account, not the request (docs/sources/kapon.txt §1, docs/sources/phanedge.txt
 # "错误码"): these come from any of its dialects and from its asset library.
 ACCOUNT_ADVICE: dict[str, Advice] = {
-    "feature_disabled": Advice(
-        "the gateway has not enabled this feature for your account; ask its administrator"
-    ),
+    "feature_disabled": Advice("gateway_feature_disabled"),
     "channel_not_available": Advice(
-        "the gateway has no channel for this model right now; ask its administrator or try "
-        "another model",
+        "gateway_no_channel",
         field="model",
     ),
     "model_mapping_required": Advice(
-        "the gateway has not mapped this model to an official version; ask its administrator "
-        "or use another model",
+        "gateway_model_unmapped",
         field="model",
     ),
-    "service_unavailable": Advice(
-        "the account has not been enabled for this model or the asset library; ask the provider"
-    ),
+    "service_unavailable": Advice("account_not_enabled"),
 }
 
 # docs/sources/kapon.txt §6: a bare public URL where the gateway takes only asset:// ids.
 RAW_URL_ADVICE = Advice(
-    'this gateway takes media only as asset://ID: set references = "assets" in the profile, '
-    "or upload the media first with",
+    "gateway_assets_only",
     Suggestion.of("assets.upload", "URL"),
 )
 
@@ -175,40 +168,31 @@ ARK_ADVICE: dict[str, Advice] = {
     **ACCOUNT_ADVICE,
     "raw_url_not_allowed": RAW_URL_ADVICE,
     # The Ark provider adds the next step: waiting for that task.
-    RUNNING_TASK_DELETION: Advice(
-        "a running task cannot be cancelled; cancelling deletes it once it has finished, so "
-        "wait for it first with"
-    ),
-    "invalid_duration": Advice(
-        "the model's duration range is listed by", Suggestion.of("models"), "duration"
-    ),
+    RUNNING_TASK_DELETION: Advice("running_task_not_cancellable"),
+    "invalid_duration": Advice("duration_range", Suggestion.of("models"), "duration"),
     "task_not_found": TASK_NOT_FOUND,
     # docs/sources/real-world.md "Finding out what an account can use": the free probe's answers
     "ModelNotOpen": Advice(
-        "the model is real but not activated on this account: activate it in the provider's "
-        "console; which models are open is shown by",
+        "model_not_open",
         Suggestion.of("doctor", probe_models=True),
         "model",
     ),
     "InvalidEndpointOrModel.NotFound": Advice(
-        "no such model or endpoint for this key: check its name; the catalogue's are listed by",
+        "no_such_model",
         Suggestion.of("models"),
         "model",
     ),
     # docs/sources/live-research.md §9: 2.5 video-edit tasks take only duration -1, ratio adaptive
     "InvalidParameter.TaskTypeConstraint": Advice(
-        "the task type (asked for, or as the model judged the request) follows its video's "
-        "shape: it takes only the adaptive ratio, and an edit only an automatic duration (-1)",
+        "task_type_constraint",
         field="duration",
     ),
     "InvalidParameter.TaskTypeMismatch": Advice(
-        "the model judged this request another task type than the one asked for (edit and "
-        "extend need a reference video; an edit takes only duration -1 and ratio adaptive)",
+        "task_type_mismatch",
         field="task_type",
     ),
     "InvalidResolutionParameter": Advice(
-        "the model does not take this resolution here (a final made from a 2.5 draft is "
-        "1080p, or 4k where offered); the resolutions are listed by",
+        "resolution_refused",
         Suggestion.of("models"),
         "resolution",
     ),

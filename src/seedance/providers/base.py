@@ -88,19 +88,19 @@ class Advice:
     """What to do about an error code a service answers with: plain words and, where one
     helps, a next step (the front ends word it as a command or a tool call)."""
 
-    hint: str
+    reason: str  # by name: the front ends word it
     suggestion: Suggestion | None = None
     field: str | None = None
 
 
 WRONG_SERVER = Advice(
-    "the base_url may point at the wrong server; check the profile with",
+    "wrong_server",
     Suggestion.of("profiles.show"),
     "base_url",
 )
 
 
-TASK_NOT_FOUND = Advice("check the task id, and use the profile it was created with")
+TASK_NOT_FOUND = Advice("task_not_found")
 
 
 class Provider(ABC):
@@ -186,7 +186,7 @@ class Provider(ABC):
     ) -> TaskPage:
         raise UnsupportedError(
             f"profile '{self.profile.name}' ({self.dialect} API) has no task list endpoint",
-            hint="the tasks this machine created are in the local journal",
+            reason="no_task_list",
             suggestion=Suggestion.of("tasks.list", local=True),
         )
 
@@ -194,7 +194,7 @@ class Provider(ABC):
         """Cancel a queued task or delete a finished one (`task` is its current state)."""
         raise UnsupportedError(
             f"profile '{self.profile.name}' ({self.dialect} API) has no cancel endpoint",
-            hint="the task runs to its end; nothing more is billed for waiting",
+            reason="no_cancel",
         )
 
     @abstractmethod
@@ -216,7 +216,7 @@ class Provider(ABC):
         raise UnsupportedError(
             f"profile '{self.profile.name}' ({self.dialect} API) cannot ask which models are "
             "open: the free probe is documented only for the Ark API",
-            hint="the provider's console lists them",
+            reason="no_listing",
         )
 
     def list_models(self) -> builtins.list[RemoteModel]:
@@ -248,8 +248,7 @@ class Provider(ABC):
             raise BadResponseError(
                 f"the API answered {response.status_code}, a redirect to {where}",
                 status_code=response.status_code,
-                hint="API redirects are not followed with your key; if the service moved, set "
-                "the profile's base_url to its new address",
+                reason="redirect_refused",
             )
         return parse_json(response)
 
@@ -322,9 +321,9 @@ def make_api_error(
 
 
 def advised(error: APIError, advice: Advice | None) -> APIError:
-    """`error` with the hint, field and next step of `advice` (when there is one)."""
+    """`error` with the reason, field and next step of `advice` (when there is one)."""
     if advice is not None:
-        error.hint = advice.hint
+        error.instead(advice.reason)
         error.field = advice.field
         error.suggestion = advice.suggestion
     return error
@@ -405,7 +404,7 @@ def no_last_frame(task: Task) -> UnsupportedError:
     """The error for a task that was created without asking for its last frame."""
     return UnsupportedError(
         f"task {task.id} has no last frame",
-        hint="ask for one when creating the task (return_last_frame)",
+        reason="ask_for_last_frame",
         field="return_last_frame",
     )
 
@@ -421,7 +420,7 @@ def usable_id(value: str, data: Any, *, created: bool = False) -> str:
             f"the server answered the create with an unusable task id ({shown_id(value)}: not "
             "fit for a URL, a file name or a command): it may have made the task, and bill it",
             answer=data,
-            hint="that task cannot be followed from here; the provider's console shows it",
+            reason="task_not_followable",
         )
     raise UnusableTaskIdError(
         f"the server answered with an unusable task id ({shown_id(value)}: not fit for a URL, "
@@ -450,6 +449,5 @@ def require_task_id(data: Any, *keys: str) -> str:
                 return usable_id(value, data, created=True)
     raise BadResponseError(
         "the API accepted the request but its answer has no task id",
-        hint="the task may exist and be billed: check the provider's task list or console "
-        "before trying again",
+        reason="create_may_exist",
     )

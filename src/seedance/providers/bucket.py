@@ -22,10 +22,10 @@ from seedance.domain.errors import (
     AuthError,
     ConfigError,
     NetworkError,
+    Reason,
     SeedanceError,
 )
 
-INSTALL_HINT = "install it with: pip install 'seedance[storage]'"
 DEFAULT_REGION = "us-east-1"
 # Names the standard AWS chain reads from the environment, passed on from the caller's
 # environment (a library user's own mapping, a test's) to boto3's session.
@@ -64,7 +64,7 @@ def boto3_module() -> Any:
     except ImportError:
         raise ConfigError(
             "this profile publishes local media to a bucket (storage), which needs boto3",
-            hint=INSTALL_HINT,
+            reason=Reason.of("install_extra", extra="storage"),
             field="storage",
         ) from None
     return boto3
@@ -261,27 +261,23 @@ class Bucket:
                     message,
                     status_code=status or 403,
                     code=code,
-                    hint="check the bucket's credentials (AWS_ACCESS_KEY_ID and "
-                    "AWS_SECRET_ACCESS_KEY, or the AWS_PROFILE in ~/.aws/credentials) and "
-                    "that they may read and write the bucket",
+                    reason="bucket_refused",
                 ) from None
             if code in ("NoSuchBucket", "404") or status == 404:
                 raise ConfigError(
                     f"{where} does not exist",
-                    hint="create it, or fix the profile's storage (s3://bucket/prefix) and "
-                    "storage_endpoint",
+                    reason="bucket_missing",
                     field="storage",
                 ) from None
             raise APIError(message, status_code=status, code=code) from None
         except (bx.NoCredentialsError, bx.PartialCredentialsError):
             raise ConfigError(
                 f"no credentials for {where}",
-                hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE naming a "
-                "profile of ~/.aws/credentials (none are stored in the profile)",
+                reason="storage_credentials_missing",
                 field="storage",
             ) from None
         except bx.ProfileNotFound as exc:
-            raise ConfigError(f"{exc}", hint="check AWS_PROFILE and ~/.aws/config") from None
+            raise ConfigError(f"{exc}", reason="storage_profile_broken") from None
         except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError) as exc:
             raise NetworkError(f"could not {doing} in {where}: {exc}") from None
         except bx.BotoCoreError as exc:

@@ -264,7 +264,7 @@ class HttpClient:
                         raise OutcomeUnknownError(
                             f"the request to {response.request.url.host} was received, but its "
                             f"answer was cut off ({exc.message})",
-                            hint="it was not repeated, so nothing is billed twice",
+                            reason="create_not_repeated",
                         ) from None
                     if retry is Retry.NEVER or attempt >= self.retry.attempts:
                         raise
@@ -395,7 +395,7 @@ class HttpClient:
             return OutcomeUnknownError(
                 f"the request to {host} may have been received, but its answer did not arrive "
                 "whole in the time it had",
-                hint="it was not repeated, so nothing is billed twice",
+                reason="create_not_repeated",
             )
         if limit.caller:
             return DeadlinePassedError(
@@ -404,7 +404,7 @@ class HttpClient:
         seconds = f"{self.answer_deadline or 0:.0f} s"
         return SlowAnswerError(
             f"{host} did not answer in full within {seconds}: its answer came too slowly",
-            hint="try again later; the server or the network in between is slow",
+            reason="slow_answer",
             deadline=limit,
         )
 
@@ -429,16 +429,16 @@ class HttpClient:
         if isinstance(exc, _REFUSED_HERE):
             return NetworkError(
                 f"the request to {host} was not sent: the HTTP library refused it ({reason})",
-                hint="nothing was sent; check the profile's key and base_url",
+                reason="nothing_sent_check_profile",
             )
         if sent and retry is Retry.UNSENT:
             return OutcomeUnknownError(
                 f"the request to {host} may have been received, but its answer was lost ({reason})",
-                hint="it was not repeated, so nothing is billed twice",
+                reason="create_not_repeated",
             )
         return NetworkError(
             f"could not reach {host}: {reason}",
-            hint="check your connection and the profile's base_url",
+            reason="check_connection",
         )
 
     def scrub(self, text: str) -> str:
@@ -539,7 +539,7 @@ def read_capped(response: httpx.Response, limit: int) -> bytes:
             raise SlowAnswerError("the answer came too slowly", deadline=late) from None
         raise NetworkError(
             f"the answer from {response.request.url.host} was cut off: {clean_text(str(exc))}",
-            hint="try again; nothing was lost",
+            reason="try_again",
         ) from None
     body = b"".join(chunks)
     response._content = body  # what Response.read() does: .json() and .text now work

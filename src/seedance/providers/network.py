@@ -157,7 +157,7 @@ def tls_context(environ: Mapping[str, str]) -> ssl.SSLContext:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise ConfigError(
             f"{ca_source(environ)} cannot be used as CA certificates: {reason}",
-            hint="point it at a PEM file of CA certificates, or unset it",
+            reason="ca_bundle_broken",
         ) from None
 
 
@@ -236,8 +236,7 @@ def _proxy(url: str, variable: str) -> httpx.Proxy:
     except ValueError:  # a scheme httpx does not speak (socks4://, ftp://...)
         raise ConfigError(
             f"the proxy {shown} in {variable} is not one httpx can use",
-            hint="use an http://, https://, socks5:// or socks5h:// proxy, or exempt the host "
-            "with NO_PROXY",
+            reason="proxy_scheme",
         ) from None
     if proxy.url.scheme.startswith("socks"):
         try:
@@ -245,7 +244,7 @@ def _proxy(url: str, variable: str) -> httpx.Proxy:
         except ImportError:
             raise ConfigError(
                 f"the SOCKS proxy {shown} in {variable} needs httpx's SOCKS support",
-                hint="install it with: pip install 'httpx[socks]'",
+                reason="socks_missing",
             ) from None
     return proxy
 

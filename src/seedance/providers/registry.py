@@ -8,7 +8,7 @@ from importlib import import_module
 import httpx
 
 from seedance.domain.clock import Clock
-from seedance.domain.errors import ConfigError
+from seedance.domain.errors import ConfigError, Reason
 from seedance.domain.profiles import Profile
 from seedance.providers.base import Capabilities, Provider
 from seedance.providers.http import BearerAuth, Credentials, HttpClient, RetryPolicy, origin_of
@@ -37,7 +37,7 @@ def provider_class(profile: Profile) -> type[Provider]:
     if target is None:
         raise ConfigError(
             f"profile '{profile.name}': unknown flavor '{flavor}' for the {profile.api} API",
-            hint=f"set flavor to one of: {', '.join(choices)}",
+            reason=Reason.of("choose_flavor", choices=", ".join(choices)),
             field="flavor",
             allowed=choices,
         )

@@ -163,8 +163,7 @@ class VideosProvider(Provider):
         if what == "last_frame":
             raise UnsupportedError(
                 f"profile '{self.profile.name}' ({self.dialect} API) returns no last frame",
-                hint="extract one from the video, or use an Ark profile and ask for one "
-                "(return_last_frame)",
+                reason="gateway_no_last_frame",
                 field="return_last_frame",
             )
         return DownloadSource(content_url(self.profile.base_url, task.id), authenticated=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from seedance.domain.errors import SAID, Reason, SeedanceError
+from seedance.domain.errors import Reason, SeedanceError
 from seedance.domain.extras import install_hint
 
 Words = str | Callable[[dict[str, Any]], str]
@@ -309,7 +309,6 @@ HINTS: dict[str, Words] = {
 
 # Words that depend on their values.
 HINTS |= {
-    SAID: "{text}",  # a layer below's own words, carried on (`SeedanceError.advice`)
     "install_extra": lambda v: install_hint(v["extra"]),
     "frame_from_video": lambda v: "PyAV would take it from the video: " + install_hint(v["extra"]),
     "rows_invalid": lambda v: f"{v['more']} more row{'s' if v['more'] != 1 else ''} invalid",
@@ -347,6 +346,152 @@ HINTS |= {
         "whether it made one, and the journal what was sent",
         "it was not sent again, so nothing is billed twice; the provider's console shows "
         "whether a task was created, and the journal what was sent",
+    ),
+}
+
+
+# Words for the reasons the providers (each API's error codes) and the domain name.
+HINTS |= {
+    "account_not_enabled": (
+        "the account has not been enabled for this model or the asset library; ask the provider"
+    ),
+    "ask_for_last_frame": "ask for one when creating the task (return_last_frame)",
+    "asset_group_other_account": (
+        "a group belongs to one account: give another group, or remove asset_group from the "
+        "profile to make one; this account's groups are listed by"
+    ),
+    "asset_id_forms": "write asset://ID or the id alone",
+    "asset_may_exist": "it may have been made anyway: check before trying again with",
+    "asset_other_account": (
+        "an asset belongs to one account: use the profile it was uploaded with, and check the id "
+        "in the asset list"
+    ),
+    "assets_region_missing": "set assets_region (e.g. ap-southeast-1 or cn-beijing)",
+    "bucket_missing": (
+        "create it, or fix the profile's storage (s3://bucket/prefix) and storage_endpoint"
+    ),
+    "bucket_refused": (
+        "check the bucket's credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the "
+        "AWS_PROFILE in ~/.aws/credentials) and that they may read and write the bucket"
+    ),
+    "ca_bundle_broken": "point it at a PEM file of CA certificates, or unset it",
+    "check_connection": "check your connection and the profile's base_url",
+    "choose_flavor": "set flavor to one of: {choices}",
+    "choose_one": "choose one of: {choices}",
+    "create_may_exist": (
+        "the task may exist and be billed: check the provider's task list or console before "
+        "trying again"
+    ),
+    "create_not_repeated": "it was not repeated, so nothing is billed twice",
+    "draft_fixed": "leave the {field} out; the final made from the draft takes one",
+    "duration_range": "the model's duration range is listed by",
+    "frame_with_references": (
+        "give the frame as a reference image instead, or leave the reference media out"
+    ),
+    "gateway_action_closed": (
+        "the gateway does not open this action (no Update* or Delete* of assets)"
+    ),
+    "gateway_assets_only": (
+        'this gateway takes media only as asset://ID: set references = "assets" in the profile, '
+        "or upload the media first with"
+    ),
+    "gateway_feature_disabled": (
+        "the gateway has not enabled this feature for your account; ask its administrator"
+    ),
+    "gateway_model_unmapped": (
+        "the gateway has not mapped this model to an official version; ask its administrator or "
+        "use another model"
+    ),
+    "gateway_needs_prompt": "give a prompt: this gateway needs one even with reference media",
+    "gateway_no_channel": (
+        "the gateway has no channel for this model right now; ask its administrator or try "
+        "another model"
+    ),
+    "gateway_no_last_frame": (
+        "extract one from the video, or use an Ark profile and ask for one (return_last_frame)"
+    ),
+    "key_cmd_failed": "run it yourself to see why",
+    "key_damaged": "copy the key again, exactly as the console shows it",
+    "key_empty": "set the key",
+    "model_not_allowed": (
+        "this key may not use this model: check the key's model list, or pick another from"
+    ),
+    "model_not_open": (
+        "the model is real but not activated on this account: activate it in the provider's "
+        "console; which models are open is shown by"
+    ),
+    "moderation_skip_refused": "the gateway does not allow skipping moderation",
+    "no_cancel": "the task runs to its end; nothing more is billed for waiting",
+    "no_listing": "the provider's console lists them",
+    "no_profiles": "add one from a preset (such as byteplus), or try the offline demo profile",
+    "no_such_model": (
+        "no such model or endpoint for this key: check its name; the catalogue's are listed by"
+    ),
+    "no_task_list": "the tasks this machine created are in the local journal",
+    "nothing_sent_check_profile": "nothing was sent; check the profile's key and base_url",
+    "overlay_broken": "fix the catalogue overlay, or move it away to use the bundled catalogue",
+    "own_model_id": "or name the provider's own model id to send it anyway",
+    "profile_broken": "edit profiles.toml, or write the profile again with",
+    "profile_unknown": "the profiles are {names}; or create it with",
+    "profiles_file_invalid": "fix the file or move it away",
+    "profiles_tables": "edit the file: each profile is a [profiles.NAME] table",
+    "prompt_blank": "write what to make",
+    "prompt_not_utf8": "save it as UTF-8",
+    "prompt_nul": "remove it",
+    "proxy_scheme": (
+        "use an http://, https://, socks5:// or socks5h:// proxy, or exempt the host with NO_PROXY"
+    ),
+    "redirect_refused": (
+        "API redirects are not followed with your key; if the service moved, set the profile's "
+        "base_url to its new address"
+    ),
+    "resolution_refused": (
+        "the model does not take this resolution here (a final made from a 2.5 draft is 1080p, or"
+        " 4k where offered); the resolutions are listed by"
+    ),
+    "result_host_private": (
+        "a gateway on a private network is trusted with its results when the profile's base_url "
+        "is on that network"
+    ),
+    "running_task_not_cancellable": (
+        "a running task cannot be cancelled; cancelling deletes it once it has finished, so wait "
+        "for it first with"
+    ),
+    "set_access_keys": "set {ak} and {sk}",
+    "slow_answer": "try again later; the server or the network in between is slow",
+    "socks_missing": "install it with: pip install 'httpx[socks]'",
+    "state_url_form": (
+        "give a postgresql:// URL with the user, host, port and database (the password in "
+        "PGPASSWORD or ~/.pgpass), or remove it to use the local journal"
+    ),
+    "storage_profile_broken": "check AWS_PROFILE and ~/.aws/config",
+    "strict_known_models": "strict mode sends only models the catalogue knows",
+    "task_id_form": "copy the id as create printed it",
+    "task_not_followable": (
+        "that task cannot be followed from here; the provider's console shows it"
+    ),
+    "task_not_found": "check the task id, and use the profile it was created with",
+    "task_type_constraint": (
+        "the task type (asked for, or as the model judged the request) follows its video's shape:"
+        " it takes only the adaptive ratio, and an edit only an automatic duration (-1)"
+    ),
+    "task_type_mismatch": (
+        "the model judged this request another task type than the one asked for (edit and extend "
+        "need a reference video; an edit takes only duration -1 and ratio adaptive)"
+    ),
+    "top_up": "top up the account's balance, then run the command again",
+    "try_again": "try again; nothing was lost",
+    "wrong_assets_server": "assets_url may point at the wrong server; check the profile with",
+    "wrong_server": "the base_url may point at the wrong server; check the profile with",
+    "model_retired": _either(
+        "replacement",
+        "use {replacement}; the models it serves are listed by",
+        "choose another model; the models it serves are listed by",
+    ),
+    "native_accepts": "profile {preset} (the Ark API on the same gateway) accepts all of these",
+    "no_key": lambda v: (
+        (f"set {v['env']}" if v["env"] else "add api_key_env to the profile")
+        + f", or set {v['override']}; where the key is looked for is shown by"
     ),
 }
 

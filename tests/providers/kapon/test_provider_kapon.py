@@ -14,7 +14,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from seedance.cli.wording import flag
-from seedance.domain.errors import Suggestion
+from seedance.domain.errors import Reason, Suggestion
 from seedance.domain.models import GenerationRequest, Reference, Role
 from support import expect_ark_create
 
@@ -383,7 +383,7 @@ def test_kapon_refusals_carry_the_field_and_the_native_profile(
     [problem] = problems_of("kapon", GenerationRequest(model="seedance-2-0", **{field: value}))
     assert problem.field == field
     assert flag(field) == "--" + field.replace("_", "-")
-    assert problem.hint is not None and "kapon-native" in problem.hint
+    assert problem.reason == Reason.of("native_accepts", preset="kapon-native")
     assert problem.suggestion == Suggestion.of("profiles.show", "kapon-native")
 
 
@@ -410,7 +410,7 @@ def test_kapon_refuses_automatic_duration(world: World, problems_of: ProblemsOf)
     assert "4-15 seconds" in out.stderr
     assert "kapon-native" not in out.stderr  # the native API has no -1 either
     [problem] = problems_of("kapon", GenerationRequest(model="seedance-2-0", duration=-1))
-    assert (problem.field, problem.hint) == ("duration", None)
+    assert (problem.field, problem.reason) == ("duration", None)
 
 
 def test_kapon_dry_run_prints_the_body(world: World) -> None:

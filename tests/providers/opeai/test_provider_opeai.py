@@ -379,7 +379,7 @@ def test_opeai_refuses_undocumented_parameters(world: World, args: list[str], re
 )
 def test_opeai_refusals_carry_the_field(problems_of: ProblemsOf, field: str, value: Any) -> None:
     [problem] = problems_of("opeai", GenerationRequest(model="seedance-2-0", **{field: value}))
-    assert (problem.field, problem.hint, problem.suggestion) == (field, None, None)
+    assert (problem.field, problem.reason, problem.suggestion) == (field, None, None)
 
 
 def test_opeai_ratio_refusal_lists_the_ratios(problems_of: ProblemsOf) -> None:

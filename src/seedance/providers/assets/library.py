@@ -52,24 +52,20 @@ CREATES = frozenset({"CreateAsset", "CreateAssetGroup"})
 ASSET_ADVICE: dict[str, Advice] = {
     **ACCOUNT_ADVICE,
     "ResourceNotFound.Asset": Advice(
-        "an asset belongs to one account: use the profile it was uploaded with, and check the "
-        "id in the asset list",
+        "asset_other_account",
         Suggestion.of("assets.list"),
     ),
     "ResourceNotFound.AssetGroup": Advice(
-        "a group belongs to one account: give another group, or remove asset_group from the "
-        "profile to make one; this account's groups are listed by",
+        "asset_group_other_account",
         Suggestion.of("assets.groups"),
         "group",
     ),
-    "moderation_skip_not_allowed": Advice("the gateway does not allow skipping moderation"),
-    "InvalidAction": Advice(
-        "the gateway does not open this action (no Update* or Delete* of assets)"
-    ),
+    "moderation_skip_not_allowed": Advice("moderation_skip_refused"),
+    "InvalidAction": Advice("gateway_action_closed"),
 }
-_MAY_EXIST = "it may have been made anyway: check before trying again with"
+_MAY_EXIST = "asset_may_exist"
 WRONG_SERVER = Advice(
-    "assets_url may point at the wrong server; check the profile with",
+    "wrong_assets_server",
     Suggestion.of("profiles.show"),
     "assets_url",
 )
@@ -327,7 +323,7 @@ def install_signer(
     if not profile.assets_region:
         raise ConfigError(
             f"profile '{profile.name}' signs asset requests but names no assets_region",
-            hint="set assets_region (e.g. ap-southeast-1 or cn-beijing)",
+            reason="assets_region_missing",
             field="assets_region",
         )
     access_key, secret_key = profile.access_keys(environ)

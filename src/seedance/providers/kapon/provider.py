@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from seedance.domain.errors import Suggestion
+from seedance.domain.errors import Reason, Suggestion
 from seedance.domain.models import GenerationRequest, MediaKind, Role
 from seedance.domain.validation import Problem
 from seedance.providers.arkwire import ACCOUNT_ADVICE, RAW_URL_ADVICE
@@ -19,7 +19,6 @@ from seedance.providers.base import Advice
 from seedance.providers.videowire import ARK_ONLY_FIELDS, VideosProvider, present
 
 NATIVE_PRESET = "kapon-native"
-NATIVE_HINT = f"profile {NATIVE_PRESET} (the Ark API on the same gateway) accepts all of these"
 
 
 class KaponProvider(VideosProvider):
@@ -38,7 +37,13 @@ class KaponProvider(VideosProvider):
         """kapon's refusals; those the native preset would accept point to it."""
         native = Suggestion.of("profiles.show", NATIVE_PRESET)
         return [
-            Problem(p.message, p.field, p.allowed, NATIVE_HINT, native)
+            Problem(
+                p.message,
+                p.field,
+                p.allowed,
+                Reason.of("native_accepts", preset=NATIVE_PRESET),
+                native,
+            )
             if p.field != "duration"
             else p
             for p in super().problem_facts(request)

@@ -59,15 +59,13 @@ _MESSAGE_CODES = {
     "prompt is required": "prompt_required",
 }
 NEWAPI_ADVICE: dict[str, Advice] = {
-    "insufficient_user_quota": Advice("top up the account's balance, then run the command again"),
+    "insufficient_user_quota": Advice("top_up"),
     "model_not_allowed": Advice(
-        "this key may not use this model: check the key's model list, or pick another from",
+        "model_not_allowed",
         Suggestion.of("models"),
         "model",
     ),
-    "prompt_required": Advice(
-        "give a prompt: this gateway needs one even with reference media", field="prompt"
-    ),
+    "prompt_required": Advice("gateway_needs_prompt", field="prompt"),
     **dict.fromkeys(NOT_FOUND_CODES, TASK_NOT_FOUND),
 }
 

@@ -73,7 +73,7 @@ class Check:
             name,
             Status.FAIL,
             detail or exc.message,
-            exc.advice(),
+            exc.reasons,
             exc.exit_status,
             exc.suggestion,
         )
@@ -341,7 +341,7 @@ def _assets(rt: Runtime) -> Check:
             exit_status=ExitStatus.OK,
         )
     except SeedanceError as exc:
-        return Check("assets", Status.WARN, f"answered: {exc.message}", exc.advice())
+        return Check("assets", Status.WARN, f"answered: {exc.message}", exc.reasons)
     return Check("assets", Status.OK, f"{urlsplit(profile.assets_url).netloc} ({how}) answered")
 
 

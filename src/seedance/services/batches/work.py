@@ -141,10 +141,10 @@ class BatchWork:
         self._record(unit, state=TakeState.FAILED, error={"code": code, "message": message})
 
     def errored(self, unit: Unit, error: SeedanceError) -> None:
-        self._record(unit, state=TakeState.ERROR, error=_error(error))
+        self._record(unit, state=TakeState.ERROR, error=error.record())
 
     def capped(self, unit: Unit, error: BudgetError) -> State:
-        self._record(unit, state=TakeState.STOPPED, error=_error(error))
+        self._record(unit, state=TakeState.STOPPED, error=error.record())
         return State.STOPPED
 
     def done(self, unit: Unit, prepared: Prepared | None, made: Generated) -> None:
@@ -179,7 +179,3 @@ class BatchWork:
 
 def clip_name(made: Generated) -> str:
     return Path(made.download.path).name
-
-
-def _error(error: SeedanceError) -> dict[str, str]:
-    return {"code": error.code, "message": str(error)}

@@ -899,7 +899,7 @@ class PostgresState(State):
                 reachable,
                 exc.message,
                 problem=exc.message,
-                reasons=exc.advice(),
+                reasons=exc.reasons,
             )
         except psycopg_errors().Error as exc:
             text = self._redacted(str(exc)).strip()

@@ -435,7 +435,7 @@ def _in_shot(exc: UsageError, where: str) -> StoryboardError:
         return exc
     error = StoryboardError(
         f"{where}: {exc.message}",
-        reason=exc.advice(),
+        reason=exc.reasons,
         field=exc.field,
         allowed=exc.allowed,
         suggestion=exc.suggestion,

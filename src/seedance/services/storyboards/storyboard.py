@@ -281,7 +281,7 @@ def _check_inside(
         raise StoryboardError(
             f"{where}: field '{field_name}': {exc.message}",
             code=exc.code,
-            reason=exc.advice(),
+            reason=exc.reasons,
             field=field_name,
             suggestion=exc.suggestion,
         ) from None

@@ -136,7 +136,7 @@ class ShotWork:
         self.manifest.failed(unit.key, self.rt.clock.time(), code=code, message=message)
 
     def errored(self, unit: Unit, error: SeedanceError) -> None:
-        self.manifest.error(unit.key, self.rt.clock.time(), code=error.code, message=str(error))
+        self.manifest.error(unit.key, self.rt.clock.time(), **error.record())
 
     def capped(self, unit: Unit, error: BudgetError) -> State:
         self.errored(unit, error)

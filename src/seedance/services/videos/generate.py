@@ -168,7 +168,7 @@ def _for_request(run: Run, prepared: Prepared) -> Generated:
     try:
         task = _wait(run, task_id, just_created=origin is Origin.CREATED)
     except TaskFailedError as exc:
-        if not exc.advice():
+        if not exc.reasons:
             exc.because("remade_is_billed")
         exc.suggestions = exc.suggestions or (run.again,)
         raise

@@ -90,7 +90,7 @@ def save(
     except SeedanceError as exc:
         if exc.code == "disk_full":  # the task exists: a local failure, not a usage one
             raise LocalError(
-                exc.message, reason=exc.advice(), suggestion=Suggestion.again()
+                exc.message, reason=exc.reasons, suggestion=Suggestion.again()
             ) from None
         if exc.code == DOWNLOAD_FAILED:  # the result host refused it: the task tells why
             exc.message = f"task {task.id}, {what.replace('_', ' ')}: {exc.message}"
@@ -130,7 +130,7 @@ def save_last_frame(rt: Runtime, task: Task, dest: Path, *, video: Path | None) 
         except UsageError as exc:
             raise UsageError(
                 f"{missing.message}, and it could not be taken from {video.name}: {exc.message}",
-                reason=missing.advice(),
+                reason=missing.reasons,
                 field=missing.field,
             ) from None
         return DownloadResult(path=str(dest), bytes=dest.stat().st_size, sha256=file_sha256(dest))
