@@ -52,6 +52,7 @@ def test_each_reason_is_given_the_values_its_words_use() -> None:
 def test_a_reason_without_its_values_is_worded_not_raised() -> None:
     assert "<task>" in words_of(Reason("result_kept"))
     assert "<extra>" in words_of(Reason("install_extra"))
+    assert "<copy_as>" in words_of(Reason.of("expired_saved_elsewhere", by_label=True))
 
 
 def test_names_in_a_list_are_reasons() -> None:
@@ -67,5 +68,5 @@ def test_a_front_ends_own_words_come_before_the_reasons() -> None:
 
 def test_a_runs_manifest_keeps_an_errors_reasons_by_name() -> None:
     error = UsageError("x", reason=["exists", Reason.of("result_kept", task="cgt-1")])
-    assert error.record() == {"code": "usage", "message": "x", "reasons": ["exists", "result_kept"]}
+    assert error.record() == {"code": "usage", "message": "x", "reasons": "exists, result_kept"}
     assert UsageError("y").record() == {"code": "usage", "message": "y"}

@@ -175,12 +175,12 @@ class SeedanceError(Exception):
             facts["suggestions"] = [s.to_json() for s in self.suggestions]
         return facts
 
-    def record(self) -> dict[str, Any]:
-        """What a run's manifest keeps of it: its code, message and the names of its reasons
-        (a front end words them)."""
-        found: dict[str, Any] = {"code": self.code, "message": str(self)}
+    def record(self) -> dict[str, str]:
+        """What a run's manifest keeps of it: its code, message and the names of its reasons,
+        comma-separated (every value a string: a manifest an older seedance reads)."""
+        found = {"code": self.code, "message": str(self)}
         if self.reasons:
-            found["reasons"] = [r.name for r in self.reasons]
+            found["reasons"] = ", ".join(r.name for r in self.reasons)
         return found
 
     def to_json(self) -> dict[str, Any]:

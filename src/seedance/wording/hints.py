@@ -19,7 +19,7 @@ Words = str | Callable[[dict[str, Any]], str]
 
 def _either(flag: str, yes: str, no: str) -> Callable[[dict[str, Any]], str]:
     """Words that depend on a yes/no value."""
-    return lambda values: yes.format(**values) if values.get(flag) else no.format(**values)
+    return lambda values: (yes if values.get(flag) else no).format_map(values)
 
 
 HINTS: dict[str, Words] = {

@@ -39,7 +39,7 @@ class BatchTake(BaseModel):
     cost: float | None = None
     estimated_cost: float | None = None
     currency: str | None = None
-    error: dict[str, Any] | None = None  # code, message and, when it names any, reasons
+    error: dict[str, str] | None = None  # code, message and, when it names any, reasons
     request_hash: str | None = None  # what was asked (the journal's name for the request)
     bytes: int | None = None
     updated_at: float | None = None

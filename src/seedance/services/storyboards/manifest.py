@@ -76,7 +76,7 @@ class ShotRecord(BaseModel):
     tokens: int | None = None
     cost: float | None = None
     currency: str | None = None
-    error: dict[str, Any] | None = None  # code, message and, when it names any, reasons
+    error: dict[str, str] | None = None  # code, message and, when it names any, reasons
     submitted_at: float | None = None
     finished_at: float | None = None
     seed: int | None = None  # the seed the provider used (succeeded tasks report it)
@@ -344,7 +344,7 @@ class Manifest:
         error = {"code": code, "message": message}
         return self._change(shot_id, now, state=ShotState.FAILED, error=error, finished_at=now)
 
-    def error(self, shot_id: str, now: float, **error: Any) -> ShotRecord:
+    def error(self, shot_id: str, now: float, **error: str) -> ShotRecord:
         """Seedance could not finish it (`error`: its code, message and reasons); a re-run
         carries on from what is recorded."""
         return self._change(shot_id, now, state=ShotState.ERROR, error=error)
