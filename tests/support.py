@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomli_w
 from typer.testing import CliRunner
@@ -16,6 +16,9 @@ from seedance.cli.environment import Environment
 from seedance.domain.clock import FakeClock
 from seedance.sim.app import Simulator
 from seedance.sim.wire import SimRequest, SimResponse
+
+if TYPE_CHECKING:
+    from seedance import Client
 
 KEYS = {
     "ARK_API_KEY": "ark-test-key-0001",
@@ -77,6 +80,21 @@ class World:
             **overrides,
         }
         return Environment(**settings)
+
+    def client(self, profile: str = "sim-byteplus", **overrides: Any) -> Client:
+        """The library's client in this world (its folders, environment, clock, transport),
+        as the command line would make it; `overrides` replace any of them."""
+        from seedance import Client
+
+        settings = {
+            "config_dir": self.config_dir,
+            "data_dir": self.data_dir,
+            "environ": self.environ,
+            "clock": self.clock,
+            "transport": self.transport,
+            **overrides,
+        }
+        return Client.from_profile(profile, **settings)
 
     def run(self, *args: str, input: str | None = None, **overrides: Any) -> Outcome:
         """Run the real CLI (through Typer's CliRunner) in this world."""

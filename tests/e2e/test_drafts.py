@@ -148,17 +148,9 @@ def test_a_finalize_killed_mid_create_resumes_without_a_second_task(world, sim_s
 
 
 def test_the_library_does_the_same(world, sim):
-    from seedance import Client
 
     world.write_profiles(sim_profiles("https://ark.sim.invalid"))
-    with Client.from_profile(
-        "sim-byteplus",
-        config_dir=world.config_dir,
-        data_dir=world.data_dir,
-        environ=world.environ,
-        clock=world.clock,
-        transport=sim.transport(),
-    ) as client:
+    with world.client(transport=sim.transport()) as client:
         from seedance.domain.models import GenerationParams
 
         drafted = client.videos.create(

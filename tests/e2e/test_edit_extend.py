@@ -197,19 +197,11 @@ def test_the_library_edits_and_extends_on_the_videos_resource(sim, world):
     """`client.videos.edit` and `.extend` prepare the task type's request (checked, nothing
     sent), as `finalize` does; `generate` makes it. A refusal from the catalogue names its rule,
     and `validate=False` sends it with a notice."""
-    from seedance import Client, ValidationError
+    from seedance import ValidationError
 
     clip(world.root / "clip.mp4")
     heard: list[str] = []
-    with Client.from_profile(
-        "sim-byteplus",
-        config_dir=world.config_dir,
-        data_dir=world.data_dir,
-        environ=world.environ,
-        clock=world.clock,
-        transport=world.transport,
-        notify=heard.append,
-    ) as client:
+    with world.client(notify=heard.append) as client:
         edit = client.videos.edit(world.root / "clip.mp4", "make it night", dry_run=True)
         assert (edit.body["omni_reference_task_type"], edit.body["ratio"]) == ("edit", "adaptive")
         assert edit.body["duration"] == -1 and edit.request.model == "dreamina-seedance-2-5-260628"

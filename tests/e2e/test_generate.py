@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from seedance import Client, GenerationParams
+from seedance import GenerationParams
 from seedance.services.videos.generate import Origin, Step
 from seedance.sim.app import STORE_ORIGIN, FaultRule
 from support import World
@@ -119,14 +119,7 @@ def test_wait_o_saves_through_generate_and_again_finds_it_saved(run, sim, world)
 def test_generate_from_python_tells_its_steps_and_resumes(sim, world: World):
     steps: list[tuple[Step, str]] = []
     environ = {**world.environ}
-    with Client.from_profile(
-        "sim-byteplus",
-        config_dir=world.config_dir,
-        data_dir=world.data_dir,
-        environ=environ,
-        clock=world.clock,
-        transport=sim.transport(),
-    ) as client:
+    with world.client(environ=environ, transport=sim.transport()) as client:
         made = client.videos.generate(
             GenerationParams(prompt="a paper boat"),
             output=world.root / "boat.mp4",

@@ -19,14 +19,7 @@ STORYBOARD = '[[shots]]\nid = "a"\nprompt = "a paper boat"\n'
 
 
 def client_of(world: World, profile: str = "sim-byteplus") -> Client:
-    return Client.from_profile(
-        profile,
-        config_dir=world.config_dir,
-        data_dir=world.data_dir,
-        environ=world.environ,
-        clock=world.clock,
-        transport=world.transport,
-    )
+    return world.client(profile)
 
 
 def test_a_cap_given_to_one_call_is_not_in_force_on_the_next(sim: Any, world: World) -> None:

@@ -284,18 +284,11 @@ def test_the_library_checks_fits_and_publishes_through_client_videos(world, sim,
     """The same features from Python: `client.videos` refuses the medium, `fit=True` (a
     per-call option) sends the re-encoded copy from the bucket, and the bucket's objects are
     let go once the video is made (storage_cleanup)."""
-    from seedance import Client, ValidationError
+    from seedance import ValidationError
 
     with_storage(world, s3, s3.bucket("library"), "sim-byteplus", storage_cleanup=True)
     _slow_small(world.root)
-    with Client.from_profile(
-        "sim-byteplus",
-        config_dir=world.config_dir,
-        data_dir=world.data_dir,
-        environ=world.environ,
-        clock=world.clock,
-        transport=world.transport,
-    ) as client:
+    with world.client() as client:
         with pytest.raises(ValidationError) as refused:
             client.videos.prepare(prompt="x", videos=["slow.mp4"], base_dir=world.root)
         assert refused.value.rule is not None and refused.value.rule.name == "media.video_pixels"

@@ -12,16 +12,7 @@ import pytest
 
 def library(sim, world):  # type: ignore[no-untyped-def]
     """The library's client on the simulator, as the CLI's."""
-    from seedance import Client
-
-    return Client.from_profile(
-        "sim-byteplus",
-        config_dir=world.config_dir,
-        data_dir=world.data_dir,
-        environ=dict(world.environ),
-        clock=world.clock,
-        transport=sim.transport(),
-    )
+    return world.client(environ=dict(world.environ), transport=sim.transport())
 
 
 def made_then_downloaded_elsewhere(run, sim, world, monkeypatch) -> str:

@@ -17,14 +17,7 @@ BOAT = GenerationParams(prompt="a paper boat", duration=5)
 
 
 def client_of(world: World) -> Client:
-    return Client.from_profile(
-        "sim-byteplus",
-        config_dir=world.config_dir,
-        data_dir=world.data_dir,
-        environ=world.environ,
-        clock=world.clock,
-        transport=world.transport,
-    )
+    return world.client()
 
 
 def test_a_request_id_makes_one_video_however_often_it_is_asked_for(sim, world):

@@ -170,7 +170,7 @@ def sim(
 
     from seedance.cli.inputs import check_finite, check_positive
     from seedance.domain.errors import UsageError
-    from seedance.domain.profiles import is_loopback
+    from seedance.domain.hosts import is_loopback
     from seedance.sim.app import SimConfig
     from seedance.sim.server import SimServer
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import ipaddress
 import os
 import re
 import shlex
@@ -21,6 +20,7 @@ from seedance import data
 from seedance.domain.documents import parse_toml
 from seedance.domain.errors import ConfigError, Reason, Suggestion
 from seedance.domain.field_errors import plain_message
+from seedance.domain.hosts import is_loopback
 from seedance.domain.models import CreateSettings, GenerationParams
 from seedance.domain.redact import program_of, register_secret
 
@@ -250,17 +250,6 @@ def checked_key(key: str, where: str, field: str | None = None) -> str:
         )
     register_secret(key)  # no text from a server shows it from now on
     return key
-
-
-def is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_url_scheme(url: str) -> None:

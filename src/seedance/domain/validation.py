@@ -7,7 +7,6 @@ serve the request instead. The front ends word them; nothing here names a flag.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 
 from seedance.domain.catalogue import DRAFT_RESOLUTION, ModelSpec, catalogue
 from seedance.domain.errors import Reason, Rule, Suggestion, ValidationError
+from seedance.domain.hosts import is_private_address, is_private_name
 from seedance.domain.models import GenerationParams, MediaKind, Reference, Role
 
 SEED_RANGE = (-1, 2**32 - 1)
@@ -607,13 +607,9 @@ def callback_problems(url: str) -> list[Problem]:
     if not url.strip() or parts.scheme != "https" or not parts.hostname:
         return [Problem(f"callback URL {url!r} must be an https:// URL", "callback_url")]
     host = parts.hostname
-    if host == "localhost" or host.endswith(".localhost") or host.endswith(".local"):
+    if is_private_name(host):
         return [Problem(f"callback URL host {host} is not public", "callback_url")]
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return []
-    if not ip.is_global:
+    if is_private_address(host):
         return [Problem(f"callback URL host {host} is not a public address", "callback_url")]
     return []
 

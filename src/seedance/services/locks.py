@@ -31,7 +31,7 @@ from pathlib import Path
 
 from seedance.domain.clock import Clock
 from seedance.domain.errors import BusyError, ExitStatus
-from seedance.services.state.base import POLL, Holder, Lock, busy_error
+from seedance.services.state.base import Holder, Lock, busy_error, poll_until_taken
 
 LOCKS_DIR = "locks"
 
@@ -73,12 +73,7 @@ class FileLock:
         if timeout is None:
             self._acquire(blocking=True)
             return
-        deadline = clock.monotonic() + timeout
-        while not self.try_acquire():
-            left = deadline - clock.monotonic()
-            if left <= 0:
-                raise self.busy(exit_status=ExitStatus.TIMEOUT)
-            clock.sleep(min(POLL, left))
+        poll_until_taken(self, clock, timeout)
 
     def busy(self, exit_status: ExitStatus = ExitStatus.USAGE) -> BusyError:
         """The error that says who holds the lock."""

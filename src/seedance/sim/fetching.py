@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import base64
 import io
-import ipaddress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from seedance.domain.hosts import is_loopback
 from seedance.sim.limits import MediaRules, table
 from seedance.sim.wire import SimRequest
 
@@ -24,13 +24,7 @@ MediumRefusal = tuple[str, str]  # (code, message)
 
 
 def loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(urlsplit(url).hostname)
 
 
 def shown(url: str) -> str:

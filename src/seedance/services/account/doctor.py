@@ -29,6 +29,7 @@ from seedance.domain.errors import (
     SeedanceError,
     Suggestion,
 )
+from seedance.domain.hosts import is_private_address, is_private_name
 from seedance.domain.redact import redact_url
 from seedance.providers.http import RetryPolicy, http_date
 
@@ -400,14 +401,7 @@ def _storage(rt: Runtime) -> Check:
 
 
 def _private(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost" or host.endswith((".local", ".localhost")):
-        return True
-    try:
-        return not ipaddress.ip_address(host).is_global
-    except ValueError:
-        return False
+    return is_private_name(host) or is_private_address(host)
 
 
 def _models(rt: Runtime, *, usable: bool) -> list[Check]:

@@ -72,6 +72,20 @@ def busy_error(holder: Holder, exit_status: ExitStatus = ExitStatus.USAGE) -> Bu
     )
 
 
+def poll_until_taken(lock: Lock, clock: Clock, timeout: float | None) -> None:
+    """Try `lock` every POLL seconds of `clock` until it is taken (without end when `timeout`
+    is None); once `timeout` has passed, raise its BusyError with the timeout's exit status."""
+    deadline = None if timeout is None else clock.monotonic() + timeout
+    while not lock.try_acquire():
+        if deadline is None:
+            clock.sleep(POLL)
+            continue
+        left = deadline - clock.monotonic()
+        if left <= 0:
+            raise lock.busy(exit_status=ExitStatus.TIMEOUT)
+        clock.sleep(min(POLL, left))
+
+
 class Lock(Protocol):
     """An exclusive lock on one thing, between processes and between threads; not reentrant.
     Freed by `release`, or when its holder dies (kill -9 included)."""

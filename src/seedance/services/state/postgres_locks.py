@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from seedance.domain.clock import Clock
 from seedance.domain.errors import BusyError, ExitStatus, NetworkError
-from seedance.services.state.base import POLL, Holder, busy_error
+from seedance.services.state.base import Holder, busy_error, poll_until_taken
 
 if TYPE_CHECKING:
     from seedance.services.state.postgres import PostgresState
@@ -99,15 +99,7 @@ class AdvisoryLock:
             return
         if on_wait is not None:
             on_wait(self.holder())
-        deadline = None if timeout is None else clock.monotonic() + timeout
-        while not self.try_acquire():
-            if deadline is None:
-                clock.sleep(POLL)
-                continue
-            left = deadline - clock.monotonic()
-            if left <= 0:
-                raise self.busy(exit_status=ExitStatus.TIMEOUT)
-            clock.sleep(min(POLL, left))
+        poll_until_taken(self, clock, timeout)
 
     def busy(self, exit_status: ExitStatus = ExitStatus.USAGE) -> BusyError:
         return busy_error(self.holder(), exit_status)
